@@ -1,0 +1,232 @@
+// Package config holds the pipeline's typed settings.
+//
+// Settings come from GitLab's predefined CI variables (CI_COMMIT_SHA, CI_REGISTRY_IMAGE, ...)
+// and the pipeline's own SP_* variables. Module functions run inside a container where the
+// host's environment is invisible, so nothing here reads the process environment: values
+// arrive as function arguments or a `.env`-format file, and Load decodes them with
+// go-envconfig from an explicit lookuper.
+package config
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Settings is every setting the pipeline reads. The README's settings table documents each
+// field; Catalog lists them for that table and for tests.
+type Settings struct {
+	Commit          string        `env:"CI_COMMIT_SHA"`
+	Ref             string        `env:"CI_COMMIT_REF_NAME"`
+	Tag             string        `env:"CI_COMMIT_TAG"`
+	DefaultBranch   string        `env:"CI_DEFAULT_BRANCH, default=main"`
+	ProjectURL      string        `env:"CI_PROJECT_URL, default=https://gitlab.com/soccerpredictai/soccerpredict"`
+	Registry        string        `env:"CI_REGISTRY_IMAGE, default=registry.gitlab.com/soccerpredictai/soccerpredict"`
+	RegistryMirror  string        `env:"SP_REGISTRY_MIRROR"`
+	GateConcurrency int           `env:"SP_GATE_CONCURRENCY, default=4"`
+	ModelTolerances string        `env:"SP_MODEL_TOLERANCES"`
+	PerfBudgetPct   float64       `env:"SP_PERF_BUDGET_PCT, default=10"`
+	ScanSeverities  []string      `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
+	HelmTimeout     time.Duration `env:"SP_HELM_TIMEOUT, default=10m"`
+	Namespace       string        `env:"SP_NAMESPACE, default=soccerpredict"`
+	Release         string        `env:"SP_RELEASE, default=soccer-predict"`
+	MLflowURL       string        `env:"MLFLOW_TRACKING_URI"`
+	MLflowModel     string        `env:"SP_MLFLOW_MODEL, default=soccer-predict"`
+	GitLabAPI       string        `env:"CI_API_V4_URL, default=https://gitlab.com/api/v4"`
+	ProjectID       string        `env:"CI_PROJECT_ID"`
+}
+
+// Setting documents one variable.
+type Setting struct {
+	Name        string
+	Default     string
+	Description string
+}
+
+// Catalog lists every setting with its default and meaning, in README order.
+func Catalog() []Setting {
+	return []Setting{
+		{"CI_COMMIT_SHA", "", "Commit being built (40 hex). Labels images and the traceability record; `--commit`."},
+		{"CI_COMMIT_REF_NAME", "", "Branch or tag name; the branch tag is its slug plus the short sha; `--ref`."},
+		{"CI_COMMIT_TAG", "", "Release tag `vX.Y.Z` when the pipeline runs for a tag; `--tag`."},
+		{"CI_DEFAULT_BRANCH", "main", "Branch whose pushes deploy to dev."},
+		{"CI_PROJECT_URL", "https://gitlab.com/soccerpredictai/soccerpredict", "Source URL written into `org.opencontainers.image.source`."},
+		{"CI_REGISTRY_IMAGE", "registry.gitlab.com/soccerpredictai/soccerpredict", "Image repository prefix; services push to `<prefix>/<service>`; `--registry`."},
+		{"SP_REGISTRY_MIRROR", "", "Prefix for every tool image (GitLab Dependency Proxy or an air-gapped mirror); `--registry-mirror`."},
+		{"SP_GATE_CONCURRENCY", "4", "Gates `check` runs at once (1-16)."},
+		{"SP_MODEL_TOLERANCES", "", "Per-metric tolerance vs the champion, e.g. `accuracy=0.01,log_loss=0.02`."},
+		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
+		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)."},
+		{"SP_HELM_TIMEOUT", "10m", "`helm upgrade --timeout` (Go duration, 30s-1h)."},
+		{"SP_NAMESPACE", "soccerpredict", "Kubernetes namespace prefix; the environment is appended (`soccerpredict-staging`)."},
+		{"SP_RELEASE", "soccer-predict", "Helm release name."},
+		{"MLFLOW_TRACKING_URI", "", "MLflow server; when set, the champion baseline comes from its `champion` alias."},
+		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow."},
+		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals."},
+		{"CI_PROJECT_ID", "", "GitLab project id for the approvals and release-notes API calls."},
+	}
+}
+
+var (
+	hexSHA     = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	repoRef    = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
+	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	severities = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+)
+
+// Load decodes settings from lookup (flags and file values merged by the caller) and
+// validates them. Every problem is reported, each naming the variable and what it accepts.
+func Load(ctx context.Context, values map[string]string) (Settings, error) {
+	var s Settings
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
+		Target:   &s,
+		Lookuper: envconfig.MapLookuper(values),
+	}); err != nil {
+		return Settings{}, fmt.Errorf("settings: %w (check the value's type: integers, durations like 10m, comma-separated lists)", err)
+	}
+	if err := s.Validate(); err != nil {
+		return Settings{}, err
+	}
+	return s, nil
+}
+
+// Validate checks every field and joins all problems into one error.
+func (s Settings) Validate() error {
+	var probs []string
+	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
+	if s.Commit != "" && !hexSHA.MatchString(s.Commit) {
+		add("CI_COMMIT_SHA=%q: want the full 40-character lowercase hex commit sha (pass --commit=$CI_COMMIT_SHA)", s.Commit)
+	}
+	if !repoRef.MatchString(s.Registry) {
+		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag)", s.Registry)
+	}
+	if s.RegistryMirror != "" && !repoRef.MatchString(strings.TrimSuffix(s.RegistryMirror, "/")) {
+		add("SP_REGISTRY_MIRROR=%q: want a registry prefix such as gitlab.example.com:443/group/dependency_proxy/containers", s.RegistryMirror)
+	}
+	if s.GateConcurrency < 1 || s.GateConcurrency > 16 {
+		add("SP_GATE_CONCURRENCY=%d: want an integer from 1 to 16", s.GateConcurrency)
+	}
+	if s.PerfBudgetPct <= 0 || s.PerfBudgetPct > 1000 {
+		add("SP_PERF_BUDGET_PCT=%g: want a percentage above 0 and at most 1000", s.PerfBudgetPct)
+	}
+	if len(s.ScanSeverities) == 0 {
+		add("SP_SCAN_SEVERITIES is empty: want one or more of %s", strings.Join(severities, ","))
+	}
+	for _, sev := range s.ScanSeverities {
+		if !contains(severities, sev) {
+			add("SP_SCAN_SEVERITIES has %q: want a comma-separated subset of %s", sev, strings.Join(severities, ","))
+		}
+	}
+	if s.HelmTimeout < 30*time.Second || s.HelmTimeout > time.Hour {
+		add("SP_HELM_TIMEOUT=%s: want a duration from 30s to 1h, e.g. 10m", s.HelmTimeout)
+	}
+	if !dnsLabel.MatchString(s.Namespace) || len(s.Namespace) > 40 {
+		add("SP_NAMESPACE=%q: want a DNS label of at most 40 characters (lowercase letters, digits, '-')", s.Namespace)
+	}
+	if !dnsLabel.MatchString(s.Release) || len(s.Release) > 53 {
+		add("SP_RELEASE=%q: want a Helm release name (DNS label, at most 53 characters)", s.Release)
+	}
+	for name, raw := range map[string]string{"MLFLOW_TRACKING_URI": s.MLflowURL, "CI_API_V4_URL": s.GitLabAPI, "CI_PROJECT_URL": s.ProjectURL} {
+		if raw == "" {
+			continue
+		}
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("%s=%q: want an http(s) URL", name, raw)
+		}
+	}
+	if s.MLflowModel == "" {
+		add("SP_MLFLOW_MODEL is empty: want the registered model name")
+	}
+	if s.ProjectID != "" && strings.ContainsAny(s.ProjectID, " /?#") {
+		add("CI_PROJECT_ID=%q: want the numeric project id (or URL-encoded path)", s.ProjectID)
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	sort.Strings(probs)
+	return fmt.Errorf("invalid settings:\n  - %s", strings.Join(probs, "\n  - "))
+}
+
+// ParseDotenv reads `.env`-format content (KEY=VALUE lines, comments, quotes). Unknown keys
+// are an error that lists the known ones, so a typo never passes silently.
+func ParseDotenv(content string) (map[string]string, error) {
+	m, err := godotenv.Unmarshal(content)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w: use KEY=VALUE lines", err)
+	}
+	known := map[string]bool{}
+	var names []string
+	for _, s := range Catalog() {
+		known[s.Name] = true
+		names = append(names, s.Name)
+	}
+	var unknown []string
+	for k := range m {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("config file: unknown setting(s) %s: known settings are %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
+	}
+	return m, nil
+}
+
+// Merge layers value maps: later maps win, empty values never override.
+func Merge(layers ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, l := range layers {
+		for k, v := range l {
+			if v != "" {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// Environ renders values as sorted KEY=VALUE lines (the module keeps its settings this way).
+func Environ(values map[string]string) []string {
+	out := make([]string, 0, len(values))
+	for k, v := range values {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FromEnviron is the inverse of Environ.
+func FromEnviron(lines []string) map[string]string {
+	out := make(map[string]string, len(lines))
+	for _, l := range lines {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ShortSHA is GitLab's CI_COMMIT_SHORT_SHA: the first 8 characters of the commit.
+func (s Settings) ShortSHA() string {
+	if len(s.Commit) < 8 {
+		return s.Commit
+	}
+	return s.Commit[:8]
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

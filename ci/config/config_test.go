@@ -1,0 +1,145 @@
+package config
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sha = "0123456789abcdef0123456789abcdef01234567"
+
+func TestLoadDefaults(t *testing.T) {
+	s, err := Load(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "main", s.DefaultBranch)
+	assert.Equal(t, 4, s.GateConcurrency)
+	assert.Equal(t, []string{"HIGH", "CRITICAL"}, s.ScanSeverities)
+	assert.Equal(t, 10*time.Minute, s.HelmTimeout)
+	assert.Equal(t, "registry.gitlab.com/soccerpredictai/soccerpredict", s.Registry)
+}
+
+func TestLoadValues(t *testing.T) {
+	s, err := Load(context.Background(), map[string]string{
+		"CI_COMMIT_SHA": sha, "CI_COMMIT_REF_NAME": "feature/x", "SP_GATE_CONCURRENCY": "2",
+		"SP_SCAN_SEVERITIES": "MEDIUM,HIGH,CRITICAL", "SP_HELM_TIMEOUT": "90s",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, sha, s.Commit)
+	assert.Equal(t, "01234567", s.ShortSHA())
+	assert.Equal(t, 2, s.GateConcurrency)
+	assert.Equal(t, []string{"MEDIUM", "HIGH", "CRITICAL"}, s.ScanSeverities)
+	assert.Equal(t, 90*time.Second, s.HelmTimeout)
+}
+
+func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"short sha", "CI_COMMIT_SHA", "abc123", "CI_COMMIT_SHA=\"abc123\": want the full 40-character"},
+		{"uppercase sha", "CI_COMMIT_SHA", strings.ToUpper(sha), "CI_COMMIT_SHA="},
+		{"concurrency zero", "SP_GATE_CONCURRENCY", "0", "SP_GATE_CONCURRENCY=0: want an integer from 1 to 16"},
+		{"concurrency huge", "SP_GATE_CONCURRENCY", "64", "from 1 to 16"},
+		{"concurrency not a number", "SP_GATE_CONCURRENCY", "four", "check the value's type"},
+		{"severity", "SP_SCAN_SEVERITIES", "HIGH,SEVERE", `SP_SCAN_SEVERITIES has "SEVERE": want a comma-separated subset of UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL`},
+		{"timeout too short", "SP_HELM_TIMEOUT", "5s", "SP_HELM_TIMEOUT=5s: want a duration from 30s to 1h"},
+		{"registry with tag", "CI_REGISTRY_IMAGE", "registry.example.com/app:latest", "CI_REGISTRY_IMAGE="},
+		{"registry uppercase", "CI_REGISTRY_IMAGE", "Registry.example.com/App", "CI_REGISTRY_IMAGE="},
+		{"mirror", "SP_REGISTRY_MIRROR", "http://mirror", "SP_REGISTRY_MIRROR="},
+		{"namespace", "SP_NAMESPACE", "Soccer_Predict", "SP_NAMESPACE="},
+		{"release", "SP_RELEASE", "-bad", "SP_RELEASE="},
+		{"mlflow url", "MLFLOW_TRACKING_URI", "mlflow:5000", "MLFLOW_TRACKING_URI=\"mlflow:5000\": want an http(s) URL"},
+		{"perf budget", "SP_PERF_BUDGET_PCT", "-3", "SP_PERF_BUDGET_PCT=-3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(context.Background(), map[string]string{tt.key: tt.value})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	_, err := Load(context.Background(), map[string]string{"SP_GATE_CONCURRENCY": "0", "SP_NAMESPACE": "X", "CI_COMMIT_SHA": "z"})
+	require.Error(t, err)
+	for _, v := range []string{"SP_GATE_CONCURRENCY", "SP_NAMESPACE", "CI_COMMIT_SHA"} {
+		assert.Contains(t, err.Error(), v)
+	}
+}
+
+func TestParseDotenv(t *testing.T) {
+	m, err := ParseDotenv("# pipeline settings\nSP_GATE_CONCURRENCY=2\nCI_REGISTRY_IMAGE=\"registry.example.com/sp\"\n")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"SP_GATE_CONCURRENCY": "2", "CI_REGISTRY_IMAGE": "registry.example.com/sp"}, m)
+
+	_, err = ParseDotenv("SP_GATE_CONCURENCY=2\n")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown setting(s) SP_GATE_CONCURENCY")
+	assert.Contains(t, err.Error(), "SP_GATE_CONCURRENCY")
+}
+
+func TestMergeLaterWinsAndEmptyNeverOverrides(t *testing.T) {
+	got := Merge(map[string]string{"A": "file", "B": "file"}, map[string]string{"A": "flag", "B": ""})
+	assert.Equal(t, map[string]string{"A": "flag", "B": "file"}, got)
+}
+
+func TestEnvironRoundTrip(t *testing.T) {
+	in := map[string]string{"B": "2", "A": "x=y", "C": ""}
+	lines := Environ(in)
+	assert.Equal(t, []string{"A=x=y", "B=2", "C="}, lines)
+	assert.Equal(t, in, FromEnviron(lines))
+}
+
+func TestCatalogCoversEveryField(t *testing.T) {
+	names := map[string]bool{}
+	for _, s := range Catalog() {
+		assert.False(t, names[s.Name], "duplicate %s", s.Name)
+		names[s.Name] = true
+		assert.NotEmpty(t, s.Description)
+	}
+	// Every settable variable is documented, and nothing undocumented is accepted.
+	for _, tag := range envTags(t) {
+		assert.True(t, names[tag], "%s is a setting but not in Catalog()", tag)
+	}
+	assert.Len(t, names, len(envTags(t)))
+}
+
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if os.IsNotExist(err) {
+		t.Skip("README.md not present")
+	}
+	require.NoError(t, err)
+	for _, s := range Catalog() {
+		assert.Contains(t, string(readme), "| `"+s.Name+"` |", "README settings table must document %s", s.Name)
+	}
+}
+
+func FuzzParseDotenv(f *testing.F) {
+	f.Add("SP_GATE_CONCURRENCY=2\n")
+	f.Add("# c\nCI_COMMIT_SHA='" + sha + "'\n")
+	f.Add("export SP_RELEASE=x")
+	f.Add("=\n\"")
+	f.Fuzz(func(t *testing.T, content string) {
+		m, err := ParseDotenv(content)
+		if err != nil {
+			return
+		}
+		// Whatever parses must only hold known settings, and loading it never panics.
+		known := map[string]bool{}
+		for _, s := range Catalog() {
+			known[s.Name] = true
+		}
+		for k := range m {
+			if !known[k] {
+				t.Fatalf("unknown key %q accepted", k)
+			}
+		}
+		_, _ = Load(context.Background(), m)
+	})
+}

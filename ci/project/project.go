@@ -1,0 +1,142 @@
+// Package project knows the layout of a SoccerPredictAI repository: where the Python project
+// sits in the source, its services, files, and the command line of every tool a gate runs.
+package project
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// SampleDir is the bundled sample project, used when the source has no pyproject.toml at its root.
+const SampleDir = "tests/testdata/soccerpredict"
+
+// Files and paths inside the project.
+const (
+	Pyproject        = "pyproject.toml"
+	PDMLock          = "pdm.lock"
+	DevRequirements  = "requirements-dev.txt"
+	DataRequirements = "requirements-data.txt"
+	ChampionMetrics  = "metrics/champion.json"
+	Dataset          = "data/raw/matches.csv"
+	SmokeDataset     = "data/sample/matches_small.csv"
+	ReferenceDataset = "data/sample/matches_small.csv"
+	ValidRequest     = "contracts/predict_valid.json"
+	InvalidRequest   = "contracts/predict_invalid.json"
+	DVCLock          = "dvc.lock"
+	GESuite          = "great_expectations/expectations/matches_suite.json"
+	MkDocsConfig     = "mkdocs.yml"
+)
+
+// API facts used by the contract test and the chart.
+const (
+	APIPort      = 8000
+	PredictPath  = "/predict"
+	OpenAPIPath  = "/openapi.json"
+	ReadinessURL = "/healthz"
+)
+
+// Resolve returns the directory of the Python project inside the source. explicit wins
+// (validated: relative, inside the source); otherwise "." when the source root has a
+// pyproject.toml, else the bundled sample.
+func Resolve(explicit string, rootHasPyproject bool) (string, error) {
+	if explicit != "" {
+		clean := path.Clean(explicit)
+		if path.IsAbs(explicit) || clean == ".." || strings.HasPrefix(clean, "../") {
+			return "", fmt.Errorf("--project=%q must be a path relative to --source and inside it, e.g. --project=. or --project=services/ml", explicit)
+		}
+		return clean, nil
+	}
+	if rootHasPyproject {
+		return ".", nil
+	}
+	return SampleDir, nil
+}
+
+// Service is a deployable service of the product.
+type Service string
+
+// The services.
+const (
+	API     Service = "api"
+	Worker  Service = "worker"
+	Airflow Service = "airflow"
+)
+
+// Services lists every service in build order.
+func Services() []Service { return []Service{API, Worker, Airflow} }
+
+// ParseService validates a service name.
+func ParseService(s string) (Service, error) {
+	for _, v := range Services() {
+		if string(v) == s {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("unknown service %q: want one of api, worker, airflow", s)
+}
+
+// Dockerfile is the service's Dockerfile path in the project.
+func (s Service) Dockerfile() string { return "docker/" + string(s) + ".Dockerfile" }
+
+// Requirements is the service's pinned requirements file.
+func (s Service) Requirements() string { return "requirements-" + string(s) + ".txt" }
+
+// PipInstall installs pinned requirements files.
+func PipInstall(files ...string) []string {
+	args := []string{"pip", "install", "--no-input", "--progress-bar", "off"}
+	for _, f := range files {
+		args = append(args, "-r", f)
+	}
+	return args
+}
+
+// RuffCheck lints with machine-readable output (the exit code says whether issues exist).
+func RuffCheck() []string { return []string{"ruff", "check", "--output-format=json", "."} }
+
+// RuffFormat checks formatting without changing files.
+func RuffFormat() []string { return []string{"ruff", "format", "--check", "."} }
+
+// Pytest runs the test suite (Hypothesis included) writing JUnit XML and cobertura coverage.
+func Pytest(reportsDir string) []string {
+	return []string{
+		"python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+		"--junitxml=" + path.Join(reportsDir, "junit.xml"),
+		"--cov=soccerpredict", "--cov-report=xml:" + path.Join(reportsDir, "coverage.xml"),
+	}
+}
+
+// GECheckpoint runs the Great Expectations suite on the dataset, writing the native result JSON.
+func GECheckpoint(out string) []string {
+	return []string{"python", "data_contracts/run_checkpoint.py", "--data", Dataset, "--suite", GESuite, "--out", out}
+}
+
+// DVCDry checks that the DVC pipeline resolves without running it.
+func DVCDry() []string { return []string{"dvc", "repro", "--dry"} }
+
+// Smoke trains on the reduced dataset and writes the candidate metrics.
+func Smoke(metricsOut, modelOut string) []string {
+	return []string{"python", "-m", "soccerpredict.pipeline.train", "--smoke", "--out", metricsOut, "--model-out", modelOut}
+}
+
+// Drift compares the current dataset with the reference one and writes the drift JSON.
+func Drift(out string) []string {
+	return []string{"python", "monitoring/drift.py", "--reference", ReferenceDataset, "--current", Dataset, "--out", out}
+}
+
+// ContractProbe is the shell script the API contract test runs in a curl container against
+// the API service bound as host `api`. It records status codes and bodies under outDir.
+func ContractProbe(outDir string) []string {
+	base := "http://api:" + strconv.Itoa(APIPort)
+	script := strings.Join([]string{
+		"set -eu",
+		"mkdir -p " + outDir,
+		// Readiness first: the service may take a moment to import the model.
+		"i=0; until curl -fsS " + base + ReadinessURL + " >/dev/null; do i=$((i+1)); [ $i -lt 60 ] || { echo 'API never became ready on " + ReadinessURL + "' >&2; exit 1; }; sleep 1; done",
+		"curl -sS -o " + outDir + "/openapi.json " + base + OpenAPIPath,
+		"curl -sS -o " + outDir + "/valid.body -w '%{http_code}' -H 'Content-Type: application/json' --data @/contracts/valid.json " + base + PredictPath + " > " + outDir + "/valid.status",
+		"curl -sS -o " + outDir + "/invalid.body -w '%{http_code}' -H 'Content-Type: application/json' --data @/contracts/invalid.json " + base + PredictPath + " > " + outDir + "/invalid.status",
+	}, "\n")
+	return []string{"sh", "-c", script}
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+)
+
+// DvcDry checks that the DVC pipeline (dvc.yaml, params.yaml, dvc.lock) resolves:
+// `dvc repro --dry` must succeed. Nothing is run or pulled.
+//
+// +check
+func (m *SoccerPredict) DvcDry(ctx context.Context) error {
+	return enforce(ctx, m.dvcDry)
+}
+
+func (m *SoccerPredict) dvcDry(ctx context.Context) (outcome, error) {
+	ctr, err := m.python(ctx, projectpkg.DataRequirements)
+	if err != nil {
+		return outcome{}, err
+	}
+	_, code, out, err := run(ctx, ctr, projectpkg.DVCDry())
+	if err != nil {
+		return outcome{}, err
+	}
+	if code != 0 {
+		return single(gate.NewResult(gate.DVCDry, gate.Fail, "dvc repro --dry failed", output.Tail(out, 20)...)), nil
+	}
+	return single(gate.NewResult(gate.DVCDry, gate.Pass, "pipeline resolves: "+output.Last(out))), nil
+}

@@ -1,0 +1,168 @@
+// The CI/CD pipeline of SoccerPredictAI as typed Dagger functions.
+//
+// Every stage runs in containers, so the same graph runs on a laptop
+// (`dagger call deploy --env=staging`) and in GitLab CI, whose `.gitlab-ci.yml` only calls
+// these functions. Quality gates (ruff, pytest with Hypothesis, Great Expectations, `dvc repro
+// --dry`, the smoke training run, the API contract test, the model gate) are `dagger check`
+// checks; `gate-report` runs them all and returns the reports. Images are built once, scanned,
+// published and promoted by digest; deploys use Helm with SOPS-encrypted values under the
+// environments' promotion policy.
+//
+// Decisions live in the plain-Go packages under ci/; this module only builds containers and
+// hands their outputs to them.
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+)
+
+// SoccerPredict is the pipeline, configured for one source tree.
+type SoccerPredict struct {
+	// The repository the pipeline runs on.
+	Source *dagger.Directory
+	// Directory of the Python project inside Source.
+	Project string
+
+	// Settings as sorted KEY=VALUE lines (see ci/config).
+	// +private
+	Settings []string
+	// Tool image overrides as tool=reference lines.
+	// +private
+	ImageOverrides []string
+}
+
+// New configures the pipeline. Every option is optional: with none, it runs on the bundled
+// sample project with the documented defaults.
+func New(
+	ctx context.Context,
+	// The repository to run on; defaults to the repository holding this module.
+	// +defaultPath="/"
+	// +ignore=[".git", "**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
+	source *dagger.Directory,
+	// Directory of the Python project inside the source. Default: "." when the source has a
+	// pyproject.toml at its root, else the bundled sample (tests/testdata/soccerpredict).
+	// +optional
+	project string,
+	// Settings as a .env-format file of KEY=VALUE lines (see the README's settings table);
+	// flags below win over it.
+	// +optional
+	config *dagger.File,
+	// Commit being built, 40 hex characters (GitLab: $CI_COMMIT_SHA).
+	// +optional
+	commit string,
+	// Branch or tag name (GitLab: $CI_COMMIT_REF_NAME).
+	// +optional
+	ref string,
+	// Release tag vX.Y.Z when building a tag (GitLab: $CI_COMMIT_TAG).
+	// +optional
+	tag string,
+	// Image repository prefix services are pushed under (GitLab: $CI_REGISTRY_IMAGE).
+	// +optional
+	registry string,
+	// Prefix every tool image is pulled through, e.g. GitLab's
+	// $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX or an air-gapped mirror.
+	// +optional
+	registryMirror string,
+	// Override the Python image (pin by tag, or tag@sha256:digest).
+	// +optional
+	pythonImage string,
+	// Override the Go image used to build the pipeline's helper tools.
+	// +optional
+	golangImage string,
+	// Override the Trivy image.
+	// +optional
+	trivyImage string,
+	// Override the Helm image.
+	// +optional
+	helmImage string,
+	// Override the curl image used by the API contract test.
+	// +optional
+	curlImage string,
+	// Override the MkDocs image used by docs.
+	// +optional
+	mkdocsImage string,
+) (*SoccerPredict, error) {
+	fileValues := map[string]string{}
+	if config != nil {
+		content, err := config.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read --config: %w", err)
+		}
+		if fileValues, err = configpkg.ParseDotenv(content); err != nil {
+			return nil, err
+		}
+	}
+	values := configpkg.Merge(fileValues, map[string]string{
+		"CI_COMMIT_SHA":      commit,
+		"CI_COMMIT_REF_NAME": ref,
+		"CI_COMMIT_TAG":      tag,
+		"CI_REGISTRY_IMAGE":  registry,
+		"SP_REGISTRY_MIRROR": registryMirror,
+	})
+	settings, err := configpkg.Load(ctx, values)
+	if err != nil {
+		return nil, err
+	}
+	overrides := map[images.Tool]string{
+		images.Python: pythonImage, images.Golang: golangImage, images.Trivy: trivyImage,
+		images.Helm: helmImage, images.Curl: curlImage, images.MkDocs: mkdocsImage,
+	}
+	if _, err := images.NewSet(overrides, settings.RegistryMirror); err != nil {
+		return nil, err
+	}
+	var imageLines []string
+	for t, ref := range overrides {
+		if ref != "" {
+			imageLines = append(imageLines, string(t)+"="+ref)
+		}
+	}
+	hasPyproject := false
+	if project == "" {
+		if hasPyproject, err = source.Exists(ctx, projectpkg.Pyproject); err != nil {
+			return nil, fmt.Errorf("inspect --source: %w", err)
+		}
+	}
+	dir, err := projectpkg.Resolve(project, hasPyproject)
+	if err != nil {
+		return nil, err
+	}
+	return &SoccerPredict{
+		Source:         source,
+		Project:        dir,
+		Settings:       configpkg.Environ(values),
+		ImageOverrides: configpkg.Environ(configpkg.FromEnviron(imageLines)),
+	}, nil
+}
+
+// settings decodes and validates the module's settings.
+func (m *SoccerPredict) settings(ctx context.Context) (configpkg.Settings, error) {
+	return configpkg.Load(ctx, configpkg.FromEnviron(m.Settings))
+}
+
+// images resolves tool images with the overrides and the registry mirror.
+func (m *SoccerPredict) images(ctx context.Context) (images.Set, error) {
+	s, err := m.settings(ctx)
+	if err != nil {
+		return images.Set{}, err
+	}
+	over := map[images.Tool]string{}
+	for k, v := range configpkg.FromEnviron(m.ImageOverrides) {
+		over[images.Tool(k)] = v
+	}
+	return images.NewSet(over, s.RegistryMirror)
+}
+
+// project returns the Python project's directory.
+func (m *SoccerPredict) project() *dagger.Directory {
+	if m.Project == "." || m.Project == "" {
+		return m.Source
+	}
+	return m.Source.Directory(m.Project)
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+)
+
+// outcome is what one gate produced: its results (a gate may yield a blocking result and a
+// signal) and the report files worth keeping, even when it failed.
+type outcome struct {
+	Results []gate.Result
+	Files   *dagger.Directory
+}
+
+func single(r gate.Result) outcome { return outcome{Results: []gate.Result{r}} }
+
+func (o outcome) withFiles(files *dagger.Directory) outcome {
+	o.Files = files
+	return o
+}
+
+type gateFunc func(ctx context.Context) (outcome, error)
+
+// enforce runs one gate for its `+check` function: a blocking failure becomes an error that
+// names the gate, says what failed and shows the details; signals never fail it.
+func enforce(ctx context.Context, fn gateFunc) error {
+	o, err := fn(ctx)
+	if err != nil {
+		return err
+	}
+	return verdictError(o.Results)
+}
+
+func verdictError(results []gate.Result) error {
+	var b strings.Builder
+	for _, r := range results {
+		if !r.Blocks() {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s %s: %s", r.Name, r.Status.Label(), r.Summary)
+		for _, d := range r.Details {
+			fmt.Fprintf(&b, "\n    %s", d)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return fmt.Errorf("quality gate failed:%s", b.String())
+}

@@ -1,0 +1,198 @@
+package daggertest
+
+import (
+	"strings"
+)
+
+// Exec is one withExec the module asked for, with the container chain it ran on.
+type Exec struct {
+	// Args is the command line.
+	Args []string
+	// Step is the withExec step itself (its other arguments are options such as expect).
+	Step Step
+	// Container is the chain that built the container the command ran in.
+	Container Chain
+}
+
+// Line is the command line joined by spaces, for substring assertions.
+func (e Exec) Line() string { return strings.Join(e.Args, " ") }
+
+// Execs returns every distinct withExec found in any recorded chain, references included,
+// in first-seen order.
+func (r *Recorder) Execs() []Exec {
+	seen := map[string]bool{}
+	var out []Exec
+	var walk func(c Chain)
+	walk = func(c Chain) {
+		for i, s := range c {
+			for _, v := range s.Args {
+				walkValue(v, walk)
+			}
+			if s.Field != "withExec" {
+				continue
+			}
+			key := c[:i+1].String()
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Exec{Args: s.Strings("args"), Step: s, Container: append(Chain(nil), c[:i]...)})
+		}
+	}
+	for _, call := range r.Calls() {
+		walk(call.Chain)
+		for _, v := range call.LeafArgs {
+			walkValue(v, walk)
+		}
+	}
+	return out
+}
+
+func walkValue(v any, walk func(Chain)) {
+	switch x := v.(type) {
+	case Ref:
+		walk(x.Chain)
+	case []any:
+		for _, e := range x {
+			walkValue(e, walk)
+		}
+	case map[string]any:
+		for _, e := range x {
+			walkValue(e, walk)
+		}
+	}
+}
+
+// ExecWith returns the first exec whose command line contains every word, in order.
+func (r *Recorder) ExecWith(words ...string) (Exec, bool) {
+	for _, e := range r.Execs() {
+		if containsInOrder(e.Line(), words) {
+			return e, true
+		}
+	}
+	return Exec{}, false
+}
+
+// CallsTo returns the recorded calls whose leaf is the given field (e.g. "publish", "export").
+func (r *Recorder) CallsTo(leaf string) []Call {
+	var out []Call
+	for _, c := range r.Calls() {
+		if c.Leaf == leaf {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func containsInOrder(s string, words []string) bool {
+	for _, w := range words {
+		i := strings.Index(s, w)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(w):]
+	}
+	return true
+}
+
+// Steps returns every step of the chain selecting field.
+func (c Chain) Steps(field string) []Step {
+	var out []Step
+	for _, s := range c {
+		if s.Field == field {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Has reports whether the chain selects field at least once.
+func (c Chain) Has(field string) bool { return len(c.Steps(field)) > 0 }
+
+// StepWhere returns the first step selecting field whose string argument arg equals value.
+func (c Chain) StepWhere(field, arg, value string) (Step, bool) {
+	for _, s := range c.Steps(field) {
+		if s.Str(arg) == value {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// Str returns a string argument ("" when absent or not a string).
+func (s Step) Str(name string) string {
+	v, _ := s.Args[name].(string)
+	return v
+}
+
+// Bool returns a boolean argument.
+func (s Step) Bool(name string) bool {
+	v, _ := s.Args[name].(bool)
+	return v
+}
+
+// Strings returns a list-of-strings argument.
+func (s Step) Strings(name string) []string {
+	list, _ := s.Args[name].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if str, ok := v.(string); ok {
+			out = append(out, str)
+		}
+	}
+	return out
+}
+
+// Ref returns an argument that referred to another object.
+func (s Step) Ref(name string) (Ref, bool) {
+	v, ok := s.Args[name].(Ref)
+	return v, ok
+}
+
+// Objects returns a list-of-input-objects argument (e.g. buildArgs, secrets).
+func (s Step) Objects(name string) []map[string]any {
+	list, _ := s.Args[name].([]any)
+	var out []map[string]any
+	for _, v := range list {
+		if m, ok := v.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ExecArgs returns the command line of the exec the call was selected on (the chain's last
+// step), and whether that step is an exec.
+func (c Call) ExecArgs() ([]string, bool) {
+	if len(c.Chain) == 0 || c.Chain[len(c.Chain)-1].Field != "withExec" {
+		return nil, false
+	}
+	return c.Chain[len(c.Chain)-1].Strings("args"), true
+}
+
+// OnExec answers leaves selected on an exec whose command line contains words in order:
+// answers maps a leaf (exitCode, stdout, combinedOutput, contents, ...) to its value.
+func OnExec(words []string, answers map[string]any) Responder {
+	return func(c Call) (any, bool) {
+		args, ok := c.ExecArgs()
+		if !ok || !containsInOrder(strings.Join(args, " "), words) {
+			return nil, false
+		}
+		v, ok := answers[c.Leaf]
+		return v, ok
+	}
+}
+
+// OnFile answers `contents` of a file whose path (the last file(path:) step) ends with suffix.
+func OnFile(suffix string, contents string) Responder {
+	return func(c Call) (any, bool) {
+		if c.Leaf != "contents" || len(c.Chain) == 0 {
+			return nil, false
+		}
+		last := c.Chain[len(c.Chain)-1]
+		if last.Field != "file" || !strings.HasSuffix(last.Str("path"), suffix) {
+			return nil, false
+		}
+		return contents, true
+	}
+}
