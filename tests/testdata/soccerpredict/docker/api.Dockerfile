@@ -1,0 +1,36 @@
+# SoccerPredictAI API. Build context: the project root.
+#   docker build -f docker/api.Dockerfile -t soccerpredict-api .
+# An optional private package index is read from a BuildKit secret, never stored in a layer:
+#   docker build --secret id=pip_index_url,env=PIP_INDEX_URL -f docker/api.Dockerfile .
+# Liveness/readiness are the Kubernetes probes on /livez and /healthz (no HEALTHCHECK here).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONPATH=/app/src \
+    MODEL_PATH=/app/models/model.pkl
+
+WORKDIR /app
+
+COPY requirements-api.txt /app/requirements-api.txt
+RUN --mount=type=secret,id=pip_index_url,required=false \
+    if [ -s /run/secrets/pip_index_url ]; then \
+        PIP_INDEX_URL="$(cat /run/secrets/pip_index_url)" && export PIP_INDEX_URL; \
+    fi \
+    && pip install --no-cache-dir -r /app/requirements-api.txt
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin app \
+    && mkdir -p /app/models \
+    && chown 10001:10001 /app/models
+
+# Code is owned by root and only readable by the service user.
+COPY src/ /app/src/
+
+USER 10001:10001
+EXPOSE 8000
+CMD ["uvicorn", "soccerpredict.api.app:app", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,1 @@
+"""Training, evaluation and the steps the Airflow DAG runs."""

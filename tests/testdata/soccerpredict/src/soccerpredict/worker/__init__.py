@@ -1,0 +1,1 @@
+"""Celery worker for batch predictions."""

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, SAMPLE_CSV
+
+from soccerpredict.model import load_model
+from soccerpredict.pipeline import evaluate as evaluate_cli
+from soccerpredict.pipeline.evaluate import METRIC_KEYS, chronological_split
+from soccerpredict.pipeline.steps import compare_to_champion
+from soccerpredict.pipeline.train import TrainConfig, main, make_estimator, parse_args, train
+
+
+def _smoke(tmp_path: Path, **overrides: object) -> dict:
+    config = TrainConfig(
+        out=str(tmp_path / "metrics" / "candidate.json"),
+        model_out=str(tmp_path / "models" / "model.pkl"),
+        data=str(SAMPLE_CSV),
+        smoke=True,
+        latency_calls=50,
+        **overrides,
+    )
+    return train(config)
+
+
+def test_smoke_training_writes_model_and_metrics(tmp_path: Path) -> None:
+    values = _smoke(tmp_path)
+    written = json.loads((tmp_path / "metrics" / "candidate.json").read_text())
+    assert written == values
+    for key in METRIC_KEYS:
+        assert isinstance(written[key], float)
+    assert 0.0 <= written["accuracy"] <= 1.0
+    assert 0.0 < written["log_loss"] < 5.0
+    assert 0.0 <= written["brier"] <= 2.0
+    assert written["latency_ms_p95"] > 0.0
+    assert (written["n_train"], written["n_test"]) == (150, 50)
+    model = load_model(tmp_path / "models" / "model.pkl")
+    assert model.version.startswith("logreg-")
+    assert model.metadata["n_train"] == 150
+
+
+def test_smoke_training_is_deterministic(tmp_path: Path) -> None:
+    first = _smoke(tmp_path / "a")
+    second = _smoke(tmp_path / "b")
+    for key in ("accuracy", "log_loss", "brier"):
+        assert first[key] == second[key]
+
+
+def test_candidate_passes_the_champion_gate(tmp_path: Path) -> None:
+    """The bundled champion must stay beatable by the smoke run, with a margin."""
+    champion = json.loads((PROJECT_ROOT / "metrics" / "champion.json").read_text())
+    assert set(champion) == set(METRIC_KEYS)
+    candidate = _smoke(tmp_path)
+    assert compare_to_champion(candidate, champion, tolerance=0.0, latency_tolerance=0.0) == []
+    assert candidate["accuracy"] >= champion["accuracy"] + 0.02
+    assert candidate["log_loss"] <= champion["log_loss"] - 0.02
+    assert candidate["brier"] <= champion["brier"] - 0.01
+
+
+def test_gradient_boosting_variant(tmp_path: Path) -> None:
+    values = _smoke(tmp_path, model="gboost")
+    assert 0.0 <= values["accuracy"] <= 1.0
+
+
+def test_unknown_model_kind() -> None:
+    with pytest.raises(ValueError, match="unknown model kind"):
+        make_estimator("forest")
+
+
+def test_cli_requires_a_data_source() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "x.json"])
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "a.csv", "--features", "b.csv"])
+
+
+def test_cli_reports_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,home_team\n2024-01-01,A\n")
+    code = main(["--data", str(bad), "--out", str(tmp_path / "m.json")])
+    assert code == 1
+    assert "missing columns" in capsys.readouterr().err
+
+
+def test_smoke_cli_end_to_end(tmp_path: Path) -> None:
+    """The exact command the pipeline runs, as a subprocess from the project root."""
+    out, model = tmp_path / "candidate.json", tmp_path / "model.pkl"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "soccerpredict.pipeline.train", "--smoke"]
+    cmd += ["--out", str(out), "--model-out", str(model)]
+    result = subprocess.run(
+        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(METRIC_KEYS) <= set(json.loads(out.read_text()))
+    assert model.stat().st_size > 0
+
+
+def test_evaluate_cli_matches_training_metrics(tmp_path: Path) -> None:
+    values = _smoke(tmp_path)
+    out = tmp_path / "eval.json"
+    code = evaluate_cli.main(
+        [
+            "--model",
+            str(tmp_path / "models" / "model.pkl"),
+            "--data",
+            str(SAMPLE_CSV),
+            "--latency-calls",
+            "10",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    evaluated = json.loads(out.read_text())
+    for key in ("accuracy", "log_loss", "brier", "n_test", "n_train"):
+        assert evaluated[key] == values[key]
+
+
+@pytest.mark.parametrize("test_size", [0.0, 1.0, -0.1])
+def test_split_rejects_bad_sizes(test_size: float) -> None:
+    import pandas as pd
+
+    with pytest.raises(ValueError):
+        chronological_split(pd.DataFrame({"a": range(10)}), test_size)
+
+
+def test_split_is_chronological() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"a": range(8)})
+    train_df, test_df = chronological_split(df, 0.25)
+    assert list(train_df["a"]) == [0, 1, 2, 3, 4, 5]
+    assert list(test_df["a"]) == [6, 7]
