@@ -1,0 +1,451 @@
+// Package policy decides whether a deployment to an environment may proceed.
+//
+// # Environments and rules
+//
+//   - dev: from GitLab only for a push to the default branch; from a laptop only when dev is named
+//     explicitly (there is no default environment). No approval.
+//   - staging: the gate report is green, and 1 approval.
+//   - production: the gate report is green, the scan is clean (no blocking finding), every image is
+//     pinned by digest, and 2 approvals from distinct people.
+//
+// An approval counts only when it is "approved" and its author is none of: the commit author, the
+// person deploying (the actor), or the person who triggered the GitLab deployment. Each person counts
+// once. Any rejection refuses the deployment. A refusal lists every reason, never just the first.
+//
+// # Approvals are proven, not claimed
+//
+// There is no field, flag or environment variable through which a caller can state that approvals
+// exist, and none that skips them. Approvals reach the policy only as an Evidence, and an Evidence
+// can only be built from a GitLab deployment (EvidenceFromDeployment), normally fetched from
+// GitLab's Deployments API (FetchEvidence, GET /projects/:id/deployments/:deployment_id):
+//
+//   - in GitLab CI, the deploy job declares `environment: <env>`, so GitLab creates a deployment
+//     and, for a protected environment with required approvals, holds the job until it is approved;
+//     the job finds its deployment (gitlab.Client.JobDeployment with $CI_JOB_ID) and the policy
+//     re-checks its approvals;
+//   - from a laptop the same proof is required: the run must reference a GitLab deployment of the
+//     same environment and the same commit (--deployment-id), fetched with the user's own token. The
+//     actor of a laptop run is the owner of that token (gitlab.Client.CurrentUser), not a name given
+//     on the command line. Without a deployment, staging and production are refused.
+//
+// The evidence binds the approvals to one deployment: its environment must be the requested
+// environment and its commit the commit being deployed, so approvals given for another commit or
+// another environment cannot be replayed. A canceled deployment proves nothing.
+//
+// # Who is "the same person"
+//
+// Git commit authorship is free text (name and email) while approvals carry GitLab usernames, so the
+// comparison is deliberately conservative: two identities are the same person when their usernames,
+// their emails or their normalized display names match, or when a username equals the local part of
+// the other's email. A false match can only discard an approval (and refuse), never allow.
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
+)
+
+// Env is a deployment environment.
+type Env string
+
+// The environments, in promotion order.
+const (
+	Dev        Env = "dev"
+	Staging    Env = "staging"
+	Production Env = "production"
+)
+
+// Envs returns every environment in promotion order.
+func Envs() []Env { return []Env{Dev, Staging, Production} }
+
+func envNames() string {
+	names := make([]string, 0, 3)
+	for _, e := range Envs() {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseEnv returns the environment named s. An unknown or empty name is an error listing the
+// environments.
+func ParseEnv(s string) (Env, error) {
+	for _, e := range Envs() {
+		if s == string(e) {
+			return e, nil
+		}
+	}
+	return "", fmt.Errorf("unknown environment %q: set --env to one of %s", s, envNames())
+}
+
+// RequiredApprovals returns how many valid approvals env needs (0 for an unknown environment).
+func RequiredApprovals(env Env) int {
+	switch env {
+	case Staging:
+		return 1
+	case Production:
+		return 2
+	}
+	return 0
+}
+
+// Source is where the deployment runs.
+type Source string
+
+// The sources of a deployment.
+const (
+	// SourceGitLab is a GitLab CI job.
+	SourceGitLab Source = "gitlab"
+	// SourceLocal is a run from a laptop.
+	SourceLocal Source = "local"
+)
+
+// ParseSource returns the source named s ("gitlab" or "local").
+func ParseSource(s string) (Source, error) {
+	switch Source(s) {
+	case SourceGitLab, SourceLocal:
+		return Source(s), nil
+	}
+	return "", fmt.Errorf("unknown source %q: set it to gitlab (in GitLab CI) or local (on a laptop)", s)
+}
+
+// Identity is what is known of a person: a GitLab username, a display name, an email. Any may be
+// empty; at least one must be set for the identity to be known.
+type Identity struct {
+	Username string `json:"username,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email,omitempty"`
+}
+
+// Known reports whether at least one field is set.
+func (i Identity) Known() bool {
+	return strings.TrimSpace(i.Username) != "" || strings.TrimSpace(i.Name) != "" || strings.TrimSpace(i.Email) != ""
+}
+
+// String renders the most specific field set ("" when unknown).
+func (i Identity) String() string {
+	switch {
+	case i.Username != "":
+		return i.Username
+	case i.Name != "":
+		return i.Name
+	}
+	return i.Email
+}
+
+func norm(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+func localPart(email string) string {
+	if at := strings.LastIndex(email, "@"); at > 0 {
+		return norm(email[:at])
+	}
+	return ""
+}
+
+// SamePerson reports whether i and o may be the same person (see the package documentation: the
+// comparison errs on the side of "same").
+func (i Identity) SamePerson(o Identity) bool {
+	eq := func(a, b string) bool { a, b = norm(a), norm(b); return a != "" && a == b }
+	return eq(i.Username, o.Username) || eq(i.Email, o.Email) || eq(i.Name, o.Name) ||
+		(norm(i.Username) != "" && norm(i.Username) == localPart(o.Email)) ||
+		(norm(o.Username) != "" && norm(o.Username) == localPart(i.Email))
+}
+
+// Approval statuses as GitLab reports them.
+const (
+	StatusApproved = "approved"
+	StatusRejected = "rejected"
+)
+
+// Approval is one decision recorded on a GitLab deployment.
+type Approval struct {
+	User    Identity `json:"user"`
+	Status  string   `json:"status"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+// Evidence is the proof of approvals: one GitLab deployment as the Deployments API returned it. Its
+// fields are unexported so that approvals cannot be claimed: build it with EvidenceFromDeployment or
+// FetchEvidence.
+type Evidence struct {
+	deploymentID int64
+	environment  string
+	sha          string
+	status       string
+	triggeredBy  Identity
+	approvals    []Approval
+}
+
+// DeploymentID is the GitLab deployment the approvals belong to.
+func (e *Evidence) DeploymentID() int64 { return e.deploymentID }
+
+// Environment is the environment of the deployment.
+func (e *Evidence) Environment() string { return e.environment }
+
+// SHA is the commit of the deployment.
+func (e *Evidence) SHA() string { return e.sha }
+
+// Approvals returns a copy of the approvals recorded on the deployment.
+func (e *Evidence) Approvals() []Approval { return append([]Approval(nil), e.approvals...) }
+
+// EvidenceFromDeployment turns a deployment returned by GitLab's Deployments API into evidence.
+func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
+	if d == nil {
+		return nil
+	}
+	ev := &Evidence{
+		deploymentID: d.ID,
+		environment:  d.Environment.Name,
+		sha:          d.SHA,
+		status:       d.Status,
+		triggeredBy:  Identity{Username: d.User.Username, Name: d.User.Name},
+	}
+	for _, a := range d.Approvals {
+		ev.approvals = append(ev.approvals, Approval{
+			User:    Identity{Username: a.User.Username, Name: a.User.Name, Email: a.User.PublicEmail},
+			Status:  a.Status,
+			Comment: a.Comment,
+		})
+	}
+	return ev
+}
+
+// DeploymentGetter fetches a deployment with its approvals; *gitlab.Client implements it.
+type DeploymentGetter interface {
+	Deployment(ctx context.Context, project string, deploymentID int64) (*gitlab.Deployment, error)
+}
+
+// FetchEvidence fetches deployment deploymentID of project from GitLab and returns it as evidence.
+func FetchEvidence(ctx context.Context, g DeploymentGetter, project string, deploymentID int64) (*Evidence, error) {
+	if deploymentID <= 0 {
+		return nil, fmt.Errorf("no GitLab deployment given: pass --deployment-id=<id> of the approved deployment (Operate > Environments)")
+	}
+	d, err := g.Deployment(ctx, project, deploymentID)
+	if err != nil {
+		return nil, fmt.Errorf("fetch the approvals of deployment %d: %w", deploymentID, err)
+	}
+	return EvidenceFromDeployment(d), nil
+}
+
+// Request is everything the policy looks at.
+type Request struct {
+	// Env is the target environment.
+	Env Env
+	// Source is where the deployment runs (gitlab or local).
+	Source Source
+	// Commit is the full sha being deployed.
+	Commit string
+	// Author is the commit author (GitLab commit API: author_name, author_email).
+	Author Identity
+	// Actor is who deploys: $GITLAB_USER_LOGIN in CI, the token's owner on a laptop.
+	Actor Identity
+	// PipelineSource is $CI_PIPELINE_SOURCE (gitlab source only).
+	PipelineSource string
+	// Branch is $CI_COMMIT_BRANCH (empty for tag and merge-request pipelines).
+	Branch string
+	// DefaultBranch is $CI_DEFAULT_BRANCH.
+	DefaultBranch string
+	// Images maps a service to the image reference deployed.
+	Images map[string]string
+	// GateReportGreen is true when every blocking gate of the gate report passed.
+	GateReportGreen bool
+	// ScanClean is true when the image scan has no blocking finding.
+	ScanClean bool
+	// Evidence is the GitLab deployment proving the approvals; nil when none was given.
+	Evidence *Evidence
+}
+
+// Decision is the verdict. Allowed is true exactly when Reasons is empty.
+type Decision struct {
+	Env               Env      `json:"env"`
+	Allowed           bool     `json:"allowed"`
+	Reasons           []string `json:"reasons"`
+	RequiredApprovals int      `json:"required_approvals"`
+	// ValidApprovals are the usernames whose approvals counted, sorted.
+	ValidApprovals []string `json:"valid_approvals"`
+	// IgnoredApprovals explain the approvals that did not count ("carol (commit author)").
+	IgnoredApprovals []string `json:"ignored_approvals,omitempty"`
+	// DeploymentID is the GitLab deployment whose approvals were checked, 0 when none.
+	DeploymentID int64 `json:"deployment_id,omitempty"`
+}
+
+// Err returns nil when the deployment is allowed, and otherwise an error listing every reason.
+func (d Decision) Err() error {
+	if d.Allowed {
+		return nil
+	}
+	return fmt.Errorf("deployment to %s refused:\n  - %s", d.Env, strings.Join(d.Reasons, "\n  - "))
+}
+
+// JSON renders the decision as indented JSON (the policy.json report).
+func (d Decision) JSON() ([]byte, error) {
+	out := d
+	if out.Reasons == nil {
+		out.Reasons = []string{}
+	}
+	if out.ValidApprovals == nil {
+		out.ValidApprovals = []string{}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("render policy decision as JSON: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Decide applies the rules of req.Env to req and lists every reason to refuse.
+func Decide(req Request) Decision {
+	d := Decision{Env: req.Env, RequiredApprovals: RequiredApprovals(req.Env), ValidApprovals: []string{}}
+	refuse := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
+
+	env, envErr := ParseEnv(string(req.Env))
+	if envErr != nil {
+		refuse("%v", envErr)
+	}
+	if _, err := ParseSource(string(req.Source)); err != nil {
+		refuse("%v", err)
+	}
+
+	switch env {
+	case Dev:
+		if req.Source == SourceGitLab {
+			switch {
+			case req.DefaultBranch == "":
+				refuse("the default branch is unknown: pass $CI_DEFAULT_BRANCH; dev deploys from GitLab only run for a push to it")
+			case req.PipelineSource != "push" || req.Branch != req.DefaultBranch:
+				refuse("dev deploys from GitLab only run for a push to the default branch %s, not for a %s pipeline on %s: merge first, or run it from a laptop with --env=dev",
+					req.DefaultBranch, orUnknown(req.PipelineSource), orUnknown(branchOrTag(req.Branch)))
+			}
+		}
+	case Staging, Production:
+		if !req.GateReportGreen {
+			refuse("the gate report is not green: run `check`, fix every failing blocking gate, and deploy the commit whose pipeline passed")
+		}
+		if env == Production {
+			if !req.ScanClean {
+				refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
+			}
+			checkImages(req.Images, refuse)
+		}
+		checkApprovals(&d, env, req, refuse)
+	}
+
+	d.Allowed = len(d.Reasons) == 0
+	return d
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func branchOrTag(branch string) string {
+	if branch == "" {
+		return "a tag or merge request"
+	}
+	return "branch " + branch
+}
+
+func checkImages(images map[string]string, refuse func(string, ...any)) {
+	if len(images) == 0 {
+		refuse("no images given: production deploys the images publish pinned by digest (images.env: API_IMAGE=repo@sha256:…)")
+		return
+	}
+	services := make([]string, 0, len(images))
+	for s := range images {
+		services = append(services, s)
+	}
+	sort.Strings(services)
+	for _, s := range services {
+		if _, err := trace.PinnedDigest(images[s]); err != nil {
+			refuse("image %s: %v", s, err)
+		}
+	}
+}
+
+func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...any)) {
+	need := RequiredApprovals(env)
+	if !trace.IsCommit(req.Commit) {
+		refuse("the commit %q is not a full 40-hex sha: pass --commit (or $CI_COMMIT_SHA); approvals are bound to one commit", req.Commit)
+	}
+	if !req.Author.Known() {
+		refuse("the commit author is unknown: it is read from GitLab's commit API so that the author cannot approve their own change")
+	}
+	if !req.Actor.Known() {
+		refuse("the person deploying is unknown: in CI pass $GITLAB_USER_LOGIN; on a laptop it is the owner of the GitLab token")
+	}
+	ev := req.Evidence
+	if ev == nil {
+		refuse("%s needs %d approval(s) proven by GitLab and none was given: approve the GitLab deployment of %s for %s, then pass --deployment-id=<id> (in CI the job's own deployment is used); approvals cannot be skipped",
+			env, need, orUnknown(req.Commit), env)
+		return
+	}
+	d.DeploymentID = ev.deploymentID
+	if ev.environment != string(env) {
+		refuse("deployment %d is for environment %q, not %q: pass the id of a deployment of %s", ev.deploymentID, ev.environment, env, env)
+	}
+	if ev.sha != req.Commit {
+		refuse("deployment %d is for commit %s, not %s: approvals apply to one commit; approve a deployment of %s", ev.deploymentID, orUnknown(ev.sha), orUnknown(req.Commit), orUnknown(req.Commit))
+	}
+	if ev.status == "canceled" {
+		refuse("deployment %d was canceled: approve a new deployment", ev.deploymentID)
+	}
+
+	counted := map[string]bool{}
+	for _, a := range ev.approvals {
+		who := a.User.String()
+		key := norm(a.User.Username)
+		switch {
+		case a.Status == StatusRejected:
+			refuse("%s rejected deployment %d: resolve the objection and get a new deployment approved", orUnknown(who), ev.deploymentID)
+		case a.Status != StatusApproved:
+			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (status %q)", orUnknown(who), a.Status))
+		case key == "":
+			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (no GitLab username)", orUnknown(who)))
+		case a.User.SamePerson(req.Author):
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (commit author)")
+		case a.User.SamePerson(req.Actor):
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (the person deploying)")
+		case a.User.SamePerson(ev.triggeredBy):
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (triggered the deployment)")
+		case counted[key]:
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (already counted)")
+		default:
+			counted[key] = true
+			d.ValidApprovals = append(d.ValidApprovals, a.User.Username)
+		}
+	}
+	sort.Strings(d.ValidApprovals)
+	if len(d.ValidApprovals) < need {
+		msg := fmt.Sprintf("%s needs %d approval(s) from distinct people other than the commit author and the person deploying; deployment %d has %d",
+			env, need, ev.deploymentID, len(d.ValidApprovals))
+		if len(d.ValidApprovals) > 0 {
+			msg += " (" + strings.Join(d.ValidApprovals, ", ") + ")"
+		}
+		if len(d.IgnoredApprovals) > 0 {
+			msg += "; not counted: " + strings.Join(d.IgnoredApprovals, ", ")
+		}
+		refuse("%s: ask another eligible reviewer to approve deployment %d in GitLab", msg, ev.deploymentID)
+	}
+}
+
+// ErrRefused is wrapped by the error of Check when the policy refuses.
+var ErrRefused = errors.New("deployment refused by policy")
+
+// Check is Decide followed by Err: it returns the decision and, when refused, an error wrapping
+// ErrRefused that lists every reason.
+func Check(req Request) (Decision, error) {
+	d := Decide(req)
+	if d.Allowed {
+		return d, nil
+	}
+	return d, fmt.Errorf("%w: %w", ErrRefused, d.Err())
+}
