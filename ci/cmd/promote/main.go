@@ -1,0 +1,41 @@
+// Command promote copies an image (or index) by digest to one or more tags, in the
+// same repository, another repository or another registry, without rebuilding it and
+// without re-uploading blobs the destination already has or can mount. It is a thin
+// wrapper over gitlab.com/soccerpredictai/pipeline/ci/registry, built in a golang
+// container so go-containerregistry never enters the Dagger module binary.
+//
+// Usage:
+//
+//	promote --src registry.example.com/group/api@sha256:<64 hex> \
+//	        --dst registry.example.com/group/api:v1.4.0 [--dst registry.example.com/group/api:latest ...] \
+//	        [--username-file /run/secrets/user --password-file /run/secrets/password] \
+//	        [--username-env REGISTRY_USER --password-env REGISTRY_PASSWORD] \
+//	        [--insecure] [--allow-overwrite] [--timeout 10m]
+//
+// Credentials are read only from the files or the variables named on the command
+// line; without them access is anonymous. On success it prints one JSON line on stdout:
+//
+//	{"source":"registry.example.com/group/api@sha256:…","digest":"sha256:…","destinations":["registry.example.com/group/api:v1.4.0"]}
+//
+// Exit status: 0 success; 2 usage error or malformed reference; 3 source not found;
+// 4 credentials refused; 5 tag collision (existing tag points elsewhere); 6 digest
+// mismatch after the push; 7 plain-http registry without --insecure; 1 anything else.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !isHelp(err) {
+		fmt.Fprintln(os.Stderr, "promote:", err)
+	}
+	os.Exit(exitCode(err))
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+)
+
+// lookupEnv reads the variables named by --username-env/--password-env; tests replace it.
+var lookupEnv = os.LookupEnv
+
+// usageError is a command-line mistake (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// listFlag collects a repeated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
+
+// exitCode maps an error from run to the documented exit status.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil, isHelp(err):
+		return 0
+	case errors.As(err, &ue), errors.Is(err, registry.ErrInvalidReference), errors.Is(err, registry.ErrNotByDigest):
+		return 2
+	case errors.Is(err, registry.ErrNotFound):
+		return 3
+	case errors.Is(err, registry.ErrUnauthorized):
+		return 4
+	case errors.Is(err, registry.ErrTagCollision):
+		return 5
+	case errors.Is(err, registry.ErrDigestMismatch):
+		return 6
+	case errors.Is(err, registry.ErrInsecure):
+		return 7
+	}
+	return 1
+}
+
+// run parses args, promotes and prints the JSON result on stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		dsts               listFlag
+		src                = fs.String("src", "", "source image pinned by digest: `repo@sha256:<64 hex>` (required)")
+		userFile, passFile = fs.String("username-file", "", "file holding the registry username"), fs.String("password-file", "", "file holding the registry password or token")
+		userEnv, passEnv   = fs.String("username-env", "", "name of the variable holding the registry username"), fs.String("password-env", "", "name of the variable holding the registry password or token")
+		insecure           = fs.Bool("insecure", false, "allow plain-http registries")
+		allowOverwrite     = fs.Bool("allow-overwrite", false, "move destination tags that already point at another digest (latest always moves)")
+		timeout            = fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	)
+	fs.Var(&dsts, "dst", "destination `repo:tag`; repeat for several")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: promote --src repo@sha256:<digest> --dst repo:tag [--dst repo:tag ...] [--username-file f --password-file f | --username-env VAR --password-env VAR] [--insecure] [--allow-overwrite]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if isHelp(err) {
+			return err
+		}
+		return usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: fmt.Sprintf("unexpected argument %q: pass destinations with --dst", fs.Arg(0))}
+	}
+	if *src == "" {
+		return usageError{msg: "--src is required: pass the image digest reference from images.env, e.g. --src registry.example.com/group/api@sha256:…"}
+	}
+	if len(dsts) == 0 {
+		return usageError{msg: "--dst is required: pass at least one destination, e.g. --dst registry.example.com/group/api:v1.4.0"}
+	}
+	if *timeout <= 0 {
+		return usageError{msg: "--timeout must be positive, e.g. --timeout 10m"}
+	}
+
+	creds, err := credentials(*userFile, *passFile, *userEnv, *passEnv)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	res, err := registry.PromoteAll(ctx, *src, dsts, registry.Options{
+		Auth:           creds.Authenticator(),
+		Insecure:       *insecure,
+		AllowOverwrite: *allowOverwrite,
+	})
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+// credentials picks the explicit credential source: files, variables or none.
+func credentials(userFile, passFile, userEnv, passEnv string) (registry.Credentials, error) {
+	files := userFile != "" || passFile != ""
+	vars := userEnv != "" || passEnv != ""
+	switch {
+	case files && vars:
+		return registry.Credentials{}, usageError{msg: "give credentials either as files (--username-file/--password-file) or as variables (--username-env/--password-env), not both"}
+	case files:
+		if userFile == "" || passFile == "" {
+			return registry.Credentials{}, usageError{msg: "give both --username-file and --password-file"}
+		}
+		c, err := registry.LoadCredentials(userFile, passFile)
+		if err != nil {
+			return registry.Credentials{}, usageError{msg: err.Error()}
+		}
+		return c, nil
+	case vars:
+		if userEnv == "" || passEnv == "" {
+			return registry.Credentials{}, usageError{msg: "give both --username-env and --password-env"}
+		}
+		c, err := registry.CredentialsFromEnv(lookupEnv, userEnv, passEnv)
+		if err != nil {
+			return registry.Credentials{}, usageError{msg: err.Error()}
+		}
+		return c, nil
+	}
+	return registry.Credentials{}, nil
+}

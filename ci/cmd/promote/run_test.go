@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+)
+
+// startRegistry runs an in-process registry; with user set it demands basic auth.
+func startRegistry(t *testing.T, user, pass string) string {
+	t.Helper()
+	inner := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user != "" {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != user || p != pass {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func pushRandom(t *testing.T, ref string, auth authn.Authenticator) string {
+	t.Helper()
+	img, err := random.Image(256, 2)
+	require.NoError(t, err)
+	tag, err := name.NewTag(ref, name.Insecure)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(tag, img, remote.WithAuth(auth)))
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d.String()
+}
+
+func digestOf(t *testing.T, ref string, auth authn.Authenticator) string {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	require.NoError(t, err)
+	d, err := remote.Head(r, remote.WithAuth(auth))
+	require.NoError(t, err)
+	return d.Digest.String()
+}
+
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	err := run(ctx, args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestRunPromotesAndPrintsJSON(t *testing.T) {
+	host := startRegistry(t, "", "")
+	digest := pushRandom(t, host+"/team/api:build", authn.Anonymous)
+	src := host + "/team/api@" + digest
+	out, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1.0.0", "--dst", host+"/release/api:v1.0.0", "--insecure")
+	require.NoError(t, err)
+
+	var got struct {
+		Source       string   `json:"source"`
+		Digest       string   `json:"digest"`
+		Destinations []string `json:"destinations"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	assert.Equal(t, src, got.Source)
+	assert.Equal(t, digest, got.Digest)
+	assert.Equal(t, []string{host + "/team/api:v1.0.0", host + "/release/api:v1.0.0"}, got.Destinations)
+	assert.Equal(t, 1, strings.Count(out, "\n"), "one JSON line")
+	for _, d := range got.Destinations {
+		assert.Equal(t, digest, digestOf(t, d, authn.Anonymous))
+	}
+}
+
+func TestRunCredentialsFromFilesAndEnv(t *testing.T) {
+	host := startRegistry(t, "bot", "pa55")
+	auth := &authn.Basic{Username: "bot", Password: "pa55"}
+	digest := pushRandom(t, host+"/team/api:build", auth)
+	src := host + "/team/api@" + digest
+	dir := t.TempDir()
+	uf, pf, bad := filepath.Join(dir, "u"), filepath.Join(dir, "p"), filepath.Join(dir, "bad")
+	require.NoError(t, os.WriteFile(uf, []byte("bot\n"), 0o600))
+	require.NoError(t, os.WriteFile(pf, []byte("pa55\n"), 0o600))
+	require.NoError(t, os.WriteFile(bad, []byte("nope\n"), 0o600))
+
+	_, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1", "--insecure", "--username-file", uf, "--password-file", pf)
+	require.NoError(t, err)
+	assert.Equal(t, digest, digestOf(t, host+"/team/api:v1", auth))
+
+	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v2", "--insecure", "--username-file", uf, "--password-file", bad)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, registry.ErrUnauthorized)
+	assert.Contains(t, err.Error(), "check REGISTRY_USER/REGISTRY_PASSWORD")
+	assert.NotContains(t, err.Error(), "nope")
+	assert.Equal(t, 4, exitCode(err))
+
+	old := lookupEnv
+	t.Cleanup(func() { lookupEnv = old })
+	lookupEnv = func(k string) (string, bool) {
+		v, ok := map[string]string{"REGISTRY_USER": "bot", "REGISTRY_PASSWORD": "pa55"}[k]
+		return v, ok
+	}
+	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v3", "--insecure", "--username-env", "REGISTRY_USER", "--password-env", "REGISTRY_PASSWORD")
+	require.NoError(t, err)
+
+	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v4", "--insecure")
+	assert.ErrorIs(t, err, registry.ErrUnauthorized)
+	assert.Contains(t, err.Error(), "requires credentials")
+}
+
+func TestRunRefusals(t *testing.T) {
+	host := startRegistry(t, "", "")
+	a := pushRandom(t, host+"/team/api:a", authn.Anonymous)
+	b := pushRandom(t, host+"/team/api:b", authn.Anonymous)
+	_, _, err := runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v1", "--insecure")
+	require.NoError(t, err)
+
+	out, _, err := runCmd(t, "--src", host+"/team/api@"+b, "--dst", host+"/team/api:v1", "--insecure")
+	assert.ErrorIs(t, err, registry.ErrTagCollision)
+	assert.Equal(t, 5, exitCode(err))
+	assert.Empty(t, out)
+	assert.Equal(t, a, digestOf(t, host+"/team/api:v1", authn.Anonymous))
+
+	_, _, err = runCmd(t, "--src", host+"/team/api@"+b, "--dst", host+"/team/api:v1", "--insecure", "--allow-overwrite")
+	require.NoError(t, err)
+	assert.Equal(t, b, digestOf(t, host+"/team/api:v1", authn.Anonymous))
+
+	_, _, err = runCmd(t, "--src", host+"/team/api@sha256:"+strings.Repeat("0", 64), "--dst", host+"/team/api:v2", "--insecure")
+	assert.ErrorIs(t, err, registry.ErrNotFound)
+	assert.Equal(t, 3, exitCode(err))
+
+	_, _, err = runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v2")
+	assert.ErrorIs(t, err, registry.ErrInsecure)
+	assert.Equal(t, 7, exitCode(err))
+
+	_, _, err = runCmd(t, "--src", host+"/team/api:a", "--dst", host+"/team/api:v2", "--insecure")
+	assert.ErrorIs(t, err, registry.ErrNotByDigest)
+	assert.Equal(t, 2, exitCode(err))
+}
+
+func TestRunUsage(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("a", 64)
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{nil, "--src is required"},
+		{[]string{"--src", "r.io/a@" + digest}, "--dst is required"},
+		{[]string{"--src", "r.io/a@" + digest, "--dst", "r.io/a:x", "extra"}, "unexpected argument"},
+		{[]string{"--bogus"}, "flag provided but not defined"},
+		{[]string{"--src", "r.io/a@" + digest, "--dst", "r.io/a:x", "--username-file", "f"}, "give both --username-file and --password-file"},
+		{[]string{"--src", "r.io/a@" + digest, "--dst", "r.io/a:x", "--username-env", "U"}, "give both --username-env and --password-env"},
+		{[]string{"--src", "r.io/a@" + digest, "--dst", "r.io/a:x", "--username-file", "f", "--password-env", "P"}, "not both"},
+		{[]string{"--src", "r.io/a@" + digest, "--dst", "r.io/a:x", "--username-file", "/nonexistent/u", "--password-file", "/nonexistent/p"}, "cannot read --username-file"},
+		{[]string{"--src", "r.io/a@" + digest, "--dst", "r.io/a:x", "--timeout", "0s"}, "--timeout must be positive"},
+	}
+	for _, c := range cases {
+		out, _, err := runCmd(t, c.args...)
+		require.Error(t, err, c.args)
+		assert.Contains(t, err.Error(), c.msg)
+		assert.Equal(t, 2, exitCode(err), c.args)
+		assert.Empty(t, out)
+	}
+
+	_, stderr, err := runCmd(t, "-h")
+	assert.True(t, errors.Is(err, flag.ErrHelp))
+	assert.Equal(t, 0, exitCode(err))
+	assert.Contains(t, stderr, "usage: promote")
+	assert.Equal(t, 1, exitCode(errors.New("other")))
+}

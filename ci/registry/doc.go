@@ -1,0 +1,30 @@
+// Package registry promotes images between tags and repositories by digest, with
+// go-containerregistry.
+//
+// A promotion copies the manifest (image or index) that a "repo@sha256:..." reference
+// names to one or more "repo:tag" destinations, and then reads every destination back to
+// prove it resolves to the same digest. Nothing is rebuilt and the digest never changes:
+//
+//   - same repository: only the manifest is PUT under the new tag (remote.Tag); no blob
+//     is touched;
+//   - another repository of the same registry: remote.Write / remote.WriteIndex check
+//     each blob with HEAD and skip those already present; missing layers are
+//     cross-repository mounted (POST ?mount=<digest>&from=<repo>), config blob included,
+//     so no blob is uploaded again;
+//   - another registry: every blob the destination lacks is copied once; blobs it already
+//     has are skipped.
+//
+// Tags are immutable here: a destination tag that already points at a different digest
+// is refused unless [Options].AllowOverwrite is set. "latest" is the exception, it is
+// meant to move. All destinations are checked before anything is written, so a refused
+// promotion changes nothing.
+//
+// Credentials are never read from the process environment implicitly: the caller builds
+// them with [LoadCredentials] or [CredentialsFromEnv] and passes them in [Options].
+// Plain-http registries (including loopback and private addresses, which
+// go-containerregistry would otherwise reach over http silently) are refused unless
+// [Options].Insecure is set.
+//
+// This package pulls in go-containerregistry and must not be imported by the Dagger
+// module; the module runs it through the ci/cmd/promote tool.
+package registry

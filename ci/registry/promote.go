@@ -1,0 +1,253 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+)
+
+// DefaultUserAgent is sent to registries unless Options.UserAgent is set.
+const DefaultUserAgent = "soccerpredict-promote"
+
+// Options tunes a promotion. The zero value is anonymous, https-only and refuses to
+// move an existing tag (other than "latest").
+type Options struct {
+	// Auth is used for every registry the promotion touches (the source's and the
+	// destinations'). Nil means anonymous. Build it with Credentials.Authenticator.
+	Auth authn.Authenticator
+	// Insecure allows plain-http registries. Without it, a registry that would be
+	// reached over http (loopback, private addresses, *.local) is refused.
+	Insecure bool
+	// AllowOverwrite lets a destination tag that points at another digest be moved.
+	// "latest" may always move.
+	AllowOverwrite bool
+	// Transport replaces the HTTP transport (nil: go-containerregistry's default).
+	Transport http.RoundTripper
+	// UserAgent is sent with every request (empty: DefaultUserAgent).
+	UserAgent string
+}
+
+func (o Options) haveCreds() bool { return o.Auth != nil && o.Auth != authn.Anonymous }
+
+func (o Options) remote(ctx context.Context) []remote.Option {
+	auth := o.Auth
+	if auth == nil {
+		auth = authn.Anonymous
+	}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	ro := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithUserAgent(ua)}
+	if o.Transport != nil {
+		ro = append(ro, remote.WithTransport(o.Transport))
+	}
+	return ro
+}
+
+func (o Options) names() []name.Option {
+	no := []name.Option{name.StrictValidation}
+	if o.Insecure {
+		no = append(no, name.Insecure)
+	}
+	return no
+}
+
+// Result is what a promotion did; it marshals to the JSON printed by ci/cmd/promote.
+type Result struct {
+	// Source is the source reference "repo@sha256:...".
+	Source string `json:"source"`
+	// Digest is the digest every destination now resolves to.
+	Digest string `json:"digest"`
+	// Destinations are the "repo:tag" references written (or already correct), in the
+	// order given.
+	Destinations []string `json:"destinations"`
+}
+
+// Promote copies the image or index src ("repo@sha256:<64 hex>") to dst ("repo:tag",
+// same or another repository or registry) and returns the digest dst resolves to,
+// which always equals the source digest. See PromoteAll.
+func Promote(ctx context.Context, src, dst string, opts Options) (string, error) {
+	res, err := PromoteAll(ctx, src, []string{dst}, opts)
+	if err != nil {
+		return "", err
+	}
+	return res.Digest, nil
+}
+
+type destination struct {
+	input    string
+	ref      name.Tag
+	existing *v1.Descriptor // nil when the tag does not exist yet
+}
+
+// PromoteAll copies src to every destination. It validates every reference, reads the
+// source, and checks every destination tag for a collision before writing anything;
+// then it writes each destination and reads it back to verify the digest.
+func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (Result, error) {
+	srcRef, dests, err := parseAll(src, dsts, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	ro := opts.remote(ctx)
+	srcName := srcRef.Context().String() + "@" + srcRef.DigestStr()
+
+	desc, err := remote.Get(srcRef, ro...)
+	if err != nil {
+		switch {
+		case isUnauthorized(err):
+			return Result{}, authError(err, srcRef.RegistryStr(), "read", srcName, opts.haveCreds())
+		case isNotFound(err):
+			return Result{}, newError(ErrNotFound, err,
+				"image %s not found: check the digest and that it was published (publish writes the digests to images.env)", srcName)
+		}
+		return Result{}, newError(ErrRegistry, err, "cannot read image %s: %v: check that the registry is reachable", srcName, err)
+	}
+	digest := desc.Digest.String()
+	if digest != srcRef.DigestStr() {
+		return Result{}, newError(ErrDigestMismatch, nil,
+			"registry %s served digest %s for %s: refusing to promote content that does not match its digest", srcRef.RegistryStr(), digest, srcName)
+	}
+	if !desc.MediaType.IsImage() && !desc.MediaType.IsIndex() {
+		return Result{}, newError(ErrUnsupported, nil,
+			"image %s has media type %q, which is neither an image manifest nor an index: promote an image built by publish", srcName, desc.MediaType)
+	}
+
+	// Check every destination before writing anything.
+	var collisions []string
+	for i := range dests {
+		d := &dests[i]
+		cur, err := remote.Head(d.ref, ro...)
+		switch {
+		case err == nil:
+			d.existing = cur
+		case isNotFound(err):
+		case isUnauthorized(err):
+			return Result{}, authError(err, d.ref.RegistryStr(), "read", d.input, opts.haveCreds())
+		default:
+			return Result{}, newError(ErrRegistry, err, "cannot read destination %s: %v: check that the registry is reachable", d.input, err)
+		}
+		if d.existing != nil && d.existing.Digest != desc.Digest && !opts.AllowOverwrite && d.ref.TagStr() != tags.Latest {
+			collisions = append(collisions, fmt.Sprintf("%s points at %s", d.input, d.existing.Digest))
+		}
+	}
+	if len(collisions) > 0 {
+		return Result{}, newError(ErrTagCollision, nil,
+			"refusing to move existing tags (%s), not %s: tags other than latest are immutable; pick a new tag or pass --allow-overwrite",
+			strings.Join(collisions, "; "), digest)
+	}
+
+	res := Result{Source: srcName, Digest: digest}
+	for _, d := range dests {
+		if d.existing == nil || d.existing.Digest != desc.Digest {
+			if err := write(d.ref, srcRef, desc, ro); err != nil {
+				if isUnauthorized(err) {
+					return res, authError(err, d.ref.RegistryStr(), "push", d.input, opts.haveCreds())
+				}
+				return res, newError(ErrRegistry, err, "cannot push %s to %s: %v", srcName, d.input, err)
+			}
+		}
+		got, err := remote.Head(d.ref, ro...)
+		if err != nil {
+			if isUnauthorized(err) {
+				return res, authError(err, d.ref.RegistryStr(), "read", d.input, opts.haveCreds())
+			}
+			return res, newError(ErrRegistry, err, "cannot read back %s after the push: %v", d.input, err)
+		}
+		if got.Digest != desc.Digest {
+			return res, newError(ErrDigestMismatch, nil,
+				"%s resolves to %s after the push, expected %s: another job moved the tag meanwhile; re-run promote", d.input, got.Digest, digest)
+		}
+		res.Destinations = append(res.Destinations, d.input)
+	}
+	return res, nil
+}
+
+// write pushes desc to dst: a plain re-tag within the source repository, a copy with
+// blob mounting/skipping otherwise.
+func write(dst name.Tag, src name.Digest, desc *remote.Descriptor, ro []remote.Option) error {
+	if dst.Context().String() == src.Context().String() {
+		return remote.Tag(dst, desc, ro...)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return err
+		}
+		return remote.WriteIndex(dst, idx, ro...)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return err
+	}
+	return remote.Write(dst, img, ro...)
+}
+
+// parseAll validates the source and destinations with the strict rules of ci/tags and
+// turns them into go-containerregistry names.
+func parseAll(src string, dsts []string, opts Options) (name.Digest, []destination, error) {
+	no := opts.names()
+	sr, err := tags.ParseReference(src)
+	if err != nil {
+		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source: %v", err)
+	}
+	if sr.Digest == "" {
+		return name.Digest{}, nil, newError(ErrNotByDigest, nil,
+			"source %s is not pinned by digest: promote %s@sha256:<64 hex> (the value publish wrote to images.env), never a tag", src, sr.Repository)
+	}
+	if sr.Domain() == "" {
+		return name.Digest{}, nil, newError(ErrInvalidReference, nil,
+			"source %s has no registry host: write it as registry.example.com/%s@%s", src, sr.Repository, sr.Digest)
+	}
+	srcRef, err := name.NewDigest(sr.ByDigest(), no...)
+	if err != nil {
+		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source %s: %v", src, err)
+	}
+	if err := checkScheme(srcRef.Context().Registry, opts); err != nil {
+		return name.Digest{}, nil, err
+	}
+	if len(dsts) == 0 {
+		return name.Digest{}, nil, newError(ErrInvalidReference, nil, "no destination given: pass --dst repo:tag at least once")
+	}
+	seen := map[string]bool{}
+	dests := make([]destination, 0, len(dsts))
+	for _, d := range dsts {
+		dr, err := tags.ParseTagReference(d)
+		if err != nil {
+			return name.Digest{}, nil, newError(ErrInvalidReference, err, "destination: %v", err)
+		}
+		if dr.Domain() == "" {
+			return name.Digest{}, nil, newError(ErrInvalidReference, nil,
+				"destination %s has no registry host: write it as registry.example.com/%s:%s", d, dr.Repository, dr.Tag)
+		}
+		if seen[d] {
+			return name.Digest{}, nil, newError(ErrInvalidReference, nil, "destination %s is listed twice: list each destination once", d)
+		}
+		seen[d] = true
+		ref, err := name.NewTag(d, no...)
+		if err != nil {
+			return name.Digest{}, nil, newError(ErrInvalidReference, err, "destination %s: %v", d, err)
+		}
+		if err := checkScheme(ref.Context().Registry, opts); err != nil {
+			return name.Digest{}, nil, err
+		}
+		dests = append(dests, destination{input: d, ref: ref})
+	}
+	return srcRef, dests, nil
+}
+
+func checkScheme(reg name.Registry, opts Options) error {
+	if !opts.Insecure && reg.Scheme() == "http" {
+		return newError(ErrInsecure, nil,
+			"registry %s would be reached over plain http: pass --insecure (Options.Insecure) if that registry really has no TLS", reg.RegistryStr())
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package scan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	// GitLabSchemaVersion is the security report schema version written.
+	GitLabSchemaVersion = "15.0.7"
+	// GitLabScanType is the report type GitLab expects under artifacts:reports.
+	GitLabScanType = "container_scanning"
+	// GitLabTimeLayout is the schema's time format (UTC, no zone).
+	GitLabTimeLayout = "2006-01-02T15:04:05"
+
+	maxName        = 255
+	maxDescription = 1 << 20
+	maxSolution    = 7000
+	maxLinks       = 20
+)
+
+// GitLabOptions describe the scan for the GitLab report.
+type GitLabOptions struct {
+	// Image is the scanned image reference (required), e.g. "registry/group/api@sha256:…".
+	Image string
+	// OperatingSystem is e.g. "debian 12.5" (Report.OperatingSystem); "unknown" when empty.
+	OperatingSystem string
+	// ScannerVersion is the Trivy version (required), e.g. "0.58.1".
+	ScannerVersion string
+	// Start and End delimit the scan (required, End not before Start).
+	Start, End time.Time
+	// Failed marks the scan status "failure" (the scan itself failed, not the verdict).
+	Failed bool
+}
+
+type glReport struct {
+	Version         string            `json:"version"`
+	Vulnerabilities []glVulnerability `json:"vulnerabilities"`
+	Remediations    []any             `json:"remediations"`
+	Scan            glScan            `json:"scan"`
+}
+
+type glVulnerability struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description,omitempty"`
+	Severity    string         `json:"severity"`
+	Solution    string         `json:"solution"`
+	Location    glLocation     `json:"location"`
+	Identifiers []glIdentifier `json:"identifiers"`
+	Links       []glLink       `json:"links,omitempty"`
+}
+
+type glLocation struct {
+	Dependency      glDependency `json:"dependency"`
+	OperatingSystem string       `json:"operating_system"`
+	Image           string       `json:"image"`
+}
+
+type glDependency struct {
+	Package glPackage `json:"package"`
+	Version string    `json:"version"`
+}
+
+type glPackage struct {
+	Name string `json:"name"`
+}
+
+type glIdentifier struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	URL   string `json:"url,omitempty"`
+}
+
+type glLink struct {
+	URL string `json:"url"`
+}
+
+type glScan struct {
+	Analyzer  glTool `json:"analyzer"`
+	Scanner   glTool `json:"scanner"`
+	Type      string `json:"type"`
+	StartTime string `json:"start_time"`
+	EndTime   string `json:"end_time"`
+	Status    string `json:"status"`
+}
+
+type glTool struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	URL     string   `json:"url,omitempty"`
+	Vendor  glVendor `json:"vendor"`
+	Version string   `json:"version"`
+}
+
+type glVendor struct {
+	Name string `json:"name"`
+}
+
+// GitLabReport renders findings (normally Verdict.Reported()) as a GitLab
+// container_scanning report (schema 15.0.7), indented JSON with a trailing newline.
+// Vulnerability ids are stable: derived from ID, package, version, target and image.
+func GitLabReport(findings []Finding, o GitLabOptions) ([]byte, error) {
+	if strings.TrimSpace(o.Image) == "" {
+		return nil, fmt.Errorf("GitLab report needs the scanned image reference: pass the image that trivy scanned")
+	}
+	if strings.TrimSpace(o.ScannerVersion) == "" {
+		return nil, fmt.Errorf("GitLab report needs the Trivy version: pass the output of `trivy --version`")
+	}
+	if o.Start.IsZero() || o.End.IsZero() {
+		return nil, fmt.Errorf("GitLab report needs the scan start and end times: pass both")
+	}
+	if o.End.Before(o.Start) {
+		return nil, fmt.Errorf("scan end %s is before its start %s: pass the times in order", o.End.UTC().Format(time.RFC3339), o.Start.UTC().Format(time.RFC3339))
+	}
+	osName := strings.TrimSpace(o.OperatingSystem)
+	if osName == "" {
+		osName = "unknown"
+	}
+	trivy := glTool{
+		ID:      "trivy",
+		Name:    "Trivy",
+		URL:     "https://github.com/aquasecurity/trivy",
+		Vendor:  glVendor{Name: "Aqua Security"},
+		Version: o.ScannerVersion,
+	}
+	rep := glReport{
+		Version:         GitLabSchemaVersion,
+		Vulnerabilities: make([]glVulnerability, 0, len(findings)),
+		Remediations:    []any{},
+		Scan: glScan{
+			Analyzer:  trivy,
+			Scanner:   trivy,
+			Type:      GitLabScanType,
+			StartTime: o.Start.UTC().Format(GitLabTimeLayout),
+			EndTime:   o.End.UTC().Format(GitLabTimeLayout),
+			Status:    "success",
+		},
+	}
+	if o.Failed {
+		rep.Scan.Status = "failure"
+	}
+	sorted := append([]Finding(nil), findings...)
+	sortFindings(sorted)
+	for _, f := range sorted {
+		rep.Vulnerabilities = append(rep.Vulnerabilities, toGitLab(f, osName, o.Image))
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the GitLab report: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+func toGitLab(f Finding, osName, image string) glVulnerability {
+	name := f.Title
+	if strings.TrimSpace(name) == "" {
+		name = f.ID
+	}
+	desc := f.Description
+	if desc == "" {
+		desc = f.Title
+	}
+	var solution string
+	if f.Fixed != "" {
+		solution = fmt.Sprintf("Upgrade %s from %s to %s.", f.Package, f.Installed, f.Fixed)
+	} else {
+		solution = fmt.Sprintf("No fixed version of %s is available yet; follow %s.", f.Package, f.ID)
+	}
+	id := glIdentifier{Type: identifierType(f.ID), Name: f.ID, Value: f.ID}
+	if isWebURL(f.URL) {
+		id.URL = f.URL
+	}
+	var links []glLink
+	seen := map[string]bool{}
+	for _, u := range append([]string{f.URL}, f.References...) {
+		if isWebURL(u) && !seen[u] && len(links) < maxLinks {
+			seen[u] = true
+			links = append(links, glLink{URL: u})
+		}
+	}
+	return glVulnerability{
+		ID:          stableID(f, image),
+		Name:        truncate(name, maxName),
+		Description: truncate(desc, maxDescription),
+		Severity:    f.Severity.GitLab(),
+		Solution:    truncate(solution, maxSolution),
+		Location: glLocation{
+			Dependency:      glDependency{Package: glPackage{Name: f.Package}, Version: f.Installed},
+			OperatingSystem: osName,
+			Image:           image,
+		},
+		Identifiers: []glIdentifier{id},
+		Links:       links,
+	}
+}
+
+// identifierType is the lowercase prefix of the ID ("cve", "ghsa", "dla", ...), or
+// "trivy" when the ID has no alphabetic prefix.
+func identifierType(id string) string {
+	prefix, _, ok := strings.Cut(id, "-")
+	if !ok || prefix == "" {
+		return "trivy"
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := prefix[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return "trivy"
+		}
+	}
+	return strings.ToLower(prefix)
+}
+
+func isWebURL(u string) bool {
+	return (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && len(u) > len("https://") && !strings.ContainsAny(u, " \t\r\n")
+}
+
+// stableID is a UUID-shaped (version 8, RFC 9562) hash of the finding and the image.
+func stableID(f Finding, image string) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{f.ID, f.Package, f.Installed, f.Target, image}, "\x00")))
+	b := h[:16]
+	b[6] = (b[6] & 0x0f) | 0x80
+	b[8] = (b[8] & 0x3f) | 0x80
+	s := hex.EncodeToString(b)
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence (the schema
+// limits count characters, so a byte limit is on the safe side).
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,117 @@
+package scan
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Policy decides which findings block.
+type Policy struct {
+	// Severities block when found (see ParseSeverities). Required.
+	Severities []Severity
+	// Ignore lists accepted risks.
+	Ignore IgnoreList
+	// IgnoreUnfixed makes findings without a fixed version non-blocking (Trivy's
+	// --ignore-unfixed); they are still reported.
+	IgnoreUnfixed bool
+	// Now is the scan time, used for ignore expiry. Required (never time.Now inside).
+	Now time.Time
+}
+
+// Verdict sorts the findings of a report. Every list is sorted by severity (most
+// severe first), then ID.
+type Verdict struct {
+	// Severities are the blocking severities, most severe first.
+	Severities []Severity `json:"severities"`
+	// Blocking findings fail the scan.
+	Blocking []Finding `json:"blocking"`
+	// NonBlocking findings are reported but below the threshold (or unfixed with
+	// IgnoreUnfixed).
+	NonBlocking []Finding `json:"non_blocking"`
+	// Ignored findings matched an active ignore entry.
+	Ignored []Finding `json:"ignored"`
+	// ExpiredIgnores are ignore entries past their expiry; they no longer ignore.
+	ExpiredIgnores []IgnoreEntry `json:"expired_ignores"`
+}
+
+// Evaluate applies p to r.
+func Evaluate(r Report, p Policy) (Verdict, error) {
+	if len(p.Severities) == 0 {
+		return Verdict{}, fmt.Errorf("no blocking severities configured: set them to e.g. %s", DefaultSeverities)
+	}
+	if p.Now.IsZero() {
+		return Verdict{}, fmt.Errorf("scan time is not set: pass the scan start time so ignore expiries can be checked")
+	}
+	block := map[Severity]bool{}
+	for _, s := range p.Severities {
+		if s < Unknown || s > Critical {
+			return Verdict{}, fmt.Errorf("invalid severity %v: use one of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL", s)
+		}
+		block[s] = true
+	}
+	v := Verdict{
+		Severities:     append([]Severity(nil), p.Severities...),
+		Blocking:       []Finding{},
+		NonBlocking:    []Finding{},
+		Ignored:        []Finding{},
+		ExpiredIgnores: p.Ignore.Expired(p.Now),
+	}
+	for _, f := range Findings(r) {
+		switch {
+		case ignored(p, f):
+			v.Ignored = append(v.Ignored, f)
+		case block[f.Severity] && !(p.IgnoreUnfixed && f.Fixed == ""):
+			v.Blocking = append(v.Blocking, f)
+		default:
+			v.NonBlocking = append(v.NonBlocking, f)
+		}
+	}
+	return v, nil
+}
+
+func ignored(p Policy, f Finding) bool {
+	_, ok := p.Ignore.Match(f.ID, p.Now)
+	return ok
+}
+
+// Passed reports whether nothing blocks.
+func (v Verdict) Passed() bool { return len(v.Blocking) == 0 }
+
+// Reported returns every finding that was not ignored (blocking first), which is what
+// the GitLab report lists.
+func (v Verdict) Reported() []Finding {
+	out := append(append([]Finding{}, v.Blocking...), v.NonBlocking...)
+	sortFindings(out)
+	return out
+}
+
+// Err returns nil when the scan passed, else an error listing every blocking finding:
+// severity, ID, package, installed → fixed version (or "no fix yet").
+func (v Verdict) Err() error {
+	if v.Passed() {
+		return nil
+	}
+	var b strings.Builder
+	noun := "vulnerabilities"
+	if len(v.Blocking) == 1 {
+		noun = "vulnerability"
+	}
+	fmt.Fprintf(&b, "image scan found %d blocking %s (severities %s):", len(v.Blocking), noun, JoinSeverities(v.Severities))
+	for _, f := range v.Blocking {
+		fixed := f.Fixed
+		if fixed == "" {
+			fixed = "no fix yet"
+		}
+		fmt.Fprintf(&b, "\n  %-8s %s %s %s → %s", f.Severity, f.ID, f.Package, f.Installed, fixed)
+		if f.Target != "" {
+			fmt.Fprintf(&b, " (%s)", f.Target)
+		}
+	}
+	for _, e := range v.ExpiredIgnores {
+		fmt.Fprintf(&b, "\n  note: the ignore entry for %s (line %d) expired on %s and no longer applies", e.ID, e.Line, e.Expires.Format(ExpiryLayout))
+	}
+	b.WriteString("\nfix: upgrade the packages to the fixed versions (rebuild on an updated base image or bump the Python pins), " +
+		"or record an accepted risk in .trivyignore as \"<ID> exp:YYYY-MM-DD\"")
+	return fmt.Errorf("%s", b.String())
+}
