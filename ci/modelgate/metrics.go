@@ -1,0 +1,170 @@
+// Package modelgate compares a candidate model's metrics with the champion's
+// (the blocking model-gate and the perf-regression signal) and reads the drift report
+// (the drift signal).
+package modelgate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Direction says which way a metric improves.
+type Direction string
+
+const (
+	// HigherBetter metrics improve as they grow (accuracy, f1, roc_auc).
+	HigherBetter Direction = "higher-better"
+	// LowerBetter metrics improve as they shrink (log_loss, brier, rmse, mae, latency).
+	LowerBetter Direction = "lower-better"
+)
+
+// Class says which gate a metric feeds.
+type Class string
+
+const (
+	// Quality metrics feed the blocking model-gate.
+	Quality Class = "quality"
+	// Performance metrics feed the perf-regression signal.
+	Performance Class = "performance"
+)
+
+// Spec describes a known metric.
+type Spec struct {
+	Name      string
+	Direction Direction
+	Class     Class
+}
+
+var specs = []Spec{
+	{"accuracy", HigherBetter, Quality},
+	{"f1", HigherBetter, Quality},
+	{"roc_auc", HigherBetter, Quality},
+	{"log_loss", LowerBetter, Quality},
+	{"brier", LowerBetter, Quality},
+	{"rmse", LowerBetter, Quality},
+	{"mae", LowerBetter, Quality},
+	{"latency_ms_p95", LowerBetter, Performance},
+}
+
+// Specs returns every known metric in a fixed order.
+func Specs() []Spec {
+	out := make([]Spec, len(specs))
+	copy(out, specs)
+	return out
+}
+
+// MetricNames returns the known metric names in a fixed order.
+func MetricNames() []string {
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// Lookup returns the spec of a known metric.
+func Lookup(name string) (Spec, bool) {
+	for _, s := range specs {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// Metrics maps a metric name to its value.
+type Metrics map[string]float64
+
+// ParseMetrics reads a JSON object of metric name to number, e.g.
+// {"accuracy": 0.61, "log_loss": 0.93, "latency_ms_p95": 41.5}. Every value must be a
+// finite number; known metrics must be non-negative.
+func ParseMetrics(data []byte) (Metrics, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errors.New(`metrics: not a JSON object: write {"accuracy": 0.61, "log_loss": 0.93, ...}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("metrics: not valid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("metrics: trailing data after the JSON object: write one object")
+	}
+	out := make(Metrics, len(raw))
+	for k, v := range raw {
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("metrics: %q is %v, not a number: write every metric as a number", k, v)
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("metrics: %q = %s is not a finite number", k, n)
+		}
+		if _, known := Lookup(k); known && f < 0 {
+			return nil, fmt.Errorf("metrics: %q = %v is negative: %s cannot be below 0", k, f, k)
+		}
+		out[k] = f
+	}
+	return out, nil
+}
+
+// Tolerances maps a metric name to its absolute tolerance (how much worse than the
+// champion the candidate may be). Missing metrics have tolerance 0.
+type Tolerances map[string]float64
+
+// ParseTolerances reads "accuracy=0.01,log_loss=0.02" (spaces allowed, empty string
+// means none). Names must be known metrics, values finite and >= 0, each name once.
+func ParseTolerances(s string) (Tolerances, error) {
+	out := Tolerances{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, fmt.Errorf("tolerance entry %d is empty: write name=value pairs separated by commas, e.g. accuracy=0.01,log_loss=0.02", i+1)
+		}
+		name, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("tolerance entry %q has no '=': write name=value, e.g. accuracy=0.01", part)
+		}
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if _, known := Lookup(name); !known {
+			return nil, fmt.Errorf("tolerance for unknown metric %q: use one of %s", name, strings.Join(MetricNames(), ", "))
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("tolerance for %q given twice: give each metric once", name)
+		}
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("tolerance %s=%q is not a number: write e.g. %s=0.01", name, value, name)
+		}
+		if f < 0 {
+			return nil, fmt.Errorf("tolerance %s=%s is negative: tolerances are how much worse the candidate may be, >= 0", name, value)
+		}
+		out[name] = f
+	}
+	return out, nil
+}
+
+// String renders the tolerances as "name=value,…" sorted by name (ParseTolerances reads it back).
+func (t Tolerances) String() string {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + strconv.FormatFloat(t[k], 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}

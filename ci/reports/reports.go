@@ -1,0 +1,86 @@
+// Package reports names every file the pipeline exports, so the Dagger module,
+// the .gitlab-ci.yml shim and the tests share one source of truth.
+//
+// Every name is a path relative to the directory a function returns.
+package reports
+
+const (
+	// CodeQuality is the GitLab Code Quality report written by lint-report.
+	CodeQuality = "gl-code-quality-report.json"
+	// JUnit is the pytest --junitxml report written by test.
+	JUnit = "junit.xml"
+	// Coverage is the Cobertura coverage report written by test.
+	Coverage = "coverage.xml"
+	// GEResults is the Great Expectations validation result written by data-contracts.
+	GEResults = "ge-results.json"
+	// CandidateMetrics is the candidate model's metrics written by smoke.
+	CandidateMetrics = "metrics/candidate.json"
+	// ModelGate is the champion/challenger comparison written by model-gate.
+	ModelGate = "model-gate.json"
+	// GateReportJSON is the machine-readable report of every gate written by check.
+	GateReportJSON = "gate-report.json"
+	// GateReportMarkdown is the human-readable report of every gate written by check.
+	GateReportMarkdown = "gate-report.md"
+	// Trivy is Trivy's native JSON report written by scan.
+	Trivy = "trivy.json"
+	// ContainerScanning is the GitLab container scanning report written by scan.
+	ContainerScanning = "gl-container-scanning-report.json"
+	// SBOM is the CycloneDX software bill of materials written by scan.
+	SBOM = "sbom.cdx.json"
+	// ImagesEnv is the dotenv file of published image references (API_IMAGE=repo@sha256:…) written by publish.
+	ImagesEnv = "images.env"
+	// ImagesJSON is the JSON list of published image references written by publish.
+	ImagesJSON = "images.json"
+	// Manifests is the rendered Kubernetes manifests written by plan.
+	Manifests = "manifests.yaml"
+	// Diff is the difference between the live release and the plan written by plan.
+	Diff = "diff.txt"
+	// Policy is the policy decision written by plan.
+	Policy = "policy.json"
+	// Trace is the traceability record written by plan and release.
+	Trace = "trace.json"
+	// ReleaseNotes is the release notes written by release.
+	ReleaseNotes = "release-notes.md"
+)
+
+// GitLab artifact report types (the keys under artifacts:reports: in .gitlab-ci.yml).
+const (
+	GitLabCodeQuality       = "codequality"
+	GitLabJUnit             = "junit"
+	GitLabCoverageReport    = "coverage_report" // with coverage_format: cobertura
+	GitLabContainerScanning = "container_scanning"
+	GitLabCycloneDX         = "cyclonedx"
+	GitLabDotenv            = "dotenv"
+)
+
+// All returns every exported file name, in a fixed order.
+func All() []string {
+	return []string{
+		CodeQuality, JUnit, Coverage, GEResults, CandidateMetrics, ModelGate,
+		GateReportJSON, GateReportMarkdown, Trivy, ContainerScanning, SBOM,
+		ImagesEnv, ImagesJSON, Manifests, Diff, Policy, Trace, ReleaseNotes,
+	}
+}
+
+// GitLabReports maps a GitLab artifact report type to the file it reads.
+// A new map is returned on every call.
+func GitLabReports() map[string]string {
+	return map[string]string{
+		GitLabCodeQuality:       CodeQuality,
+		GitLabJUnit:             JUnit,
+		GitLabCoverageReport:    Coverage,
+		GitLabContainerScanning: ContainerScanning,
+		GitLabCycloneDX:         SBOM,
+		GitLabDotenv:            ImagesEnv,
+	}
+}
+
+// Known reports whether name is one of the exported file names.
+func Known(name string) bool {
+	for _, n := range All() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
