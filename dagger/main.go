@@ -36,6 +36,9 @@ type SoccerPredict struct {
 	// Tool image overrides as tool=reference lines.
 	// +private
 	ImageOverrides []string
+	// The pipeline's own Go source (go.mod, go.sum, ci/) its helper tools are built from.
+	// +private
+	PipelineSource *dagger.Directory
 }
 
 // New configures the pipeline. Every option is optional: with none, it runs on the bundled
@@ -88,6 +91,11 @@ func New(
 	// Override the MkDocs image used by docs.
 	// +optional
 	mkdocsImage string,
+	// The pipeline's own Go source, its helper tools are built from; defaults to this
+	// module's repository.
+	// +defaultPath="/"
+	// +ignore=["*", "!go.mod", "!go.sum", "!ci", "!ci/**", "**/*_test.go", "**/testdata"]
+	pipelineSource *dagger.Directory,
 ) (*SoccerPredict, error) {
 	fileValues := map[string]string{}
 	if config != nil {
@@ -138,6 +146,7 @@ func New(
 		Project:        dir,
 		Settings:       configpkg.Environ(values),
 		ImageOverrides: configpkg.Environ(configpkg.FromEnviron(imageLines)),
+		PipelineSource: pipelineSource,
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
 )
 
 // outcome is what one gate produced: its results (a gate may yield a blocking result and a
@@ -51,4 +52,22 @@ func verdictError(results []gate.Result) error {
 		return nil
 	}
 	return fmt.Errorf("quality gate failed:%s", b.String())
+}
+
+// toolError is a tool that exited non-zero, with the tail of its output.
+type toolError struct {
+	tool string
+	code int
+	log  string
+}
+
+func (e *toolError) Error() string {
+	return fmt.Sprintf("%s exited %d: %s", e.tool, e.code, strings.Join(output.Tail(e.log, 5), " | "))
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

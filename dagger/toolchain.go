@@ -34,6 +34,7 @@ func (m *SoccerPredict) python(ctx context.Context, requirements ...string) (*da
 		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
 		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").
 		WithEnvVariable("PYTHONUNBUFFERED", "1").
+		WithEnvVariable("HYPOTHESIS_STORAGE_DIRECTORY", "/tmp/hypothesis").
 		WithWorkdir(workdir)
 	if len(requirements) > 0 {
 		reqDir := dag.Directory()

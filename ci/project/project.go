@@ -21,7 +21,8 @@ const (
 	ChampionMetrics  = "metrics/champion.json"
 	Dataset          = "data/raw/matches.csv"
 	SmokeDataset     = "data/sample/matches_small.csv"
-	ReferenceDataset = "data/sample/matches_small.csv"
+	ReferenceDataset = "data/raw/matches.csv"
+	CurrentDataset   = "data/sample/matches_small.csv"
 	ValidRequest     = "contracts/predict_valid.json"
 	InvalidRequest   = "contracts/predict_invalid.json"
 	DVCLock          = "dvc.lock"
@@ -83,6 +84,15 @@ func (s Service) Dockerfile() string { return "docker/" + string(s) + ".Dockerfi
 // Requirements is the service's pinned requirements file.
 func (s Service) Requirements() string { return "requirements-" + string(s) + ".txt" }
 
+// PDMVersion is the pinned PDM release the requirements check exports with (pinned by
+// version; its wheel hash is not recorded here because it cannot be verified offline).
+const PDMVersion = "2.22.3"
+
+// PDMExport prints a service's requirements as `pdm export` resolves them from pdm.lock.
+func PDMExport(svc Service) []string {
+	return []string{"pdm", "export", "--group", string(svc), "--without-hashes", "--no-extras"}
+}
+
 // PipInstall installs pinned requirements files.
 func PipInstall(files ...string) []string {
 	args := []string{"pip", "install", "--no-input", "--progress-bar", "off"}
@@ -120,9 +130,10 @@ func Smoke(metricsOut, modelOut string) []string {
 	return []string{"python", "-m", "soccerpredict.pipeline.train", "--smoke", "--out", metricsOut, "--model-out", modelOut}
 }
 
-// Drift compares the current dataset with the reference one and writes the drift JSON.
+// Drift compares the current sample with the reference (training) dataset and writes the
+// drift JSON.
 func Drift(out string) []string {
-	return []string{"python", "monitoring/drift.py", "--reference", ReferenceDataset, "--current", Dataset, "--out", out}
+	return []string{"python", "monitoring/drift.py", "--reference", ReferenceDataset, "--current", CurrentDataset, "--out", out}
 }
 
 // ContractProbe is the shell script the API contract test runs in a curl container against

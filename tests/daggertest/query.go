@@ -196,3 +196,79 @@ func OnFile(suffix string, contents string) Responder {
 		return contents, true
 	}
 }
+
+// Chain returns the chain behind an ID the recorder handed out.
+func (r *Recorder) Chain(id string) (Chain, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.ids[id]
+	return c, ok
+}
+
+// Always answers every call to leaf with value.
+func Always(leaf string, value any) Responder {
+	return func(c Call) (any, bool) {
+		if c.Leaf == leaf {
+			return value, true
+		}
+		return nil, false
+	}
+}
+
+// NewFiles returns, in order, the withNewFile steps of the chain as path → contents.
+func (c Chain) NewFiles() map[string]string {
+	out := map[string]string{}
+	for _, s := range c.Steps("withNewFile") {
+		out[s.Str("path")] = s.Str("contents")
+	}
+	return out
+}
+
+// Files lists what a directory chain holds as far as the module built it: withNewFile
+// contents, withFile sources (rendered as "<chain>"), and, recursively, the files of
+// directories merged in with withDirectory, keyed by path.
+//
+// A directory taken from a container (`...withExec(...).directory(path:)`) holds what the
+// exec wrote, which no recording can know: only the steps after it are listed.
+func (c Chain) Files() map[string]string {
+	out := map[string]string{}
+	start := 0
+	for i, s := range c {
+		if s.Field == "directory" {
+			start = i + 1
+		}
+	}
+	for _, s := range c[start:] {
+		switch s.Field {
+		case "withNewFile":
+			out[cleanJoin("", s.Str("path"))] = s.Str("contents")
+		case "withFile":
+			if ref, ok := s.Ref("source"); ok {
+				out[cleanJoin("", s.Str("path"))] = "<" + ref.Chain.String() + ">"
+			}
+		case "withDirectory":
+			ref, ok := s.Ref("source")
+			if !ok {
+				ref, ok = s.Ref("directory")
+			}
+			if ok {
+				for p, v := range ref.Chain.Files() {
+					out[cleanJoin(s.Str("path"), p)] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cleanJoin(dir, p string) string {
+	dir = strings.Trim(dir, "/")
+	if dir == "." {
+		dir = ""
+	}
+	p = strings.TrimPrefix(p, "/")
+	if dir == "" {
+		return p
+	}
+	return dir + "/" + p
+}

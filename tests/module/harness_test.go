@@ -51,7 +51,7 @@ func fresh(t *testing.T, opts ...func(*newArgs)) *SoccerPredict {
 		o(&a)
 	}
 	m, err := New(context.Background(), a.source, a.project, a.config, a.commit, a.ref, a.tag,
-		a.registry, a.registryMirror, a.python, "", "", "", "", "")
+		a.registry, a.registryMirror, a.python, "", "", "", "", "", dag.Host().Directory("/work/repo"))
 	require.NoError(t, err)
 	return m
 }

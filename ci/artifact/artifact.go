@@ -1,0 +1,132 @@
+// Package artifact is the pipeline's one artifact: the set of service images, each pinned by
+// digest, that is built once and promoted dev → staging → production unchanged. It renders
+// the set as the dotenv file GitLab passes between jobs (API_IMAGE=repo@sha256:…) and as
+// JSON, and reads it back strictly.
+package artifact
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+)
+
+// Services are the services an artifact must hold, in order.
+var Services = []string{"api", "worker", "airflow"}
+
+// Set maps a service to its image reference by digest ("repo@sha256:<64 hex>").
+type Set map[string]string
+
+// Var is the dotenv variable of a service's image: API_IMAGE, WORKER_IMAGE, AIRFLOW_IMAGE.
+func Var(service string) string { return strings.ToUpper(service) + "_IMAGE" }
+
+// FromPublished records what a push returned ("repo:tag@sha256:…") as "repo@sha256:…".
+func (s Set) FromPublished(service, published string) error {
+	ref, err := tags.ParseDigestReference(published)
+	if err != nil {
+		return fmt.Errorf("%s: the registry answered %q, not a digest reference: %w", service, published, err)
+	}
+	byDigest, err := tags.DigestReference(ref.Repository, ref.Digest)
+	if err != nil {
+		return err
+	}
+	s[service] = byDigest
+	return nil
+}
+
+// Validate checks that every service is present and pinned by digest, and nothing else is.
+func (s Set) Validate() error {
+	var probs []string
+	for _, svc := range Services {
+		ref, ok := s[svc]
+		if !ok || ref == "" {
+			probs = append(probs, fmt.Sprintf("%s: missing: pass --%s-image=repo@sha256:… (GitLab: $%s from the publish job's dotenv)", svc, svc, Var(svc)))
+			continue
+		}
+		parsed, err := tags.ParseDigestReference(ref)
+		if err != nil || parsed.Tag != "" {
+			probs = append(probs, fmt.Sprintf("%s: %q is not pinned by digest: want repo@sha256:<64 hex> (images are promoted by digest, never by tag)", svc, ref))
+		}
+	}
+	for svc := range s {
+		if !contains(Services, svc) {
+			probs = append(probs, fmt.Sprintf("unknown service %q: want %s", svc, strings.Join(Services, ", ")))
+		}
+	}
+	if len(probs) > 0 {
+		sort.Strings(probs)
+		return fmt.Errorf("image set: %s", strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// Digests maps each service to its bare digest (sha256:…), for the traceability record.
+func (s Set) Digests() map[string]string {
+	out := map[string]string{}
+	for svc, ref := range s {
+		if parsed, err := tags.ParseDigestReference(ref); err == nil {
+			out[svc] = parsed.Digest
+		}
+	}
+	return out
+}
+
+// Dotenv renders the set as KEY=VALUE lines in service order (GitLab `artifacts:reports:dotenv`).
+func (s Set) Dotenv() string {
+	var b strings.Builder
+	for _, svc := range Services {
+		if ref, ok := s[svc]; ok {
+			fmt.Fprintf(&b, "%s=%s\n", Var(svc), ref)
+		}
+	}
+	return b.String()
+}
+
+// JSON renders the set as an indented JSON object.
+func (s Set) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(map[string]string(s), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// ParseDotenv reads what Dotenv wrote; the result is validated.
+func ParseDotenv(content string) (Set, error) {
+	s := Set{}
+	for i, line := range strings.Split(content, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("images.env line %d: want KEY=VALUE, got %q", i+1, line)
+		}
+		svc := ""
+		for _, candidate := range Services {
+			if Var(candidate) == k {
+				svc = candidate
+			}
+		}
+		if svc == "" {
+			return nil, fmt.Errorf("images.env line %d: unknown variable %q: want one of API_IMAGE, WORKER_IMAGE, AIRFLOW_IMAGE", i+1, k)
+		}
+		s[svc] = v
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

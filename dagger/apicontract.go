@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/apicontract"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+)
+
+// ApiContract builds the API image, runs it as a service and checks its contract: a valid
+// prediction request gets 200 with a body matching the response schema of the service's own
+// OpenAPI document, an invalid one gets 422 with a validation error.
+//
+// +check
+func (m *SoccerPredict) ApiContract(ctx context.Context) error {
+	return enforce(ctx, m.apiContract)
+}
+
+// ApiService returns the API image running as a service on port 8000, for manual testing:
+// `dagger call api-service up --ports=8000:8000`.
+func (m *SoccerPredict) ApiService(ctx context.Context) (*dagger.Service, error) {
+	ctr, err := m.dockerBuild(ctx, projectpkg.API)
+	if err != nil {
+		return nil, err
+	}
+	return ctr.
+		WithEnvVariable("MODEL_VERSION", "contract-test").
+		WithExposedPort(projectpkg.APIPort).
+		AsService(), nil
+}
+
+func (m *SoccerPredict) apiContract(ctx context.Context) (outcome, error) {
+	svc, err := m.ApiService(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	src := m.project()
+	const out = "/tmp/contract"
+	probe := dag.Container().
+		From(imgs.Ref(images.Curl)).
+		WithFile("/contracts/valid.json", src.File(projectpkg.ValidRequest)).
+		WithFile("/contracts/invalid.json", src.File(projectpkg.InvalidRequest)).
+		WithServiceBinding("api", svc)
+	done, code, log, err := run(ctx, probe, projectpkg.ContractProbe(out))
+	if err != nil {
+		return outcome{}, err
+	}
+	if code != 0 {
+		return single(gate.NewResult(gate.APIContract, gate.Fail, fmt.Sprintf("the API did not answer (probe exited %d)", code), output.Tail(log, 20)...)), nil
+	}
+	read := func(name string) ([]byte, error) {
+		s, err := done.File(out + "/" + name).Contents(ctx)
+		return []byte(s), err
+	}
+	openapi, err := read("openapi.json")
+	if err != nil {
+		return outcome{}, err
+	}
+	valid, err := response(read, "valid")
+	if err != nil {
+		return outcome{}, err
+	}
+	invalid, err := response(read, "invalid")
+	if err != nil {
+		return outcome{}, err
+	}
+	return single(apicontract.Verify(apicontract.Check{
+		OpenAPI: openapi,
+		Path:    projectpkg.PredictPath,
+		Method:  "POST",
+		Valid:   valid,
+		Invalid: invalid,
+	})), nil
+}
+
+func response(read func(string) ([]byte, error), name string) (apicontract.Response, error) {
+	status, err := read(name + ".status")
+	if err != nil {
+		return apicontract.Response{}, err
+	}
+	body, err := read(name + ".body")
+	if err != nil {
+		return apicontract.Response{}, err
+	}
+	code, err := strconv.Atoi(strings.TrimSpace(string(status)))
+	if err != nil {
+		return apicontract.Response{}, fmt.Errorf("%s request: curl reported status %q", name, status)
+	}
+	return apicontract.Response{Status: code, Body: body}, nil
+}

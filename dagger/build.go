@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+)
+
+// Base builds the shared Python base stage the service images start from: the pinned Python
+// image with a non-root user (uid 10001) and production Python settings. Publish it with
+// `base publish --address=...` to let Dockerfiles start FROM it.
+func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dag.Container().
+		From(imgs.Ref(images.Python)).
+		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").
+		WithEnvVariable("PYTHONUNBUFFERED", "1").
+		WithEnvVariable("PIP_NO_CACHE_DIR", "1").
+		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
+		WithExec([]string{"sh", "-c", "getent group app >/dev/null || groupadd --gid 10001 app; id -u app >/dev/null 2>&1 || useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin app"}).
+		WithLabel("org.opencontainers.image.title", "soccer-predict-base").
+		WithLabel("org.opencontainers.image.base.name", imgs.Ref(images.Python)), nil
+}
+
+// Build builds one service image (api, worker or airflow) from the project's Dockerfile with
+// its pinned requirements, labelled with the OCI revision/source/created/version labels, the
+// dataset version from dvc.lock and the model version. No secret is baked in. It needs
+// --commit (and --ref or --tag) on the constructor. Chain it:
+// `build --service=api terminal`, `build --service=api as-tarball export --path=api.tar`.
+func (m *SoccerPredict) Build(
+	ctx context.Context,
+	// Service to build: api, worker or airflow.
+	service string,
+	// Model version to record (default: model_version of metrics/champion.json, if any).
+	// +optional
+	modelVersion string,
+) (*dagger.Container, error) {
+	svc, err := projectpkg.ParseService(service)
+	if err != nil {
+		return nil, err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := imageTag(s)
+	if err != nil {
+		return nil, err
+	}
+	dataset, model, err := m.versions(ctx, modelVersion)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := buildinfo.Labels(buildinfo.Info{
+		Revision:       s.Commit,
+		Source:         s.ProjectURL,
+		Created:        time.Now().UTC().Truncate(time.Second).Format(time.RFC3339),
+		Version:        tag,
+		Title:          "soccer-predict-" + string(svc),
+		DatasetVersion: dataset,
+		ModelVersion:   model,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctr, err := m.dockerBuild(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range buildinfo.SortedKeys(labels) {
+		ctr = ctr.WithLabel(k, labels[k])
+	}
+	return ctr, nil
+}
+
+// BuildAll builds every service image (see build).
+func (m *SoccerPredict) BuildAll(
+	ctx context.Context,
+	// Model version to record (default: model_version of metrics/champion.json, if any).
+	// +optional
+	modelVersion string,
+) ([]*dagger.Container, error) {
+	var out []*dagger.Container
+	for _, svc := range projectpkg.Services() {
+		ctr, err := m.Build(ctx, string(svc), modelVersion)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", svc, err)
+		}
+		out = append(out, ctr)
+	}
+	return out, nil
+}
+
+// imageTag is the tag this pipeline run produces: the release tag on tag pipelines, else the
+// branch tag <ref-slug>-<short-sha>.
+func imageTag(s configpkg.Settings) (string, error) {
+	if s.Tag != "" {
+		return tags.ReleaseTag(s.Tag)
+	}
+	if s.Commit == "" || s.Ref == "" {
+		return "", fmt.Errorf("naming an image needs the commit and the branch: pass --commit=$(git rev-parse HEAD) --ref=$(git branch --show-current) (GitLab: --commit=$CI_COMMIT_SHA --ref=$CI_COMMIT_REF_NAME), or --tag=vX.Y.Z for a release")
+	}
+	return tags.BranchTag(s.Ref, s.Commit)
+}
+
+// versions returns the dataset version recorded in dvc.lock and the model version.
+func (m *SoccerPredict) versions(ctx context.Context, modelVersion string) (string, string, error) {
+	src := m.project()
+	var dataset string
+	if ok, err := src.Exists(ctx, projectpkg.DVCLock); err != nil {
+		return "", "", err
+	} else if ok {
+		raw, err := src.File(projectpkg.DVCLock).Contents(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		lock, err := buildinfo.ParseDVCLock([]byte(raw))
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", projectpkg.DVCLock, err)
+		}
+		if dataset, err = buildinfo.DatasetVersion(lock, projectpkg.Dataset); err != nil {
+			return "", "", err
+		}
+	}
+	champion, err := m.championMetrics(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	model := modelVersion
+	if model == "" && champion != nil {
+		if model, err = buildinfo.ModelVersion("", champion); err != nil {
+			model = ""
+		}
+	}
+	return dataset, model, nil
+}
+
+// dockerBuild builds a service from the project's Dockerfile on the pinned base image.
+func (m *SoccerPredict) dockerBuild(ctx context.Context, svc projectpkg.Service) (*dagger.Container, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.project().DockerBuild(dagger.DirectoryDockerBuildOpts{
+		Dockerfile: svc.Dockerfile(),
+		BuildArgs:  []dagger.BuildArg{{Name: "BASE_IMAGE", Value: imgs.Ref(images.Python)}},
+	}), nil
+}

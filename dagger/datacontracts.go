@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/datacontract"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+)
+
+// DataContracts runs the Great Expectations checkpoint on the dataset. A failed critical
+// expectation fails it; advisory expectations only raise the data-advisory signal (see
+// `gate-report`, which also returns ge-results.json).
+//
+// +check
+func (m *SoccerPredict) DataContracts(ctx context.Context) error {
+	return enforce(ctx, m.dataContracts)
+}
+
+func (m *SoccerPredict) dataContracts(ctx context.Context) (outcome, error) {
+	ctr, err := m.python(ctx, projectpkg.DataRequirements)
+	if err != nil {
+		return outcome{}, err
+	}
+	resultsPath := path.Join(reportsDir, reports.GEResults)
+	done, code, out, err := run(ctx, ctr, projectpkg.GECheckpoint(resultsPath))
+	if err != nil {
+		return outcome{}, err
+	}
+	if code != 0 {
+		// The checkpoint script exits non-zero only when it could not validate at all.
+		return outcome{Results: []gate.Result{
+			gate.NewResult(gate.DataContracts, gate.Error, fmt.Sprintf("Great Expectations checkpoint crashed (exit %d)", code), output.Tail(out, 20)...),
+			gate.NewResult(gate.DataAdvisory, gate.Skipped, "not evaluated: the checkpoint crashed"),
+		}}, nil
+	}
+	files := done.Directory(reportsDir)
+	js, err := files.File(reports.GEResults).Contents(ctx)
+	if err != nil {
+		return outcome{}, fmt.Errorf("read %s: %w", reports.GEResults, err)
+	}
+	return outcome{Results: datacontract.Evaluate([]byte(js)), Files: files}, nil
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/scan"
+)
+
+const trivyIgnoreFile = ".trivyignore"
+
+// Scan builds the service images (all, or --service) and scans each with Trivy. It fails when
+// a finding of a blocking severity (SP_SCAN_SEVERITIES, default HIGH,CRITICAL) is not covered
+// by the project's .trivyignore, listing every such finding.
+//
+// +check
+func (m *SoccerPredict) Scan(
+	ctx context.Context,
+	// Service to scan: api, worker or airflow (default: all).
+	// +optional
+	service string,
+) error {
+	_, verdicts, err := m.scanAll(ctx, service)
+	if err != nil {
+		return err
+	}
+	var errs []string
+	for _, svc := range projectpkg.Services() {
+		if v, ok := verdicts[svc]; ok {
+			if err := v.Err(); err != nil {
+				errs = append(errs, fmt.Sprintf("%s image: %v", svc, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("image scan failed:\n%s", strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// ScanReport scans the service images like `scan` but never fails on findings: it returns
+// trivy-<service>.json, sbom-<service>.cdx.json (CycloneDX) and one GitLab container_scanning
+// report per service (gl-container-scanning-<service>.json).
+func (m *SoccerPredict) ScanReport(
+	ctx context.Context,
+	// Service to scan: api, worker or airflow (default: all).
+	// +optional
+	service string,
+) (*dagger.Directory, error) {
+	dir, _, err := m.scanAll(ctx, service)
+	return dir, err
+}
+
+func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Directory, map[projectpkg.Service]scan.Verdict, error) {
+	services := projectpkg.Services()
+	if service != "" {
+		svc, err := projectpkg.ParseService(service)
+		if err != nil {
+			return nil, nil, err
+		}
+		services = []projectpkg.Service{svc}
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
+	if err != nil {
+		return nil, nil, err
+	}
+	ignore, err := m.trivyIgnore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := dag.Directory()
+	verdicts := map[projectpkg.Service]scan.Verdict{}
+	for _, svc := range services {
+		ctr, err := m.Build(ctx, string(svc), "")
+		if err != nil {
+			return nil, nil, err
+		}
+		files, verdict, err := m.scanImage(ctx, svc, ctr, scan.Policy{Severities: severities, Ignore: ignore, Now: time.Now().UTC()})
+		if err != nil {
+			return nil, nil, err
+		}
+		out = out.WithDirectory(".", files)
+		verdicts[svc] = verdict
+	}
+	return out, verdicts, nil
+}
+
+// trivyIgnore reads the project's accepted risks (.trivyignore), if any.
+func (m *SoccerPredict) trivyIgnore(ctx context.Context) (scan.IgnoreList, error) {
+	src := m.project()
+	ok, err := src.Exists(ctx, trivyIgnoreFile)
+	if err != nil || !ok {
+		return scan.IgnoreList{}, err
+	}
+	data, err := src.File(trivyIgnoreFile).Contents(ctx)
+	if err != nil {
+		return scan.IgnoreList{}, err
+	}
+	list, err := scan.ParseIgnore([]byte(data))
+	if err != nil {
+		return scan.IgnoreList{}, fmt.Errorf("%s: %w", trivyIgnoreFile, err)
+	}
+	return list, nil
+}
+
+// scanImage runs Trivy on the image as a tarball (nothing is pushed) with its vulnerability
+// database in a cache volume refreshed daily, and turns the result into reports and a verdict.
+func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, image *dagger.Container, policy scan.Policy) (*dagger.Directory, scan.Verdict, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, scan.Verdict{}, err
+	}
+	trivyRef := imgs.Ref(images.Trivy)
+	start := time.Now().UTC()
+	trivyJSON := "trivy-" + string(svc) + ".json"
+	sbom := "sbom-" + string(svc) + ".cdx.json"
+	done := dag.Container().
+		From(trivyRef).
+		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).
+		WithEnvVariable("TRIVY_CACHE_DIR", "/root/.cache/trivy").
+		WithEnvVariable("TRIVY_NO_PROGRESS", "true").
+		// A new day means a new vulnerability database: never reuse yesterday's cached scan.
+		WithEnvVariable("SP_TRIVY_DB_DAY", start.Format("2006-01-02")).
+		WithMountedFile("/tmp/image.tar", image.AsTarball()).
+		WithDirectory("/out", dag.Directory()).
+		WithExec([]string{"trivy", "image", "--input", "/tmp/image.tar", "--scanners", "vuln", "--format", "json", "--output", "/out/" + trivyJSON, "--exit-code", "0"}).
+		WithExec([]string{"trivy", "image", "--input", "/tmp/image.tar", "--skip-db-update", "--format", "cyclonedx", "--output", "/out/" + sbom})
+	raw, err := done.File("/out/" + trivyJSON).Contents(ctx)
+	if err != nil {
+		return nil, scan.Verdict{}, err
+	}
+	report, err := scan.ParseTrivy([]byte(raw))
+	if err != nil {
+		return nil, scan.Verdict{}, fmt.Errorf("%s image: %w", svc, err)
+	}
+	verdict, err := scan.Evaluate(report, policy)
+	if err != nil {
+		return nil, scan.Verdict{}, err
+	}
+	ref, _ := images.Parse(trivyRef)
+	gl, err := scan.GitLabReport(verdict.Reported(), scan.GitLabOptions{
+		Image:           string(svc),
+		OperatingSystem: report.OperatingSystem(),
+		ScannerVersion:  orDefault(ref.Tag, "unknown"),
+		Start:           start,
+		End:             time.Now().UTC(),
+	})
+	if err != nil {
+		return nil, scan.Verdict{}, err
+	}
+	files := done.Directory("/out").WithNewFile("gl-container-scanning-"+string(svc)+".json", string(gl))
+	return files, verdict, nil
+}

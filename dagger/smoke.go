@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+)
+
+// Smoke runs the training pipeline end to end in smoke mode on the reduced dataset and keeps
+// the candidate metrics it writes (metrics/candidate.json), which `model-gate` compares with
+// the champion.
+//
+// +check
+func (m *SoccerPredict) Smoke(ctx context.Context) error {
+	return enforce(ctx, m.smoke)
+}
+
+// SmokeMetrics runs the smoke training and returns the candidate metrics file.
+func (m *SoccerPredict) SmokeMetrics(ctx context.Context) (*dagger.File, error) {
+	f, res, err := m.smokeRun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if res.Blocks() {
+		return nil, verdictError([]gate.Result{res})
+	}
+	return f, nil
+}
+
+// smokeRun trains in smoke mode and returns the candidate metrics (nil when training failed).
+func (m *SoccerPredict) smokeRun(ctx context.Context) (*dagger.File, gate.Result, error) {
+	ctr, err := m.python(ctx, testRequirements()...)
+	if err != nil {
+		return nil, gate.Result{}, err
+	}
+	metrics := path.Join(reportsDir, reports.CandidateMetrics)
+	ctr = ctr.WithDirectory(path.Dir(metrics), dag.Directory())
+	done, code, out, err := run(ctx, ctr, projectpkg.Smoke(metrics, "/tmp/model/model.pkl"))
+	if err != nil {
+		return nil, gate.Result{}, err
+	}
+	if code != 0 {
+		return nil, gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), output.Tail(out, 20)...), nil
+	}
+	exists, err := done.Exists(ctx, metrics)
+	if err != nil {
+		return nil, gate.Result{}, err
+	}
+	if !exists {
+		return nil, gate.NewResult(gate.Smoke, gate.Fail, "smoke training succeeded but wrote no "+reports.CandidateMetrics+": the pipeline must write its metrics there"), nil
+	}
+	return done.File(metrics), gate.NewResult(gate.Smoke, gate.Pass, "smoke training completed: "+output.Last(out)), nil
+}
+
+func (m *SoccerPredict) smoke(ctx context.Context) (outcome, error) {
+	f, res, err := m.smokeRun(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	o := single(res)
+	if f != nil {
+		o = o.withFiles(dag.Directory().WithFile(reports.CandidateMetrics, f))
+	}
+	return o, nil
+}

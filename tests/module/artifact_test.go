@@ -1,0 +1,220 @@
+//go:build daggerharness
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
+)
+
+const (
+	commitSHA = "0123456789abcdef0123456789abcdef01234567"
+	registry  = "registry.example.com/sp"
+)
+
+func withRelease(a *newArgs) {
+	a.commit, a.ref, a.registry = commitSHA, "main", registry
+}
+
+func digestOf(n int) string { return fmt.Sprintf("sha256:%064x", n) }
+
+// projectFiles answers file contents from the real sample project.
+func projectFiles(t *testing.T) {
+	t.Helper()
+	rec.Respond(daggertest.OnFile("dvc.lock", fixture(t, "../tests/testdata/soccerpredict/dvc.lock")))
+	for _, svc := range []string{"api", "worker", "airflow"} {
+		rec.Respond(daggertest.OnFile("requirements-"+svc+".txt", fixture(t, "../tests/testdata/soccerpredict/requirements-"+svc+".txt")))
+	}
+}
+
+func containerChain(t *testing.T, id string) daggertest.Chain {
+	t.Helper()
+	chain, ok := rec.Chain(id)
+	require.True(t, ok)
+	return chain
+}
+
+func TestBuildLabelsTheServiceImageBuiltFromItsDockerfile(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	projectFiles(t)
+	ctr, err := m.Build(context.Background(), "worker", "7")
+	require.NoError(t, err)
+	id, err := ctr.ID(context.Background())
+	require.NoError(t, err)
+	chain := containerChain(t, string(id))
+	s := chain.String()
+	assert.Contains(t, s, `dockerBuild(buildArgs:[{name:"BASE_IMAGE",value:"python:3.11-slim-bookworm"}],dockerfile:"docker/worker.Dockerfile")`)
+	labels := map[string]string{}
+	for _, st := range chain.Steps("withLabel") {
+		labels[st.Str("name")] = st.Str("value")
+	}
+	assert.Equal(t, commitSHA, labels["org.opencontainers.image.revision"])
+	assert.Equal(t, "main-01234567", labels["org.opencontainers.image.version"])
+	assert.Equal(t, "https://gitlab.com/soccerpredictai/soccerpredict", labels["org.opencontainers.image.source"])
+	assert.NotEmpty(t, labels["org.opencontainers.image.created"])
+	assert.True(t, strings.HasPrefix(labels["io.soccerpredict.dataset.version"], "md5:"), labels)
+	assert.Equal(t, "7", labels["io.soccerpredict.model.version"])
+	assert.NotContains(t, s, "withSecretVariable", "no secret is baked into an image")
+}
+
+func TestBuildRefusesWithoutCommitOrUnknownService(t *testing.T) {
+	m := fresh(t)
+	happy(t)
+	_, err := m.Build(context.Background(), "api", "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--commit=$CI_COMMIT_SHA")
+	_, err = m.Build(context.Background(), "web", "")
+	assert.ErrorContains(t, err, "want one of api, worker, airflow")
+}
+
+func TestPublishPushesEveryServiceAndReturnsDigests(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	projectFiles(t)
+	n := 0
+	rec.Respond(func(c daggertest.Call) (any, bool) {
+		if c.Leaf != "publish" {
+			return nil, false
+		}
+		n++
+		addr := c.LeafArgs["address"].(string)
+		svc := addr[strings.LastIndex(addr, "/")+1 : strings.LastIndex(addr, ":")]
+		return addr + "@" + digestOf(map[string]int{"api": 1, "worker": 2, "airflow": 3}[svc]), true
+	})
+	password := dag.SetSecret("registry-password", "hunter2-registry-plaintext")
+	dir, err := m.Publish(context.Background(), "ci-user", password, "")
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+
+	var addrs []string
+	for _, c := range rec.CallsTo("publish") {
+		addrs = append(addrs, c.LeafArgs["address"].(string))
+		auth, ok := c.Chain.StepWhere("withRegistryAuth", "address", "registry.example.com")
+		require.True(t, ok, "push without registry auth: %s", c.Chain)
+		assert.Equal(t, "ci-user", auth.Str("username"))
+		ref, ok := auth.Ref("secret")
+		require.True(t, ok)
+		assert.Equal(t, "setSecret", ref.Chain[0].Field, "the password is passed as the secret object")
+	}
+	assert.ElementsMatch(t, []string{registry + "/api:main-01234567", registry + "/worker:main-01234567", registry + "/airflow:main-01234567"}, addrs)
+
+	id, err := dir.ID(context.Background())
+	require.NoError(t, err)
+	files := containerChain(t, string(id)).Files()
+	assert.Equal(t, "API_IMAGE="+registry+"/api@"+digestOf(1)+"\nWORKER_IMAGE="+registry+"/worker@"+digestOf(2)+"\nAIRFLOW_IMAGE="+registry+"/airflow@"+digestOf(3)+"\n", files["images.env"])
+	assert.Contains(t, files["images.json"], `"api": "`+registry+`/api@`+digestOf(1))
+	assert.Empty(t, rec.Leaked("hunter2-registry-plaintext"), "the password must never appear in a query")
+}
+
+func TestPublishRejectsHalfCredentials(t *testing.T) {
+	m := fresh(t, withRelease)
+	_, err := m.Publish(context.Background(), "ci-user", nil, "")
+	assert.ErrorContains(t, err, "pass both --username and --password")
+	assert.Empty(t, rec.CallsTo("publish"))
+}
+
+func TestPromoteCopiesByDigestWithTheToolAndAMountedPassword(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	src := registry + "/api@" + digestOf(1)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/promote"}, map[string]any{
+		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["` + registry + `/api:v1.2.3"]}`,
+	}))
+	password := dag.SetSecret("registry-password", "hunter2-promote-plaintext")
+	out, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "ci-user", password, false)
+	require.NoError(t, err)
+	assert.Contains(t, out, digestOf(1))
+
+	e := mustExec(t, "/usr/local/bin/promote", "--src", src, "--dst", registry+"/api:v1.2.3", "--password-file", "/run/secrets/registry-password")
+	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
+	assert.True(t, ok, "password must be a mounted secret: %s", e.Container)
+	assert.NotContains(t, e.Line(), "--allow-overwrite")
+	build := mustExec(t, "go", "build", "./ci/cmd/promote")
+	assert.Contains(t, build.Container.String(), `from(address:"golang:1.26")`)
+	for _, cache := range []string{"soccer-predict-gomod", "soccer-predict-gobuild"} {
+		assert.Contains(t, build.Container.String(), `cacheVolume(key:"`+cache+`")`)
+	}
+	_, ok = build.Container.StepWhere("withEnvVariable", "name", "CGO_ENABLED")
+	assert.True(t, ok)
+	assert.Empty(t, rec.Leaked("hunter2-promote-plaintext"))
+	assert.False(t, strings.Contains(execsText(), "dockerBuild"), "promotion never rebuilds")
+}
+
+func TestPromoteRejectsBadInputBeforeDoingAnything(t *testing.T) {
+	m := fresh(t, withRelease)
+	for _, tc := range []struct {
+		src  string
+		to   []string
+		want string
+	}{
+		{registry + "/api:main", []string{registry + "/api:v1"}, "--source"},
+		{registry + "/api@" + digestOf(1), nil, "--to: name at least one destination"},
+		{registry + "/api@" + digestOf(1), []string{"Bad Ref"}, `--to "Bad Ref"`},
+	} {
+		_, err := m.Promote(context.Background(), tc.src, tc.to, "", nil, false)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	assert.Empty(t, rec.Execs(), "nothing may run on bad input")
+}
+
+func TestScanBlocksOnHighFindingsAndReportsAnyway(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	projectFiles(t)
+	rec.Respond(daggertest.Always("exists", false)) // no .trivyignore
+	rec.Respond(daggertest.OnFile("trivy-api.json", fixture(t, "../ci/scan/testdata/trivy-api.json")))
+	err := m.Scan(context.Background(), "api")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "api image")
+	assert.Contains(t, err.Error(), "CVE-")
+
+	e := mustExec(t, "trivy", "image", "--input", "/tmp/image.tar", "--format", "json")
+	assert.Contains(t, e.Container.String(), `from(address:"aquasec/trivy:0.58.1")`)
+	assert.Contains(t, e.Container.String(), `cacheVolume(key:"soccer-predict-trivy")`)
+	tar, ok := e.Container.StepWhere("withMountedFile", "path", "/tmp/image.tar")
+	require.True(t, ok)
+	src, _ := tar.Ref("source")
+	assert.Contains(t, src.Chain.String(), `dockerfile:"docker/api.Dockerfile"`)
+	assert.True(t, strings.HasSuffix(src.Chain.String(), "asTarball"), "Trivy scans the built image as a tarball, nothing is pushed")
+	mustExec(t, "trivy", "image", "--format", "cyclonedx")
+
+	dir, err := m.ScanReport(context.Background(), "api")
+	require.NoError(t, err, "scan-report never fails on findings")
+	id, _ := dir.ID(context.Background())
+	files := containerChain(t, string(id)).Files()
+	assert.Contains(t, files, "gl-container-scanning-api.json")
+	assert.Contains(t, files["gl-container-scanning-api.json"], `"type": "container_scanning"`)
+
+	err = m.Scan(context.Background(), "web")
+	assert.ErrorContains(t, err, "want one of api, worker, airflow")
+}
+
+func TestRequirementsCheckComparesPdmExportWithThePins(t *testing.T) {
+	m := fresh(t)
+	happy(t)
+	projectFiles(t)
+	for _, svc := range []string{"api", "worker", "airflow"} {
+		rec.Respond(daggertest.OnExec([]string{"pdm", "export", "--group", svc}, map[string]any{
+			"exitCode": 0, "stdout": "# This file is @generated by PDM.\n" + fixture(t, "../tests/testdata/soccerpredict/requirements-"+svc+".txt"),
+		}))
+	}
+	require.NoError(t, m.RequirementsCheck(context.Background()))
+	e := mustExec(t, "pdm", "export", "--group", "api", "--without-hashes")
+	assert.Contains(t, e.Container.String(), `"pdm==`)
+
+	rec.Respond(daggertest.OnExec([]string{"pdm", "export", "--group", "worker"}, map[string]any{"exitCode": 0, "stdout": "celery==9.9.9\n"}))
+	err := m.RequirementsCheck(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "worker")
+	assert.Contains(t, err.Error(), "+celery==9.9.9")
+	assert.Contains(t, err.Error(), "pdm export -G worker --without-hashes -o requirements-worker.txt")
+}
