@@ -42,7 +42,7 @@ func (m *SoccerPredict) Build(
 	ctx context.Context,
 	// Service to build: api, worker or airflow.
 	service string,
-	// Model version to record (default: model_version of metrics/champion.json, if any).
+	// Model version to record (default: the champion's: MLflow alias or metrics/champion.json).
 	// +optional
 	modelVersion string,
 ) (*dagger.Container, error) {
@@ -87,7 +87,7 @@ func (m *SoccerPredict) Build(
 // BuildAll builds every service image (see build).
 func (m *SoccerPredict) BuildAll(
 	ctx context.Context,
-	// Model version to record (default: model_version of metrics/champion.json, if any).
+	// Model version to record (default: the champion's: MLflow alias or metrics/champion.json).
 	// +optional
 	modelVersion string,
 ) ([]*dagger.Container, error) {
@@ -133,15 +133,13 @@ func (m *SoccerPredict) versions(ctx context.Context, modelVersion string) (stri
 			return "", "", err
 		}
 	}
-	champion, err := m.championMetrics(ctx)
-	if err != nil {
-		return "", "", err
-	}
 	model := modelVersion
-	if model == "" && champion != nil {
-		if model, err = buildinfo.ModelVersion("", champion); err != nil {
-			model = ""
+	if model == "" {
+		_, champion, err := m.champion(ctx)
+		if err != nil {
+			return "", "", err
 		}
+		model = champion
 	}
 	return dataset, model, nil
 }

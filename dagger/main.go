@@ -39,6 +39,9 @@ type SoccerPredict struct {
 	// The pipeline's own Go source (go.mod, go.sum, ci/) its helper tools are built from.
 	// +private
 	PipelineSource *dagger.Directory
+	// Token for the MLflow tracking server, if it needs one.
+	// +private
+	MlflowToken *dagger.Secret
 }
 
 // New configures the pipeline. Every option is optional: with none, it runs on the bundled
@@ -91,6 +94,10 @@ func New(
 	// Override the MkDocs image used by docs.
 	// +optional
 	mkdocsImage string,
+	// Token for the MLflow tracking server (MLFLOW_TRACKING_URI), as a secret:
+	// --mlflow-token=env:MLFLOW_TRACKING_TOKEN.
+	// +optional
+	mlflowToken *dagger.Secret,
 	// The pipeline's own Go source, its helper tools are built from; defaults to this
 	// module's repository.
 	// +defaultPath="/"
@@ -147,6 +154,7 @@ func New(
 		Settings:       configpkg.Environ(values),
 		ImageOverrides: configpkg.Environ(configpkg.FromEnviron(imageLines)),
 		PipelineSource: pipelineSource,
+		MlflowToken:    mlflowToken,
 	}, nil
 }
 

@@ -2,9 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"path"
+	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	"gitlab.com/soccerpredictai/pipeline/ci/modelgate"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
@@ -39,7 +46,7 @@ func (m *SoccerPredict) modelGate(ctx context.Context) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	champion, err := m.championMetrics(ctx)
+	champion, _, err := m.champion(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -61,16 +68,28 @@ func (m *SoccerPredict) modelGate(ctx context.Context) (outcome, error) {
 	return o, nil
 }
 
-// championMetrics returns the champion baseline: from MLflow when configured, else the
-// project's metrics/champion.json (nil when neither exists: there is no champion yet).
-func (m *SoccerPredict) championMetrics(ctx context.Context) ([]byte, error) {
+// champion returns the champion's metrics (JSON name → number) and model version: from the
+// MLflow registry when MLFLOW_TRACKING_URI is set, else the project's metrics/champion.json
+// (nil metrics when neither has one: there is no champion yet).
+func (m *SoccerPredict) champion(ctx context.Context) ([]byte, string, error) {
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.MLflowURL != "" {
+		return m.mlflowChampion(ctx, s)
+	}
 	src := m.project()
 	ok, err := src.Exists(ctx, projectpkg.ChampionMetrics)
 	if err != nil || !ok {
-		return nil, err
+		return nil, "", err
 	}
-	s, err := src.File(projectpkg.ChampionMetrics).Contents(ctx)
-	return []byte(s), err
+	doc, err := src.File(projectpkg.ChampionMetrics).Contents(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	version, _ := buildinfo.ModelVersion("", []byte(doc)) // optional: a file may carry none
+	return []byte(doc), version, nil
 }
 
 // drift runs the Evidently drift report between the reference and current datasets. It is a
@@ -90,4 +109,38 @@ func (m *SoccerPredict) drift(ctx context.Context) ([]byte, error) {
 	}
 	s, err := done.File(out).Contents(ctx)
 	return []byte(s), err
+}
+
+// mlflowChampion reads the champion from the MLflow model registry: the version behind the
+// `champion` alias and its run's metrics.
+func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings) ([]byte, string, error) {
+	client, err := m.mlflow(ctx, s)
+	if err != nil {
+		return nil, "", err
+	}
+	version, metrics, err := client.ChampionMetrics(ctx, s.MLflowModel)
+	if errors.Is(err, mlflow.ErrNotFound) {
+		return nil, "", nil // no champion yet: the first candidate becomes the baseline
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("champion baseline from MLflow: %w", err)
+	}
+	doc, err := json.Marshal(metrics)
+	return doc, version, err
+}
+
+// mlflow is a client of the configured tracking server.
+func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings) (*mlflow.Client, error) {
+	if s.MLflowURL == "" {
+		return nil, fmt.Errorf("MLflow is not configured: set MLFLOW_TRACKING_URI (in --config) to the tracking server")
+	}
+	token := ""
+	if m.MlflowToken != nil {
+		plain, err := m.MlflowToken.Plaintext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		token = strings.TrimSpace(plain)
+	}
+	return mlflow.New(s.MLflowURL, token)
 }

@@ -85,7 +85,7 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 		if err != nil {
 			return nil, nil, err
 		}
-		files, verdict, err := m.scanImage(ctx, svc, ctr, scan.Policy{Severities: severities, Ignore: ignore, Now: time.Now().UTC()})
+		files, verdict, err := m.scanImage(ctx, svc, ctr, scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()})
 		if err != nil {
 			return nil, nil, err
 		}

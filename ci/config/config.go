@@ -34,6 +34,7 @@ type Settings struct {
 	ModelTolerances string        `env:"SP_MODEL_TOLERANCES"`
 	PerfBudgetPct   float64       `env:"SP_PERF_BUDGET_PCT, default=10"`
 	ScanSeverities  []string      `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
+	IgnoreUnfixed   bool          `env:"SP_SCAN_IGNORE_UNFIXED, default=true"`
 	HelmTimeout     time.Duration `env:"SP_HELM_TIMEOUT, default=10m"`
 	Namespace       string        `env:"SP_NAMESPACE, default=soccerpredict"`
 	Release         string        `env:"SP_RELEASE, default=soccer-predict"`
@@ -64,6 +65,7 @@ func Catalog() []Setting {
 		{"SP_MODEL_TOLERANCES", "", "Per-metric tolerance vs the champion, e.g. `accuracy=0.01,log_loss=0.02`."},
 		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
 		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)."},
+		{"SP_SCAN_IGNORE_UNFIXED", "true", "Findings with no fixed version are reported but do not block (Trivy's --ignore-unfixed)."},
 		{"SP_HELM_TIMEOUT", "10m", "`helm upgrade --timeout` (Go duration, 30s-1h)."},
 		{"SP_NAMESPACE", "soccerpredict", "Kubernetes namespace prefix; the environment is appended (`soccerpredict-staging`)."},
 		{"SP_RELEASE", "soccer-predict", "Helm release name."},

@@ -142,7 +142,7 @@ func (r *Recorder) Calls() []Call {
 }
 
 // Leaked reports every query that contains plaintext, except the setSecret queries that
-// created a secret from it (the only place a plaintext may legitimately travel).
+// created a secret from it or read it back (the only places a test's plaintext may travel).
 func (r *Recorder) Leaked(plaintext string) []string {
 	var out []string
 	for _, q := range r.Queries() {
@@ -171,7 +171,9 @@ func isSecretCreation(q string) bool {
 		return false
 	}
 	leaf, ok := f.SelectionSet[0].(*ast.Field)
-	return ok && leaf.Name == "id" && len(leaf.SelectionSet) == 0
+	// A test-made secret travels in its own setSecret selection: for its id, or when the
+	// module reads it back with Plaintext (a real engine would send an opaque ID instead).
+	return ok && (leaf.Name == "id" || leaf.Name == "plaintext") && len(leaf.SelectionSet) == 0
 }
 
 type gqlRequest struct {
