@@ -3,6 +3,8 @@
 # An optional private package index is read from a BuildKit secret, never stored in a layer:
 #   docker build --secret id=pip_index_url,env=PIP_INDEX_URL -f docker/api.Dockerfile .
 # Liveness/readiness are the Kubernetes probes on /livez and /healthz (no HEALTHCHECK here).
+# setuptools and wheel, which the python:3.11 base image ships (setuptools 65.5.1 carries
+# HIGH advisories), are removed after the install: nothing needs them at run time.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
@@ -20,7 +22,8 @@ RUN --mount=type=secret,id=pip_index_url,required=false \
     if [ -s /run/secrets/pip_index_url ]; then \
         PIP_INDEX_URL="$(cat /run/secrets/pip_index_url)" && export PIP_INDEX_URL; \
     fi \
-    && pip install --no-cache-dir -r /app/requirements-api.txt
+    && pip install --no-cache-dir -r /app/requirements-api.txt \
+    && pip uninstall --yes setuptools wheel
 
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \

@@ -1,7 +1,9 @@
-"""pyproject.toml, pdm.lock, requirements-*.txt and the Dockerfiles agree with each other."""
+"""pyproject.toml, pdm.lock, requirements-*.txt, .trivyignore and the Dockerfiles agree with each
+other, and the pins stay clear of the known advisories that have a fixed release."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -12,6 +14,45 @@ from conftest import PROJECT_ROOT
 
 SERVICES = ("api", "worker", "airflow", "data", "dev")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+!-]*)$")
+# A model pickled in one image must unpickle in the others: these versions are equal everywhere.
+MODEL_STACK = ("numpy", "pandas", "scikit-learn", "scipy", "joblib", "threadpoolctl")
+MODEL_SERVICES = ("api", "worker", "airflow")
+# package -> (first release without the advisory, advisory). The image scan blocks on HIGH and
+# CRITICAL findings; a pin below one of these floors brings the finding back.
+SECURITY_FLOORS = {
+    "starlette": ("0.49.1", "CVE-2025-62727, CVE-2024-47874"),
+    "fastapi": ("0.109.1", "CVE-2024-24762"),
+    "h11": ("0.16.0", "CVE-2025-43859"),
+    "scikit-learn": ("1.5.0", "CVE-2024-5206"),
+    "joblib": ("1.2.0", "CVE-2022-21797"),
+    "idna": ("3.7", "CVE-2024-3651"),
+    "pydantic": ("1.10.13", "CVE-2024-3772"),
+    "certifi": ("2024.7.4", "CVE-2024-39689"),
+    "redis": ("4.5.4", "CVE-2023-28859"),
+    "celery": ("5.2.2", "CVE-2021-23727"),
+    "uvicorn": ("0.11.7", "CVE-2020-7694"),
+    "httpx": ("0.23.0", "CVE-2021-41945"),
+    "numpy": ("1.22.2", "CVE-2021-41495"),
+    "pyyaml": ("5.4", "CVE-2020-14343"),
+}
+VERSION = re.compile(r"^(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?$")
+CLAUSE = re.compile(r"^(==|!=|<=|>=|<|>)\s*(\S+)$")
+REQUIREMENT = re.compile(
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*([^;]*?)\s*(?:;\s*(.+))?$"
+)
+MARKER_ATOM = re.compile(r'^(\w+)\s*(==|!=|<=|>=|<|>)\s*"([^"]*)"$')
+# pdm.lock targets CPython ==3.11.* on every platform.
+LOCK_ENVIRONMENTS = [
+    {
+        "python_version": "3.11",
+        "python_full_version": f"3.11.{patch}",
+        "platform_system": system,
+        "sys_platform": platform,
+    }
+    for patch in range(30)
+    for system, platform in (("Linux", "linux"), ("Darwin", "darwin"), ("Windows", "win32"))
+]
+IGNORE_ID = re.compile(r"^(CVE-\d{4}-\d{4,}|GHSA(-[2-9cfghjmpqrvwx]{4}){3}|PYSEC-\d{4}-\d+)$")
 
 
 def _pyproject() -> dict:
@@ -33,6 +74,88 @@ def _pins(lines: list[str]) -> dict[str, str]:
 def _requirements(service: str) -> dict[str, str]:
     path = PROJECT_ROOT / f"requirements-{service}.txt"
     return _pins(path.read_text(encoding="utf-8").splitlines())
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock_packages() -> dict[tuple[str, tuple[str, ...]], dict]:
+    lock = tomllib.loads((PROJECT_ROOT / "pdm.lock").read_text(encoding="utf-8"))
+    return {(_normalize(p["name"]), tuple(sorted(p.get("extras", [])))): p for p in lock["package"]}
+
+
+def _version_key(text: str) -> tuple:
+    """Ordering key of a plain release, pre-release or post-release version (PEP 440 subset)."""
+    match = VERSION.match(text)
+    assert match, f"unsupported version {text!r}"
+    release = tuple(int(part) for part in match.group(1).split("."))
+    release += (0,) * (8 - len(release))
+    pre = (3, 0)  # a final release sorts after its pre-releases
+    if match.group(2):
+        pre = ({"a": 0, "b": 1, "rc": 2}[match.group(2)], int(match.group(3)))
+    return (release, pre, int(match.group(4) or 0))
+
+
+def _compare(left: object, op: str, right: object) -> bool:
+    return {
+        "==": left == right,
+        "!=": left != right,
+        "<=": left <= right,
+        ">=": left >= right,
+        "<": left < right,
+        ">": left > right,
+    }[op]
+
+
+def _satisfies(version: str, specifier: str) -> bool:
+    """Whether ``version`` meets every comma-separated clause of ``specifier``."""
+    for clause in filter(None, (c.strip() for c in specifier.split(","))):
+        match = CLAUSE.match(clause)
+        assert match, f"unsupported specifier clause {clause!r}"
+        op, target = match.groups()
+        if target.endswith(".*"):
+            assert op in ("==", "!="), clause
+            prefix = target[:-2].split(".")
+            same = version.split(".")[: len(prefix)] == prefix
+            if same != (op == "=="):
+                return False
+        elif not _compare(_version_key(version), op, _version_key(target)):
+            return False
+    return True
+
+
+def _marker_holds(marker: str, environment: dict[str, str]) -> bool:
+    """Evaluate an environment marker made of ``and``/``or`` atoms (no parentheses)."""
+    assert "(" not in marker, f"unsupported marker {marker!r}"
+    for alternative in marker.split(" or "):
+        atoms = [MARKER_ATOM.match(atom.strip()) for atom in alternative.split(" and ")]
+        assert all(atoms), f"unsupported marker {marker!r}"
+        if all(_atom_holds(*atom.groups(), environment) for atom in atoms):
+            return True
+    return False
+
+
+def _atom_holds(variable: str, op: str, value: str, environment: dict[str, str]) -> bool:
+    actual = environment[variable]
+    if variable in ("python_version", "python_full_version"):
+        return _compare(_version_key(actual), op, _version_key(value))
+    assert op in ("==", "!="), f"{variable} {op} {value}"
+    return _compare(actual, op, value)
+
+
+def _locked_dependencies(package: dict) -> list[tuple[tuple[str, tuple[str, ...]], str, str]]:
+    """(lock key, specifier, original line) of each dependency that applies to a lock target."""
+    out = []
+    for line in package.get("dependencies", []):
+        match = REQUIREMENT.match(line)
+        assert match, f"{package['name']}: unparsable dependency {line!r}"
+        name, extras, specifier, marker = match.groups()
+        if marker and not any(_marker_holds(marker, env) for env in LOCK_ENVIRONMENTS):
+            continue
+        extra_key = tuple(sorted(_normalize(e.strip()) for e in (extras or "").split(",") if e))
+        out.append(((_normalize(name), extra_key), specifier, line))
+    return out
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -67,6 +190,102 @@ def test_lock_holds_every_locked_pin() -> None:
             assert locked.get(name) == version, f"{service}: {name}"
 
 
+def test_lock_dependencies_are_locked_at_satisfying_versions() -> None:
+    """Every dependency a locked package declares is locked, in range, in the same groups."""
+    packages = _lock_packages()
+    problems = []
+    for package in packages.values():
+        for dep_key, specifier, line in _locked_dependencies(package):
+            locked = packages.get(dep_key)
+            if locked is None:
+                problems.append(f"{package['name']} needs {line!r}, which is not locked")
+            elif not _satisfies(locked["version"], specifier):
+                problems.append(f"{package['name']} needs {line!r}, locked {locked['version']}")
+            elif not set(package["groups"]) <= set(locked["groups"]):
+                problems.append(
+                    f"{dep_key[0]} groups {locked['groups']} lack {package['name']}'s "
+                    f"{package['groups']}"
+                )
+    assert not problems, "\n".join(problems)
+
+
+def test_every_locked_package_is_needed() -> None:
+    """The lock holds exactly the closure of pyproject's default, api, worker and dev pins."""
+    project = _pyproject()
+    packages = _lock_packages()
+    roots = list(project["project"]["dependencies"])
+    for group in ("api", "worker"):
+        roots += project["project"]["optional-dependencies"][group]
+    roots += project["dependency-groups"]["dev"]
+    todo = [(_normalize(name), ()) for name in _pins(roots)]
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        assert key in packages, f"{key[0]} is required but not locked"
+        todo += [dep_key for dep_key, _, _ in _locked_dependencies(packages[key])]
+    assert set(packages) == seen, f"locked but never required: {sorted(set(packages) - seen)}"
+
+
+def test_helpers_reject_what_they_should() -> None:
+    """The little PEP 440 / marker evaluator above can say no (the lock tests depend on it)."""
+    assert _satisfies("0.16.0", ">=0.16")
+    assert not _satisfies("0.14.0", "<0.15,>=0.16")
+    assert _satisfies("1.0.9", "==1.*")
+    assert not _satisfies("2.0.0", "==1.*")
+    assert not _satisfies("1.8.1", "!=1.8,!=1.8.1")
+    assert _satisfies("1.10.22", "!=1.8,!=1.8.1,<3.0.0,>=1.7.4")
+    linux = LOCK_ENVIRONMENTS[0]
+    assert not _marker_holds('python_full_version <= "3.11.0a6"', linux)
+    assert _marker_holds('python_full_version <= "3.11.2"', linux)
+    assert not _marker_holds('platform_system == "Windows" or sys_platform == "win32"', linux)
+    assert _marker_holds('python_version < "3.13"', linux)
+    assert not _marker_holds('python_version >= "3.12"', linux)
+
+
+@pytest.mark.parametrize("package", MODEL_STACK)
+def test_model_stack_is_identical_in_every_image(package: str) -> None:
+    versions = {service: _requirements(service).get(package) for service in MODEL_SERVICES}
+    assert None not in versions.values(), f"{package} unpinned somewhere: {versions}"
+    assert len(set(versions.values())) == 1, f"{package} differs between images: {versions}"
+
+
+def test_pins_clear_known_advisories() -> None:
+    pinned = [(f"requirements-{s}.txt", _requirements(s)) for s in SERVICES]
+    pinned.append(("pdm.lock", {key[0]: p["version"] for key, p in _lock_packages().items()}))
+    problems = []
+    for source, pins in pinned:
+        for name, version in pins.items():
+            floor, advisory = SECURITY_FLOORS.get(_normalize(name), ("0", ""))
+            if _version_key(version) < _version_key(floor):
+                problems.append(f"{source}: {name}=={version} is below {floor} ({advisory})")
+    assert not problems, "\n".join(problems)
+
+
+def test_trivyignore_entries_name_an_advisory_with_a_reason_and_an_expiry() -> None:
+    lines = (PROJECT_ROOT / ".trivyignore").read_text(encoding="utf-8").splitlines()
+    assert lines and lines[0].startswith("#"), "start .trivyignore with its header comment"
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        fields = text.split()
+        assert IGNORE_ID.match(fields[0]), f"line {number}: {fields[0]!r} is no advisory ID"
+        assert fields[0] not in seen, f"line {number}: {fields[0]} listed twice"
+        seen.add(fields[0])
+        assert len(fields) == 2 and fields[1].startswith("exp:"), f"line {number}: add exp:DATE"
+        datetime.date.fromisoformat(fields[1][len("exp:") :])
+        previous = number - 2
+        while previous >= 0 and IGNORE_ID.match(lines[previous].split(" ")[0]):
+            previous -= 1
+        assert previous >= 0 and lines[previous].startswith("#"), (
+            f"line {number}: explain {fields[0]} in a comment right above it"
+        )
+
+
 def test_lock_content_hash_matches_pyproject() -> None:
     """PDM's content_hash: sha256 of the dependency-relevant pyproject data, sorted JSON."""
     project = _pyproject()
@@ -98,6 +317,9 @@ def test_dockerfiles(service: str, base_arg: str) -> None:
     assert not any(i.startswith("HEALTHCHECK") for i in instructions)
     assert "--mount=type=secret,id=pip_index_url,required=false" in text
     assert not re.search(r"^(ENV|ARG) .*(TOKEN|PASSWORD|SECRET|INDEX_URL)", text, re.M | re.I)
+    if service in ("api", "worker"):
+        # The python base image's setuptools 65.5.1 carries HIGH advisories; nothing needs it.
+        assert "pip uninstall --yes setuptools wheel" in text
     if service == "api":
         assert "EXPOSE 8000" in text
         assert instructions[-1] == (
