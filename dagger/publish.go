@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -218,7 +219,11 @@ func (m *SoccerPredict) promote(ctx context.Context, source string, to []string,
 	if allowOverwrite {
 		args = append(args, "--allow-overwrite")
 	}
-	out, err := ctr.WithExec(args).Stdout(ctx)
+	// A promotion must reach the registry every time: never answer it from the engine's cache.
+	out, err := ctr.
+		WithEnvVariable("SP_PROMOTE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(args).
+		Stdout(ctx)
 	if err != nil {
 		return promoteResult{}, err
 	}

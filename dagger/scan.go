@@ -10,6 +10,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/scan"
 )
 
@@ -45,8 +46,8 @@ func (m *SoccerPredict) Scan(
 }
 
 // ScanReport scans the service images like `scan` but never fails on findings: it returns
-// trivy-<service>.json, sbom-<service>.cdx.json (CycloneDX) and one GitLab container_scanning
-// report per service (gl-container-scanning-<service>.json).
+// trivy-<service>.json, sbom-<service>.cdx.json (CycloneDX) and gl-container-scanning-report.json,
+// the GitLab container_scanning report of every scanned service.
 func (m *SoccerPredict) ScanReport(
 	ctx context.Context,
 	// Service to scan: api, worker or airflow (default: all).
@@ -80,19 +81,25 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 	}
 	out := dag.Directory()
 	verdicts := map[projectpkg.Service]scan.Verdict{}
+	var gitlabReports [][]byte
 	for _, svc := range services {
 		ctr, err := m.Build(ctx, string(svc), "")
 		if err != nil {
 			return nil, nil, err
 		}
-		files, verdict, err := m.scanImage(ctx, svc, ctr, scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()})
+		files, gl, verdict, err := m.scanImage(ctx, svc, ctr, scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()})
 		if err != nil {
 			return nil, nil, err
 		}
 		out = out.WithDirectory(".", files)
 		verdicts[svc] = verdict
+		gitlabReports = append(gitlabReports, gl)
 	}
-	return out, verdicts, nil
+	merged, err := scan.MergeGitLabReports(gitlabReports...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out.WithNewFile(reports.ContainerScanning, string(merged)), verdicts, nil
 }
 
 // trivyIgnore reads the project's accepted risks (.trivyignore), if any.
@@ -115,15 +122,15 @@ func (m *SoccerPredict) trivyIgnore(ctx context.Context) (scan.IgnoreList, error
 
 // scanImage runs Trivy on the image as a tarball (nothing is pushed) with its vulnerability
 // database in a cache volume refreshed daily, and turns the result into reports and a verdict.
-func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, image *dagger.Container, policy scan.Policy) (*dagger.Directory, scan.Verdict, error) {
+func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, image *dagger.Container, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
-		return nil, scan.Verdict{}, err
+		return nil, nil, scan.Verdict{}, err
 	}
 	trivyRef := imgs.Ref(images.Trivy)
 	start := time.Now().UTC()
-	trivyJSON := "trivy-" + string(svc) + ".json"
-	sbom := "sbom-" + string(svc) + ".cdx.json"
+	trivyJSON := reports.TrivyFor(string(svc))
+	sbom := reports.SBOMFor(string(svc))
 	done := dag.Container().
 		From(trivyRef).
 		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).
@@ -137,15 +144,15 @@ func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, i
 		WithExec([]string{"trivy", "image", "--input", "/tmp/image.tar", "--skip-db-update", "--format", "cyclonedx", "--output", "/out/" + sbom})
 	raw, err := done.File("/out/" + trivyJSON).Contents(ctx)
 	if err != nil {
-		return nil, scan.Verdict{}, err
+		return nil, nil, scan.Verdict{}, err
 	}
 	report, err := scan.ParseTrivy([]byte(raw))
 	if err != nil {
-		return nil, scan.Verdict{}, fmt.Errorf("%s image: %w", svc, err)
+		return nil, nil, scan.Verdict{}, fmt.Errorf("%s image: %w", svc, err)
 	}
 	verdict, err := scan.Evaluate(report, policy)
 	if err != nil {
-		return nil, scan.Verdict{}, err
+		return nil, nil, scan.Verdict{}, err
 	}
 	ref, _ := images.Parse(trivyRef)
 	gl, err := scan.GitLabReport(verdict.Reported(), scan.GitLabOptions{
@@ -156,8 +163,7 @@ func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, i
 		End:             time.Now().UTC(),
 	})
 	if err != nil {
-		return nil, scan.Verdict{}, err
+		return nil, nil, scan.Verdict{}, err
 	}
-	files := done.Directory("/out").WithNewFile("gl-container-scanning-"+string(svc)+".json", string(gl))
-	return files, verdict, nil
+	return done.Directory("/out"), gl, verdict, nil
 }

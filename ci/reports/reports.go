@@ -21,12 +21,15 @@ const (
 	GateReportJSON = "gate-report.json"
 	// GateReportMarkdown is the human-readable report of every gate written by check.
 	GateReportMarkdown = "gate-report.md"
-	// Trivy is Trivy's native JSON report written by scan.
-	Trivy = "trivy.json"
-	// ContainerScanning is the GitLab container scanning report written by scan.
+	// Trivy matches Trivy's native JSON reports written by scan-report, one per service
+	// (TrivyFor).
+	Trivy = "trivy-*.json"
+	// ContainerScanning is the GitLab container scanning report written by scan-report: the
+	// findings of every scanned service, each located in its image.
 	ContainerScanning = "gl-container-scanning-report.json"
-	// SBOM is the CycloneDX software bill of materials written by scan.
-	SBOM = "sbom.cdx.json"
+	// SBOM matches the CycloneDX software bills of materials written by scan-report, one per
+	// service (SBOMFor); GitLab's cyclonedx report takes the glob.
+	SBOM = "sbom-*.cdx.json"
 	// ImagesEnv is the dotenv file of published image references (API_IMAGE=repo@sha256:…) written by publish.
 	ImagesEnv = "images.env"
 	// ImagesJSON is the JSON list of published image references written by publish.
@@ -41,6 +44,12 @@ const (
 	Trace = "trace.json"
 	// ReleaseNotes is the release notes written by release.
 	ReleaseNotes = "release-notes.md"
+	// ReleasePlan is the release's promotion plan (service, source digest, destinations).
+	ReleasePlan = "release-plan.json"
+	// Audit is the audit record of a rollback.
+	Audit = "audit.json"
+	// RollbackPlan lists what a data rollback restores and deletes.
+	RollbackPlan = "rollback-plan.txt"
 )
 
 // GitLab artifact report types (the keys under artifacts:reports: in .gitlab-ci.yml).
@@ -58,7 +67,7 @@ func All() []string {
 	return []string{
 		CodeQuality, JUnit, Coverage, GEResults, CandidateMetrics, ModelGate,
 		GateReportJSON, GateReportMarkdown, Trivy, ContainerScanning, SBOM,
-		ImagesEnv, ImagesJSON, Manifests, Diff, Policy, Trace, ReleaseNotes,
+		ImagesEnv, ImagesJSON, Manifests, Diff, Policy, Trace, ReleaseNotes, ReleasePlan, Audit, RollbackPlan,
 	}
 }
 
@@ -84,3 +93,9 @@ func Known(name string) bool {
 	}
 	return false
 }
+
+// TrivyFor is the Trivy JSON report of one service.
+func TrivyFor(service string) string { return "trivy-" + service + ".json" }
+
+// SBOMFor is the CycloneDX SBOM of one service.
+func SBOMFor(service string) string { return "sbom-" + service + ".cdx.json" }

@@ -20,7 +20,7 @@ func TestAllUniqueAndClean(t *testing.T) {
 		assert.False(t, strings.HasPrefix(n, ".."), "name %q must stay inside the directory", n)
 		assert.True(t, Known(n))
 	}
-	assert.Len(t, All(), 18)
+	assert.Len(t, All(), 21)
 	assert.False(t, Known("nope.json"))
 }
 
@@ -28,9 +28,9 @@ func TestArchitectureNames(t *testing.T) {
 	// The names the architecture document promises; changing one is a contract change.
 	want := []string{
 		"gl-code-quality-report.json", "junit.xml", "coverage.xml", "ge-results.json", "model-gate.json",
-		"gate-report.json", "gate-report.md", "trivy.json", "gl-container-scanning-report.json", "sbom.cdx.json",
+		"gate-report.json", "gate-report.md", "trivy-*.json", "gl-container-scanning-report.json", "sbom-*.cdx.json",
 		"images.env", "images.json", "manifests.yaml", "diff.txt", "policy.json", "trace.json", "release-notes.md",
-		"metrics/candidate.json",
+		"metrics/candidate.json", "release-plan.json", "audit.json", "rollback-plan.txt",
 	}
 	assert.ElementsMatch(t, want, All())
 }
@@ -41,11 +41,22 @@ func TestGitLabReports(t *testing.T) {
 	assert.Equal(t, "gl-code-quality-report.json", m["codequality"])
 	assert.Equal(t, "coverage.xml", m["coverage_report"])
 	assert.Equal(t, "gl-container-scanning-report.json", m["container_scanning"])
-	assert.Equal(t, "sbom.cdx.json", m["cyclonedx"])
+	assert.Equal(t, "sbom-*.cdx.json", m["cyclonedx"])
 	assert.Equal(t, "images.env", m["dotenv"])
 	for _, f := range m {
 		assert.True(t, Known(f))
 	}
 	m["junit"] = "x"
 	assert.Equal(t, "junit.xml", GitLabReports()["junit"], "callers must not be able to change the table")
+}
+
+func TestPerServiceNamesMatchTheirGlobs(t *testing.T) {
+	for _, svc := range []string{"api", "worker", "airflow"} {
+		ok, err := path.Match(Trivy, TrivyFor(svc))
+		assert.NoError(t, err)
+		assert.True(t, ok)
+		ok, err = path.Match(SBOM, SBOMFor(svc))
+		assert.NoError(t, err)
+		assert.True(t, ok)
+	}
 }

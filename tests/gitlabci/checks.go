@@ -441,11 +441,19 @@ func DeployJob(c *Config, env policy.Env) string {
 		if err != nil {
 			continue
 		}
-		if e, ok := job["environment"].(map[string]any); ok && e["name"] == string(env) {
+		if e, ok := job["environment"].(map[string]any); ok && e["name"] == string(env) && deploys(e) {
 			return name
 		}
 	}
 	return ""
+}
+
+// deploys reports whether an environment: entry creates a deployment (action start, the
+// default); action access only reads the environment's variables, e.g. release reading
+// staging's kubeconfig to find the digests that passed staging.
+func deploys(env map[string]any) bool {
+	action, _ := env["action"].(string)
+	return action == "" || action == "start"
 }
 
 // CheckDeployJobs: one deploy job per environment of the policy, with its GitLab environment and
@@ -563,7 +571,7 @@ func CheckDeployJobs(c *Config) []string {
 	}
 	for _, name := range c.JobNames() {
 		job, _ := c.Job(name)
-		if job != nil && job["environment"] != nil && !deployJobs[name] {
+		if e, ok := job["environment"].(map[string]any); ok && deploys(e) && !deployJobs[name] {
 			problems = append(problems, fmt.Sprintf("job %s targets environment %v, which the policy does not know", name, job["environment"]))
 		}
 	}

@@ -269,8 +269,8 @@ func TestPipelines(t *testing.T) {
 		{"push to another branch: no pipeline", pushVars("feature/x"), nil},
 		{"push to a branch with an open merge request: no duplicate pipeline", with(pushVars("feature/x"), "CI_OPEN_MERGE_REQUESTS", "group/project!7"), nil},
 		{"push to a branch named like a tag", pushVars("v1.2.3"), nil},
-		{"tag v1.2.3: release", tagVars("v1.2.3"), map[string]PlannedJob{"release": auto}},
-		{"tag v10.0.20: release", tagVars("v10.0.20"), map[string]PlannedJob{"release": auto}},
+		{"tag v1.2.3: gates, release", tagVars("v1.2.3"), map[string]PlannedJob{"gates": auto, "release": auto}},
+		{"tag v10.0.20: gates, release", tagVars("v10.0.20"), map[string]PlannedJob{"gates": auto, "release": auto}},
 		{"tag 1.2.3 without v", tagVars("1.2.3"), nil},
 		{"tag v1.2", tagVars("v1.2"), nil},
 		{"tag v1.2.3-rc.1 (pre-release)", tagVars("v1.2.3-rc.1"), nil},
@@ -362,9 +362,9 @@ func TestPipelinesFollowThePolicy(t *testing.T) {
 		}
 	})
 
-	t.Run("tags only release", func(t *testing.T) {
+	t.Run("tags run the gates and release, nothing else", func(t *testing.T) {
 		fns := functions(plan(tagVars("v2.0.0")))
-		assert.Equal(t, map[string]string{"release": "release"}, fns)
+		assert.Equal(t, map[string]string{"gate-report": "gates", "check": "gates", "release": "release"}, fns)
 		job, err := c.Job("release")
 		require.NoError(t, err)
 		calls, err := Calls(job)
@@ -374,6 +374,16 @@ func TestPipelinesFollowThePolicy(t *testing.T) {
 		assert.Equal(t, "$CI_COMMIT_TAG", tag)
 		v, _ := calls[0].Chain[0].Arg("version")
 		assert.Equal(t, "$CI_COMMIT_TAG", v)
+		report, _ := calls[0].Chain[0].Arg("gate-report")
+		assert.Equal(t, "reports/gate-report.json", report, "release refuses a red gate report: it gets the tag's own")
+		needsGates := false
+		needs, _ := job["needs"].([]any)
+		for _, n := range needs {
+			if m, ok := n.(map[string]any); ok && m["job"] == "gates" && m["artifacts"] == true {
+				needsGates = true
+			}
+		}
+		assert.True(t, needsGates, "release needs the gates job's reports")
 	})
 
 	t.Run("pages never waits for the manual deploys", func(t *testing.T) {
@@ -430,8 +440,10 @@ func tagRegexps(t *testing.T, c *Config) []*regexp.Regexp {
 // The release-tag patterns accept exactly the tags ci/tags.ReleaseTag accepts.
 func TestReleaseTagPatternAgreesWithCiTags(t *testing.T) {
 	res := tagRegexps(t, load(t))
-	require.Len(t, res, 2, "workflow:rules and the release job both match $CI_COMMIT_TAG")
-	assert.Equal(t, res[0].String(), res[1].String(), "one release tag pattern")
+	require.Len(t, res, 3, "workflow:rules, the gates job and the release job match $CI_COMMIT_TAG")
+	for _, r := range res[1:] {
+		assert.Equal(t, res[0].String(), r.String(), "one release tag pattern")
+	}
 
 	fixed := []string{
 		"v0.0.0", "v1.2.3", "v10.20.30", "v1.2.3-rc.1", "v1.2.3+build.5", "1.2.3", "v1.2", "v1.2.3.4",

@@ -191,8 +191,9 @@ func TestScanBlocksOnHighFindingsAndReportsAnyway(t *testing.T) {
 	require.NoError(t, err, "scan-report never fails on findings")
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
-	assert.Contains(t, files, "gl-container-scanning-api.json")
-	assert.Contains(t, files["gl-container-scanning-api.json"], `"type": "container_scanning"`)
+	assert.Contains(t, files, "gl-container-scanning-report.json")
+	assert.Contains(t, files["gl-container-scanning-report.json"], `"type": "container_scanning"`)
+	assert.Contains(t, files["gl-container-scanning-report.json"], `"image": "api"`)
 
 	err = m.Scan(context.Background(), "web")
 	assert.ErrorContains(t, err, "want one of api, worker, airflow")

@@ -1,0 +1,10 @@
+// Package helm decides how helm is invoked for the soccer-predict chart and
+// reads what helm prints back. It builds argv slices (helm runs in a
+// container; this package never runs it), validates release inputs, parses
+// `helm history -o json`, diffs two rendered manifests and extracts the
+// traceability record from a `helm get manifest` output.
+//
+// It is plain Go with no helm, Kubernetes or SOPS import, so the Dagger module
+// can import it. Argv slices start with "helm" and target helm v3 flags
+// (--atomic).
+package helm

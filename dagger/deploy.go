@@ -1,0 +1,483 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
+	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/policy"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/scan"
+	"gitlab.com/soccerpredictai/pipeline/ci/shell"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
+)
+
+const (
+	ageKeyPath   = "/run/secrets/age.key"
+	decryptedDir = "/run/decrypted"
+	sopsBin      = "/usr/local/bin/sops-decrypt"
+)
+
+// deployRequest is what plan and deploy share: the target, the artifact and the evidence.
+type deployRequest struct {
+	Env                                 string
+	APIImage, WorkerImage, AirflowImage string
+	ModelVersion                        string
+	Kubeconfig                          *dagger.Secret
+	GitLabToken                         *dagger.Secret
+	ProjectID                           string
+	JobID, DeploymentID                 int
+	Actor, PipelineSource               string
+	GateReport                          *dagger.File
+	ScanReport                          *dagger.Directory
+	Chart                               *dagger.Directory
+}
+
+// prepared is a deployment ready to plan or apply.
+type prepared struct {
+	settings configpkg.Settings
+	release  helm.Release
+	record   trace.Record
+	decision policy.Decision
+}
+
+// Plan shows what `deploy` would do, applying nothing: the manifests rendered for the
+// environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
+// the promotion-policy decision with every reason, and the traceability record. It returns
+// manifests.yaml, diff.txt, policy.json and trace.json.
+func (m *SoccerPredict) Plan(
+	ctx context.Context,
+	// Target environment: dev, staging or production.
+	env string,
+	// API image by digest, repo@sha256:… (GitLab: $API_IMAGE from publish's dotenv).
+	// +optional
+	apiImage string,
+	// Worker image by digest (GitLab: $WORKER_IMAGE).
+	// +optional
+	workerImage string,
+	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE).
+	// +optional
+	airflowImage string,
+	// Model version to record (default: model_version of metrics/champion.json).
+	// +optional
+	modelVersion string,
+	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT or
+	// file:$HOME/.kube/config); without it there is no diff.
+	// +optional
+	kubeconfig *dagger.Secret,
+	// GitLab token that proves approvals (GitLab: env:GITLAB_DEPLOY_TOKEN).
+	// +optional
+	gitlabToken *dagger.Secret,
+	// GitLab project id (default: CI_PROJECT_ID setting).
+	// +optional
+	projectId string,
+	// The GitLab job running this deploy (GitLab: $CI_JOB_ID); its deployment holds the approvals.
+	// +optional
+	jobId int,
+	// From a laptop: the GitLab deployment whose approvals allow this deploy.
+	// +optional
+	deploymentId int,
+	// Who deploys (GitLab: $GITLAB_USER_LOGIN); on a laptop it is the token's owner.
+	// +optional
+	actor string,
+	// GitLab: $CI_PIPELINE_SOURCE.
+	// +optional
+	pipelineSource string,
+	// gate-report.json of this commit (from gate-report).
+	// +optional
+	gateReport *dagger.File,
+	// The scan-report directory of these images (trivy-<service>.json files).
+	// +optional
+	scanReport *dagger.Directory,
+	// The Helm chart.
+	// +defaultPath="/charts/soccer-predict"
+	chart *dagger.Directory,
+) (*dagger.Directory, error) {
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
+	p, err := m.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	templateArgs, err := helm.TemplateArgs(p.release)
+	if err != nil {
+		return nil, err
+	}
+	rendered, err := redacted(ctx, ctr, templateArgs)
+	if err != nil {
+		return nil, fmt.Errorf("render the chart for %s: %w", req.Env, err)
+	}
+	deployed := ""
+	if kubeconfig != nil {
+		if deployed, err = m.deployedManifest(ctx, ctr, p.release); err != nil {
+			return nil, err
+		}
+	}
+	diff, err := helm.DiffManifests([]byte(deployed), []byte(rendered), "deployed", "candidate")
+	if err != nil {
+		return nil, err
+	}
+	diffText := diff.Summary() + "\n"
+	if kubeconfig == nil {
+		diffText = "no --kubeconfig: compared with an empty cluster\n" + diffText
+	}
+	diffText += diff.Unified
+	policyJSON, err := p.decision.JSON()
+	if err != nil {
+		return nil, err
+	}
+	traceJSON, err := p.record.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return dag.Directory().
+		WithNewFile(reports.Manifests, rendered).
+		WithNewFile(reports.Diff, diffText).
+		WithNewFile(reports.Policy, string(policyJSON)).
+		WithNewFile(reports.Trace, string(traceJSON)), nil
+}
+
+// Deploy checks the promotion policy, then runs `helm upgrade --install --atomic --wait` with
+// the environment's values and its SOPS-encrypted secrets, decrypted with the age key into a
+// tmpfs only for helm's lifetime. A failed rollout is rolled back by --atomic: the previous
+// release keeps serving and the new pods never receive traffic (readiness gates it). Images
+// are deployed by digest, exactly as published: never rebuilt.
+//
+// +cache="never"
+func (m *SoccerPredict) Deploy(
+	ctx context.Context,
+	// Target environment: dev, staging or production.
+	env string,
+	// API image by digest, repo@sha256:… (GitLab: $API_IMAGE from publish's dotenv).
+	apiImage string,
+	// Worker image by digest (GitLab: $WORKER_IMAGE).
+	workerImage string,
+	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE).
+	airflowImage string,
+	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT).
+	kubeconfig *dagger.Secret,
+	// age identity that decrypts the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY).
+	ageKey *dagger.Secret,
+	// Model version to record (default: model_version of metrics/champion.json).
+	// +optional
+	modelVersion string,
+	// GitLab token that proves approvals (GitLab: env:GITLAB_DEPLOY_TOKEN).
+	// +optional
+	gitlabToken *dagger.Secret,
+	// GitLab project id (default: CI_PROJECT_ID setting).
+	// +optional
+	projectId string,
+	// The GitLab job running this deploy (GitLab: $CI_JOB_ID); its deployment holds the approvals.
+	// +optional
+	jobId int,
+	// From a laptop: the GitLab deployment whose approvals allow this deploy.
+	// +optional
+	deploymentId int,
+	// Who deploys (GitLab: $GITLAB_USER_LOGIN); on a laptop it is the token's owner.
+	// +optional
+	actor string,
+	// GitLab: $CI_PIPELINE_SOURCE.
+	// +optional
+	pipelineSource string,
+	// gate-report.json of this commit (from gate-report); production needs it green.
+	// +optional
+	gateReport *dagger.File,
+	// The scan-report directory of these images; production needs it clean.
+	// +optional
+	scanReport *dagger.Directory,
+	// The Helm chart.
+	// +defaultPath="/charts/soccer-predict"
+	chart *dagger.Directory,
+) (string, error) {
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
+	p, err := m.prepare(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	if err := p.decision.Err(); err != nil {
+		return "", fmt.Errorf("deploy to %s refused by the promotion policy (nothing was changed): %w", env, err)
+	}
+	secretsFile := "secrets/" + env + ".enc.yaml"
+	if ok, err := chart.Exists(ctx, secretsFile); err != nil {
+		return "", err
+	} else if !ok {
+		return "", fmt.Errorf("no encrypted secrets for %s: create %s in the chart (sops --encrypt, see .sops.yaml); nothing was changed", env, secretsFile)
+	}
+	p.release.SecretsFile = "{}" // sops-decrypt exec-file puts the tmpfs path there
+	upgrade, err := helm.UpgradeArgs(p.release)
+	if err != nil {
+		return "", err
+	}
+	sops, err := m.tool(ctx, toolbox.SopsDecrypt)
+	if err != nil {
+		return "", err
+	}
+	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
+	if err != nil {
+		return "", err
+	}
+	args := append([]string{sopsBin, "exec-file", "--identity", ageKeyPath, "--file", chartDir + "/" + secretsFile, "--tmpdir", decryptedDir, "--"}, upgrade...)
+	done := ctr.
+		WithFile(sopsBin, sops).
+		WithMountedSecret(ageKeyPath, ageKey).
+		WithMountedTemp(decryptedDir).
+		// Deploys are never cached: the same inputs must reach the cluster every time.
+		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano))
+	out, err := done.WithExec(args).Stdout(ctx)
+	if err != nil {
+		var exec *dagger.ExecError
+		if errors.As(err, &exec) {
+			return "", fmt.Errorf("helm upgrade of %s in %s failed (exit %d); --atomic rolled it back, the previous release is still serving:\n%s",
+				p.release.Name, p.release.Namespace, exec.ExitCode, strings.Join(output.Tail(exec.Stderr, 20), "\n"))
+		}
+		return "", err
+	}
+	p.record.DeployedAt = time.Now().UTC()
+	return fmt.Sprintf("deployed %s to %s (namespace %s)\n\n%s\n%s", p.release.Name, env, p.release.Namespace, p.record.Text(), strings.Join(output.Tail(out, 15), "\n")), nil
+}
+
+// prepare validates the request and decides the policy.
+func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest) (prepared, error) {
+	s, err := m.settings(ctx)
+	if err != nil {
+		return prepared{}, err
+	}
+	env, err := policy.ParseEnv(req.Env)
+	if err != nil {
+		return prepared{}, err
+	}
+	set := artifact.Set{}
+	for svc, ref := range map[string]string{"api": req.APIImage, "worker": req.WorkerImage, "airflow": req.AirflowImage} {
+		if ref != "" {
+			set[svc] = ref
+		}
+	}
+	if err := set.Validate(); err != nil {
+		return prepared{}, err
+	}
+	images := map[string]helm.Image{}
+	for svc, ref := range set {
+		img, err := helm.ParseImageRef(ref)
+		if err != nil {
+			return prepared{}, err
+		}
+		images[svc] = img
+	}
+	dataset, model, err := m.versions(ctx, req.ModelVersion)
+	if err != nil {
+		return prepared{}, err
+	}
+	rel := helm.Release{
+		Name:        s.Release,
+		Namespace:   namespace(s, string(env)),
+		Env:         helm.Env(env),
+		Chart:       chartDir,
+		SecretsFile: "/dev/null",
+		Timeout:     s.HelmTimeout,
+		Images:      images,
+		Trace: helm.Trace{
+			GitCommit:      s.Commit,
+			DatasetVersion: dataset,
+			ModelVersion:   model,
+			Environment:    helm.Env(env),
+		},
+	}
+	record := trace.Record{
+		Environment:    string(env),
+		GitCommit:      s.Commit,
+		ImageDigests:   set.Digests(),
+		DatasetVersion: dataset,
+		ModelVersion:   model,
+	}
+	if err := rel.Trace.Validate(helm.Env(env)); err != nil {
+		return prepared{}, fmt.Errorf("traceability record for %s: %w", env, err)
+	}
+	preq, err := m.policyRequest(ctx, s, env, set, req)
+	if err != nil {
+		return prepared{}, err
+	}
+	return prepared{settings: s, release: rel, record: record, decision: policy.Decide(preq)}, nil
+}
+
+// policyRequest gathers the evidence the promotion policy needs: the gate report, the scan,
+// and the GitLab deployment whose approvals are proven through the GitLab API.
+func (m *SoccerPredict) policyRequest(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest) (policy.Request, error) {
+	preq := policy.Request{
+		Env:            env,
+		Source:         policy.SourceLocal,
+		Commit:         s.Commit,
+		Actor:          policy.Identity{Username: req.Actor},
+		PipelineSource: req.PipelineSource,
+		Branch:         s.Ref,
+		DefaultBranch:  s.DefaultBranch,
+		Images:         set,
+	}
+	if req.JobID != 0 {
+		preq.Source = policy.SourceGitLab
+	}
+	if s.Tag != "" {
+		preq.Branch = ""
+	}
+	green, err := m.gateReportGreen(ctx, s, req.GateReport)
+	if err != nil {
+		return policy.Request{}, err
+	}
+	preq.GateReportGreen = green
+	clean, err := m.scanClean(ctx, s, req.ScanReport)
+	if err != nil {
+		return policy.Request{}, err
+	}
+	preq.ScanClean = clean
+	if req.GitLabToken == nil {
+		return preq, nil // no evidence: staging and production are refused with that reason
+	}
+	token, err := req.GitLabToken.Plaintext(ctx)
+	if err != nil {
+		return policy.Request{}, err
+	}
+	client, err := gitlab.New(s.GitLabAPI, strings.TrimSpace(token))
+	if err != nil {
+		return policy.Request{}, err
+	}
+	project := orDefault(req.ProjectID, s.ProjectID)
+	if project == "" {
+		return policy.Request{}, fmt.Errorf("proving approvals needs the GitLab project: pass --project-id=$CI_PROJECT_ID or set CI_PROJECT_ID")
+	}
+	if s.Commit != "" {
+		c, err := client.Commit(ctx, project, s.Commit)
+		if err != nil {
+			return policy.Request{}, fmt.Errorf("look up the commit author: %w", err)
+		}
+		preq.Author = policy.Identity{Name: c.AuthorName, Email: c.AuthorEmail}
+	}
+	switch {
+	case req.JobID != 0:
+		d, err := client.JobDeployment(ctx, project, string(env), int64(req.JobID))
+		if err != nil {
+			return policy.Request{}, fmt.Errorf("find the deployment of job %d: %w", req.JobID, err)
+		}
+		preq.Evidence = policy.EvidenceFromDeployment(d)
+	case req.DeploymentID != 0:
+		ev, err := policy.FetchEvidence(ctx, client, project, int64(req.DeploymentID))
+		if err != nil {
+			return policy.Request{}, err
+		}
+		preq.Evidence = ev
+	}
+	if preq.Source == policy.SourceLocal {
+		u, err := client.CurrentUser(ctx)
+		if err != nil {
+			return policy.Request{}, fmt.Errorf("identify the deployer from the GitLab token: %w", err)
+		}
+		preq.Actor = policy.Identity{Username: u.Username, Name: u.Name, Email: u.PublicEmail}
+	}
+	return preq, nil
+}
+
+// gateReportGreen reads a gate report: green when no blocking gate failed and it is the
+// report of the commit being deployed.
+func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Settings, f *dagger.File) (bool, error) {
+	if f == nil {
+		return false, nil
+	}
+	raw, err := f.Contents(ctx)
+	if err != nil {
+		return false, err
+	}
+	rep, err := gate.ParseReport([]byte(raw))
+	if err != nil {
+		return false, fmt.Errorf("--gate-report: %w", err)
+	}
+	if s.Commit != "" && rep.Commit != s.Commit {
+		return false, fmt.Errorf("--gate-report is for commit %q, not %q: pass the gate report of the commit being deployed", rep.Commit, s.Commit)
+	}
+	return rep.Verdict().Pass, nil
+}
+
+// scanClean re-evaluates the scan reports of every service with the blocking severities and
+// the project's .trivyignore: clean when no service has a blocking finding.
+func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (bool, error) {
+	if dir == nil {
+		return false, nil
+	}
+	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
+	if err != nil {
+		return false, err
+	}
+	ignore, err := m.trivyIgnore(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, svc := range projectpkg.Services() {
+		name := reports.TrivyFor(string(svc))
+		ok, err := dir.Exists(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, fmt.Errorf("--scan-report has no %s: pass the directory scan-report exported", name)
+		}
+		raw, err := dir.File(name).Contents(ctx)
+		if err != nil {
+			return false, err
+		}
+		rep, err := scan.ParseTrivy([]byte(raw))
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", name, err)
+		}
+		v, err := scan.Evaluate(rep, scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()})
+		if err != nil {
+			return false, err
+		}
+		if !v.Passed() {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// deployedManifest returns the release's current manifest (Secret values redacted), or ""
+// when the release is not installed yet.
+func (m *SoccerPredict) deployedManifest(ctx context.Context, ctr *dagger.Container, rel helm.Release) (string, error) {
+	argv, err := helm.GetManifestArgs(rel.Name, rel.Namespace, 0)
+	if err != nil {
+		return "", err
+	}
+	done := ctr.
+		WithEnvVariable("SP_READ_AT", time.Now().UTC().Format(time.RFC3339Nano)). // always read the live state
+		WithExec([]string{"sh", "-c", "set -o pipefail; " + shell.Join(argv) + " | " + redactBin}, anyExit)
+	code, err := done.ExitCode(ctx)
+	if err != nil {
+		return "", err
+	}
+	stdout, err := done.Stdout(ctx)
+	if err != nil {
+		return "", err
+	}
+	if code == 0 {
+		return stdout, nil
+	}
+	stderr, err := done.Stderr(ctx)
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(stderr, "release: not found") {
+		return "", nil
+	}
+	return "", fmt.Errorf("read the deployed release %s in %s: %s", rel.Name, rel.Namespace, strings.Join(output.Tail(stderr, 5), " | "))
+}

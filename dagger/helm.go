@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	"gitlab.com/soccerpredictai/pipeline/ci/shell"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+)
+
+const (
+	chartDir       = "/chart"
+	kubeconfigPath = "/run/secrets/kubeconfig"
+	redactBin      = "/usr/local/bin/manifest-redact"
+)
+
+// helmContainer is the pinned Helm image with the chart at /chart, the manifest redactor, and,
+// when given, the kubeconfig mounted as a secret file (never a layer, never an argument).
+func (m *SoccerPredict) helmContainer(ctx context.Context, chart *dagger.Directory, kubeconfig *dagger.Secret) (*dagger.Container, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	redact, err := m.tool(ctx, toolbox.ManifestRedact)
+	if err != nil {
+		return nil, err
+	}
+	ctr := dag.Container().
+		From(imgs.Ref(images.Helm)).
+		WithFile(redactBin, redact).
+		WithDirectory(chartDir, chart).
+		WithWorkdir(chartDir)
+	if kubeconfig != nil {
+		ctr = ctr.
+			WithMountedSecret(kubeconfigPath, kubeconfig).
+			WithEnvVariable("KUBECONFIG", kubeconfigPath)
+	}
+	return ctr, nil
+}
+
+// redacted runs a helm command whose output is a manifest stream and returns it with every
+// Secret value blanked inside the container, so no secret reaches the module or a log.
+func redacted(ctx context.Context, ctr *dagger.Container, argv []string) (string, error) {
+	return ctr.WithExec([]string{"sh", "-c", shell.Join(argv) + " | " + redactBin}).Stdout(ctx)
+}
+
+// namespace is the Kubernetes namespace of an environment.
+func namespace(s configpkg.Settings, env string) string {
+	return fmt.Sprintf("%s-%s", s.Namespace, env)
+}

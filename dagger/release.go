@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
+	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/release"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
+)
+
+// reports.ReleasePlan is the release plan written next to the release notes.
+
+// Release publishes the images that passed staging as release vX.Y.Z, without rebuilding them.
+// It checks that --version is a semantic version greater than every tag of the GitLab project,
+// that --gate-report is the green gate report of the release commit (--commit), and that each
+// image's OCI labels say it was built from that commit; then it copies every image by digest to
+// <repo>:vX.Y.Z, and to <repo>:latest unless it is a pre-release. The images are the digests
+// given, or, without them, the ones the staging release runs (read with --kubeconfig from its
+// traceability record, which must name the release commit). Nothing is promoted when a check
+// fails. It returns release-notes.md (the commits since the previous release, from GitLab),
+// trace.json (commit, digests, dataset and model versions, release) and release-plan.json.
+//
+// +cache="never"
+func (m *SoccerPredict) Release(
+	ctx context.Context,
+	// Release version, vX.Y.Z or vX.Y.Z-rc.N (GitLab: $CI_COMMIT_TAG).
+	version string,
+	// GitLab token with read_api on the project, to list its tags and compare commits
+	// (--gitlab-token=env:GITLAB_RELEASE_TOKEN).
+	gitlabToken *dagger.Secret,
+	// gate-report.json of the release commit (from gate-report); a red report, or the report of
+	// another commit, refuses the release.
+	gateReport *dagger.File,
+	// Registry user (GitLab: $CI_REGISTRY_USER). Omit for a registry without auth.
+	// +optional
+	username string,
+	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
+	// +optional
+	password *dagger.Secret,
+	// GitLab project id (default: CI_PROJECT_ID setting).
+	// +optional
+	projectId string,
+	// API image that passed staging, by digest: repo@sha256:… (default: read from staging).
+	// +optional
+	apiImage string,
+	// Worker image that passed staging, by digest (default: read from staging).
+	// +optional
+	workerImage string,
+	// Airflow image that passed staging, by digest (default: read from staging).
+	// +optional
+	airflowImage string,
+	// Kubeconfig of the cluster, as a secret, to read the staging release's images when they
+	// are not given (--kubeconfig=env:KUBECONFIG_CONTENT).
+	// +optional
+	kubeconfig *dagger.Secret,
+	// The Helm chart.
+	// +defaultPath="/charts/soccer-predict"
+	chart *dagger.Directory,
+) (*dagger.Directory, error) {
+	if _, err := release.ParseVersion(version); err != nil {
+		return nil, err
+	}
+	if (username == "") != (password == nil) {
+		return nil, fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.Commit == "" {
+		return nil, fmt.Errorf("a release needs its commit: pass --commit=<the 40-hex commit vX.Y.Z tags> to the constructor (GitLab: --commit=$CI_COMMIT_SHA)")
+	}
+	if err := releaseGate(ctx, s, gateReport); err != nil {
+		return nil, err
+	}
+	if gitlabToken == nil {
+		return nil, fmt.Errorf("--gitlab-token is required: a GitLab token with read_api, as a secret (--gitlab-token=env:GITLAB_RELEASE_TOKEN)")
+	}
+	project := orDefault(projectId, s.ProjectID)
+	if project == "" {
+		return nil, fmt.Errorf("no GitLab project: pass --project-id=<id> (GitLab: --project-id=$CI_PROJECT_ID) or set CI_PROJECT_ID in --config")
+	}
+	set, staged, err := m.releaseImages(ctx, s, apiImage, workerImage, airflowImage, kubeconfig, chart)
+	if err != nil {
+		return nil, err
+	}
+	token, err := gitlabToken.Plaintext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	client, err := gitlab.New(s.GitLabAPI, strings.TrimSpace(token))
+	if err != nil {
+		return nil, err
+	}
+	tagList, err := client.Tags(ctx, project)
+	if err != nil {
+		return nil, fmt.Errorf("list the release tags: %w", err)
+	}
+	previous := priorTags(tagList, version, s.Commit)
+	plan, err := release.NewPlan(release.PlanRequest{Version: version, Tags: previous, Images: set, GateReportGreen: true})
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was promoted", err)
+	}
+	labels := map[string]map[string]string{}
+	for _, c := range plan.Copies {
+		if labels[c.Service], err = imageLabels(ctx, c.Source, username, password); err != nil {
+			return nil, err
+		}
+	}
+	rec := releaseRecord(s, plan, set, staged, labels)
+	if err := rec.CheckLabels(labels); err != nil {
+		return nil, fmt.Errorf("release refused, nothing was promoted: the images are not the build of the release commit %s:\n%w", s.Commit, err)
+	}
+	last := lastTag(previous)
+	var commits []release.Commit
+	if last != "" {
+		gc, err := client.Compare(ctx, project, last, s.Commit)
+		if err != nil {
+			return nil, fmt.Errorf("list the commits since %s for the release notes (nothing was promoted): %w", last, err)
+		}
+		commits = release.CommitsFromGitLab(gc)
+	}
+	notes := release.Notes(plan.Version, last, commits)
+	for _, c := range plan.Copies {
+		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false)
+		if err != nil {
+			return nil, fmt.Errorf("promote %s (%s): %w; copies are by digest and idempotent: fix the cause and re-run release", c.Service, c.Source, err)
+		}
+		if res.Digest != c.Digest {
+			return nil, fmt.Errorf("promote %s: the destinations resolve to %s, not %s: check the registry", c.Service, res.Digest, c.Digest)
+		}
+	}
+	planJSON, err := plan.JSON()
+	if err != nil {
+		return nil, err
+	}
+	traceJSON, err := rec.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return dag.Directory().
+		WithNewFile(reports.ReleaseNotes, notes).
+		WithNewFile(reports.Trace, string(traceJSON)).
+		WithNewFile(reports.ReleasePlan, string(planJSON)), nil
+}
+
+// releaseGate checks the gate report of the release commit: it must be that commit's and green.
+func releaseGate(ctx context.Context, s configpkg.Settings, f *dagger.File) error {
+	if f == nil {
+		return fmt.Errorf("--gate-report is required: pass the gate-report.json of the release commit (from gate-report)")
+	}
+	raw, err := f.Contents(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := gate.ParseReport([]byte(raw))
+	if err != nil {
+		return fmt.Errorf("--gate-report: %w", err)
+	}
+	if rep.Commit != s.Commit {
+		return fmt.Errorf("release refused, nothing was promoted: --gate-report is the report of commit %q, not of the release commit %s: pass the gate-report.json of the pipeline that ran on %s", rep.Commit, s.Commit, s.Commit)
+	}
+	if v := rep.Verdict(); !v.Pass {
+		return fmt.Errorf("release refused, nothing was promoted: the gate report of %s is red (blocking gates failed: %s): fix them and re-run check on that commit", s.Commit, strings.Join(v.Blocking, ", "))
+	}
+	return nil
+}
+
+// releaseImages returns the images to release: the three given, or those the staging release
+// runs (with its traceability record, which must name the release commit).
+func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings, api, worker, airflow string, kubeconfig *dagger.Secret, chart *dagger.Directory) (artifact.Set, *trace.Record, error) {
+	given := map[string]string{"api": api, "worker": worker, "airflow": airflow}
+	if api != "" || worker != "" || airflow != "" {
+		set := artifact.Set{}
+		for _, svc := range artifact.Services {
+			if given[svc] == "" {
+				return nil, nil, fmt.Errorf("--%s-image is missing: pass all three images that passed staging (--api-image, --worker-image, --airflow-image), or none to read them from staging", svc)
+			}
+			set[svc] = given[svc]
+		}
+		if err := set.Validate(); err != nil {
+			return nil, nil, err
+		}
+		return set, nil, nil
+	}
+	if kubeconfig == nil {
+		return nil, nil, fmt.Errorf("no images: pass --api-image, --worker-image and --airflow-image (the digests that passed staging), or --kubeconfig to read them from the staging release")
+	}
+	rec, repos, err := m.liveTrace(ctx, s, helm.Staging, kubeconfig, chart)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the images that passed staging: %w", err)
+	}
+	if rec.GitCommit != s.Commit {
+		return nil, nil, fmt.Errorf("release refused, nothing was promoted: staging runs commit %s, not the release commit %s: deploy the release commit to staging first, or pass the images", rec.GitCommit, s.Commit)
+	}
+	set := artifact.Set{}
+	for svc, digest := range rec.ImageDigests {
+		repo, ok := repos[digest]
+		if !ok {
+			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
+		}
+		ref, err := tags.DigestReference(repo, digest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("staging image %s: %w", svc, err)
+		}
+		set[svc] = ref
+	}
+	if err := set.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("the staging release's images: %w", err)
+	}
+	return set, &rec, nil
+}
+
+// releaseRecord is the traceability record of the release: the staging record when the images
+// were read from staging, else one built from the release commit and the images' labels.
+func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, staged *trace.Record, labels map[string]map[string]string) trace.Record {
+	if staged != nil {
+		rec := *staged
+		rec.Release = plan.Version
+		return rec
+	}
+	rec := trace.Record{Environment: string(helm.Staging), GitCommit: s.Commit, ImageDigests: set.Digests(), Release: plan.Version}
+	services := make([]string, 0, len(labels))
+	for svc := range labels {
+		services = append(services, svc)
+	}
+	sort.Strings(services)
+	for _, svc := range services {
+		if rec.DatasetVersion == "" {
+			rec.DatasetVersion = labels[svc][trace.LabelDatasetVersion]
+		}
+		if rec.ModelVersion == "" {
+			rec.ModelVersion = labels[svc][trace.LabelModelVersion]
+		}
+	}
+	return rec
+}
+
+// priorTags returns the names of the tags released before version. A tag named version that
+// points at the release commit is this release's own tag (a tag pipeline runs once it is
+// pushed) and is left out; one that points elsewhere stays, so the version is refused as
+// already released.
+func priorTags(list []gitlab.Tag, version, commit string) []string {
+	out := make([]string, 0, len(list))
+	for _, t := range list {
+		target := t.Target
+		if t.Commit != nil && t.Commit.ID != "" {
+			target = t.Commit.ID
+		}
+		if t.Name == version && target == commit {
+			continue
+		}
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// lastTag returns the name of the highest semantic-version tag ("" when there is none), as
+// tagged: the ref GitLab compares from.
+func lastTag(names []string) string {
+	best := ""
+	var bestV release.Version
+	for _, n := range names {
+		vs := release.Versions([]string{n})
+		if len(vs) == 0 {
+			continue
+		}
+		if best == "" || release.Less(bestV, vs[0]) {
+			best, bestV = n, vs[0]
+		}
+	}
+	return best
+}

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/shell"
+)
+
+const (
+	// repoDir is where rollback-data mounts the repository.
+	repoDir = "/repo"
+	// dvcCredentialsPath is where the DVC remote's credentials file is mounted.
+	dvcCredentialsPath = "/run/secrets/dvc-remote-credentials"
+)
+
+// RollbackService rolls the Helm release of an environment back to an earlier revision. It
+// reads `helm history` to check the target (0: the newest revision that ran successfully
+// before the deployed one) and prints the plan; only with --confirm and a --reason of at
+// least 10 characters does it run `helm rollback --wait`. It returns the audit record (JSON)
+// and what to do next: CI must be re-run, since the environment no longer matches the default
+// branch. A bad revision is an error and nothing is changed.
+//
+// +cache="never"
+func (m *SoccerPredict) RollbackService(
+	ctx context.Context,
+	// Environment to roll back: dev, staging or production.
+	env string,
+	// Kubeconfig of the cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT or
+	// file:$HOME/.kube/config).
+	kubeconfig *dagger.Secret,
+	// Helm revision to roll back to, from `helm history`; 0 means the previous good revision.
+	// +optional
+	revision int,
+	// Act: without it only the plan is shown and nothing changes.
+	// +optional
+	confirm bool,
+	// Why the rollback is needed (at least 10 characters; recorded).
+	// +optional
+	reason string,
+	// Who rolls back (GitLab: $GITLAB_USER_LOGIN; on a laptop: your GitLab username).
+	// +optional
+	actor string,
+	// The Helm chart.
+	// +defaultPath="/charts/soccer-predict"
+	chart *dagger.Directory,
+) (string, error) {
+	e, err := helm.ParseEnv(env)
+	if err != nil {
+		return "", err
+	}
+	if revision < 0 {
+		return "", fmt.Errorf("--revision=%d: pass a revision number from `helm history`, or 0 for the previous good revision; nothing was changed", revision)
+	}
+	if kubeconfig == nil {
+		return "", fmt.Errorf("--kubeconfig is required: the cluster's kubeconfig as a secret (--kubeconfig=env:KUBECONFIG_CONTENT)")
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	ns := namespace(s, string(e))
+	historyArgs, err := helm.HistoryArgs(s.Release, ns, 0)
+	if err != nil {
+		return "", err
+	}
+	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
+	if err != nil {
+		return "", err
+	}
+	raw, err := liveRead(ctx, ctr, historyArgs, fmt.Sprintf("the history of release %s in namespace %s", s.Release, ns))
+	if err != nil {
+		return "", fmt.Errorf("%w; nothing was changed", err)
+	}
+	revs, err := helm.ParseHistory([]byte(raw))
+	if err != nil {
+		return "", fmt.Errorf("%w; nothing was changed", err)
+	}
+	target, err := helm.RollbackTarget(revs, revision)
+	if err != nil {
+		return "", fmt.Errorf("cannot roll back %s in %s: %w; nothing was changed", s.Release, ns, err)
+	}
+	current, _ := helm.Deployed(revs)
+	rollbackArgs, err := helm.RollbackArgs(helm.Rollback{Release: s.Release, Namespace: ns, Revision: target.Revision, Timeout: s.HelmTimeout})
+	if err != nil {
+		return "", err
+	}
+	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", shell.Join(rollbackArgs),
+		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
+	out, err := audit.Review(audit.Request{
+		Action: audit.RollbackService, Env: string(e), Target: strconv.Itoa(target.Revision),
+		From: strconv.Itoa(current.Revision), Reason: reason, Actor: actor, Confirm: confirm, Plan: plan,
+	})
+	if err != nil {
+		return "", err
+	}
+	if !out.Act {
+		text, err := auditText(out, "")
+		return historyText(revs) + "\n" + text, err
+	}
+	done := ctr.
+		// A rollback is never cached: the same inputs must reach the cluster every time.
+		WithEnvVariable("SP_ROLLBACK_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(rollbackArgs)
+	log, err := done.Stdout(ctx)
+	if err != nil {
+		var exec *dagger.ExecError
+		if errors.As(err, &exec) {
+			return "", fmt.Errorf("helm rollback of %s in %s to revision %d failed (exit %d): %s",
+				s.Release, ns, target.Revision, exec.ExitCode, strings.Join(output.Tail(exec.Stderr, 10), " | "))
+		}
+		return "", err
+	}
+	return auditText(out, strings.Join(output.Tail(log, 5), "\n"))
+}
+
+// RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
+// checks that the version exists and is READY and shows the plan (current champion → target);
+// only with --confirm and a --reason of at least 10 characters does it move the alias. The
+// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--config). It returns the audit
+// record (JSON) and what to do next: CI must be re-run.
+//
+// +cache="never"
+func (m *SoccerPredict) RollbackModel(
+	ctx context.Context,
+	// Model version to make the champion again (a positive integer from the model registry).
+	toVersion string,
+	// Act: without it only the plan is shown and nothing changes.
+	// +optional
+	confirm bool,
+	// Why the rollback is needed (at least 10 characters; recorded).
+	// +optional
+	reason string,
+	// MLflow token, as a secret (--mlflow-token=env:MLFLOW_TRACKING_TOKEN); omit for a server
+	// without authentication.
+	// +optional
+	mlflowToken *dagger.Secret,
+	// Who rolls back (GitLab: $GITLAB_USER_LOGIN; on a laptop: your GitLab username).
+	// +optional
+	actor string,
+	// Environment the record is filed under (the champion alias is what production serves).
+	// +optional
+	// +default="production"
+	env string,
+) (string, error) {
+	if err := audit.ValidateModelVersion(toVersion); err != nil {
+		return "", fmt.Errorf("%w; nothing was changed", err)
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	if s.MLflowURL == "" {
+		return "", fmt.Errorf("rollback-model needs the MLflow tracking server: set MLFLOW_TRACKING_URI in --config (e.g. MLFLOW_TRACKING_URI=https://mlflow.example.com); nothing was changed")
+	}
+	token := ""
+	if mlflowToken != nil {
+		if token, err = mlflowToken.Plaintext(ctx); err != nil {
+			return "", err
+		}
+		token = strings.TrimSpace(token)
+	}
+	client, err := mlflow.New(s.MLflowURL, token)
+	if err != nil {
+		return "", err
+	}
+	mv, err := client.GetModelVersion(ctx, s.MLflowModel, toVersion)
+	if err != nil {
+		return "", fmt.Errorf("cannot roll model %s back to version %s: %w; nothing was changed", s.MLflowModel, toVersion, err)
+	}
+	if mv.Status != "" && mv.Status != "READY" {
+		return "", fmt.Errorf("model %s version %s is %s, not READY: pick a version whose registration succeeded; nothing was changed", s.MLflowModel, toVersion, mv.Status)
+	}
+	current := ""
+	switch cur, err := client.GetModelVersionByAlias(ctx, s.MLflowModel, mlflow.ChampionAlias); {
+	case err == nil:
+		current = cur.Version
+	case errors.Is(err, mlflow.ErrNotFound):
+	default:
+		return "", fmt.Errorf("read the champion of %s: %w; nothing was changed", s.MLflowModel, err)
+	}
+	if current == toVersion {
+		return "", fmt.Errorf("version %s is already the champion of %s: nothing to roll back; nothing was changed", toVersion, s.MLflowModel)
+	}
+	plan := fmt.Sprintf("move alias %s of model %s from version %s to version %s (run %s)",
+		mlflow.ChampionAlias, s.MLflowModel, orDefault(current, "(none)"), toVersion, orDefault(mv.RunID, "(unknown)"))
+	out, err := audit.Review(audit.Request{
+		Action: audit.RollbackModel, Env: env, Target: toVersion, From: current,
+		Reason: reason, Actor: actor, Confirm: confirm, Plan: plan,
+	})
+	if err != nil {
+		return "", err
+	}
+	if !out.Act {
+		return auditText(out, "")
+	}
+	previous, err := client.SetChampion(ctx, s.MLflowModel, toVersion)
+	if err != nil {
+		return "", fmt.Errorf("move the champion alias of %s to version %s: %w", s.MLflowModel, toVersion, err)
+	}
+	out.Record.From = previous
+	return auditText(out, fmt.Sprintf("champion of %s: version %s → %s", s.MLflowModel, orDefault(previous, "(none)"), toVersion))
+}
+
+// RollbackData restores the project's DVC pointer files (dvc.lock and *.dvc) as they were at an
+// earlier git rev. It checks that the rev is a commit of the repository, and shows the plan
+// (`git diff --stat` of the pointer files); only with --confirm and a --reason of at least 10
+// characters does it restore them from the rev and run `dvc pull` (with
+// --dvc-remote-credentials) or `dvc checkout` (best effort: an empty cache cannot materialize
+// data) to check the data is there. Nothing is pushed: it returns the restored pointer files at
+// their repository paths, to commit in a reviewed merge request, with rollback-plan.txt (files
+// to delete included) and audit.json. Without --confirm it returns only the plan and the record.
+//
+// +cache="never"
+func (m *SoccerPredict) RollbackData(
+	ctx context.Context,
+	// Git rev to restore the data of: a commit sha, a tag or a branch.
+	toRev string,
+	// Act: without it only the plan is returned.
+	// +optional
+	confirm bool,
+	// Why the rollback is needed (at least 10 characters; recorded).
+	// +optional
+	reason string,
+	// Who rolls back (GitLab: $GITLAB_USER_LOGIN; on a laptop: your GitLab username).
+	// +optional
+	actor string,
+	// Credentials file of the default DVC remote (S3 or GCS), as a secret
+	// (--dvc-remote-credentials=file:$HOME/.aws/credentials); set as the remote's credentialpath.
+	// +optional
+	dvcRemoteCredentials *dagger.Secret,
+	// Environment the record is filed under.
+	// +optional
+	// +default="production"
+	env string,
+	// The repository with its git history (default: this repository, .git included); the
+	// project (--project) is inside it.
+	// +defaultPath="/"
+	// +ignore=["**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "**/.dvc/config.local", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
+	repo *dagger.Directory,
+) (*dagger.Directory, error) {
+	if err := audit.ValidateDVCRev(toRev); err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
+	ctr, err := m.python(ctx, "requirements-data.txt")
+	if err != nil {
+		return nil, err
+	}
+	ctr = ctr.
+		WithMountedCache("/var/cache/apt", dag.CacheVolume("soccer-predict-apt-cache")).
+		WithMountedCache("/var/lib/apt/lists", dag.CacheVolume("soccer-predict-apt-lists")).
+		WithExec([]string{"sh", "-c", "command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends git)"}).
+		// The repository is mounted with root as owner: let git trust it without a config file.
+		WithEnvVariable("GIT_CONFIG_COUNT", "1").
+		WithEnvVariable("GIT_CONFIG_KEY_0", "safe.directory").
+		WithEnvVariable("GIT_CONFIG_VALUE_0", "*").
+		WithDirectory(repoDir, repo).
+		WithWorkdir(repoDir)
+
+	head, err := gitOutput(ctx, ctr, []string{"git", "rev-parse", "--verify", "HEAD"},
+		"--repo has no git history: pass the repository with its .git (the default keeps it)")
+	if err != nil {
+		return nil, err
+	}
+	target, err := gitOutput(ctx, ctr, []string{"git", "rev-parse", "--verify", "--quiet", toRev + "^{commit}"},
+		fmt.Sprintf("%q is not a commit of the repository: pass a sha, tag or branch from `git log -- %s` (fetch it first if it is remote); nothing was changed", toRev, path.Join(m.Project, "dvc.lock")))
+	if err != nil {
+		return nil, err
+	}
+	specs := pointerPathspecs(m.Project)
+	stat, err := gitOutput(ctx, ctr, append([]string{"git", "diff", "--stat", target, "--"}, specs...), "could not compare the DVC pointer files")
+	if err != nil {
+		return nil, err
+	}
+	status, err := gitOutput(ctx, ctr, append([]string{"git", "diff", "--no-renames", "--name-status", target, "--"}, specs...), "could not compare the DVC pointer files")
+	if err != nil {
+		return nil, err
+	}
+	restore, remove := pointerChanges(status)
+	if len(restore)+len(remove) == 0 {
+		return nil, fmt.Errorf("the DVC pointer files at %s (%s) are the ones in the repository now: nothing to roll back; nothing was changed", toRev, target)
+	}
+	var plan strings.Builder
+	fmt.Fprintf(&plan, "restore the DVC pointer files of %s from %s (%s):\n%s\n", m.Project, toRev, target, stat)
+	for _, f := range remove {
+		fmt.Fprintf(&plan, "delete %s (added after %s)\n", f, toRev)
+	}
+	out, err := audit.Review(audit.Request{
+		Action: audit.RollbackData, Env: env, Target: toRev, From: head,
+		Reason: reason, Actor: actor, Confirm: confirm, Plan: strings.TrimSpace(plan.String()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	result := dag.Directory()
+	notes := plan.String() + "\n" + out.Message + "\n"
+	if out.Act {
+		files := append(append([]string(nil), restore...), remove...)
+		restored := ctr.WithExec(append([]string{"git", "restore", "--source=" + target, "--worktree", "--"}, files...))
+		dvcNote, err := dvcMaterialize(ctx, restored.WithWorkdir(path.Join(repoDir, m.Project)), dvcRemoteCredentials, toRev)
+		if err != nil {
+			return nil, err
+		}
+		notes += "\n" + dvcNote + "\nCommit the restored pointer files (and the deletions above) in a merge request; " + audit.FollowUp + "\n"
+		for _, f := range restore {
+			result = result.WithFile(f, restored.File(path.Join(repoDir, f)))
+		}
+	}
+	record, err := out.Record.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return result.
+		WithNewFile(reports.RollbackPlan, notes).
+		WithNewFile(reports.Audit, string(record)), nil
+}
+
+// pointerPathspecs are the git pathspecs of a project's DVC pointer files.
+func pointerPathspecs(project string) []string {
+	return []string{path.Join(project, "dvc.lock"), ":(glob)" + path.Join(project, "**", "*.dvc")}
+}
+
+// pointerChanges reads `git diff --no-renames --name-status <rev> --` (rev → work tree): files
+// to restore from rev (modified or deleted since) and files to delete (added since).
+func pointerChanges(nameStatus string) (restore, remove []string) {
+	for _, line := range strings.Split(nameStatus, "\n") {
+		status, file, ok := strings.Cut(strings.TrimSpace(line), "\t")
+		if !ok || file == "" {
+			continue
+		}
+		if strings.HasPrefix(status, "A") {
+			remove = append(remove, file)
+		} else {
+			restore = append(restore, file)
+		}
+	}
+	return restore, remove
+}
+
+// dvcMaterialize checks that the data of the restored pointer files is there: `dvc pull` with
+// the remote's credentials (a failure is an error), else `dvc checkout` from the (usually
+// empty) cache, whose failure is only reported.
+func dvcMaterialize(ctx context.Context, ctr *dagger.Container, credentials *dagger.Secret, rev string) (string, error) {
+	if credentials != nil {
+		script := `remote="$(dvc remote default)"; if [ -z "$remote" ]; then echo "the DVC project has no default remote: set one with dvc remote default <name>" >&2; exit 1; fi; ` +
+			`dvc remote modify --local "$remote" credentialpath ` + dvcCredentialsPath + ` && dvc pull`
+		_, code, log, err := run(ctx, ctr.WithMountedSecret(dvcCredentialsPath, credentials), []string{"sh", "-c", script})
+		if err != nil {
+			return "", err
+		}
+		if code != 0 {
+			return "", fmt.Errorf("the data of %s could not be pulled (exit %d): %s; nothing was returned to commit", rev, code, strings.Join(output.Tail(log, 5), " | "))
+		}
+		return fmt.Sprintf("dvc pull: the data of %s is in the remote.", rev), nil
+	}
+	_, code, log, err := run(ctx, ctr, []string{"dvc", "checkout"})
+	if err != nil {
+		return "", err
+	}
+	if code != 0 {
+		return fmt.Sprintf("dvc checkout exited %d (%s): the data of %s is not in this run's cache; pass --dvc-remote-credentials to check it can be pulled, or run `dvc pull` after the merge.", code, output.Last(log), rev), nil
+	}
+	return "dvc checkout: the data of " + rev + " is in the cache.", nil
+}
+
+// gitOutput runs a git command and returns its trimmed stdout; a non-zero exit is an error
+// saying fix, with git's message.
+func gitOutput(ctx context.Context, ctr *dagger.Container, argv []string, fix string) (string, error) {
+	done := ctr.WithExec(argv, anyExit)
+	code, err := done.ExitCode(ctx)
+	if err != nil {
+		return "", err
+	}
+	if code != 0 {
+		stderr, err := done.Stderr(ctx)
+		if err != nil {
+			return "", err
+		}
+		msg := strings.Join(output.Tail(stderr, 3), " | ")
+		if msg != "" {
+			msg = " (" + msg + ")"
+		}
+		return "", fmt.Errorf("%s exited %d%s: %s", strings.Join(argv[:2], " "), code, msg, fix)
+	}
+	out, err := done.Stdout(ctx)
+	return strings.TrimSpace(out), err
+}
+
+// historyText lists the release's revisions, newest first, for choosing --revision.
+func historyText(revs []helm.Revision) string {
+	var b strings.Builder
+	b.WriteString("helm history (newest first):\n")
+	for i := len(revs) - 1; i >= 0; i-- {
+		r := revs[i]
+		fmt.Fprintf(&b, "  %d  %-11s %s  %s\n", r.Revision, r.Status, r.Chart, r.Description)
+	}
+	return b.String()
+}
+
+// auditText renders a reviewed rollback: what to do next, what was done, and the record.
+func auditText(out audit.Outcome, done string) (string, error) {
+	record, err := out.Record.JSON()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(out.Message + "\n")
+	if done != "" {
+		b.WriteString("\n" + done + "\n")
+	}
+	b.WriteString("\n" + string(record))
+	if !strings.HasSuffix(b.String(), "\n") {
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}

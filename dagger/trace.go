@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/shell"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
+)
+
+// Trace formats.
+const (
+	traceFormatText = "text"
+	traceFormatJSON = "json"
+)
+
+// traceLabels are the OCI labels an image says what it was built from with.
+var traceLabels = []string{trace.LabelRevision, trace.LabelDatasetVersion, trace.LabelModelVersion}
+
+// Trace tells what runs in an environment: the git commit, the image digests, the dataset and
+// model versions, read from the annotations the chart writes on the live Helm release (`helm
+// get manifest`, Secret values blanked in the container). It then reads the OCI labels of every
+// image digest (revision, dataset and model versions) and checks that they agree with the
+// release's record: a mismatch is an error that shows the record and every disagreement.
+// Read-only.
+//
+// +cache="never"
+func (m *SoccerPredict) Trace(
+	ctx context.Context,
+	// Environment to trace: dev, staging or production.
+	env string,
+	// Kubeconfig of the cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT or
+	// file:$HOME/.kube/config).
+	kubeconfig *dagger.Secret,
+	// Output format: text or json.
+	// +optional
+	// +default="text"
+	format string,
+	// Registry user, to read the labels of private images (GitLab: $CI_REGISTRY_USER).
+	// +optional
+	username string,
+	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
+	// +optional
+	password *dagger.Secret,
+	// The Helm chart.
+	// +defaultPath="/charts/soccer-predict"
+	chart *dagger.Directory,
+) (string, error) {
+	format = strings.ToLower(strings.TrimSpace(format))
+	if format == "" {
+		format = traceFormatText
+	}
+	if format != traceFormatText && format != traceFormatJSON {
+		return "", fmt.Errorf("--format=%q: use text or json", format)
+	}
+	if (username == "") != (password == nil) {
+		return "", fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	}
+	e, err := helm.ParseEnv(env)
+	if err != nil {
+		return "", err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	rec, repos, err := m.liveTrace(ctx, s, e, kubeconfig, chart)
+	if err != nil {
+		return "", err
+	}
+	labels, refs, err := m.traceImageLabels(ctx, s, rec, repos, username, password)
+	if err != nil {
+		return "", err
+	}
+	checkErr := checkedRecord(rec).CheckLabels(labels)
+	report := traceReport{Record: rec, Images: refs, Labels: labels, Consistent: checkErr == nil}
+	if checkErr != nil {
+		report.Problems = strings.Split(checkErr.Error(), "\n")
+	}
+	var out string
+	if format == traceFormatJSON {
+		b, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			return "", err
+		}
+		out = string(b) + "\n"
+	} else {
+		out = report.Text()
+	}
+	if checkErr != nil {
+		return "", fmt.Errorf("%s\nthe images running in %s do not match the release's traceability record: redeploy the published digests with `deploy`", out, e)
+	}
+	return out, nil
+}
+
+// traceReport is what trace prints.
+type traceReport struct {
+	Record trace.Record `json:"record"`
+	// Images maps a service to the image reference whose labels were read.
+	Images map[string]string `json:"images"`
+	// Labels maps a service to the traceability labels of its image.
+	Labels map[string]map[string]string `json:"labels"`
+	// Consistent is true when the labels agree with the record.
+	Consistent bool `json:"consistent"`
+	// Problems lists every disagreement.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Text renders the report for a terminal.
+func (r traceReport) Text() string {
+	var b strings.Builder
+	b.WriteString(r.Record.Text())
+	b.WriteString("\nimage labels:\n")
+	services := make([]string, 0, len(r.Images))
+	for svc := range r.Images {
+		services = append(services, svc)
+	}
+	sort.Strings(services)
+	for _, svc := range services {
+		fmt.Fprintf(&b, "  %s (%s)\n", svc, r.Images[svc])
+		for _, k := range traceLabels {
+			v := r.Labels[svc][k]
+			if v == "" {
+				v = "(none)"
+			}
+			fmt.Fprintf(&b, "    %s: %s\n", k, v)
+		}
+	}
+	if r.Consistent {
+		b.WriteString("\nconsistency: OK (every image label agrees with the record)\n")
+	} else {
+		b.WriteString("\nconsistency: MISMATCH\n")
+		for _, p := range r.Problems {
+			fmt.Fprintf(&b, "  - %s\n", p)
+		}
+	}
+	return b.String()
+}
+
+// liveTrace reads the traceability record of the release deployed in env, and the repository
+// of each image digest as the manifest names it.
+func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env helm.Env, kubeconfig *dagger.Secret, chart *dagger.Directory) (trace.Record, map[string]string, error) {
+	if kubeconfig == nil {
+		return trace.Record{}, nil, fmt.Errorf("reading what runs in %s needs --kubeconfig (a secret: --kubeconfig=env:KUBECONFIG_CONTENT or file:$HOME/.kube/config)", env)
+	}
+	ns := namespace(s, string(env))
+	argv, err := helm.GetManifestArgs(s.Release, ns, 0)
+	if err != nil {
+		return trace.Record{}, nil, err
+	}
+	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
+	if err != nil {
+		return trace.Record{}, nil, err
+	}
+	manifest, err := liveRead(ctx, ctr, []string{"sh", "-c", "set -o pipefail; " + shell.Join(argv) + " | " + redactBin},
+		fmt.Sprintf("the release %s in namespace %s", s.Release, ns))
+	if err != nil {
+		return trace.Record{}, nil, err
+	}
+	ht, err := helm.ParseTrace([]byte(manifest), s.Release)
+	if err != nil {
+		return trace.Record{}, nil, fmt.Errorf("release %s in %s: %w", s.Release, ns, err)
+	}
+	ann, err := ht.Annotations()
+	if err != nil {
+		return trace.Record{}, nil, err
+	}
+	rec, err := trace.FromAnnotations(ann)
+	if err != nil {
+		return trace.Record{}, nil, fmt.Errorf("release %s in %s: %w", s.Release, ns, err)
+	}
+	if rec.Environment != string(env) {
+		return trace.Record{}, nil, fmt.Errorf("release %s in namespace %s records environment %q, not %q: check SP_NAMESPACE and --env", s.Release, ns, rec.Environment, env)
+	}
+	return rec, manifestRepositories(manifest), nil
+}
+
+// pinnedImage matches an image pinned by digest in a manifest's container spec.
+var pinnedImage = regexp.MustCompile(`(?m)^\s*(?:-\s+)?image:\s*["']?([^"'\s@]+)@(sha256:[0-9a-f]{64})["']?\s*$`)
+
+// manifestRepositories maps each image digest of a manifest to the repository it is pulled
+// from (the tag, if any, dropped).
+func manifestRepositories(manifest string) map[string]string {
+	out := map[string]string{}
+	for _, mt := range pinnedImage.FindAllStringSubmatch(manifest, -1) {
+		repo := mt[1]
+		if ref, err := tags.ParseReference(repo); err == nil {
+			repo = ref.Repository
+		}
+		out[mt[2]] = repo
+	}
+	return out
+}
+
+// traceImageLabels reads the traceability labels of every image of the record that has a
+// digest. Repositories come from the manifest; a digest the manifest does not name is looked
+// up under <registry>/<service>.
+func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settings, rec trace.Record, repos map[string]string, username string, password *dagger.Secret) (map[string]map[string]string, map[string]string, error) {
+	labels := map[string]map[string]string{}
+	refs := map[string]string{}
+	for svc, digest := range rec.ImageDigests {
+		if digest == "" {
+			continue // dev may run an image by tag: nothing to read
+		}
+		repo, ok := repos[digest]
+		if !ok {
+			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
+		}
+		ref, err := tags.DigestReference(repo, digest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("image %s: %w", svc, err)
+		}
+		l, err := imageLabels(ctx, ref, username, password)
+		if err != nil {
+			return nil, nil, err
+		}
+		labels[svc], refs[svc] = l, ref
+	}
+	return labels, refs, nil
+}
+
+// checkedRecord is the record restricted to the images that have a digest (the only ones
+// whose labels can be read).
+func checkedRecord(rec trace.Record) trace.Record {
+	out := rec
+	out.ImageDigests = map[string]string{}
+	for svc, d := range rec.ImageDigests {
+		if d != "" {
+			out.ImageDigests[svc] = d
+		}
+	}
+	return out
+}
+
+// imageLabels reads the traceability labels of an image by digest from its registry (the
+// image config only; nothing runs). Absent labels are left out.
+func imageLabels(ctx context.Context, ref, username string, password *dagger.Secret) (map[string]string, error) {
+	ctr := dag.Container()
+	if password != nil {
+		host := "docker.io"
+		if r, err := tags.ParseDigestReference(ref); err == nil && r.Domain() != "" {
+			host = r.Domain()
+		}
+		ctr = ctr.WithRegistryAuth(host, username, password)
+	}
+	ctr = ctr.From(ref)
+	out := map[string]string{}
+	for _, k := range traceLabels {
+		v, err := ctr.Label(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("read label %s of %s: %w", k, ref, err)
+		}
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// liveRead runs argv, a read of the cluster's live state, in ctr and returns its stdout. It
+// never comes from the cache (the cluster changes under the same inputs); a non-zero exit is
+// an error naming what was read, with the tail of helm's stderr.
+func liveRead(ctx context.Context, ctr *dagger.Container, argv []string, what string) (string, error) {
+	done := ctr.
+		WithEnvVariable("SP_READ_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(argv, anyExit)
+	code, err := done.ExitCode(ctx)
+	if err != nil {
+		return "", err
+	}
+	if code != 0 {
+		stderr, err := done.Stderr(ctx)
+		if err != nil {
+			return "", err
+		}
+		hint := ""
+		if strings.Contains(stderr, "not found") {
+			hint = ": is it deployed? check --env, SP_NAMESPACE and SP_RELEASE"
+		}
+		return "", fmt.Errorf("read %s (exit %d)%s: %s", what, code, hint, strings.Join(output.Tail(stderr, 5), " | "))
+	}
+	return done.Stdout(ctx)
+}

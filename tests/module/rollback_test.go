@@ -1,0 +1,460 @@
+//go:build daggerharness
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
+)
+
+const rbHistory = `[
+ {"revision":1,"updated":"2024-05-01T10:00:00.000000000Z","status":"superseded","chart":"soccer-predict-0.1.0","app_version":"1.2.0","description":"Install complete"},
+ {"revision":2,"updated":"2024-05-02T10:00:00.000000000Z","status":"superseded","chart":"soccer-predict-0.1.0","app_version":"1.3.0","description":"Upgrade complete"},
+ {"revision":3,"updated":"2024-05-03T10:00:00.000000000Z","status":"failed","chart":"soccer-predict-0.1.1","app_version":"1.4.0","description":"Upgrade \"soccer-predict\" failed"},
+ {"revision":4,"updated":"2024-05-04T10:00:00.000000000Z","status":"deployed","chart":"soccer-predict-0.1.1","app_version":"1.4.1","description":"Upgrade complete"}]`
+
+const rbReason = "INC-123: p95 latency regression after v1.4.1"
+
+func rbChart() string { return "/work/repo/charts/soccer-predict" }
+
+func rbHelmRollbacks() []daggertest.Exec {
+	var out []daggertest.Exec
+	for _, e := range rec.Execs() {
+		if len(e.Args) > 1 && e.Args[0] == "helm" && e.Args[1] == "rollback" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// rbRecord extracts the audit record printed after the message.
+func rbRecord(t *testing.T, out string) audit.Record {
+	t.Helper()
+	i := strings.Index(out, "\n{") + 1
+	require.Greater(t, i, 0, out)
+	var r audit.Record
+	require.NoError(t, json.Unmarshal([]byte(out[i:]), &r), out)
+	return r
+}
+
+func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *testing.T) {
+	m := fresh(t)
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
+	out, err := m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, false, "", "ana", dag.Host().Directory(rbChart()))
+	require.NoError(t, err)
+
+	h := mustExec(t, "helm", "history", "soccer-predict", "--namespace", "soccerpredict-production", "-o", "json")
+	_, ok := h.Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
+	assert.True(t, ok, "the kubeconfig is a mounted secret file: %s", h.Container)
+	_, ok = h.Container.StepWhere("withEnvVariable", "name", "SP_READ_AT")
+	assert.True(t, ok, "the history is read live, never from the cache")
+	assert.Contains(t, h.Container.String(), `from(address:"alpine/helm:3.16.3")`)
+
+	assert.Empty(t, rbHelmRollbacks(), "nothing acts without --confirm")
+	assert.Contains(t, out, "nothing was changed")
+	assert.Contains(t, out, "--confirm")
+	assert.Contains(t, out, "3  failed", "the history is shown to choose a revision")
+	r := rbRecord(t, out)
+	assert.Equal(t, audit.RollbackService, r.Action)
+	assert.Equal(t, "production", r.Env)
+	assert.Equal(t, "2", r.Target, "the previous good revision skips the failed revision 3")
+	assert.Equal(t, "4", r.From)
+	assert.Equal(t, "ana", r.Actor)
+	assert.False(t, r.Confirmed)
+	assert.Contains(t, r.Plan, "helm rollback soccer-predict 2 --namespace soccerpredict-production --wait --timeout 10m0s")
+	assert.Equal(t, audit.FollowUp, r.FollowUp)
+	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
+
+	// --confirm without a reason acts neither.
+	_, err = m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, "oops", "ana", dag.Host().Directory(rbChart()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "at least 10 characters")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Empty(t, rbHelmRollbacks())
+}
+
+func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
+	m := fresh(t)
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
+	rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success! Happy Helming!\n"}))
+	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", dag.Host().Directory(rbChart()))
+	require.NoError(t, err)
+
+	rb := rbHelmRollbacks()
+	require.Len(t, rb, 1)
+	assert.Equal(t, []string{"helm", "rollback", "soccer-predict", "1", "--namespace", "soccerpredict-staging", "--wait", "--timeout", "10m0s"}, rb[0].Args)
+	_, ok := rb[0].Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
+	assert.True(t, ok)
+	_, ok = rb[0].Container.StepWhere("withEnvVariable", "name", "SP_ROLLBACK_AT")
+	assert.True(t, ok, "a rollback is never served from the cache")
+
+	assert.Contains(t, out, "Rollback was a success")
+	assert.Contains(t, out, "CI must be re-run")
+	r := rbRecord(t, out)
+	assert.True(t, r.Confirmed)
+	assert.Equal(t, "1", r.Target)
+	assert.Equal(t, rbReason, r.Reason)
+	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
+}
+
+func TestRollbackServiceRefusesABadRevisionAndChangesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      string
+		revision int
+		want     string
+		history  bool
+	}{
+		{"not in the history", "production", 9, "revision 9 is not in the history", true},
+		{"the deployed one", "production", 4, "revision 4 is the one deployed now", true},
+		{"a failed one", "production", 3, "not superseded", true},
+		{"negative", "production", -1, "--revision=-1", false},
+		{"unknown environment", "prod", 0, "prod", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := fresh(t)
+			rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
+			_, err := m.RollbackService(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.revision, true, rbReason, "ana", dag.Host().Directory(rbChart()))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, rbHelmRollbacks(), "a bad revision changes nothing")
+			_, read := rec.ExecWith("helm", "history")
+			assert.Equal(t, tc.history, read)
+			if tc.history {
+				assert.Contains(t, err.Error(), "nothing was changed")
+			}
+		})
+	}
+}
+
+func TestRollbackServiceNamesAMissingRelease(t *testing.T) {
+	m := fresh(t)
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 1, "stderr": "Error: release: not found\n"}))
+	_, err := m.RollbackService(context.Background(), "dev", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "ana", dag.Host().Directory(rbChart()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "release: not found")
+	assert.Contains(t, err.Error(), "soccerpredict-dev")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Empty(t, rbHelmRollbacks())
+}
+
+// rbMLflow serves the model-registry endpoints rollback-model uses, with MLflow's shapes.
+type rbMLflow struct {
+	mu       sync.Mutex
+	versions map[string]string // version → status
+	champion string
+	calls    []string
+	auth     []string
+}
+
+const rbMLflowToken = "MLFLOW-SECRET-token"
+
+func newRBMLflow(t *testing.T) (*rbMLflow, *httptest.Server) {
+	t.Helper()
+	f := &rbMLflow{versions: map[string]string{"3": "READY", "4": "READY", "5": "FAILED_REGISTRATION"}, champion: "4"}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *rbMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+	f.auth = append(f.auth, r.Header.Get("Authorization"))
+	w.Header().Set("Content-Type", "application/json")
+	fail := func(status int, code, msg string) {
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
+	}
+	if r.Header.Get("Authorization") != "Bearer "+rbMLflowToken {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	mv := func(v string) map[string]any {
+		return map[string]any{"model_version": map[string]any{"name": "soccer-predict", "version": v, "run_id": "run" + v, "status": f.versions[v], "current_stage": "None"}}
+	}
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/2.0/mlflow/model-versions/get":
+		if _, ok := f.versions[q.Get("version")]; !ok || q.Get("name") != "soccer-predict" {
+			fail(404, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Model Version (name=%s, version=%s) not found", q.Get("name"), q.Get("version")))
+			return
+		}
+		_ = json.NewEncoder(w).Encode(mv(q.Get("version")))
+	case r.Method == http.MethodGet && r.URL.Path == "/api/2.0/mlflow/registered-models/alias":
+		if f.champion == "" {
+			fail(400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.")
+			return
+		}
+		_ = json.NewEncoder(w).Encode(mv(f.champion))
+	case r.Method == http.MethodPost && r.URL.Path == "/api/2.0/mlflow/registered-models/alias":
+		b, _ := io.ReadAll(r.Body)
+		var body struct{ Name, Alias, Version string }
+		_ = json.Unmarshal(b, &body)
+		if body.Alias != "champion" {
+			fail(400, "INVALID_PARAMETER_VALUE", "unexpected alias")
+			return
+		}
+		f.champion = body.Version
+		fmt.Fprint(w, `{}`)
+	default:
+		fail(404, "ENDPOINT_NOT_FOUND", "no such endpoint")
+	}
+}
+
+func (f *rbMLflow) posts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "POST") {
+			n++
+		}
+	}
+	return n
+}
+
+func rbModelPipeline(t *testing.T, url string) *SoccerPredict {
+	t.Helper()
+	m := fresh(t)
+	if url != "" {
+		m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+url)
+	}
+	return m
+}
+
+func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing.T) {
+	f, srv := newRBMLflow(t)
+	m := rbModelPipeline(t, srv.URL)
+	token := dag.SetSecret("mlflow-token", rbMLflowToken)
+
+	out, err := m.RollbackModel(context.Background(), "3", false, "", token, "ana", "production")
+	require.NoError(t, err)
+	assert.Zero(t, f.posts(), "nothing moves without --confirm")
+	assert.Equal(t, "4", f.champion)
+	assert.Contains(t, out, "nothing was changed")
+	r := rbRecord(t, out)
+	assert.Equal(t, audit.RollbackModel, r.Action)
+	assert.Equal(t, "3", r.Target)
+	assert.Equal(t, "4", r.From)
+	assert.Contains(t, r.Plan, "move alias champion of model soccer-predict from version 4 to version 3")
+
+	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, "ana", "production")
+	require.Error(t, err)
+	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
+
+	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production")
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.posts())
+	assert.Equal(t, "3", f.champion)
+	r = rbRecord(t, out)
+	assert.True(t, r.Confirmed)
+	assert.Equal(t, "4", r.From)
+	assert.Contains(t, out, "CI must be re-run")
+	for _, a := range f.auth {
+		assert.Equal(t, "Bearer "+rbMLflowToken, a, "the token travels only in the Authorization header")
+	}
+	assert.Empty(t, rec.Leaked(rbMLflowToken))
+	assert.Empty(t, rec.Execs(), "rollback-model only talks to MLflow")
+}
+
+func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing.T) {
+	for _, tc := range []struct{ version, want string }{
+		{"9", "RESOURCE_DOES_NOT_EXIST"},
+		{"5", "FAILED_REGISTRATION"},
+		{"4", "already the champion"},
+		{"v3", "not a positive integer"},
+		{"0", "not a positive integer"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			f, srv := newRBMLflow(t)
+			m := rbModelPipeline(t, srv.URL)
+			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), "ana", "production")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "nothing was changed")
+			assert.Zero(t, f.posts())
+			assert.Equal(t, "4", f.champion)
+		})
+	}
+}
+
+func TestRollbackModelNamesTheMissingTrackingServerSetting(t *testing.T) {
+	m := rbModelPipeline(t, "")
+	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, "ana", "production")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MLFLOW_TRACKING_URI")
+}
+
+// Rollback-data fixtures: the sample project inside the repository.
+const (
+	rbProject = "tests/testdata/soccerpredict"
+	rbHead    = "1111111111111111111111111111111111111111"
+	rbTarget  = "2222222222222222222222222222222222222222"
+	rbCreds   = "[default]\naws_access_key_id = AKIA-SECRET\naws_secret_access_key = DVC-SECRET-key\n"
+)
+
+func rbGit(t *testing.T, nameStatus string) {
+	t.Helper()
+	rec.Respond(daggertest.OnExec([]string{"git", "rev-parse", "--verify", "HEAD"}, map[string]any{"exitCode": 0, "stdout": rbHead + "\n"}))
+	rec.Respond(daggertest.OnExec([]string{"git", "rev-parse", "--verify", "--quiet", "data-2024-05^{commit}"}, map[string]any{"exitCode": 0, "stdout": rbTarget + "\n"}))
+	rec.Respond(daggertest.OnExec([]string{"git", "diff", "--stat"}, map[string]any{"exitCode": 0, "stdout": " " + rbProject + "/dvc.lock | 4 ++--\n 1 file changed\n"}))
+	rec.Respond(daggertest.OnExec([]string{"git", "diff", "--no-renames", "--name-status"}, map[string]any{"exitCode": 0, "stdout": nameStatus}))
+}
+
+const rbChanged = "M\t" + rbProject + "/dvc.lock\nD\t" + rbProject + "/data/raw/matches.csv.dvc\nA\t" + rbProject + "/data/raw/odds.csv.dvc\n"
+
+func rbActs() []string {
+	var out []string
+	for _, e := range rec.Execs() {
+		l := e.Line()
+		if strings.HasPrefix(l, "git restore") || strings.HasPrefix(l, "git checkout") || strings.HasPrefix(l, "dvc ") || strings.Contains(l, "dvc pull") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestRollbackDataPlansFromGitWithoutTouchingAnything(t *testing.T) {
+	m := fresh(t)
+	rbGit(t, rbChanged)
+	repo := dag.Host().Directory("/work/repo")
+	dir, err := m.RollbackData(context.Background(), "data-2024-05", false, "", "ana", nil, "production", repo)
+	require.NoError(t, err)
+
+	stat := mustExec(t, "git", "diff", "--stat", rbTarget, "--", rbProject+"/dvc.lock", ":(glob)"+rbProject+"/**/*.dvc")
+	assert.Contains(t, stat.Container.String(), `withDirectory(path:"/repo",source:<host.directory(path:"/work/repo")>)`)
+	assert.Contains(t, stat.Container.String(), `from(address:"python:3.11-slim-bookworm")`)
+	assert.Contains(t, stat.Container.String(), "apt-get install", "git is installed in the Python image")
+	mustExec(t, "pip", "install", "-r", "requirements-data.txt")
+	assert.Empty(t, rbActs(), "nothing is restored without --confirm")
+
+	files := relDir(t, dir)
+	assert.ElementsMatch(t, []string{"audit.json", "rollback-plan.txt"}, rbKeys(files), "without --confirm only the plan and the record")
+	var r audit.Record
+	require.NoError(t, json.Unmarshal([]byte(files["audit.json"]), &r))
+	assert.Equal(t, audit.RollbackData, r.Action)
+	assert.Equal(t, "data-2024-05", r.Target)
+	assert.Equal(t, rbHead, r.From)
+	assert.False(t, r.Confirmed)
+	assert.Contains(t, files["rollback-plan.txt"], rbProject+"/dvc.lock | 4 ++--")
+	assert.Contains(t, files["rollback-plan.txt"], "delete "+rbProject+"/data/raw/odds.csv.dvc")
+	assert.Contains(t, files["rollback-plan.txt"], "nothing was changed")
+}
+
+func rbKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestRollbackDataRestoresThePointerFilesWithConfirm(t *testing.T) {
+	m := fresh(t)
+	rbGit(t, rbChanged)
+	rec.Respond(daggertest.OnExec([]string{"dvc", "checkout"}, map[string]any{"exitCode": 1, "combinedOutput": "ERROR: Checkout failed for following targets:\ndata/raw/matches.csv\nIs your cache up to date?\n"}))
+	dir, err := m.RollbackData(context.Background(), "data-2024-05", true, rbReason, "ana", nil, "production", dag.Host().Directory("/work/repo"))
+	require.NoError(t, err)
+
+	restore := mustExec(t, "git", "restore", "--source="+rbTarget, "--worktree", "--")
+	assert.Equal(t, []string{"git", "restore", "--source=" + rbTarget, "--worktree", "--",
+		rbProject + "/dvc.lock", rbProject + "/data/raw/matches.csv.dvc", rbProject + "/data/raw/odds.csv.dvc"}, restore.Args,
+		"files changed since the rev are restored, files added since are removed")
+	co := mustExec(t, "dvc", "checkout")
+	_, ok := co.Container.StepWhere("withWorkdir", "path", "/repo/"+rbProject)
+	assert.True(t, ok, "dvc runs in the project directory: %s", co.Container)
+
+	files := relDir(t, dir)
+	for _, f := range []string{rbProject + "/dvc.lock", rbProject + "/data/raw/matches.csv.dvc"} {
+		require.Contains(t, files, f)
+		assert.Contains(t, files[f], `withExec(args:["git","restore","--source=`+rbTarget, "the returned pointer file is the restored one")
+		assert.Contains(t, files[f], `file(path:"/repo/`+f+`")`)
+	}
+	assert.NotContains(t, files, rbProject+"/data/raw/odds.csv.dvc")
+	for f := range files {
+		assert.NotContains(t, f, ".dvc/", "never the DVC config (it may hold credentials)")
+	}
+	var r audit.Record
+	require.NoError(t, json.Unmarshal([]byte(files["audit.json"]), &r))
+	assert.True(t, r.Confirmed)
+	assert.Equal(t, rbReason, r.Reason)
+	assert.Contains(t, files["rollback-plan.txt"], "not in this run's cache", "an empty cache is reported, not hidden")
+	assert.Contains(t, files["rollback-plan.txt"], "CI must be re-run")
+}
+
+func TestRollbackDataPullsWithMountedRemoteCredentials(t *testing.T) {
+	m := fresh(t)
+	rbGit(t, rbChanged)
+	rec.Respond(daggertest.OnExec([]string{"dvc", "pull"}, map[string]any{"exitCode": 0, "combinedOutput": "1 file fetched\n"}))
+	dir, err := m.RollbackData(context.Background(), "data-2024-05", true, rbReason, "ana", dag.SetSecret("dvc-creds", rbCreds), "production", dag.Host().Directory("/work/repo"))
+	require.NoError(t, err)
+	pull := mustExec(t, "dvc", "remote", "modify", "--local", "credentialpath", "/run/secrets/dvc-remote-credentials", "dvc pull")
+	_, ok := pull.Container.StepWhere("withMountedSecret", "path", "/run/secrets/dvc-remote-credentials")
+	assert.True(t, ok, "the credentials are a mounted secret file: %s", pull.Container)
+	assert.Contains(t, relDir(t, dir)["rollback-plan.txt"], "dvc pull: the data of data-2024-05 is in the remote")
+	assert.Empty(t, rec.Leaked("DVC-SECRET-key"))
+
+	rec.Respond(daggertest.OnExec([]string{"dvc", "pull"}, map[string]any{"exitCode": 1, "combinedOutput": "ERROR: failed to pull data from the cloud - Access Denied\n"}))
+	_, err = m.RollbackData(context.Background(), "data-2024-05", true, rbReason, "ana", dag.SetSecret("dvc-creds", rbCreds), "production", dag.Host().Directory("/work/repo"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Access Denied")
+}
+
+func TestRollbackDataRefusesABadRevAndChangesNothing(t *testing.T) {
+	t.Run("malformed", func(t *testing.T) {
+		m := fresh(t)
+		_, err := m.RollbackData(context.Background(), "--upload-pack=evil", true, rbReason, "ana", nil, "production", dag.Host().Directory("/work/repo"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "nothing was changed")
+		assert.Empty(t, rec.Execs(), "a malformed rev never reaches git")
+	})
+	t.Run("unknown", func(t *testing.T) {
+		m := fresh(t)
+		rbGit(t, rbChanged)
+		rec.Respond(daggertest.OnExec([]string{"git", "rev-parse", "--verify", "--quiet", "data-2024-05^{commit}"}, map[string]any{"exitCode": 1}))
+		_, err := m.RollbackData(context.Background(), "data-2024-05", true, rbReason, "ana", nil, "production", dag.Host().Directory("/work/repo"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `"data-2024-05" is not a commit of the repository`)
+		assert.Contains(t, err.Error(), "nothing was changed")
+		assert.Empty(t, rbActs())
+	})
+	t.Run("no history", func(t *testing.T) {
+		m := fresh(t)
+		rec.Respond(daggertest.OnExec([]string{"git", "rev-parse", "--verify", "HEAD"}, map[string]any{"exitCode": 128, "stderr": "fatal: not a git repository (or any of the parent directories): .git\n"}))
+		_, err := m.RollbackData(context.Background(), "data-2024-05", true, rbReason, "ana", nil, "production", dag.Host().Directory("/work/repo"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not a git repository")
+		assert.Contains(t, err.Error(), ".git")
+	})
+	t.Run("same pointers", func(t *testing.T) {
+		m := fresh(t)
+		rbGit(t, "")
+		_, err := m.RollbackData(context.Background(), "data-2024-05", true, rbReason, "ana", nil, "production", dag.Host().Directory("/work/repo"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "nothing to roll back")
+		assert.Empty(t, rbActs())
+	})
+	t.Run("confirm without reason", func(t *testing.T) {
+		m := fresh(t)
+		rbGit(t, rbChanged)
+		_, err := m.RollbackData(context.Background(), "data-2024-05", true, "", "ana", nil, "production", dag.Host().Directory("/work/repo"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "at least 10 characters")
+		assert.Empty(t, rbActs())
+	})
+}

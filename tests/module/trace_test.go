@@ -1,0 +1,122 @@
+//go:build daggerharness
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
+)
+
+func trManifest(env, commit string) {
+	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": relManifest(env, commit, relDigests())}))
+}
+
+func TestTraceReadsTheLiveRecordAndChecksEveryImageLabel(t *testing.T) {
+	m := fresh(t, func(a *newArgs) { a.registry = relRegistry })
+	trManifest("production", relCommit)
+	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
+	chart := dag.Host().Directory("/work/repo/charts/soccer-predict")
+
+	out, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, chart)
+	require.NoError(t, err, execsText())
+
+	read := mustExec(t, "sh", "-c", "set -o pipefail; helm get manifest soccer-predict --namespace soccerpredict-production | /usr/local/bin/manifest-redact")
+	_, ok := read.Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
+	assert.True(t, ok, "the kubeconfig is a mounted secret file: %s", read.Container)
+	_, ok = read.Container.StepWhere("withEnvVariable", "name", "SP_READ_AT")
+	assert.True(t, ok, "the live state is never read from the cache")
+	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
+
+	// Each image's labels are read from the image by digest, as the manifest names it.
+	var pulled []string
+	for _, c := range rec.CallsTo("label") {
+		from := c.Chain.Steps("from")
+		require.NotEmpty(t, from)
+		pulled = append(pulled, from[len(from)-1].Str("address"))
+	}
+	for _, svc := range relServices {
+		assert.Contains(t, pulled, relRef(svc))
+	}
+	assert.Len(t, rec.CallsTo("label"), 9, "three labels for each of three images")
+
+	assert.Contains(t, out, "environment:")
+	assert.Contains(t, out, relCommit)
+	assert.Contains(t, out, relDigest(1))
+	assert.Contains(t, out, relDataset)
+	assert.Contains(t, out, "consistency: OK")
+
+	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, chart)
+	require.NoError(t, err)
+	var report struct {
+		Record     trace.Record                 `json:"record"`
+		Images     map[string]string            `json:"images"`
+		Labels     map[string]map[string]string `json:"labels"`
+		Consistent bool                         `json:"consistent"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(js), &report), js)
+	assert.True(t, report.Consistent)
+	assert.Equal(t, relCommit, report.Record.GitCommit)
+	assert.Equal(t, relDigests(), report.Record.ImageDigests)
+	assert.Equal(t, relModel, report.Record.ModelVersion)
+	assert.Equal(t, relRef("worker"), report.Images["worker"])
+	assert.Equal(t, relCommit, report.Labels["api"][trace.LabelRevision])
+}
+
+func TestTraceFailsWhenAnImageDisagreesWithTheRecord(t *testing.T) {
+	m := fresh(t, func(a *newArgs) { a.registry = relRegistry })
+	trManifest("staging", relCommit)
+	labels := relGoodLabels(relCommit, relRefs())
+	labels[relRef("worker")][trace.LabelRevision] = relOther
+	labels[relRef("api")][trace.LabelModelVersion] = "6"
+	rec.Respond(relLabels(labels))
+	_, err := m.Trace(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "consistency: MISMATCH")
+	assert.Contains(t, err.Error(), "worker")
+	assert.Contains(t, err.Error(), relOther)
+	assert.Contains(t, err.Error(), "api")
+	assert.Contains(t, err.Error(), relCommit, "the error shows the record too")
+}
+
+func TestTraceRefusesBadInputBeforeReadingTheCluster(t *testing.T) {
+	for _, tc := range []struct{ env, format, want string }{
+		{"production", "yaml", "use text or json"},
+		{"qa", "text", "qa"},
+	} {
+		m := fresh(t)
+		_, err := m.Trace(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.format, "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.Empty(t, rec.Execs())
+	}
+}
+
+func TestTraceNamesAReleaseThatIsNotDeployedOrNotTraceable(t *testing.T) {
+	m := fresh(t)
+	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 1, "stderr": "Error: release: not found\n"}))
+	_, err := m.Trace(context.Background(), "dev", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is it deployed?")
+	assert.Contains(t, err.Error(), "soccerpredict-dev")
+
+	// A release whose annotations do not say which environment it is, is refused.
+	m = fresh(t)
+	trManifest("staging", relCommit)
+	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `records environment "staging"`)
+
+	// A manifest without the trace ConfigMap was not deployed by this chart.
+	m = fresh(t)
+	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\n"}))
+	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "soccer-predict-trace")
+}
