@@ -77,6 +77,10 @@ func (m *SoccerPredict) Plan(
 	// file:$HOME/.kube/config); without it there is no diff.
 	// +optional
 	kubeconfig *dagger.Secret,
+	// age identity for the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY): plan renders
+	// exactly what deploy installs, so staging and production need it; dev renders without.
+	// +optional
+	ageKey *dagger.Secret,
 	// GitLab token that proves approvals (GitLab: env:GITLAB_DEPLOY_TOKEN).
 	// +optional
 	gitlabToken *dagger.Secret,
@@ -110,13 +114,24 @@ func (m *SoccerPredict) Plan(
 	if err != nil {
 		return nil, err
 	}
+
 	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
 	if err != nil {
 		return nil, err
 	}
+	if ageKey != nil {
+		p.release.SecretsFile = helm.SecretsPlaceholder
+	} else if p.release.Env.RequiresTrace() {
+		return nil, fmt.Errorf("plan for %s renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY", req.Env)
+	}
 	templateArgs, err := helm.TemplateArgs(p.release)
 	if err != nil {
 		return nil, err
+	}
+	if ageKey != nil {
+		if ctr, templateArgs, err = m.withSecrets(ctx, ctr, chart, ageKey, p.release.Env, templateArgs); err != nil {
+			return nil, err
+		}
 	}
 	rendered, err := redacted(ctx, ctr, templateArgs)
 	if err != nil {
@@ -212,18 +227,8 @@ func (m *SoccerPredict) Deploy(
 	if err := p.decision.Err(); err != nil {
 		return "", fmt.Errorf("deploy to %s refused by the promotion policy (nothing was changed): %w", env, err)
 	}
-	secretsFile := "secrets/" + env + ".enc.yaml"
-	if ok, err := chart.Exists(ctx, secretsFile); err != nil {
-		return "", err
-	} else if !ok {
-		return "", fmt.Errorf("no encrypted secrets for %s: create %s in the chart (sops --encrypt, see .sops.yaml); nothing was changed", env, secretsFile)
-	}
-	p.release.SecretsFile = "{}" // sops-decrypt exec-file puts the tmpfs path there
+	p.release.SecretsFile = helm.SecretsPlaceholder // sops-decrypt exec-file puts the tmpfs path there
 	upgrade, err := helm.UpgradeArgs(p.release)
-	if err != nil {
-		return "", err
-	}
-	sops, err := m.tool(ctx, toolbox.SopsDecrypt)
 	if err != nil {
 		return "", err
 	}
@@ -231,14 +236,15 @@ func (m *SoccerPredict) Deploy(
 	if err != nil {
 		return "", err
 	}
-	args := append([]string{sopsBin, "exec-file", "--identity", ageKeyPath, "--file", chartDir + "/" + secretsFile, "--tmpdir", decryptedDir, "--"}, upgrade...)
-	done := ctr.
-		WithFile(sopsBin, sops).
-		WithMountedSecret(ageKeyPath, ageKey).
-		WithMountedTemp(decryptedDir).
+	ctr, args, err := m.withSecrets(ctx, ctr, chart, ageKey, p.release.Env, upgrade)
+	if err != nil {
+		return "", err
+	}
+	out, err := ctr.
 		// Deploys are never cached: the same inputs must reach the cluster every time.
-		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano))
-	out, err := done.WithExec(args).Stdout(ctx)
+		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(args).
+		Stdout(ctx)
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
@@ -249,6 +255,30 @@ func (m *SoccerPredict) Deploy(
 	}
 	p.record.DeployedAt = time.Now().UTC()
 	return fmt.Sprintf("deployed %s to %s (namespace %s)\n\n%s\n%s", p.release.Name, env, p.release.Namespace, p.record.Text(), strings.Join(output.Tail(out, 15), "\n")), nil
+}
+
+// withSecrets prepares ctr to run argv (built with helm.SecretsPlaceholder) under
+// `sops-decrypt exec-file`: the age key mounted as a secret file, the environment's encrypted
+// values decrypted into a tmpfs only while helm runs, never into a layer or an output.
+func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, chart *dagger.Directory, ageKey *dagger.Secret, env helm.Env, argv []string) (*dagger.Container, []string, error) {
+	rel := strings.TrimPrefix(helm.EncryptedSecretsFile(".", env), "./")
+	if ok, err := chart.Exists(ctx, rel); err != nil {
+		return nil, nil, err
+	} else if !ok {
+		return nil, nil, fmt.Errorf("no encrypted secrets for %s: create %s in the chart (sops --encrypt, see .sops.yaml); nothing was changed", env, rel)
+	}
+	wrapped, err := helm.WithDecryptedSecrets(sopsBin, ageKeyPath, helm.EncryptedSecretsFile(chartDir, env), decryptedDir, argv)
+	if err != nil {
+		return nil, nil, err
+	}
+	sops, err := m.tool(ctx, toolbox.SopsDecrypt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctr.
+		WithFile(sopsBin, sops).
+		WithMountedSecret(ageKeyPath, ageKey).
+		WithMountedTemp(decryptedDir), wrapped, nil
 }
 
 // prepare validates the request and decides the policy.

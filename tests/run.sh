@@ -3,8 +3,9 @@
 # Go modules (Go module proxy) and the sample project's Python packages (Debian).
 #   1. the sample project's own tests (pytest + Hypothesis on Debian's packages) and a real
 #      smoke training run, whose metrics the Go model gate then evaluates;
-#   2. go test ./... (ci/ decisions, chart, SOPS, registry, GitLab CI, harness, pins);
-#   3. the SOPS module (ci/secrets has its own go.mod to keep sops out of the Dagger module);
+#   2. go test ./... (ci/ decisions, registry, GitLab CI, harness, pins, sample vs gates);
+#   3. the modules kept apart so their heavy dependencies never reach the Dagger module's build
+#      graph: ci/secrets (SOPS + age, sops-decrypt) and tests/chart (Helm SDK, Kubernetes types);
 #   4. the Dagger module itself, type-checked and exercised offline (tests/run-module-tests.sh).
 # GITLAB_CI_SCHEMA points at GitLab's JSON Schema for .gitlab-ci.yml (default: ../shared/...).
 set -euo pipefail
@@ -20,9 +21,9 @@ if [[ -z "${GITLAB_CI_SCHEMA:-}" && -f "$root/../shared/schemas/gitlab-ci.json" 
 fi
 
 echo "== Go modules"
-go mod download
-(cd ci/secrets && go mod download)
-(cd dagger && go mod download)
+for mod in . ci/secrets tests/chart dagger; do
+	(cd "$mod" && go mod download)
+done
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -35,8 +36,10 @@ echo "== go vet + go test (root module)"
 go vet ./...
 go test -count=1 ./...
 
-echo "== go test (ci/secrets module: SOPS + age)"
-(cd ci/secrets && go vet ./... && go test -count=1 ./...)
+for mod in ci/secrets tests/chart; do
+	echo "== go vet + go test ($mod module)"
+	(cd "$mod" && go vet ./... && go test -count=1 ./...)
+done
 
 echo "== Dagger module, offline"
 bash tests/run-module-tests.sh
