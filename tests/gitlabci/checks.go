@@ -19,6 +19,12 @@ import (
 // the pinned version from $DAGGER_VERSION and verifies the download's checksum.
 const InstallLine = "wget -qO- https://dl.dagger.io/dagger/install.sh | BIN_DIR=/usr/local/bin sh"
 
+// ProxyLoginLine logs the job's Docker client in to GitLab's Dependency Proxy, whose pulls need
+// credentials: the Dagger CLI hands the client's registry credentials to the engine, so every
+// image pulled through --registry-mirror (tool images, Dockerfile FROM lines) is authenticated.
+// The password goes through stdin, never an argument.
+const ProxyLoginLine = `echo "$CI_DEPENDENCY_PROXY_PASSWORD" | docker login --username "$CI_DEPENDENCY_PROXY_USER" --password-stdin "$CI_DEPENDENCY_PROXY_SERVER"`
+
 // Stages is the stage list the issue fixes.
 var Stages = []string{"base", "linting", "build", "deploy-images", "deploy", "release", "pages"}
 
@@ -120,8 +126,8 @@ func CheckScripts(c *Config) []string {
 			p = append(p, fmt.Sprintf("job %s runs %d dagger lines: one or two", name, n))
 		}
 		bs := stringList(job["before_script"])
-		if len(bs) != 1 || bs[0] != InstallLine {
-			p = append(p, fmt.Sprintf("job %s: before_script must be exactly [%q], got %q", name, InstallLine, bs))
+		if len(bs) != 2 || bs[0] != InstallLine || bs[1] != ProxyLoginLine {
+			p = append(p, fmt.Sprintf("job %s: before_script must be exactly [%q, %q], got %q", name, InstallLine, ProxyLoginLine, bs))
 		}
 		if _, ok := job["after_script"]; ok {
 			p = append(p, fmt.Sprintf("job %s: after_script is not allowed", name))

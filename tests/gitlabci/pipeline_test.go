@@ -88,7 +88,7 @@ func TestChecksCatchBrokenCopies(t *testing.T) {
 		}, "runs 3 dagger lines"},
 		{"curl in before_script", "scripts", func(t *testing.T, d map[string]any) {
 			j := node(t, d, ".dagger-cli")
-			j["before_script"] = []any{"apk add curl", InstallLine}
+			j["before_script"] = []any{"apk add curl", InstallLine, ProxyLoginLine}
 		}, "before_script must be exactly"},
 		{"a job overriding before_script", "scripts", func(t *testing.T, d map[string]any) {
 			node(t, d, "pages")["before_script"] = []any{"curl -fsSL https://dl.dagger.io/dagger/install.sh | sh"}
