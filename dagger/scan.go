@@ -83,7 +83,9 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 	verdicts := map[projectpkg.Service]scan.Verdict{}
 	var gitlabReports [][]byte
 	for _, svc := range services {
-		ctr, err := m.Build(ctx, string(svc), "")
+		// The layers Trivy scans are those publish pushes; only the labels (image config) differ,
+		// so a scan needs no --commit and runs as a plain check.
+		ctr, err := m.dockerBuild(ctx, svc)
 		if err != nil {
 			return nil, nil, err
 		}
