@@ -107,7 +107,7 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, fmt.Errorf("list the release tags: %w", err)
 	}
-	previous := priorTags(tagList, version, s.Commit)
+	previous := release.PriorTags(tagList, version, s.Commit)
 	plan, err := release.NewPlan(release.PlanRequest{Version: version, Tags: previous, Images: set, GateReportGreen: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was promoted", err)
@@ -122,7 +122,7 @@ func (m *SoccerPredict) Release(
 	if err := rec.CheckLabels(labels); err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: the images are not the build of the release commit %s:\n%w", s.Commit, err)
 	}
-	last := lastTag(previous)
+	last := release.LastTag(previous)
 	var commits []release.Commit
 	if last != "" {
 		gc, err := client.Compare(ctx, project, last, s.Commit)
@@ -245,40 +245,4 @@ func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, st
 		}
 	}
 	return rec
-}
-
-// priorTags returns the names of the tags released before version. A tag named version that
-// points at the release commit is this release's own tag (a tag pipeline runs once it is
-// pushed) and is left out; one that points elsewhere stays, so the version is refused as
-// already released.
-func priorTags(list []gitlab.Tag, version, commit string) []string {
-	out := make([]string, 0, len(list))
-	for _, t := range list {
-		target := t.Target
-		if t.Commit != nil && t.Commit.ID != "" {
-			target = t.Commit.ID
-		}
-		if t.Name == version && target == commit {
-			continue
-		}
-		out = append(out, t.Name)
-	}
-	return out
-}
-
-// lastTag returns the name of the highest semantic-version tag ("" when there is none), as
-// tagged: the ref GitLab compares from.
-func lastTag(names []string) string {
-	best := ""
-	var bestV release.Version
-	for _, n := range names {
-		vs := release.Versions([]string{n})
-		if len(vs) == 0 {
-			continue
-		}
-		if best == "" || release.Less(bestV, vs[0]) {
-			best, bestV = n, vs[0]
-		}
-	}
-	return best
 }

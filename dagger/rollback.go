@@ -12,6 +12,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
@@ -279,7 +280,7 @@ func (m *SoccerPredict) RollbackData(
 	if err != nil {
 		return nil, err
 	}
-	specs := pointerPathspecs(m.Project)
+	specs := dvc.PointerPathspecs(m.Project)
 	stat, err := gitOutput(ctx, ctr, append([]string{"git", "diff", "--stat", target, "--"}, specs...), "could not compare the DVC pointer files")
 	if err != nil {
 		return nil, err
@@ -288,7 +289,10 @@ func (m *SoccerPredict) RollbackData(
 	if err != nil {
 		return nil, err
 	}
-	restore, remove := pointerChanges(status)
+	restore, remove, err := dvc.ParseNameStatus(status)
+	if err != nil {
+		return nil, fmt.Errorf("read which DVC pointer files changed since %s (%s): %w; nothing was changed", toRev, target, err)
+	}
 	if len(restore)+len(remove) == 0 {
 		return nil, fmt.Errorf("the DVC pointer files at %s (%s) are the ones in the repository now: nothing to roll back; nothing was changed", toRev, target)
 	}
@@ -325,28 +329,6 @@ func (m *SoccerPredict) RollbackData(
 	return result.
 		WithNewFile(reports.RollbackPlan, notes).
 		WithNewFile(reports.Audit, string(record)), nil
-}
-
-// pointerPathspecs are the git pathspecs of a project's DVC pointer files.
-func pointerPathspecs(project string) []string {
-	return []string{path.Join(project, "dvc.lock"), ":(glob)" + path.Join(project, "**", "*.dvc")}
-}
-
-// pointerChanges reads `git diff --no-renames --name-status <rev> --` (rev → work tree): files
-// to restore from rev (modified or deleted since) and files to delete (added since).
-func pointerChanges(nameStatus string) (restore, remove []string) {
-	for _, line := range strings.Split(nameStatus, "\n") {
-		status, file, ok := strings.Cut(strings.TrimSpace(line), "\t")
-		if !ok || file == "" {
-			continue
-		}
-		if strings.HasPrefix(status, "A") {
-			remove = append(remove, file)
-		} else {
-			restore = append(restore, file)
-		}
-	}
-	return restore, remove
 }
 
 // dvcMaterialize checks that the data of the restored pointer files is there: `dvc pull` with

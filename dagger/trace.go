@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -183,24 +182,11 @@ func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env
 	if rec.Environment != string(env) {
 		return trace.Record{}, nil, fmt.Errorf("release %s in namespace %s records environment %q, not %q: check SP_NAMESPACE and --env", s.Release, ns, rec.Environment, env)
 	}
-	return rec, manifestRepositories(manifest), nil
-}
-
-// pinnedImage matches an image pinned by digest in a manifest's container spec.
-var pinnedImage = regexp.MustCompile(`(?m)^\s*(?:-\s+)?image:\s*["']?([^"'\s@]+)@(sha256:[0-9a-f]{64})["']?\s*$`)
-
-// manifestRepositories maps each image digest of a manifest to the repository it is pulled
-// from (the tag, if any, dropped).
-func manifestRepositories(manifest string) map[string]string {
-	out := map[string]string{}
-	for _, mt := range pinnedImage.FindAllStringSubmatch(manifest, -1) {
-		repo := mt[1]
-		if ref, err := tags.ParseReference(repo); err == nil {
-			repo = ref.Repository
-		}
-		out[mt[2]] = repo
+	repos, err := helm.ImageRepositories([]byte(manifest))
+	if err != nil {
+		return trace.Record{}, nil, fmt.Errorf("release %s in %s: read the image repositories of its workloads: %w", s.Release, ns, err)
 	}
-	return out
+	return rec, repos, nil
 }
 
 // traceImageLabels reads the traceability labels of every image of the record that has a
