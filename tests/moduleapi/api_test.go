@@ -1,0 +1,174 @@
+// Package moduleapi checks the Dagger module's public surface from its source, the way the
+// engine's codegen reads it: every function is documented for `dagger call --help`, checks
+// take no required argument, side effects are never cached, secrets are typed as secrets.
+package moduleapi
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type function struct {
+	name   string
+	doc    string
+	params []param
+	result string
+}
+
+type param struct {
+	name, typ, doc string
+}
+
+func load(t *testing.T) (map[string]function, *ast.File) {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("../../dagger/*.go")
+	require.NoError(t, err)
+	out := map[string]function{}
+	var mainFile *ast.File
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, ".gen.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, parser.ParseComments)
+		require.NoError(t, err)
+		if filepath.Base(f) == "main.go" {
+			mainFile = file
+		}
+		// Comments above a parameter are not Field.Doc in a parameter list: map them.
+		cmap := ast.NewCommentMap(fset, file, file.Comments)
+		for _, d := range file.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || !fd.Name.IsExported() {
+				continue
+			}
+			recv := ""
+			if fd.Recv != nil {
+				recv = exprString(fd.Recv.List[0].Type)
+			}
+			if recv != "*SoccerPredict" && !(recv == "" && fd.Name.Name == "New") {
+				continue
+			}
+			fn := function{name: fd.Name.Name, doc: fd.Doc.Text()}
+			for _, fld := range fd.Type.Params.List {
+				doc := ""
+				for _, g := range cmap[fld] {
+					doc += g.Text()
+				}
+				for _, n := range fld.Names {
+					fn.params = append(fn.params, param{n.Name, exprString(fld.Type), doc})
+				}
+			}
+			if fd.Type.Results != nil {
+				var rs []string
+				for _, r := range fd.Type.Results.List {
+					rs = append(rs, exprString(r.Type))
+				}
+				fn.result = strings.Join(rs, ",")
+			}
+			out[fn.name] = fn
+		}
+	}
+	require.NotNil(t, mainFile)
+	return out, mainFile
+}
+
+func exprString(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.StarExpr:
+		return "*" + exprString(x.X)
+	case *ast.SelectorExpr:
+		return exprString(x.X) + "." + x.Sel.Name
+	case *ast.ArrayType:
+		return "[]" + exprString(x.Elt)
+	}
+	return "?"
+}
+
+func (p param) optional() bool {
+	return strings.Contains(p.doc, "+optional") || strings.Contains(p.doc, "+default") || strings.Contains(p.doc, "+defaultPath")
+}
+
+func TestEveryFunctionIsDocumentedForHelp(t *testing.T) {
+	fns, _ := load(t)
+	require.Greater(t, len(fns), 20)
+	for _, fn := range fns {
+		first := strings.SplitN(strings.TrimSpace(fn.doc), "\n", 2)[0]
+		assert.True(t, strings.HasPrefix(first, fn.name+" ") || fn.name == "New" && strings.HasPrefix(first, "New "),
+			"%s: doc comment must start with the function's name (it is `dagger call --help`)", fn.name)
+		for _, p := range fn.params {
+			if p.name == "ctx" {
+				continue
+			}
+			assert.NotEmpty(t, strings.TrimSpace(regexp.MustCompile(`(?m)^\+.*$`).ReplaceAllString(p.doc, "")),
+				"%s --%s needs a doc comment", fn.name, p.name)
+		}
+	}
+}
+
+func TestChecksTakeNoRequiredArgument(t *testing.T) {
+	fns, _ := load(t)
+	var checks []string
+	for _, fn := range fns {
+		if !strings.Contains(fn.doc, "+check") {
+			continue
+		}
+		checks = append(checks, fn.name)
+		assert.Equal(t, "error", fn.result, "%s: a check returns only an error", fn.name)
+		for _, p := range fn.params {
+			if p.name != "ctx" {
+				assert.True(t, p.optional(), "%s: check argument --%s must be optional so `dagger check` can run it", fn.name, p.name)
+			}
+		}
+	}
+	for _, want := range []string{"Lint", "Test", "DataContracts", "DvcDry", "Smoke", "ApiContract", "ModelGate", "Check", "RequirementsCheck", "Scan"} {
+		assert.Contains(t, checks, want)
+	}
+}
+
+func TestSideEffectsAreNeverCached(t *testing.T) {
+	fns, _ := load(t)
+	for _, name := range []string{"Publish", "PublishBase", "Promote", "Deploy", "Release", "RollbackService", "RollbackModel", "RollbackData", "Trace"} {
+		fn, ok := fns[name]
+		require.True(t, ok, name)
+		assert.Contains(t, fn.doc, `+cache="never"`, "%s changes or reads live state: it must never be cached", name)
+	}
+}
+
+func TestCredentialsAreSecrets(t *testing.T) {
+	fns, _ := load(t)
+	credential := regexp.MustCompile(`(?i)(password|token|kubeconfig|key|credential)`)
+	for _, fn := range fns {
+		for _, p := range fn.params {
+			if credential.MatchString(p.name) && !strings.HasSuffix(p.name, "Id") {
+				assert.Equal(t, "*dagger.Secret", p.typ, "%s --%s carries a credential: it must be a *dagger.Secret", fn.name, p.name)
+			}
+		}
+	}
+}
+
+func TestSourceDefaultsToTheRepositoryWithATightIgnore(t *testing.T) {
+	fns, _ := load(t)
+	newFn := fns["New"]
+	var source *param
+	for i, p := range newFn.params {
+		if p.name == "source" {
+			source = &newFn.params[i]
+		}
+	}
+	require.NotNil(t, source)
+	assert.Contains(t, source.doc, `+defaultPath="/"`)
+	for _, ignored := range []string{`".git"`, `"**/__pycache__"`, `"**/.venv"`, `"**/.dvc/cache"`, `"dagger/internal"`} {
+		assert.Contains(t, source.doc, ignored)
+	}
+}
