@@ -515,10 +515,12 @@ func CheckDeployJobs(c *Config) []string {
 		want := map[string]string{
 			"env":         string(env),
 			"gate-report": path.Join(gatesDir, reports.GateReportJSON),
-			"scan-report": path.Join(scanDir, reports.ContainerScanning),
-			"project-id":  "$CI_PROJECT_ID",
-			"job-id":      "$CI_JOB_ID",
-			"actor":       "$GITLAB_USER_LOGIN",
+			// The whole scan-report directory: deploy re-evaluates every trivy-<service>.json.
+			"scan-report":     scanDir,
+			"project-id":      "$CI_PROJECT_ID",
+			"job-id":          "$CI_JOB_ID",
+			"actor":           "$GITLAB_USER_LOGIN",
+			"pipeline-source": "$CI_PIPELINE_SOURCE",
 		}
 		for _, svc := range project.Services() {
 			want[string(svc)+"-image"] = "$" + strings.ToUpper(string(svc)) + "_IMAGE"
