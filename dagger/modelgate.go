@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 
+	"dagger/soccer-predict/internal/dagger"
+
 	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
@@ -114,7 +116,7 @@ func (m *SoccerPredict) drift(ctx context.Context) ([]byte, error) {
 // mlflowChampion reads the champion from the MLflow model registry: the version behind the
 // `champion` alias and its run's metrics.
 func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings) ([]byte, string, error) {
-	client, err := m.mlflow(ctx, s)
+	client, err := m.mlflow(ctx, s, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -129,18 +131,22 @@ func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings
 	return doc, version, err
 }
 
-// mlflow is a client of the configured tracking server.
-func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings) (*mlflow.Client, error) {
+// mlflow is a client of the configured tracking server, authenticated with token (default: the
+// constructor's --mlflow-token; none for a server without authentication).
+func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token *dagger.Secret) (*mlflow.Client, error) {
 	if s.MLflowURL == "" {
 		return nil, fmt.Errorf("MLflow is not configured: set MLFLOW_TRACKING_URI (in --config) to the tracking server")
 	}
-	token := ""
-	if m.MlflowToken != nil {
-		plain, err := m.MlflowToken.Plaintext(ctx)
+	if token == nil {
+		token = m.MlflowToken
+	}
+	bearer := ""
+	if token != nil {
+		plain, err := token.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
-		token = strings.TrimSpace(plain)
+		bearer = strings.TrimSpace(plain)
 	}
-	return mlflow.New(s.MLflowURL, token)
+	return mlflow.New(s.MLflowURL, bearer)
 }

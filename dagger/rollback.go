@@ -144,8 +144,8 @@ func (m *SoccerPredict) RollbackModel(
 	// Why the rollback is needed (at least 10 characters; recorded).
 	// +optional
 	reason string,
-	// MLflow token, as a secret (--mlflow-token=env:MLFLOW_TRACKING_TOKEN); omit for a server
-	// without authentication.
+	// MLflow token, as a secret (--mlflow-token=env:MLFLOW_TRACKING_TOKEN); default: the
+	// constructor's --mlflow-token; omit both for a server without authentication.
 	// +optional
 	mlflowToken *dagger.Secret,
 	// Who rolls back (GitLab: $GITLAB_USER_LOGIN; on a laptop: your GitLab username).
@@ -166,14 +166,7 @@ func (m *SoccerPredict) RollbackModel(
 	if s.MLflowURL == "" {
 		return "", fmt.Errorf("rollback-model needs the MLflow tracking server: set MLFLOW_TRACKING_URI in --config (e.g. MLFLOW_TRACKING_URI=https://mlflow.example.com); nothing was changed")
 	}
-	token := ""
-	if mlflowToken != nil {
-		if token, err = mlflowToken.Plaintext(ctx); err != nil {
-			return "", err
-		}
-		token = strings.TrimSpace(token)
-	}
-	client, err := mlflow.New(s.MLflowURL, token)
+	client, err := m.mlflow(ctx, s, mlflowToken)
 	if err != nil {
 		return "", err
 	}
