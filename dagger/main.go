@@ -59,7 +59,7 @@ func New(
 	// Settings as a .env-format file of KEY=VALUE lines (see the README's settings table);
 	// flags below win over it.
 	// +optional
-	config *dagger.File,
+	settingsFile *dagger.File,
 	// Commit being built, 40 hex characters (GitLab: $CI_COMMIT_SHA).
 	// +optional
 	commit string,
@@ -105,10 +105,10 @@ func New(
 	pipelineSource *dagger.Directory,
 ) (*SoccerPredict, error) {
 	fileValues := map[string]string{}
-	if config != nil {
-		content, err := config.Contents(ctx)
+	if settingsFile != nil {
+		content, err := settingsFile.Contents(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read --config: %w", err)
+			return nil, fmt.Errorf("read --settings-file: %w", err)
 		}
 		if fileValues, err = configpkg.ParseDotenv(content); err != nil {
 			return nil, err

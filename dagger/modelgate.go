@@ -135,7 +135,7 @@ func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings
 // constructor's --mlflow-token; none for a server without authentication).
 func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token *dagger.Secret) (*mlflow.Client, error) {
 	if s.MLflowURL == "" {
-		return nil, fmt.Errorf("MLflow is not configured: set MLFLOW_TRACKING_URI (in --config) to the tracking server")
+		return nil, fmt.Errorf("MLflow is not configured: set MLFLOW_TRACKING_URI (in --settings-file) to the tracking server")
 	}
 	if token == nil {
 		token = m.MlflowToken

@@ -89,7 +89,7 @@ func (m *SoccerPredict) Release(
 	}
 	project := orDefault(projectId, s.ProjectID)
 	if project == "" {
-		return nil, fmt.Errorf("no GitLab project: pass --project-id=<id> (GitLab: --project-id=$CI_PROJECT_ID) or set CI_PROJECT_ID in --config")
+		return nil, fmt.Errorf("no GitLab project: pass --project-id=<id> (GitLab: --project-id=$CI_PROJECT_ID) or set CI_PROJECT_ID in --settings-file")
 	}
 	set, staged, err := m.releaseImages(ctx, s, apiImage, workerImage, airflowImage, kubeconfig, chart)
 	if err != nil {

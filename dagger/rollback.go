@@ -130,7 +130,7 @@ func (m *SoccerPredict) RollbackService(
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
 // checks that the version exists and is READY and shows the plan (current champion → target);
 // only with --confirm and a --reason of at least 10 characters does it move the alias. The
-// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--config). It returns the audit
+// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). It returns the audit
 // record (JSON) and what to do next: CI must be re-run.
 //
 // +cache="never"
@@ -164,7 +164,7 @@ func (m *SoccerPredict) RollbackModel(
 		return "", err
 	}
 	if s.MLflowURL == "" {
-		return "", fmt.Errorf("rollback-model needs the MLflow tracking server: set MLFLOW_TRACKING_URI in --config (e.g. MLFLOW_TRACKING_URI=https://mlflow.example.com); nothing was changed")
+		return "", fmt.Errorf("rollback-model needs the MLflow tracking server: set MLFLOW_TRACKING_URI in --settings-file (e.g. MLFLOW_TRACKING_URI=https://mlflow.example.com); nothing was changed")
 	}
 	client, err := m.mlflow(ctx, s, mlflowToken)
 	if err != nil {
