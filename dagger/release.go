@@ -164,12 +164,9 @@ func releaseGate(ctx context.Context, s configpkg.Settings, f *dagger.File) erro
 	if err != nil {
 		return err
 	}
-	rep, err := gate.ParseReport([]byte(raw))
+	rep, err := gate.ReportFor([]byte(raw), s.Commit)
 	if err != nil {
-		return fmt.Errorf("--gate-report: %w", err)
-	}
-	if rep.Commit != s.Commit {
-		return fmt.Errorf("release refused, nothing was promoted: --gate-report is the report of commit %q, not of the release commit %s: pass the gate-report.json of the pipeline that ran on %s", rep.Commit, s.Commit, s.Commit)
+		return fmt.Errorf("release refused, nothing was promoted: --gate-report: %w", err)
 	}
 	if v := rep.Verdict(); !v.Pass {
 		return fmt.Errorf("release refused, nothing was promoted: the gate report of %s is red (blocking gates failed: %s): fix them and re-run check on that commit", s.Commit, strings.Join(v.Blocking, ", "))

@@ -229,5 +229,5 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"))
-	assert.ErrorContains(t, err, "pass the gate report of the commit being deployed")
+	assert.ErrorContains(t, err, "pass the gate-report.json of the pipeline that ran on "+commitSHA)
 }
