@@ -88,9 +88,10 @@ func (s Service) Requirements() string { return "requirements-" + string(s) + ".
 // version; its wheel hash is not recorded here because it cannot be verified offline).
 const PDMVersion = "2.22.3"
 
-// PDMExport prints a service's requirements as `pdm export` resolves them from pdm.lock.
+// PDMExport prints a service's requirements as `pdm export` resolves them from pdm.lock: the
+// default dependencies and the service's group, without the dev groups (--prod).
 func PDMExport(svc Service) []string {
-	return []string{"pdm", "export", "--group", string(svc), "--without-hashes", "--no-extras"}
+	return []string{"pdm", "export", "--prod", "--group", string(svc), "--without-hashes"}
 }
 
 // PipInstall installs pinned requirements files.

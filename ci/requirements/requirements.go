@@ -349,7 +349,7 @@ func FileName(service string) string { return "requirements-" + service + ".txt"
 
 // ExportCommand is the command that regenerates the requirements file of a service.
 func ExportCommand(service string) string {
-	return fmt.Sprintf("pdm export -G %s --without-hashes -o %s", service, FileName(service))
+	return fmt.Sprintf("pdm export --prod -G %s --without-hashes -o %s", service, FileName(service))
 }
 
 var serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -367,7 +367,7 @@ func Compare(service string, pinned, exported []byte) (string, error) {
 	}
 	ef, err := Parse(exported)
 	if err != nil {
-		return "", fmt.Errorf("output of `pdm export -G %s`: %w", service, err)
+		return "", fmt.Errorf("output of `pdm export --prod -G %s`: %w", service, err)
 	}
 	a, b := pf.Canonical(), ef.Canonical()
 	if equal(a, b) {
@@ -377,7 +377,7 @@ func Compare(service string, pinned, exported []byte) (string, error) {
 		A:        withNewlines(a),
 		B:        withNewlines(b),
 		FromFile: FileName(service) + " (committed)",
-		ToFile:   "pdm export -G " + service + " (from pdm.lock)",
+		ToFile:   "pdm export --prod -G " + service + " (from pdm.lock)",
 		Context:  2,
 	})
 	if err != nil {

@@ -145,8 +145,8 @@ func TestCompareDifferent(t *testing.T) {
 	diff, err := Compare("api", []byte(pinned), read(t, "testdata/export-api.txt"))
 	require.Error(t, err)
 	assert.Equal(t, "requirements-api.txt does not match pdm.lock (2 line(s) only in the committed file, 2 only in the export): "+
-		"run `pdm export -G api --without-hashes -o requirements-api.txt` and commit", err.Error())
-	assert.Contains(t, diff, "--- requirements-api.txt (committed)\n+++ pdm export -G api (from pdm.lock)\n")
+		"run `pdm export --prod -G api --without-hashes -o requirements-api.txt` and commit", err.Error())
+	assert.Contains(t, diff, "--- requirements-api.txt (committed)\n+++ pdm export --prod -G api (from pdm.lock)\n")
 	assert.Contains(t, diff, "\n-fastapi==0.110.0\n")
 	assert.Contains(t, diff, "\n+fastapi==0.111.1\n")
 	assert.Contains(t, diff, "\n-httpx==0.27.0\n")
@@ -162,9 +162,9 @@ func TestCompareErrors(t *testing.T) {
 	require.ErrorContains(t, err, "not a PDM group name")
 	_, err = Compare("worker", []byte("foo bar\n"), good)
 	require.ErrorContains(t, err, "requirements-worker.txt: line 1")
-	require.ErrorContains(t, err, "pdm export -G worker --without-hashes -o requirements-worker.txt")
+	require.ErrorContains(t, err, "pdm export --prod -G worker --without-hashes -o requirements-worker.txt")
 	_, err = Compare("worker", good, []byte("foo bar\n"))
-	require.ErrorContains(t, err, "output of `pdm export -G worker`: line 1")
+	require.ErrorContains(t, err, "output of `pdm export --prod -G worker`: line 1")
 
 	diff, err := Compare("worker", nil, nil)
 	require.NoError(t, err)
@@ -176,7 +176,7 @@ func TestCompareErrors(t *testing.T) {
 
 func TestFileNameAndCommand(t *testing.T) {
 	assert.Equal(t, "requirements-airflow.txt", FileName("airflow"))
-	assert.Equal(t, "pdm export -G airflow --without-hashes -o requirements-airflow.txt", ExportCommand("airflow"))
+	assert.Equal(t, "pdm export --prod -G airflow --without-hashes -o requirements-airflow.txt", ExportCommand("airflow"))
 }
 
 // TestCompareIgnoresOrderProperty shuffles lines, re-spells names and adds comments and
