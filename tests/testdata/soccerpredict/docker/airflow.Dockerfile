@@ -5,8 +5,15 @@
 # meant for the python services does not replace it). The official image supports any uid with
 # gid 0, so the service runs as 10001:0. An optional private package index is read from the
 # BuildKit secret pip_index_url, never stored in a layer.
+# The image provides Airflow itself; requirements-airflow.txt (pdm export of the airflow group)
+# adds only what the DAG needs, the ML stack. apache-airflow is pinned in the same pip install
+# (the way the Airflow image's documentation extends it), so pip can never up- or downgrade it
+# while installing the requirements. AIRFLOW_VERSION must equal the version in the AIRFLOW_IMAGE
+# tag (tests/test_packaging.py checks the defaults); the official image sets the same variable
+# to its own version.
 ARG AIRFLOW_IMAGE=apache/airflow:2.10.4-python3.11
 FROM ${AIRFLOW_IMAGE}
+ARG AIRFLOW_VERSION=2.10.4
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -22,7 +29,7 @@ RUN --mount=type=secret,id=pip_index_url,required=false,uid=50000 \
     if [ -s /run/secrets/pip_index_url ]; then \
         PIP_INDEX_URL="$(cat /run/secrets/pip_index_url)" && export PIP_INDEX_URL; \
     fi \
-    && pip install --no-cache-dir -r /opt/soccerpredict/requirements-airflow.txt
+    && pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/soccerpredict/requirements-airflow.txt
 
 USER root
 RUN mkdir -p /opt/soccerpredict/metrics /opt/soccerpredict/runs /opt/soccerpredict/registry \

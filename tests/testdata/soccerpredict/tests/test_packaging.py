@@ -13,10 +13,13 @@ import pytest
 from conftest import PROJECT_ROOT
 
 SERVICES = ("api", "worker", "airflow", "data", "dev")
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+!-]*)$")
+# An exact pin, optionally with the environment marker `pdm export` copies from the lock entry.
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+!-]*)(?:; (\S.*))?$")
 # A model pickled in one image must unpickle in the others: these versions are equal everywhere.
 MODEL_STACK = ("numpy", "pandas", "scikit-learn", "scipy", "joblib", "threadpoolctl")
 MODEL_SERVICES = ("api", "worker", "airflow")
+# Groups pdm.lock covers; the data group runs in its own environment and is not locked.
+LOCKED_GROUPS = ("default", "api", "worker", "airflow", "dev")
 # package -> (first release without the advisory, advisory). The image scan blocks on HIGH and
 # CRITICAL findings; a pin below one of these floors brings the finding back.
 SECURITY_FLOORS = {
@@ -60,6 +63,10 @@ def _pyproject() -> dict:
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
+    return {name: version for name, (version, _) in _pins_with_markers(lines).items()}
+
+
+def _pins_with_markers(lines: list[str]) -> dict[str, tuple[str, str | None]]:
     pins = {}
     for line in lines:
         line = line.split("#", 1)[0].strip()
@@ -67,13 +74,25 @@ def _pins(lines: list[str]) -> dict[str, str]:
             continue
         match = PIN.match(line)
         assert match, f"not an exact pin: {line!r}"
-        pins[match.group(1).lower()] = match.group(2)
+        name = match.group(1).lower()
+        assert name not in pins, f"{name} pinned twice"
+        pins[name] = (match.group(2), match.group(3))
     return pins
 
 
 def _requirements(service: str) -> dict[str, str]:
     path = PROJECT_ROOT / f"requirements-{service}.txt"
     return _pins(path.read_text(encoding="utf-8").splitlines())
+
+
+def _group_roots(group: str) -> list[str]:
+    """The pins pyproject.toml declares for a group (dev is a PEP 735 dependency group)."""
+    project = _pyproject()
+    if group == "default":
+        return project["project"]["dependencies"]
+    if group == "dev":
+        return project["dependency-groups"]["dev"]
+    return project["project"]["optional-dependencies"][group]
 
 
 def _normalize(name: str) -> str:
@@ -174,20 +193,36 @@ def test_pyproject_groups_match_requirements(service: str) -> None:
     required = _requirements(service)
     for name, version in declared.items():
         assert required.get(name) == version, f"{service}: {name}"
-    if service in ("api", "worker"):
+    if service in MODEL_SERVICES:
+        # `pdm export --prod -G <service>` includes the default dependencies.
         default = _pins(project["project"]["dependencies"])
         for name, version in default.items():
             assert required.get(name) == version, f"{service}: {name}"
 
 
+def test_airflow_group_is_what_the_dag_adds_to_the_image() -> None:
+    """Airflow comes with its image (pinned in the Dockerfile); the group is the ML stack only."""
+    declared = _pins(_group_roots("airflow"))
+    assert "apache-airflow" not in declared
+    assert "apache-airflow" not in _requirements("airflow")
+    assert set(declared) == set(MODEL_STACK)
+
+
 def test_lock_holds_every_locked_pin() -> None:
     lock = tomllib.loads((PROJECT_ROOT / "pdm.lock").read_text(encoding="utf-8"))
     assert lock["metadata"]["lock_version"].startswith("4.")
-    assert set(lock["metadata"]["groups"]) == {"default", "api", "worker", "dev"}
-    locked = {p["name"]: p["version"] for p in lock["package"]}
-    for service in ("api", "worker", "dev"):
-        for name, version in _requirements(service).items():
-            assert locked.get(name) == version, f"{service}: {name}"
+    assert "inherit_metadata" in lock["metadata"]["strategy"], "pdm export needs it"
+    assert set(lock["metadata"]["groups"]) == set(LOCKED_GROUPS)
+    locked = {p["name"]: (p["version"], p.get("marker")) for p in lock["package"]}
+    for service in ("api", "worker", "airflow", "dev"):
+        path = PROJECT_ROOT / f"requirements-{service}.txt"
+        pins = _pins_with_markers(path.read_text(encoding="utf-8").splitlines())
+        for name, (version, marker) in pins.items():
+            assert name in locked, f"{service}: {name} is not locked"
+            assert locked[name][0] == version, f"{service}: {name}"
+            if service != "dev" or marker is not None:
+                # Exported files copy the lock entry's marker; hand-pinned dev may leave it out.
+                assert marker == locked[name][1], f"{service}: {name} marker"
 
 
 def test_lock_dependencies_are_locked_at_satisfying_versions() -> None:
@@ -209,15 +244,18 @@ def test_lock_dependencies_are_locked_at_satisfying_versions() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_every_locked_package_is_needed() -> None:
-    """The lock holds exactly the closure of pyproject's default, api, worker and dev pins."""
-    project = _pyproject()
-    packages = _lock_packages()
-    roots = list(project["project"]["dependencies"])
-    for group in ("api", "worker"):
-        roots += project["project"]["optional-dependencies"][group]
-    roots += project["dependency-groups"]["dev"]
-    todo = [(_normalize(name), ()) for name in _pins(roots)]
+def _closure(
+    roots: list[str], packages: dict[tuple[str, tuple[str, ...]], dict]
+) -> set[tuple[str, tuple[str, ...]]]:
+    """Lock keys of ``roots`` and everything they need on a lock target, transitively."""
+    todo = []
+    for line in roots:
+        match = REQUIREMENT.match(line)
+        assert match, f"unparsable requirement {line!r}"
+        extras = tuple(
+            sorted(_normalize(e.strip()) for e in (match.group(2) or "").split(",") if e)
+        )
+        todo.append((_normalize(match.group(1)), extras))
     seen: set[tuple[str, tuple[str, ...]]] = set()
     while todo:
         key = todo.pop()
@@ -226,7 +264,30 @@ def test_every_locked_package_is_needed() -> None:
         seen.add(key)
         assert key in packages, f"{key[0]} is required but not locked"
         todo += [dep_key for dep_key, _, _ in _locked_dependencies(packages[key])]
+    return seen
+
+
+def test_every_locked_package_is_needed() -> None:
+    """The lock holds exactly the closure of pyproject's default, api, worker, airflow and dev
+    pins."""
+    packages = _lock_packages()
+    roots = [line for group in LOCKED_GROUPS for line in _group_roots(group)]
+    seen = _closure(roots, packages)
     assert set(packages) == seen, f"locked but never required: {sorted(set(packages) - seen)}"
+
+
+@pytest.mark.parametrize("group", LOCKED_GROUPS)
+def test_lock_groups_are_each_groups_closure(group: str) -> None:
+    """A package's `groups` name exactly the groups whose pins need it: `pdm export -G <group>`
+    selects packages by this field, so a missing group drops a package from an image and an
+    extra one adds a package it does not need."""
+    packages = _lock_packages()
+    needed = _closure(_group_roots(group), packages)
+    tagged = {key for key, package in packages.items() if group in package["groups"]}
+    assert tagged == needed, (
+        f"{group}: tagged but not needed {sorted(tagged - needed)}, "
+        f"needed but not tagged {sorted(needed - tagged)}"
+    )
 
 
 def test_helpers_reject_what_they_should() -> None:
@@ -320,6 +381,19 @@ def test_dockerfiles(service: str, base_arg: str) -> None:
     if service in ("api", "worker"):
         # The python base image's setuptools 65.5.1 carries HIGH advisories; nothing needs it.
         assert "pip uninstall --yes setuptools wheel" in text
+    if service == "airflow":
+        # The image provides Airflow; the install pins it to the image's version so pip cannot
+        # move it while installing requirements-airflow.txt.
+        tag = re.search(r"^ARG AIRFLOW_IMAGE=apache/airflow:(\S+?)-python3\.11$", text, re.M)
+        version = re.search(r"^ARG AIRFLOW_VERSION=(\S+)$", text, re.M)
+        assert tag and version and tag.group(1) == version.group(1), "image tag != AIRFLOW_VERSION"
+        assert instructions.index(f"ARG AIRFLOW_VERSION={version.group(1)}") == 2, "after FROM"
+        assert re.search(
+            r'pip install --no-cache-dir "apache-airflow==\$\{AIRFLOW_VERSION\}" '
+            r"-r /opt/soccerpredict/requirements-airflow.txt$",
+            text,
+            re.M,
+        )
     if service == "api":
         assert "EXPOSE 8000" in text
         assert instructions[-1] == (
