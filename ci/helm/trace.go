@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
-// Annotations of the traceability record. The chart sets them on every
-// workload and on the ConfigMap named <release>-trace.
+// Annotations of the traceability record (defined once, in ci/trace). The chart sets them on
+// every workload and on the ConfigMap named <release>-trace.
 const (
-	AnnotationGitCommit      = "soccerpredict.io/git-commit"
-	AnnotationImageDigests   = "soccerpredict.io/image-digests"
-	AnnotationDatasetVersion = "soccerpredict.io/dataset-version"
-	AnnotationModelVersion   = "soccerpredict.io/model-version"
-	AnnotationEnvironment    = "soccerpredict.io/environment"
+	AnnotationGitCommit      = trace.AnnotationGitCommit
+	AnnotationImageDigests   = trace.AnnotationImageDigests
+	AnnotationDatasetVersion = trace.AnnotationDatasetVersion
+	AnnotationModelVersion   = trace.AnnotationModelVersion
+	AnnotationEnvironment    = trace.AnnotationEnvironment
 )
 
 // TraceAnnotations lists the annotation keys of the record.
