@@ -12,14 +12,12 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	"gitlab.com/soccerpredictai/pipeline/ci/policy"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/scan"
-	"gitlab.com/soccerpredictai/pipeline/ci/shell"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -376,11 +374,7 @@ func (m *SoccerPredict) policyRequest(ctx context.Context, s configpkg.Settings,
 	if req.GitLabToken == nil {
 		return preq, nil // no evidence: staging and production are refused with that reason
 	}
-	token, err := req.GitLabToken.Plaintext(ctx)
-	if err != nil {
-		return policy.Request{}, err
-	}
-	client, err := gitlab.New(s.GitLabAPI, strings.TrimSpace(token))
+	client, err := gitlabClient(ctx, s, req.GitLabToken)
 	if err != nil {
 		return policy.Request{}, err
 	}
@@ -485,23 +479,12 @@ func (m *SoccerPredict) deployedManifest(ctx context.Context, ctr *dagger.Contai
 	if err != nil {
 		return "", err
 	}
-	done := ctr.
-		WithEnvVariable("SP_READ_AT", time.Now().UTC().Format(time.RFC3339Nano)). // always read the live state
-		WithExec([]string{"sh", "-c", "set -o pipefail; " + shell.Join(argv) + " | " + redactBin}, anyExit)
-	code, err := done.ExitCode(ctx)
-	if err != nil {
-		return "", err
-	}
-	stdout, err := done.Stdout(ctx)
+	stdout, stderr, code, err := live(ctx, ctr, redacting(argv))
 	if err != nil {
 		return "", err
 	}
 	if code == 0 {
 		return stdout, nil
-	}
-	stderr, err := done.Stderr(ctx)
-	if err != nil {
-		return "", err
 	}
 	if strings.Contains(stderr, "release: not found") {
 		return "", nil

@@ -42,10 +42,16 @@ func (m *SoccerPredict) helmContainer(ctx context.Context, chart *dagger.Directo
 	return ctr, nil
 }
 
-// redacted runs a helm command whose output is a manifest stream and returns it with every
-// Secret value blanked inside the container, so no secret reaches the module or a log.
+// redacting wraps a helm command whose output is a manifest stream so that every Secret value
+// is blanked inside the container, before anything reaches the module or a log; pipefail keeps
+// helm's own failure.
+func redacting(argv []string) []string {
+	return []string{"sh", "-c", "set -o pipefail; " + shell.Join(argv) + " | " + redactBin}
+}
+
+// redacted runs a manifest-printing helm command through redacting and returns its output.
 func redacted(ctx context.Context, ctr *dagger.Container, argv []string) (string, error) {
-	return ctr.WithExec([]string{"sh", "-c", shell.Join(argv) + " | " + redactBin}).Stdout(ctx)
+	return ctr.WithExec(redacting(argv)).Stdout(ctx)
 }
 
 // namespace is the Kubernetes namespace of an environment.

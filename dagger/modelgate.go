@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strings"
 
 	"dagger/soccer-predict/internal/dagger"
 
@@ -140,13 +139,9 @@ func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token 
 	if token == nil {
 		token = m.MlflowToken
 	}
-	bearer := ""
-	if token != nil {
-		plain, err := token.Plaintext(ctx)
-		if err != nil {
-			return nil, err
-		}
-		bearer = strings.TrimSpace(plain)
+	bearer, err := secretText(ctx, token)
+	if err != nil {
+		return nil, err
 	}
 	return mlflow.New(s.MLflowURL, bearer)
 }

@@ -7,7 +7,9 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 )
 
@@ -70,4 +72,23 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// secretText reads a token for an HTTP header inside the module (never into a query, an
+// argument, a file or a log); "" for no secret.
+func secretText(ctx context.Context, secret *dagger.Secret) (string, error) {
+	if secret == nil {
+		return "", nil
+	}
+	plain, err := secret.Plaintext(ctx)
+	return strings.TrimSpace(plain), err
+}
+
+// gitlabClient is a client of the configured GitLab API authenticated with token.
+func gitlabClient(ctx context.Context, s configpkg.Settings, token *dagger.Secret) (*gitlab.Client, error) {
+	bearer, err := secretText(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return gitlab.New(s.GitLabAPI, bearer)
 }

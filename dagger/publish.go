@@ -41,8 +41,8 @@ func (m *SoccerPredict) Publish(
 	// +optional
 	modelVersion string,
 ) (*dagger.Directory, error) {
-	if (username == "") != (password == nil) {
-		return nil, fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	if err := credentialPair(username, password); err != nil {
+		return nil, err
 	}
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -106,8 +106,8 @@ func (m *SoccerPredict) PublishBase(
 	// +optional
 	password *dagger.Secret,
 ) (string, error) {
-	if (username == "") != (password == nil) {
-		return "", fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	if err := credentialPair(username, password); err != nil {
+		return "", err
 	}
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -234,8 +234,19 @@ func (m *SoccerPredict) promote(ctx context.Context, source string, to []string,
 	return res, nil
 }
 
-// registryHost is the host part of an image repository (what registry auth is keyed on).
+// registryHost is the registry of an image repository (what registry auth is keyed on), by
+// the docker rule ci/tags applies: no host component means Docker Hub.
 func registryHost(repo string) string {
-	host, _, _ := strings.Cut(repo, "/")
-	return host
+	if d := (tags.Reference{Repository: repo}).Domain(); d != "" {
+		return d
+	}
+	return "docker.io"
+}
+
+// credentialPair refuses a registry user without a password or a password without a user.
+func credentialPair(username string, password *dagger.Secret) error {
+	if (username == "") != (password == nil) {
+		return fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	}
+	return nil
 }

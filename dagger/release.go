@@ -11,7 +11,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
@@ -71,8 +70,8 @@ func (m *SoccerPredict) Release(
 	if _, err := release.ParseVersion(version); err != nil {
 		return nil, err
 	}
-	if (username == "") != (password == nil) {
-		return nil, fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	if err := credentialPair(username, password); err != nil {
+		return nil, err
 	}
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -95,11 +94,7 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, err
 	}
-	token, err := gitlabToken.Plaintext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	client, err := gitlab.New(s.GitLabAPI, strings.TrimSpace(token))
+	client, err := gitlabClient(ctx, s, gitlabToken)
 	if err != nil {
 		return nil, err
 	}

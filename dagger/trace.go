@@ -13,7 +13,6 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
-	"gitlab.com/soccerpredictai/pipeline/ci/shell"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -63,8 +62,8 @@ func (m *SoccerPredict) Trace(
 	if format != traceFormatText && format != traceFormatJSON {
 		return "", fmt.Errorf("--format=%q: use text or json", format)
 	}
-	if (username == "") != (password == nil) {
-		return "", fmt.Errorf("pass both --username and --password (as a secret, e.g. --password=env:CI_REGISTRY_PASSWORD), or neither")
+	if err := credentialPair(username, password); err != nil {
+		return "", err
 	}
 	e, err := helm.ParseEnv(env)
 	if err != nil {
@@ -162,7 +161,7 @@ func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env
 	if err != nil {
 		return trace.Record{}, nil, err
 	}
-	manifest, err := liveRead(ctx, ctr, []string{"sh", "-c", "set -o pipefail; " + shell.Join(argv) + " | " + redactBin},
+	manifest, err := liveRead(ctx, ctr, redacting(argv),
 		fmt.Sprintf("the release %s in namespace %s", s.Release, ns))
 	if err != nil {
 		return trace.Record{}, nil, err
@@ -234,11 +233,9 @@ func checkedRecord(rec trace.Record) trace.Record {
 func imageLabels(ctx context.Context, ref, username string, password *dagger.Secret) (map[string]string, error) {
 	ctr := dag.Container()
 	if password != nil {
-		host := "docker.io"
-		if r, err := tags.ParseDigestReference(ref); err == nil && r.Domain() != "" {
-			host = r.Domain()
+		if r, err := tags.ParseDigestReference(ref); err == nil {
+			ctr = ctr.WithRegistryAuth(registryHost(r.Repository), username, password)
 		}
-		ctr = ctr.WithRegistryAuth(host, username, password)
 	}
 	ctr = ctr.From(ref)
 	out := map[string]string{}
@@ -258,23 +255,34 @@ func imageLabels(ctx context.Context, ref, username string, password *dagger.Sec
 // never comes from the cache (the cluster changes under the same inputs); a non-zero exit is
 // an error naming what was read, with the tail of helm's stderr.
 func liveRead(ctx context.Context, ctr *dagger.Container, argv []string, what string) (string, error) {
-	done := ctr.
-		WithEnvVariable("SP_READ_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec(argv, anyExit)
-	code, err := done.ExitCode(ctx)
+	stdout, stderr, code, err := live(ctx, ctr, argv)
 	if err != nil {
 		return "", err
 	}
 	if code != 0 {
-		stderr, err := done.Stderr(ctx)
-		if err != nil {
-			return "", err
-		}
 		hint := ""
 		if strings.Contains(stderr, "not found") {
 			hint = ": is it deployed? check --env, SP_NAMESPACE and SP_RELEASE"
 		}
 		return "", fmt.Errorf("read %s (exit %d)%s: %s", what, code, hint, strings.Join(output.Tail(stderr, 5), " | "))
 	}
-	return done.Stdout(ctx)
+	return stdout, nil
+}
+
+// live runs argv against the cluster's live state, whatever its exit code, never from the
+// cache (the cluster changes under the same inputs).
+func live(ctx context.Context, ctr *dagger.Container, argv []string) (stdout, stderr string, code int, err error) {
+	done := ctr.
+		WithEnvVariable("SP_READ_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(argv, anyExit)
+	if code, err = done.ExitCode(ctx); err != nil {
+		return "", "", 0, err
+	}
+	if stdout, err = done.Stdout(ctx); err != nil {
+		return "", "", 0, err
+	}
+	if code != 0 {
+		stderr, err = done.Stderr(ctx)
+	}
+	return stdout, stderr, code, err
 }

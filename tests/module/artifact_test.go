@@ -219,3 +219,21 @@ func TestRequirementsCheckComparesPdmExportWithThePins(t *testing.T) {
 	assert.Contains(t, err.Error(), "+celery==9.9.9")
 	assert.Contains(t, err.Error(), "pdm export --prod -G worker --without-hashes -o requirements-worker.txt")
 }
+
+func TestPublishAuthenticatesAgainstDockerHubForARepositoryWithoutHost(t *testing.T) {
+	m := fresh(t, func(a *newArgs) { a.commit, a.ref, a.registry = commitSHA, "main", "soccerpredictai/sp" })
+	happy(t)
+	projectFiles(t)
+	rec.Respond(func(c daggertest.Call) (any, bool) {
+		if c.Leaf != "publish" {
+			return nil, false
+		}
+		return c.LeafArgs["address"].(string) + "@" + digestOf(7), true
+	})
+	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", "docker-hub-pw"), "")
+	require.NoError(t, err)
+	for _, c := range rec.CallsTo("publish") {
+		_, ok := c.Chain.StepWhere("withRegistryAuth", "address", "docker.io")
+		assert.True(t, ok, "a repository without a host is on Docker Hub: %s", c.Chain)
+	}
+}

@@ -231,3 +231,20 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"))
 	assert.ErrorContains(t, err, "pass the gate-report.json of the pipeline that ran on "+commitSHA)
 }
+
+func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
+	m := fresh(t, withRelease)
+	deployHappy(t)
+	rec.Respond(func(c daggertest.Call) (any, bool) {
+		if args, ok := c.ExecArgs(); ok && strings.Contains(strings.Join(args, " "), "helm template") && c.Leaf == "stdout" {
+			return &daggertest.ExecError{Cmd: args, ExitCode: 1, Stderr: "Error: values don't meet the specifications of the schema(s)"}, true
+		}
+		return nil, false
+	})
+	api, worker, airflow := deployImages()
+	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "render the chart for dev")
+	e := mustExec(t, "helm template")
+	assert.True(t, strings.HasPrefix(e.Line(), "sh -c set -o pipefail; "), "a failing helm must fail the pipe: %s", e.Line())
+}
