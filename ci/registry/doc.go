@@ -21,9 +21,12 @@
 //
 // Credentials are never read from the process environment implicitly: the caller builds
 // them with [LoadCredentials] or [CredentialsFromEnv] and passes them in [Options].
-// Plain-http registries (including loopback and private addresses, which
-// go-containerregistry would otherwise reach over http silently) are refused unless
-// [Options].Insecure is set.
+// Plain http is decided by one rule, [PlainHTTP]: loopback registries (localhost,
+// 127.0.0.0/8, [::1]) are reached over http when they have no TLS, like publish reaches
+// them; any other registry only over https unless its host is listed with
+// --insecure-registry ([ParseInsecureRegistries]); production refuses that opt-in
+// ([InsecureRegistriesFor]). go-containerregistry's silent http fallback for private
+// addresses is blocked by [PlainHTTP.Transport].
 //
 // This package pulls in go-containerregistry and must not be imported by the Dagger
 // module; the module runs it through the ci/cmd/promote tool.

@@ -17,15 +17,17 @@ import (
 // DefaultUserAgent is sent to registries unless Options.UserAgent is set.
 const DefaultUserAgent = "soccerpredict-promote"
 
-// Options tunes a promotion. The zero value is anonymous, https-only and refuses to
-// move an existing tag (other than "latest").
+// Options tunes a promotion. The zero value is anonymous, reaches loopback registries
+// over plain http when they have no TLS and every other registry over https only, and
+// refuses to move an existing tag (other than "latest").
 type Options struct {
 	// Auth is used for every registry the promotion touches (the source's and the
 	// destinations'). Nil means anonymous. Build it with Credentials.Authenticator.
 	Auth authn.Authenticator
-	// Insecure allows plain-http registries. Without it, a registry that would be
-	// reached over http (loopback, private addresses, *.local) is refused.
-	Insecure bool
+	// PlainHTTP is the plain-HTTP rule (see PlainHTTP): loopback registries always,
+	// others only when opted in with --insecure-registry (ParseInsecureRegistries).
+	// Every opted-in host must be the registry of the source or of a destination.
+	PlainHTTP PlainHTTP
 	// AllowOverwrite lets a destination tag that points at another digest be moved.
 	// "latest" may always move.
 	AllowOverwrite bool
@@ -47,15 +49,15 @@ func (o Options) remote(ctx context.Context) []remote.Option {
 		ua = DefaultUserAgent
 	}
 	ro := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithUserAgent(ua)}
-	if o.Transport != nil {
-		ro = append(ro, remote.WithTransport(o.Transport))
-	}
+	ro = append(ro, remote.WithTransport(o.PlainHTTP.Transport(o.Transport)))
 	return ro
 }
 
-func (o Options) names() []name.Option {
+// names are the name options for a reference to registry host: name.Insecure (which
+// lets go-containerregistry fall back to http) only where the plain-HTTP rule allows it.
+func (o Options) names(host string) []name.Option {
 	no := []name.Option{name.StrictValidation}
-	if o.Insecure {
+	if o.PlainHTTP.Allows(host) {
 		no = append(no, name.Insecure)
 	}
 	return no
@@ -102,6 +104,9 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 
 	desc, err := remote.Get(srcRef, ro...)
 	if err != nil {
+		if perr := opts.PlainHTTP.CheckReachable(srcRef.RegistryStr(), err); perr != nil {
+			return Result{}, perr
+		}
 		switch {
 		case isUnauthorized(err):
 			return Result{}, authError(err, srcRef.RegistryStr(), "read", srcName, opts.haveCreds())
@@ -126,6 +131,9 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 	for i := range dests {
 		d := &dests[i]
 		cur, err := remote.Head(d.ref, ro...)
+		if perr := opts.PlainHTTP.CheckReachable(d.ref.RegistryStr(), err); perr != nil {
+			return Result{}, perr
+		}
 		switch {
 		case err == nil:
 			d.existing = cur
@@ -194,7 +202,6 @@ func write(dst name.Tag, src name.Digest, desc *remote.Descriptor, ro []remote.O
 // parseAll validates the source and destinations with the strict rules of ci/tags and
 // turns them into go-containerregistry names.
 func parseAll(src string, dsts []string, opts Options) (name.Digest, []destination, error) {
-	no := opts.names()
 	sr, err := tags.ParseReference(src)
 	if err != nil {
 		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source: %v", err)
@@ -207,13 +214,11 @@ func parseAll(src string, dsts []string, opts Options) (name.Digest, []destinati
 		return name.Digest{}, nil, newError(ErrInvalidReference, nil,
 			"source %s has no registry host: write it as registry.example.com/%s@%s", src, sr.Repository, sr.Digest)
 	}
-	srcRef, err := name.NewDigest(sr.ByDigest(), no...)
+	srcRef, err := name.NewDigest(sr.ByDigest(), opts.names(sr.Domain())...)
 	if err != nil {
 		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source %s: %v", src, err)
 	}
-	if err := checkScheme(srcRef.Context().Registry, opts); err != nil {
-		return name.Digest{}, nil, err
-	}
+	used := map[string]bool{strings.ToLower(srcRef.RegistryStr()): true}
 	if len(dsts) == 0 {
 		return name.Digest{}, nil, newError(ErrInvalidReference, nil, "no destination given: pass --dst repo:tag at least once")
 	}
@@ -232,22 +237,18 @@ func parseAll(src string, dsts []string, opts Options) (name.Digest, []destinati
 			return name.Digest{}, nil, newError(ErrInvalidReference, nil, "destination %s is listed twice: list each destination once", d)
 		}
 		seen[d] = true
-		ref, err := name.NewTag(d, no...)
+		ref, err := name.NewTag(d, opts.names(dr.Domain())...)
 		if err != nil {
 			return name.Digest{}, nil, newError(ErrInvalidReference, err, "destination %s: %v", d, err)
 		}
-		if err := checkScheme(ref.Context().Registry, opts); err != nil {
-			return name.Digest{}, nil, err
-		}
+		used[strings.ToLower(ref.RegistryStr())] = true
 		dests = append(dests, destination{input: d, ref: ref})
 	}
-	return srcRef, dests, nil
-}
-
-func checkScheme(reg name.Registry, opts Options) error {
-	if !opts.Insecure && reg.Scheme() == "http" {
-		return newError(ErrInsecure, nil,
-			"registry %s would be reached over plain http: pass --insecure (Options.Insecure) if that registry really has no TLS", reg.RegistryStr())
+	for _, h := range opts.PlainHTTP.Hosts() {
+		if !used[h] {
+			return name.Digest{}, nil, newError(ErrInvalidReference, nil,
+				"%s=%s is not needed: no source or destination is on that registry; remove the flag (or fix the host, port included)", InsecureRegistryFlag, h)
+		}
 	}
-	return nil
+	return srcRef, dests, nil
 }

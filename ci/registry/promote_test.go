@@ -21,7 +21,8 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-var insecure = Options{Insecure: true}
+// insecure: the test registries listen on 127.0.0.1, reached over plain http without opt-in.
+var insecure = Options{}
 
 func TestPromoteSameRepositoryRetagUploadsNothing(t *testing.T) {
 	reg := newRegistry(t, regOpts{scoped: true})
@@ -171,7 +172,7 @@ func TestPromoteCredentials(t *testing.T) {
 	digest := reg.push(t, reg.host+"/team/api:build", randomImage(t, 1), good)
 	src, dst := reg.host+"/team/api@"+digest, reg.host+"/team/release/api:v1.0.0"
 
-	_, err := Promote(ctx(t), src, dst, Options{Insecure: true, Auth: Credentials{Username: user, Password: "wrong-password"}.Authenticator()})
+	_, err := Promote(ctx(t), src, dst, Options{Auth: Credentials{Username: user, Password: "wrong-password"}.Authenticator()})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Contains(t, err.Error(), "registry rejected the credentials for "+reg.host)
@@ -187,7 +188,7 @@ func TestPromoteCredentials(t *testing.T) {
 
 	assert.Empty(t, resolve(t, dst, good), "refused promotions write nothing")
 
-	got, err := Promote(ctx(t), src, dst, Options{Insecure: true, Auth: good})
+	got, err := Promote(ctx(t), src, dst, Options{Auth: good})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 }
@@ -223,7 +224,7 @@ func TestPromoteTagCollision(t *testing.T) {
 	assert.Equal(t, b, resolve(t, reg.host+"/team/api:latest", nil))
 
 	// AllowOverwrite moves any tag.
-	got, err = Promote(ctx(t), reg.host+"/team/api@"+b, reg.host+"/team/api:v1.0.0", Options{Insecure: true, AllowOverwrite: true})
+	got, err = Promote(ctx(t), reg.host+"/team/api@"+b, reg.host+"/team/api:v1.0.0", Options{AllowOverwrite: true})
 	require.NoError(t, err)
 	assert.Equal(t, b, got)
 	assert.Equal(t, b, resolve(t, reg.host+"/team/api:v1.0.0", nil))
@@ -251,8 +252,8 @@ func TestPromoteRejectsBadInputWithoutTouchingTheRegistry(t *testing.T) {
 		{"destination without tag", src, []string{reg.host + "/team/api"}, insecure, ErrInvalidReference, "neither tag nor digest"},
 		{"destination without registry", src, []string{"team/api:v1"}, insecure, ErrInvalidReference, "no registry host"},
 		{"duplicate destination", src, []string{dst, dst}, insecure, ErrInvalidReference, "listed twice"},
-		{"plain http source", src, []string{dst}, Options{}, ErrInsecure, "--insecure"},
-		{"plain http destination", "registry.example.com/team/api@" + digest, []string{dst}, Options{}, ErrInsecure, "--insecure"},
+		{"unneeded plain-http opt-in", src, []string{dst}, Options{PlainHTTP: mustPlainHTTP(t, "reg.example:5000")}, ErrInvalidReference, "--insecure-registry=reg.example:5000 is not needed"},
+		{"opt-in for another port", "reg.example:5001/team/api@" + digest, []string{"reg.example:5001/team/api:v1"}, Options{PlainHTTP: mustPlainHTTP(t, "reg.example:5000")}, ErrInvalidReference, "port included"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

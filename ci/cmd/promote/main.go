@@ -10,16 +10,19 @@
 //	        --dst registry.example.com/group/api:v1.4.0 [--dst registry.example.com/group/api:latest ...] \
 //	        [--username-file /run/secrets/user --password-file /run/secrets/password] \
 //	        [--username-env REGISTRY_USER --password-env REGISTRY_PASSWORD] \
-//	        [--insecure] [--allow-overwrite] [--timeout 10m]
+//	        [--insecure-registry reg.local:5000 ...] [--allow-overwrite] [--timeout 10m]
 //
 // Credentials are read only from the files or the variables named on the command
-// line; without them access is anonymous. On success it prints one JSON line on stdout:
+// line; without them access is anonymous. Loopback registries (localhost, 127.0.0.0/8,
+// [::1]) are reached over plain http when they have no TLS; any other registry only over
+// https unless named with --insecure-registry (exactly, port included; an unused or
+// loopback entry is an error). On success it prints one JSON line on stdout:
 //
 //	{"source":"registry.example.com/group/api@sha256:…","digest":"sha256:…","destinations":["registry.example.com/group/api:v1.4.0"]}
 //
 // Exit status: 0 success; 2 usage error or malformed reference; 3 source not found;
 // 4 credentials refused; 5 tag collision (existing tag points elsewhere); 6 digest
-// mismatch after the push; 7 plain-http registry without --insecure; 1 anything else.
+// mismatch after the push; 7 plain-http registry without --insecure-registry; 1 anything else.
 package main
 
 import (

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -16,6 +17,10 @@ import (
 
 // lookupEnv reads the variables named by --username-env/--password-env; tests replace it.
 var lookupEnv = os.LookupEnv
+
+// transport is the HTTP transport to the registries (nil: go-containerregistry's default);
+// tests replace it to reach the in-process registry under a non-loopback name.
+var transport http.RoundTripper
 
 // usageError is a command-line mistake (exit status 2).
 type usageError struct{ msg string }
@@ -65,13 +70,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		src                = fs.String("src", "", "source image pinned by digest: `repo@sha256:<64 hex>` (required)")
 		userFile, passFile = fs.String("username-file", "", "file holding the registry username"), fs.String("password-file", "", "file holding the registry password or token")
 		userEnv, passEnv   = fs.String("username-env", "", "name of the variable holding the registry username"), fs.String("password-env", "", "name of the variable holding the registry password or token")
-		insecure           = fs.Bool("insecure", false, "allow plain-http registries")
+		insecureRegs       listFlag
 		allowOverwrite     = fs.Bool("allow-overwrite", false, "move destination tags that already point at another digest (latest always moves)")
 		timeout            = fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	)
 	fs.Var(&dsts, "dst", "destination `repo:tag`; repeat for several")
+	fs.Var(&insecureRegs, "insecure-registry", "reach this registry `host[:port]` over plain http (it has no TLS; never for production); repeat for several; loopback registries need no flag")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: promote --src repo@sha256:<digest> --dst repo:tag [--dst repo:tag ...] [--username-file f --password-file f | --username-env VAR --password-env VAR] [--insecure] [--allow-overwrite]")
+		fmt.Fprintln(fs.Output(), "usage: promote --src repo@sha256:<digest> --dst repo:tag [--dst repo:tag ...] [--username-file f --password-file f | --username-env VAR --password-env VAR] [--insecure-registry host:port ...] [--allow-overwrite]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{msg: "--timeout must be positive, e.g. --timeout 10m"}
 	}
 
+	plain, err := registry.ParseInsecureRegistries(insecureRegs)
+	if err != nil {
+		return err
+	}
 	creds, err := credentials(*userFile, *passFile, *userEnv, *passEnv)
 	if err != nil {
 		return err
@@ -102,7 +112,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	res, err := registry.PromoteAll(ctx, *src, dsts, registry.Options{
 		Auth:           creds.Authenticator(),
-		Insecure:       *insecure,
+		PlainHTTP:      plain,
+		Transport:      transport,
 		AllowOverwrite: *allowOverwrite,
 	})
 	if err != nil {

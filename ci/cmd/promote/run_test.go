@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -81,7 +82,7 @@ func TestRunPromotesAndPrintsJSON(t *testing.T) {
 	host := startRegistry(t, "", "")
 	digest := pushRandom(t, host+"/team/api:build", authn.Anonymous)
 	src := host + "/team/api@" + digest
-	out, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1.0.0", "--dst", host+"/release/api:v1.0.0", "--insecure")
+	out, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1.0.0", "--dst", host+"/release/api:v1.0.0")
 	require.NoError(t, err)
 
 	var got struct {
@@ -110,11 +111,11 @@ func TestRunCredentialsFromFilesAndEnv(t *testing.T) {
 	require.NoError(t, os.WriteFile(pf, []byte("pa55\n"), 0o600))
 	require.NoError(t, os.WriteFile(bad, []byte("nope\n"), 0o600))
 
-	_, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1", "--insecure", "--username-file", uf, "--password-file", pf)
+	_, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1", "--username-file", uf, "--password-file", pf)
 	require.NoError(t, err)
 	assert.Equal(t, digest, digestOf(t, host+"/team/api:v1", auth))
 
-	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v2", "--insecure", "--username-file", uf, "--password-file", bad)
+	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v2", "--username-file", uf, "--password-file", bad)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, registry.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "check REGISTRY_USER/REGISTRY_PASSWORD")
@@ -127,10 +128,10 @@ func TestRunCredentialsFromFilesAndEnv(t *testing.T) {
 		v, ok := map[string]string{"REGISTRY_USER": "bot", "REGISTRY_PASSWORD": "pa55"}[k]
 		return v, ok
 	}
-	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v3", "--insecure", "--username-env", "REGISTRY_USER", "--password-env", "REGISTRY_PASSWORD")
+	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v3", "--username-env", "REGISTRY_USER", "--password-env", "REGISTRY_PASSWORD")
 	require.NoError(t, err)
 
-	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v4", "--insecure")
+	_, _, err = runCmd(t, "--src", src, "--dst", host+"/team/api:v4")
 	assert.ErrorIs(t, err, registry.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "requires credentials")
 }
@@ -139,28 +140,30 @@ func TestRunRefusals(t *testing.T) {
 	host := startRegistry(t, "", "")
 	a := pushRandom(t, host+"/team/api:a", authn.Anonymous)
 	b := pushRandom(t, host+"/team/api:b", authn.Anonymous)
-	_, _, err := runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v1", "--insecure")
+	_, _, err := runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v1")
 	require.NoError(t, err)
 
-	out, _, err := runCmd(t, "--src", host+"/team/api@"+b, "--dst", host+"/team/api:v1", "--insecure")
+	out, _, err := runCmd(t, "--src", host+"/team/api@"+b, "--dst", host+"/team/api:v1")
 	assert.ErrorIs(t, err, registry.ErrTagCollision)
 	assert.Equal(t, 5, exitCode(err))
 	assert.Empty(t, out)
 	assert.Equal(t, a, digestOf(t, host+"/team/api:v1", authn.Anonymous))
 
-	_, _, err = runCmd(t, "--src", host+"/team/api@"+b, "--dst", host+"/team/api:v1", "--insecure", "--allow-overwrite")
+	_, _, err = runCmd(t, "--src", host+"/team/api@"+b, "--dst", host+"/team/api:v1", "--allow-overwrite")
 	require.NoError(t, err)
 	assert.Equal(t, b, digestOf(t, host+"/team/api:v1", authn.Anonymous))
 
-	_, _, err = runCmd(t, "--src", host+"/team/api@sha256:"+strings.Repeat("0", 64), "--dst", host+"/team/api:v2", "--insecure")
+	_, _, err = runCmd(t, "--src", host+"/team/api@sha256:"+strings.Repeat("0", 64), "--dst", host+"/team/api:v2")
 	assert.ErrorIs(t, err, registry.ErrNotFound)
 	assert.Equal(t, 3, exitCode(err))
 
-	_, _, err = runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v2")
-	assert.ErrorIs(t, err, registry.ErrInsecure)
-	assert.Equal(t, 7, exitCode(err))
+	// The test registry is plain http on 127.0.0.1: loopback needs no opt-in, and an opt-in
+	// for it is refused as not needed.
+	_, _, err = runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v2", "--insecure-registry", host)
+	assert.ErrorContains(t, err, "is not needed")
+	assert.Equal(t, 2, exitCode(err))
 
-	_, _, err = runCmd(t, "--src", host+"/team/api:a", "--dst", host+"/team/api:v2", "--insecure")
+	_, _, err = runCmd(t, "--src", host+"/team/api:a", "--dst", host+"/team/api:v2")
 	assert.ErrorIs(t, err, registry.ErrNotByDigest)
 	assert.Equal(t, 2, exitCode(err))
 }
@@ -194,4 +197,49 @@ func TestRunUsage(t *testing.T) {
 	assert.Equal(t, 0, exitCode(err))
 	assert.Contains(t, stderr, "usage: promote")
 	assert.Equal(t, 1, exitCode(errors.New("other")))
+}
+
+// TestRunInsecureRegistry reaches the in-process registry (plain http on 127.0.0.1) under the
+// non-loopback name reg.test:PORT through a dialer that maps it to 127.0.0.1.
+func TestRunInsecureRegistry(t *testing.T) {
+	host := startRegistry(t, "", "")
+	_, port, err := net.SplitHostPort(host)
+	require.NoError(t, err)
+	digest := pushRandom(t, host+"/sp/api:build", authn.Anonymous)
+	alias := "reg.test:" + port
+
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	dialer := &net.Dialer{}
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == alias {
+			addr = host
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	transport = base
+	t.Cleanup(func() { transport = nil })
+
+	src, dst := alias+"/sp/api@"+digest, alias+"/sp/api:v1.0.0"
+	out, _, err := runCmd(t, "--src", src, "--dst", dst)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, registry.ErrInsecure)
+	assert.Equal(t, 7, exitCode(err))
+	assert.Contains(t, err.Error(), "--insecure-registry="+alias)
+	assert.Empty(t, out)
+
+	out, _, err = runCmd(t, "--src", src, "--dst", dst, "--insecure-registry", alias)
+	require.NoError(t, err)
+	assert.Contains(t, out, `"digest":"`+digest+`"`)
+	assert.Equal(t, digest, digestOf(t, host+"/sp/api:v1.0.0", authn.Anonymous))
+
+	for _, c := range []struct{ flag, msg string }{
+		{"reg.other:5000", "is not needed: no source or destination is on that registry"},
+		{"http://" + alias, "has a scheme"},
+		{alias + "/sp", "has a path"},
+	} {
+		_, _, err = runCmd(t, "--src", src, "--dst", dst, "--insecure-registry", c.flag)
+		require.Error(t, err, c.flag)
+		assert.Contains(t, err.Error(), c.msg)
+		assert.Equal(t, 2, exitCode(err), c.flag)
+	}
 }
