@@ -142,7 +142,9 @@ func (m *SoccerPredict) PublishBase(
 // Promote copies an image by digest to new tags or another registry without rebuilding it or
 // re-uploading layers that are already there, and verifies that each destination resolves to
 // the source digest. A destination tag that already points at a different digest is refused
-// unless --allow-overwrite (`latest` may always move).
+// unless --allow-overwrite (`latest` may always move). A loopback registry (localhost:5000,
+// 127.0.0.1:5000, [::1]:5000) without TLS is reached over plain http like publish reaches it;
+// any other registry only over https unless named with --insecure-registry.
 //
 // +cache="never"
 func (m *SoccerPredict) Promote(
@@ -160,6 +162,11 @@ func (m *SoccerPredict) Promote(
 	// Let an existing destination tag move to this digest.
 	// +optional
 	allowOverwrite bool,
+	// Registry host[:port] without TLS (a dev k3s registry, an air-gapped mirror) to reach over
+	// plain http; repeat for several. Exact host, port included; loopback registries need none;
+	// never for production.
+	// +optional
+	insecureRegistry []string,
 ) (string, error) {
 	src, err := tags.ParseDigestReference(source)
 	if err != nil {
@@ -173,7 +180,11 @@ func (m *SoccerPredict) Promote(
 			return "", fmt.Errorf("--to %q: %w", d, err)
 		}
 	}
-	res, err := m.promote(ctx, source, to, username, password, allowOverwrite)
+	insecure, err := insecureRegistriesOf(insecureRegistry, append([]string{source}, to...))
+	if err != nil {
+		return "", err
+	}
+	res, err := m.promote(ctx, source, to, username, password, allowOverwrite, insecure...)
 	if err != nil {
 		return "", err
 	}
@@ -189,8 +200,9 @@ type promoteResult struct {
 }
 
 // promote runs the promote tool (ci/cmd/promote, go-containerregistry) in a container; the
-// password reaches it only as a mounted secret file.
-func (m *SoccerPredict) promote(ctx context.Context, source string, to []string, username string, password *dagger.Secret, allowOverwrite bool) (promoteResult, error) {
+// password reaches it only as a mounted secret file. insecureRegistries are passed as
+// --insecure-registry (the tool applies the plain-HTTP rule of ci/registry).
+func (m *SoccerPredict) promote(ctx context.Context, source string, to []string, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
 	bin, err := m.tool(ctx, toolbox.Promote)
 	if err != nil {
 		return promoteResult{}, err
@@ -219,6 +231,9 @@ func (m *SoccerPredict) promote(ctx context.Context, source string, to []string,
 	if allowOverwrite {
 		args = append(args, "--allow-overwrite")
 	}
+	for _, h := range insecureRegistries {
+		args = append(args, "--insecure-registry", h)
+	}
 	// A promotion must reach the registry every time: never answer it from the engine's cache.
 	out, err := ctr.
 		WithEnvVariable("SP_PROMOTE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -241,6 +256,50 @@ func registryHost(repo string) string {
 		return d
 	}
 	return "docker.io"
+}
+
+// insecureRegistriesOf checks the --insecure-registry values against the image references refs
+// before anything runs: each must be a registry host[:port] (ci/tags' host rule) that one of refs
+// is on. It returns them lower-cased. The plain-HTTP rule itself (loopback needs no opt-in;
+// production refuses any) is ci/registry's, applied by the tools that reach registries.
+func insecureRegistriesOf(hosts, refs []string) ([]string, error) {
+	used := map[string]bool{}
+	for _, r := range refs {
+		if ref, err := tags.ParseReference(r); err == nil {
+			used[strings.ToLower(registryHost(ref.Repository))] = true
+		}
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		lh := strings.ToLower(h)
+		if ref := (tags.Reference{Repository: h + "/x"}); ref.Domain() != h || tags.ValidateRepository(ref.Repository) != nil {
+			return nil, fmt.Errorf("--insecure-registry=%q is not a registry host: write host[:port] without scheme or path, e.g. --insecure-registry=reg.local:5000", h)
+		}
+		if seen[lh] {
+			return nil, fmt.Errorf("--insecure-registry=%s is listed twice: list each registry once", h)
+		}
+		seen[lh] = true
+		if !used[lh] {
+			return nil, fmt.Errorf("--insecure-registry=%s is not needed: no image given is on that registry (the host must match exactly, port included); remove it", h)
+		}
+		out = append(out, lh)
+	}
+	return out, nil
+}
+
+// insecureRegistriesFor returns the hosts of insecure that one of refs is on.
+func insecureRegistriesFor(insecure, refs []string) []string {
+	var out []string
+	for _, h := range insecure {
+		for _, r := range refs {
+			if ref, err := tags.ParseReference(r); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // credentialPair refuses a registry user without a password or a password without a user.

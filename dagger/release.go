@@ -66,6 +66,10 @@ func (m *SoccerPredict) Release(
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
+	// Registry host[:port] without TLS to reach over plain http when promoting (see promote);
+	// repeat for several. Loopback registries need none.
+	// +optional
+	insecureRegistry []string,
 ) (*dagger.Directory, error) {
 	if _, err := release.ParseVersion(version); err != nil {
 		return nil, err
@@ -93,6 +97,14 @@ func (m *SoccerPredict) Release(
 	set, staged, err := m.releaseImages(ctx, s, apiImage, workerImage, airflowImage, kubeconfig, chart)
 	if err != nil {
 		return nil, err
+	}
+	var refs []string
+	for _, svc := range artifact.Services {
+		refs = append(refs, set[svc])
+	}
+	insecure, err := insecureRegistriesOf(insecureRegistry, refs)
+	if err != nil {
+		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	client, err := gitlabClient(ctx, s, gitlabToken)
 	if err != nil {
@@ -128,7 +140,7 @@ func (m *SoccerPredict) Release(
 	}
 	notes := release.Notes(plan.Version, last, commits)
 	for _, c := range plan.Copies {
-		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false)
+		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false, insecureRegistriesFor(insecure, append([]string{c.Source}, c.Destinations...))...)
 		if err != nil {
 			return nil, fmt.Errorf("promote %s (%s): %w; copies are by digest and idempotent: fix the cause and re-run release", c.Service, c.Source, err)
 		}

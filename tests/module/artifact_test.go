@@ -129,7 +129,7 @@ func TestPromoteCopiesByDigestWithTheToolAndAMountedPassword(t *testing.T) {
 		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["` + registry + `/api:v1.2.3"]}`,
 	}))
 	password := dag.SetSecret("registry-password", "hunter2-promote-plaintext")
-	out, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "ci-user", password, false)
+	out, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "ci-user", password, false, nil)
 	require.NoError(t, err)
 	assert.Contains(t, out, digestOf(1))
 
@@ -159,7 +159,7 @@ func TestPromoteRejectsBadInputBeforeDoingAnything(t *testing.T) {
 		{registry + "/api@" + digestOf(1), nil, "--to: name at least one destination"},
 		{registry + "/api@" + digestOf(1), []string{"Bad Ref"}, `--to "Bad Ref"`},
 	} {
-		_, err := m.Promote(context.Background(), tc.src, tc.to, "", nil, false)
+		_, err := m.Promote(context.Background(), tc.src, tc.to, "", nil, false, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), tc.want)
 	}
@@ -236,4 +236,49 @@ func TestPublishAuthenticatesAgainstDockerHubForARepositoryWithoutHost(t *testin
 		_, ok := c.Chain.StepWhere("withRegistryAuth", "address", "docker.io")
 		assert.True(t, ok, "a repository without a host is on Docker Hub: %s", c.Chain)
 	}
+}
+
+func TestPromotePassesThePlainHTTPOptInToTheTool(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	src := "reg.local:5000/sp/api@" + digestOf(1)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/promote"}, map[string]any{
+		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["reg.local:5000/sp/api:v1.2.3"]}`,
+	}))
+	_, err := m.Promote(context.Background(), src, []string{"reg.local:5000/sp/api:v1.2.3"}, "", nil, false, []string{"REG.local:5000"})
+	require.NoError(t, err)
+	e := mustExec(t, "/usr/local/bin/promote", "--src", src, "--dst", "reg.local:5000/sp/api:v1.2.3", "--insecure-registry", "reg.local:5000")
+	assert.Equal(t, 1, strings.Count(e.Line(), "--insecure-registry"))
+
+	// Without the flag, nothing is added: the tool reaches reg.local:5000 over https only.
+	rec.Reset()
+	happy(t)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/promote"}, map[string]any{
+		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["reg.local:5000/sp/api:v1.2.3"]}`,
+	}))
+	_, err = m.Promote(context.Background(), src, []string{"reg.local:5000/sp/api:v1.2.3"}, "", nil, false, nil)
+	require.NoError(t, err)
+	e = mustExec(t, "/usr/local/bin/promote", "--src", src)
+	assert.NotContains(t, e.Line(), "--insecure-registry")
+}
+
+func TestPromoteRefusesABadOrUnneededPlainHTTPOptInBeforeDoingAnything(t *testing.T) {
+	m := fresh(t, withRelease)
+	src := "reg.local:5000/sp/api@" + digestOf(1)
+	to := []string{"reg.local:5000/sp/api:v1.2.3"}
+	for _, tc := range []struct {
+		hosts []string
+		want  string
+	}{
+		{[]string{"http://reg.local:5000"}, "is not a registry host"},
+		{[]string{"reg.local:5000/sp"}, "is not a registry host"},
+		{[]string{"reg.local:5001"}, "--insecure-registry=reg.local:5001 is not needed"},
+		{[]string{"reg.local"}, "port included"},
+		{[]string{"reg.local:5000", "reg.local:5000"}, "listed twice"},
+	} {
+		_, err := m.Promote(context.Background(), src, to, "", nil, false, tc.hosts)
+		require.Error(t, err, tc.hosts)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	assert.Empty(t, rec.Execs(), "nothing may run on a bad opt-in")
 }

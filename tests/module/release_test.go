@@ -246,7 +246,7 @@ func TestReleasePromotesTheStagedDigestsByDigestToTheVersionAndLatest(t *testing
 
 	dir, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report,
 		"ci-user", dag.SetSecret("registry-password", relPassword), "", "", "", "",
-		dag.SetSecret("kubeconfig", relKube), dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		dag.SetSecret("kubeconfig", relKube), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
 	require.NoError(t, err, execsText())
 
 	// The images are the ones staging runs, read from the live release through the redactor.
@@ -321,7 +321,7 @@ func TestReleaseRefusesARedGateReportOrTheReportOfAnotherCommit(t *testing.T) {
 			report := relGateReport(t, tc.commit, tc.lint)
 			rec.Respond(relPromoter())
 			_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-				relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+				relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
 			require.Error(t, err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
@@ -352,7 +352,7 @@ func TestReleaseRefusesAVersionThatIsInvalidOrNotGreaterThanTheLastTag(t *testin
 			rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 			rec.Respond(relPromoter())
 			_, err := m.Release(context.Background(), tc.version, dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-				relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+				relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Empty(t, relPromotions(), "nothing is promoted")
@@ -371,7 +371,7 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 	rec.Respond(relPromoter())
 	chart := dag.Host().Directory("/work/repo/charts/soccer-predict")
 	_, err := m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was promoted")
 	assert.Contains(t, err.Error(), "worker")
@@ -382,7 +382,7 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 	// With the right labels, a pre-release gets its version tag and not latest.
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	dir, err := m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart, nil)
 	require.NoError(t, err, execsText())
 	require.Len(t, relPromotions(), 3)
 	for _, e := range relPromotions() {
@@ -398,7 +398,7 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 
 	// Half the images is a usage error.
 	_, err = m.Release(context.Background(), "v2.0.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), "", "", nil, chart)
+		relRef("api"), "", "", nil, chart, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--worker-image is missing")
 }
@@ -410,15 +410,42 @@ func TestReleaseRefusesWhenStagingRunsAnotherCommit(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": relManifest("staging", relOther, relDigests())}))
 	rec.Respond(relPromoter())
 	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "", "", "", "",
-		dag.SetSecret("kubeconfig", relKube), dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		dag.SetSecret("kubeconfig", relKube), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "staging runs commit "+relOther)
 	assert.Empty(t, relPromotions())
 
 	// Without images nor a kubeconfig there is nothing to release.
 	_, err = m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "", "", "", "",
-		nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--kubeconfig")
 	relNoLeaks(t)
+}
+
+func TestReleasePassesThePlainHTTPOptInAndRefusesAnUnneededOne(t *testing.T) {
+	gl, srv := newFakeGitLab(t, [2]string{"v1.3.0", relOther})
+	m := relPipeline(t, srv.URL)
+	report := relGateReport(t, relCommit, gate.Pass)
+	host := strings.SplitN(relRegistry, "/", 2)[0]
+
+	// A host no image is on: refused before GitLab is asked or anything is promoted.
+	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), []string{"reg.local:5000"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--insecure-registry=reg.local:5000 is not needed")
+	assert.Contains(t, err.Error(), "nothing was promoted")
+	assert.Empty(t, relPromotions())
+	assert.Empty(t, gl.Calls(), "a bad flag is refused before any API call")
+
+	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
+	rec.Respond(relPromoter())
+	_, err = m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), []string{host})
+	require.NoError(t, err, execsText())
+	promos := relPromotions()
+	require.Len(t, promos, 3, execsText())
+	for _, e := range promos {
+		assert.Contains(t, e.Line(), "--insecure-registry "+host)
+	}
 }
