@@ -16,6 +16,7 @@ const (
 	LabelVersion        = "org.opencontainers.image.version"
 	LabelTitle          = "org.opencontainers.image.title"
 	LabelDatasetVersion = "io.soccerpredict.dataset.version"
+	LabelDatasetPointer = "io.soccerpredict.dataset.pointer"
 	LabelModelVersion   = "io.soccerpredict.model.version"
 )
 
@@ -36,6 +37,9 @@ type Info struct {
 	Title string
 	// DatasetVersion is optional; see DatasetVersion.
 	DatasetVersion string
+	// DatasetPointer is the DVC file DatasetVersion was read from (Dataset.Pointer); optional,
+	// only with DatasetVersion.
+	DatasetPointer string
 	// ModelVersion is optional; see ModelVersion.
 	ModelVersion string
 }
@@ -72,6 +76,15 @@ func Labels(i Info) (map[string]string, error) {
 			return nil, err
 		}
 		l[LabelDatasetVersion] = i.DatasetVersion
+	}
+	if i.DatasetPointer != "" {
+		if i.DatasetVersion == "" {
+			return nil, fmt.Errorf("dataset pointer %s given without a dataset version: pass both (ProjectDataset returns them together)", i.DatasetPointer)
+		}
+		if err := validateValue("dataset pointer", i.DatasetPointer, "the DVC file the dataset version was read from, e.g. data/raw/matches.csv.dvc", false); err != nil {
+			return nil, err
+		}
+		l[LabelDatasetPointer] = i.DatasetPointer
 	}
 	if i.ModelVersion != "" {
 		if err := validateValue("model version", i.ModelVersion, "the MLflow model version", false); err != nil {

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -28,6 +29,8 @@ const (
 	AnnotationGitCommit      = "soccerpredict.io/git-commit"
 	AnnotationImageDigests   = "soccerpredict.io/image-digests" // JSON object: service → sha256 digest
 	AnnotationDatasetVersion = "soccerpredict.io/dataset-version"
+	// AnnotationDatasetPointer is optional: the DVC file the dataset version came from.
+	AnnotationDatasetPointer = "soccerpredict.io/dataset-pointer"
 	AnnotationModelVersion   = "soccerpredict.io/model-version"
 	AnnotationRelease        = "soccerpredict.io/release"     // optional: vX.Y.Z
 	AnnotationDeployedAt     = "soccerpredict.io/deployed-at" // optional: RFC 3339
@@ -37,6 +40,8 @@ const (
 const (
 	LabelRevision       = "org.opencontainers.image.revision"
 	LabelDatasetVersion = "io.soccerpredict.dataset.version"
+	// LabelDatasetPointer is optional: the DVC file the dataset version came from.
+	LabelDatasetPointer = "io.soccerpredict.dataset.pointer"
 	LabelModelVersion   = "io.soccerpredict.model.version"
 )
 
@@ -50,6 +55,9 @@ type Record struct {
 	ImageDigests map[string]string `json:"image_digests"`
 	// DatasetVersion is the DVC dataset version the model was trained on.
 	DatasetVersion string `json:"dataset_version"`
+	// DatasetPointer is the DVC file the dataset version was read from, relative to the
+	// project: the dataset's .dvc file (dvc add) or dvc.lock. Empty when unknown.
+	DatasetPointer string `json:"dataset_pointer,omitempty"`
 	// ModelVersion is the MLflow registered model version served.
 	ModelVersion string `json:"model_version"`
 	// Release is the vX.Y.Z release, empty when the deployment is not a release.
@@ -104,6 +112,11 @@ func (r Record) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if r.DatasetPointer != "" {
+		if err := ValidateDatasetPointer(r.DatasetPointer); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if !(lenient && r.ModelVersion == "") {
 		if err := validateVersionString("model version", r.ModelVersion, "the MLflow model version behind the champion alias"); err != nil {
 			errs = append(errs, err)
@@ -138,7 +151,11 @@ func (r Record) Text() string {
 	for _, svc := range sortedKeys(r.ImageDigests) {
 		lines = append(lines, kv{"image " + svc, orUnknown(r.ImageDigests[svc])})
 	}
-	lines = append(lines, kv{"dataset version", orUnknown(r.DatasetVersion)}, kv{"model version", orUnknown(r.ModelVersion)})
+	lines = append(lines, kv{"dataset version", orUnknown(r.DatasetVersion)})
+	if r.DatasetPointer != "" {
+		lines = append(lines, kv{"dataset pointer", r.DatasetPointer})
+	}
+	lines = append(lines, kv{"model version", orUnknown(r.ModelVersion)})
 	if r.Release != "" {
 		lines = append(lines, kv{"release", r.Release})
 	}
@@ -194,6 +211,9 @@ func (r Record) Annotations() map[string]string {
 	if r.Release != "" {
 		a[AnnotationRelease] = r.Release
 	}
+	if r.DatasetPointer != "" {
+		a[AnnotationDatasetPointer] = r.DatasetPointer
+	}
 	if !r.DeployedAt.IsZero() {
 		a[AnnotationDeployedAt] = r.DeployedAt.UTC().Format(time.RFC3339Nano)
 	}
@@ -224,6 +244,7 @@ func FromAnnotations(ann map[string]string) (Record, error) {
 		r.ImageDigests = d
 	}
 	r.Release = ann[AnnotationRelease]
+	r.DatasetPointer = ann[AnnotationDatasetPointer]
 	if raw, ok := ann[AnnotationDeployedAt]; ok && raw != "" {
 		t, err := time.Parse(time.RFC3339, raw)
 		if err != nil {
@@ -293,6 +314,8 @@ type ImageLabels struct {
 	Revision string
 	// DatasetVersion is the dataset version baked into the image, empty when the image carries none.
 	DatasetVersion string
+	// DatasetPointer is the DVC file the dataset version came from, empty when the image carries none.
+	DatasetPointer string
 	// ModelVersion is the model version baked into the image, empty when the image carries none.
 	ModelVersion string
 }
@@ -303,9 +326,15 @@ func FromLabels(labels map[string]string) (ImageLabels, error) {
 	l := ImageLabels{
 		Revision:       labels[LabelRevision],
 		DatasetVersion: labels[LabelDatasetVersion],
+		DatasetPointer: labels[LabelDatasetPointer],
 		ModelVersion:   labels[LabelModelVersion],
 	}
 	var errs []error
+	if l.DatasetPointer != "" {
+		if err := ValidateDatasetPointer(l.DatasetPointer); err != nil {
+			errs = append(errs, fmt.Errorf("label %s: %w", LabelDatasetPointer, err))
+		}
+	}
 	if l.Revision == "" {
 		errs = append(errs, fmt.Errorf("label %s is missing: build the image with the pipeline's build function, which sets it", LabelRevision))
 	} else if err := ValidateCommit(l.Revision); err != nil {
@@ -370,4 +399,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ValidateDatasetPointer checks the name of the DVC file a dataset version was read from:
+// "dvc.lock" or a clean relative path ending in ".dvc" (e.g. data/raw/matches.csv.dvc).
+func ValidateDatasetPointer(p string) error {
+	clean := p == path.Clean(p) && !path.IsAbs(p) && p != ".." && !strings.HasPrefix(p, "../") && len(p) <= maxVersionLen
+	for _, c := range p {
+		if c <= ' ' || c == 0x7f || c > '~' {
+			clean = false
+		}
+	}
+	if !clean || (p != "dvc.lock" && (!strings.HasSuffix(p, ".dvc") || p == ".dvc" || strings.HasSuffix(p, "/.dvc"))) {
+		return fmt.Errorf("dataset pointer %q is neither dvc.lock nor a project-relative .dvc file: it names the DVC file the dataset version was read from, e.g. data/raw/matches.csv.dvc", p)
+	}
+	return nil
 }
