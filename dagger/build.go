@@ -35,7 +35,8 @@ func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
 
 // Build builds one service image (api, worker or airflow) from the project's Dockerfile with
 // its pinned requirements, labelled with the OCI revision/source/created/version labels, the
-// dataset version from dvc.lock and the model version. No secret is baked in. It needs
+// dataset version (from the dataset's .dvc file, else dvc.lock) with the file it came from, and
+// the model version. No secret is baked in. It needs
 // --commit (and --ref or --tag) on the constructor. Chain it:
 // `build --service=api terminal`, `build --service=api as-tarball export --path=api.tar`.
 func (m *SoccerPredict) Build(
@@ -62,6 +63,10 @@ func (m *SoccerPredict) Build(
 	if err != nil {
 		return nil, err
 	}
+	ds, err := m.dataset(ctx)
+	if err != nil {
+		return nil, err
+	}
 	labels, err := buildinfo.Labels(buildinfo.Info{
 		Revision:       s.Commit,
 		Source:         s.ProjectURL,
@@ -69,6 +74,7 @@ func (m *SoccerPredict) Build(
 		Version:        tag,
 		Title:          "soccer-predict-" + string(svc),
 		DatasetVersion: dataset,
+		DatasetPointer: ds.Pointer,
 		ModelVersion:   model,
 	})
 	if err != nil {
@@ -114,25 +120,13 @@ func imageTag(s configpkg.Settings) (string, error) {
 	return tags.BranchTag(s.Ref, s.Commit)
 }
 
-// versions returns the dataset version recorded in dvc.lock and the model version.
+// versions returns the dataset version (see dataset) and the model version.
 func (m *SoccerPredict) versions(ctx context.Context, modelVersion string) (string, string, error) {
-	src := m.project()
-	var dataset string
-	if ok, err := src.Exists(ctx, projectpkg.DVCLock); err != nil {
+	ds, err := m.dataset(ctx)
+	if err != nil {
 		return "", "", err
-	} else if ok {
-		raw, err := src.File(projectpkg.DVCLock).Contents(ctx)
-		if err != nil {
-			return "", "", err
-		}
-		lock, err := buildinfo.ParseDVCLock([]byte(raw))
-		if err != nil {
-			return "", "", fmt.Errorf("%s: %w", projectpkg.DVCLock, err)
-		}
-		if dataset, err = buildinfo.DatasetVersion(lock, projectpkg.Dataset); err != nil {
-			return "", "", err
-		}
 	}
+	dataset := ds.Version
 	model := modelVersion
 	if model == "" {
 		_, champion, err := m.champion(ctx)

@@ -310,6 +310,10 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest) (prepare
 	if err != nil {
 		return prepared{}, err
 	}
+	ds, err := m.dataset(ctx)
+	if err != nil {
+		return prepared{}, err
+	}
 	rel := helm.Release{
 		Name:        s.Release,
 		Namespace:   namespace(s, string(env)),
@@ -330,6 +334,7 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest) (prepare
 		GitCommit:      s.Commit,
 		ImageDigests:   set.Digests(),
 		DatasetVersion: dataset,
+		DatasetPointer: ds.Pointer,
 		ModelVersion:   model,
 	}
 	if err := rel.Trace.Validate(helm.Env(env)); err != nil {

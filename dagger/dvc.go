@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
@@ -29,4 +30,22 @@ func (m *SoccerPredict) dvcDry(ctx context.Context) (outcome, error) {
 		return single(gate.NewResult(gate.DVCDry, gate.Fail, "dvc repro --dry failed", output.Tail(out, 20)...)), nil
 	}
 	return single(gate.NewResult(gate.DVCDry, gate.Pass, "pipeline resolves: "+output.Last(out))), nil
+}
+
+// dataset is the version of the dataset the model is trained on, and the DVC file it was read
+// from (ci/buildinfo.ProjectDataset): the dataset's .dvc file (`dvc add`) when the project has
+// one, else the md5 dvc.lock records for it; empty without either.
+func (m *SoccerPredict) dataset(ctx context.Context) (buildinfo.Dataset, error) {
+	src := m.project()
+	return buildinfo.ProjectDataset(projectpkg.Dataset, func(name string) ([]byte, bool, error) {
+		ok, err := src.Exists(ctx, name)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		raw, err := src.File(name).Contents(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		return []byte(raw), true, nil
+	})
 }

@@ -243,6 +243,7 @@ func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, st
 	for _, svc := range services {
 		if rec.DatasetVersion == "" {
 			rec.DatasetVersion = labels[svc][trace.LabelDatasetVersion]
+			rec.DatasetPointer = labels[svc][trace.LabelDatasetPointer]
 		}
 		if rec.ModelVersion == "" {
 			rec.ModelVersion = labels[svc][trace.LabelModelVersion]

@@ -24,7 +24,7 @@ const (
 )
 
 // traceLabels are the OCI labels an image says what it was built from with.
-var traceLabels = []string{trace.LabelRevision, trace.LabelDatasetVersion, trace.LabelModelVersion}
+var traceLabels = []string{trace.LabelRevision, trace.LabelDatasetVersion, trace.LabelDatasetPointer, trace.LabelModelVersion}
 
 // Trace tells what runs in an environment: the git commit, the image digests, the dataset and
 // model versions, read from the annotations the chart writes on the live Helm release (`helm

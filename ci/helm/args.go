@@ -81,7 +81,7 @@ func (t Trace) Validate(env Env) error {
 		check             func(string) error
 	}{
 		{"git commit", "--commit", t.GitCommit, ValidateGitCommit},
-		{"dataset version", "the dataset version (dvc)", t.DatasetVersion, func(v string) error { return ValidateVersion("dataset version", v) }},
+		{"dataset version", "the dataset's DVC pointer: track the dataset with `dvc add` and commit its .dvc file (e.g. data/raw/matches.csv.dvc), or commit a dvc.lock whose stages record it", t.DatasetVersion, func(v string) error { return ValidateVersion("dataset version", v) }},
 		{"model version", "the model version (model registry)", t.ModelVersion, func(v string) error { return ValidateVersion("model version", v) }},
 	}
 	for _, f := range fields {

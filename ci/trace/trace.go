@@ -108,7 +108,7 @@ func (r Record) Validate() error {
 		}
 	}
 	if !(lenient && r.DatasetVersion == "") {
-		if err := validateVersionString("dataset version", r.DatasetVersion, "the DVC dataset version (dvc.lock / data tag)"); err != nil {
+		if err := validateVersionString("dataset version", r.DatasetVersion, "the DVC dataset version (the md5 of the dataset's .dvc file from `dvc add`, or of dvc.lock)"); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -29,6 +29,7 @@ func digestOf(n int) string { return fmt.Sprintf("sha256:%064x", n) }
 func projectFiles(t *testing.T) {
 	t.Helper()
 	rec.Respond(daggertest.OnFile("dvc.lock", fixture(t, "../tests/testdata/soccerpredict/dvc.lock")))
+	rec.Respond(daggertest.OnFile("data/raw/matches.csv.dvc", fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")))
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		rec.Respond(daggertest.OnFile("requirements-"+svc+".txt", fixture(t, "../tests/testdata/soccerpredict/requirements-"+svc+".txt")))
 	}

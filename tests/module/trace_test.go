@@ -44,7 +44,7 @@ func TestTraceReadsTheLiveRecordAndChecksEveryImageLabel(t *testing.T) {
 	for _, svc := range relServices {
 		assert.Contains(t, pulled, relRef(svc))
 	}
-	assert.Len(t, rec.CallsTo("label"), 9, "three labels for each of three images")
+	assert.Len(t, rec.CallsTo("label"), 12, "four labels (revision, dataset version and pointer, model) for each of three images")
 
 	assert.Contains(t, out, "environment:")
 	assert.Contains(t, out, relCommit)
