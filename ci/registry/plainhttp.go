@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/policy"
@@ -61,17 +62,16 @@ func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
 
 // InsecureRegistriesFor is ParseInsecureRegistries for a function that acts on the
 // environment env (e.g. deploy's evidence reads, "dev", "staging", "production"): an
-// unknown environment is an error, and production refuses any opt-in, so that what
-// production runs is only ever read over TLS (or from a loopback registry).
+// unknown environment is an error, and production refuses any opt-in
+// (policy.CheckInsecureRegistries, which the module can call before running a tool), so
+// that what production runs is only ever read over TLS (or from a loopback registry).
 func InsecureRegistriesFor(env string, hosts []string) (PlainHTTP, error) {
 	e, err := policy.ParseEnv(env)
 	if err != nil {
 		return PlainHTTP{}, err
 	}
-	if e == policy.Production && len(hosts) > 0 {
-		return PlainHTTP{}, newError(ErrInsecure, nil,
-			"%s=%s is refused for production: production reads and deploys images only over TLS; give the registry a certificate (or use its TLS endpoint) and drop the flag",
-			InsecureRegistryFlag, strings.Join(hosts, ","))
+	if err := policy.CheckInsecureRegistries(e, hosts); err != nil {
+		return PlainHTTP{}, newError(ErrInsecure, err, "%v", err)
 	}
 	return ParseInsecureRegistries(hosts)
 }
@@ -91,6 +91,18 @@ func (p PlainHTTP) Hosts() []string {
 func (p PlainHTTP) Allows(host string) bool {
 	h := strings.ToLower(host)
 	return IsLoopback(h) || p.optIn[h]
+}
+
+// NameOptions are the go-containerregistry name options for a reference on registry host:
+// strict validation, plus name.Insecure (which lets go-containerregistry try http after
+// https) only where the rule allows plain http. Parse every reference with them, and pair
+// them with Transport and CheckReachable.
+func (p PlainHTTP) NameOptions(host string) []name.Option {
+	no := []name.Option{name.StrictValidation}
+	if p.Allows(host) {
+		no = append(no, name.Insecure)
+	}
+	return no
 }
 
 // OptedIn reports whether host was listed with --insecure-registry.

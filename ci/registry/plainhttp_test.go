@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -225,4 +226,40 @@ func TestTransportRefusesPlainHTTPToOtherHosts(t *testing.T) {
 	resp, err := tr.RoundTrip(req)
 	require.NoError(t, err, "loopback is allowed")
 	resp.Body.Close()
+}
+
+// TestEvidenceReadWithTheRule reads a manifest the way deploy's evidence reads are meant to:
+// InsecureRegistriesFor(env, --insecure-registry values), references parsed with NameOptions,
+// requests through Transport, failures mapped with CheckReachable.
+func TestEvidenceReadWithTheRule(t *testing.T) {
+	reg := newRegistry(t, regOpts{})
+	digest := reg.push(t, reg.host+"/sp/api:v1", randomImage(t, 1), nil)
+	host := aliased(reg, "reg.test")
+	read := func(p PlainHTTP) (string, error) {
+		ref, err := name.NewDigest(host+"/sp/api@"+digest, p.NameOptions(host)...)
+		require.NoError(t, err)
+		d, err := remote.Head(ref, remote.WithTransport(p.Transport(aliasTransport("reg.test"))))
+		if err != nil {
+			if perr := p.CheckReachable(host, err); perr != nil {
+				return "", perr
+			}
+			return "", err
+		}
+		return d.Digest.String(), nil
+	}
+
+	p, err := InsecureRegistriesFor("staging", []string{host})
+	require.NoError(t, err)
+	got, err := read(p)
+	require.NoError(t, err)
+	assert.Equal(t, digest, got)
+
+	p, err = InsecureRegistriesFor("production", nil)
+	require.NoError(t, err)
+	_, err = read(p)
+	assert.ErrorIs(t, err, ErrInsecure)
+	assert.Contains(t, err.Error(), "--insecure-registry="+host)
+
+	_, err = InsecureRegistriesFor("production", []string{host})
+	assert.ErrorIs(t, err, ErrInsecure)
 }

@@ -53,15 +53,8 @@ func (o Options) remote(ctx context.Context) []remote.Option {
 	return ro
 }
 
-// names are the name options for a reference to registry host: name.Insecure (which
-// lets go-containerregistry fall back to http) only where the plain-HTTP rule allows it.
-func (o Options) names(host string) []name.Option {
-	no := []name.Option{name.StrictValidation}
-	if o.PlainHTTP.Allows(host) {
-		no = append(no, name.Insecure)
-	}
-	return no
-}
+// names are the name options for a reference to registry host (see PlainHTTP.NameOptions).
+func (o Options) names(host string) []name.Option { return o.PlainHTTP.NameOptions(host) }
 
 // Result is what a promotion did; it marshals to the JSON printed by ci/cmd/promote.
 type Result struct {
