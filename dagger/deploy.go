@@ -325,6 +325,7 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest) (prepare
 		Trace: helm.Trace{
 			GitCommit:      s.Commit,
 			DatasetVersion: dataset,
+			DatasetPointer: ds.Pointer,
 			ModelVersion:   model,
 			Environment:    helm.Env(env),
 		},

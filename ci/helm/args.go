@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 // Services are the chart's images, the keys of images.<svc> in its values.
@@ -61,6 +63,8 @@ type Trace struct {
 	ImageDigests map[string]string `json:"imageDigests,omitempty"`
 	// DatasetVersion is the DVC dataset version the model was trained on.
 	DatasetVersion string `json:"datasetVersion"`
+	// DatasetPointer is the DVC file DatasetVersion was read from (optional).
+	DatasetPointer string `json:"datasetPointer,omitempty"`
 	// ModelVersion is the model registry version served.
 	ModelVersion string `json:"modelVersion"`
 	// Environment is where the release runs.
@@ -92,6 +96,11 @@ func (t Trace) Validate(env Env) error {
 			continue
 		}
 		if err := f.check(f.value); err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+	}
+	if t.DatasetPointer != "" {
+		if err := trace.ValidateDatasetPointer(t.DatasetPointer); err != nil {
 			return fmt.Errorf("trace: %w", err)
 		}
 	}
@@ -196,6 +205,9 @@ func (r Release) valuesArgs() []string {
 		"--set-string", setString("trace.modelVersion", r.Trace.ModelVersion),
 		"--set-string", setString("trace.environment", string(r.Env)),
 	)
+	if r.Trace.DatasetPointer != "" {
+		args = append(args, "--set-string", setString("trace.datasetPointer", r.Trace.DatasetPointer))
+	}
 	return args
 }
 

@@ -215,9 +215,25 @@ func FuzzUpgradeArgs(f *testing.F) {
 			if i > 0 && argv[i-1] == "--set-string" {
 				key, _, ok := strings.Cut(a, "=")
 				require.True(t, ok, a)
-				require.Regexp(t, `^(images\.(api|worker|airflow)\.(repository|digest)|trace\.(gitCommit|datasetVersion|modelVersion|environment))$`, key)
+				require.Regexp(t, `^(images\.(api|worker|airflow)\.(repository|digest)|trace\.(gitCommit|datasetVersion|datasetPointer|modelVersion|environment))$`, key)
 				require.Equal(t, strings.Count(a, ","), strings.Count(a, `\,`), "unescaped comma in %q", a)
 			}
 		}
 	})
+}
+
+func TestUpgradeArgsCarryTheDatasetPointerOnlyWhenKnown(t *testing.T) {
+	r := testRelease()
+	argv, err := helm.UpgradeArgs(r)
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(argv, " "), "trace.datasetPointer")
+
+	r.Trace.DatasetPointer = "data/raw/matches.csv.dvc"
+	argv, err = helm.UpgradeArgs(r)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(argv, " "), "--set-string trace.datasetPointer=data/raw/matches.csv.dvc")
+
+	r.Trace.DatasetPointer = "../x.dvc"
+	_, err = helm.UpgradeArgs(r)
+	assert.ErrorContains(t, err, "dataset pointer")
 }

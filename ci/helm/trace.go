@@ -15,6 +15,8 @@ const (
 	AnnotationGitCommit      = trace.AnnotationGitCommit
 	AnnotationImageDigests   = trace.AnnotationImageDigests
 	AnnotationDatasetVersion = trace.AnnotationDatasetVersion
+	// AnnotationDatasetPointer is optional (releases before it have none).
+	AnnotationDatasetPointer = trace.AnnotationDatasetPointer
 	AnnotationModelVersion   = trace.AnnotationModelVersion
 	AnnotationEnvironment    = trace.AnnotationEnvironment
 )
@@ -39,13 +41,17 @@ func (t Trace) Annotations() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
+	a := map[string]string{
 		AnnotationGitCommit:      t.GitCommit,
 		AnnotationImageDigests:   string(js),
 		AnnotationDatasetVersion: t.DatasetVersion,
 		AnnotationModelVersion:   t.ModelVersion,
 		AnnotationEnvironment:    string(t.Environment),
-	}, nil
+	}
+	if t.DatasetPointer != "" {
+		a[AnnotationDatasetPointer] = t.DatasetPointer
+	}
+	return a, nil
 }
 
 // ParseTrace extracts the traceability record from a rendered manifest
@@ -141,6 +147,16 @@ func traceFrom(m map[string]any, what string) (Trace, error) {
 	if t.ModelVersion, err = get(AnnotationModelVersion); err != nil {
 		return Trace{}, err
 	}
+	if v, ok := ann[AnnotationDatasetPointer]; ok {
+		s, isString := v.(string)
+		if !isString {
+			return Trace{}, fmt.Errorf("%s annotation %s is a %T, not a string", what, AnnotationDatasetPointer, v)
+		}
+		if err := trace.ValidateDatasetPointer(s); err != nil {
+			return Trace{}, fmt.Errorf("%s: %w", what, err)
+		}
+		t.DatasetPointer = s
+	}
 	env, err := get(AnnotationEnvironment)
 	if err != nil {
 		return Trace{}, err
@@ -175,6 +191,9 @@ func traceDifference(a, b Trace) string {
 	}
 	if a.DatasetVersion != b.DatasetVersion {
 		diffs = append(diffs, "dataset-version")
+	}
+	if a.DatasetPointer != b.DatasetPointer {
+		diffs = append(diffs, "dataset-pointer")
 	}
 	if a.ModelVersion != b.ModelVersion {
 		diffs = append(diffs, "model-version")

@@ -105,6 +105,8 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(containerChain(t, string(id)).Files()["trace.json"]), &record))
 	assert.Equal(t, "md5:728b492a238a6a598afb0e51d7bac1c4", record["dataset_version"])
 	assert.Equal(t, "data/raw/matches.csv.dvc", record["dataset_pointer"])
+	tmpl := mustExec(t, "helm template")
+	assert.Contains(t, tmpl.Line(), "trace.datasetPointer=data/raw/matches.csv.dvc", "the release annotations carry it too")
 
 	// Neither pointer: staging is refused, saying what is missing and how to provide it.
 	m = fresh(t, withRelease)

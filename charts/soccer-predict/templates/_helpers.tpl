@@ -73,6 +73,9 @@ Traceability annotations, on every workload and on the <release>-trace ConfigMap
 soccerpredict.io/git-commit: {{ toString (.Values.trace.gitCommit | default "") | quote }}
 soccerpredict.io/image-digests: {{ include "soccer-predict.imageDigests" . | quote }}
 soccerpredict.io/dataset-version: {{ toString (.Values.trace.datasetVersion | default "") | quote }}
+{{- with .Values.trace.datasetPointer }}
+soccerpredict.io/dataset-pointer: {{ toString . | quote }}
+{{- end }}
 soccerpredict.io/model-version: {{ toString (.Values.trace.modelVersion | default "") | quote }}
 soccerpredict.io/environment: {{ toString .Values.trace.environment | quote }}
 {{- end }}
