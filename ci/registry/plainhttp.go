@@ -17,7 +17,8 @@ import (
 )
 
 // InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
-// promote, release and deploy functions) that opts a registry host into plain HTTP.
+// promote and release functions; deploy's registry reads are to take the same) that opts a
+// registry host into plain HTTP.
 const InsecureRegistryFlag = "--insecure-registry"
 
 // PlainHTTP is the plain-HTTP rule for every registry request of this repository:
