@@ -1,0 +1,205 @@
+package registry
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+)
+
+// ErrBadTarball: an image tarball is not a single-image OCI layout archive.
+var ErrBadTarball = errors.New("not a single-image OCI layout tarball")
+
+// ReadImageTarball reads the OCI image-layout archive Dagger's Container.asTarball writes
+// (index.json, oci-layout, blobs/sha256/…) holding exactly one image manifest. The image
+// keeps the archive's bytes: its digest is the manifest digest recorded in index.json.
+// dir is a scratch directory the archive is unpacked into (it must exist and be empty).
+func ReadImageTarball(tarPath, dir string) (v1.Image, error) {
+	f, err := os.Open(tarPath)
+	if err != nil {
+		return nil, newError(ErrBadTarball, err, "open image tarball: %v", err)
+	}
+	defer f.Close()
+	if err := untar(f, dir); err != nil {
+		return nil, newError(ErrBadTarball, err, "image tarball %s: %v: pass the file `build … as-tarball` (OCI layout) returns", tarPath, err)
+	}
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return nil, newError(ErrBadTarball, err, "image tarball %s has no OCI index.json: %v: pass the file `build … as-tarball` returns", tarPath, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, newError(ErrBadTarball, err, "image tarball %s: %v", tarPath, err)
+	}
+	if len(im.Manifests) != 1 || !im.Manifests[0].MediaType.IsImage() {
+		return nil, newError(ErrBadTarball, nil, "image tarball %s holds %d manifests: want exactly one single-platform image", tarPath, len(im.Manifests))
+	}
+	img, err := idx.Image(im.Manifests[0].Digest)
+	if err != nil {
+		return nil, newError(ErrBadTarball, err, "image tarball %s: %v", tarPath, err)
+	}
+	return img, nil
+}
+
+// untar unpacks regular files and directories only, refusing absolute paths, "..",
+// links and devices: the archive comes from a build and is not trusted with the filesystem.
+func untar(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		clean := path.Clean(strings.TrimPrefix(h.Name, "./"))
+		if clean == "." {
+			continue
+		}
+		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+			return fmt.Errorf("entry %q escapes the archive", h.Name)
+		}
+		target := filepath.Join(dir, filepath.FromSlash(clean))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(out, tr); err != nil {
+				out.Close()
+				return err
+			}
+			if err := out.Close(); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("entry %q is not a regular file or directory", h.Name)
+		}
+	}
+}
+
+// Normalize sets every timestamp of the image's configuration to created: the config's
+// `created` and each history entry's `created`. Layers are kept byte for byte (the same
+// compressed blobs, so the base image's layers stay shared with it). Dagger v0.21.8 fills
+// these fields from the engine's snapshot creation times (the clock of the build, or of the
+// first build the engine cached), so without this the digest depends on when and where the
+// image was built; with it, equal layers and labels give an equal digest.
+func Normalize(img v1.Image, created time.Time) (v1.Image, error) {
+	if created.IsZero() || created.Before(time.Unix(0, 0)) {
+		return nil, fmt.Errorf("normalize: the commit time %s is not a valid image timestamp: pass --commit-time=$CI_COMMIT_TIMESTAMP", created)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("normalize: read image config: %w", err)
+	}
+	cfg := cf.DeepCopy()
+	t := v1.Time{Time: created.UTC().Truncate(time.Second)}
+	cfg.Created = t
+	for i := range cfg.History {
+		cfg.History[i].Created = t
+	}
+	out, err := mutate.ConfigFile(img, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
+	}
+	return out, nil
+}
+
+// WriteImageTarball writes img as an OCI image-layout archive with one manifest, the form
+// ReadImageTarball and Trivy's `--input` read. The archive is deterministic: entries sorted,
+// owner root, fixed modes, every mtime set to mtime.
+func WriteImageTarball(img v1.Image, tarPath, scratch string, mtime time.Time) error {
+	p, err := layout.Write(scratch, empty.Index)
+	if err != nil {
+		return err
+	}
+	if err := p.AppendImage(img); err != nil {
+		return err
+	}
+	return tarDir(scratch, tarPath, mtime)
+}
+
+// tarDir archives dir deterministically: entries sorted, owner root, fixed modes, every
+// mtime set to mtime.
+func tarDir(scratch, tarPath string, mtime time.Time) error {
+	var files []string
+	if err := filepath.WalkDir(scratch, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != scratch {
+			files = append(files, p)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	sort.Strings(files)
+	out, err := os.Create(tarPath)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(out)
+	mt := mtime.UTC().Truncate(time.Second)
+	for _, f := range files {
+		rel, err := filepath.Rel(scratch, f)
+		if err != nil {
+			out.Close()
+			return err
+		}
+		st, err := os.Stat(f)
+		if err != nil {
+			out.Close()
+			return err
+		}
+		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: mt, Format: tar.FormatPAX}
+		if st.IsDir() {
+			h.Typeflag, h.Name, h.Mode = tar.TypeDir, h.Name+"/", 0o755
+		} else {
+			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, st.Size()
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			out.Close()
+			return err
+		}
+		if !st.IsDir() {
+			in, err := os.Open(f)
+			if err != nil {
+				out.Close()
+				return err
+			}
+			_, err = io.Copy(tw, in)
+			in.Close()
+			if err != nil {
+				out.Close()
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
