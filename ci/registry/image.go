@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // ErrBadTarball: an image tarball is not a single-image OCI layout archive.
@@ -99,31 +100,143 @@ func untar(r io.Reader, dir string) error {
 	}
 }
 
-// Normalize sets every timestamp of the image's configuration to created: the config's
-// `created` and each history entry's `created`. Layers are kept byte for byte (the same
-// compressed blobs, so the base image's layers stay shared with it). Dagger v0.21.8 fills
-// these fields from the engine's snapshot creation times (the clock of the build, or of the
-// first build the engine cached), so without this the digest depends on when and where the
-// image was built; with it, equal layers and labels give an equal digest.
-func Normalize(img v1.Image, created time.Time) (v1.Image, error) {
+// Normalize makes every timestamp in the image a function of the commit time created:
+//
+//   - the config's `created` and each history entry's `created` become created (Dagger v0.21.8
+//     fills them from the engine's snapshot creation times: when this engine first built each
+//     layer);
+//   - in a layer holding an entry whose mtime is after created (files a build step wrote, or
+//     COPY'd from a fresh checkout), every such mtime is clamped to created, access and change
+//     times are dropped, and the layer is recompressed with gzip; that is BuildKit's
+//     rewrite-timestamp rule, which Dagger v0.21.8 does not turn on. Layers with no such entry
+//     (base image layers older than the commit) keep their blobs byte for byte.
+//
+// scratch is a directory for the rewritten layers; they must outlive the returned image.
+// The result depends only on the input image's content and created.
+func Normalize(img v1.Image, created time.Time, scratch string) (v1.Image, error) {
 	if created.IsZero() || created.Before(time.Unix(0, 0)) {
 		return nil, fmt.Errorf("normalize: the commit time %s is not a valid image timestamp: pass --commit-time=$CI_COMMIT_TIMESTAMP", created)
 	}
+	t := created.UTC().Truncate(time.Second)
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("normalize: read image config: %w", err)
 	}
-	cfg := cf.DeepCopy()
-	t := v1.Time{Time: created.UTC().Truncate(time.Second)}
-	cfg.Created = t
-	for i := range cfg.History {
-		cfg.History[i].Created = t
-	}
-	out, err := mutate.ConfigFile(img, cfg)
+	m, err := img.Manifest()
 	if err != nil {
+		return nil, fmt.Errorf("normalize: read manifest: %w", err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("normalize: read layers: %w", err)
+	}
+	out := mutate.ConfigMediaType(mutate.MediaType(empty.Image, m.MediaType), m.Config.MediaType)
+	var diffIDs []v1.Hash
+	for i, l := range layers {
+		nl, err := clampLayer(l, t, filepath.Join(scratch, fmt.Sprintf("layer-%d.tar", i)))
+		if err != nil {
+			return nil, fmt.Errorf("normalize: layer %d: %w", i, err)
+		}
+		d, err := nl.DiffID()
+		if err != nil {
+			return nil, fmt.Errorf("normalize: layer %d: %w", i, err)
+		}
+		diffIDs = append(diffIDs, d)
+		if out, err = mutate.AppendLayers(out, nl); err != nil {
+			return nil, fmt.Errorf("normalize: %w", err)
+		}
+	}
+	cfg := cf.DeepCopy()
+	cfg.RootFS.DiffIDs = diffIDs
+	cfg.Created = v1.Time{Time: t}
+	for i := range cfg.History {
+		cfg.History[i].Created = v1.Time{Time: t}
+	}
+	if out, err = mutate.ConfigFile(out, cfg); err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
 	}
+	if len(m.Annotations) > 0 {
+		out = mutate.Annotations(out, m.Annotations).(v1.Image)
+	}
 	return out, nil
+}
+
+// clampLayer returns l itself when none of its entries is newer than t, else the layer with
+// those mtimes clamped to t (written uncompressed to path, gzip-compressed on read).
+func clampLayer(l v1.Layer, t time.Time, path string) (v1.Layer, error) {
+	newer := false
+	if err := eachEntry(l, func(h *tar.Header, _ io.Reader) error {
+		if h.ModTime.After(t) {
+			newer = true
+			return errStop
+		}
+		return nil
+	}); err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	if !newer {
+		return l, nil
+	}
+	mt, err := l.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	tw := tar.NewWriter(f)
+	err = eachEntry(l, func(h *tar.Header, body io.Reader) error {
+		if h.ModTime.After(t) {
+			h.ModTime = t
+		}
+		h.AccessTime, h.ChangeTime = time.Time{}, time.Time{}
+		for _, k := range []string{"mtime", "atime", "ctime"} {
+			delete(h.PAXRecords, k)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err := io.Copy(tw, body)
+		return err
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tarball.LayerFromFile(path, tarball.WithMediaType(mt))
+}
+
+var errStop = errors.New("stop")
+
+// eachEntry calls fn on every entry of the layer's uncompressed tar stream.
+func eachEntry(l v1.Layer, fn func(*tar.Header, io.Reader) error) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(h, tr); err != nil {
+			return err
+		}
+	}
 }
 
 // WriteImageTarball writes img as an OCI image-layout archive with one manifest, the form

@@ -59,9 +59,9 @@ func TestNormalizeMakesTheDigestIndependentOfWhenTheImageWasBuilt(t *testing.T) 
 	friday := engineImage(t, layers, "abc", time.Date(2026, 12, 4, 17, 33, 12, 0, time.UTC))
 	require.NotEqual(t, digestStr(t, monday), digestStr(t, friday), "the engine's clock leaks into the digest")
 
-	a, err := Normalize(monday, commitTime)
+	a, err := Normalize(monday, commitTime, t.TempDir())
 	require.NoError(t, err)
-	b, err := Normalize(friday, commitTime)
+	b, err := Normalize(friday, commitTime, t.TempDir())
 	require.NoError(t, err)
 	assert.Equal(t, digestStr(t, a), digestStr(t, b), "same layers and labels, same commit time: same digest")
 
@@ -76,19 +76,19 @@ func TestNormalizeMakesTheDigestIndependentOfWhenTheImageWasBuilt(t *testing.T) 
 	gotLayers, _ := blobDigests(t, a)
 	assert.Equal(t, wantLayers, gotLayers, "layers are kept byte for byte")
 
-	other, err := Normalize(engineImage(t, layers, "def", commitTime), commitTime)
+	other, err := Normalize(engineImage(t, layers, "def", commitTime), commitTime, t.TempDir())
 	require.NoError(t, err)
 	assert.NotEqual(t, digestStr(t, a), digestStr(t, other), "another commit's labels give another image")
-	later, err := Normalize(monday, commitTime.Add(time.Second))
+	later, err := Normalize(monday, commitTime.Add(time.Second), t.TempDir())
 	require.NoError(t, err)
 	assert.NotEqual(t, digestStr(t, a), digestStr(t, later))
 
-	_, err = Normalize(monday, time.Time{})
+	_, err = Normalize(monday, time.Time{}, t.TempDir())
 	assert.ErrorContains(t, err, "--commit-time=$CI_COMMIT_TIMESTAMP")
 }
 
 func TestImageTarballRoundTripIsDeterministic(t *testing.T) {
-	img, err := Normalize(engineImage(t, randomImage(t, 2), "abc", time.Now()), commitTime)
+	img, err := Normalize(engineImage(t, randomImage(t, 2), "abc", time.Now()), commitTime, t.TempDir())
 	require.NoError(t, err)
 	dir := t.TempDir()
 	one, two := filepath.Join(dir, "one.tar"), filepath.Join(dir, "two.tar")

@@ -71,7 +71,7 @@ func runNormalize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	norm, err := registry.Normalize(img, t)
+	norm, err := registry.Normalize(img, t, filepath.Join(scratch, "layers"))
 	if err != nil {
 		return err
 	}
