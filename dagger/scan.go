@@ -83,8 +83,8 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 	verdicts := map[projectpkg.Service]scan.Verdict{}
 	var gitlabReports [][]byte
 	for _, svc := range services {
-		// The layers Trivy scans are those publish pushes; only the labels (image config) differ,
-		// so a scan needs no --commit and runs as a plain check.
+		// Build validation (merge requests): no labels, so a scan needs no --commit and runs as a
+		// plain check. Publish scans the very archive it pushes (publishImages).
 		ctr, err := m.dockerBuild(ctx, svc)
 		if err != nil {
 			return nil, nil, err
