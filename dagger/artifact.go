@@ -193,8 +193,9 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 		return builtImage{}, fmt.Errorf("promote normalize: %w", err)
 	}
 	tarball := norm.File("/out/image.tar")
-	// The path names the digest, so the Trivy report's ArtifactName says what it scanned.
-	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"@"+res.Digest+".tar", policy)
+	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
+	// (no '@' or ':': Trivy reads those in an --input path as a reference into an OCI layout).
+	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+strings.Replace(res.Digest, ":", "-", 1)+".tar", policy)
 	if err != nil {
 		return builtImage{}, err
 	}

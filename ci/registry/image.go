@@ -2,6 +2,7 @@ package registry
 
 import (
 	"archive/tar"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,7 +251,34 @@ func WriteImageTarball(img v1.Image, tarPath, scratch string, mtime time.Time) e
 	if err := p.AppendImage(img); err != nil {
 		return err
 	}
+	// Also a docker-archive manifest.json (as containerd's exporter, hence Dagger's asTarball,
+	// writes): Trivy's `--input` opens a tar as a docker archive first.
+	dm, err := dockerManifest(img)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(scratch, "manifest.json"), dm, 0o644); err != nil {
+		return err
+	}
 	return tarDir(scratch, tarPath, mtime)
+}
+
+// dockerManifest is the docker-archive manifest.json of img, pointing into blobs/sha256/.
+func dockerManifest(img v1.Image) ([]byte, error) {
+	blob := func(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+	cfg, err := img.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	entry := tarball.Descriptor{Config: blob(cfg), RepoTags: []string{}}
+	for _, l := range m.Layers {
+		entry.Layers = append(entry.Layers, blob(l.Digest))
+	}
+	return json.Marshal(tarball.Manifest{entry})
 }
 
 // tarDir archives dir deterministically: entries sorted, owner root, fixed modes, every

@@ -133,3 +133,24 @@ func TestNormalizeKeepsAnImageBuiltBeforeTheCommitLayerForLayer(t *testing.T) {
 	got, _ := blobDigests(t, norm)
 	assert.Equal(t, want, got, "nothing newer than the commit: every layer blob is kept")
 }
+
+// Trivy opens `--input` as a docker archive first (go-containerregistry's tarball.Image on
+// manifest.json): the archive publish scans must open that way, as the very same image.
+func TestImageTarballOpensAsADockerArchiveToo(t *testing.T) {
+	base := fileLayer(t, map[string]string{"etc/os-release": "debian"}, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{})
+	img, err := Normalize(builtAt(t, base, time.Now()), commitTime, t.TempDir())
+	require.NoError(t, err)
+	dir := t.TempDir()
+	p := dir + "/image.tar"
+	require.NoError(t, WriteImageTarball(img, p, dir+"/s", commitTime))
+	docker, err := tarball.ImageFromPath(p, nil)
+	require.NoError(t, err)
+	want, err := img.ConfigName()
+	require.NoError(t, err)
+	got, err := docker.ConfigName()
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "Trivy's ImageID (the config digest) is the pushed image's")
+	wl, _ := blobDigests(t, img)
+	gl, _ := blobDigests(t, docker)
+	assert.Equal(t, wl, gl)
+}

@@ -20,7 +20,7 @@ var serviceDigest = map[string]string{"api": digestOf(1), "worker": digestOf(2),
 
 // cleanTrivy is a Trivy report without findings for svc.
 func cleanTrivy(svc string) string {
-	return `{"SchemaVersion": 2, "ArtifactName": "/images/` + svc + `@` + serviceDigest[svc] + `.tar", "ArtifactType": "container_image",
+	return `{"SchemaVersion": 2, "ArtifactName": "/images/` + svc + `-` + strings.Replace(serviceDigest[svc], ":", "-", 1) + `.tar", "ArtifactType": "container_image",
   "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}, "ImageID": "sha256:` + strings.Repeat("a", 64) + `"}, "Results": []}`
 }
 
@@ -119,7 +119,7 @@ func TestPublishScansAndPushesTheVerySameImage(t *testing.T) {
 		for _, e := range execsWith("trivy image --input") {
 			if src := mountedSource(t, e, e.Args[3]); src == normalized {
 				scans++
-				assert.Equal(t, "/images/"+svc+"@"+serviceDigest[svc]+".tar", e.Args[3], "the report names the scanned digest")
+				assert.Equal(t, "/images/"+svc+"-"+strings.Replace(serviceDigest[svc], ":", "-", 1)+".tar", e.Args[3], "the report names the scanned digest")
 			}
 		}
 		assert.Equal(t, 2, scans, "%s: Trivy (JSON + SBOM) reads the normalised archive", svc)
