@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -136,9 +135,4 @@ func ResolveTag(ctx context.Context, ref string, opts Options) (string, error) {
 		return "", err
 	}
 	return headDigest(tag, opts.remote(ctx), opts)
-}
-
-// String renders the result for a log line.
-func (p Published) String() string {
-	return fmt.Sprintf("%s %s (%s)", p.Action, p.Tag, p.Digest)
 }
