@@ -36,8 +36,8 @@ func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
 // Build builds one service image (api, worker or airflow) from the project's Dockerfile with
 // its pinned requirements, labelled with the OCI revision/source/created/version labels, the
 // dataset version (from the dataset's .dvc file, else dvc.lock) with the file it came from, and
-// the model version. No secret is baked in. It needs
-// --commit (and --ref or --tag) on the constructor. Chain it:
+// the model version. No secret is baked in. It needs --commit, --commit-time (and --ref or
+// --tag) on the constructor. Chain it:
 // `build --service=api terminal`, `build --service=api as-tarball export --path=api.tar`.
 func (m *SoccerPredict) Build(
 	ctx context.Context,
@@ -59,6 +59,11 @@ func (m *SoccerPredict) Build(
 	if err != nil {
 		return nil, err
 	}
+	// Image timestamps come from the commit, never from the clock (reproducible builds).
+	created, err := s.CommitTimestamp()
+	if err != nil {
+		return nil, err
+	}
 	dataset, model, err := m.versions(ctx, modelVersion)
 	if err != nil {
 		return nil, err
@@ -70,7 +75,7 @@ func (m *SoccerPredict) Build(
 	labels, err := buildinfo.Labels(buildinfo.Info{
 		Revision:       s.Commit,
 		Source:         s.ProjectURL,
-		Created:        time.Now().UTC().Truncate(time.Second).Format(time.RFC3339),
+		Created:        created.Format(time.RFC3339),
 		Version:        tag,
 		Title:          "soccer-predict-" + string(svc),
 		DatasetVersion: dataset,

@@ -69,6 +69,11 @@ func New(
 	// Release tag vX.Y.Z when building a tag (GitLab: $CI_COMMIT_TAG).
 	// +optional
 	tag string,
+	// Commit time, RFC 3339 (GitLab: $CI_COMMIT_TIMESTAMP; locally
+	// $(git show -s --format=%cI HEAD)): every timestamp in a built image comes from it.
+	// build and publish need it.
+	// +optional
+	commitTime string,
 	// Image repository prefix services are pushed under (GitLab: $CI_REGISTRY_IMAGE).
 	// +optional
 	registry string,
@@ -120,7 +125,7 @@ func New(
 		"CI_COMMIT_TAG":      tag,
 		"CI_REGISTRY_IMAGE":  registry,
 		"SP_REGISTRY_MIRROR": registryMirror,
-	})
+	}, map[string]string{"CI_COMMIT_TIMESTAMP": commitTime})
 	settings, err := configpkg.Load(ctx, values)
 	if err != nil {
 		return nil, err

@@ -5,17 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
@@ -23,10 +17,16 @@ import (
 // publishConcurrency bounds simultaneous pushes.
 const publishConcurrency = 3
 
-// Publish builds every service image and pushes it as <registry>/<service>:<tag> (the branch
-// tag <ref-slug>-<short-sha>, or vX.Y.Z on a tag pipeline). It returns images.env, the dotenv
-// GitLab passes to later jobs (API_IMAGE=repo@sha256:…, WORKER_IMAGE, AIRFLOW_IMAGE), and
-// images.json; deploys and promotions use these digests, never a rebuild.
+// Publish builds every service image once, sets every timestamp in it to the commit time
+// (--commit-time), scans that very image with Trivy (blocking on SP_SCAN_SEVERITIES: one
+// blocking finding and nothing is pushed) and pushes it as <registry>/<service>:<tag> (the
+// branch tag <ref-slug>-<short-sha>, or vX.Y.Z on a tag pipeline). A tag that already exists
+// never moves: a retry of the same build reuses it, a different build is refused.
+// It returns images.env, the dotenv GitLab passes to later jobs (API_IMAGE=repo@sha256:…,
+// WORKER_IMAGE, AIRFLOW_IMAGE), images.json, published.json (tag, digest, push or reuse per
+// service) and scan/ (trivy-<service>.json, sbom-<service>.cdx.json and the GitLab
+// container-scanning report of the pushed digests); deploys and promotions use these
+// digests, never a rebuild. It needs --commit, --ref (or --tag) and --commit-time.
 //
 // +cache="never"
 func (m *SoccerPredict) Publish(
@@ -41,56 +41,7 @@ func (m *SoccerPredict) Publish(
 	// +optional
 	modelVersion string,
 ) (*dagger.Directory, error) {
-	if err := credentialPair(username, password); err != nil {
-		return nil, err
-	}
-	s, err := m.settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tag, err := imageTag(s)
-	if err != nil {
-		return nil, err
-	}
-	set := artifact.Set{}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(publishConcurrency)
-	for _, svc := range projectpkg.Services() {
-		g.Go(func() error {
-			address, err := tags.ServiceImage(s.Registry, string(svc), tag)
-			if err != nil {
-				return err
-			}
-			ctr, err := m.Build(gctx, string(svc), modelVersion)
-			if err != nil {
-				return err
-			}
-			if password != nil {
-				ctr = ctr.WithRegistryAuth(registryHost(s.Registry), username, password)
-			}
-			published, err := ctr.Publish(gctx, address)
-			if err != nil {
-				return fmt.Errorf("push %s: %w", address, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			return set.FromPublished(string(svc), published)
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if err := set.Validate(); err != nil {
-		return nil, err
-	}
-	js, err := set.JSON()
-	if err != nil {
-		return nil, err
-	}
-	return dag.Directory().
-		WithNewFile(reports.ImagesEnv, set.Dotenv()).
-		WithNewFile(reports.ImagesJSON, string(js)), nil
+	return m.publishImages(ctx, username, password, modelVersion)
 }
 
 // PublishBase builds the base stage and pushes it to <registry>/base:<tag>, returning the

@@ -83,8 +83,8 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 	verdicts := map[projectpkg.Service]scan.Verdict{}
 	var gitlabReports [][]byte
 	for _, svc := range services {
-		// The layers Trivy scans are those publish pushes; only the labels (image config) differ,
-		// so a scan needs no --commit and runs as a plain check.
+		// Build validation (merge requests): no labels, so a scan needs no --commit and runs as a
+		// plain check. Publish scans the very archive it pushes (publishImages).
 		ctr, err := m.dockerBuild(ctx, svc)
 		if err != nil {
 			return nil, nil, err
@@ -125,6 +125,12 @@ func (m *SoccerPredict) trivyIgnore(ctx context.Context) (scan.IgnoreList, error
 // scanImage runs Trivy on the image as a tarball (nothing is pushed) with its vulnerability
 // database in a cache volume refreshed daily, and turns the result into reports and a verdict.
 func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, image *dagger.Container, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
+	return m.scanTarball(ctx, svc, image.AsTarball(), "/tmp/image.tar", policy)
+}
+
+// scanTarball is scanImage on an OCI image archive, mounted for Trivy at path (Trivy records
+// the path as the report's ArtifactName).
+func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service, tarball *dagger.File, path string, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
@@ -140,10 +146,10 @@ func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, i
 		WithEnvVariable("TRIVY_NO_PROGRESS", "true").
 		// A new day means a new vulnerability database: never reuse yesterday's cached scan.
 		WithEnvVariable("SP_TRIVY_DB_DAY", start.Format("2006-01-02")).
-		WithMountedFile("/tmp/image.tar", image.AsTarball()).
+		WithMountedFile(path, tarball).
 		WithDirectory("/out", dag.Directory()).
-		WithExec([]string{"trivy", "image", "--input", "/tmp/image.tar", "--scanners", "vuln", "--format", "json", "--output", "/out/" + trivyJSON, "--exit-code", "0"}).
-		WithExec([]string{"trivy", "image", "--input", "/tmp/image.tar", "--skip-db-update", "--format", "cyclonedx", "--output", "/out/" + sbom})
+		WithExec([]string{"trivy", "image", "--input", path, "--scanners", "vuln", "--format", "json", "--output", "/out/" + trivyJSON, "--exit-code", "0"}).
+		WithExec([]string{"trivy", "image", "--input", path, "--skip-db-update", "--format", "cyclonedx", "--output", "/out/" + sbom})
 	raw, err := done.File("/out/" + trivyJSON).Contents(ctx)
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err

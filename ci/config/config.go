@@ -26,6 +26,7 @@ type Settings struct {
 	Commit          string        `env:"CI_COMMIT_SHA"`
 	Ref             string        `env:"CI_COMMIT_REF_NAME"`
 	Tag             string        `env:"CI_COMMIT_TAG"`
+	CommitTime      string        `env:"CI_COMMIT_TIMESTAMP"`
 	DefaultBranch   string        `env:"CI_DEFAULT_BRANCH, default=main"`
 	ProjectURL      string        `env:"CI_PROJECT_URL, default=https://gitlab.com/soccerpredictai/soccerpredict"`
 	Registry        string        `env:"CI_REGISTRY_IMAGE, default=registry.gitlab.com/soccerpredictai/soccerpredict"`
@@ -57,6 +58,7 @@ func Catalog() []Setting {
 		{"CI_COMMIT_SHA", "", "Commit being built (40 hex). Labels images and the traceability record; `--commit`."},
 		{"CI_COMMIT_REF_NAME", "", "Branch or tag name; the branch tag is its slug plus the short sha; `--ref`."},
 		{"CI_COMMIT_TAG", "", "Release tag `vX.Y.Z` when the pipeline runs for a tag; `--tag`."},
+		{"CI_COMMIT_TIMESTAMP", "", "Commit time (RFC 3339). Every timestamp in a built image comes from it, never from the clock; `build`/`publish` need it; `--commit-time`."},
 		{"CI_DEFAULT_BRANCH", "main", "Branch whose pushes deploy to dev."},
 		{"CI_PROJECT_URL", "https://gitlab.com/soccerpredictai/soccerpredict", "Source URL written into `org.opencontainers.image.source`."},
 		{"CI_REGISTRY_IMAGE", "registry.gitlab.com/soccerpredictai/soccerpredict", "Image repository prefix; services push to `<prefix>/<service>`; `--registry`."},
@@ -105,6 +107,11 @@ func (s Settings) Validate() error {
 	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
 	if s.Commit != "" && !hexSHA.MatchString(s.Commit) {
 		add("CI_COMMIT_SHA=%q: want the full 40-character lowercase hex commit sha (pass --commit=$CI_COMMIT_SHA)", s.Commit)
+	}
+	if s.CommitTime != "" {
+		if _, err := parseCommitTime(s.CommitTime); err != nil {
+			add("%v", err)
+		}
 	}
 	if !repoRef.MatchString(s.Registry) {
 		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag)", s.Registry)
@@ -214,6 +221,36 @@ func FromEnviron(lines []string) map[string]string {
 		}
 	}
 	return out
+}
+
+// commitTimeFix says how to pass the commit time.
+const commitTimeFix = "pass --commit-time=$CI_COMMIT_TIMESTAMP in GitLab, or --commit-time=$(git show -s --format=%cI HEAD) locally"
+
+// parseCommitTime reads an RFC 3339 commit time; it must not precede the Unix epoch
+// (SOURCE_DATE_EPOCH and image timestamps count seconds from it).
+func parseCommitTime(v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil || strings.TrimSpace(v) != v {
+		return time.Time{}, fmt.Errorf("CI_COMMIT_TIMESTAMP=%q: want the commit's RFC 3339 time such as 2025-03-01T09:00:00+01:00: %s", v, commitTimeFix)
+	}
+	if t.Before(time.Unix(0, 0)) {
+		return time.Time{}, fmt.Errorf("CI_COMMIT_TIMESTAMP=%q: is before 1970-01-01T00:00:00Z, not a commit time: %s", v, commitTimeFix)
+	}
+	return t, nil
+}
+
+// CommitTimestamp is the commit's time in UTC, whole seconds: the one source of every
+// timestamp in a built image (label org.opencontainers.image.created, the image config's
+// created and history). It is an error when the setting is missing, naming the flag.
+func (s Settings) CommitTimestamp() (time.Time, error) {
+	if s.CommitTime == "" {
+		return time.Time{}, fmt.Errorf("the commit time is not set: image timestamps come from the commit, never from the clock: %s", commitTimeFix)
+	}
+	t, err := parseCommitTime(s.CommitTime)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC().Truncate(time.Second), nil
 }
 
 // ShortSHA is GitLab's CI_COMMIT_SHORT_SHA: the first 8 characters of the commit.

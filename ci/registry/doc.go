@@ -19,6 +19,12 @@
 // meant to move. All destinations are checked before anything is written, so a refused
 // promotion changes nothing.
 //
+// Publishing (publish.go, image.go) is the other half: [Normalize] makes every timestamp of
+// a built image (config, history, file mtimes newer than the commit) the commit time,
+// [WriteImageTarball]/[ReadImageTarball] move it as a deterministic OCI archive (the file
+// Trivy scans is the file pushed), and [PublishImage] pushes it under a tag that never moves
+// (ci/artifact.DecideTag: push, reuse, or refuse).
+//
 // Credentials are never read from the process environment implicitly: the caller builds
 // them with [LoadCredentials] or [CredentialsFromEnv] and passes them in [Options].
 // Plain http is decided by one rule, [PlainHTTP]: loopback registries (localhost,

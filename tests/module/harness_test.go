@@ -50,7 +50,7 @@ func fresh(t *testing.T, opts ...func(*newArgs)) *SoccerPredict {
 	for _, o := range opts {
 		o(&a)
 	}
-	m, err := New(context.Background(), a.source, a.project, a.config, a.commit, a.ref, a.tag,
+	m, err := New(context.Background(), a.source, a.project, a.config, a.commit, a.ref, a.tag, a.commitTime,
 		a.registry, a.registryMirror, a.python, "", "", "", "", "", a.mlflowToken, dag.Host().Directory("/work/repo"))
 	require.NoError(t, err)
 	return m
@@ -61,6 +61,7 @@ type newArgs struct {
 	config                              *dagger.File
 	project, commit, ref, tag, registry string
 	registryMirror, python              string
+	commitTime                          string
 	mlflowToken                         *dagger.Secret
 }
 

@@ -20,6 +20,10 @@
 //
 //	{"source":"registry.example.com/group/api@sha256:…","digest":"sha256:…","destinations":["registry.example.com/group/api:v1.4.0"]}
 //
+// Two subcommands serve publish (see publish.go): `promote normalize` sets the image
+// config's timestamps to the commit time and writes a deterministic OCI archive, and
+// `promote push` publishes such an archive under a tag that never moves.
+//
 // Exit status: 0 success; 2 usage error or malformed reference; 3 source not found;
 // 4 credentials refused; 5 tag collision (existing tag points elsewhere); 6 digest
 // mismatch after the push; 7 plain-http registry without --insecure-registry; 1 anything else.
@@ -35,7 +39,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !isHelp(err) {
 		fmt.Fprintln(os.Stderr, "promote:", err)

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+)
+
+// Subcommands beside the default promotion (see main.go):
+//
+//	promote normalize --in image.tar --out image.tar --created 2025-03-01T08:00:00Z
+//	    sets every timestamp of the image config to the commit time and writes a
+//	    deterministic OCI-layout archive; prints {"digest":"sha256:…"}.
+//	promote push --tarball image.tar --dst repo:tag [credentials] [--insecure-registry host:port ...]
+//	    pushes that archive's image under the tag unless the tag exists: same digest is
+//	    reused, another digest is refused (exit 5); prints the registry.Published JSON.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "normalize":
+			return runNormalize(args[1:], stdout, stderr)
+		case "push":
+			return runPush(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return run(ctx, args, stdout, stderr)
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if isHelp(err) {
+			return err
+		}
+		return usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func runNormalize(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("promote normalize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "OCI image-layout archive to read (Dagger's asTarball) (required)")
+	out := fs.String("out", "", "archive to write (required)")
+	created := fs.String("created", "", "commit time, RFC 3339 (GitLab: $CI_COMMIT_TIMESTAMP) (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" {
+		return usageError{msg: "normalize needs --in image.tar and --out image.tar"}
+	}
+	t, err := time.Parse(time.RFC3339, *created)
+	if err != nil {
+		return usageError{msg: fmt.Sprintf("--created %q: want the commit's RFC 3339 time (--commit-time=$CI_COMMIT_TIMESTAMP)", *created)}
+	}
+	scratch, err := os.MkdirTemp("", "normalize-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	img, err := registry.ReadImageTarball(*in, filepath.Join(scratch, "in"))
+	if err != nil {
+		return err
+	}
+	norm, err := registry.Normalize(img, t, filepath.Join(scratch, "layers"))
+	if err != nil {
+		return err
+	}
+	if err := registry.WriteImageTarball(norm, *out, filepath.Join(scratch, "out"), t); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	d, err := norm.Digest()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]string{"digest": d.String()})
+}
+
+func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("promote push", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		tarball            = fs.String("tarball", "", "OCI image-layout archive written by `promote normalize` (required)")
+		dst                = fs.String("dst", "", "tag to publish, `repo:tag` (required)")
+		userFile, passFile = fs.String("username-file", "", "file holding the registry username"), fs.String("password-file", "", "file holding the registry password or token")
+		userEnv, passEnv   = fs.String("username-env", "", "name of the variable holding the registry username"), fs.String("password-env", "", "name of the variable holding the registry password or token")
+		insecureRegs       listFlag
+		timeout            = fs.Duration("timeout", 20*time.Minute, "give up after this long")
+	)
+	fs.Var(&insecureRegs, "insecure-registry", "reach this registry `host[:port]` over plain http (it has no TLS; never for production); loopback registries need no flag")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *tarball == "" || *dst == "" {
+		return usageError{msg: "push needs --tarball image.tar and --dst registry.example.com/group/api:<tag>"}
+	}
+	if *timeout <= 0 {
+		return usageError{msg: "--timeout must be positive, e.g. --timeout 20m"}
+	}
+	creds, err := credentials(*userFile, *passFile, *userEnv, *passEnv)
+	if err != nil {
+		return err
+	}
+	plain, err := registry.ParseInsecureRegistries(insecureRegs)
+	if err != nil {
+		return err
+	}
+	scratch, err := os.MkdirTemp("", "push-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	img, err := registry.ReadImageTarball(*tarball, scratch)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	res, err := registry.PublishImage(ctx, img, *dst, registry.Options{Auth: creds.Authenticator(), PlainHTTP: plain})
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/scan"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+)
+
+// Where publish puts the scan reports of the pushed digests in the directory it returns.
+const publishScanDir = "scan"
+
+// publishedJSON is the record publish returns of what it did per service.
+const publishedJSON = "published.json"
+
+// builtImage is one service built once, with its timestamps set to the commit time and
+// scanned: the archive Trivy read is the archive that is pushed.
+type builtImage struct {
+	svc     projectpkg.Service
+	tag     string // repo:tag to publish
+	digest  string // manifest digest of the archive
+	tarball *dagger.File
+	reports *dagger.Directory
+	gitlab  []byte
+	verdict scan.Verdict
+}
+
+// publishedImage is what `promote push` prints (ci/registry.Published).
+type publishedImage struct {
+	Service   string             `json:"service"`
+	Tag       string             `json:"tag"`
+	Reference string             `json:"reference"`
+	Digest    string             `json:"digest"`
+	Action    artifact.TagAction `json:"action"`
+}
+
+// publishImages is publish: build every service once, normalise, scan, and only when no
+// image has a blocking finding push them all, each under a tag that never moves.
+func (m *SoccerPredict) publishImages(ctx context.Context, username string, password *dagger.Secret, modelVersion string) (*dagger.Directory, error) {
+	if err := credentialPair(username, password); err != nil {
+		return nil, err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := imageTag(s)
+	if err != nil {
+		return nil, err
+	}
+	created, err := s.CommitTimestamp()
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
+	if err != nil {
+		return nil, err
+	}
+	ignore, err := m.trivyIgnore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	policy := scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()}
+	bin, err := m.tool(ctx, toolbox.Promote)
+	if err != nil {
+		return nil, err
+	}
+
+	services := projectpkg.Services()
+	built := make([]builtImage, len(services))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(publishConcurrency)
+	for i, svc := range services {
+		g.Go(func() error {
+			address, err := tags.ServiceImage(s.Registry, string(svc), tag)
+			if err != nil {
+				return err
+			}
+			b, err := m.buildForPush(gctx, svc, address, modelVersion, created, policy, bin)
+			if err != nil {
+				return fmt.Errorf("%s: %w", svc, err)
+			}
+			built[i] = b
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var blocking []string
+	for _, b := range built {
+		if err := b.verdict.Err(); err != nil {
+			blocking = append(blocking, fmt.Sprintf("%s image %s: %v", b.svc, b.digest, err))
+		}
+	}
+	if len(blocking) > 0 {
+		return nil, fmt.Errorf("publish: nothing was pushed: the scan of the images to push failed (fix the findings or record an accepted risk in .trivyignore; `dagger call scan-report` shows every finding):\n%s", strings.Join(blocking, "\n"))
+	}
+
+	set := artifact.Set{}
+	results := make([]publishedImage, len(built))
+	var mu sync.Mutex
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(publishConcurrency)
+	for i, b := range built {
+		g.Go(func() error {
+			res, err := m.pushImage(gctx, b, username, password, bin)
+			if err != nil {
+				return fmt.Errorf("%s: %w", b.svc, err)
+			}
+			results[i] = res
+			mu.Lock()
+			defer mu.Unlock()
+			return set.FromPublished(string(b.svc), res.Reference)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := set.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := set.JSON()
+	if err != nil {
+		return nil, err
+	}
+	record, err := json.MarshalIndent(results, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	out := dag.Directory().
+		WithNewFile(reports.ImagesEnv, set.Dotenv()).
+		WithNewFile(reports.ImagesJSON, string(js)).
+		WithNewFile(publishedJSON, string(record)+"\n")
+	var gitlab [][]byte
+	for _, b := range built {
+		out = out.WithDirectory(publishScanDir, b.reports)
+		gitlab = append(gitlab, b.gitlab)
+	}
+	merged, err := scan.MergeGitLabReports(gitlab...)
+	if err != nil {
+		return nil, err
+	}
+	return out.WithNewFile(path.Join(publishScanDir, reports.ContainerScanning), string(merged)), nil
+}
+
+// buildForPush builds the labelled service image once, exports it as an OCI archive with
+// gzip layers, sets every timestamp of its config to the commit time (`promote normalize`)
+// and scans that archive with Trivy.
+func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service, address, modelVersion string, created time.Time, policy scan.Policy, bin *dagger.File) (builtImage, error) {
+	ctr, err := m.Build(ctx, string(svc), modelVersion)
+	if err != nil {
+		return builtImage{}, err
+	}
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return builtImage{}, err
+	}
+	// Force gzip: otherwise a layer the engine already holds in another compression is
+	// exported as it is, and the digest depends on the engine's cache.
+	raw := ctr.AsTarball(dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip, MediaTypes: dagger.ImageMediaTypesOci})
+	norm := dag.Container().
+		From(imgs.Ref(images.Golang)).
+		WithFile("/usr/local/bin/promote", bin).
+		WithMountedFile("/in/image.tar", raw).
+		WithExec([]string{"/usr/local/bin/promote", "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
+	stdout, err := norm.Stdout(ctx)
+	if err != nil {
+		return builtImage{}, err
+	}
+	var res struct {
+		Digest string `json:"digest"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		return builtImage{}, fmt.Errorf("promote normalize printed %q: %w", strings.TrimSpace(stdout), err)
+	}
+	if err := tags.ValidateDigest(res.Digest); err != nil {
+		return builtImage{}, fmt.Errorf("promote normalize: %w", err)
+	}
+	tarball := norm.File("/out/image.tar")
+	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
+	// (no '@' or ':': Trivy reads those in an --input path as a reference into an OCI layout).
+	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+strings.Replace(res.Digest, ":", "-", 1)+".tar", policy)
+	if err != nil {
+		return builtImage{}, err
+	}
+	return builtImage{svc: svc, tag: address, digest: res.Digest, tarball: tarball, reports: files, gitlab: gl, verdict: verdict}, nil
+}
+
+// pushImage pushes the scanned archive with `promote push` (the password only as a mounted
+// secret file) and checks that the registry holds exactly the scanned digest.
+func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret, bin *dagger.File) (publishedImage, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return publishedImage{}, err
+	}
+	args := []string{"/usr/local/bin/promote", "push", "--tarball", "/in/image.tar", "--dst", b.tag}
+	ctr := dag.Container().
+		From(imgs.Ref(images.Golang)).
+		WithFile("/usr/local/bin/promote", bin).
+		WithMountedFile("/in/image.tar", b.tarball)
+	if password != nil {
+		ctr = ctr.
+			WithNewFile("/run/registry/username", username).
+			WithMountedSecret("/run/secrets/registry-password", password)
+		args = append(args, "--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password")
+	}
+	// A push must reach the registry every time: never answer it from the engine's cache.
+	out, err := ctr.
+		WithEnvVariable("SP_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(args).
+		Stdout(ctx)
+	if err != nil {
+		return publishedImage{}, err
+	}
+	var res publishedImage
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		return publishedImage{}, fmt.Errorf("promote push printed %q: %w", strings.TrimSpace(out), err)
+	}
+	ref, err := tags.ParseTagReference(b.tag)
+	if err != nil {
+		return publishedImage{}, err
+	}
+	if res.Digest != b.digest || res.Reference != ref.Repository+"@"+b.digest {
+		return publishedImage{}, fmt.Errorf("the registry holds %s (%s) under %s, not the scanned image %s: nothing may be deployed from this run", res.Digest, res.Reference, b.tag, b.digest)
+	}
+	res.Service = string(b.svc)
+	return res, nil
+}
