@@ -169,3 +169,6 @@ func gitlabActor(req Request, claims Claims, proof Proof, refuse func(string, ..
 	}
 	return j.user
 }
+
+// ID is the job's id as GitLab reported it.
+func (j *Job) ID() int64 { return j.id }
