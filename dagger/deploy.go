@@ -286,6 +286,13 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 	} else if !ok {
 		return nil, nil, fmt.Errorf("no encrypted secrets for %s: create %s in the chart (sops --encrypt, see .sops.yaml); nothing was changed", env, rel)
 	}
+	encrypted, err := chart.File(rel).Contents(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := helm.CheckSecretsRecipients(env, rel, []byte(encrypted)); err != nil {
+		return nil, nil, err
+	}
 	wrapped, err := helm.WithDecryptedSecrets(sopsBin, ageKeyPath, helm.EncryptedSecretsFile(chartDir, env), decryptedDir, argv)
 	if err != nil {
 		return nil, nil, err

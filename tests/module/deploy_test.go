@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -39,6 +40,11 @@ func deployHappy(t *testing.T) {
 	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "Results": []}`))
 	rec.Respond(daggertest.OnFile("trivy-worker.json", `{"SchemaVersion": 2, "ArtifactName": "worker", "Results": []}`))
 	rec.Respond(daggertest.OnFile("trivy-airflow.json", `{"SchemaVersion": 2, "ArtifactName": "airflow", "Results": []}`))
+	for _, env := range []string{"dev", "staging", "production"} {
+		raw, err := os.ReadFile("../charts/soccer-predict/secrets/" + env + ".enc.yaml")
+		require.NoError(t, err)
+		rec.Respond(daggertest.OnFile("secrets/"+env+".enc.yaml", string(raw)))
+	}
 }
 
 func greenReport(commit string) *dagger.File {
@@ -323,4 +329,42 @@ func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
 		_, ran := rec.ExecWith("helm", "upgrade")
 		assert.False(t, ran)
 	})
+}
+
+// TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens: a production SOPS file encrypted to the
+// repository's test key is refused before anything runs.
+func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
+	staging, err := os.ReadFile("../charts/soccer-predict/secrets/staging.enc.yaml")
+	require.NoError(t, err)
+	testKeyed := func() {
+		// Registered last, so it answers before deployHappy's real production file.
+		rec.Respond(daggertest.OnFile("secrets/production.enc.yaml", string(staging)))
+	}
+	srv := gitlabWithApprovals(t, "production", "bob", "carol")
+	api, worker, airflow := deployImages()
+
+	m := fresh(t, withRelease)
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	deployHappy(t)
+	testKeyed()
+	scanDir := dag.Directory().
+		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
+		greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repository's TEST key")
+	assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
+	_, ran := rec.ExecWith("helm", "upgrade")
+	assert.False(t, ran, "nothing is deployed")
+
+	m = fresh(t, withRelease)
+	deployHappy(t)
+	testKeyed()
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repository's TEST key")
+	_, rendered := rec.ExecWith("helm", "template")
+	assert.False(t, rendered)
 }
