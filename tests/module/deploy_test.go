@@ -101,7 +101,7 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 				"environment": map[string]any{"id": 3, "name": env},
 				"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": jobStatus,
 					"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"}},
-				"approvals":   approvals,
+				"approvals": approvals,
 			}
 			if strings.HasSuffix(r.URL.Path, "/9001") {
 				_ = json.NewEncoder(w).Encode(d)
