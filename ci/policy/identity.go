@@ -80,6 +80,45 @@ type Proof struct {
 //   - Any other run is a laptop run: the deployer is the owner of --gitlab-token.
 //   - --actor is display only: it is refused when it does not name the proven deployer.
 func Resolve(req Request, claims Claims, proof Proof) Decision {
+	return resolve(req, claims, proof, Decide)
+}
+
+// ResolveRollback is Resolve for a rollback (rollback-service, rollback-model): the run and the
+// person rolling back are established exactly as for a deploy, then DecideRollback applies.
+func ResolveRollback(req Request, claims Claims, proof Proof) Decision {
+	return resolve(req, claims, proof, DecideRollback)
+}
+
+// DecideRollback applies the rollback rules. A rollback restores something that already passed its
+// gates, so the gate report, the scan and the images are not re-checked; but the audit record must
+// name who rolled back, so that person must be proven in every environment, and production needs
+// the approvals of a production deploy (RequiredApprovals(Production) from distinct people other
+// than the commit author and the person rolling back), on a GitLab deployment of the rollback job
+// bound to this commit and pipeline, that can still deploy.
+func DecideRollback(req Request) Decision {
+	d := Decision{Env: req.Env, ValidApprovals: []string{}}
+	refuse := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
+	env, err := ParseEnv(string(req.Env))
+	if err != nil {
+		refuse("%v", err)
+	}
+	if _, err := ParseSource(string(req.Source)); err != nil {
+		refuse("%v", err)
+	}
+	switch env {
+	case Production:
+		d.RequiredApprovals = RequiredApprovals(Production)
+		checkApprovals(&d, env, req, refuse)
+	case Dev, Staging:
+		if !req.Actor.Known() {
+			refuse("who rolls back is unknown, and the audit record must say it: pass --gitlab-token with your own personal access token (laptop) or --job-token=env:CI_JOB_TOKEN --job-id=$CI_JOB_ID --pipeline-id=$CI_PIPELINE_ID (GitLab CI)")
+		}
+	}
+	d.Allowed = len(d.Reasons) == 0
+	return d
+}
+
+func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decision) Decision {
 	var reasons []string
 	refuse := func(format string, args ...any) { reasons = append(reasons, fmt.Sprintf(format, args...)) }
 
@@ -112,7 +151,7 @@ func Resolve(req Request, claims Claims, proof Proof) Decision {
 		}
 	}
 
-	d := Decide(req)
+	d := decide(req)
 	d.Source = req.Source
 	d.Actor = req.Actor.Username
 	if len(reasons) > 0 {

@@ -235,8 +235,8 @@ func TestResolveIgnoresCallerFields(t *testing.T) {
 	assert.Contains(t, strings.Join(d.Reasons, "\n"), "none was given")
 }
 
-// TestPropertyNoFewerThanTwoIndependentApprovals: no combination of flags and evidence lets
-// production through with fewer than two approvals from distinct people other than the commit
+// TestPropertyNoFewerThanTwoIndependentApprovals: no combination of flags and evidence lets a
+// production deploy or rollback through with fewer than two approvals from distinct people other than the commit
 // author and the deployer GitLab proved, on a deployment of this commit that can still deploy.
 func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
@@ -308,41 +308,83 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 		req.Author = Identity{Username: pick([]string{"carol", "alice", "bob", "dave", "erin"})}
 		req.Source, req.Actor = Source(pick([]string{"gitlab", "local", ""})), Identity{Username: pick(users)}
 
-		d := Resolve(req, claims, proof)
-		if !d.Allowed {
-			continue
-		}
-		allowed++
-		ev := proof.Deployment
-		require.NotNil(t, ev, "case %d", i)
-		require.True(t, DeployableStatus(ev.status), "case %d: deployment %s", i, ev.status)
-		require.Equal(t, "production", ev.environment)
-		require.Equal(t, commit, ev.sha)
-		require.NotEmpty(t, d.Actor, "case %d: deployer unproven", i)
-		var deployer Identity
-		if proof.Job != nil || claims.JobID != 0 || claims.PipelineID != 0 {
-			require.NotNil(t, proof.Job)
-			require.Equal(t, "running", proof.Job.status)
-			require.Equal(t, claims.JobID, proof.Job.id)
-			require.Equal(t, ev.deployableID, proof.Job.id)
-			deployer = proof.Job.user
-		} else {
-			require.NotNil(t, proof.TokenOwner)
-			deployer = Identity{Username: proof.TokenOwner.Username}
-		}
-		require.Equal(t, deployer.Username, d.Actor)
-		if claims.Actor != "" {
-			require.Equal(t, norm(claims.Actor), norm(d.Actor), "case %d: --actor disagreed and was accepted", i)
-		}
-		independent := map[string]bool{}
-		for _, a := range ev.approvals {
-			require.NotEqual(t, StatusRejected, a.Status)
-			if a.Status == StatusApproved && a.User.Username != "" && !a.User.SamePerson(req.Author) && !a.User.SamePerson(deployer) {
-				independent[a.User.Username] = true
+		for _, resolve := range []func(Request, Claims, Proof) Decision{Resolve, ResolveRollback} {
+			d := resolve(req, claims, proof)
+			if !d.Allowed {
+				continue
 			}
+			allowed++
+			ev := proof.Deployment
+			require.NotNil(t, ev, "case %d", i)
+			require.True(t, DeployableStatus(ev.status), "case %d: deployment %s", i, ev.status)
+			require.Equal(t, "production", ev.environment)
+			require.Equal(t, commit, ev.sha)
+			require.NotEmpty(t, d.Actor, "case %d: deployer unproven", i)
+			var deployer Identity
+			if proof.Job != nil || claims.JobID != 0 || claims.PipelineID != 0 {
+				require.NotNil(t, proof.Job)
+				require.Equal(t, "running", proof.Job.status)
+				require.Equal(t, claims.JobID, proof.Job.id)
+				require.Equal(t, ev.deployableID, proof.Job.id)
+				deployer = proof.Job.user
+			} else {
+				require.NotNil(t, proof.TokenOwner)
+				deployer = Identity{Username: proof.TokenOwner.Username}
+			}
+			require.Equal(t, deployer.Username, d.Actor)
+			if claims.Actor != "" {
+				require.Equal(t, norm(claims.Actor), norm(d.Actor), "case %d: --actor disagreed and was accepted", i)
+			}
+			independent := map[string]bool{}
+			for _, a := range ev.approvals {
+				require.NotEqual(t, StatusRejected, a.Status)
+				if a.Status == StatusApproved && a.User.Username != "" && !a.User.SamePerson(req.Author) && !a.User.SamePerson(deployer) {
+					independent[a.User.Username] = true
+				}
+			}
+			require.GreaterOrEqual(t, len(independent), 2, fmt.Sprintf("case %d: %v", i, d))
 		}
-		require.GreaterOrEqual(t, len(independent), 2, fmt.Sprintf("case %d: %v", i, d))
 	}
 	t.Logf("%d allowed production cases checked", allowed)
 	require.Greater(t, allowed, 100, "the generator never produced an allowed case: the property would be vacuous")
+}
+
+func TestResolveRollback(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	// A rollback restores an earlier release: gates, scan and images are not re-checked.
+	req := baseRequest(Production)
+	req.GateReportGreen, req.ScanClean, req.Images = false, false, nil
+	d := ResolveRollback(req, ciClaims(), ciProof("dave", ab...))
+	require.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, "dave", d.Actor)
+	assert.Equal(t, 2, d.RequiredApprovals)
+
+	for name, tc := range map[string]struct {
+		env    Env
+		claims Claims
+		proof  Proof
+		want   string
+	}{
+		"production without approvals":      {Production, ciClaims(), ciProof("dave", approve("alice")), "production needs 2 approval(s)"},
+		"production with no deployment":     {Production, Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
+		"production approver rolls back":    {Production, ciClaims(), ciProof("alice", ab...), "alice (the person deploying)"},
+		"production with a free-text actor": {Production, Claims{Actor: "ana"}, Proof{}, "--actor=ana cannot be checked"},
+		"production replays a finished rollback": {Production, Claims{DeploymentID: 42}, func() Proof {
+			p := laptopProof("erin")
+			p.Deployment = EvidenceFromDeployment(jobDeployment("production", "success", ciJobID, ciPipelineID, ab...))
+			return p
+		}(), "cannot be reused"},
+		"staging: who rolls back is unproven": {Staging, Claims{Actor: "ana"}, Proof{}, "who rolls back is unknown"},
+		"staging: --actor disagrees":          {Staging, Claims{Actor: "ana"}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := ResolveRollback(func() Request { r := baseRequest(tc.env); r.Images = nil; return r }(), tc.claims, tc.proof)
+			require.False(t, d.Allowed)
+			assert.Contains(t, strings.Join(d.Reasons, "\n"), tc.want)
+		})
+	}
+	d = ResolveRollback(baseRequest(Staging), Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}})
+	assert.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, "erin", d.Actor)
+	assert.Equal(t, 0, d.RequiredApprovals)
 }
