@@ -184,8 +184,7 @@ func gitlabActor(req Request, claims Claims, proof Proof, refuse func(string, ..
 	}
 	if j.pipelineSHA != req.Commit {
 		refuse("job %d runs for commit %s, not --commit=%s: pass --commit=$CI_COMMIT_SHA", j.id, orUnknown(j.pipelineSHA), orUnknown(req.Commit))
-	}
-	if j.commitSHA != "" && j.commitSHA != req.Commit {
+	} else if j.commitSHA != "" && j.commitSHA != req.Commit {
 		refuse("job %d runs commit %s, not --commit=%s: pass --commit=$CI_COMMIT_SHA", j.id, j.commitSHA, orUnknown(req.Commit))
 	}
 	if j.pipelineSource != "" && claims.PipelineSource != "" && j.pipelineSource != claims.PipelineSource {
