@@ -68,3 +68,19 @@ func TestParseLastRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseLast(f *testing.F) {
+	f.Add([]byte(`{"record": "{\"action\": \"rollback-service\", \"actor\": \"x\", \"time\": \"2026-01-01T00:00:00Z\"}"}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{"record": 3}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		r, err := ParseLast(raw)
+		if err != nil {
+			return
+		}
+		if _, err := ParseAction(string(r.Action)); err != nil || r.Actor == "" || r.Time.IsZero() {
+			t.Fatalf("an ill-formed record was accepted: %+v", r)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package helm_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -106,4 +108,22 @@ func TestCheckSecretsRecipientsRefusals(t *testing.T) {
 	}
 	require.NoError(t, helm.CheckSecretsRecipients(helm.Production, "f", file(other)))
 	require.NoError(t, helm.CheckSecretsRecipients(helm.Staging, "f", file(other, helm.RepositoryTestRecipient)))
+}
+
+func FuzzCheckSecretsRecipients(f *testing.F) {
+	f.Add([]byte("sops:\n    age:\n        - recipient: " + helm.RepositoryTestRecipient + "\n"))
+	f.Add([]byte("secrets: {a: b}\n"))
+	f.Add([]byte("sops: [1, 2]\n"))
+	f.Add([]byte("sops:\n    age: {recipient: x}\n"))
+	f.Add([]byte("a: [b"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		err := helm.CheckSecretsRecipients(helm.Production, "f", raw)
+		rs, perr := helm.SopsRecipients(raw)
+		if perr == nil && slices.Contains(rs, helm.RepositoryTestRecipient) && err == nil {
+			t.Fatalf("a production file encrypted to the test key was accepted: %q", raw)
+		}
+		if err != nil && !strings.Contains(err.Error(), "nothing was changed") {
+			t.Fatalf("the refusal does not say nothing changed: %v", err)
+		}
+	})
 }
