@@ -32,6 +32,7 @@ type Job struct {
 	pipelineID     int64
 	pipelineSHA    string
 	pipelineSource string
+	ref            string
 	commitSHA      string
 	viaJobToken    bool
 }
@@ -43,7 +44,7 @@ func JobFromGitLab(j *gitlab.Job, viaJobToken bool) *Job {
 	if j == nil {
 		return nil
 	}
-	out := &Job{id: j.ID, status: j.Status, viaJobToken: viaJobToken}
+	out := &Job{id: j.ID, status: j.Status, ref: j.Ref, viaJobToken: viaJobToken}
 	if j.User != nil {
 		out.user = Identity{Username: j.User.Username, Name: j.User.Name, Email: j.User.PublicEmail}
 	}
@@ -186,6 +187,9 @@ func gitlabActor(req Request, claims Claims, proof Proof, refuse func(string, ..
 		refuse("job %d runs for commit %s, not --commit=%s: pass --commit=$CI_COMMIT_SHA", j.id, orUnknown(j.pipelineSHA), orUnknown(req.Commit))
 	} else if j.commitSHA != "" && j.commitSHA != req.Commit {
 		refuse("job %d runs commit %s, not --commit=%s: pass --commit=$CI_COMMIT_SHA", j.id, j.commitSHA, orUnknown(req.Commit))
+	}
+	if j.ref != "" && req.Branch != "" && j.ref != req.Branch {
+		refuse("job %d runs on %s, not --ref=%s: pass --ref=$CI_COMMIT_REF_NAME", j.id, j.ref, req.Branch)
 	}
 	if j.pipelineSource != "" && claims.PipelineSource != "" && j.pipelineSource != claims.PipelineSource {
 		refuse("pipeline %d is a %s pipeline, not --pipeline-source=%s: pass $CI_PIPELINE_SOURCE", j.pipelineID, j.pipelineSource, claims.PipelineSource)

@@ -19,7 +19,7 @@ const (
 
 func ciJob(user string) *gitlab.Job {
 	return &gitlab.Job{
-		ID: ciJobID, Status: "running", Name: "deploy-production",
+		ID: ciJobID, Status: "running", Name: "deploy-production", Ref: "main",
 		User:     &gitlab.User{Username: user, Name: strings.ToUpper(user[:1]) + user[1:]},
 		Pipeline: &gitlab.JobPipeline{ID: ciPipelineID, SHA: commit, Source: "push"},
 		Commit:   &gitlab.Commit{ID: commit},
@@ -88,6 +88,16 @@ func TestResolveAllowed(t *testing.T) {
 	d = Resolve(baseRequest(Dev), Claims{}, Proof{})
 	assert.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, SourceLocal, d.Source)
+
+	// Dev from GitLab: the job proves the run; a push to the default branch needs no approval.
+	d = Resolve(baseRequest(Dev), ciClaims(), Proof{Job: JobFromGitLab(ciJob("dave"), true)})
+	assert.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, SourceGitLab, d.Source)
+	assert.Equal(t, "dave", d.Actor)
+	// A laptop claiming to be that job is refused, even for dev.
+	d = Resolve(baseRequest(Dev), ciClaims(), Proof{})
+	assert.False(t, d.Allowed)
+	assert.Contains(t, strings.Join(d.Reasons, "\n"), "--job-token=env:CI_JOB_TOKEN")
 }
 
 // TestResolveBypasses is every way around the policy the issue lists, and its neighbours, from the
@@ -137,6 +147,14 @@ func TestResolveBypasses(t *testing.T) {
 				p.Job = JobFromGitLab(j, true)
 				return p
 			}, Production, "pass --commit=$CI_COMMIT_SHA"},
+		{"a branch job claiming the default branch", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave", ab...)
+				j := ciJob("dave")
+				j.Ref = "feature/x"
+				p.Job = JobFromGitLab(j, true)
+				return p
+			}, Production, "job 664 runs on feature/x, not --ref=main"},
 		{"a pipeline source that disagrees with GitLab", func(c *Claims) { c.PipelineSource = "web" },
 			func() Proof { return ciProof("dave", ab...) }, Production, "a push pipeline, not --pipeline-source=web"},
 		{"a job GitLab reports no user for", func(c *Claims) {},
