@@ -12,6 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	"gitlab.com/soccerpredictai/pipeline/ci/policy"
@@ -85,13 +86,16 @@ func (m *SoccerPredict) Plan(
 	// GitLab project id (default: CI_PROJECT_ID setting).
 	// +optional
 	projectId string,
-	// The GitLab job running this deploy (GitLab: $CI_JOB_ID); its deployment holds the approvals.
+	// The GitLab job running this deploy (GitLab: $CI_JOB_ID), proven with --job-token; its
+	// deployment holds the approvals. Naming a job makes the run a GitLab run.
 	// +optional
 	jobId int,
-	// From a laptop: the GitLab deployment whose approvals allow this deploy.
+	// From a laptop: the GitLab deployment (created by a deploy job, blocked or running) whose
+	// approvals allow this deploy.
 	// +optional
 	deploymentId int,
-	// Who deploys (GitLab: $GITLAB_USER_LOGIN); on a laptop it is the token's owner.
+	// Display only: who deploys is proven by GitLab (the job's user in CI, the token's owner on a
+	// laptop); a different name is refused.
 	// +optional
 	actor string,
 	// GitLab: $CI_PIPELINE_SOURCE.
@@ -106,9 +110,16 @@ func (m *SoccerPredict) Plan(
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
+	// GitLab CI: this job's own token (--job-token=env:CI_JOB_TOKEN). GitLab answers GET /job with
+	// the job, its user and its pipeline: that is what proves a GitLab run and who deploys.
+	// +optional
+	jobToken *dagger.Secret,
+	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
+	// +optional
+	pipelineId int,
 ) (*dagger.Directory, error) {
 	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
-	p, err := m.prepare(ctx, req)
+	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return nil, err
 	}
@@ -195,13 +206,16 @@ func (m *SoccerPredict) Deploy(
 	// GitLab project id (default: CI_PROJECT_ID setting).
 	// +optional
 	projectId string,
-	// The GitLab job running this deploy (GitLab: $CI_JOB_ID); its deployment holds the approvals.
+	// The GitLab job running this deploy (GitLab: $CI_JOB_ID), proven with --job-token; its
+	// deployment holds the approvals. Naming a job makes the run a GitLab run.
 	// +optional
 	jobId int,
-	// From a laptop: the GitLab deployment whose approvals allow this deploy.
+	// From a laptop: the GitLab deployment (created by a deploy job, blocked or running) whose
+	// approvals allow this deploy.
 	// +optional
 	deploymentId int,
-	// Who deploys (GitLab: $GITLAB_USER_LOGIN); on a laptop it is the token's owner.
+	// Display only: who deploys is proven by GitLab (the job's user in CI, the token's owner on a
+	// laptop); a different name is refused.
 	// +optional
 	actor string,
 	// GitLab: $CI_PIPELINE_SOURCE.
@@ -216,9 +230,16 @@ func (m *SoccerPredict) Deploy(
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
+	// GitLab CI: this job's own token (--job-token=env:CI_JOB_TOKEN). GitLab answers GET /job with
+	// the job, its user and its pipeline: that is what proves a GitLab run and who deploys.
+	// +optional
+	jobToken *dagger.Secret,
+	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
+	// +optional
+	pipelineId int,
 ) (string, error) {
 	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
-	p, err := m.prepare(ctx, req)
+	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return "", err
 	}
@@ -265,6 +286,13 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 	} else if !ok {
 		return nil, nil, fmt.Errorf("no encrypted secrets for %s: create %s in the chart (sops --encrypt, see .sops.yaml); nothing was changed", env, rel)
 	}
+	encrypted, err := chart.File(rel).Contents(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := helm.CheckSecretsRecipients(env, rel, []byte(encrypted)); err != nil {
+		return nil, nil, err
+	}
 	wrapped, err := helm.WithDecryptedSecrets(sopsBin, ageKeyPath, helm.EncryptedSecretsFile(chartDir, env), decryptedDir, argv)
 	if err != nil {
 		return nil, nil, err
@@ -279,8 +307,14 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 		WithMountedTemp(decryptedDir), wrapped, nil
 }
 
+// proofFlags are the flags GitLab is asked to prove the run with.
+type proofFlags struct {
+	JobToken   *dagger.Secret
+	PipelineID int
+}
+
 // prepare validates the request and decides the policy.
-func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest) (prepared, error) {
+func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proofFlags) (prepared, error) {
 	s, err := m.settings(ctx)
 	if err != nil {
 		return prepared{}, err
@@ -341,82 +375,119 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest) (prepare
 	if err := rel.Trace.Validate(helm.Env(env)); err != nil {
 		return prepared{}, fmt.Errorf("traceability record for %s: %w", env, err)
 	}
-	preq, err := m.policyRequest(ctx, s, env, set, req)
+	decision, err := m.policyDecision(ctx, s, env, set, req, pf)
 	if err != nil {
 		return prepared{}, err
 	}
-	return prepared{settings: s, release: rel, record: record, decision: policy.Decide(preq)}, nil
+	return prepared{settings: s, release: rel, record: record, decision: decision}, nil
 }
 
-// policyRequest gathers the evidence the promotion policy needs: the gate report, the scan,
-// and the GitLab deployment whose approvals are proven through the GitLab API.
-func (m *SoccerPredict) policyRequest(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest) (policy.Request, error) {
+// policyDecision gathers the evidence the promotion policy needs (the gate report, the scan, and
+// GitLab's answers about the job, the token's owner and the deployment) and lets ci/policy decide.
+// Nothing here decides who deploys or from where: policy.Resolve does, from the evidence.
+func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest, pf proofFlags) (policy.Decision, error) {
 	preq := policy.Request{
 		Env:            env,
-		Source:         policy.SourceLocal,
 		Commit:         s.Commit,
-		Actor:          policy.Identity{Username: req.Actor},
 		PipelineSource: req.PipelineSource,
 		Branch:         s.Ref,
 		DefaultBranch:  s.DefaultBranch,
 		Images:         set,
-	}
-	if req.JobID != 0 {
-		preq.Source = policy.SourceGitLab
 	}
 	if s.Tag != "" {
 		preq.Branch = ""
 	}
 	green, err := m.gateReportGreen(ctx, s, req.GateReport)
 	if err != nil {
-		return policy.Request{}, err
+		return policy.Decision{}, err
 	}
 	preq.GateReportGreen = green
 	clean, err := m.scanClean(ctx, s, req.ScanReport)
 	if err != nil {
-		return policy.Request{}, err
+		return policy.Decision{}, err
 	}
 	preq.ScanClean = clean
-	if req.GitLabToken == nil {
-		return preq, nil // no evidence: staging and production are refused with that reason
+	claims := policy.Claims{
+		Actor: req.Actor, JobID: int64(req.JobID), PipelineID: int64(pf.PipelineID),
+		DeploymentID: int64(req.DeploymentID), PipelineSource: req.PipelineSource,
 	}
-	client, err := gitlabClient(ctx, s, req.GitLabToken)
+	proof, author, err := fetchProof(ctx, s, string(env), req.ProjectID, req.GitLabToken, pf.JobToken, claims)
 	if err != nil {
-		return policy.Request{}, err
+		return policy.Decision{}, err
 	}
-	project := orDefault(req.ProjectID, s.ProjectID)
+	preq.Author = author
+	return policy.Resolve(preq, claims, proof), nil
+}
+
+// fetchProof asks GitLab what the policy needs to know: with the job token, the job it belongs
+// to (GET /job); with the GitLab token, the commit's author, the job by id when no job token was
+// given, the job's own deployment (or --deployment-id's) and, for a run that names no job, the
+// token's owner. It only fetches; policy.Resolve judges.
+func fetchProof(ctx context.Context, s configpkg.Settings, env, projectID string, gitlabToken, jobToken *dagger.Secret, claims policy.Claims) (policy.Proof, policy.Identity, error) {
+	var proof policy.Proof
+	var author policy.Identity
+	if jobToken != nil {
+		jc, err := gitlabClient(ctx, s, jobToken, gitlab.WithJobToken())
+		if err != nil {
+			return proof, author, err
+		}
+		j, err := jc.TokenJob(ctx)
+		if err != nil {
+			return proof, author, fmt.Errorf("prove this GitLab job with --job-token: %w; nothing was changed", err)
+		}
+		proof.Job = policy.JobFromGitLab(j, true)
+	}
+	if gitlabToken == nil {
+		return proof, author, nil // no evidence: staging and production are refused with that reason
+	}
+	client, err := gitlabClient(ctx, s, gitlabToken)
+	if err != nil {
+		return proof, author, err
+	}
+	project := orDefault(projectID, s.ProjectID)
 	if project == "" {
-		return policy.Request{}, fmt.Errorf("proving approvals needs the GitLab project: pass --project-id=$CI_PROJECT_ID or set CI_PROJECT_ID")
+		return proof, author, fmt.Errorf("proving approvals needs the GitLab project: pass --project-id=$CI_PROJECT_ID or set CI_PROJECT_ID")
 	}
 	if s.Commit != "" {
 		c, err := client.Commit(ctx, project, s.Commit)
 		if err != nil {
-			return policy.Request{}, fmt.Errorf("look up the commit author: %w", err)
+			return proof, author, fmt.Errorf("look up the commit author: %w", err)
 		}
-		preq.Author = policy.Identity{Name: c.AuthorName, Email: c.AuthorEmail}
+		author = policy.Identity{Name: c.AuthorName, Email: c.AuthorEmail}
+	}
+	jobID := claims.JobID
+	if proof.Job != nil {
+		jobID = proof.Job.ID() // the job GitLab vouched for, not the one named
+	}
+	if jobID != 0 && proof.Job == nil {
+		j, err := client.ProjectJob(ctx, project, jobID)
+		if err != nil {
+			return proof, author, fmt.Errorf("look up job %d: %w", jobID, err)
+		}
+		proof.Job = policy.JobFromGitLab(j, false)
 	}
 	switch {
-	case req.JobID != 0:
-		d, err := client.JobDeployment(ctx, project, string(env), int64(req.JobID))
+	case jobID != 0:
+		d, err := client.JobDeployment(ctx, project, env, jobID)
 		if err != nil {
-			return policy.Request{}, fmt.Errorf("find the deployment of job %d: %w", req.JobID, err)
+			return proof, author, fmt.Errorf("find the deployment of job %d: %w", jobID, err)
 		}
-		preq.Evidence = policy.EvidenceFromDeployment(d)
-	case req.DeploymentID != 0:
-		ev, err := policy.FetchEvidence(ctx, client, project, int64(req.DeploymentID))
+		proof.Deployment = policy.EvidenceFromDeployment(d)
+	case claims.DeploymentID != 0:
+		ev, err := policy.FetchEvidence(ctx, client, project, claims.DeploymentID)
 		if err != nil {
-			return policy.Request{}, err
+			return proof, author, err
 		}
-		preq.Evidence = ev
+		proof.Deployment = ev
 	}
-	if preq.Source == policy.SourceLocal {
+	if jobID == 0 && claims.PipelineID == 0 {
 		u, err := client.CurrentUser(ctx)
 		if err != nil {
-			return policy.Request{}, fmt.Errorf("identify the deployer from the GitLab token: %w", err)
+			return proof, author, fmt.Errorf("identify the deployer from the GitLab token: %w", err)
 		}
-		preq.Actor = policy.Identity{Username: u.Username, Name: u.Name, Email: u.PublicEmail}
+		proof.TokenOwner = u
 	}
-	return preq, nil
+	return proof, author, nil
 }
 
 // gateReportGreen reads a gate report: green when no blocking gate failed and it is the

@@ -85,10 +85,10 @@ func secretText(ctx context.Context, secret *dagger.Secret) (string, error) {
 }
 
 // gitlabClient is a client of the configured GitLab API authenticated with token.
-func gitlabClient(ctx context.Context, s configpkg.Settings, token *dagger.Secret) (*gitlab.Client, error) {
+func gitlabClient(ctx context.Context, s configpkg.Settings, token *dagger.Secret, opts ...gitlab.Option) (*gitlab.Client, error) {
 	bearer, err := secretText(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return gitlab.New(s.GitLabAPI, bearer)
+	return gitlab.New(s.GitLabAPI, bearer, opts...)
 }

@@ -16,6 +16,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/shell"
 )
@@ -30,9 +31,12 @@ const (
 // RollbackService rolls the Helm release of an environment back to an earlier revision. It
 // reads `helm history` to check the target (0: the newest revision that ran successfully
 // before the deployed one) and prints the plan; only with --confirm and a --reason of at
-// least 10 characters does it run `helm rollback --wait`. It returns the audit record (JSON)
-// and what to do next: CI must be re-run, since the environment no longer matches the default
-// branch. A bad revision is an error and nothing is changed.
+// least 10 characters does it run `helm rollback --wait`. Who rolls back is proven by GitLab
+// (--gitlab-token or --job-token), and production needs the approvals of a production deploy on
+// the GitLab deployment of the rollback job. The audit record is stored in the cluster as a
+// revision of the release <release>-audit (trace shows the last one) and returned with what to
+// do next: CI must be re-run, since the environment no longer matches the default branch. A bad
+// revision is an error and nothing is changed.
 //
 // +cache="never"
 func (m *SoccerPredict) RollbackService(
@@ -51,13 +55,36 @@ func (m *SoccerPredict) RollbackService(
 	// Why the rollback is needed (at least 10 characters; recorded).
 	// +optional
 	reason string,
-	// Who rolls back (GitLab: $GITLAB_USER_LOGIN; on a laptop: your GitLab username).
+	// Display only: who rolls back is proven by GitLab (the job's user in CI, the token's owner on
+	// a laptop); a different name is refused.
 	// +optional
 	actor string,
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
+	// GitLab token that proves who rolls back and, for production, the approvals (GitLab:
+	// env:GITLAB_DEPLOY_TOKEN; laptop: your own personal access token).
+	// +optional
+	gitlabToken *dagger.Secret,
+	// GitLab CI: this job's own token (--job-token=env:CI_JOB_TOKEN); GitLab says which job runs
+	// and who runs it.
+	// +optional
+	jobToken *dagger.Secret,
+	// GitLab project id (default: CI_PROJECT_ID setting).
+	// +optional
+	projectId string,
+	// GitLab CI: $CI_JOB_ID of the rollback job; its deployment holds the approvals.
+	// +optional
+	jobId int,
+	// GitLab CI: $CI_PIPELINE_ID.
+	// +optional
+	pipelineId int,
+	// From a laptop: the GitLab deployment (of a rollback job, blocked or running) whose approvals
+	// allow a production rollback.
+	// +optional
+	deploymentId int,
 ) (string, error) {
+	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
 	e, err := helm.ParseEnv(env)
 	if err != nil {
 		return "", err
@@ -100,15 +127,24 @@ func (m *SoccerPredict) RollbackService(
 	}
 	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", shell.Join(rollbackArgs),
 		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
+	decision, err := rollbackDecision(ctx, s, policy.Env(e), actor, proofFlags)
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		if err := decision.Err(); err != nil {
+			return "", fmt.Errorf("rollback-service in %s refused (nothing was changed): %w", e, err)
+		}
+	}
 	out, err := audit.Review(audit.Request{
 		Action: audit.RollbackService, Env: string(e), Target: strconv.Itoa(target.Revision),
-		From: strconv.Itoa(current.Revision), Reason: reason, Actor: actor, Confirm: confirm, Plan: plan,
+		From: strconv.Itoa(current.Revision), Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
 	})
 	if err != nil {
 		return "", err
 	}
 	if !out.Act {
-		text, err := auditText(out, "")
+		text, err := auditText(out, planNote(decision))
 		return historyText(revs) + "\n" + text, err
 	}
 	done := ctr.
@@ -124,14 +160,19 @@ func (m *SoccerPredict) RollbackService(
 		}
 		return "", err
 	}
-	return auditText(out, strings.Join(output.Tail(log, 5), "\n"))
+	if err := storeRollback(ctx, done, s, ns, out.Record); err != nil {
+		return "", fmt.Errorf("rolled back %s in %s to revision %d, but %w", s.Release, ns, target.Revision, err)
+	}
+	return auditText(out, strings.Join(output.Tail(log, 5), "\n")+"\naudit record stored: helm history "+audit.StoreRelease(s.Release)+" --namespace "+ns)
 }
 
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
 // checks that the version exists and is READY and shows the plan (current champion → target);
 // only with --confirm and a --reason of at least 10 characters does it move the alias. The
-// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). It returns the audit
-// record (JSON) and what to do next: CI must be re-run.
+// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). Who rolls back is
+// proven by GitLab, and production needs the approvals of a production deploy, as for
+// rollback-service. The audit record is stored as a tag of the registered model
+// (soccerpredict.audit.last-rollback) and returned with what to do next: CI must be re-run.
 //
 // +cache="never"
 func (m *SoccerPredict) RollbackModel(
@@ -148,14 +189,38 @@ func (m *SoccerPredict) RollbackModel(
 	// constructor's --mlflow-token; omit both for a server without authentication.
 	// +optional
 	mlflowToken *dagger.Secret,
-	// Who rolls back (GitLab: $GITLAB_USER_LOGIN; on a laptop: your GitLab username).
+	// Display only: who rolls back is proven by GitLab (the job's user in CI, the token's owner on
+	// a laptop); a different name is refused.
 	// +optional
 	actor string,
-	// Environment the record is filed under (the champion alias is what production serves).
+	// Environment the record is filed under (the champion alias is what production serves);
+	// production needs the approvals of a production deploy.
 	// +optional
 	// +default="production"
 	env string,
+	// GitLab token that proves who rolls back and, for production, the approvals (GitLab:
+	// env:GITLAB_DEPLOY_TOKEN; laptop: your own personal access token).
+	// +optional
+	gitlabToken *dagger.Secret,
+	// GitLab CI: this job's own token (--job-token=env:CI_JOB_TOKEN); GitLab says which job runs
+	// and who runs it.
+	// +optional
+	jobToken *dagger.Secret,
+	// GitLab project id (default: CI_PROJECT_ID setting).
+	// +optional
+	projectId string,
+	// GitLab CI: $CI_JOB_ID of the rollback job; its deployment holds the approvals.
+	// +optional
+	jobId int,
+	// GitLab CI: $CI_PIPELINE_ID.
+	// +optional
+	pipelineId int,
+	// From a laptop: the GitLab deployment (of a rollback job, blocked or running) whose approvals
+	// allow a production rollback.
+	// +optional
+	deploymentId int,
 ) (string, error) {
+	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
 	if err := audit.ValidateModelVersion(toVersion); err != nil {
 		return "", fmt.Errorf("%w; nothing was changed", err)
 	}
@@ -190,22 +255,43 @@ func (m *SoccerPredict) RollbackModel(
 	}
 	plan := fmt.Sprintf("move alias %s of model %s from version %s to version %s (run %s)",
 		mlflow.ChampionAlias, s.MLflowModel, orDefault(current, "(none)"), toVersion, orDefault(mv.RunID, "(unknown)"))
+	e, err := policy.ParseEnv(env)
+	if err != nil {
+		return "", fmt.Errorf("%w; nothing was changed", err)
+	}
+	decision, err := rollbackDecision(ctx, s, e, actor, proofFlags)
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		if err := decision.Err(); err != nil {
+			return "", fmt.Errorf("rollback-model of %s refused (nothing was changed): %w", s.MLflowModel, err)
+		}
+	}
 	out, err := audit.Review(audit.Request{
 		Action: audit.RollbackModel, Env: env, Target: toVersion, From: current,
-		Reason: reason, Actor: actor, Confirm: confirm, Plan: plan,
+		Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
 	})
 	if err != nil {
 		return "", err
 	}
 	if !out.Act {
-		return auditText(out, "")
+		return auditText(out, planNote(decision))
 	}
 	previous, err := client.SetChampion(ctx, s.MLflowModel, toVersion)
 	if err != nil {
 		return "", fmt.Errorf("move the champion alias of %s to version %s: %w", s.MLflowModel, toVersion, err)
 	}
 	out.Record.From = previous
-	return auditText(out, fmt.Sprintf("champion of %s: version %s → %s", s.MLflowModel, orDefault(previous, "(none)"), toVersion))
+	raw, err := out.Record.JSON()
+	if err != nil {
+		return "", err
+	}
+	if err := client.SetModelTag(ctx, s.MLflowModel, audit.ModelTag, string(raw)); err != nil {
+		return "", fmt.Errorf("moved the champion of %s to version %s, but the audit record could not be stored as tag %s of the registered model (%w): file this record by hand:\n%s",
+			s.MLflowModel, toVersion, audit.ModelTag, err, raw)
+	}
+	return auditText(out, fmt.Sprintf("champion of %s: version %s → %s\naudit record stored: tag %s of registered model %s", s.MLflowModel, orDefault(previous, "(none)"), toVersion, audit.ModelTag, s.MLflowModel))
 }
 
 // RollbackData restores the project's DVC pointer files (dvc.lock and *.dvc) as they were at an

@@ -10,6 +10,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/audit"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
@@ -30,7 +31,8 @@ var traceLabels = []string{trace.LabelRevision, trace.LabelDatasetVersion, trace
 // model versions, read from the annotations the chart writes on the live Helm release (`helm
 // get manifest`, Secret values blanked in the container). It then reads the OCI labels of every
 // image digest (revision, dataset and model versions) and checks that they agree with the
-// release's record: a mismatch is an error that shows the record and every disagreement.
+// release's record: a mismatch is an error that shows the record and every disagreement. It
+// also shows the environment's last rollback (the audit release rollback-service keeps).
 // Read-only.
 //
 // +cache="never"
@@ -83,6 +85,7 @@ func (m *SoccerPredict) Trace(
 	}
 	checkErr := checkedRecord(rec).CheckLabels(labels)
 	report := traceReport{Record: rec, Images: refs, Labels: labels, Consistent: checkErr == nil}
+	report.LastRollback, report.LastRollbackError = m.traceLastRollback(ctx, s, e, kubeconfig, chart)
 	if checkErr != nil {
 		report.Problems = strings.Split(checkErr.Error(), "\n")
 	}
@@ -113,6 +116,24 @@ type traceReport struct {
 	Consistent bool `json:"consistent"`
 	// Problems lists every disagreement.
 	Problems []string `json:"problems,omitempty"`
+	// LastRollback is the record of the environment's last rollback-service (nil: none stored);
+	// LastRollbackError says why it could not be read.
+	LastRollback      *audit.Record `json:"lastRollback,omitempty"`
+	LastRollbackError string        `json:"lastRollbackError,omitempty"`
+}
+
+// traceLastRollback reads the last rollback record of env; a failure to read it does not fail
+// trace, it is reported.
+func (m *SoccerPredict) traceLastRollback(ctx context.Context, s configpkg.Settings, env helm.Env, kubeconfig *dagger.Secret, chart *dagger.Directory) (*audit.Record, string) {
+	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
+	if err != nil {
+		return nil, err.Error()
+	}
+	r, err := lastRollback(ctx, ctr, s, namespace(s, string(env)))
+	if err != nil {
+		return nil, err.Error()
+	}
+	return r, ""
 }
 
 // Text renders the report for a terminal.
@@ -134,6 +155,14 @@ func (r traceReport) Text() string {
 			}
 			fmt.Fprintf(&b, "    %s: %s\n", k, v)
 		}
+	}
+	switch {
+	case r.LastRollback != nil:
+		fmt.Fprintf(&b, "\nlast rollback: %s\n", r.LastRollback.Summary())
+	case r.LastRollbackError != "":
+		fmt.Fprintf(&b, "\nlast rollback: could not be read (%s)\n", r.LastRollbackError)
+	default:
+		b.WriteString("\nlast rollback: none recorded\n")
 	}
 	if r.Consistent {
 		b.WriteString("\nconsistency: OK (every image label agrees with the record)\n")

@@ -481,3 +481,63 @@ func (c *Client) CurrentUser(ctx context.Context) (*User, error) {
 	}
 	return &u, nil
 }
+
+// JobPipeline is the pipeline a job belongs to, as embedded in a job.
+type JobPipeline struct {
+	ID     int64  `json:"id"`
+	SHA    string `json:"sha"`
+	Ref    string `json:"ref"`
+	Status string `json:"status"`
+	Source string `json:"source,omitempty"`
+}
+
+// Job is a CI job as GET /job (with its own JOB-TOKEN) or GET /projects/:id/jobs/:job_id returns it.
+type Job struct {
+	ID       int64        `json:"id"`
+	Name     string       `json:"name"`
+	Stage    string       `json:"stage"`
+	Status   string       `json:"status"` // created, pending, running, failed, success, canceled, skipped, manual…
+	Ref      string       `json:"ref"`
+	Tag      bool         `json:"tag"`
+	User     *User        `json:"user"` // who runs the job (for a manual job: who played it)
+	Commit   *Commit      `json:"commit"`
+	Pipeline *JobPipeline `json:"pipeline"`
+	WebURL   string       `json:"web_url"`
+}
+
+// TokenJob returns the job the client's job token belongs to (GET /job). Only a client created
+// with WithJobToken and $CI_JOB_TOKEN can call it: GitLab answers for the job that is running with
+// that token, so nothing the caller states is involved.
+func (c *Client) TokenJob(ctx context.Context) (*Job, error) {
+	if c.header != "JOB-TOKEN" {
+		return nil, errors.New("gitlab: GET /job needs the job's own token: pass --job-token=env:CI_JOB_TOKEN")
+	}
+	var j Job
+	if _, err := c.get(ctx, "/job", nil, "the job token belongs to no running job: pass the token of this job ($CI_JOB_TOKEN)", &j); err != nil {
+		return nil, err
+	}
+	if j.ID <= 0 {
+		return nil, errors.New("gitlab: GET /job returned no job id: check that the base URL points at GitLab ($CI_API_V4_URL)")
+	}
+	return &j, nil
+}
+
+// ProjectJob fetches one job of a project (GET /projects/:id/jobs/:job_id).
+func (c *Client) ProjectJob(ctx context.Context, project string, jobID int64) (*Job, error) {
+	pp, err := projectPath(project)
+	if err != nil {
+		return nil, err
+	}
+	if jobID <= 0 {
+		return nil, fmt.Errorf("gitlab: job id %d is not positive: pass $CI_JOB_ID", jobID)
+	}
+	var j Job
+	path := fmt.Sprintf("%s/jobs/%d", pp, jobID)
+	if _, err := c.get(ctx, path, nil, fmt.Sprintf("job %d is not in project %s (or the token cannot see it): check --job-id and --project-id", jobID, project), &j); err != nil {
+		return nil, err
+	}
+	if j.ID != jobID {
+		return nil, fmt.Errorf("gitlab: asked for job %d but GitLab answered with job %d: check the base URL", jobID, j.ID)
+	}
+	return &j, nil
+}

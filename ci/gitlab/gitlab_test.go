@@ -86,6 +86,18 @@ const protectedEnvJSON = `{
   "approval_rules": [{"id": 38, "user_id": null, "group_id": null, "access_level": 40, "access_level_description": "Maintainers", "required_approvals": 2, "group_inheritance_type": 0}]
 }`
 
+// jobJSON follows the documented response of GET /job and GET /projects/:id/jobs/:job_id.
+const jobJSON = `{
+  "commit": {"author_email": "admin@example.com", "author_name": "Administrator",
+             "id": "a91957a858320c0e17f3a0eca7cfacbff50ea29a", "short_id": "a91957a8", "title": "x"},
+  "coverage": null, "allow_failure": false, "created_at": "2015-12-24T15:51:21.880Z",
+  "started_at": "2015-12-24T17:54:30.733Z", "finished_at": null, "duration": 0.465,
+  "id": 664, "name": "deploy-production", "ref": "main", "stage": "deploy", "status": "running",
+  "tag": false, "web_url": "https://example.com/foo/bar/-/jobs/664",
+  "pipeline": {"id": 6, "project_id": 1, "ref": "main", "sha": "a91957a858320c0e17f3a0eca7cfacbff50ea29a", "status": "running"},
+  "user": {"id": 1, "name": "Dave D", "username": "dave", "state": "active"}
+}`
+
 type fakeGitLab struct {
 	mu       sync.Mutex
 	requests []string
@@ -166,6 +178,17 @@ func (f *fakeGitLab) handler(t *testing.T) http.Handler {
 			}
 		case p == "/api/v4/projects/7/protected_environments/production":
 			fmt.Fprint(w, protectedEnvJSON)
+		case p == "/api/v4/job":
+			if r.Header.Get("JOB-TOKEN") == "" {
+				w.WriteHeader(http.StatusUnauthorized)
+				fmt.Fprint(w, `{"message":"401 Unauthorized"}`)
+				return
+			}
+			fmt.Fprint(w, jobJSON)
+		case p == "/api/v4/projects/7/jobs/664":
+			fmt.Fprint(w, jobJSON)
+		case p == "/api/v4/projects/7/jobs/665":
+			fmt.Fprint(w, strings.Replace(jobJSON, `"id": 664`, `"id": 1`, 1))
 		case p == "/api/v4/user":
 			fmt.Fprint(w, `{"id":1,"username":"dave","name":"Dave D","state":"active","public_email":"dave@example.com"}`)
 		case p == "/api/v4/projects/7/repository/commits/htmlpage":
@@ -400,4 +423,37 @@ func TestJobDeployment(t *testing.T) {
 	assert.ErrorContains(t, err, "no deployment of environment \"production\" was created by job 12345")
 	_, err = c.JobDeployment(context.Background(), "7", "production", 0)
 	assert.ErrorContains(t, err, "CI_JOB_ID")
+}
+
+func TestJobs(t *testing.T) {
+	ctx := context.Background()
+	jc, f := setup(t, testToken, WithJobToken())
+	j, err := jc.TokenJob(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(664), j.ID)
+	assert.Equal(t, "running", j.Status)
+	assert.Equal(t, "dave", j.User.Username)
+	assert.Equal(t, int64(6), j.Pipeline.ID)
+	assert.Equal(t, sha, j.Pipeline.SHA)
+	assert.Equal(t, sha, j.Commit.ID)
+	assert.Equal(t, testToken, f.headers[0].Get("JOB-TOKEN"))
+	assert.Empty(t, f.headers[0].Get("PRIVATE-TOKEN"))
+
+	pc, _ := setup(t, testToken)
+	_, err = pc.TokenJob(ctx)
+	assert.ErrorContains(t, err, "--job-token=env:CI_JOB_TOKEN", "a private token cannot ask whose job it is")
+	j, err = pc.ProjectJob(ctx, "7", 664)
+	require.NoError(t, err)
+	assert.Equal(t, "dave", j.User.Username)
+	_, err = pc.ProjectJob(ctx, "7", 665)
+	assert.ErrorContains(t, err, "answered with job 1")
+	_, err = pc.ProjectJob(ctx, "7", 0)
+	assert.ErrorContains(t, err, "CI_JOB_ID")
+	_, err = pc.ProjectJob(ctx, "7", 12)
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	bad, _ := setup(t, "expired-job-token", WithJobToken())
+	_, err = bad.TokenJob(ctx)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.NotContains(t, err.Error(), "expired-job-token")
 }

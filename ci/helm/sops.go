@@ -3,6 +3,10 @@ package helm
 import (
 	"fmt"
 	"path"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // SecretsPlaceholder is what Release.SecretsFile should be when helm runs
@@ -52,4 +56,51 @@ func WithDecryptedSecrets(sopsDecrypt, identity, encrypted, tmpdir string, argv 
 	}
 	out = append(out, "--")
 	return append(out, argv...), nil
+}
+
+// RepositoryTestRecipient is the age recipient (public key) of the TEST-ONLY key committed at
+// tests/testdata/keys/test-age.key. Anyone with the repository holds its private key, so
+// production's secrets must never be encrypted to it.
+const RepositoryTestRecipient = "age1yugsrl9yfgduykd6xwgn6lw90dtd0qzhl9p8t5e7d4zagdxvzdfqwh03h5"
+
+// SopsRecipients returns the age recipients listed in the metadata of a SOPS-encrypted YAML file
+// (sops.age[].recipient). It reads metadata only; nothing is decrypted.
+func SopsRecipients(encrypted []byte) ([]string, error) {
+	var doc struct {
+		Sops *struct {
+			Age []struct {
+				Recipient string `yaml:"recipient"`
+			} `yaml:"age"`
+		} `yaml:"sops"`
+	}
+	if err := yaml.Unmarshal(encrypted, &doc); err != nil {
+		return nil, fmt.Errorf("the secrets file is not YAML: re-encrypt it with sops --encrypt (see .sops.yaml)")
+	}
+	if doc.Sops == nil {
+		return nil, fmt.Errorf("the secrets file has no sops metadata: it is not encrypted; encrypt it with sops --encrypt (see .sops.yaml)")
+	}
+	var out []string
+	for _, a := range doc.Sops.Age {
+		if r := strings.TrimSpace(a.Recipient); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// CheckSecretsRecipients refuses secrets that are not the environment's own: a production file
+// whose recipients include the repository's test key (RepositoryTestRecipient), or a file encrypted
+// to no age recipient. dev and staging may use the test key.
+func CheckSecretsRecipients(env Env, file string, encrypted []byte) error {
+	recipients, err := SopsRecipients(encrypted)
+	if err != nil {
+		return fmt.Errorf("%s: %w; nothing was changed", file, err)
+	}
+	if len(recipients) == 0 {
+		return fmt.Errorf("%s is encrypted to no age recipient: encrypt it to the environment's age key (.sops.yaml, then sops updatekeys %s); nothing was changed", file, file)
+	}
+	if env == Production && slices.Contains(recipients, RepositoryTestRecipient) {
+		return fmt.Errorf("%s can be decrypted with the repository's TEST key (%s is among its recipients): production secrets must be encrypted only to production's own key; remove the test key from the production rule of .sops.yaml and run sops updatekeys %s (or re-encrypt it); nothing was changed", file, RepositoryTestRecipient, file)
+	}
+	return nil
 }

@@ -440,3 +440,16 @@ func (c *Client) SetChampion(ctx context.Context, model, version string) (previo
 	}
 	return previous, nil
 }
+
+// SetModelTag sets tag key of registered model name to value (POST registered-models/set-tag).
+func (c *Client) SetModelTag(ctx context.Context, name, key, value string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(key) == "" {
+		return errors.New("mlflow: no tag key")
+	}
+	body := map[string]string{"name": name, "key": key, "value": value}
+	var out struct{}
+	return c.do(ctx, http.MethodPost, "/registered-models/set-tag", nil, body, fmt.Sprintf("registered model %q does not exist: check SP_MLFLOW_MODEL", name), &out)
+}

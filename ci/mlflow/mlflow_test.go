@@ -24,6 +24,7 @@ type fakeMLflow struct {
 	mu       sync.Mutex
 	versions map[string]map[string]map[string]any // model → version → model_version object
 	aliases  map[string]map[string]string         // model → alias → version
+	tags     map[string]map[string]string         // model → tag → value
 	runs     map[string]string                    // run id → raw metrics JSON array
 	calls    []string
 	auth     []string
@@ -128,6 +129,25 @@ func (f *fakeMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.aliases[body.Name] = map[string]string{}
 		}
 		f.aliases[body.Name][body.Alias] = body.Version
+		fmt.Fprint(w, `{}`)
+	case r.Method == http.MethodPost && r.URL.Path == "/api/2.0/mlflow/registered-models/set-tag":
+		b, _ := io.ReadAll(r.Body)
+		var body struct{ Name, Key, Value string }
+		if err := json.Unmarshal(b, &body); err != nil || body.Name == "" || body.Key == "" {
+			writeErr(w, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter")
+			return
+		}
+		if _, ok := f.versions[body.Name]; !ok {
+			writeErr(w, 404, "RESOURCE_DOES_NOT_EXIST", "Registered Model with name="+body.Name+" not found")
+			return
+		}
+		if f.tags == nil {
+			f.tags = map[string]map[string]string{}
+		}
+		if f.tags[body.Name] == nil {
+			f.tags[body.Name] = map[string]string{}
+		}
+		f.tags[body.Name][body.Key] = body.Value
 		fmt.Fprint(w, `{}`)
 	default:
 		writeErr(w, 404, "ENDPOINT_NOT_FOUND", "no such endpoint")
@@ -333,4 +353,13 @@ func FuzzAPIError(f *testing.F) {
 			t.Fatalf("message not truncated: %d", len(e.Message))
 		}
 	})
+}
+
+func TestSetModelTag(t *testing.T) {
+	c, f := setup(t)
+	require.NoError(t, c.SetModelTag(context.Background(), "soccer-predict", "k", "{\"a\": 1}"))
+	assert.Equal(t, "{\"a\": 1}", f.tags["soccer-predict"]["k"])
+	assert.Equal(t, "POST /api/2.0/mlflow/registered-models/set-tag?", f.calls[0])
+	assert.True(t, errors.Is(c.SetModelTag(context.Background(), "nope", "k", "v"), ErrNotFound))
+	assert.Error(t, c.SetModelTag(context.Background(), "soccer-predict", " ", "v"))
 }

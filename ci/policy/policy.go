@@ -20,17 +20,21 @@
 // GitLab's Deployments API (FetchEvidence, GET /projects/:id/deployments/:deployment_id):
 //
 //   - in GitLab CI, the deploy job declares `environment: <env>`, so GitLab creates a deployment
-//     and, for a protected environment with required approvals, holds the job until it is approved;
-//     the job finds its deployment (gitlab.Client.JobDeployment with $CI_JOB_ID) and the policy
-//     re-checks its approvals;
-//   - from a laptop the same proof is required: the run must reference a GitLab deployment of the
-//     same environment and the same commit (--deployment-id), fetched with the user's own token. The
-//     actor of a laptop run is the owner of that token (gitlab.Client.CurrentUser), not a name given
-//     on the command line. Without a deployment, staging and production are refused.
+//     and, for a protected environment with required approvals, holds the job until it is approved.
+//     The run is proven by GitLab, not by its flags: GET /job with the job's own $CI_JOB_TOKEN (or
+//     GET /projects/:id/jobs/:id with the deploy token) must report that job, running, in the named
+//     pipeline, for the commit being deployed. The deployer is the job's user as GitLab reports it,
+//     and the deployment must be the one that job created (gitlab.Client.JobDeployment);
+//   - from a laptop the same proof is required: the run must reference a GitLab deployment created by
+//     a CI job of the same environment and the same commit (--deployment-id), fetched with the
+//     user's own token. The actor of a laptop run is the owner of that token
+//     (gitlab.Client.CurrentUser). Without a deployment, staging and production are refused.
 //
-// The evidence binds the approvals to one deployment: its environment must be the requested
-// environment and its commit the commit being deployed, so approvals given for another commit or
-// another environment cannot be replayed. A canceled deployment proves nothing.
+// Resolve is the one function from that evidence to the decision; --actor is display only and
+// refused when it disagrees with the deployer GitLab proved. The evidence binds the approvals to one
+// deployment: its environment must be the requested environment, its commit and its pipeline's
+// commit the commit being deployed, and it must still be able to deploy (blocked or running): a
+// deployment that already ran, failed or was canceled proves nothing.
 //
 // # Who is "the same person"
 //
@@ -180,6 +184,11 @@ type Evidence struct {
 	status       string
 	triggeredBy  Identity
 	approvals    []Approval
+	// deployableID and pipelineID are the job and pipeline that created the deployment (0 when
+	// GitLab reported none); pipelineSHA is that pipeline's commit.
+	deployableID int64
+	pipelineID   int64
+	pipelineSHA  string
 }
 
 // DeploymentID is the GitLab deployment the approvals belong to.
@@ -190,6 +199,15 @@ func (e *Evidence) Environment() string { return e.environment }
 
 // SHA is the commit of the deployment.
 func (e *Evidence) SHA() string { return e.sha }
+
+// Status is the deployment's status as GitLab reported it.
+func (e *Evidence) Status() string { return e.status }
+
+// JobID is the CI job that created the deployment (0 when none).
+func (e *Evidence) JobID() int64 { return e.deployableID }
+
+// PipelineID is the pipeline of the job that created the deployment (0 when none).
+func (e *Evidence) PipelineID() int64 { return e.pipelineID }
 
 // Approvals returns a copy of the approvals recorded on the deployment.
 func (e *Evidence) Approvals() []Approval { return append([]Approval(nil), e.approvals...) }
@@ -205,6 +223,13 @@ func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
 		sha:          d.SHA,
 		status:       d.Status,
 		triggeredBy:  Identity{Username: d.User.Username, Name: d.User.Name},
+	}
+	if d.Deployable != nil {
+		ev.deployableID = d.Deployable.ID
+		if d.Deployable.Pipeline != nil {
+			ev.pipelineID = d.Deployable.Pipeline.ID
+			ev.pipelineSHA = d.Deployable.Pipeline.SHA
+		}
 	}
 	for _, a := range d.Approvals {
 		ev.approvals = append(ev.approvals, Approval{
@@ -243,7 +268,8 @@ type Request struct {
 	Commit string
 	// Author is the commit author (GitLab commit API: author_name, author_email).
 	Author Identity
-	// Actor is who deploys: $GITLAB_USER_LOGIN in CI, the token's owner on a laptop.
+	// Actor is who deploys: the job's user as GitLab reports it in CI, the token's owner on a laptop.
+	// Resolve sets it from GitLab's answers; never from a flag.
 	Actor Identity
 	// PipelineSource is $CI_PIPELINE_SOURCE (gitlab source only).
 	PipelineSource string
@@ -273,6 +299,10 @@ type Decision struct {
 	IgnoredApprovals []string `json:"ignored_approvals,omitempty"`
 	// DeploymentID is the GitLab deployment whose approvals were checked, 0 when none.
 	DeploymentID int64 `json:"deployment_id,omitempty"`
+	// Source is where the run was established to come from (Resolve), and Actor the deployer GitLab
+	// proved ("" when unknown).
+	Source Source `json:"source,omitempty"`
+	Actor  string `json:"actor,omitempty"`
 }
 
 // Err returns nil when the deployment is allowed, and otherwise an error listing every reason.
@@ -380,7 +410,7 @@ func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...an
 		refuse("the commit author is unknown: it is read from GitLab's commit API so that the author cannot approve their own change")
 	}
 	if !req.Actor.Known() {
-		refuse("the person deploying is unknown: in CI pass $GITLAB_USER_LOGIN; on a laptop it is the owner of the GitLab token")
+		refuse("the person deploying is unknown: GitLab must prove it; in GitLab CI pass --job-token=env:CI_JOB_TOKEN with --job-id=$CI_JOB_ID --pipeline-id=$CI_PIPELINE_ID, on a laptop pass --gitlab-token with your own personal access token")
 	}
 	ev := req.Evidence
 	if ev == nil {
@@ -395,8 +425,11 @@ func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...an
 	if ev.sha != req.Commit {
 		refuse("deployment %d is for commit %s, not %s: approvals apply to one commit; approve a deployment of %s", ev.deploymentID, orUnknown(ev.sha), orUnknown(req.Commit), orUnknown(req.Commit))
 	}
-	if ev.status == "canceled" {
-		refuse("deployment %d was canceled: approve a new deployment", ev.deploymentID)
+	if !DeployableStatus(ev.status) {
+		refuse("deployment %d is %s, not blocked or running: a deployment that already ran, failed or was canceled cannot be reused; run the deploy job of a new pipeline (or pass --deployment-id of a deployment that is waiting for its job)", ev.deploymentID, orUnknown(ev.status))
+	}
+	if ev.pipelineSHA != "" && ev.pipelineSHA != req.Commit {
+		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, ev.pipelineSHA, orUnknown(req.Commit))
 	}
 
 	counted := map[string]bool{}
@@ -436,6 +469,11 @@ func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...an
 		refuse("%s: ask another eligible reviewer to approve deployment %d in GitLab", msg, ev.deploymentID)
 	}
 }
+
+// DeployableStatus reports whether a GitLab deployment in this status may still deploy: blocked
+// (waiting for its approvals or its manual job) or running (its job is running). A created, finished
+// (success, failed), canceled or skipped deployment proves nothing about this run.
+func DeployableStatus(status string) bool { return status == "blocked" || status == "running" }
 
 // ErrRefused is wrapped by the error of Check when the policy refuses.
 var ErrRefused = errors.New("deployment refused by policy")

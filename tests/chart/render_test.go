@@ -2,10 +2,12 @@ package chart_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -69,14 +71,35 @@ func trace(env cihelm.Env) cihelm.Trace {
 
 // decryptedSecrets decrypts the shipped SOPS file of env with the shipped
 // TEST key and writes the plaintext into a temp dir, like sops-decrypt
-// exec-file does for helm.
+// exec-file does for helm. Production's file is encrypted to a placeholder
+// recipient nobody holds: the test key must fail on it, and the chart is
+// rendered with staging's values for production's environment, after checking
+// that both files hold the same keys (SOPS leaves key names in clear).
 func decryptedSecrets(t testing.TB, env cihelm.Env) string {
 	t.Helper()
 	root := repoRoot(t)
 	ids, err := secrets.LoadIdentityFile(filepath.Join(root, "tests", "testdata", "keys", "test-age.key"))
 	require.NoError(t, err)
-	plain, err := secrets.DecryptFile(secrets.EnvFile(filepath.Join(chartDir(t), "secrets"), string(env)), ids)
+	dir := filepath.Join(chartDir(t), "secrets")
+	from := env
+	if env == cihelm.Production {
+		_, err := secrets.DecryptFile(secrets.EnvFile(dir, string(env)), ids)
+		require.Error(t, err, "the repository's test key must not open production's secrets")
+		from = cihelm.Staging
+		prodRaw, err := os.ReadFile(secrets.EnvFile(dir, string(env)))
+		require.NoError(t, err)
+		stagingRaw, err := os.ReadFile(secrets.EnvFile(dir, string(from)))
+		require.NoError(t, err)
+		var prod, staging struct {
+			Secrets map[string]any `json:"secrets"`
+		}
+		require.NoError(t, yaml.Unmarshal(prodRaw, &prod))
+		require.NoError(t, yaml.Unmarshal(stagingRaw, &staging))
+		require.Equal(t, slices.Sorted(maps.Keys(staging.Secrets)), slices.Sorted(maps.Keys(prod.Secrets)), "production and staging hold the same secrets")
+	}
+	plain, err := secrets.DecryptFile(secrets.EnvFile(dir, string(from)), ids)
 	require.NoError(t, err)
+	plain = []byte(strings.ReplaceAll(string(plain), string(from), string(env)))
 	path := filepath.Join(t.TempDir(), "secrets.yaml")
 	require.NoError(t, os.WriteFile(path, plain, 0o600))
 	return path

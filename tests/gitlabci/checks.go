@@ -516,10 +516,12 @@ func CheckDeployJobs(c *Config) []string {
 			"env":         string(env),
 			"gate-report": path.Join(gatesDir, reports.GateReportJSON),
 			// The whole scan-report directory: deploy re-evaluates every trivy-<service>.json.
-			"scan-report":     scanDir,
-			"project-id":      "$CI_PROJECT_ID",
-			"job-id":          "$CI_JOB_ID",
-			"actor":           "$GITLAB_USER_LOGIN",
+			"scan-report": scanDir,
+			"project-id":  "$CI_PROJECT_ID",
+			"job-id":      "$CI_JOB_ID",
+			// Who deploys is proven by GitLab with the job's own token, never declared (--actor).
+			"pipeline-id":     "$CI_PIPELINE_ID",
+			"job-token":       "env:CI_JOB_TOKEN",
 			"pipeline-source": "$CI_PIPELINE_SOURCE",
 		}
 		for _, svc := range project.Services() {
@@ -534,6 +536,9 @@ func CheckDeployJobs(c *Config) []string {
 			if _, ok := fn.Arg(s); !ok {
 				problems = append(problems, fmt.Sprintf("job %s: deploy needs --%s=env:NAME", name, s))
 			}
+		}
+		if a, ok := fn.Arg("actor"); ok {
+			problems = append(problems, fmt.Sprintf("job %s: deploy --actor=%s: drop it, the deployer is the job's user as GitLab reports it for --job-token", name, a))
 		}
 		needs := map[string]bool{}
 		for _, n := range Needs(job) {

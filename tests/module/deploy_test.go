@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ const (
 	kubeconfigPlain = "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: kube-token-plaintext-7"
 	ageKeyPlain     = "AGE-SECRET-KEY-1TESTONLYPLAINTEXTXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 	gitlabTokenPln  = "glpat-deploy-token-plaintext"
+	jobTokenPln     = "glcbt-job-token-plaintext"
 	renderedChart   = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: soccer-predict-trace\n  annotations:\n    soccerpredict.io/git-commit: " + commitSHA + "\n"
 )
 
@@ -38,6 +40,11 @@ func deployHappy(t *testing.T) {
 	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "Results": []}`))
 	rec.Respond(daggertest.OnFile("trivy-worker.json", `{"SchemaVersion": 2, "ArtifactName": "worker", "Results": []}`))
 	rec.Respond(daggertest.OnFile("trivy-airflow.json", `{"SchemaVersion": 2, "ArtifactName": "airflow", "Results": []}`))
+	for _, env := range []string{"dev", "staging", "production"} {
+		raw, err := os.ReadFile("../charts/soccer-predict/secrets/" + env + ".enc.yaml")
+		require.NoError(t, err)
+		rec.Respond(daggertest.OnFile("secrets/"+env+".enc.yaml", string(raw)))
+	}
 }
 
 func greenReport(commit string) *dagger.File {
@@ -45,11 +52,32 @@ func greenReport(commit string) *dagger.File {
   "results": [{"name": "lint", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "clean", "details": []}]}`)
 }
 
-// gitlabWithApprovals serves the GitLab API calls the policy makes: the commit's author and
-// the deployment of job 777 with the given approvers.
+// gitlabWithApprovals serves the GitLab API calls the policy makes: the commit's author, job 777
+// of pipeline 555 run by erin (GET /job with the job token, GET …/jobs/777 with the deploy token),
+// and the deployment of job 777 with the given approvers.
 func gitlabWithApprovals(t *testing.T, env string, approvers ...string) *httptest.Server {
+	return gitlabJob(t, env, "running", approvers...)
+}
+
+// gitlabJob is gitlabWithApprovals with job 777 in jobStatus.
+func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httptest.Server {
 	t.Helper()
+	job := map[string]any{
+		"id": 777, "name": "deploy-" + env, "status": jobStatus, "ref": "main",
+		"user":     map[string]any{"id": 5, "username": "erin", "name": "Erin Engineer"},
+		"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"},
+		"commit":   map[string]any{"id": commitSHA},
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v4/job" {
+			if r.Header.Get("JOB-TOKEN") != jobTokenPln || jobStatus != "running" {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
+				return
+			}
+			_ = json.NewEncoder(w).Encode(job)
+			return
+		}
 		if r.Header.Get("PRIVATE-TOKEN") != gitlabTokenPln {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
@@ -58,6 +86,10 @@ func gitlabWithApprovals(t *testing.T, env string, approvers ...string) *httptes
 		switch {
 		case r.URL.Path == "/api/v4/projects/42/repository/commits/"+commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat: model v2", "author_name": "Alice Author", "author_email": "alice@example.com"})
+		case r.URL.Path == "/api/v4/projects/42/jobs/777":
+			_ = json.NewEncoder(w).Encode(job)
+		case r.URL.Path == "/api/v4/user":
+			_ = json.NewEncoder(w).Encode(map[string]any{"id": 9, "username": "mallory", "name": "Mallory"})
 		case r.URL.Path == "/api/v4/projects/42/deployments" || r.URL.Path == "/api/v4/projects/42/deployments/9001":
 			var approvals []map[string]any
 			for _, a := range approvers {
@@ -67,8 +99,9 @@ func gitlabWithApprovals(t *testing.T, env string, approvers ...string) *httptes
 				"id": 9001, "iid": 12, "ref": "main", "sha": commitSHA, "status": "running",
 				"user":        map[string]any{"username": "dave", "name": "Dave Deployer"},
 				"environment": map[string]any{"id": 3, "name": env},
-				"deployable":  map[string]any{"id": 777, "name": "deploy-" + env, "status": "running"},
-				"approvals":   approvals,
+				"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": jobStatus,
+					"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"}},
+				"approvals": approvals,
 			}
 			if strings.HasSuffix(r.URL.Path, "/9001") {
 				_ = json.NewEncoder(w).Encode(d)
@@ -90,7 +123,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
@@ -121,7 +154,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))
 
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0)
 	assert.ErrorContains(t, err, "pass --age-key")
 }
 
@@ -131,7 +164,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
@@ -143,9 +176,9 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0)
 	assert.ErrorContains(t, err, "dev, staging, production")
-	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0)
 	assert.ErrorContains(t, err, "not pinned by digest")
 }
 
@@ -155,7 +188,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	api, worker, airflow := deployImages()
 	out, err := m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.NoError(t, err)
 	assert.Contains(t, out, "deployed soccer-predict to dev")
 
@@ -189,24 +222,31 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	})
 	_, err = m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
 }
 
+// deployAs deploys to production against the fake GitLab srv with the given identity flags.
+func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobToken *dagger.Secret, pipelineID int) (string, error) {
+	t.Helper()
+	api, worker, airflow := deployImages()
+	m := fresh(t, withRelease)
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	deployHappy(t)
+	scanDir := dag.Directory().
+		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+	return m.Deploy(context.Background(), "production", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", jobID, 0, actor, "push",
+		greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID)
+}
+
 func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	api, worker, airflow := deployImages()
 	deploy := func(srv *httptest.Server) (string, error) {
-		m := fresh(t, withRelease)
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
-		deployHappy(t)
-		scanDir := dag.Directory().
-			WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
-		return m.Deploy(context.Background(), "production", api, worker, airflow,
-			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
-			greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		return deployAs(t, srv, 777, "erin", dag.SetSecret("job", jobTokenPln), 555)
 	}
 
 	// One approval, and one from the commit's author: refused.
@@ -222,13 +262,14 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	assert.Contains(t, out, "deployed soccer-predict to production")
 	mustExec(t, "helm", "upgrade", "--namespace", "soccerpredict-production")
 	assert.Empty(t, rec.Leaked(gitlabTokenPln))
+	assert.Empty(t, rec.Leaked(jobTokenPln))
 
 	// A gate report of another commit is never accepted.
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"))
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0)
 	assert.ErrorContains(t, err, "pass the gate-report.json of the pipeline that ran on "+commitSHA)
 }
 
@@ -242,9 +283,88 @@ func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testi
 		return nil, false
 	})
 	api, worker, airflow := deployImages()
-	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "render the chart for dev")
 	e := mustExec(t, "helm template")
 	assert.True(t, strings.HasPrefix(e.Line(), "sh -c set -o pipefail; "), "a failing helm must fail the pipe: %s", e.Line())
+}
+
+// TestDeployIdentityIsProvenNeverDeclared: the bypasses of issue 11 through the module's flags.
+func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
+	refused := func(t *testing.T, err error, want string) {
+		t.Helper()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "refused by the promotion policy (nothing was changed)")
+		assert.Contains(t, err.Error(), want)
+		_, ran := rec.ExecWith("helm", "upgrade")
+		assert.False(t, ran, "nothing is deployed")
+	}
+	t.Run("laptop names a finished job and a deployer", func(t *testing.T) {
+		// No job token: the job is looked up with the deploy token and it is no longer running.
+		_, err := deployAs(t, gitlabJob(t, "production", "success", "bob", "carol"), 777, "erin", nil, 555)
+		refused(t, err, "job 777 is success, not running")
+	})
+	t.Run("--actor names someone else than the job's user", func(t *testing.T) {
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 777, "dave", dag.SetSecret("job", jobTokenPln), 555)
+		refused(t, err, "--actor=dave disagrees with GitLab, which says erin deploys")
+	})
+	t.Run("the job's own approver deploys", func(t *testing.T) {
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "erin"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
+		refused(t, err, "erin (the person deploying)")
+	})
+	t.Run("another pipeline", func(t *testing.T) {
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 777, "", dag.SetSecret("job", jobTokenPln), 554)
+		refused(t, err, "belongs to pipeline 555, not --pipeline-id=554")
+	})
+	t.Run("laptop: the deployer is the token's owner", func(t *testing.T) {
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 0, "erin", nil, 0)
+		refused(t, err, "--actor=erin disagrees with GitLab, which says mallory deploys")
+	})
+	t.Run("an expired job token changes nothing", func(t *testing.T) {
+		_, err := deployAs(t, gitlabJob(t, "production", "success", "bob", "carol"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "prove this GitLab job with --job-token")
+		assert.NotContains(t, err.Error(), jobTokenPln)
+		_, ran := rec.ExecWith("helm", "upgrade")
+		assert.False(t, ran)
+	})
+}
+
+// TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens: a production SOPS file encrypted to the
+// repository's test key is refused before anything runs.
+func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
+	staging, err := os.ReadFile("../charts/soccer-predict/secrets/staging.enc.yaml")
+	require.NoError(t, err)
+	testKeyed := func() {
+		// Registered last, so it answers before deployHappy's real production file.
+		rec.Respond(daggertest.OnFile("secrets/production.enc.yaml", string(staging)))
+	}
+	srv := gitlabWithApprovals(t, "production", "bob", "carol")
+	api, worker, airflow := deployImages()
+
+	m := fresh(t, withRelease)
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	deployHappy(t)
+	testKeyed()
+	scanDir := dag.Directory().
+		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
+		greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repository's TEST key")
+	assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
+	_, ran := rec.ExecWith("helm", "upgrade")
+	assert.False(t, ran, "nothing is deployed")
+
+	m = fresh(t, withRelease)
+	deployHappy(t)
+	testKeyed()
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repository's TEST key")
+	_, rendered := rec.ExecWith("helm", "template")
+	assert.False(t, rendered)
 }

@@ -53,7 +53,7 @@ func rbRecord(t *testing.T, out string) audit.Record {
 func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *testing.T) {
 	m := fresh(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
-	out, err := m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, false, "", "ana", dag.Host().Directory(rbChart()))
+	out, err := m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, false, "", "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
 	require.NoError(t, err)
 
 	h := mustExec(t, "helm", "history", "soccer-predict", "--namespace", "soccerpredict-production", "-o", "json")
@@ -72,25 +72,34 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Equal(t, "production", r.Env)
 	assert.Equal(t, "2", r.Target, "the previous good revision skips the failed revision 3")
 	assert.Equal(t, "4", r.From)
-	assert.Equal(t, "ana", r.Actor)
+	assert.Equal(t, "ana (not proven)", r.Actor, "--actor is display only: without GitLab's word it is marked unproven")
 	assert.False(t, r.Confirmed)
+	assert.Contains(t, out, "confirming will be refused until", "the plan says what confirming still needs")
 	assert.Contains(t, r.Plan, "helm rollback soccer-predict 2 --namespace soccerpredict-production --wait --timeout 10m0s")
 	assert.Equal(t, audit.FollowUp, r.FollowUp)
 	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
 
-	// --confirm without a reason acts neither.
-	_, err = m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, "oops", "ana", dag.Host().Directory(rbChart()))
+	// --confirm without proof of who rolls back and without approvals acts neither.
+	_, err = m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "at least 10 characters")
-	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Contains(t, err.Error(), "refused (nothing was changed)")
+	assert.Contains(t, err.Error(), "--actor=ana cannot be checked")
+	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
 	assert.Empty(t, rbHelmRollbacks())
+}
+
+// rbGitLab points m at a fake GitLab (see gitlabWithApprovals: the token's owner is mallory, job
+// 777 of pipeline 555 is erin's).
+func rbGitLab(m *SoccerPredict, srv *httptest.Server) {
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 }
 
 func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	m := fresh(t)
+	rbGitLab(m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success! Happy Helming!\n"}))
-	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", dag.Host().Directory(rbChart()))
+	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.NoError(t, err)
 
 	rb := rbHelmRollbacks()
@@ -107,7 +116,62 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	assert.True(t, r.Confirmed)
 	assert.Equal(t, "1", r.Target)
 	assert.Equal(t, rbReason, r.Reason)
+	assert.Equal(t, "mallory", r.Actor, "the actor is the owner of the GitLab token, never free text")
 	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
+	assert.Empty(t, rec.Leaked(gitlabTokenPln))
+
+	// The record outlives the job: a revision of the audit release, after the rollback.
+	store := mustExec(t, "helm", "upgrade", "--install", "soccer-predict-audit", "/audit-chart", "--namespace", "soccerpredict-staging")
+	assert.Contains(t, store.Line(), "--set-file record=/audit/audit.json")
+	assert.Contains(t, store.Line(), "--description rollback-service 4 → 1 by mallory")
+	files := store.Container.Files()
+	stored, err := audit.ParseRecord([]byte(files["audit/audit.json"]))
+	require.NoError(t, err, "the stored file is the record: %v", files)
+	assert.Equal(t, r, stored)
+	assert.Contains(t, files["audit-chart/templates/configmap.yaml"], "kind: ConfigMap")
+	_, afterRollback := store.Container.StepWhere("withEnvVariable", "name", "SP_ROLLBACK_AT")
+	assert.True(t, afterRollback, "the record is stored by the container that rolled back, after it")
+	assert.Contains(t, out, "audit record stored")
+
+	// --actor naming someone else than the token's owner is refused and changes nothing.
+	m = fresh(t)
+	rbGitLab(m, gitlabWithApprovals(t, "staging"))
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
+	_, err = m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--actor=ana disagrees with GitLab, which says mallory deploys")
+	assert.Empty(t, rbHelmRollbacks())
+}
+
+func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
+	run := func(srv *httptest.Server) (string, error) {
+		m := fresh(t, withRelease)
+		rbGitLab(m, srv)
+		rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
+		rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success!\n"}))
+		return m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "",
+			dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
+	}
+	_, err := run(gitlabWithApprovals(t, "production", "bob"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
+	assert.Empty(t, rbHelmRollbacks(), "nothing is rolled back")
+
+	_, err = run(gitlabWithApprovals(t, "production", "bob", "erin"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "erin (the person deploying)", "the job's user cannot approve their own rollback")
+	assert.Empty(t, rbHelmRollbacks())
+
+	_, err = run(gitlabJob(t, "production", "success", "bob", "carol"))
+	require.Error(t, err, "a finished rollback job cannot be replayed")
+	assert.Empty(t, rbHelmRollbacks())
+
+	out, err := run(gitlabWithApprovals(t, "production", "bob", "carol"))
+	require.NoError(t, err)
+	require.Len(t, rbHelmRollbacks(), 1)
+	assert.Equal(t, "erin", rbRecord(t, out).Actor)
+	mustExec(t, "helm", "upgrade", "--install", "soccer-predict-audit")
+	assert.Empty(t, rec.Leaked(jobTokenPln))
 }
 
 func TestRollbackServiceRefusesABadRevisionAndChangesNothing(t *testing.T) {
@@ -127,7 +191,7 @@ func TestRollbackServiceRefusesABadRevisionAndChangesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := fresh(t)
 			rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
-			_, err := m.RollbackService(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.revision, true, rbReason, "ana", dag.Host().Directory(rbChart()))
+			_, err := m.RollbackService(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.revision, true, rbReason, "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Empty(t, rbHelmRollbacks(), "a bad revision changes nothing")
@@ -143,7 +207,7 @@ func TestRollbackServiceRefusesABadRevisionAndChangesNothing(t *testing.T) {
 func TestRollbackServiceNamesAMissingRelease(t *testing.T) {
 	m := fresh(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 1, "stderr": "Error: release: not found\n"}))
-	_, err := m.RollbackService(context.Background(), "dev", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "ana", dag.Host().Directory(rbChart()))
+	_, err := m.RollbackService(context.Background(), "dev", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "release: not found")
 	assert.Contains(t, err.Error(), "soccerpredict-dev")
@@ -156,6 +220,7 @@ type rbMLflow struct {
 	mu       sync.Mutex
 	versions map[string]string // version → status
 	champion string
+	tags     map[string]string
 	calls    []string
 	auth     []string
 }
@@ -211,6 +276,19 @@ func (f *rbMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.champion = body.Version
 		fmt.Fprint(w, `{}`)
+	case r.Method == http.MethodPost && r.URL.Path == "/api/2.0/mlflow/registered-models/set-tag":
+		b, _ := io.ReadAll(r.Body)
+		var body struct{ Name, Key, Value string }
+		_ = json.Unmarshal(b, &body)
+		if body.Name != "soccer-predict" || body.Key == "" {
+			fail(404, "RESOURCE_DOES_NOT_EXIST", "Registered Model with name="+body.Name+" not found")
+			return
+		}
+		if f.tags == nil {
+			f.tags = map[string]string{}
+		}
+		f.tags[body.Key] = body.Value
+		fmt.Fprint(w, `{}`)
 	default:
 		fail(404, "ENDPOINT_NOT_FOUND", "no such endpoint")
 	}
@@ -242,7 +320,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	m := rbModelPipeline(t, srv.URL)
 	token := dag.SetSecret("mlflow-token", rbMLflowToken)
 
-	out, err := m.RollbackModel(context.Background(), "3", false, "", token, "ana", "production")
+	out, err := m.RollbackModel(context.Background(), "3", false, "", token, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.NoError(t, err)
 	assert.Zero(t, f.posts(), "nothing moves without --confirm")
 	assert.Equal(t, "4", f.champion)
@@ -253,18 +331,36 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Equal(t, "4", r.From)
 	assert.Contains(t, r.Plan, "move alias champion of model soccer-predict from version 4 to version 3")
 
-	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, "ana", "production")
+	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
 
-	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production")
+	// A free-text actor with no approvals: production's champion does not move.
+	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production", nil, nil, "", 0, 0, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "refused (nothing was changed)")
+	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
+	assert.Zero(t, f.posts())
+
+	// The rollback job, proven by its own token, with two independent approvals.
+	m = fresh(t, withRelease)
+	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
+	rbGitLab(m, gitlabWithApprovals(t, "production", "bob", "carol"))
+	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "", "production",
+		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
 	require.NoError(t, err)
-	assert.Equal(t, 1, f.posts())
+	assert.Equal(t, 2, f.posts(), "the alias, then the record")
 	assert.Equal(t, "3", f.champion)
 	r = rbRecord(t, out)
 	assert.True(t, r.Confirmed)
 	assert.Equal(t, "4", r.From)
+	assert.Equal(t, "erin", r.Actor)
 	assert.Contains(t, out, "CI must be re-run")
+	stored, err := audit.ParseRecord([]byte(f.tags[audit.ModelTag]))
+	require.NoError(t, err, "the record is kept on the registered model")
+	assert.Equal(t, r, stored)
+	assert.Empty(t, rec.Leaked(jobTokenPln))
+	assert.Empty(t, rec.Leaked(gitlabTokenPln))
 	for _, a := range f.auth {
 		assert.Equal(t, "Bearer "+rbMLflowToken, a, "the token travels only in the Authorization header")
 	}
@@ -283,7 +379,7 @@ func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing
 		t.Run(tc.version, func(t *testing.T) {
 			f, srv := newRBMLflow(t)
 			m := rbModelPipeline(t, srv.URL)
-			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), "ana", "production")
+			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), "ana", "production", nil, nil, "", 0, 0, 0)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), "nothing was changed")
@@ -295,7 +391,7 @@ func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing
 
 func TestRollbackModelNamesTheMissingTrackingServerSetting(t *testing.T) {
 	m := rbModelPipeline(t, "")
-	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, "ana", "production")
+	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MLFLOW_TRACKING_URI")
 }

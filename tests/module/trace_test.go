@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/audit"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
@@ -51,6 +53,7 @@ func TestTraceReadsTheLiveRecordAndChecksEveryImageLabel(t *testing.T) {
 	assert.Contains(t, out, relDigest(1))
 	assert.Contains(t, out, relDataset)
 	assert.Contains(t, out, "consistency: OK")
+	assert.Contains(t, out, "last rollback: none recorded")
 
 	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, chart)
 	require.NoError(t, err)
@@ -119,4 +122,47 @@ func TestTraceNamesAReleaseThatIsNotDeployedOrNotTraceable(t *testing.T) {
 	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "soccer-predict-trace")
+}
+
+// TestTraceShowsTheLastRollback: the record rollback-service stored in the audit release is shown.
+func TestTraceShowsTheLastRollback(t *testing.T) {
+	m := fresh(t, func(a *newArgs) { a.registry = relRegistry })
+	trManifest("production", relCommit)
+	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
+	out, err := audit.Review(audit.Request{Action: audit.RollbackService, Env: "production", Target: "41", From: "42",
+		Reason: "INC-7: 5xx after 42", Actor: "erin", Confirm: true, Plan: "helm rollback soccer-predict 41",
+		Now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	raw, err := out.Record.JSON()
+	require.NoError(t, err)
+	values, err := json.Marshal(map[string]any{"record": string(raw)})
+	require.NoError(t, err)
+	rec.Respond(daggertest.OnExec([]string{"helm", "get", "values", "soccer-predict-audit"}, map[string]any{"exitCode": 0, "stdout": string(values)}))
+	chart := dag.Host().Directory("/work/repo/charts/soccer-predict")
+
+	text, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, chart)
+	require.NoError(t, err)
+	assert.Contains(t, text, `last rollback: 2026-11-30T12:00:00Z rollback-service in production: 42 → 41 by erin ("INC-7: 5xx after 42")`)
+	read := mustExec(t, "helm", "get", "values", "soccer-predict-audit", "--namespace", "soccerpredict-production", "--output", "json")
+	_, ok := read.Container.StepWhere("withEnvVariable", "name", "SP_READ_AT")
+	assert.True(t, ok, "read live")
+
+	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, chart)
+	require.NoError(t, err)
+	var report struct {
+		LastRollback *audit.Record `json:"lastRollback"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(js), &report))
+	require.NotNil(t, report.LastRollback)
+	assert.Equal(t, out.Record, *report.LastRollback)
+
+	// An unreadable audit release is reported, not fatal.
+	m = fresh(t, func(a *newArgs) { a.registry = relRegistry })
+	trManifest("production", relCommit)
+	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
+	rec.Respond(daggertest.OnExec([]string{"helm", "get", "values", "soccer-predict-audit"}, map[string]any{"exitCode": 1, "stderr": "Error: configmaps is forbidden"}))
+	text, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, chart)
+	require.NoError(t, err)
+	assert.Contains(t, text, "last rollback: could not be read")
+	assert.Contains(t, text, "forbidden")
 }

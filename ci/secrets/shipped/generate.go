@@ -6,9 +6,15 @@
 //
 //	cd ci/secrets && go run ./shipped/generate.go              # re-encrypt the sample files
 //	cd ci/secrets && go run ./shipped/generate.go -new-key     # first create the TEST key pair
+//	cd ci/secrets && go run ./shipped/generate.go -new-production-placeholder
 //
 // The key tests/testdata/keys/test-age.key is a TEST-ONLY key committed on
-// purpose; every value encrypted here is fake.
+// purpose; every value encrypted here is fake. dev and staging are encrypted to
+// it; production never is: its rule lists a PLACEHOLDER recipient whose private
+// key nobody holds (-new-production-placeholder creates a fresh key pair, writes
+// its public key into the production rule of .sops.yaml and discards the private
+// key), until operators put their real production recipient there and run
+// `sops updatekeys`.
 package main
 
 import (
@@ -49,10 +55,17 @@ const keyHeader = `# TEST-ONLY age key of the SoccerPredictAI CI/CD repository. 
 
 func main() {
 	keyPath := flag.String("key", "../../tests/testdata/keys/test-age.key", "TEST age identity file")
-	sopsConfig := flag.String("sops-config", ".sops.yaml", "SOPS creation rules")
+	sopsConfig := flag.String("sops-config", "../../.sops.yaml", "SOPS creation rules")
 	outDir := flag.String("out", "../../charts/soccer-predict/secrets", "directory for <env>.enc.yaml")
 	newKey := flag.Bool("new-key", false, "create the TEST key pair at -key (refuses to overwrite) and stop")
+	placeholder := flag.Bool("new-production-placeholder", false, "put a fresh recipient whose private key is discarded into the production rule of -sops-config, then re-encrypt")
 	flag.Parse()
+	if *placeholder {
+		if err := newProductionPlaceholder(*sopsConfig); err != nil {
+			fmt.Fprintln(os.Stderr, "generate:", err)
+			os.Exit(1)
+		}
+	}
 	if err := run(*keyPath, *sopsConfig, *outDir, *newKey); err != nil {
 		fmt.Fprintln(os.Stderr, "generate:", err)
 		os.Exit(1)
@@ -100,7 +113,11 @@ func run(keyPath, sopsConfig, outDir string, newKey bool) error {
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(recipients, pubs[0]) {
+		production := env == "production"
+		switch {
+		case production && slices.Contains(recipients, pubs[0]):
+			return fmt.Errorf("%s: the rule in %s lists the repository's test key %s: production must not decrypt with a key in the repository; remove it (or run with -new-production-placeholder)", path, sopsConfig, pubs[0])
+		case !production && !slices.Contains(recipients, pubs[0]):
 			return fmt.Errorf("%s: the rule in %s does not list the test key %s: add it", path, sopsConfig, pubs[0])
 		}
 		plain := plaintext(env)
@@ -109,10 +126,14 @@ func run(keyPath, sopsConfig, outDir string, newKey bool) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		back, err := secrets.Decrypt(enc, ids)
-		if err != nil {
+		switch {
+		case production && err == nil:
+			return fmt.Errorf("%s: the test key decrypts production: refusing to write it", path)
+		case production:
+			// Nobody here can open it: that is the point.
+		case err != nil:
 			return fmt.Errorf("%s: round trip: %w", path, err)
-		}
-		if !bytes.Equal(normalize(back), normalize(plain)) {
+		case !bytes.Equal(normalize(back), normalize(plain)):
 			return fmt.Errorf("%s: round trip changed the content", path)
 		}
 		if err := os.WriteFile(path, enc, 0o644); err != nil {
@@ -120,6 +141,34 @@ func run(keyPath, sopsConfig, outDir string, newKey bool) error {
 		}
 		fmt.Printf("wrote %s for %s\n", path, strings.Join(recipients, ", "))
 	}
+	return nil
+}
+
+// productionRule matches the age line of the production rule in .sops.yaml.
+var productionRule = regexp.MustCompile(`(?m)(path_regex: charts/soccer-predict/secrets/production\\\.enc\\\.yaml\$\n\s+age: )(\S+)`)
+
+// newProductionPlaceholder generates a fresh age key pair, writes its public key as the
+// production recipient in the SOPS config, and discards the private key: the production sample
+// is then encrypted to a recipient nobody can decrypt for.
+func newProductionPlaceholder(sopsConfig string) error {
+	data, err := os.ReadFile(sopsConfig)
+	if err != nil {
+		return err
+	}
+	if !productionRule.Match(data) {
+		return fmt.Errorf("%s: no production rule (a path_regex for production.enc.yaml followed by its age: line) to update", sopsConfig)
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	pub := id.Recipient().String()
+	id = nil // the private key is never written anywhere
+	out := productionRule.ReplaceAll(data, []byte("${1}"+pub))
+	if err := os.WriteFile(sopsConfig, out, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("production placeholder recipient: %s (its private key was discarded)\n", pub)
 	return nil
 }
 

@@ -37,7 +37,7 @@ func TestShippedTestKeyIsMarkedTestOnly(t *testing.T) {
 func TestShippedEnvironmentFilesDecryptWithTheTestKey(t *testing.T) {
 	dir := filepath.Join(repoRoot(t), "charts", "soccer-predict", "secrets")
 	ids := shippedKey(t)
-	for _, env := range []string{"dev", "staging", "production"} {
+	for _, env := range []string{"dev", "staging"} {
 		t.Run(env, func(t *testing.T) {
 			path := secrets.EnvFile(dir, env)
 			raw, err := os.ReadFile(path)
@@ -59,6 +59,75 @@ func TestShippedEnvironmentFilesDecryptWithTheTestKey(t *testing.T) {
 	}
 }
 
+// TestShippedProductionFileDoesNotOpenWithAnyKeyInTheRepository: production's secrets are
+// encrypted to the placeholder recipient of .sops.yaml, never to the test key, and no identity
+// anywhere in the repository decrypts them.
+func TestShippedProductionFileDoesNotOpenWithAnyKeyInTheRepository(t *testing.T) {
+	root := repoRoot(t)
+	path := secrets.EnvFile(filepath.Join(root, "charts", "soccer-predict", "secrets"), "production")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), testKeyRecipient, "production is not encrypted to the test key")
+	assert.NotContains(t, string(raw), "FAKE", "values are stored encrypted")
+	assert.Contains(t, string(raw), "recipient: "+productionRecipient(t), "production is encrypted to the recipient .sops.yaml lists for it")
+
+	_, err = secrets.DecryptFile(path, shippedKey(t))
+	require.Error(t, err, "the test key must not open production")
+	assert.Contains(t, err.Error(), productionRecipient(t))
+
+	// Every age identity committed anywhere in the repository fails too.
+	var keys int
+	require.NoError(t, filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); n == ".git" || n == "node_modules" || n == ".venv" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if info, err := d.Info(); err != nil || info.Size() > 1<<20 {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(data), "AGE-SECRET-KEY-1") {
+			return err
+		}
+		ids, err := secrets.LoadIdentityFile(p)
+		if err != nil {
+			return nil // mentions the prefix but holds no valid identity (docs, tests of bad keys)
+		}
+		keys++
+		_, err = secrets.DecryptFile(path, ids)
+		assert.Error(t, err, "%s opens production", p)
+		return nil
+	}))
+	assert.Positive(t, keys, "the walk found no identity: it would prove nothing")
+}
+
+// productionRecipient is the recipient .sops.yaml lists for production.
+func productionRecipient(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".sops.yaml"))
+	require.NoError(t, err)
+	var cfg struct {
+		CreationRules []struct {
+			PathRegex string `yaml:"path_regex"`
+			Age       string `yaml:"age"`
+		} `yaml:"creation_rules"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &cfg))
+	for _, r := range cfg.CreationRules {
+		if regexp.MustCompile(r.PathRegex).MatchString("charts/soccer-predict/secrets/production.enc.yaml") {
+			require.NotContains(t, r.Age, ",", "the production placeholder is one recipient")
+			return strings.TrimSpace(r.Age)
+		}
+	}
+	t.Fatal(".sops.yaml has no production rule")
+	return ""
+}
+
 func keysOf(m map[string]string) []string {
 	var out []string
 	for k := range m {
@@ -67,7 +136,7 @@ func keysOf(m map[string]string) []string {
 	return out
 }
 
-func TestSopsConfigHasOneRulePerEnvironmentWithTheTestRecipient(t *testing.T) {
+func TestSopsConfigHasOneRulePerEnvironmentTestKeyOnlyOutsideProduction(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".sops.yaml"))
 	require.NoError(t, err)
 	var cfg struct {
@@ -88,7 +157,11 @@ func TestSopsConfigHasOneRulePerEnvironmentWithTheTestRecipient(t *testing.T) {
 		}
 		require.Len(t, matched, 1, "exactly one rule for %s", path)
 		rule := cfg.CreationRules[matched[0]]
-		assert.Contains(t, strings.Split(rule.Age, ","), testKeyRecipient)
+		if env == "production" {
+			assert.NotContains(t, rule.Age, testKeyRecipient, "production never lists the test key")
+		} else {
+			assert.Contains(t, strings.Split(rule.Age, ","), testKeyRecipient)
+		}
 		// The rule does not also match another environment's file.
 		for _, other := range []string{"dev", "staging", "production"} {
 			if other != env {

@@ -1,0 +1,408 @@
+package policy
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
+)
+
+const (
+	ciJobID      = 664
+	ciPipelineID = 6
+)
+
+func ciJob(user string) *gitlab.Job {
+	return &gitlab.Job{
+		ID: ciJobID, Status: "running", Name: "deploy-production", Ref: "main",
+		User:     &gitlab.User{Username: user, Name: strings.ToUpper(user[:1]) + user[1:]},
+		Pipeline: &gitlab.JobPipeline{ID: ciPipelineID, SHA: commit, Source: "push"},
+		Commit:   &gitlab.Commit{ID: commit},
+	}
+}
+
+// jobDeployment is a deployment created by job jobID of pipeline pipelineID for commit.
+func jobDeployment(env, status string, jobID, pipelineID int64, approvals ...gitlab.Approval) *gitlab.Deployment {
+	d := deployment(env, approvals...)
+	d.Status = status
+	d.User = gitlab.User{Username: "trigger", Name: "Trig Gerer"}
+	d.Deployable = &gitlab.Deployable{ID: jobID, Status: "running"}
+	d.Deployable.Pipeline = &struct {
+		ID     int64  `json:"id"`
+		SHA    string `json:"sha"`
+		Ref    string `json:"ref"`
+		Status string `json:"status"`
+	}{ID: pipelineID, SHA: commit, Ref: "main"}
+	return d
+}
+
+// baseRequest is a production request with everything but identity and approvals in order.
+func baseRequest(env Env) Request {
+	r := prodRequest()
+	r.Env, r.Source, r.Actor, r.Evidence = env, "", Identity{}, nil
+	return r
+}
+
+func ciClaims() Claims {
+	return Claims{JobID: ciJobID, PipelineID: ciPipelineID, PipelineSource: "push"}
+}
+
+func ciProof(user string, approvals ...gitlab.Approval) Proof {
+	return Proof{
+		Job:        JobFromGitLab(ciJob(user), true),
+		Deployment: EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, ciPipelineID, approvals...)),
+	}
+}
+
+func laptopProof(owner string, approvals ...gitlab.Approval) Proof {
+	return Proof{
+		TokenOwner: &gitlab.User{Username: owner, Name: owner},
+		Deployment: EvidenceFromDeployment(jobDeployment("production", "blocked", ciJobID, ciPipelineID, approvals...)),
+	}
+}
+
+func TestResolveAllowed(t *testing.T) {
+	d := Resolve(baseRequest(Production), ciClaims(), ciProof("dave", approve("alice"), approve("bob")))
+	require.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, SourceGitLab, d.Source)
+	assert.Equal(t, "dave", d.Actor)
+	assert.Equal(t, []string{"alice", "bob"}, d.ValidApprovals)
+
+	claims := Claims{DeploymentID: 42}
+	d = Resolve(baseRequest(Production), claims, laptopProof("erin", approve("alice"), approve("bob")))
+	require.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, SourceLocal, d.Source)
+	assert.Equal(t, "erin", d.Actor)
+
+	// --actor naming the proven deployer is accepted (it is display only).
+	c := ciClaims()
+	c.Actor = "Dave"
+	assert.True(t, Resolve(baseRequest(Production), c, ciProof("dave", approve("alice"), approve("bob"))).Allowed)
+
+	// Dev from a laptop needs no token and no approval.
+	d = Resolve(baseRequest(Dev), Claims{}, Proof{})
+	assert.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, SourceLocal, d.Source)
+
+	// Dev from GitLab: the job proves the run; a push to the default branch needs no approval.
+	d = Resolve(baseRequest(Dev), ciClaims(), Proof{Job: JobFromGitLab(ciJob("dave"), true)})
+	assert.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, SourceGitLab, d.Source)
+	assert.Equal(t, "dave", d.Actor)
+	// A laptop claiming to be that job is refused, even for dev.
+	d = Resolve(baseRequest(Dev), ciClaims(), Proof{})
+	assert.False(t, d.Allowed)
+	assert.Contains(t, strings.Join(d.Reasons, "\n"), "--job-token=env:CI_JOB_TOKEN")
+}
+
+// TestResolveBypasses is every way around the policy the issue lists, and its neighbours, from the
+// attacker's side: each must be refused with a reason that names the fix.
+func TestResolveBypasses(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	cases := []struct {
+		name   string
+		claims func(*Claims)
+		proof  func() Proof
+		env    Env
+		want   string
+	}{
+		{"laptop names a job id without GitLab's word for it", func(c *Claims) {},
+			func() Proof { p := laptopProof("alice", ab...); return p }, Production, "--job-token=env:CI_JOB_TOKEN"},
+		{"laptop names only a pipeline id", func(c *Claims) { *c = Claims{PipelineID: ciPipelineID} },
+			func() Proof { return laptopProof("mallory", ab...) }, Production, "which GitLab must confirm"},
+		{"approver runs the job and names someone else with --actor", func(c *Claims) { c.Actor = "dave" },
+			func() Proof { return ciProof("alice", ab...) }, Production, "--actor=dave disagrees with GitLab, which says alice deploys"},
+		{"approver runs the job: their own approval does not count", func(c *Claims) {},
+			func() Proof { return ciProof("alice", ab...) }, Production, "alice (the person deploying)"},
+		{"laptop approver names someone else", func(c *Claims) { *c = Claims{DeploymentID: 42, Actor: "dave"} },
+			func() Proof { return laptopProof("alice", ab...) }, Production, "--actor=dave disagrees"},
+		{"laptop approver's own approval does not count", func(c *Claims) { *c = Claims{DeploymentID: 42} },
+			func() Proof { return laptopProof("bob", ab...) }, Production, "bob (the person deploying)"},
+		{"laptop without a token: the deployer is unknown", func(c *Claims) { *c = Claims{DeploymentID: 42, Actor: "dave"} },
+			func() Proof { p := laptopProof("x", ab...); p.TokenOwner = nil; return p }, Production, "--actor=dave cannot be checked"},
+		{"a finished job replays its deployment", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave", ab...)
+				j := ciJob("dave")
+				j.Status = "success"
+				p.Job = JobFromGitLab(j, false)
+				return p
+			}, Production, "job 664 is success, not running"},
+		{"the job token is another job's", func(c *Claims) { c.JobID = 700 },
+			func() Proof { return ciProof("dave", ab...) }, Production, "belongs to job 664, not --job-id=700"},
+		{"no pipeline id", func(c *Claims) { c.PipelineID = 0 },
+			func() Proof { return ciProof("dave", ab...) }, Production, "--pipeline-id=$CI_PIPELINE_ID"},
+		{"another pipeline", func(c *Claims) { c.PipelineID = 5 },
+			func() Proof { return ciProof("dave", ab...) }, Production, "belongs to pipeline 6, not --pipeline-id=5"},
+		{"the job runs another commit", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave", ab...)
+				j := ciJob("dave")
+				j.Pipeline.SHA, j.Commit.ID = fakeCommit("other"), fakeCommit("other")
+				p.Job = JobFromGitLab(j, true)
+				return p
+			}, Production, "pass --commit=$CI_COMMIT_SHA"},
+		{"a branch job claiming the default branch", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave", ab...)
+				j := ciJob("dave")
+				j.Ref = "feature/x"
+				p.Job = JobFromGitLab(j, true)
+				return p
+			}, Production, "job 664 runs on feature/x, not --ref=main"},
+		{"a pipeline source that disagrees with GitLab", func(c *Claims) { c.PipelineSource = "web" },
+			func() Proof { return ciProof("dave", ab...) }, Production, "a push pipeline, not --pipeline-source=web"},
+		{"a job GitLab reports no user for", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave", ab...)
+				j := ciJob("dave")
+				j.User = nil
+				p.Job = JobFromGitLab(j, true)
+				return p
+			}, Production, "no user for job 664"},
+		{"another job's approved deployment", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "running", 600, ciPipelineID, ab...))
+				return p
+			}, Production, "created by job 600, not by this job 664"},
+		{"a deployment of another pipeline", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, 5, ab...))
+				return p
+			}, Production, "belongs to pipeline 5"},
+		{"--deployment-id in a GitLab run", func(c *Claims) { c.DeploymentID = 41 },
+			func() Proof { return ciProof("dave", ab...) }, Production, "drop --deployment-id"},
+		{"a staging deployment for production", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("dave")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("staging", "running", ciJobID, ciPipelineID, ab...))
+				return p
+			}, Production, `for environment "staging", not "production"`},
+		{"laptop replays a deployment that already ran", func(c *Claims) { *c = Claims{DeploymentID: 42} },
+			func() Proof {
+				p := laptopProof("erin")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "success", ciJobID, ciPipelineID, ab...))
+				return p
+			}, Production, "deployment 42 is success, not blocked or running"},
+		{"laptop replays a failed deployment", func(c *Claims) { *c = Claims{DeploymentID: 42} },
+			func() Proof {
+				p := laptopProof("erin")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "failed", ciJobID, ciPipelineID, ab...))
+				return p
+			}, Production, "cannot be reused"},
+		{"laptop uses a canceled deployment", func(c *Claims) { *c = Claims{DeploymentID: 42} },
+			func() Proof {
+				p := laptopProof("erin")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "canceled", ciJobID, ciPipelineID, ab...))
+				return p
+			}, Production, "is canceled"},
+		{"laptop uses a deployment created outside CI", func(c *Claims) { *c = Claims{DeploymentID: 42} },
+			func() Proof {
+				p := laptopProof("erin")
+				p.Deployment = EvidenceFromDeployment(deployment("production", ab...))
+				return p
+			}, Production, "not created by a GitLab CI job"},
+		{"laptop uses a deployment of another commit's pipeline", func(c *Claims) { *c = Claims{DeploymentID: 42} },
+			func() Proof {
+				p := laptopProof("erin")
+				d := jobDeployment("production", "blocked", ciJobID, ciPipelineID, ab...)
+				d.Deployable.Pipeline.SHA = fakeCommit("other")
+				p.Deployment = EvidenceFromDeployment(d)
+				return p
+			}, Production, "created by a pipeline of commit"},
+		{"GitLab answers with another deployment than asked", func(c *Claims) { *c = Claims{DeploymentID: 41} },
+			func() Proof { return laptopProof("erin", ab...) }, Production, "not --deployment-id=41"},
+		{"staging: the one approver runs the job", func(c *Claims) {},
+			func() Proof {
+				p := ciProof("alice")
+				p.Deployment = EvidenceFromDeployment(jobDeployment("staging", "running", ciJobID, ciPipelineID, approve("alice")))
+				return p
+			}, Staging, "staging needs 1 approval(s)"},
+		{"staging: a GitLab run without the job's proof", func(c *Claims) {},
+			func() Proof { p := ciProof("dave", approve("alice")); p.Job = nil; return p }, Staging, "--job-token=env:CI_JOB_TOKEN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			claims := ciClaims()
+			tc.claims(&claims)
+			d := Resolve(baseRequest(tc.env), claims, tc.proof())
+			require.False(t, d.Allowed, "bypass allowed")
+			assert.Contains(t, strings.Join(d.Reasons, "\n"), tc.want)
+			assert.Error(t, d.Err())
+		})
+	}
+}
+
+// TestResolveIgnoresCallerFields: Source, Actor and Evidence put into the request by the caller
+// have no effect; only the proof counts.
+func TestResolveIgnoresCallerFields(t *testing.T) {
+	req := baseRequest(Production)
+	req.Source = SourceGitLab
+	req.Actor = Identity{Username: "dave"}
+	req.Evidence = EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, ciPipelineID, approve("alice"), approve("bob")))
+	d := Resolve(req, Claims{}, Proof{})
+	assert.False(t, d.Allowed)
+	assert.Equal(t, SourceLocal, d.Source)
+	assert.Contains(t, strings.Join(d.Reasons, "\n"), "none was given")
+}
+
+// TestPropertyNoFewerThanTwoIndependentApprovals: no combination of flags and evidence lets a
+// production deploy or rollback through with fewer than two approvals from distinct people other than the commit
+// author and the deployer GitLab proved, on a deployment of this commit that can still deploy.
+func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	// pick returns xs[0] (the value of a well-formed run) most of the time and anything otherwise,
+	// so that allowed cases occur and every field is also tried with every other value.
+	pick := func(xs []string) string {
+		if rng.Intn(10) < 7 {
+			return xs[0]
+		}
+		return xs[rng.Intn(len(xs))]
+	}
+	pickID := func(xs []int64) int64 {
+		if rng.Intn(10) < 7 {
+			return xs[0]
+		}
+		return xs[rng.Intn(len(xs))]
+	}
+	users := []string{"dave", "alice", "bob", "carol", "erin", "mallory", ""}
+	approvers := []string{"alice", "bob", "carol", "dave", "erin", "mallory"}
+	allowed := 0
+	for i := 0; i < 30000; i++ {
+		ciRun := rng.Intn(2) == 0
+		var claims Claims
+		var proof Proof
+		depStatus := "blocked"
+		if ciRun {
+			claims = Claims{JobID: pickID([]int64{ciJobID, 0, 700}), PipelineID: pickID([]int64{ciPipelineID, 0, 5}), DeploymentID: pickID([]int64{0, 42})}
+			depStatus = "running"
+		} else {
+			claims = Claims{JobID: pickID([]int64{0, ciJobID}), PipelineID: pickID([]int64{0, ciPipelineID}), DeploymentID: pickID([]int64{42, 0, 41})}
+		}
+		claims.Actor = pick([]string{"", "dave", "alice", "bob", "erin", "mallory"})
+		claims.PipelineSource = pick([]string{"push", "", "web"})
+		if ciRun == (rng.Intn(10) < 8) {
+			u := pick(users)
+			j := ciJob("x")
+			j.ID, j.Status = pickID([]int64{ciJobID, 700}), pick([]string{"running", "success", "failed", "manual", ""})
+			j.User = &gitlab.User{Username: u, Name: u}
+			j.Pipeline.ID = pickID([]int64{ciPipelineID, 5})
+			j.Pipeline.SHA, j.Commit.ID = pick([]string{commit, fakeCommit("other"), ""}), pick([]string{commit, fakeCommit("other"), ""})
+			proof.Job = JobFromGitLab(j, rng.Intn(2) == 0)
+		}
+		if rng.Intn(10) < 7 {
+			u := pick([]string{"erin", "dave", "alice", "bob", "carol", "mallory", ""})
+			proof.TokenOwner = &gitlab.User{Username: u, Name: u}
+		}
+		var approvals []gitlab.Approval
+		for n := 1 + rng.Intn(4); n > 0; n-- {
+			a := approve(approvers[rng.Intn(len(approvers))])
+			if rng.Intn(10) == 0 {
+				a.Status = []string{"rejected", "pending"}[rng.Intn(2)]
+			}
+			approvals = append(approvals, a)
+		}
+		if rng.Intn(10) > 0 {
+			dep := jobDeployment(pick([]string{"production", "staging"}),
+				pick([]string{depStatus, "blocked", "running", "success", "failed", "canceled", "created", ""}),
+				pickID([]int64{ciJobID, 700, 0}), pickID([]int64{ciPipelineID, 5, 0}), approvals...)
+			dep.ID = pickID([]int64{42, 41})
+			dep.SHA = pick([]string{commit, fakeCommit("other"), ""})
+			dep.Deployable.Pipeline.SHA = pick([]string{commit, fakeCommit("other"), ""})
+			dep.User = gitlab.User{Username: pick([]string{"trigger", "alice", "bob", "dave", ""})}
+			if rng.Intn(8) == 0 {
+				dep.Deployable = nil
+			}
+			proof.Deployment = EvidenceFromDeployment(dep)
+		}
+		req := baseRequest(Production)
+		req.Author = Identity{Username: pick([]string{"carol", "alice", "bob", "dave", "erin"})}
+		req.Source, req.Actor = Source(pick([]string{"gitlab", "local", ""})), Identity{Username: pick(users)}
+
+		for _, resolve := range []func(Request, Claims, Proof) Decision{Resolve, ResolveRollback} {
+			d := resolve(req, claims, proof)
+			if !d.Allowed {
+				continue
+			}
+			allowed++
+			ev := proof.Deployment
+			require.NotNil(t, ev, "case %d", i)
+			require.True(t, DeployableStatus(ev.status), "case %d: deployment %s", i, ev.status)
+			require.Equal(t, "production", ev.environment)
+			require.Equal(t, commit, ev.sha)
+			require.NotEmpty(t, d.Actor, "case %d: deployer unproven", i)
+			var deployer Identity
+			if proof.Job != nil || claims.JobID != 0 || claims.PipelineID != 0 {
+				require.NotNil(t, proof.Job)
+				require.Equal(t, "running", proof.Job.status)
+				require.Equal(t, claims.JobID, proof.Job.id)
+				require.Equal(t, ev.deployableID, proof.Job.id)
+				deployer = proof.Job.user
+			} else {
+				require.NotNil(t, proof.TokenOwner)
+				deployer = Identity{Username: proof.TokenOwner.Username}
+			}
+			require.Equal(t, deployer.Username, d.Actor)
+			if claims.Actor != "" {
+				require.Equal(t, norm(claims.Actor), norm(d.Actor), "case %d: --actor disagreed and was accepted", i)
+			}
+			independent := map[string]bool{}
+			for _, a := range ev.approvals {
+				require.NotEqual(t, StatusRejected, a.Status)
+				if a.Status == StatusApproved && a.User.Username != "" && !a.User.SamePerson(req.Author) && !a.User.SamePerson(deployer) {
+					independent[a.User.Username] = true
+				}
+			}
+			require.GreaterOrEqual(t, len(independent), 2, fmt.Sprintf("case %d: %v", i, d))
+		}
+	}
+	t.Logf("%d allowed production cases checked", allowed)
+	require.Greater(t, allowed, 100, "the generator never produced an allowed case: the property would be vacuous")
+}
+
+func TestResolveRollback(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	// A rollback restores an earlier release: gates, scan and images are not re-checked.
+	req := baseRequest(Production)
+	req.GateReportGreen, req.ScanClean, req.Images = false, false, nil
+	d := ResolveRollback(req, ciClaims(), ciProof("dave", ab...))
+	require.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, "dave", d.Actor)
+	assert.Equal(t, 2, d.RequiredApprovals)
+
+	for name, tc := range map[string]struct {
+		env    Env
+		claims Claims
+		proof  Proof
+		want   string
+	}{
+		"production without approvals":      {Production, ciClaims(), ciProof("dave", approve("alice")), "production needs 2 approval(s)"},
+		"production with no deployment":     {Production, Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
+		"production approver rolls back":    {Production, ciClaims(), ciProof("alice", ab...), "alice (the person deploying)"},
+		"production with a free-text actor": {Production, Claims{Actor: "ana"}, Proof{}, "--actor=ana cannot be checked"},
+		"production replays a finished rollback": {Production, Claims{DeploymentID: 42}, func() Proof {
+			p := laptopProof("erin")
+			p.Deployment = EvidenceFromDeployment(jobDeployment("production", "success", ciJobID, ciPipelineID, ab...))
+			return p
+		}(), "cannot be reused"},
+		"staging: who rolls back is unproven": {Staging, Claims{Actor: "ana"}, Proof{}, "who rolls back is unknown"},
+		"staging: --actor disagrees":          {Staging, Claims{Actor: "ana"}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := ResolveRollback(func() Request { r := baseRequest(tc.env); r.Images = nil; return r }(), tc.claims, tc.proof)
+			require.False(t, d.Allowed)
+			assert.Contains(t, strings.Join(d.Reasons, "\n"), tc.want)
+		})
+	}
+	d = ResolveRollback(baseRequest(Staging), Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}})
+	assert.True(t, d.Allowed, d.Reasons)
+	assert.Equal(t, "erin", d.Actor)
+	assert.Equal(t, 0, d.RequiredApprovals)
+}
