@@ -98,7 +98,7 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	deployHappy(t)
 	dvcShape(t, map[string]string{"data/raw/matches.csv.dvc": fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")})
 	api, worker, airflow := deployImages()
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	var record map[string]any
@@ -112,7 +112,7 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	m = fresh(t, withRelease)
 	deployHappy(t)
 	dvcShape(t, map[string]string{})
-	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dataset version is empty")
 	assert.Contains(t, err.Error(), "dvc add")
