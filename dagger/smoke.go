@@ -47,7 +47,7 @@ func (m *SoccerPredict) smokeRun(ctx context.Context) (*dagger.File, gate.Result
 		return nil, gate.Result{}, err
 	}
 	if code != 0 {
-		return nil, gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), output.Tail(out, 20)...), nil
+		return nil, gate.ClassifyRun(gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), output.Tail(out, 20)...), code, out), nil
 	}
 	exists, err := done.Exists(ctx, metrics)
 	if err != nil {
