@@ -14,8 +14,8 @@ import (
 )
 
 // Smoke runs the training pipeline end to end in smoke mode on the reduced dataset and keeps
-// the candidate metrics it writes (metrics/candidate.json), which `model-gate` compares with
-// the champion.
+// the metrics it writes (metrics/candidate.json). It proves the pipeline runs; `model-gate`
+// trains the full candidate it compares with the champion.
 //
 // +check
 func (m *SoccerPredict) Smoke(ctx context.Context) error {
