@@ -58,7 +58,9 @@ class ModelState:
             self.predictor = predictor
 
     def load_in_background(self, loader: Callable[[], Predictor]) -> threading.Thread:
-        thread = threading.Thread(target=self.load, args=(loader,), name="model-loader", daemon=True)
+        thread = threading.Thread(
+            target=self.load, args=(loader,), name="model-loader", daemon=True
+        )
         thread.start()
         return thread
 

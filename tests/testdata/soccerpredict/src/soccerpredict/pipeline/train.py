@@ -118,7 +118,9 @@ def default_version(config: TrainConfig, source: str) -> str:
     return f"{config.model}-{digest.hexdigest()[:10]}"
 
 
-def full_config(out: str, model_out: str, params_file: str = PARAMS_FILE, **overrides: Any) -> TrainConfig:
+def full_config(
+    out: str, model_out: str, params_file: str = PARAMS_FILE, **overrides: Any
+) -> TrainConfig:
     """The DVC pipeline's run: params.yaml's prepare/features/train/evaluate on FULL_DATA."""
     import yaml
 
@@ -136,7 +138,9 @@ def full_config(out: str, model_out: str, params_file: str = PARAMS_FILE, **over
             "latency_calls": int(params["evaluate"]["latency_calls"]),
         }
     except (KeyError, TypeError) as exc:
-        raise ValueError(f"{params_file} lacks {exc}: it needs prepare, features, train, evaluate") from exc
+        raise ValueError(
+            f"{params_file} lacks {exc}: it needs prepare, features, train, evaluate"
+        ) from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(out=out, model_out=model_out, **values)
 
@@ -147,7 +151,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     train_df, test_df = chronological_split(table, config.test_size)
     estimator = make_estimator(config.model, config.C, config.seed)
     estimator.fit(feature_matrix(train_df), train_df["outcome"].astype(int).tolist())
-    version = config.model_version or os.environ.get("MODEL_VERSION") or default_version(config, source)
+    version = (
+        config.model_version or os.environ.get("MODEL_VERSION") or default_version(config, source)
+    )
     model = SklearnModel(
         estimator=estimator,
         version=version,
