@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"dagger/soccer-predict/internal/dagger"
+
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
@@ -143,4 +145,31 @@ func TestModelVersionSource(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "12", v)
 	assert.Empty(t, rec.Leaked(token))
+}
+
+// firstModelReport is a green gate report whose model gate ran as the first model.
+func firstModelReport(commit string) *dagger.File {
+	return dag.File("gate-report.json", `{"schemaVersion": 1, "commit": "`+commit+`", "started": "", "finished": "", "verdict": "pass", "blockingFailures": [], "signalsRaised": [],
+  "results": [{"name": "lint", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "clean", "details": []},
+  {"name": "model-gate", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "`+modelgate.FirstModelSummary+`: candidate accepted on 3 quality metrics", "details": []}]}`)
+}
+
+// Production refuses a gate report whose model gate had no champion, even with every approval.
+func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
+	api, worker, airflow := deployImages()
+	srv := gitlabWithApprovals(t, "production", "bob", "carol")
+	m := fresh(t, withRelease)
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	deployHappy(t)
+	scanDir := dag.Directory().
+		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
+		firstModelReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "refused by the promotion policy")
+	assert.Contains(t, err.Error(), "first model")
+	_, ran := rec.ExecWith("helm", "upgrade")
+	assert.False(t, ran)
 }
