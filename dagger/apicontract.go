@@ -32,9 +32,31 @@ func (m *SoccerPredict) ApiService(ctx context.Context) (*dagger.Service, error)
 		return nil, err
 	}
 	return ctr.
-		WithEnvVariable("MODEL_VERSION", "contract-test").
 		WithExposedPort(projectpkg.APIPort).
 		AsService(), nil
+}
+
+// apiStartup runs the API image's own command for a bounded time outside the service, after the
+// probe got no answer (probe says why): the result carries the service's exit code and last output
+// lines, the reason it did not serve.
+func (m *SoccerPredict) apiStartup(ctx context.Context, probe string) (gate.Result, error) {
+	ctr, err := m.dockerBuild(ctx, projectpkg.API)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	entrypoint, err := ctr.Entrypoint(ctx)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	args, err := ctr.DefaultArgs(ctx)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	_, code, log, err := run(ctx, ctr, apicontract.StartupCommand(entrypoint, args))
+	if err != nil {
+		return gate.Result{}, err
+	}
+	return apicontract.ServiceFailed(probe, code, log), nil
 }
 
 func (m *SoccerPredict) apiContract(ctx context.Context) (outcome, error) {
@@ -54,11 +76,20 @@ func (m *SoccerPredict) apiContract(ctx context.Context) (outcome, error) {
 		WithFile("/contracts/invalid.json", src.File(projectpkg.InvalidRequest)).
 		WithServiceBinding("api", svc)
 	done, code, log, err := run(ctx, probe, projectpkg.ContractProbe(out))
-	if err != nil {
-		return outcome{}, err
-	}
-	if code != 0 {
-		return single(gate.NewResult(gate.APIContract, gate.Fail, fmt.Sprintf("the API did not answer (probe exited %d)", code), output.Tail(log, 20)...)), nil
+	if err != nil || code != 0 {
+		// No answer: the service failed to start (an engine error) or never became ready.
+		why := fmt.Sprintf("the probe exited %d: %s", code, output.Last(log))
+		if err != nil {
+			why = err.Error()
+		}
+		res, derr := m.apiStartup(ctx, why)
+		if derr != nil {
+			if err != nil {
+				return outcome{}, err
+			}
+			return outcome{}, fmt.Errorf("the API did not answer (%s), and running its command to see why failed: %w", why, derr)
+		}
+		return single(res), nil
 	}
 	read := func(name string) ([]byte, error) {
 		s, err := done.File(out + "/" + name).Contents(ctx)

@@ -134,11 +134,11 @@ func (m *SoccerPredict) versions(ctx context.Context, modelVersion string) (stri
 	dataset := ds.Version
 	model := modelVersion
 	if model == "" {
-		_, champion, err := m.champion(ctx)
+		v, err := m.modelVersion(ctx)
 		if err != nil {
 			return "", "", err
 		}
-		model = champion
+		model = v
 	}
 	return dataset, model, nil
 }

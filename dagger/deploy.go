@@ -69,7 +69,7 @@ func (m *SoccerPredict) Plan(
 	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE).
 	// +optional
 	airflowImage string,
-	// Model version to record (default: model_version of metrics/champion.json).
+	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
 	// +optional
 	modelVersion string,
 	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT or
@@ -197,7 +197,7 @@ func (m *SoccerPredict) Deploy(
 	kubeconfig *dagger.Secret,
 	// age identity that decrypts the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY).
 	ageKey *dagger.Secret,
-	// Model version to record (default: model_version of metrics/champion.json).
+	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
 	// +optional
 	modelVersion string,
 	// GitLab token that proves approvals (GitLab: env:GITLAB_DEPLOY_TOKEN).
@@ -402,6 +402,9 @@ func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings
 		return policy.Decision{}, err
 	}
 	preq.GateReportGreen = green
+	if preq.FirstModel, err = m.gateReportFirstModel(ctx, req.GateReport); err != nil {
+		return policy.Request{}, err
+	}
 	clean, err := m.scanClean(ctx, s, req.ScanReport)
 	if err != nil {
 		return policy.Decision{}, err

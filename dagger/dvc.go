@@ -27,7 +27,7 @@ func (m *SoccerPredict) dvcDry(ctx context.Context) (outcome, error) {
 		return outcome{}, err
 	}
 	if code != 0 {
-		return single(gate.NewResult(gate.DVCDry, gate.Fail, "dvc repro --dry failed", output.Tail(out, 20)...)), nil
+		return single(gate.ClassifyRun(gate.NewResult(gate.DVCDry, gate.Fail, "dvc repro --dry failed", output.Tail(out, 20)...), code, out)), nil
 	}
 	return single(gate.NewResult(gate.DVCDry, gate.Pass, "pipeline resolves: "+output.Last(out))), nil
 }

@@ -14,32 +14,47 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	"gitlab.com/soccerpredictai/pipeline/ci/modelgate"
+	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
-// ModelGate compares the smoke run's candidate metrics with the champion's baseline
-// (metrics/champion.json, or the MLflow `champion` alias when MLFLOW_TRACKING_URI is set)
-// within SP_MODEL_TOLERANCES. Worse quality metrics fail it; latency regressions and data
-// drift (Evidently) are reported as signals only. `gate-report` returns model-gate.json.
+// ModelGate trains the candidate with the project's full pipeline (`train --full`: params.yaml on
+// the full dataset, as metrics/champion.json was written) and compares its metrics with the
+// champion's (metrics/champion.json, or the MLflow `champion` alias when MLFLOW_TRACKING_URI is
+// set) within SP_MODEL_TOLERANCES. Worse quality metrics fail it; no champion is an error unless
+// this is the very first model (--first-model or SP_FIRST_MODEL=true; production refuses it).
+// Latency regressions and data drift (Evidently) are signals only. It reads MLflow, so its
+// result is never reused from another session.
 //
 // +check
-func (m *SoccerPredict) ModelGate(ctx context.Context) error {
-	return enforce(ctx, m.modelGate)
+// +cache="session"
+func (m *SoccerPredict) ModelGate(
+	ctx context.Context,
+	// Accept the candidate without a champion: only for the very first model (production refuses it).
+	// +optional
+	firstModel bool,
+) error {
+	return enforce(ctx, func(ctx context.Context) (outcome, error) { return m.modelGateWith(ctx, firstModel) })
 }
 
 func (m *SoccerPredict) modelGate(ctx context.Context) (outcome, error) {
+	return m.modelGateWith(ctx, false)
+}
+
+func (m *SoccerPredict) modelGateWith(ctx context.Context, firstModel bool) (outcome, error) {
 	s, err := m.settings(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	candidate, smokeRes, err := m.smokeRun(ctx)
+	firstModel = firstModel || s.FirstModel
+	candidate, trainRes, err := m.candidateRun(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
 	if candidate == nil {
 		return outcome{Results: []gate.Result{
-			gate.NewResult(gate.ModelGate, gate.Fail, "no candidate metrics: the smoke run failed", smokeRes.Summary),
+			gate.NewResult(gate.ModelGate, trainRes.Status, "no candidate metrics: "+trainRes.Summary, trainRes.Details...),
 			gate.NewResult(gate.PerfRegression, gate.Skipped, "not evaluated: no candidate metrics"),
 		}}, nil
 	}
@@ -48,13 +63,22 @@ func (m *SoccerPredict) modelGate(ctx context.Context) (outcome, error) {
 		return outcome{}, err
 	}
 	champion, _, err := m.champion(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, modelgate.ErrNoChampion) && firstModel:
+		champion = nil // the first model: Evaluate accepts it and says so
+	case errors.Is(err, modelgate.ErrNoChampion):
+		return outcome{Results: []gate.Result{
+			gate.Errored(gate.ModelGate, err),
+			gate.NewResult(gate.PerfRegression, gate.Skipped, "not evaluated: no champion"),
+		}}, nil
+	case err != nil:
 		return outcome{}, err
 	}
 	drift, driftErr := m.drift(ctx)
 	results, doc := modelgate.Evaluate(modelgate.Inputs{
 		Candidate:   []byte(cand),
 		Champion:    champion,
+		FirstModel:  firstModel,
 		Tolerances:  s.ModelTolerances,
 		MaxSlowdown: s.PerfBudgetPct / 100,
 		Drift:       drift,
@@ -63,15 +87,45 @@ func (m *SoccerPredict) modelGate(ctx context.Context) (outcome, error) {
 		results = append(results, gate.Errored(gate.Drift, driftErr))
 	}
 	o := outcome{Results: results}
+	files := dag.Directory().WithFile(reports.CandidateMetrics, candidate)
 	if doc != nil {
-		o.Files = dag.Directory().WithNewFile(reports.ModelGate, string(doc))
+		files = files.WithNewFile(reports.ModelGate, string(doc))
 	}
+	o.Files = files
 	return o, nil
 }
 
-// champion returns the champion's metrics (JSON name → number) and model version: from the
-// MLflow registry when MLFLOW_TRACKING_URI is set, else the project's metrics/champion.json
-// (nil metrics when neither has one: there is no champion yet).
+// candidateRun trains the model gate's candidate with the full pipeline and returns its metrics
+// (nil when training failed or could not run; the result says which).
+func (m *SoccerPredict) candidateRun(ctx context.Context) (*dagger.File, gate.Result, error) {
+	ctr, err := m.python(ctx, testRequirements()...)
+	if err != nil {
+		return nil, gate.Result{}, err
+	}
+	metrics := path.Join(reportsDir, reports.CandidateMetrics)
+	ctr = ctr.WithDirectory(path.Dir(metrics), dag.Directory())
+	done, code, out, err := run(ctx, ctr, projectpkg.FullTrain(metrics, "/tmp/model/model.pkl"))
+	if err != nil {
+		return nil, gate.Result{}, err
+	}
+	if code != 0 {
+		r := gate.NewResult(gate.ModelGate, gate.Fail, fmt.Sprintf("candidate training (train --full) exited %d", code), output.Tail(out, 20)...)
+		return nil, gate.ClassifyRun(r, code, out), nil
+	}
+	exists, err := done.Exists(ctx, metrics)
+	if err != nil {
+		return nil, gate.Result{}, err
+	}
+	if !exists {
+		return nil, gate.NewResult(gate.ModelGate, gate.Fail, "candidate training succeeded but wrote no "+reports.CandidateMetrics+": the pipeline must write its metrics there"), nil
+	}
+	return done.File(metrics), gate.NewResult(gate.ModelGate, gate.Pass, "candidate trained: "+output.Last(out)), nil
+}
+
+// champion returns the champion's metrics file and model version: from the MLflow registry when
+// MLFLOW_TRACKING_URI is set, else the project's metrics/champion.json. No champion (no file, a
+// file without a quality metric, no `champion` alias) is an error wrapping modelgate.ErrNoChampion;
+// every other MLflow error is an error too.
 func (m *SoccerPredict) champion(ctx context.Context) ([]byte, string, error) {
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -82,15 +136,40 @@ func (m *SoccerPredict) champion(ctx context.Context) ([]byte, string, error) {
 	}
 	src := m.project()
 	ok, err := src.Exists(ctx, projectpkg.ChampionMetrics)
-	if err != nil || !ok {
+	if err != nil {
 		return nil, "", err
+	}
+	if !ok {
+		return nil, "", fmt.Errorf("%s does not exist: %w", projectpkg.ChampionMetrics, modelgate.ErrNoChampion)
 	}
 	doc, err := src.File(projectpkg.ChampionMetrics).Contents(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	version, _ := buildinfo.ModelVersion("", []byte(doc)) // optional: a file may carry none
+	version, _ := buildinfo.ModelVersion("", []byte(doc)) // modelVersion insists on it; the gate does not
 	return []byte(doc), version, nil
+}
+
+// modelVersion is the model version deploy, build labels and trace record, from one source:
+// the version behind MLflow's `champion` alias when MLFLOW_TRACKING_URI is set, otherwise the
+// `model_version` of the committed metrics/champion.json (written by `train --full`).
+func (m *SoccerPredict) modelVersion(ctx context.Context) (string, error) {
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	doc, version, err := m.champion(ctx)
+	if err != nil {
+		return "", fmt.Errorf("model version: %w", err)
+	}
+	if s.MLflowURL != "" {
+		return version, nil
+	}
+	v, err := buildinfo.ModelVersion("", doc)
+	if err != nil {
+		return "", fmt.Errorf("model version from %s: %w (write it with `python -m soccerpredict.pipeline.train --full --out %s`, or pass --model-version)", projectpkg.ChampionMetrics, err, projectpkg.ChampionMetrics)
+	}
+	return v, nil
 }
 
 // drift runs the Evidently drift report between the reference and current datasets. It is a
@@ -121,7 +200,7 @@ func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings
 	}
 	version, metrics, err := client.ChampionMetrics(ctx, s.MLflowModel)
 	if errors.Is(err, mlflow.ErrNotFound) {
-		return nil, "", nil // no champion yet: the first candidate becomes the baseline
+		return nil, "", fmt.Errorf("MLflow model %q has no %q alias (%v): %w", s.MLflowModel, mlflow.ChampionAlias, err, modelgate.ErrNoChampion)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("champion baseline from MLflow: %w", err)
@@ -144,4 +223,21 @@ func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token 
 		return nil, err
 	}
 	return mlflow.New(s.MLflowURL, bearer)
+}
+
+// gateReportFirstModel reports whether the gate report's model gate accepted its candidate as the
+// first model, without a champion (production refuses that: ci/policy).
+func (m *SoccerPredict) gateReportFirstModel(ctx context.Context, f *dagger.File) (bool, error) {
+	if f == nil {
+		return false, nil
+	}
+	raw, err := f.Contents(ctx)
+	if err != nil {
+		return false, err
+	}
+	rep, err := gate.ParseReport([]byte(raw))
+	if err != nil {
+		return false, fmt.Errorf("--gate-report: %w", err)
+	}
+	return modelgate.UsedFirstModel(rep), nil
 }

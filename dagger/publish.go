@@ -37,7 +37,7 @@ func (m *SoccerPredict) Publish(
 	// Registry password or token, as a secret reference: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
-	// Model version to record (default: model_version of metrics/champion.json, if any).
+	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
 	// +optional
 	modelVersion string,
 ) (*dagger.Directory, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/requirements"
@@ -32,6 +33,9 @@ func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
 		done, code, log, err := run(ctx, ctr, projectpkg.PDMExport(svc))
 		if err != nil {
 			return err
+		}
+		if why, cannot := gate.CannotRun(code, log); cannot {
+			return fmt.Errorf("`%s` could not run (%s): the pdm tool image is broken, the requirements were not judged", strings.Join(projectpkg.PDMExport(svc), " "), why)
 		}
 		if code != 0 {
 			problems = append(problems, fmt.Sprintf("%s: `%s` failed (exit %d): %s; fix pdm.lock (pdm lock -G %s) and commit",

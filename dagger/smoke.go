@@ -14,8 +14,8 @@ import (
 )
 
 // Smoke runs the training pipeline end to end in smoke mode on the reduced dataset and keeps
-// the candidate metrics it writes (metrics/candidate.json), which `model-gate` compares with
-// the champion.
+// the metrics it writes (metrics/candidate.json). It proves the pipeline runs; `model-gate`
+// trains the full candidate it compares with the champion.
 //
 // +check
 func (m *SoccerPredict) Smoke(ctx context.Context) error {
@@ -47,7 +47,7 @@ func (m *SoccerPredict) smokeRun(ctx context.Context) (*dagger.File, gate.Result
 		return nil, gate.Result{}, err
 	}
 	if code != 0 {
-		return nil, gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), output.Tail(out, 20)...), nil
+		return nil, gate.ClassifyRun(gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), output.Tail(out, 20)...), code, out), nil
 	}
 	exists, err := done.Exists(ctx, metrics)
 	if err != nil {

@@ -28,9 +28,10 @@ done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export SP_SMOKE_METRICS="$scratch/candidate.json"
+export SP_MODEL_RUNS="$scratch/runs"
 
 echo "== sample project (Python, Debian packages)"
-SMOKE_METRICS_OUT="$SP_SMOKE_METRICS" bash tests/python/run.sh
+SMOKE_METRICS_OUT="$SP_SMOKE_METRICS" MODEL_RUNS_OUT="$SP_MODEL_RUNS" bash tests/python/run.sh
 
 echo "== go vet + go test (root module)"
 go vet ./...

@@ -34,6 +34,7 @@ type Settings struct {
 	GateConcurrency int           `env:"SP_GATE_CONCURRENCY, default=4"`
 	ModelTolerances string        `env:"SP_MODEL_TOLERANCES"`
 	PerfBudgetPct   float64       `env:"SP_PERF_BUDGET_PCT, default=10"`
+	FirstModel      bool          `env:"SP_FIRST_MODEL, default=false"`
 	ScanSeverities  []string      `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
 	IgnoreUnfixed   bool          `env:"SP_SCAN_IGNORE_UNFIXED, default=true"`
 	HelmTimeout     time.Duration `env:"SP_HELM_TIMEOUT, default=10m"`
@@ -66,6 +67,7 @@ func Catalog() []Setting {
 		{"SP_GATE_CONCURRENCY", "4", "Gates `check` runs at once (1-16)."},
 		{"SP_MODEL_TOLERANCES", "", "Per-metric tolerance vs the champion, e.g. `accuracy=0.01,log_loss=0.02`."},
 		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
+		{"SP_FIRST_MODEL", "false", "`true` only for the very first model: the model gate accepts a candidate when there is no champion (else no champion is an error); production refuses a gate report that used it. `model-gate --first-model` sets it for one call."},
 		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)."},
 		{"SP_SCAN_IGNORE_UNFIXED", "true", "Findings with no fixed version are reported but do not block (Trivy's --ignore-unfixed)."},
 		{"SP_HELM_TIMEOUT", "10m", "`helm upgrade --timeout` (Go duration, 30s-1h)."},

@@ -197,7 +197,7 @@ func (o Outcome) Results() (model, perf gate.Result) {
 		model = gate.NewResult(gate.ModelGate, gate.Fail,
 			fmt.Sprintf("%d of %d quality metrics worse than the champion: %s", len(failed), len(all), strings.Join(reasons(failed), "; ")), details...)
 	case o.NoChampion:
-		model = gate.NewResult(gate.ModelGate, gate.Pass, fmt.Sprintf("no champion yet: candidate accepted on %d quality metrics", len(all)), details...)
+		model = gate.NewResult(gate.ModelGate, gate.Pass, fmt.Sprintf("%s: candidate accepted on %d quality metrics", FirstModelSummary, len(all)), details...)
 	default:
 		model = gate.NewResult(gate.ModelGate, gate.Pass, fmt.Sprintf("all %d quality metrics within tolerance of the champion", len(all)), details...)
 	}

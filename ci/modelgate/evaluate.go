@@ -2,7 +2,9 @@ package modelgate
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
@@ -11,8 +13,12 @@ import (
 type Inputs struct {
 	// Candidate is metrics/candidate.json (required).
 	Candidate []byte
-	// Champion is the champion's metrics JSON; empty means there is no champion yet.
+	// Champion is the champion's metrics JSON; empty means there is no champion. That is an
+	// error of the gate unless FirstModel says this is the very first model.
 	Champion []byte
+	// FirstModel accepts a candidate without a champion (SP_FIRST_MODEL, `--first-model`).
+	// With a champion present it is an error: the flag never weakens a real comparison.
+	FirstModel bool
 	// Tolerances is the tolerance string, e.g. "accuracy=0.01,log_loss=0.02" (may be empty).
 	Tolerances string
 	// MaxSlowdown is the relative latency increase tolerated (see DefaultMaxSlowdown).
@@ -48,6 +54,14 @@ func Evaluate(in Inputs) ([]gate.Result, []byte) {
 			return fail(fmt.Errorf("champion %w", err))
 		}
 	}
+	switch {
+	case !hasQuality(champ) && !in.FirstModel:
+		return fail(ErrNoChampion)
+	case !hasQuality(champ):
+		champ = nil // the first model: nothing to compare with
+	case in.FirstModel:
+		return fail(errors.New("first model requested (SP_FIRST_MODEL / --first-model) but a champion exists: drop it, the candidate is compared with the champion"))
+	}
 	out, err := Compare(cand, champ, Config{Tolerances: tol, MaxSlowdown: in.MaxSlowdown})
 	if err != nil {
 		return fail(err)
@@ -70,4 +84,33 @@ func Evaluate(in Inputs) ([]gate.Result, []byte) {
 		return results, nil
 	}
 	return results, doc
+}
+
+// ErrNoChampion is the model gate's error when there is no champion to compare with.
+var ErrNoChampion = errors.New("no champion to compare with (metrics/champion.json is missing or has no metric, or MLflow has no `champion` alias): " +
+	"write the champion with `python -m soccerpredict.pipeline.train --full --out metrics/champion.json`, set the MLflow alias, " +
+	"or, for the very first model only, set SP_FIRST_MODEL=true (`model-gate --first-model`); production refuses a first model")
+
+// FirstModelSummary starts the model-gate summary of a candidate accepted as the first model.
+const FirstModelSummary = "first model (SP_FIRST_MODEL): no champion to compare with"
+
+// UsedFirstModel reports whether a gate report's model gate accepted its candidate as the first
+// model, without a champion. Production refuses such a report (ci/policy).
+func UsedFirstModel(rep gate.Report) bool {
+	for _, r := range rep.Results {
+		if r.Name == gate.ModelGate && strings.HasPrefix(r.Summary, FirstModelSummary) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasQuality reports whether m has a known quality metric: a champion without one is no champion.
+func hasQuality(m Metrics) bool {
+	for name := range m {
+		if s, ok := Lookup(name); ok && s.Class == Quality {
+			return true
+		}
+	}
+	return false
 }

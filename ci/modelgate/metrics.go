@@ -81,9 +81,43 @@ func Lookup(name string) (Spec, bool) {
 // Metrics maps a metric name to its value.
 type Metrics map[string]float64
 
+// MetadataKeys are the documented keys of a metrics file that are not metrics: the training
+// pipeline writes them next to the metrics (model_version is what deploy, build labels and trace
+// read from metrics/champion.json). model_version is a string or a non-negative integer, the
+// others non-negative integers; none is compared.
+var MetadataKeys = []string{"model_version", "n_train", "n_test"}
+
+func isMetadata(k string) bool {
+	for _, m := range MetadataKeys {
+		if m == k {
+			return true
+		}
+	}
+	return false
+}
+
+func checkMetadata(k string, v any) error {
+	switch x := v.(type) {
+	case string:
+		if k == "model_version" && strings.TrimSpace(x) != "" {
+			return nil
+		}
+	case json.Number:
+		if f, err := strconv.ParseFloat(string(x), 64); err == nil && f >= 0 && f == math.Trunc(f) {
+			return nil
+		}
+	}
+	want := "a non-negative integer"
+	if k == "model_version" {
+		want = "a non-empty string or a non-negative integer"
+	}
+	return fmt.Errorf("metrics: %q is %v: want %s", k, v, want)
+}
+
 // ParseMetrics reads a JSON object of metric name to number, e.g.
 // {"accuracy": 0.61, "log_loss": 0.93, "latency_ms_p95": 41.5}. Every value must be a
-// finite number; known metrics must be non-negative.
+// finite number; known metrics must be non-negative. The MetadataKeys are checked and left
+// out of the result.
 func ParseMetrics(data []byte) (Metrics, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -100,6 +134,12 @@ func ParseMetrics(data []byte) (Metrics, error) {
 	}
 	out := make(Metrics, len(raw))
 	for k, v := range raw {
+		if isMetadata(k) {
+			if err := checkMetadata(k, v); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		n, ok := v.(json.Number)
 		if !ok {
 			return nil, fmt.Errorf("metrics: %q is %v, not a number: write every metric as a number", k, v)

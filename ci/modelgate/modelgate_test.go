@@ -125,7 +125,7 @@ func TestNoChampionAndNoQuality(t *testing.T) {
 	assert.True(t, out.NoChampion)
 	model, perf := out.Results()
 	assert.Equal(t, gate.Pass, model.Status)
-	assert.Equal(t, "no champion yet: candidate accepted on 2 quality metrics", model.Summary)
+	assert.Equal(t, FirstModelSummary+": candidate accepted on 2 quality metrics", model.Summary)
 	assert.Equal(t, "no latency metric reported", perf.Summary)
 
 	out, err = Compare(Metrics{"latency_ms_p95": 3, "custom": 1}, Metrics{}, DefaultConfig())
@@ -307,8 +307,8 @@ func TestEvaluateAndJSON(t *testing.T) {
 	assert.InDelta(t, 0.59, acc["limit"], 1e-12)
 	assert.Equal(t, "fail", acc["status"])
 
-	// no champion, no drift
-	res, doc = Evaluate(Inputs{Candidate: []byte(`{"f1": 0.5}`), MaxSlowdown: 0.1})
+	// no champion (the very first model, said explicitly), no drift
+	res, doc = Evaluate(Inputs{Candidate: []byte(`{"f1": 0.5}`), MaxSlowdown: 0.1, FirstModel: true})
 	require.Len(t, res, 2)
 	assert.Equal(t, gate.Pass, res[0].Status)
 	require.NoError(t, json.Unmarshal(doc, &m))
@@ -330,7 +330,7 @@ func TestEvaluateAndJSON(t *testing.T) {
 		assert.Equal(t, gate.Blocking, res[0].Kind)
 		assert.Equal(t, gate.Error, res[1].Status)
 	}
-	res, _ = Evaluate(Inputs{Candidate: []byte(`{"f1": 1}`), Drift: []byte(`{}`)})
+	res, _ = Evaluate(Inputs{Candidate: []byte(`{"f1": 1}`), Drift: []byte(`{}`), FirstModel: true})
 	require.Len(t, res, 3)
 	assert.Equal(t, gate.Error, res[2].Status)
 	assert.Equal(t, gate.Pass, res[0].Status)

@@ -283,6 +283,9 @@ type Request struct {
 	GateReportGreen bool
 	// ScanClean is true when the image scan has no blocking finding.
 	ScanClean bool
+	// FirstModel is true when the gate report's model gate accepted the candidate as the first
+	// model, without a champion (SP_FIRST_MODEL): production refuses it.
+	FirstModel bool
 	// Evidence is the GitLab deployment proving the approvals; nil when none was given.
 	Evidence *Evidence
 }
@@ -358,6 +361,9 @@ func Decide(req Request) Decision {
 			refuse("the gate report is not green: run `check`, fix every failing blocking gate, and deploy the commit whose pipeline passed")
 		}
 		if env == Production {
+			if req.FirstModel {
+				refuse("the gate report's model gate ran as the first model (SP_FIRST_MODEL / --first-model), without a champion: production needs a candidate compared with a champion; register the champion (MLflow alias or metrics/champion.json), re-run `check` without it")
+			}
 			if !req.ScanClean {
 				refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
 			}

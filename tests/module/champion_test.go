@@ -65,7 +65,7 @@ func TestModelGateTakesTheChampionFromMLflow(t *testing.T) {
 
 	// A better candidate passes against the same champion.
 	rec.Respond(daggertest.OnFile("metrics/candidate.json", `{"accuracy": 0.995, "log_loss": 1.0, "brier": 0.5, "latency_ms_p95": 1}`))
-	require.NoError(t, m.ModelGate(context.Background()))
+	require.NoError(t, m.ModelGate(context.Background(), false))
 }
 
 func TestModelGateNamesMLflowAuthFailures(t *testing.T) {
@@ -73,7 +73,7 @@ func TestModelGateNamesMLflowAuthFailures(t *testing.T) {
 	m := fresh(t, func(a *newArgs) { a.mlflowToken = dag.SetSecret("mlflow-token", "wrong-token") })
 	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
 	happy(t)
-	err := m.ModelGate(context.Background())
+	err := m.ModelGate(context.Background(), false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "champion baseline from MLflow")
 	assert.NotContains(t, err.Error(), "wrong-token")

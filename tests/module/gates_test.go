@@ -32,11 +32,9 @@ func fixture(t *testing.T, path string) string {
 // happy makes every tool succeed with realistic output, so each test changes one thing.
 func happy(t *testing.T) {
 	t.Helper()
+	// The candidate is a rerun of the pipeline that wrote the champion: the same metrics.
 	champion := fixture(t, "../tests/testdata/soccerpredict/metrics/champion.json")
-	var metrics map[string]float64
-	require.NoError(t, json.Unmarshal([]byte(champion), &metrics))
-	metrics["accuracy"] += 0.02
-	candidate, _ := json.Marshal(metrics)
+	candidate := champion
 	for _, r := range []daggertest.Responder{
 		daggertest.Always("exists", true),
 		daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": "[]", "exitCode": 0}),
@@ -259,10 +257,25 @@ func TestApiContractRunsTheBuiltImageAsAService(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "api-contract FAIL")
 
+	// The service never became ready: the API's own command is run for a bounded time and the
+	// gate carries its exit code and last output lines, the reason.
 	rec.Respond(daggertest.OnExec([]string{"sh", "-c"}, map[string]any{"exitCode": 1, "combinedOutput": "API never became ready on /healthz"}))
+	rec.Respond(daggertest.Always("defaultArgs", []string{"uvicorn", "soccerpredict.api.app:app", "--host", "0.0.0.0", "--port", "8000"}))
+	rec.Respond(daggertest.OnExec([]string{"timeout"}, map[string]any{"exitCode": 1, "combinedOutput": "Traceback (most recent call last):\nsoccerpredict.model.ModelLoadError: cannot read model file /app/models/model.pkl\n"}))
 	err = m.ApiContract(context.Background())
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), "api-contract FAIL")
+	assert.Contains(t, err.Error(), "exited 1 at start")
+	assert.Contains(t, err.Error(), "ModelLoadError: cannot read model file")
 	assert.Contains(t, err.Error(), "never became ready")
+	diag := mustExec(t, "timeout", "-s", "INT", "20", "uvicorn", "soccerpredict.api.app:app")
+	assert.Contains(t, diag.Container.String(), `dockerfile:"docker/api.Dockerfile"`)
+
+	// uvicorn missing from the image: the tool could not run, an error of the gate, not a fail.
+	rec.Respond(daggertest.OnExec([]string{"timeout"}, map[string]any{"exitCode": 127, "combinedOutput": "timeout: failed to run command 'uvicorn': No such file or directory"}))
+	o, err := m.apiContract(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, gate.Error, o.Results[0].Status, o.Results[0].Summary)
 }
 
 func TestModelGateComparesCandidateWithChampionAndDriftIsASignal(t *testing.T) {
@@ -275,13 +288,13 @@ func TestModelGateComparesCandidateWithChampionAndDriftIsASignal(t *testing.T) {
 	assert.Equal(t, gate.Pass, byName[gate.ModelGate].Status)
 	assert.Equal(t, gate.Fail, byName[gate.Drift].Status, "drift is raised")
 	assert.Equal(t, gate.Signal, byName[gate.Drift].Kind)
-	require.NoError(t, m.ModelGate(context.Background()), "drift never blocks")
+	require.NoError(t, m.ModelGate(context.Background(), false), "drift never blocks")
 	assert.Contains(t, filesOf(t, o), "model-gate.json")
 	mustExec(t, "python", "monitoring/drift.py")
 
 	worse := `{"accuracy": 0.30, "brier": 0.66, "latency_ms_p95": 25.0, "log_loss": 1.09}`
 	rec.Respond(daggertest.OnFile("metrics/candidate.json", worse))
-	err = m.ModelGate(context.Background())
+	err = m.ModelGate(context.Background(), false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "model-gate FAIL")
 	assert.Contains(t, err.Error(), "accuracy")

@@ -2,10 +2,33 @@
 #   docker build -f docker/api.Dockerfile -t soccerpredict-api .
 # An optional private package index is read from a BuildKit secret, never stored in a layer:
 #   docker build --secret id=pip_index_url,env=PIP_INDEX_URL -f docker/api.Dockerfile .
-# Liveness/readiness are the Kubernetes probes on /livez and /healthz (no HEALTHCHECK here).
+# Liveness/readiness are the Kubernetes probes on /livez and /healthz (no HEALTHCHECK here):
+# /healthz is 503 until the baked model is loaded.
 # setuptools and wheel, which the python:3.11 base image ships (setuptools 65.5.1 carries
 # HIGH advisories), are removed after the install: nothing needs them at run time.
+# The champion model is trained at build time by the project's own pipeline (`train --full`:
+# params.yaml on data/raw/matches.csv, the run that wrote metrics/champion.json) in a build stage,
+# with the same pinned scikit-learn the service runs, and baked in at /app/models/model.pkl. The
+# service reports that model's own version (its model_version); the pipeline records the same
+# version in the image label io.soccerpredict.model.version.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE} AS model
+
+ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY requirements-api.txt /build/requirements-api.txt
+# pyyaml (pinned as in requirements-dev.txt) only reads params.yaml here; it is not shipped.
+RUN --mount=type=secret,id=pip_index_url,required=false \
+    if [ -s /run/secrets/pip_index_url ]; then \
+        PIP_INDEX_URL="$(cat /run/secrets/pip_index_url)" && export PIP_INDEX_URL; \
+    fi \
+    && pip install --no-cache-dir -r /build/requirements-api.txt pyyaml==6.0.1
+COPY params.yaml /build/params.yaml
+COPY data/raw/matches.csv /build/data/raw/matches.csv
+COPY src/ /build/src/
+RUN PYTHONPATH=/build/src python -m soccerpredict.pipeline.train --full \
+        --out /build/metrics/model.json --model-out /build/models/model.pkl
+
 FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -31,8 +54,10 @@ RUN groupadd --system --gid 10001 app \
     && mkdir -p /app/models \
     && chown 10001:10001 /app/models
 
-# Code is owned by root and only readable by the service user.
+# Code and model are owned by root and only readable by the service user.
 COPY src/ /app/src/
+COPY --from=model /build/models/model.pkl /app/models/model.pkl
+COPY --from=model /build/metrics/model.json /app/models/model.json
 
 USER 10001:10001
 EXPOSE 8000

@@ -128,29 +128,91 @@ def test_fuzzed_requests_never_crash_the_server(payload: dict) -> None:
         assert_prediction(response.json())
 
 
+def _loaded(app) -> None:
+    app.state.model_loader.join(timeout=60)
+    assert not app.state.model_loader.is_alive()
+
+
 def test_unusable_model_file_makes_the_service_unready(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = tmp_path / "model.pkl"
     broken.write_bytes(b"garbage")
     monkeypatch.setenv("MODEL_PATH", str(broken))
-    client = TestClient(create_app())
+    app = create_app()
+    _loaded(app)
+    client = TestClient(app)
     assert client.get("/livez").status_code == 200
-    assert client.get("/healthz").status_code == 503
+    ready = client.get("/healthz")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "not ready"
+    assert str(broken) in ready.json()["reason"]
     response = client.post("/predict", json=fixture("predict_valid.json"))
     assert response.status_code == 503
 
 
-def test_model_version_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODEL_VERSION", "2024-08-11")
-    client = TestClient(create_app())
-    response = client.post("/predict", json=fixture("predict_valid.json"))
-    assert response.json()["model_version"] == "2024-08-11"
-
-
-def test_module_level_app_serves() -> None:
-    from soccerpredict.api.app import app
-
+def test_no_model_file_is_unready_not_a_baseline() -> None:
+    """Without its model the service must not take traffic (no silent fallback)."""
+    app = create_app()
+    _loaded(app)
     client = TestClient(app)
-    assert client.get("/healthz").status_code == 200
-    assert_prediction(client.post("/predict", json=fixture("predict_valid.json")).json())
+    ready = client.get("/healthz")
+    assert ready.status_code == 503
+    assert "absent-model.pkl" in ready.json()["reason"]
+    assert client.post("/predict", json=fixture("predict_valid.json")).status_code == 503
+
+
+def test_unready_until_the_model_is_loaded() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def slow_loader() -> BaselineModel:
+        assert release.wait(timeout=30)
+        return BaselineModel(version="slow-1")
+
+    app = create_app(loader=slow_loader)
+    client = TestClient(app)
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").json() == {"status": "loading"}
+    assert client.post("/predict", json=fixture("predict_valid.json")).status_code == 503
+    assert client.get("/livez").status_code == 200, "alive while loading: no restart loop"
+    release.set()
+    _loaded(app)
+    ready = client.get("/healthz")
+    assert ready.status_code == 200
+    assert ready.json()["model_version"] == "slow-1"
+
+
+def test_serves_the_trained_model_and_the_version_it_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real model written by training: /healthz and /predict report that model's version,
+    and an environment variable cannot claim another."""
+    from conftest import SAMPLE_CSV
+
+    from soccerpredict.model import load_model
+    from soccerpredict.pipeline.train import TrainConfig, train
+
+    model_path = tmp_path / "model.pkl"
+    train(
+        TrainConfig(
+            out=str(tmp_path / "m.json"),
+            model_out=str(model_path),
+            data=str(SAMPLE_CSV),
+            smoke=True,
+            latency_calls=5,
+        )
+    )
+    trained = load_model(model_path).version
+    monkeypatch.setenv("MODEL_PATH", str(model_path))
+    monkeypatch.setenv("MODEL_VERSION", "not-what-is-served")
+    app = create_app()
+    _loaded(app)
+    client = TestClient(app)
+    ready = client.get("/healthz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"status": "ready", "model_version": trained, "model_source": "file"}
+    body = client.post("/predict", json=fixture("predict_valid.json")).json()
+    assert_prediction(body)
+    assert body["model_version"] == trained

@@ -372,7 +372,18 @@ def test_dockerfiles(service: str, base_arg: str) -> None:
     text = (PROJECT_ROOT / "docker" / f"{service}.Dockerfile").read_text(encoding="utf-8")
     instructions = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     assert instructions[0].startswith(f"ARG {base_arg}=")
-    assert instructions[1] == f"FROM ${{{base_arg}}}"
+    froms = [i for i in instructions if i.startswith("FROM ")]
+    assert instructions[1] == froms[0]
+    assert froms[-1] == f"FROM ${{{base_arg}}}", "the shipped stage is the base image"
+    if service == "api":
+        # The champion model is trained by the project's own full pipeline in a build stage
+        # and baked in where the service loads it (MODEL_PATH); readiness waits for it.
+        assert froms == [f"FROM ${{{base_arg}}} AS model", f"FROM ${{{base_arg}}}"]
+        assert "python -m soccerpredict.pipeline.train --full" in text
+        assert "COPY --from=model /build/models/model.pkl /app/models/model.pkl" in text
+        assert "MODEL_PATH=/app/models/model.pkl" in text
+    else:
+        assert len(froms) == 1
     assert f"requirements-{service}.txt" in text
     assert re.findall(r"^USER (\S+)", text, re.M)[-1].startswith("10001")
     assert not any(i.startswith("HEALTHCHECK") for i in instructions)

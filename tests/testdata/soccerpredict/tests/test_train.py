@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -51,15 +52,58 @@ def test_smoke_training_is_deterministic(tmp_path: Path) -> None:
         assert first[key] == second[key]
 
 
-def test_candidate_passes_the_champion_gate(tmp_path: Path) -> None:
-    """The bundled champion must stay beatable by the smoke run, with a margin."""
+def _full(tmp_path: Path, *extra: str) -> dict:
+    """The documented full run, as a subprocess from the project root (as the pipeline runs it)."""
+    out, model = tmp_path / "candidate.json", tmp_path / "model.pkl"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("MODEL_VERSION", None)
+    cmd = [sys.executable, "-m", "soccerpredict.pipeline.train", "--full", *extra]
+    cmd += ["--out", str(out), "--model-out", str(model), "--latency-calls", "50"]
+    result = subprocess.run(
+        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(out.read_text())
+
+
+def test_champion_is_the_full_run_of_this_project(tmp_path: Path) -> None:
+    """metrics/champion.json is what `train --full` writes for params.yaml and data/raw."""
     champion = json.loads((PROJECT_ROOT / "metrics" / "champion.json").read_text())
-    assert set(champion) == set(METRIC_KEYS)
-    candidate = _smoke(tmp_path)
-    assert compare_to_champion(candidate, champion, tolerance=0.0, latency_tolerance=0.0) == []
-    assert candidate["accuracy"] >= champion["accuracy"] + 0.02
-    assert candidate["log_loss"] <= champion["log_loss"] - 0.02
-    assert candidate["brier"] <= champion["brier"] - 0.01
+    assert set(champion) == {*METRIC_KEYS, "model_version", "n_train", "n_test"}
+    candidate = _full(tmp_path)
+    for key in ("accuracy", "log_loss", "brier", "n_train", "n_test", "model_version"):
+        assert candidate[key] == champion[key], key
+    assert load_model(tmp_path / "model.pkl").version == champion["model_version"]
+    # Not a no-skill baseline: better than always predicting the most frequent outcome,
+    # and than the uniform guess's log-loss (ln 3).
+    assert champion["log_loss"] < math.log(3) - 0.05
+    assert compare_to_champion(candidate, champion, tolerance=0.0, latency_tolerance=10.0) == []
+
+
+def test_a_badly_regularised_candidate_fails_the_champion_gate(tmp_path: Path) -> None:
+    champion = json.loads((PROJECT_ROOT / "metrics" / "champion.json").read_text())
+    candidate = _full(tmp_path, "--C", "0.00001")
+    assert candidate["model_version"] != champion["model_version"]
+    regressions = compare_to_champion(candidate, champion, tolerance=0.0, latency_tolerance=10.0)
+    assert any(r.startswith("accuracy") for r in regressions)
+    assert any(r.startswith("log_loss") for r in regressions)
+
+
+def test_full_cli_refuses_smoke_and_features() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--full", "--smoke"])
+    with pytest.raises(SystemExit):
+        parse_args(["--full", "--features", "f.csv"])
+
+
+def test_version_depends_on_parameters(tmp_path: Path) -> None:
+    from soccerpredict.pipeline.train import default_version, full_config
+
+    base = full_config("o", "m", str(PROJECT_ROOT / "params.yaml"))
+    other = full_config("o", "m", str(PROJECT_ROOT / "params.yaml"), C=0.5)
+    data = str(PROJECT_ROOT / "data" / "raw" / "matches.csv")
+    assert default_version(base, data) != default_version(other, data)
+    assert default_version(base, data) == default_version(base, data)
 
 
 def test_gradient_boosting_variant(tmp_path: Path) -> None:
@@ -69,7 +113,7 @@ def test_gradient_boosting_variant(tmp_path: Path) -> None:
 
 def test_unknown_model_kind() -> None:
     with pytest.raises(ValueError, match="unknown model kind"):
-        make_estimator("forest")
+        make_estimator("svm")
 
 
 def test_cli_requires_a_data_source() -> None:

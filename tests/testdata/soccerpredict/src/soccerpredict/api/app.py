@@ -2,38 +2,85 @@
 
     uvicorn soccerpredict.api.app:app --host 0.0.0.0 --port 8000
 
-Endpoints: ``GET /livez`` (liveness), ``GET /healthz`` (readiness: 503 until a model is usable),
-``POST /predict``. The model is read from ``$MODEL_PATH`` (default models/model.pkl); when that
-file does not exist a deterministic Elo baseline answers, so the contract holds without a model.
-``$MODEL_VERSION`` overrides the reported version.
+Endpoints: ``GET /livez`` (liveness), ``GET /healthz`` (readiness), ``POST /predict``.
+
+At start the service loads the champion model from ``$MODEL_PATH`` (default models/model.pkl;
+the API image bakes the model its build trained with ``train --full`` at /app/models/model.pkl).
+Loading runs in the background: until it finishes ``/healthz`` answers 503 ``loading``, and when
+it fails (no file, an unusable file) 503 with the reason, so Kubernetes sends no traffic to a
+service without its model. There is no fallback: the service serves the model it loaded and
+reports that model's own version, in ``/healthz`` and in every prediction.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from soccerpredict import __version__
 from soccerpredict.features import features_from_request
-from soccerpredict.model import ModelLoadError, Predictor, load_predictor
+from soccerpredict.model import DEFAULT_MODEL_PATH, Predictor, load_model
 from soccerpredict.schemas import PredictRequest, PredictResponse
 
 logger = logging.getLogger("soccerpredict.api")
 
 
-def create_app(predictor: Predictor | None = None) -> FastAPI:
-    """Build the app around ``predictor`` (default: :func:`load_predictor` from the environment)."""
-    load_error: str | None = None
-    if predictor is None:
-        try:
-            predictor = load_predictor()
-        except ModelLoadError as exc:
-            load_error = str(exc)
-            logger.error("model not ready: %s", exc)
+def load_served_model() -> Predictor:
+    """The model at ``$MODEL_PATH`` (default models/model.pkl); ModelLoadError when unusable."""
+    path = Path(os.environ.get("MODEL_PATH") or DEFAULT_MODEL_PATH)
+    return load_model(path)
 
+
+class ModelState:
+    """The served model: loading, loaded, or failed with a reason."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.predictor: Predictor | None = None
+        self.error: str | None = None
+
+    def load(self, loader: Callable[[], Predictor]) -> None:
+        try:
+            predictor = loader()
+        except Exception as exc:  # any failure leaves the service unready, with the reason
+            logger.error("model not ready: %s", exc)
+            with self._lock:
+                self.error = f"{type(exc).__name__}: {exc}"
+            return
+        logger.info("model %s loaded from %s", predictor.version, predictor.source)
+        with self._lock:
+            self.predictor = predictor
+
+    def load_in_background(self, loader: Callable[[], Predictor]) -> threading.Thread:
+        thread = threading.Thread(
+            target=self.load, args=(loader,), name="model-loader", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def snapshot(self) -> tuple[Predictor | None, str | None]:
+        with self._lock:
+            return self.predictor, self.error
+
+
+def create_app(
+    predictor: Predictor | None = None, loader: Callable[[], Predictor] | None = None
+) -> FastAPI:
+    """Build the app around ``predictor``, or load one in the background with ``loader``
+    (default :func:`load_served_model`)."""
+    state = ModelState()
     app = FastAPI(title="SoccerPredictAI", version=__version__)
+    app.state.model = state
+    if predictor is not None:
+        state.predictor = predictor
+    else:
+        app.state.model_loader = state.load_in_background(loader or load_served_model)
 
     @app.get("/livez")
     def livez() -> dict[str, str]:
@@ -41,28 +88,29 @@ def create_app(predictor: Predictor | None = None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
-        if predictor is None:
-            return JSONResponse(
-                status_code=503, content={"status": "not ready", "reason": load_error}
-            )
+        served, error = state.snapshot()
+        if served is None:
+            body = {"status": "not ready", "reason": error} if error else {"status": "loading"}
+            return JSONResponse(status_code=503, content=body)
         return JSONResponse(
             content={
                 "status": "ready",
-                "model_version": predictor.version,
-                "model_source": predictor.source,
+                "model_version": served.version,
+                "model_source": served.source,
             }
         )
 
     @app.post("/predict", response_model=PredictResponse)
     def predict(request: PredictRequest) -> PredictResponse | JSONResponse:
-        if predictor is None:
+        served, _ = state.snapshot()
+        if served is None:
             return JSONResponse(status_code=503, content={"detail": "model not ready"})
         row = features_from_request(
             request.home_elo, request.away_elo, request.home_form, request.away_form
         )
-        home, draw, away = predictor.predict_proba([row])[0]
+        home, draw, away = served.predict_proba([row])[0]
         return PredictResponse(
-            home_win=home, draw=draw, away_win=away, model_version=predictor.version
+            home_win=home, draw=draw, away_win=away, model_version=served.version
         )
 
     return app
