@@ -403,7 +403,7 @@ func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings
 	}
 	preq.GateReportGreen = green
 	if preq.FirstModel, err = m.gateReportFirstModel(ctx, req.GateReport); err != nil {
-		return policy.Request{}, err
+		return policy.Decision{}, err
 	}
 	clean, err := m.scanClean(ctx, s, req.ScanReport)
 	if err != nil {

@@ -32,7 +32,7 @@ type Settings struct {
 	Registry        string        `env:"CI_REGISTRY_IMAGE, default=registry.gitlab.com/soccerpredictai/soccerpredict"`
 	RegistryMirror  string        `env:"SP_REGISTRY_MIRROR"`
 	GateConcurrency int           `env:"SP_GATE_CONCURRENCY, default=4"`
-	ModelTolerances string        `env:"SP_MODEL_TOLERANCES"`
+	ModelTolerances string        `env:"SP_MODEL_TOLERANCES, default=accuracy=0.002,brier=0.001,log_loss=0.001"`
 	PerfBudgetPct   float64       `env:"SP_PERF_BUDGET_PCT, default=10"`
 	FirstModel      bool          `env:"SP_FIRST_MODEL, default=false"`
 	ScanSeverities  []string      `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
@@ -65,7 +65,7 @@ func Catalog() []Setting {
 		{"CI_REGISTRY_IMAGE", "registry.gitlab.com/soccerpredictai/soccerpredict", "Image repository prefix; services push to `<prefix>/<service>`; `--registry`."},
 		{"SP_REGISTRY_MIRROR", "", "Prefix for every tool image (GitLab Dependency Proxy or an air-gapped mirror); `--registry-mirror`."},
 		{"SP_GATE_CONCURRENCY", "4", "Gates `check` runs at once (1-16)."},
-		{"SP_MODEL_TOLERANCES", "", "Per-metric tolerance vs the champion, e.g. `accuracy=0.01,log_loss=0.02`."},
+		{"SP_MODEL_TOLERANCES", "accuracy=0.002,brier=0.001,log_loss=0.001", "Per-metric absolute tolerance vs the champion: numerical noise between library builds (one match in 500 for accuracy), far below a real regression. `accuracy=0` makes the gate exact."},
 		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
 		{"SP_FIRST_MODEL", "false", "`true` only for the very first model: the model gate accepts a candidate when there is no champion (else no champion is an error); production refuses a gate report that used it. `model-gate --first-model` sets it for one call."},
 		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)."},

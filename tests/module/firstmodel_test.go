@@ -108,7 +108,7 @@ func TestModelGateMLflowWithoutAChampionAliasIsAnError(t *testing.T) {
 	require.NoError(t, m.ModelGate(context.Background(), true), "the very first model, said explicitly")
 
 	// Deploy, build labels and trace need a model version: the alias's absence is an error there too.
-	rec.Respond(daggertest.OnFile("dvc.lock", fixture(t, "../tests/testdata/soccerpredict/dvc.lock")))
+	projectFiles(t)
 	_, _, err = m.versions(context.Background(), "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "model version")
@@ -166,7 +166,7 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
-		firstModelReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		firstModelReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused by the promotion policy")
 	assert.Contains(t, err.Error(), "first model")
