@@ -59,7 +59,7 @@ func TestParseTrivySample(t *testing.T) {
 
 func TestParseTrivyErrors(t *testing.T) {
 	vuln := func(fields string) string {
-		return `{"SchemaVersion":2,"Results":[{"Target":"t","Vulnerabilities":[{` + fields + `}]}]}`
+		return `{"SchemaVersion":2,"ArtifactName":"a","Results":[{"Target":"t","Vulnerabilities":[{` + fields + `}]}]}`
 	}
 	cases := map[string]string{
 		"":                                      "empty",
@@ -69,6 +69,10 @@ func TestParseTrivyErrors(t *testing.T) {
 		"{":                                     "not valid JSON",
 		`{"SchemaVersion":"2"}`:                 "not valid JSON",
 		`{"SchemaVersion":1}`:                   "SchemaVersion 1",
+		`{}`:                                    "SchemaVersion 0",
+		`{"ArtifactName":"x"}`:                  "SchemaVersion 0",
+		`{"SchemaVersion":2}`:                   "no ArtifactName",
+		`{"SchemaVersion":2,"ArtifactName":" "}`: "no ArtifactName",
 		`{"Results":{}}`:                        "not valid JSON",
 		vuln(`"PkgName":"a","Severity":"HIGH"`): "no VulnerabilityID",
 		vuln(`"VulnerabilityID":"CVE-1","Severity":"HIGH"`):                 "no PkgName",
@@ -83,7 +87,7 @@ func TestParseTrivyErrors(t *testing.T) {
 	r, err := ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x","Results":[{"Target":"t","Vulnerabilities":null}]}`))
 	require.NoError(t, err)
 	assert.Empty(t, Findings(r))
-	r, err = ParseTrivy([]byte(`{"ArtifactName":"x"}`))
+	r, err = ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x"}`))
 	require.NoError(t, err)
 	assert.Empty(t, Findings(r))
 	assert.Equal(t, "", r.OperatingSystem())
