@@ -91,10 +91,10 @@ func TestVerifyReportRefusesForgeries(t *testing.T) {
 			}
 			m["results"] = keep
 		}), evCommit, []string{"blocking gates missing: model-gate"}},
-		"another commit's report": {mustJSON(t, greenReport(strings.Repeat("f", 40))), evCommit, []string{"report of " + strings.Repeat("f", 40) + ", not of " + evCommit}},
+		"another commit's report":   {mustJSON(t, greenReport(strings.Repeat("f", 40))), evCommit, []string{"report of " + strings.Repeat("f", 40) + ", not of " + evCommit}},
 		"a report naming no commit": {mustJSON(t, greenReport("")), evCommit, []string{"report of no commit"}},
-		"unknown commit asked": {green, "", []string{"pass --commit"}},
-		"skipped blocking gate": {edit(t, green, func(m map[string]any) { find(m, Smoke)["status"] = "skipped" }), evCommit, []string{"smoke (skipped)"}},
+		"unknown commit asked":      {green, "", []string{"pass --commit"}},
+		"skipped blocking gate":     {edit(t, green, func(m map[string]any) { find(m, Smoke)["status"] = "skipped" }), evCommit, []string{"smoke (skipped)"}},
 		"red report": {edit(t, green, func(m map[string]any) {
 			find(m, Test)["status"] = "fail"
 			m["verdict"], m["blockingFailures"] = "fail", []any{Test}
