@@ -219,3 +219,29 @@ func TestFileEvidenceOnlyOffProduction(t *testing.T) {
 	assert.True(t, FromRegistry(policy.Staging))
 	assert.True(t, FromRegistry(policy.Production))
 }
+
+func TestSummaryRoundTrip(t *testing.T) {
+	good := NewSummary(commit, Set{Verify(goodEvidence(t), commit)})
+	b, err := json.Marshal(good)
+	require.NoError(t, err)
+	got, err := ParseSummary(b, commit)
+	require.NoError(t, err)
+	require.NoError(t, got.Err())
+
+	ev := goodEvidence(t)
+	delete(ev.Documents, TypeTrivy)
+	bad := NewSummary(commit, Set{Verify(ev, commit)})
+	b, _ = json.Marshal(bad)
+	got, err = ParseSummary(b, commit)
+	require.NoError(t, err)
+	assert.ErrorContains(t, got.Err(), "no Trivy report is attached")
+
+	_, err = ParseSummary(b, strings.Repeat("f", 40))
+	assert.ErrorContains(t, err, "not "+strings.Repeat("f", 40))
+	_, err = ParseSummary([]byte(`{"commit":"`+commit+`","ok":true,"problems":[],"images":[]}`), commit)
+	assert.ErrorContains(t, err, "inconsistent", "ok with no image verified is a forgery")
+	_, err = ParseSummary([]byte(`{"commit":"`+commit+`","ok":true,"problems":["x"],"images":[{}]}`), commit)
+	assert.ErrorContains(t, err, "inconsistent")
+	_, err = ParseSummary([]byte(`nope`), commit)
+	assert.Error(t, err)
+}

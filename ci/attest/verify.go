@@ -239,3 +239,48 @@ func FileEvidence(env policy.Env, given bool) error {
 // FromRegistry reports whether a deploy to env reads evidence from the registry (when no
 // report file is given): staging and production need it, dev does not.
 func FromRegistry(env policy.Env) bool { return env == policy.Staging || env == policy.Production }
+
+// Summary is evidence.json, what `evidence verify` (ci/cmd/evidence) writes for the module.
+type Summary struct {
+	// Commit is the commit the images were verified against.
+	Commit string `json:"commit"`
+	// OK is true when every image's evidence counts.
+	OK bool `json:"ok"`
+	// Problems lists every problem of every image (see Set.Problems).
+	Problems []string `json:"problems"`
+	// Images is the verification of each image.
+	Images []Verified `json:"images"`
+}
+
+// NewSummary summarises the verification of a set of images for commit.
+func NewSummary(commit string, s Set) Summary {
+	p := s.Problems()
+	if p == nil {
+		p = []string{}
+	}
+	return Summary{Commit: commit, OK: s.Err() == nil, Problems: p, Images: s}
+}
+
+// ParseSummary reads evidence.json and checks that it is about commit and consistent: OK
+// exactly when no problem is listed and some image was verified.
+func ParseSummary(data []byte, commit string) (Summary, error) {
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return Summary{}, fmt.Errorf("evidence.json is not valid JSON (%v): re-run `dagger call verify-evidence`", err)
+	}
+	if s.Commit != commit {
+		return Summary{}, fmt.Errorf("evidence.json is about commit %q, not %s", s.Commit, commit)
+	}
+	if s.OK != (len(s.Problems) == 0 && len(s.Images) > 0) {
+		return Summary{}, fmt.Errorf("evidence.json is inconsistent: ok=%v with %d problems and %d images", s.OK, len(s.Problems), len(s.Images))
+	}
+	return s, nil
+}
+
+// Err is nil when the evidence counts, else the error listing every problem.
+func (s Summary) Err() error {
+	if s.OK {
+		return nil
+	}
+	return fmt.Errorf("evidence in the registry does not count:\n  - %s", strings.Join(append([]string{}, s.Problems...), "\n  - "))
+}

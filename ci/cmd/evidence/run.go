@@ -165,14 +165,6 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}{*image, att})
 }
 
-// summary is evidence.json.
-type summary struct {
-	Commit   string            `json:"commit"`
-	OK       bool              `json:"ok"`
-	Problems []string          `json:"problems"`
-	Images   []attest.Verified `json:"images"`
-}
-
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("evidence verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -240,10 +232,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	sum := summary{Commit: *commit, OK: set.Err() == nil, Problems: set.Problems(), Images: set}
-	if sum.Problems == nil {
-		sum.Problems = []string{}
-	}
+	sum := attest.NewSummary(*commit, set)
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err

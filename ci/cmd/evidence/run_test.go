@@ -112,7 +112,7 @@ func TestAttachThenVerify(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"verify", "--insecure", "--commit", commit, "--image", "api=" + image, "--out", dir}, &out, &errb))
 	assert.Contains(t, out.String(), "evidence of 1 images counts")
-	var sum summary
+	var sum attest.Summary
 	b, err := os.ReadFile(filepath.Join(dir, EvidenceFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
@@ -129,7 +129,7 @@ func TestVerifyListsMissingEvidenceWithoutFailing(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"verify", "--insecure", "--commit", commit, "--image", "api=" + image, "--image", "worker=" + worker, "--out", dir}, &out, &errb))
-	var sum summary
+	var sum attest.Summary
 	b, err := os.ReadFile(filepath.Join(dir, EvidenceFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
