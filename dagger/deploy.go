@@ -41,6 +41,8 @@ type deployRequest struct {
 	GateReport                          *dagger.File
 	ScanReport                          *dagger.Directory
 	Chart                               *dagger.Directory
+	RegistryUsername                    string
+	RegistryPassword                    *dagger.Secret
 }
 
 // prepared is a deployment ready to plan or apply.
@@ -97,17 +99,28 @@ func (m *SoccerPredict) Plan(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// gate-report.json of this commit (from gate-report).
+	// Offline fallback (dev, staging): gate-report.json of this commit. Without it, staging and
+	// production read the gate report attached to each image in the registry.
 	// +optional
 	gateReport *dagger.File,
-	// The scan-report directory of these images (trivy-<service>.json files).
+	// Offline fallback (dev, staging): the scan-report directory of these images. Without it,
+	// the Trivy reports attached to each image in the registry are used.
 	// +optional
 	scanReport *dagger.Directory,
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
+	// Registry user to read the images' evidence (GitLab: $CI_REGISTRY_USER).
+	// +optional
+	registryUsername string,
+	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
+	// +optional
+	registryPassword *dagger.Secret,
 ) (*dagger.Directory, error) {
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
+	if err := credentialPair(registryUsername, registryPassword); err != nil {
+		return nil, fmt.Errorf("--registry-username/--registry-password: %w", err)
+	}
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
 	p, err := m.prepare(ctx, req)
 	if err != nil {
 		return nil, err
@@ -207,17 +220,29 @@ func (m *SoccerPredict) Deploy(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// gate-report.json of this commit (from gate-report); production needs it green.
+	// Offline fallback for dev and staging, refused for production: gate-report.json of this
+	// commit. Without it, staging and production read the gate report attached to each image
+	// digest in the registry (publish attaches it; see verify-evidence).
 	// +optional
 	gateReport *dagger.File,
-	// The scan-report directory of these images; production needs it clean.
+	// Offline fallback for dev and staging, refused for production: the scan-report directory.
+	// Without it, the Trivy reports attached to each image digest are used.
 	// +optional
 	scanReport *dagger.Directory,
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
+	// Registry user to read the images' evidence (GitLab: $CI_REGISTRY_USER).
+	// +optional
+	registryUsername string,
+	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
+	// +optional
+	registryPassword *dagger.Secret,
 ) (string, error) {
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
+	if err := credentialPair(registryUsername, registryPassword); err != nil {
+		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
+	}
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
 	p, err := m.prepare(ctx, req)
 	if err != nil {
 		return "", err
@@ -361,16 +386,11 @@ func (m *SoccerPredict) policyRequest(ctx context.Context, s configpkg.Settings,
 	if s.Tag != "" {
 		preq.Branch = ""
 	}
-	green, err := m.gateReportGreen(ctx, s, req.GateReport)
+	green, clean, err := m.evidence(ctx, s, env, set, req)
 	if err != nil {
 		return policy.Request{}, err
 	}
-	preq.GateReportGreen = green
-	clean, err := m.scanClean(ctx, s, req.ScanReport)
-	if err != nil {
-		return policy.Request{}, err
-	}
-	preq.ScanClean = clean
+	preq.GateReportGreen, preq.ScanClean = green, clean
 	if req.GitLabToken == nil {
 		return preq, nil // no evidence: staging and production are refused with that reason
 	}
@@ -413,8 +433,9 @@ func (m *SoccerPredict) policyRequest(ctx context.Context, s configpkg.Settings,
 	return preq, nil
 }
 
-// gateReportGreen reads a gate report: green when no blocking gate failed and it is the
-// report of the commit being deployed.
+// gateReportGreen reads a gate report: green only when it is the report of the commit being
+// deployed with every blocking gate of the catalog present and passed (gate.VerifyReport:
+// kinds from the catalog, never from the file). Anything else is refused with what is missing.
 func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Settings, f *dagger.File) (bool, error) {
 	if f == nil {
 		return false, nil
@@ -423,11 +444,10 @@ func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return false, err
 	}
-	rep, err := gate.ReportFor([]byte(raw), s.Commit)
-	if err != nil {
-		return false, fmt.Errorf("--gate-report: %w", err)
+	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+		return false, fmt.Errorf("gate report: %w", err)
 	}
-	return rep.Verdict().Pass, nil
+	return true, nil
 }
 
 // scanClean re-evaluates the scan reports of every service with the blocking severities and

@@ -26,7 +26,10 @@ const publishConcurrency = 3
 // Publish builds every service image and pushes it as <registry>/<service>:<tag> (the branch
 // tag <ref-slug>-<short-sha>, or vX.Y.Z on a tag pipeline). It returns images.env, the dotenv
 // GitLab passes to later jobs (API_IMAGE=repo@sha256:…, WORKER_IMAGE, AIRFLOW_IMAGE), and
-// images.json; deploys and promotions use these digests, never a rebuild.
+// images.json; deploys and promotions use these digests, never a rebuild. To every pushed digest
+// it attaches, as OCI 1.1 referrers, the Trivy report and CycloneDX SBOM of the pushed container,
+// its SLSA v1 provenance, and the gate report given with --gate-report: the evidence deploy and
+// release read back (see verify-evidence).
 //
 // +cache="never"
 func (m *SoccerPredict) Publish(
@@ -40,6 +43,13 @@ func (m *SoccerPredict) Publish(
 	// Model version to record (default: model_version of metrics/champion.json, if any).
 	// +optional
 	modelVersion string,
+	// gate-report.json of this commit (from `gate-report`, every gate), attached to each image;
+	// without it staging and production refuse the images until `attest` attaches one.
+	// +optional
+	gateReport *dagger.File,
+	// The pipeline recorded in the provenance (GitLab: $CI_PIPELINE_URL); default "local".
+	// +optional
+	pipeline string,
 ) (*dagger.Directory, error) {
 	if err := credentialPair(username, password); err != nil {
 		return nil, err
@@ -47,6 +57,11 @@ func (m *SoccerPredict) Publish(
 	s, err := m.settings(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if gateReport != nil {
+		if err := checkGateReport(ctx, s, gateReport); err != nil {
+			return nil, err
+		}
 	}
 	tag, err := imageTag(s)
 	if err != nil {
@@ -62,6 +77,7 @@ func (m *SoccerPredict) Publish(
 			if err != nil {
 				return err
 			}
+			started := time.Now().UTC()
 			ctr, err := m.Build(gctx, string(svc), modelVersion)
 			if err != nil {
 				return err
@@ -72,6 +88,17 @@ func (m *SoccerPredict) Publish(
 			published, err := ctr.Publish(gctx, address)
 			if err != nil {
 				return fmt.Errorf("push %s: %w", address, err)
+			}
+			ref, err := tags.ParseDigestReference(published)
+			if err != nil {
+				return fmt.Errorf("push %s: the registry answered %q: %w", address, published, err)
+			}
+			byDigest, err := tags.DigestReference(ref.Repository, ref.Digest)
+			if err != nil {
+				return err
+			}
+			if err := m.publishEvidence(gctx, s, svc, ctr, byDigest, gateReport, nil, nil, pipeline, modelVersion, started, username, password); err != nil {
+				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it): %w", svc, byDigest, err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
