@@ -79,6 +79,7 @@ func TestPublishPushesEveryServiceAndReturnsDigests(t *testing.T) {
 	m := fresh(t, withRelease)
 	happy(t)
 	projectFiles(t)
+	publishScans(t)
 	n := 0
 	rec.Respond(func(c daggertest.Call) (any, bool) {
 		if c.Leaf != "publish" {
@@ -90,7 +91,7 @@ func TestPublishPushesEveryServiceAndReturnsDigests(t *testing.T) {
 		return addr + "@" + digestOf(map[string]int{"api": 1, "worker": 2, "airflow": 3}[svc]), true
 	})
 	password := dag.SetSecret("registry-password", "hunter2-registry-plaintext")
-	dir, err := m.Publish(context.Background(), "ci-user", password, "")
+	dir, err := m.Publish(context.Background(), "ci-user", password, "", nil, "")
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 
@@ -116,7 +117,7 @@ func TestPublishPushesEveryServiceAndReturnsDigests(t *testing.T) {
 
 func TestPublishRejectsHalfCredentials(t *testing.T) {
 	m := fresh(t, withRelease)
-	_, err := m.Publish(context.Background(), "ci-user", nil, "")
+	_, err := m.Publish(context.Background(), "ci-user", nil, "", nil, "")
 	assert.ErrorContains(t, err, "pass both --username and --password")
 	assert.Empty(t, rec.CallsTo("publish"))
 }
@@ -224,13 +225,14 @@ func TestPublishAuthenticatesAgainstDockerHubForARepositoryWithoutHost(t *testin
 	m := fresh(t, func(a *newArgs) { a.commit, a.ref, a.registry = commitSHA, "main", "soccerpredictai/sp" })
 	happy(t)
 	projectFiles(t)
+	publishScans(t)
 	rec.Respond(func(c daggertest.Call) (any, bool) {
 		if c.Leaf != "publish" {
 			return nil, false
 		}
 		return c.LeafArgs["address"].(string) + "@" + digestOf(7), true
 	})
-	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", "docker-hub-pw"), "")
+	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", "docker-hub-pw"), "", nil, "")
 	require.NoError(t, err)
 	for _, c := range rec.CallsTo("publish") {
 		_, ok := c.Chain.StepWhere("withRegistryAuth", "address", "docker.io")

@@ -15,6 +15,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
@@ -41,8 +42,12 @@ func deployHappy(t *testing.T) {
 }
 
 func greenReport(commit string) *dagger.File {
-	return dag.File("gate-report.json", `{"schemaVersion": 1, "commit": "`+commit+`", "started": "", "finished": "", "verdict": "pass", "blockingFailures": [], "signalsRaised": [],
-  "results": [{"name": "lint", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "clean", "details": []}]}`)
+	rep := gate.Report{Commit: commit}
+	for _, g := range gate.Catalog() {
+		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, "x"))
+	}
+	b, _ := rep.JSON()
+	return dag.File("gate-report.json", string(b))
 }
 
 // gitlabWithApprovals serves the GitLab API calls the policy makes: the commit's author and
@@ -87,10 +92,11 @@ func gitlabWithApprovals(t *testing.T, env string, approvers ...string) *httptes
 func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), "", nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
@@ -121,31 +127,32 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))
 
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), "", nil)
 	assert.ErrorContains(t, err, "pass --age-key")
 }
 
 func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`))
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), "", nil)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
 	assert.Contains(t, msg, "approval")
-	assert.Contains(t, msg, "gate report")
-	assert.Contains(t, msg, "scan")
+	assert.Contains(t, msg, "scan", "the Trivy report attached to the api image has a blocking finding")
 	_, ran := rec.ExecWith("helm", "upgrade")
 	assert.False(t, ran)
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), "", nil)
 	assert.ErrorContains(t, err, "dev, staging, production")
-	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), "", nil)
 	assert.ErrorContains(t, err, "not pinned by digest")
 }
 
@@ -155,7 +162,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	api, worker, airflow := deployImages()
 	out, err := m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), "", nil)
 	require.NoError(t, err)
 	assert.Contains(t, out, "deployed soccer-predict to dev")
 
@@ -189,7 +196,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	})
 	_, err = m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
@@ -201,12 +208,11 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 		m := fresh(t, withRelease)
 		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 		deployHappy(t)
-		scanDir := dag.Directory().
-			WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+		registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
 		return m.Deploy(context.Background(), "production", api, worker, airflow,
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
-			greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), "", nil)
 	}
 
 	// One approval, and one from the commit's author: refused.
@@ -226,10 +232,15 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	// A gate report of another commit is never accepted.
 	m := fresh(t, withRelease)
 	deployHappy(t)
+	registryEvidence(t, commitSHA, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"))
-	assert.ErrorContains(t, err, "pass the gate-report.json of the pipeline that ran on "+commitSHA)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), "", nil)
+	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
+	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), "", nil)
+	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
 }
 
 func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
@@ -242,7 +253,7 @@ func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testi
 		return nil, false
 	})
 	api, worker, airflow := deployImages()
-	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "render the chart for dev")
 	e := mustExec(t, "helm template")
