@@ -24,6 +24,8 @@ type Evidence struct {
 	Image string `json:"image"`
 	// ConfigDigest is the digest of the image's config blob, as the registry serves it.
 	ConfigDigest string `json:"configDigest"`
+	// DiffIDs are the image's layer diff IDs (config rootfs.diff_ids), as the registry serves them.
+	DiffIDs []string `json:"diffIDs"`
 	// Labels are the image config's labels, as the registry serves them.
 	Labels map[string]string `json:"labels"`
 	// Documents holds, by artifact type, the content of every referrer of that type
@@ -59,9 +61,11 @@ const (
 //   - gate report: gate.VerifyReport(commit) accepts it (that commit's, every blocking gate of
 //     the catalog present with the catalog's kind, all passed);
 //   - Trivy report: it parses strictly (scan.ParseTrivy) and names this image (scan.Report.Names:
-//     its RepoDigests carry the digest, or its ImageID is the config digest the registry serves);
+//     its RepoDigests carry the digest, its ImageID is the config digest the registry serves, or
+//     its DiffIDs are exactly the image's layers);
 //   - SBOM: CycloneDX JSON whose metadata.component names this image the same way (Trivy writes
-//     aquasecurity:trivy:RepoDigest and aquasecurity:trivy:ImageID properties);
+//     aquasecurity:trivy:RepoDigest, aquasecurity:trivy:ImageID and aquasecurity:trivy:DiffID
+//     properties);
 //   - provenance: an in-toto v1 Statement with a SLSA v1 predicate whose subject is the digest
 //     and whose resolved git commit is commit.
 //
@@ -81,7 +85,7 @@ func Verify(ev Evidence, commit string) Verified {
 		return v
 	}
 	publish := fmt.Sprintf(publishCommand, commit)
-	img := scan.Image{Repository: ref.Repository, Digest: ref.Digest, ConfigDigest: ev.ConfigDigest}
+	img := scan.Image{Repository: ref.Repository, Digest: ref.Digest, ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
 
 	if got := ev.Labels[LabelRevision]; got != commit {
 		if got == "" {
@@ -172,8 +176,11 @@ func sbomNames(data []byte, img scan.Image) error {
 	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion == "" {
 		return fmt.Errorf("the SBOM is not CycloneDX (bomFormat %q, specVersion %q)", bom.BOMFormat, bom.SpecVersion)
 	}
+	var diffIDs []string
 	for _, p := range bom.Metadata.Component.Properties {
 		switch p.Name {
+		case "aquasecurity:trivy:DiffID":
+			diffIDs = append(diffIDs, p.Value)
 		case "aquasecurity:trivy:RepoDigest":
 			if strings.HasSuffix(p.Value, "@"+img.Digest) {
 				return nil
@@ -184,10 +191,10 @@ func sbomNames(data []byte, img scan.Image) error {
 			}
 		}
 	}
-	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+img.Digest) {
+	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+img.Digest) || scan.SameLayers(diffIDs, img.DiffIDs) {
 		return nil
 	}
-	return fmt.Errorf("the SBOM's metadata.component names neither %s nor the image config %s", img.Digest, orUnknown(img.ConfigDigest))
+	return fmt.Errorf("the SBOM's metadata.component names neither %s, nor the image config %s, nor the image's %d layers", img.Digest, orUnknown(img.ConfigDigest), len(img.DiffIDs))
 }
 
 func orUnknown(s string) string {

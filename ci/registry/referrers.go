@@ -269,6 +269,9 @@ func FetchEvidence(ctx context.Context, service, image string, opts Options) (at
 		Service: service, Image: sub.Context().String() + "@" + sub.DigestStr(),
 		ConfigDigest: cfgName.String(), Labels: map[string]string{}, Documents: map[string][][]byte{},
 	}
+	for _, d := range cf.RootFS.DiffIDs {
+		ev.DiffIDs = append(ev.DiffIDs, d.String())
+	}
 	for k, v := range cf.Config.Labels {
 		ev.Labels[k] = v
 	}

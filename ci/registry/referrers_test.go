@@ -307,3 +307,43 @@ func TestReferrerManifestIsOCI11(t *testing.T) {
 	assert.Equal(t, d.DigestStr(), m["subject"].(map[string]any)["digest"])
 	assert.Equal(t, attest.TypeGateReport, m["layers"].([]any)[0].(map[string]any)["mediaType"])
 }
+
+// The scanned tarball and the pushed manifest may differ in their config (an export timestamp,
+// a label) while their layers are the same: the reports then bind by the layers' DiffIDs.
+func TestEvidenceBindsScansByLayersWhenTheConfigDiffers(t *testing.T) {
+	reg := ociRegistry(t, false)
+	image, _ := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
+	d, err := name.NewDigest(image, name.Insecure)
+	require.NoError(t, err)
+	img, err := remote.Image(d)
+	require.NoError(t, err)
+	cf, err := img.ConfigFile()
+	require.NoError(t, err)
+	var ids []string
+	for _, h := range cf.RootFS.DiffIDs {
+		ids = append(ids, fmt.Sprintf("%q", h.String()))
+	}
+	tarballConfig := "sha256:" + strings.Repeat("9", 64)
+	trivy := fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q,"DiffIDs":[%s]}}`, tarballConfig, strings.Join(ids, ","))
+	var props []string
+	for _, id := range ids {
+		props = append(props, `{"name":"aquasecurity:trivy:DiffID","value":`+id+`}`)
+	}
+	sbom := `{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"properties":[` + strings.Join(props, ",") + `]}}}`
+	docs := allDocs(t, image, tarballConfig, evCommit)
+	docs[1].Data, docs[2].Data = []byte(trivy), []byte(sbom)
+	_, err = Attach(ctx(t), image, docs, plainHTTP)
+	require.NoError(t, err)
+	v := verify(t, image)
+	require.True(t, v.OK(), "%v", v.Problems)
+
+	// The same reports on an image with other layers do not count.
+	other, _ := pushBuild(t, reg+"/sp/api:main-fedcba98", evCommit)
+	docs = allDocs(t, other, tarballConfig, evCommit)
+	docs[1].Data, docs[2].Data = []byte(trivy), []byte(sbom)
+	_, err = Attach(ctx(t), other, docs, plainHTTP)
+	require.NoError(t, err)
+	v = verify(t, other)
+	require.False(t, v.OK())
+	assert.Len(t, v.Problems, 2, "%v", v.Problems)
+}

@@ -24,6 +24,19 @@ func TestReportNamesItsImage(t *testing.T) {
 	byDigest := Report{SchemaVersion: 2, ArtifactName: "registry.example.com/sp/api@" + manifest, ArtifactType: ArtifactTypeImage}
 	require.NoError(t, byDigest.Names(img))
 
+	layers := []string{"sha256:" + strings.Repeat("1", 64), "sha256:" + strings.Repeat("2", 64)}
+	withLayers := img
+	withLayers.DiffIDs = layers
+	relabelled := Report{SchemaVersion: 2, ArtifactName: "/tmp/image.tar", ArtifactType: ArtifactTypeImage, Metadata: Metadata{ImageID: other, DiffIDs: layers}}
+	require.NoError(t, relabelled.Names(withLayers), "same layers, another config (timestamp, label): the filesystem scanned is the one pushed")
+	swapped := relabelled
+	swapped.Metadata.DiffIDs = []string{layers[1], layers[0]}
+	require.Error(t, swapped.Names(withLayers), "layers in another order are another filesystem")
+	require.Error(t, relabelled.Names(img), "no layers known: no binding by layers")
+	fewer := relabelled
+	fewer.Metadata.DiffIDs = layers[:1]
+	require.Error(t, fewer.Names(withLayers))
+
 	refused := map[string]struct {
 		r    Report
 		img  Image

@@ -26,6 +26,7 @@ type Metadata struct {
 	ImageID     string   `json:"ImageID,omitempty"`
 	RepoTags    []string `json:"RepoTags,omitempty"`
 	RepoDigests []string `json:"RepoDigests,omitempty"`
+	DiffIDs     []string `json:"DiffIDs,omitempty"`
 }
 
 // OS is the operating system Trivy detected in the image.
