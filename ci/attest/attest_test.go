@@ -245,3 +245,35 @@ func TestSummaryRoundTrip(t *testing.T) {
 	_, err = ParseSummary([]byte(`nope`), commit)
 	assert.Error(t, err)
 }
+
+func FuzzParseStatement(f *testing.F) {
+	s, _ := NewProvenance(input())
+	b, _ := s.JSON()
+	f.Add(b)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v1","predicateType":"https://slsa.dev/provenance/v1","subject":[{"name":"x","digest":{"sha256":"` + strings.Repeat("a", 64) + `"}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := ParseStatement(data)
+		if err != nil {
+			return
+		}
+		require.Equal(t, StatementType, st.Type)
+		require.NotEmpty(t, st.Subject)
+		_ = st.Covers(digest)
+	})
+}
+
+func FuzzParseSummary(f *testing.F) {
+	f.Add([]byte(`{"commit":"` + commit + `","ok":true,"problems":[],"images":[{}]}`))
+	f.Add([]byte(`{"commit":"` + commit + `","ok":true,"problems":[],"images":[]}`))
+	f.Add([]byte(`{"commit":"` + commit + `","ok":false,"problems":["x"],"images":[{}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseSummary(data, commit)
+		if err != nil {
+			return
+		}
+		// A summary that parses is OK exactly when it lists no problem and some image.
+		require.Equal(t, s.OK, s.Err() == nil)
+		require.Equal(t, s.OK, len(s.Problems) == 0 && len(s.Images) > 0)
+	})
+}

@@ -40,3 +40,23 @@ func TestBaseImagesStagesAndErrors(t *testing.T) {
 	_, err = BaseImages([]byte("FROM --platform=x\n"), nil)
 	assert.ErrorContains(t, err, "names no image")
 }
+
+func FuzzBaseImages(f *testing.F) {
+	f.Add([]byte("ARG BASE_IMAGE=python:3.11\nFROM ${BASE_IMAGE}\n"), "x")
+	f.Add([]byte("FROM a AS b\nFROM b\nFROM scratch\n"), "")
+	f.Add([]byte("FROM \\\n"), "y")
+	f.Fuzz(func(t *testing.T, df []byte, arg string) {
+		got, err := BaseImages(df, map[string]string{"BASE_IMAGE": arg})
+		if err != nil {
+			return
+		}
+		require.NotEmpty(t, got)
+		seen := map[string]bool{}
+		for _, g := range got {
+			require.NotEmpty(t, g)
+			require.NotEqual(t, "scratch", g)
+			require.False(t, seen[g], "no duplicates")
+			seen[g] = true
+		}
+	})
+}

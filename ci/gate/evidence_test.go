@@ -163,3 +163,31 @@ func TestVerifyReportPropertyBlockingGatesDecide(t *testing.T) {
 		}
 	}
 }
+
+func FuzzVerifyReport(f *testing.F) {
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"schemaVersion":1,"commit":"` + evCommit + `","started":"","finished":"","verdict":"pass","blockingFailures":[],"signalsRaised":[],"results":[]}`))
+	if b, err := greenReport(evCommit).JSON(); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := VerifyReport(data, evCommit)
+		if err != nil {
+			return
+		}
+		// Whatever was accepted is the commit's report with every blocking gate passed.
+		require.Equal(t, evCommit, rep.Commit)
+		passed := map[string]bool{}
+		for _, r := range rep.Results {
+			require.Equal(t, KindOf(r.Name), r.Kind)
+			if r.Status == Pass {
+				passed[r.Name] = true
+			}
+		}
+		for _, g := range Catalog() {
+			if g.Kind == Blocking {
+				require.True(t, passed[g.Name], g.Name)
+			}
+		}
+	})
+}
