@@ -523,9 +523,9 @@ func CheckDeployJobs(c *Config) []string {
 			"env":               string(env),
 			"registry-username": "$CI_REGISTRY_USER",
 			"project-id":        "$CI_PROJECT_ID",
-			"job-id":          "$CI_JOB_ID",
-			"actor":           "$GITLAB_USER_LOGIN",
-			"pipeline-source": "$CI_PIPELINE_SOURCE",
+			"job-id":            "$CI_JOB_ID",
+			"actor":             "$GITLAB_USER_LOGIN",
+			"pipeline-source":   "$CI_PIPELINE_SOURCE",
 		}
 		for _, svc := range project.Services() {
 			want[string(svc)+"-image"] = "$" + strings.ToUpper(string(svc)) + "_IMAGE"
