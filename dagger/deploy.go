@@ -42,6 +42,8 @@ type deployRequest struct {
 	GateReport                          *dagger.File
 	ScanReport                          *dagger.Directory
 	Chart                               *dagger.Directory
+	RegistryUsername                    string
+	RegistryPassword                    *dagger.Secret
 }
 
 // prepared is a deployment ready to plan or apply.
@@ -101,10 +103,12 @@ func (m *SoccerPredict) Plan(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// gate-report.json of this commit (from gate-report).
+	// Offline fallback (dev, staging): gate-report.json of this commit. Without it, staging and
+	// production read the gate report attached to each image in the registry.
 	// +optional
 	gateReport *dagger.File,
-	// The scan-report directory of these images (trivy-<service>.json files).
+	// Offline fallback (dev, staging): the scan-report directory of these images. Without it,
+	// the Trivy reports attached to each image in the registry are used.
 	// +optional
 	scanReport *dagger.Directory,
 	// The Helm chart.
@@ -117,8 +121,17 @@ func (m *SoccerPredict) Plan(
 	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
 	// +optional
 	pipelineId int,
+	// Registry user to read the images' evidence (GitLab: $CI_REGISTRY_USER).
+	// +optional
+	registryUsername string,
+	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
+	// +optional
+	registryPassword *dagger.Secret,
 ) (*dagger.Directory, error) {
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
+	if err := credentialPair(registryUsername, registryPassword); err != nil {
+		return nil, fmt.Errorf("--registry-username/--registry-password: %w", err)
+	}
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return nil, err
@@ -221,10 +234,13 @@ func (m *SoccerPredict) Deploy(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// gate-report.json of this commit (from gate-report); production needs it green.
+	// Offline fallback for dev and staging, refused for production: gate-report.json of this
+	// commit. Without it, staging and production read the gate report attached to each image
+	// digest in the registry (publish attaches it; see verify-evidence).
 	// +optional
 	gateReport *dagger.File,
-	// The scan-report directory of these images; production needs it clean.
+	// Offline fallback for dev and staging, refused for production: the scan-report directory.
+	// Without it, the Trivy reports attached to each image digest are used.
 	// +optional
 	scanReport *dagger.Directory,
 	// The Helm chart.
@@ -237,8 +253,17 @@ func (m *SoccerPredict) Deploy(
 	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
 	// +optional
 	pipelineId int,
+	// Registry user to read the images' evidence (GitLab: $CI_REGISTRY_USER).
+	// +optional
+	registryUsername string,
+	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
+	// +optional
+	registryPassword *dagger.Secret,
 ) (string, error) {
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart}
+	if err := credentialPair(registryUsername, registryPassword); err != nil {
+		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
+	}
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return "", err
@@ -397,19 +422,14 @@ func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings
 	if s.Tag != "" {
 		preq.Branch = ""
 	}
-	green, err := m.gateReportGreen(ctx, s, req.GateReport)
+	green, clean, report, err := m.evidence(ctx, s, env, set, req)
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	preq.GateReportGreen = green
-	if preq.FirstModel, err = m.gateReportFirstModel(ctx, req.GateReport); err != nil {
+	preq.GateReportGreen, preq.ScanClean = green, clean
+	if preq.FirstModel, err = m.gateReportFirstModel(ctx, report); err != nil {
 		return policy.Decision{}, err
 	}
-	clean, err := m.scanClean(ctx, s, req.ScanReport)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	preq.ScanClean = clean
 	claims := policy.Claims{
 		Actor: req.Actor, JobID: int64(req.JobID), PipelineID: int64(pf.PipelineID),
 		DeploymentID: int64(req.DeploymentID), PipelineSource: req.PipelineSource,
@@ -493,8 +513,9 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env, projectID string
 	return proof, author, nil
 }
 
-// gateReportGreen reads a gate report: green when no blocking gate failed and it is the
-// report of the commit being deployed.
+// gateReportGreen reads a gate report: green only when it is the report of the commit being
+// deployed with every blocking gate of the catalog present and passed (gate.VerifyReport:
+// kinds from the catalog, never from the file). Anything else is refused with what is missing.
 func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Settings, f *dagger.File) (bool, error) {
 	if f == nil {
 		return false, nil
@@ -503,11 +524,10 @@ func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return false, err
 	}
-	rep, err := gate.ReportFor([]byte(raw), s.Commit)
-	if err != nil {
-		return false, fmt.Errorf("--gate-report: %w", err)
+	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+		return false, fmt.Errorf("gate report: %w", err)
 	}
-	return rep.Verdict().Pass, nil
+	return true, nil
 }
 
 // scanClean re-evaluates the scan reports of every service with the blocking severities and

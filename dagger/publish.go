@@ -27,6 +27,9 @@ const publishConcurrency = 3
 // service) and scan/ (trivy-<service>.json, sbom-<service>.cdx.json and the GitLab
 // container-scanning report of the pushed digests); deploys and promotions use these
 // digests, never a rebuild. It needs --commit, --ref (or --tag) and --commit-time.
+// To every pushed digest it attaches, as OCI 1.1 referrers, the Trivy report and CycloneDX
+// SBOM of the pushed image, its SLSA v1 provenance, and the gate report given with
+// --gate-report: the evidence deploy and release read back (see verify-evidence).
 //
 // +cache="never"
 func (m *SoccerPredict) Publish(
@@ -40,8 +43,15 @@ func (m *SoccerPredict) Publish(
 	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
 	// +optional
 	modelVersion string,
+	// gate-report.json of this commit (from `gate-report`, every gate), attached to each image;
+	// without it staging and production refuse the images until `attest` attaches one.
+	// +optional
+	gateReport *dagger.File,
+	// The pipeline recorded in the provenance (GitLab: $CI_PIPELINE_URL); default "local".
+	// +optional
+	pipeline string,
 ) (*dagger.Directory, error) {
-	return m.publishImages(ctx, username, password, modelVersion)
+	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline)
 }
 
 // PublishBase builds the base stage and pushes it to <registry>/base:<tag>, returning the

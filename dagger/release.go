@@ -9,9 +9,10 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
@@ -22,8 +23,11 @@ import (
 
 // Release publishes the images that passed staging as release vX.Y.Z, without rebuilding them.
 // It checks that --version is a semantic version greater than every tag of the GitLab project,
-// that --gate-report is the green gate report of the release commit (--commit), and that each
-// image's OCI labels say it was built from that commit; then it copies every image by digest to
+// and, from the registry (never from a file), that each image digest carries the evidence of
+// the release commit (--commit): the green gate report with every blocking gate, a clean Trivy
+// report and an SBOM of that very image, its SLSA provenance, and OCI labels saying it was built
+// from that commit (see verify-evidence); then it copies every image by digest, with its
+// evidence, to
 // <repo>:vX.Y.Z, and to <repo>:latest unless it is a pre-release. The images are the digests
 // given, or, without them, the ones the staging release runs (read with --kubeconfig from its
 // traceability record, which must name the release commit). Nothing is promoted when a check
@@ -38,8 +42,9 @@ func (m *SoccerPredict) Release(
 	// GitLab token with read_api on the project, to list its tags and compare commits
 	// (--gitlab-token=env:GITLAB_RELEASE_TOKEN).
 	gitlabToken *dagger.Secret,
-	// gate-report.json of the release commit (from gate-report); a red report, or the report of
-	// another commit, refuses the release.
+	// Refused: a release reads the gate report attached to each image in the registry (publish
+	// attaches it). Kept only to say so to old callers.
+	// +optional
 	gateReport *dagger.File,
 	// Registry user (GitLab: $CI_REGISTRY_USER). Omit for a registry without auth.
 	// +optional
@@ -84,8 +89,8 @@ func (m *SoccerPredict) Release(
 	if s.Commit == "" {
 		return nil, fmt.Errorf("a release needs its commit: pass --commit=<the 40-hex commit vX.Y.Z tags> to the constructor (GitLab: --commit=$CI_COMMIT_SHA)")
 	}
-	if err := releaseGate(ctx, s, gateReport); err != nil {
-		return nil, err
+	if err := attest.FileEvidence(policy.Production, gateReport != nil); err != nil {
+		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	if gitlabToken == nil {
 		return nil, fmt.Errorf("--gitlab-token is required: a GitLab token with read_api, as a secret (--gitlab-token=env:GITLAB_RELEASE_TOKEN)")
@@ -105,6 +110,9 @@ func (m *SoccerPredict) Release(
 	insecure, err := insecureRegistriesOf(insecureRegistry, refs)
 	if err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	if err := m.releaseEvidence(ctx, s, set, username, password); err != nil {
+		return nil, err
 	}
 	client, err := gitlabClient(ctx, s, gitlabToken)
 	if err != nil {
@@ -162,21 +170,26 @@ func (m *SoccerPredict) Release(
 		WithNewFile(reports.ReleasePlan, string(planJSON)), nil
 }
 
-// releaseGate checks the gate report of the release commit: it must be that commit's and green.
-func releaseGate(ctx context.Context, s configpkg.Settings, f *dagger.File) error {
-	if f == nil {
-		return fmt.Errorf("--gate-report is required: pass the gate-report.json of the release commit (from gate-report)")
-	}
-	raw, err := f.Contents(ctx)
+// releaseEvidence reads the evidence of every image digest from the registry: it must count
+// for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
+// finding under today's database and the project's .trivyignore.
+func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret) error {
+	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password)
 	if err != nil {
-		return err
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
-	rep, err := gate.ReportFor([]byte(raw), s.Commit)
+	if err := sum.Err(); err != nil {
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	if _, err := m.gateReportGreen(ctx, s, dir.File(reports.GateReportJSON)); err != nil {
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	clean, err := m.scanClean(ctx, s, dir)
 	if err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: --gate-report: %w", err)
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
-	if v := rep.Verdict(); !v.Pass {
-		return fmt.Errorf("release refused, nothing was promoted: the gate report of %s is red (blocking gates failed: %s): fix them and re-run check on that commit", s.Commit, strings.Join(v.Blocking, ", "))
+	if !clean {
+		return fmt.Errorf("release refused, nothing was promoted: the Trivy reports attached to the images have blocking findings (%s): fix them, publish and deploy a new commit to staging, then tag it", strings.Join(s.ScanSeverities, ","))
 	}
 	return nil
 }

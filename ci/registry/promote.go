@@ -65,6 +65,9 @@ type Result struct {
 	// Destinations are the "repo:tag" references written (or already correct), in the
 	// order given.
 	Destinations []string `json:"destinations"`
+	// Referrers are the digests of the evidence (OCI referrers of the source digest: gate
+	// report, scan, SBOM, provenance) copied along into other repositories.
+	Referrers []string `json:"referrers,omitempty"`
 }
 
 // Promote copies the image or index src ("repo@sha256:<64 hex>") to dst ("repo:tag",
@@ -168,6 +171,20 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 				"%s resolves to %s after the push, expected %s: another job moved the tag meanwhile; re-run promote", d.input, got.Digest, digest)
 		}
 		res.Destinations = append(res.Destinations, d.input)
+	}
+	// The evidence travels with the image: copy its referrers into every other repository.
+	copied := map[string]bool{}
+	for _, d := range dests {
+		repo := d.ref.Context()
+		if copied[repo.String()] {
+			continue
+		}
+		copied[repo.String()] = true
+		refs, err := copyReferrers(srcRef, repo, ro, opts)
+		if err != nil {
+			return res, fmt.Errorf("%s was promoted but its evidence was not copied along: %w; re-run promote (it is idempotent)", srcName, err)
+		}
+		res.Referrers = append(res.Referrers, refs...)
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 // Package scan turns a Trivy image scan into a verdict and a GitLab report.
 //
-//   - [ParseTrivy] reads `trivy image --format json` output (schema version 2);
+//   - [ParseTrivy] reads `trivy image --format json` output (schema version 2, an ArtifactName:
+//     `{}` is refused), and [Report.Names] checks that it is the report of a given image digest;
 //   - [ParseIgnore] reads a .trivyignore-style list: one vulnerability ID a line,
 //     "#" comments, and an optional "exp:YYYY-MM-DD" expiry after the ID. As in Trivy,
 //     an entry stops ignoring once the scan time is after midnight UTC of its expiry date;

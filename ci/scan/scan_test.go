@@ -59,18 +59,22 @@ func TestParseTrivySample(t *testing.T) {
 
 func TestParseTrivyErrors(t *testing.T) {
 	vuln := func(fields string) string {
-		return `{"SchemaVersion":2,"Results":[{"Target":"t","Vulnerabilities":[{` + fields + `}]}]}`
+		return `{"SchemaVersion":2,"ArtifactName":"a","Results":[{"Target":"t","Vulnerabilities":[{` + fields + `}]}]}`
 	}
 	cases := map[string]string{
-		"":                                      "empty",
-		"  \n":                                  "empty",
-		"null":                                  "not a JSON object",
-		"[]":                                    "not a JSON object",
-		"{":                                     "not valid JSON",
-		`{"SchemaVersion":"2"}`:                 "not valid JSON",
-		`{"SchemaVersion":1}`:                   "SchemaVersion 1",
-		`{"Results":{}}`:                        "not valid JSON",
-		vuln(`"PkgName":"a","Severity":"HIGH"`): "no VulnerabilityID",
+		"":                                       "empty",
+		"  \n":                                   "empty",
+		"null":                                   "not a JSON object",
+		"[]":                                     "not a JSON object",
+		"{":                                      "not valid JSON",
+		`{"SchemaVersion":"2"}`:                  "not valid JSON",
+		`{"SchemaVersion":1}`:                    "SchemaVersion 1",
+		`{}`:                                     "SchemaVersion 0",
+		`{"ArtifactName":"x"}`:                   "SchemaVersion 0",
+		`{"SchemaVersion":2}`:                    "no ArtifactName",
+		`{"SchemaVersion":2,"ArtifactName":" "}`: "no ArtifactName",
+		`{"Results":{}}`:                         "not valid JSON",
+		vuln(`"PkgName":"a","Severity":"HIGH"`):  "no VulnerabilityID",
 		vuln(`"VulnerabilityID":"CVE-1","Severity":"HIGH"`):                 "no PkgName",
 		vuln(`"VulnerabilityID":"CVE-1","PkgName":"a","Severity":"SEVERE"`): "unknown severity \"SEVERE\"",
 		vuln(`"VulnerabilityID":"CVE-1","PkgName":"a"`):                     "unknown severity \"\"",
@@ -83,7 +87,7 @@ func TestParseTrivyErrors(t *testing.T) {
 	r, err := ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x","Results":[{"Target":"t","Vulnerabilities":null}]}`))
 	require.NoError(t, err)
 	assert.Empty(t, Findings(r))
-	r, err = ParseTrivy([]byte(`{"ArtifactName":"x"}`))
+	r, err = ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x"}`))
 	require.NoError(t, err)
 	assert.Empty(t, Findings(r))
 	assert.Equal(t, "", r.OperatingSystem())

@@ -26,6 +26,7 @@ type Metadata struct {
 	ImageID     string   `json:"ImageID,omitempty"`
 	RepoTags    []string `json:"RepoTags,omitempty"`
 	RepoDigests []string `json:"RepoDigests,omitempty"`
+	DiffIDs     []string `json:"DiffIDs,omitempty"`
 }
 
 // OS is the operating system Trivy detected in the image.
@@ -66,9 +67,10 @@ func (r Report) OperatingSystem() string {
 	return strings.TrimSpace(r.Metadata.OS.Family + " " + r.Metadata.OS.Name)
 }
 
-// ParseTrivy parses `trivy image --format json` output. Results and vulnerability
-// lists may be absent (a clean image). Every vulnerability needs an ID, a package name
-// and a known severity.
+// ParseTrivy parses `trivy image --format json` output. It needs SchemaVersion 2 and an
+// ArtifactName (so `{}` is not a clean report); Results and vulnerability lists may be absent
+// (a clean image). Every vulnerability needs an ID, a package name and a known severity.
+// Whether the report is the one of a given image is [Report.Names]'s question.
 func ParseTrivy(data []byte) (Report, error) {
 	const fix = "run `trivy image --format json --output trivy.json <image>` (Trivy 0.20 or later)"
 	trimmed := bytes.TrimSpace(data)
@@ -82,8 +84,11 @@ func ParseTrivy(data []byte) (Report, error) {
 	if err := json.Unmarshal(trimmed, &r); err != nil {
 		return Report{}, fmt.Errorf("trivy report is not valid JSON (%v): %s", err, fix)
 	}
-	if r.SchemaVersion != 0 && r.SchemaVersion != TrivySchemaVersion {
+	if r.SchemaVersion != TrivySchemaVersion {
 		return Report{}, fmt.Errorf("trivy report has SchemaVersion %d, expected %d: %s", r.SchemaVersion, TrivySchemaVersion, fix)
+	}
+	if strings.TrimSpace(r.ArtifactName) == "" {
+		return Report{}, fmt.Errorf("trivy report names no ArtifactName, so it is not the report of any image: %s", fix)
 	}
 	for i, res := range r.Results {
 		for j, v := range res.Vulnerabilities {

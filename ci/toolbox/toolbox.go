@@ -27,11 +27,13 @@ var (
 	Promote = Tool{Name: "promote", ModuleDir: ".", Package: "./ci/cmd/promote"}
 	// ManifestRedact blanks Secret values in manifest streams (ci/helm).
 	ManifestRedact = Tool{Name: "manifest-redact", ModuleDir: ".", Package: "./ci/cmd/manifest-redact"}
+	// Evidence attaches and verifies the evidence referrers of images (ci/registry, ci/attest).
+	Evidence = Tool{Name: "evidence", ModuleDir: ".", Package: "./ci/cmd/evidence"}
 )
 
 // All lists every tool by name.
 func All() []Tool {
-	out := []Tool{SopsDecrypt, Promote, ManifestRedact}
+	out := []Tool{SopsDecrypt, Promote, ManifestRedact, Evidence}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -43,7 +45,7 @@ func Lookup(name string) (Tool, error) {
 			return t, nil
 		}
 	}
-	return Tool{}, fmt.Errorf("unknown tool %q: want manifest-redact, promote or sops-decrypt", name)
+	return Tool{}, fmt.Errorf("unknown tool %q: want evidence, manifest-redact, promote or sops-decrypt", name)
 }
 
 // Binary is where the built binary is written inside the build container.

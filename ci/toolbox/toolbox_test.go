@@ -27,5 +27,5 @@ func TestLookupAndBuild(t *testing.T) {
 	assert.Equal(t, Promote, got)
 	assert.Equal(t, []string{"go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/promote", "./ci/cmd/promote"}, got.GoBuild())
 	_, err = Lookup("crane")
-	assert.ErrorContains(t, err, "want manifest-redact, promote or sops-decrypt")
+	assert.ErrorContains(t, err, "want evidence, manifest-redact, promote or sops-decrypt")
 }

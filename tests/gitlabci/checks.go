@@ -468,8 +468,8 @@ func deploys(env map[string]any) bool {
 // policy requires approvals, and only ever from the default branch.
 func CheckDeployJobs(c *Config) []string {
 	var problems []string
-	gatesJob, gatesDir := producer(c, "gate-report")
-	scanJob, scanDir := producer(c, "scan-report")
+	gatesJob, _ := producer(c, "gate-report")
+	scanJob, _ := producer(c, "scan-report")
 	publishJob, _ := producer(c, "publish")
 	if gatesJob == "" || scanJob == "" || publishJob == "" {
 		return []string{"the jobs exporting gate-report, scan-report and publish must all exist"}
@@ -512,13 +512,19 @@ func CheckDeployJobs(c *Config) []string {
 			continue
 		}
 		fn := deploy.Chain[0]
+		// The gate report and the scans are read from the registry, attached to each digest
+		// (publish attaches them): never from files, which production refuses.
+		for _, file := range []string{"gate-report", "scan-report"} {
+			if v, ok := fn.Arg(file); ok {
+				problems = append(problems, fmt.Sprintf("job %s: deploy --%s=%s: drop it, deploy reads the evidence of each digest from the registry", name, file, v))
+			}
+		}
 		want := map[string]string{
-			"env":         string(env),
-			"gate-report": path.Join(gatesDir, reports.GateReportJSON),
-			// The whole scan-report directory: deploy re-evaluates every trivy-<service>.json.
-			"scan-report": scanDir,
-			"project-id":  "$CI_PROJECT_ID",
-			"job-id":      "$CI_JOB_ID",
+			"env":               string(env),
+			"registry-username": "$CI_REGISTRY_USER",
+			"registry-password": "env:CI_REGISTRY_PASSWORD",
+			"project-id":        "$CI_PROJECT_ID",
+			"job-id":            "$CI_JOB_ID",
 			// Who deploys is proven by GitLab with the job's own token, never declared (--actor).
 			"pipeline-id":     "$CI_PIPELINE_ID",
 			"job-token":       "env:CI_JOB_TOKEN",
@@ -532,7 +538,7 @@ func CheckDeployJobs(c *Config) []string {
 				problems = append(problems, fmt.Sprintf("job %s: deploy --%s=%s, want --%s=%s", name, k, got, k, v))
 			}
 		}
-		for _, s := range []string{"kubeconfig", "age-key", "gitlab-token"} {
+		for _, s := range []string{"kubeconfig", "age-key", "gitlab-token", "registry-password"} {
 			if _, ok := fn.Arg(s); !ok {
 				problems = append(problems, fmt.Sprintf("job %s: deploy needs --%s=env:NAME", name, s))
 			}

@@ -191,9 +191,12 @@ func TestChecksCatchBrokenCopies(t *testing.T) {
 		{"a wrong tier", "deploy", func(t *testing.T, d map[string]any) {
 			node(t, d, "deploy-dev", "environment")["deployment_tier"] = "testing"
 		}, "want development"},
-		{"a gate report the gates job does not export", "deploy", func(t *testing.T, d map[string]any) {
-			editScript(t, d, "deploy-production", "--gate-report=reports/gate-report.json", "--gate-report=gate-report.json")
-		}, "want --gate-report=reports/gate-report.json"},
+		{"a gate report file instead of the registry's evidence", "deploy", func(t *testing.T, d map[string]any) {
+			editScript(t, d, "deploy-production", "--pipeline-source=", "--gate-report=reports/gate-report.json --pipeline-source=")
+		}, "deploy --gate-report=reports/gate-report.json: drop it"},
+		{"no registry credentials to read the evidence", "deploy", func(t *testing.T, d map[string]any) {
+			editScript(t, d, "deploy-staging", " --registry-password=env:CI_REGISTRY_PASSWORD", "")
+		}, "deploy needs --registry-password=env:NAME"},
 		{"images not from publish", "deploy", func(t *testing.T, d map[string]any) {
 			editScript(t, d, "deploy-production", "--api-image=$API_IMAGE", "--api-image=$CI_REGISTRY_IMAGE/api:latest")
 		}, "want --api-image=$API_IMAGE"},
@@ -374,8 +377,8 @@ func TestPipelinesFollowThePolicy(t *testing.T) {
 		assert.Equal(t, "$CI_COMMIT_TAG", tag)
 		v, _ := calls[0].Chain[0].Arg("version")
 		assert.Equal(t, "$CI_COMMIT_TAG", v)
-		report, _ := calls[0].Chain[0].Arg("gate-report")
-		assert.Equal(t, "reports/gate-report.json", report, "release refuses a red gate report: it gets the tag's own")
+		_, given := calls[0].Chain[0].Arg("gate-report")
+		assert.False(t, given, "release reads the gate report attached to each image in the registry, never a file")
 		needsGates := false
 		needs, _ := job["needs"].([]any)
 		for _, n := range needs {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"strings"
 	"testing"
 
@@ -98,7 +99,8 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	deployHappy(t)
 	dvcShape(t, map[string]string{"data/raw/matches.csv.dvc": fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")})
 	api, worker, airflow := deployImages()
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	var record map[string]any
@@ -112,7 +114,8 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	m = fresh(t, withRelease)
 	deployHappy(t)
 	dvcShape(t, map[string]string{})
-	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dataset version is empty")
 	assert.Contains(t, err.Error(), "dvc add")

@@ -16,6 +16,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
@@ -48,8 +49,12 @@ func deployHappy(t *testing.T) {
 }
 
 func greenReport(commit string) *dagger.File {
-	return dag.File("gate-report.json", `{"schemaVersion": 1, "commit": "`+commit+`", "started": "", "finished": "", "verdict": "pass", "blockingFailures": [], "signalsRaised": [],
-  "results": [{"name": "lint", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "clean", "details": []}]}`)
+	rep := gate.Report{Commit: commit}
+	for _, g := range gate.Catalog() {
+		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, "x"))
+	}
+	b, _ := rep.JSON()
+	return dag.File("gate-report.json", string(b))
 }
 
 // gitlabWithApprovals serves the GitLab API calls the policy makes: the commit's author, job 777
@@ -120,10 +125,11 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
@@ -154,31 +160,32 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))
 
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0)
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil)
 	assert.ErrorContains(t, err, "pass --age-key")
 }
 
 func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`))
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
 	assert.Contains(t, msg, "approval")
-	assert.Contains(t, msg, "gate report")
-	assert.Contains(t, msg, "scan")
+	assert.Contains(t, msg, "scan", "the Trivy report attached to the api image has a blocking finding")
 	_, ran := rec.ExecWith("helm", "upgrade")
 	assert.False(t, ran)
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0)
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil)
 	assert.ErrorContains(t, err, "dev, staging, production")
-	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0)
+	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil)
 	assert.ErrorContains(t, err, "not pinned by digest")
 }
 
@@ -188,7 +195,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	api, worker, airflow := deployImages()
 	out, err := m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.NoError(t, err)
 	assert.Contains(t, out, "deployed soccer-predict to dev")
 
@@ -222,7 +229,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	})
 	_, err = m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
@@ -235,12 +242,11 @@ func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobTo
 	m := fresh(t, withRelease)
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
-	scanDir := dag.Directory().
-		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", jobID, 0, actor, "push",
-		greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID, "", nil)
 }
 
 func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
@@ -267,10 +273,15 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	// A gate report of another commit is never accepted.
 	m := fresh(t, withRelease)
 	deployHappy(t)
+	registryEvidence(t, commitSHA, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0)
-	assert.ErrorContains(t, err, "pass the gate-report.json of the pipeline that ran on "+commitSHA)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil)
+	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
+	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil)
+	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
 }
 
 func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
@@ -283,7 +294,7 @@ func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testi
 		return nil, false
 	})
 	api, worker, airflow := deployImages()
-	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "render the chart for dev")
 	e := mustExec(t, "helm template")
@@ -347,12 +358,11 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
 	testKeyed()
-	scanDir := dag.Directory().
-		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-		greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
@@ -362,7 +372,8 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	m = fresh(t, withRelease)
 	deployHappy(t)
 	testKeyed()
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	_, rendered := rec.ExecWith("helm", "template")

@@ -161,12 +161,22 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	m := fresh(t, withRelease)
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
-	scanDir := dag.Directory().
-		WithNewFile("trivy-api.json", "{}").WithNewFile("trivy-worker.json", "{}").WithNewFile("trivy-airflow.json", "{}")
-	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
+	// The gate report attached in the registry is green, but its model gate ran as the first model.
+	rep := gate.Report{Commit: commitSHA}
+	for _, g := range gate.Catalog() {
+		summary := "x"
+		if g.Name == gate.ModelGate {
+			summary = modelgate.FirstModelSummary + ": candidate accepted on 3 quality metrics"
+		}
+		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, summary))
+	}
+	raw, err := rep.JSON()
+	require.NoError(t, err)
+	registryEvidence(t, commitSHA, string(raw))
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
-		firstModelReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0)
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused by the promotion policy")
 	assert.Contains(t, err.Error(), "first model")

@@ -104,17 +104,26 @@ func (f *fakeGitLab) Calls() []string {
 }
 
 // relGateReport answers the contents of gate-report.json and returns the file.
+// relGateReport puts the gate report of commit (every gate of the catalog, lint with the given
+// status) in the registry as the evidence of the release images, as `evidence verify` reads it
+// back. A release takes no report file: it returns nil for the --gate-report argument.
 func relGateReport(t *testing.T, commit string, lint gate.Status) *dagger.File {
 	t.Helper()
 	rep := gate.Report{
-		Results: []gate.Result{gate.NewResult(gate.Lint, lint, "ruff"), gate.NewResult(gate.Test, gate.Pass, "3 passed")},
 		Started: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Finished: time.Date(2024, 5, 1, 12, 5, 0, 0, time.UTC),
 		Commit: commit,
 	}
+	for _, g := range gate.Catalog() {
+		st := gate.Pass
+		if g.Name == gate.Lint {
+			st = lint
+		}
+		rep.Results = append(rep.Results, gate.NewResult(g.Name, st, "x"))
+	}
 	b, err := rep.JSON()
 	require.NoError(t, err)
-	rec.Respond(daggertest.OnFile("gate-report.json", string(b)))
-	return dag.Host().File("/work/reports/gate-report.json")
+	registryEvidence(t, relCommit, string(b))
+	return nil
 }
 
 // relManifest is what `helm get manifest` prints for a release deployed by the chart.
@@ -305,15 +314,15 @@ func TestReleasePromotesTheStagedDigestsByDigestToTheVersionAndLatest(t *testing
 	require.Len(t, plan.Copies, 3)
 }
 
-func TestReleaseRefusesARedGateReportOrTheReportOfAnotherCommit(t *testing.T) {
+func TestReleaseRefusesARedGateReportOrTheReportOfAnotherCommitInTheRegistry(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		commit string
 		lint   gate.Status
 		want   []string
 	}{
-		{"red", relCommit, gate.Fail, []string{"release refused", "is red", "lint"}},
-		{"another commit", relOther, gate.Pass, []string{"release refused", relOther, "not " + relCommit}},
+		{"red", relCommit, gate.Fail, []string{"release refused", "blocking gates not passed: lint (fail)"}},
+		{"another commit", relOther, gate.Pass, []string{"release refused", "report of " + relOther + ", not of " + relCommit}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gl, srv := newFakeGitLab(t, [2]string{"v1.3.0", relOther})

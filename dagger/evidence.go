@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	"gitlab.com/soccerpredictai/pipeline/ci/policy"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/scan"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+)
+
+const (
+	evidenceBin = "/usr/local/bin/evidence"
+	evidenceIn  = "/in"
+	evidenceOut = "/out/evidence"
+	// builderID identifies the builder in the SLSA provenance: this module on the pinned engine.
+	builderID = "https://gitlab.com/soccerpredictai/pipeline@dagger-v0.21.8"
+)
+
+// Attest attaches a gate report (and, optionally, a Trivy report and an SBOM) to an image in
+// its registry as OCI 1.1 referrers of its digest, the way publish does for every image it
+// pushes. Use it when publish ran without --gate-report. Nothing is attached unless the gate
+// report is the green report of --commit with every blocking gate (see verify-evidence).
+//
+// +cache="never"
+func (m *SoccerPredict) Attest(
+	ctx context.Context,
+	// Image by digest, repo@sha256:… (GitLab: $API_IMAGE from publish's dotenv).
+	image string,
+	// gate-report.json of the commit (from `gate-report`, every gate).
+	gateReport *dagger.File,
+	// trivy-<service>.json of this very image.
+	// +optional
+	trivy *dagger.File,
+	// sbom-<service>.cdx.json of this very image.
+	// +optional
+	sbom *dagger.File,
+	// Registry user (GitLab: $CI_REGISTRY_USER). Omit for a registry without auth.
+	// +optional
+	username string,
+	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
+	// +optional
+	password *dagger.Secret,
+) (string, error) {
+	if err := credentialPair(username, password); err != nil {
+		return "", err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tags.ParseDigestReference(image); err != nil {
+		return "", fmt.Errorf("--image: %w", err)
+	}
+	if err := checkGateReport(ctx, s, gateReport); err != nil {
+		return "", err
+	}
+	return m.attach(ctx, attachment{Image: image, GateReport: gateReport, Trivy: trivy, SBOM: sbom}, username, password)
+}
+
+// VerifyEvidence reads, from the registry, the evidence attached to each image digest and
+// checks it against --commit: a gate report of that commit with every blocking gate passed,
+// a Trivy report and an SBOM of that very image, a SLSA provenance whose subject is the digest,
+// and the image's org.opencontainers.image.revision label. It returns evidence.json, the gate
+// report and the Trivy reports that counted, and fails listing every problem with the command
+// that fixes it. deploy (staging, production) and release run the same check.
+//
+// +cache="never"
+func (m *SoccerPredict) VerifyEvidence(
+	ctx context.Context,
+	// API image by digest, repo@sha256:… (GitLab: $API_IMAGE).
+	apiImage string,
+	// Worker image by digest (GitLab: $WORKER_IMAGE).
+	workerImage string,
+	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE).
+	airflowImage string,
+	// Registry user (GitLab: $CI_REGISTRY_USER). Omit for a registry without auth.
+	// +optional
+	username string,
+	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
+	// +optional
+	password *dagger.Secret,
+) (*dagger.Directory, error) {
+	if err := credentialPair(username, password); err != nil {
+		return nil, err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := artifact.Set{"api": apiImage, "worker": workerImage, "airflow": airflowImage}
+	if err := set.Validate(); err != nil {
+		return nil, err
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := sum.Err(); err != nil {
+		return nil, err
+	}
+	return dir, nil
+}
+
+// checkGateReport refuses a gate report that is not the green, complete report of the commit.
+func checkGateReport(ctx context.Context, s configpkg.Settings, f *dagger.File) error {
+	if f == nil {
+		return fmt.Errorf("--gate-report is required: pass the gate-report.json of `%s`", strings.Replace(gate.GateReportCommand, "<sha>", orDefault(s.Commit, "<sha>"), 1))
+	}
+	raw, err := f.Contents(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+		return fmt.Errorf("--gate-report (nothing was attached): %w", err)
+	}
+	return nil
+}
+
+// attachment is what publish attaches to one pushed image; nil files are skipped.
+type attachment struct {
+	Image                   string
+	GateReport, Trivy, SBOM *dagger.File
+	// Provenance, when set, is the statement (JSON) to attach.
+	Provenance string
+}
+
+// toolContainer is the Go image with an evidence-tool binary and the registry credentials
+// (the password only as a mounted secret file); it returns the credential arguments.
+func (m *SoccerPredict) toolContainer(ctx context.Context, t toolbox.Tool, bin, username string, password *dagger.Secret) (*dagger.Container, []string, error) {
+	file, err := m.tool(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctr := dag.Container().From(imgs.Ref(images.Golang)).WithFile(bin, file)
+	var args []string
+	if password != nil {
+		if username == "" {
+			return nil, nil, fmt.Errorf("--password needs --username")
+		}
+		ctr = ctr.
+			WithNewFile("/run/registry/username", username).
+			WithMountedSecret("/run/secrets/registry-password", password)
+		args = []string{"--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password"}
+	}
+	return ctr, args, nil
+}
+
+// attach runs `evidence attach` for one pushed image: publish calls it once per digest.
+func (m *SoccerPredict) attach(ctx context.Context, a attachment, username string, password *dagger.Secret) (string, error) {
+	ctr, creds, err := m.toolContainer(ctx, toolbox.Evidence, evidenceBin, username, password)
+	if err != nil {
+		return "", err
+	}
+	args := []string{evidenceBin, "attach", "--image", a.Image}
+	for _, f := range []struct {
+		flag, name string
+		file       *dagger.File
+	}{{"--gate-report", reports.GateReportJSON, a.GateReport}, {"--trivy", "trivy.json", a.Trivy}, {"--sbom", "sbom.cdx.json", a.SBOM}} {
+		if f.file != nil {
+			p := path.Join(evidenceIn, f.name)
+			ctr = ctr.WithMountedFile(p, f.file)
+			args = append(args, f.flag, p)
+		}
+	}
+	if a.Provenance != "" {
+		p := path.Join(evidenceIn, "provenance.json")
+		ctr = ctr.WithNewFile(p, a.Provenance)
+		args = append(args, "--provenance", p)
+	}
+	out, err := ctr.
+		// Attaching writes to the registry: never answer it from the engine's cache.
+		WithEnvVariable("SP_ATTEST_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(append(args, creds...)).
+		Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("attach the evidence of %s: %w", a.Image, err)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// provenance builds the SLSA provenance statement of one pushed image: the base images are
+// the Dockerfile's FROM images as the engine resolves them (by digest, never guessed).
+func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, image, pipeline, dataset, model string, started, finished time.Time) (string, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return "", err
+	}
+	df, err := m.project().File(svc.Dockerfile()).Contents(ctx)
+	if err != nil {
+		return "", err
+	}
+	froms, err := buildinfo.BaseImages([]byte(df), map[string]string{"BASE_IMAGE": imgs.Ref(images.Python)})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", svc.Dockerfile(), err)
+	}
+	var bases []string
+	for _, ref := range froms {
+		resolved, err := dag.Container().From(ref).ImageRef(ctx)
+		if err != nil {
+			return "", fmt.Errorf("resolve the base image %s: %w", ref, err)
+		}
+		bases = append(bases, resolved)
+	}
+	st, err := attest.NewProvenance(attest.BuildInput{
+		Image: image, Service: string(svc), Commit: s.Commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
+		Pipeline: orDefault(pipeline, "local"), BuilderID: builderID, DatasetVersion: dataset, ModelVersion: model,
+		Registry: s.Registry, BaseImages: bases, StartedOn: started, FinishedOn: finished,
+	})
+	if err != nil {
+		return "", err
+	}
+	b, err := st.JSON()
+	return string(b), err
+}
+
+// fetchEvidence runs `evidence verify` for the set: the directory holds evidence.json and the
+// documents that counted.
+func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret) (*dagger.Directory, attest.Summary, error) {
+	if s.Commit == "" {
+		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
+	}
+	ctr, creds, err := m.toolContainer(ctx, toolbox.Evidence, evidenceBin, username, password)
+	if err != nil {
+		return nil, attest.Summary{}, err
+	}
+	args := []string{evidenceBin, "verify", "--commit", s.Commit, "--out", evidenceOut}
+	for _, svc := range artifact.Services {
+		args = append(args, "--image", svc+"="+set[svc])
+	}
+	dir := ctr.
+		// The registry is the source of truth: read it every time.
+		WithEnvVariable("SP_EVIDENCE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(append(args, creds...)).
+		Directory(evidenceOut)
+	raw, err := dir.File("evidence.json").Contents(ctx)
+	if err != nil {
+		return nil, attest.Summary{}, fmt.Errorf("read the evidence of the images from the registry: %w", err)
+	}
+	sum, err := attest.ParseSummary([]byte(raw), s.Commit)
+	if err != nil {
+		return nil, attest.Summary{}, err
+	}
+	return dir, sum, nil
+}
+
+// evidence decides the gate and scan evidence of a deploy: the report files when given (an
+// offline fallback that production refuses), else, for staging and production, what the
+// registry holds for each image digest. Dev needs none.
+func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
+	files := req.GateReport != nil || req.ScanReport != nil
+	if err := attest.FileEvidence(env, files); err != nil {
+		return false, false, nil, err
+	}
+	if !attest.FromRegistry(env) {
+		return false, false, nil, nil // dev: no evidence needed, none read
+	}
+	if files {
+		if green, err = m.gateReportGreen(ctx, s, req.GateReport); err != nil {
+			return false, false, nil, fmt.Errorf("--gate-report: %w", err)
+		}
+		clean, err = m.scanClean(ctx, s, req.ScanReport)
+		return green, clean, req.GateReport, err
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, req.RegistryUsername, req.RegistryPassword)
+	if err != nil {
+		return false, false, nil, err
+	}
+	if err := sum.Err(); err != nil {
+		return false, false, nil, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
+	}
+	if green, err = m.gateReportGreen(ctx, s, dir.File(reports.GateReportJSON)); err != nil {
+		return false, false, nil, err
+	}
+	clean, err = m.scanClean(ctx, s, dir)
+	return green, clean, dir.File(reports.GateReportJSON), err
+}
+
+// publishEvidence attaches the evidence of one pushed image (ref: repo@sha256:…): the gate
+// report (when given), the Trivy report and SBOM of ctr — the very container pushed; when
+// trivy/sbom are nil it is scanned here — and its SLSA provenance. Publish calls it once per
+// pushed digest.
+func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, ctr *dagger.Container, ref string,
+	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret) error {
+	if trivy == nil || sbom == nil {
+		pol, err := m.scanPolicy(ctx, s)
+		if err != nil {
+			return err
+		}
+		files, _, _, err := m.scanImage(ctx, svc, ctr, pol)
+		if err != nil {
+			return err
+		}
+		trivy, sbom = files.File(reports.TrivyFor(string(svc))), files.File(reports.SBOMFor(string(svc)))
+	}
+	dataset, model, err := m.versions(ctx, modelVersion)
+	if err != nil {
+		return err
+	}
+	prov, err := m.provenance(ctx, s, svc, ref, pipeline, dataset, model, started, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	_, err = m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Provenance: prov}, username, password)
+	return err
+}
+
+// scanPolicy is the scan policy of the settings and the project's .trivyignore, now.
+func (m *SoccerPredict) scanPolicy(ctx context.Context, s configpkg.Settings) (scan.Policy, error) {
+	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
+	if err != nil {
+		return scan.Policy{}, err
+	}
+	ignore, err := m.trivyIgnore(ctx)
+	if err != nil {
+		return scan.Policy{}, err
+	}
+	return scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()}, nil
+}
