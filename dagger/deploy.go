@@ -55,6 +55,8 @@ type prepared struct {
 // environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
 // the promotion-policy decision with every reason, and the traceability record. It returns
 // manifests.yaml, diff.txt, policy.json and trace.json.
+//
+// +cache="never"
 func (m *SoccerPredict) Plan(
 	ctx context.Context,
 	// Target environment: dev, staging or production.

@@ -24,6 +24,7 @@ import (
 // drift (Evidently) are reported as signals only. `gate-report` returns model-gate.json.
 //
 // +check
+// +cache="session"
 func (m *SoccerPredict) ModelGate(ctx context.Context) error {
 	return enforce(ctx, m.modelGate)
 }
