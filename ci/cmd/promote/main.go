@@ -17,6 +17,9 @@
 //
 //	{"source":"registry.example.com/group/api@sha256:…","digest":"sha256:…","destinations":["registry.example.com/group/api:v1.4.0"]}
 //
+// `promote resolve --ref repo:tag [--ref …] [credential flags] [--insecure]` prints instead
+// {"repo:tag":"repo@sha256:…",…}: the digest each tag points at (registry.Resolve).
+//
 // Exit status: 0 success; 2 usage error or malformed reference; 3 source not found;
 // 4 credentials refused; 5 tag collision (existing tag points elsewhere); 6 digest
 // mismatch after the push; 7 plain-http registry without --insecure; 1 anything else.
@@ -32,6 +35,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	run := run
+	if len(os.Args) > 1 && os.Args[1] == ResolveCommand {
+		run, os.Args = runResolve, os.Args[1:]
+	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !isHelp(err) {
