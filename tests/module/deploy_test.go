@@ -131,7 +131,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, "", nil)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
@@ -143,9 +143,9 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, "", nil)
 	assert.ErrorContains(t, err, "dev, staging, production")
-	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"))
+	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, "", nil)
 	assert.ErrorContains(t, err, "not pinned by digest")
 }
 
@@ -155,7 +155,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	api, worker, airflow := deployImages()
 	out, err := m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, "", nil)
 	require.NoError(t, err)
 	assert.Contains(t, out, "deployed soccer-predict to dev")
 
@@ -189,7 +189,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	})
 	_, err = m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
@@ -206,7 +206,7 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 		return m.Deploy(context.Background(), "production", api, worker, airflow,
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
-			greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+			greenReport(commitSHA), scanDir, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, "", nil)
 	}
 
 	// One approval, and one from the commit's author: refused.
@@ -228,7 +228,7 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	deployHappy(t)
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"))
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, "", nil)
 	assert.ErrorContains(t, err, "pass the gate-report.json of the pipeline that ran on "+commitSHA)
 }
 
