@@ -204,7 +204,7 @@ func TestSourceDefaultsToTheRepositoryWithATightIgnore(t *testing.T) {
 	}
 	require.NotNil(t, source)
 	assert.Contains(t, source.doc, `+defaultPath="/"`)
-	for _, ignored := range []string{`".git"`, `"**/__pycache__"`, `"**/.venv"`, `"**/.dvc/cache"`, `"dagger/internal"`} {
+	for _, ignored := range []string{`".git"`, `".env"`, `"**/__pycache__"`, `"**/.venv"`, `"**/.dvc/cache"`, `"dagger/internal"`} {
 		assert.Contains(t, source.doc, ignored)
 	}
 }
