@@ -147,6 +147,23 @@ func goName(fn string) string {
 // callEnv is what a line runs with: the caller's variables (for $VAR and env:NAME).
 type callEnv struct {
 	vars map[string]string
+	// userDefaults are the lines of the .env next to dagger.json, as Dagger v0.21.8 applies
+	// them: ARG for the constructor, FUNCTION_ARG for a function, case-insensitive.
+	userDefaults map[string]string
+}
+
+// userDefault returns the .env value for an omitted argument of fn ("" for the constructor).
+func (e callEnv) userDefault(fn, arg string) (string, bool) {
+	want := arg
+	if fn != "" {
+		want = strings.ReplaceAll(kebab(fn), "-", "") + "_" + arg
+	}
+	for k, v := range e.userDefaults {
+		if strings.EqualFold(k, want) {
+			return os.Expand(v, func(name string) string { return e.vars[name] }), true
+		}
+	}
+	return "", false
 }
 
 // value converts a flag (or default) to the Go type of the argument.
@@ -170,6 +187,7 @@ func (e callEnv) value(t reflect.Type, flag, raw string) (reflect.Value, error) 
 		return reflect.ValueOf(strings.Split(raw, ",")), nil
 	case reflect.TypeOf((*dagger.Secret)(nil)):
 		scheme, name, ok := strings.Cut(raw, ":")
+		name = strings.TrimPrefix(name, "//") // user defaults write env://NAME, file://PATH
 		if !ok {
 			return reflect.Value{}, fmt.Errorf("--%s=%q: a secret is given as env:NAME or file:PATH", flag, raw)
 		}
@@ -217,6 +235,10 @@ func (e callEnv) defaultValue(t reflect.Type, p sigParam) (reflect.Value, error)
 
 // args builds the Go arguments of fn from the flags of one call.
 func (e callEnv) args(t *testing.T, fnType reflect.Type, fn string, params []sigParam, flags []gitlabci.Arg) ([]reflect.Value, error) {
+	scope := goName(fn)
+	if fn == "constructor" {
+		scope = ""
+	}
 	given := map[string]string{}
 	for _, a := range flags {
 		given[a.Name] = a.Value
@@ -229,6 +251,9 @@ func (e callEnv) args(t *testing.T, fnType reflect.Type, fn string, params []sig
 		flag := kebab(p.name)
 		raw, ok := given[flag]
 		delete(given, flag)
+		if !ok {
+			raw, ok = e.userDefault(scope, p.name)
+		}
 		var v reflect.Value
 		var err error
 		switch {
@@ -337,6 +362,7 @@ func (e callEnv) runLine(t *testing.T, d gitlabci.DaggerCall) error {
 type outsideWorld struct {
 	mu     sync.Mutex
 	gitlab []string
+	http   []string // other services: MLflow
 }
 
 func (o *outsideWorld) reached() []string {
@@ -352,6 +378,9 @@ func (o *outsideWorld) reached() []string {
 	for _, r := range o.gitlab {
 		out = append(out, "gitlab: "+r)
 	}
+	for _, r := range o.http {
+		out = append(out, "http: "+r)
+	}
 	return out
 }
 
@@ -360,7 +389,7 @@ func (o *outsideWorld) reached() []string {
 func (o *outsideWorld) liveCalls() []string {
 	var out []string
 	for _, r := range o.reached() {
-		if strings.HasPrefix(r, "gitlab: ") || r == "publish" ||
+		if strings.HasPrefix(r, "gitlab: ") || strings.HasPrefix(r, "http: ") || r == "publish" ||
 			strings.HasPrefix(r, "exec: ") && (strings.Contains(r, "helm ") || strings.Contains(r, "/usr/local/bin/promote ")) {
 			out = append(out, r)
 		}

@@ -66,26 +66,29 @@ func checkoutHead(sha, ref string) *dagger.GitRef {
 	return dag.Git("/work/repo").Head()
 }
 
-// publishedFor answers `promote resolve` with the digests published under the branch tag.
-func publishedFor(tag string) {
+// publishedFor answers `promote resolve` for images under prefix with the digests published
+// under the branch tag.
+func publishedFor(prefix, tag string) {
 	out := map[string]string{}
 	for i, svc := range []string{"api", "worker", "airflow"} {
-		out[registry+"/"+svc+":"+tag] = registry + "/" + svc + "@" + digestOf(i+1)
+		out[prefix+"/"+svc+":"+tag] = prefix + "/" + svc + "@" + digestOf(i+1)
 	}
 	b, _ := json.Marshal(out)
-	rec.Respond(daggertest.OnExec([]string{"promote", "resolve"}, map[string]any{"stdout": string(b)}))
+	rec.Respond(daggertest.OnExec([]string{"promote", "resolve", "--ref", prefix + "/"}, map[string]any{"stdout": string(b)}))
 }
 
 // The design card's `dagger call deploy --env=staging`: what the engine passes once .env holds
 // the user defaults (kubeconfig, age key, GitLab token, project, gate report, registry login),
-// and nothing else: no commit, no branch, no image, no deployment id.
+// and nothing else: no commit, no branch, no image, no deployment id. The model version is
+// given here to follow the flow to helm; the literal line without it is TestReadmeExamplesRun's
+// (it waits for the bundled champion's model_version, see modelVersionPending).
 func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	gl, asked := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
 	deployHappy(t)
 	head := checkoutHead(commitSHA, "refs/heads/main")
-	publishedFor("main-01234567")
+	publishedFor(registry, "main-01234567")
 
 	out, err := m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
@@ -113,7 +116,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 		m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
 		deployHappy(t)
 		head := checkoutHead(commitSHA, headRef)
-		publishedFor("main-01234567")
+		publishedFor(registry, "main-01234567")
 		_, err := m.Deploy(context.Background(), "staging", "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", token, "42", 0, 0, "", "", gateReport, nil,
