@@ -227,7 +227,7 @@ func (m *SoccerPredict) Deploy(
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
 	// The checkout's HEAD: the commit (and branch) deployed when --commit (--ref) is not set.
-	// +defaultPath="/"
+	// +defaultPath="./.git"
 	head *dagger.GitRef,
 	// Registry user to look up the images published for this commit (default images only).
 	// +optional
