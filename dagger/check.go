@@ -37,6 +37,8 @@ func (m *SoccerPredict) gateFuncs() ([]string, map[string]gateFunc) {
 // directory with every gate's reports plus gate-report.json and gate-report.md, which say per
 // gate whether it blocks or is a signal, pass/fail, its duration and a summary. It does not fail
 // when a gate fails: export the reports, then let `check` decide.
+//
+// +cache="session"
 func (m *SoccerPredict) GateReport(
 	ctx context.Context,
 	// Gates to run (default: all): lint, test, data-contracts, dvc-dry, smoke, api-contract, model-gate.
@@ -52,6 +54,7 @@ func (m *SoccerPredict) GateReport(
 // enforced. The error carries the gate report as Markdown.
 //
 // +check
+// +cache="session"
 func (m *SoccerPredict) Check(ctx context.Context) error {
 	_, rep, err := m.gateReport(ctx, nil)
 	if err != nil {

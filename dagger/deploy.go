@@ -58,6 +58,8 @@ type prepared struct {
 // environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
 // the promotion-policy decision with every reason, and the traceability record. It returns
 // manifests.yaml, diff.txt, policy.json and trace.json.
+//
+// +cache="never"
 func (m *SoccerPredict) Plan(
 	ctx context.Context,
 	// Target environment: dev, staging or production.
@@ -200,15 +202,23 @@ func (m *SoccerPredict) Deploy(
 	ctx context.Context,
 	// Target environment: dev, staging or production.
 	env string,
-	// API image by digest, repo@sha256:… (GitLab: $API_IMAGE from publish's dotenv).
+	// API image by digest, repo@sha256:… (GitLab: $API_IMAGE from publish's dotenv). Default:
+	// the image published for this commit, <registry>/api:<branch tag>, resolved to its digest.
+	// +optional
 	apiImage string,
-	// Worker image by digest (GitLab: $WORKER_IMAGE).
+	// Worker image by digest (GitLab: $WORKER_IMAGE). Default: the one published for this commit.
+	// +optional
 	workerImage string,
-	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE).
+	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE). Default: the one published for this commit.
+	// +optional
 	airflowImage string,
-	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT).
+	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT); from a
+	// checkout, once in .env: DEPLOY_KUBECONFIG=file://${HOME}/.kube/config.
+	// +optional
 	kubeconfig *dagger.Secret,
-	// age identity that decrypts the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY).
+	// age identity that decrypts the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY);
+	// from a checkout, once in .env: DEPLOY_AGEKEY=env://SOPS_AGE_KEY.
+	// +optional
 	ageKey *dagger.Secret,
 	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
 	// +optional
@@ -253,23 +263,46 @@ func (m *SoccerPredict) Deploy(
 	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
 	// +optional
 	pipelineId int,
-	// Registry user to read the images' evidence (GitLab: $CI_REGISTRY_USER).
+	// Registry user to read the images' evidence and, without image flags, to look up the images
+	// published for this commit (GitLab: $CI_REGISTRY_USER).
 	// +optional
 	registryUsername string,
 	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
 	// +optional
 	registryPassword *dagger.Secret,
+	// The checkout's HEAD: the commit (and branch) deployed when --commit (--ref) is not set.
+	// +defaultPath="./.git"
+	head *dagger.GitRef,
 ) (string, error) {
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
+	penv, err := policy.ParseEnv(env)
+	if err != nil {
+		return "", err
+	}
+	if err := policy.MissingDeployInputs(policy.DeployInputs{Env: penv, Kubeconfig: kubeconfig != nil, AgeKey: ageKey != nil}); err != nil {
+		return "", err
+	}
+	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
+		return "", err
+	}
+	imgs, err := m.publishedImages(ctx, map[string]string{"api": apiImage, "worker": workerImage, "airflow": airflowImage}, registryUsername, registryPassword)
+	if err != nil {
+		return "", err
+	}
+	apiImage, workerImage, airflowImage = imgs["api"], imgs["worker"], imgs["airflow"]
 	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return "", err
 	}
 	if err := p.decision.Err(); err != nil {
-		return "", fmt.Errorf("deploy to %s refused by the promotion policy (nothing was changed): %w", env, err)
+		hints := policy.EvidenceHints(policy.DeployInputs{Env: penv, GitLabToken: gitlabToken != nil, ProjectID: orDefault(projectId, p.settings.ProjectID) != "", GateReport: gateReport != nil})
+		if hints != "" {
+			hints = "\n" + hints
+		}
+		return "", fmt.Errorf("deploy to %s refused by the promotion policy (nothing was changed): %w%s", env, err, hints)
 	}
 	p.release.SecretsFile = helm.SecretsPlaceholder // sops-decrypt exec-file puts the tmpfs path there
 	upgrade, err := helm.UpgradeArgs(p.release)
@@ -502,6 +535,13 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env, projectID string
 			return proof, author, err
 		}
 		proof.Deployment = ev
+	case env != string(policy.Dev) && s.Commit != "" && claims.PipelineID == 0:
+		// From a checkout: the deployment the commit's pipeline created for this environment.
+		d, err := client.CommitDeployment(ctx, project, env, s.Commit)
+		if err != nil {
+			return proof, author, err
+		}
+		proof.Deployment = policy.EvidenceFromDeployment(d)
 	}
 	if jobID == 0 && claims.PipelineID == 0 {
 		u, err := client.CurrentUser(ctx)

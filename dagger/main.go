@@ -50,7 +50,7 @@ func New(
 	ctx context.Context,
 	// The repository to run on; defaults to the repository holding this module.
 	// +defaultPath="/"
-	// +ignore=[".git", "**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
+	// +ignore=[".git", ".env", "**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
 	source *dagger.Directory,
 	// Directory of the Python project inside the source. Default: "." when the source has a
 	// pyproject.toml at its root, else the bundled sample (tests/testdata/soccerpredict).

@@ -21,6 +21,7 @@ const trivyIgnoreFile = ".trivyignore"
 // by the project's .trivyignore, listing every such finding.
 //
 // +check
+// +cache="session"
 func (m *SoccerPredict) Scan(
 	ctx context.Context,
 	// Service to scan: api, worker or airflow (default: all).
@@ -48,6 +49,8 @@ func (m *SoccerPredict) Scan(
 // ScanReport scans the service images like `scan` but never fails on findings: it returns
 // trivy-<service>.json, sbom-<service>.cdx.json (CycloneDX) and gl-container-scanning-report.json,
 // the GitLab container_scanning report of every scanned service.
+//
+// +cache="session"
 func (m *SoccerPredict) ScanReport(
 	ctx context.Context,
 	// Service to scan: api, worker or airflow (default: all).

@@ -80,7 +80,7 @@ func TestDeployStagingReadsEachDigestsEvidenceFromTheRegistry(t *testing.T) {
 	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"),
-		nil, 0, "ci-user", dag.SetSecret("registry-password", evPassword))
+		nil, 0, "ci-user", dag.SetSecret("registry-password", evPassword), nil)
 	require.Error(t, err, "no approvals were proven")
 	assert.Contains(t, err.Error(), "approval")
 	assert.NotContains(t, err.Error(), "gate report is not green", "the registry's gate report counts")
@@ -122,7 +122,7 @@ func TestDeployRefusesWhatTheRegistryDoesNotProve(t *testing.T) {
 			registryEvidence(t, commitSHA, tc.gate, tc.problems...)
 			_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refused, nothing was changed")
 			assert.Contains(t, err.Error(), tc.want)
@@ -147,7 +147,7 @@ func TestDeployDoesNotTrustAForgedSummary(t *testing.T) {
 			rec.Respond(daggertest.OnFile("evidence.json", sum))
 			_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "evidence.json")
 		})
@@ -159,7 +159,7 @@ func TestDeployDoesNotTrustAForgedSummary(t *testing.T) {
 	rec.Respond(daggertest.OnFile("gate-report.json", fullGateReport(t, commitSHA, gate.Error)))
 	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (error)")
 }
@@ -170,7 +170,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
 	_, read := rec.ExecWith("/usr/local/bin/evidence")
@@ -181,7 +181,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	deployHappy(t)
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "gate report is not green")
 	_, read = rec.ExecWith("/usr/local/bin/evidence")
@@ -189,7 +189,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "ci-user", nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "ci-user", nil, nil)
 	assert.ErrorContains(t, err, "--registry-username/--registry-password")
 }
 

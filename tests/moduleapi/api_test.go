@@ -136,12 +136,48 @@ func TestChecksTakeNoRequiredArgument(t *testing.T) {
 	}
 }
 
-func TestSideEffectsAreNeverCached(t *testing.T) {
+var cacheAnnotation = regexp.MustCompile(`(?m)^\+cache=(.*)$`)
+
+// cacheOf returns the function's +cache annotation ("" when it has none).
+func cacheOf(t *testing.T, fn function) Cache {
+	t.Helper()
+	m := cacheAnnotation.FindAllStringSubmatch(fn.doc, -1)
+	require.LessOrEqual(t, len(m), 1, "%s: one +cache annotation at most", fn.name)
+	if len(m) == 0 {
+		return Cached
+	}
+	v := strings.TrimSpace(m[0][1])
+	require.Regexp(t, `^"(session|never)"$`, v, "%s: +cache must be \"session\" or \"never\" (CachePolicies)", fn.name)
+	return Cache(strings.Trim(v, `"`))
+}
+
+// TestEveryFunctionHasOneCachePolicy: the function list comes from the module's source, the
+// policies from the one table; they must agree both ways.
+func TestEveryFunctionHasOneCachePolicy(t *testing.T) {
 	fns, _ := load(t)
-	for _, name := range []string{"Publish", "PublishBase", "Promote", "Deploy", "Release", "RollbackService", "RollbackModel", "RollbackData", "Trace"} {
-		fn, ok := fns[name]
-		require.True(t, ok, name)
-		assert.Contains(t, fn.doc, `+cache="never"`, "%s changes or reads live state: it must never be cached", name)
+	for name, fn := range fns {
+		p, ok := CachePolicies[name]
+		if !assert.True(t, ok, "%s has no row in tests/moduleapi CachePolicies: add one (cached, session or never, and why) and the matching +cache annotation", name) {
+			continue
+		}
+		assert.NotEmpty(t, p.Reason, name)
+		want := map[Cache]string{Cached: "no +cache annotation", Session: `+cache="session"`, Never: `+cache="never"`}[p.Cache]
+		assert.Equal(t, p.Cache, cacheOf(t, fn), "%s: CachePolicies says %s", name, want)
+	}
+	for name := range CachePolicies {
+		_, ok := fns[name]
+		assert.True(t, ok, "CachePolicies has a row for %s, which is not a function of the module: remove it", name)
+	}
+}
+
+// TestTheWorldIsNeverCachedForAWeek pins the issue's list: what reads the outside world or has
+// side effects is never cached across sessions.
+func TestTheWorldIsNeverCachedForAWeek(t *testing.T) {
+	for _, name := range []string{"Plan", "Trace", "ModelGate", "Check", "GateReport", "Scan", "ScanReport"} {
+		assert.NotEqual(t, Cached, CachePolicies[name].Cache, "%s reads the outside world: session or never", name)
+	}
+	for _, name := range []string{"Publish", "PublishBase", "Promote", "Deploy", "Release", "RollbackService", "RollbackModel", "RollbackData"} {
+		assert.Equal(t, Never, CachePolicies[name].Cache, "%s has side effects: never", name)
 	}
 }
 
@@ -168,7 +204,7 @@ func TestSourceDefaultsToTheRepositoryWithATightIgnore(t *testing.T) {
 	}
 	require.NotNil(t, source)
 	assert.Contains(t, source.doc, `+defaultPath="/"`)
-	for _, ignored := range []string{`".git"`, `"**/__pycache__"`, `"**/.venv"`, `"**/.dvc/cache"`, `"dagger/internal"`} {
+	for _, ignored := range []string{`".git"`, `".env"`, `"**/__pycache__"`, `"**/.venv"`, `"**/.dvc/cache"`, `"dagger/internal"`} {
 		assert.Contains(t, source.doc, ignored)
 	}
 }

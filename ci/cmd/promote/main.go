@@ -23,6 +23,8 @@
 // Two subcommands serve publish (see publish.go): `promote normalize` sets the image
 // config's timestamps to the commit time and writes a deterministic OCI archive, and
 // `promote push` publishes such an archive under a tag that never moves.
+// `promote resolve --ref repo:tag [--ref …] [credential flags] [--insecure-registry host:port ...]` prints instead
+// {"repo:tag":"repo@sha256:…",…}: the digest each tag points at (registry.Resolve).
 //
 // Exit status: 0 success; 2 usage error or malformed reference; 3 source not found;
 // 4 credentials refused; 5 tag collision (existing tag points elsewhere); 6 digest

@@ -28,6 +28,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runNormalize(args[1:], stdout, stderr)
 		case "push":
 			return runPush(ctx, args[1:], stdout, stderr)
+		case ResolveCommand:
+			return runResolve(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return run(ctx, args, stdout, stderr)

@@ -1,0 +1,44 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMissingDeployInputsNamesEachFlagAndItsUserDefault(t *testing.T) {
+	err := MissingDeployInputs(DeployInputs{Env: Staging})
+	require.Error(t, err)
+	for _, want := range []string{
+		"deploy to staging is missing 2 input(s); nothing was changed",
+		"--kubeconfig=file:$HOME/.kube/config", "DEPLOY_KUBECONFIG=file://${HOME}/.kube/config",
+		"--age-key=env:SOPS_AGE_KEY", "DEPLOY_AGEKEY=env://SOPS_AGE_KEY",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	err = MissingDeployInputs(DeployInputs{Env: Dev, Kubeconfig: true})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "missing 1 input(s)")
+	assert.NotContains(t, err.Error(), "KUBECONFIG")
+	assert.NoError(t, MissingDeployInputs(DeployInputs{Env: Production, Kubeconfig: true, AgeKey: true}))
+}
+
+func TestEvidenceHintsPerEnvironment(t *testing.T) {
+	assert.Empty(t, EvidenceHints(DeployInputs{Env: Dev}), "dev needs no approvals")
+	all := DeployInputs{GitLabToken: true, ProjectID: true, GateReport: true}
+	for _, env := range []Env{Staging, Production} {
+		in := all
+		in.Env = env
+		assert.Empty(t, EvidenceHints(in), env)
+	}
+	h := EvidenceHints(DeployInputs{Env: Staging})
+	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID=", "--gate-report", "DEPLOY_GATEREPORT=reports/gate-report.json"} {
+		assert.Contains(t, h, want)
+	}
+	in := all
+	in.Env, in.GateReport = Production, false
+	h = EvidenceHints(in)
+	assert.Contains(t, h, "DEPLOY_GATEREPORT")
+	assert.NotContains(t, h, "DEPLOY_GITLABTOKEN")
+}

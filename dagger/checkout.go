@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+)
+
+// atCheckout returns the pipeline for the checkout's HEAD when --commit (and, when the images
+// must be looked up, --ref) are not set: the commit is HEAD's, the branch the one HEAD is on.
+// Flags and the settings file always win.
+func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, needBranch bool) (*SoccerPredict, error) {
+	values := configpkg.FromEnviron(m.Settings)
+	needCommit := values["CI_COMMIT_SHA"] == ""
+	needBranch = needBranch && values["CI_COMMIT_REF_NAME"] == ""
+	if !needCommit && !needBranch {
+		return m, nil
+	}
+	if head == nil {
+		return nil, fmt.Errorf("no commit to deploy: pass --commit=$(git rev-parse HEAD) and --ref=$(git branch --show-current), or run from a git checkout")
+	}
+	if needCommit {
+		sha, err := head.Commit(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the checkout's HEAD commit (or pass --commit): %w", err)
+		}
+		values["CI_COMMIT_SHA"] = sha
+	}
+	if needBranch {
+		ref, err := head.Ref(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the checkout's branch (or pass --ref): %w", err)
+		}
+		branch, err := tags.BranchFromGitRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		values["CI_COMMIT_REF_NAME"] = branch
+	}
+	if _, err := configpkg.Load(ctx, values); err != nil {
+		return nil, err
+	}
+	c := *m
+	c.Settings = configpkg.Environ(values)
+	return &c, nil
+}
+
+// publishedImages fills every empty image with the one publish pushed for this commit:
+// <registry>/<service>:<branch tag> (ci/tags), resolved to its digest in the registry by the
+// promote tool (go-containerregistry), so the deploy is pinned by digest like CI's.
+func (m *SoccerPredict) publishedImages(ctx context.Context, given map[string]string, username string, password *dagger.Secret) (map[string]string, error) {
+	var missing []string
+	for _, svc := range projectpkg.Services() {
+		if given[string(svc)] == "" {
+			missing = append(missing, string(svc))
+		}
+	}
+	if len(missing) == 0 {
+		return given, nil
+	}
+	if err := credentialPair(username, password); err != nil {
+		return nil, fmt.Errorf("registry credentials to look up the published images: %w (--registry-username/--registry-password, or DEPLOY_REGISTRYUSERNAME and DEPLOY_REGISTRYPASSWORD=env://… in .env)", err)
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := tags.BranchTag(s.Ref, s.Commit)
+	if err != nil {
+		return nil, fmt.Errorf("find the images published for this commit: %w", err)
+	}
+	refs, err := tags.ServiceImages(s.Registry, tag, missing)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := m.tool(ctx, toolbox.Promote)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"/usr/local/bin/promote", "resolve"}
+	for _, svc := range missing {
+		args = append(args, "--ref", refs[svc])
+	}
+	ctr := dag.Container().
+		From(imgs.Ref(images.Golang)).
+		WithFile("/usr/local/bin/promote", bin)
+	if password != nil {
+		ctr = ctr.
+			WithNewFile("/run/registry/username", username).
+			WithMountedSecret("/run/secrets/registry-password", password)
+		args = append(args, "--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password")
+	}
+	// A tag can move: read the registry every time.
+	out, err := ctr.
+		WithEnvVariable("SP_RESOLVE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(args).
+		Stdout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up the images published for %s (tag %s); pass --api-image/--worker-image/--airflow-image to deploy others: %w", s.ShortSHA(), tag, err)
+	}
+	var resolved map[string]string
+	if err := json.Unmarshal([]byte(out), &resolved); err != nil {
+		return nil, fmt.Errorf("promote resolve printed %q: %w", strings.TrimSpace(out), err)
+	}
+	res := map[string]string{}
+	for k, v := range given {
+		res[k] = v
+	}
+	for _, svc := range missing {
+		d, ok := resolved[refs[svc]]
+		if !ok {
+			return nil, fmt.Errorf("promote resolve did not resolve %s", refs[svc])
+		}
+		if _, err := tags.ParseDigestReference(d); err != nil {
+			return nil, fmt.Errorf("promote resolve answered %q for %s: %w", d, refs[svc], err)
+		}
+		res[svc] = d
+	}
+	return res, nil
+}

@@ -1,0 +1,171 @@
+//go:build daggerharness
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"dagger/soccer-predict/internal/dagger"
+
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
+)
+
+// laptopGitLab serves what a deploy from a checkout asks GitLab: the commit's author, the
+// environment's deployments (one of them for deployedSHA, approved by approvers), that
+// deployment, and the token's owner.
+func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*httptest.Server, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.RequestURI())
+		mu.Unlock()
+		if r.Header.Get("PRIVATE-TOKEN") != gitlabTokenPln {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var approvals []map[string]any
+		for _, a := range approvers {
+			approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+		}
+		d := map[string]any{"id": 9001, "iid": 12, "ref": "main", "sha": deployedSHA, "status": "blocked",
+			"user": map[string]any{"username": "dave", "name": "Dave Deployer"}, "environment": map[string]any{"id": 3, "name": env},
+			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "manual"}, "approvals": approvals}
+		switch r.URL.Path {
+		case "/api/v4/projects/42/repository/commits/" + commitSHA:
+			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "author_name": "Alice Author", "author_email": "alice@example.com"})
+		case "/api/v4/projects/42/deployments":
+			assert.Equal(t, env, r.URL.Query().Get("environment"))
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 9002, "sha": strings.Repeat("c", 40)}, d})
+		case "/api/v4/projects/42/deployments/9001":
+			_ = json.NewEncoder(w).Encode(d)
+		case "/api/v4/user":
+			_ = json.NewEncoder(w).Encode(map[string]any{"id": 5, "username": "erin", "name": "Erin Engineer"})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), asked...) }
+}
+
+// checkoutHead answers the checkout's HEAD as Dagger's GitRef would.
+func checkoutHead(sha, ref string) *dagger.GitRef {
+	rec.Respond(daggertest.Always("commit", sha))
+	rec.Respond(daggertest.Always("ref", ref))
+	return dag.Git("/work/repo").Head()
+}
+
+// publishedFor answers `promote resolve` for images under prefix with the digests published
+// under the branch tag.
+func publishedFor(prefix, tag string) {
+	out := map[string]string{}
+	for i, svc := range []string{"api", "worker", "airflow"} {
+		out[prefix+"/"+svc+":"+tag] = prefix + "/" + svc + "@" + digestOf(i+1)
+	}
+	b, _ := json.Marshal(out)
+	rec.Respond(daggertest.OnExec([]string{"promote", "resolve", "--ref", prefix + "/"}, map[string]any{"stdout": string(b)}))
+}
+
+// The design card's `dagger call deploy --env=staging`: what the engine passes once .env holds
+// the user defaults (kubeconfig, age key, GitLab token, project, gate report, registry login),
+// and nothing else: no commit, no branch, no image, no deployment id. The model version is
+// given here to follow the flow to helm; the literal line without it is TestReadmeExamplesRun's
+// (it waits for the bundled champion's model_version, see modelVersionPending).
+func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
+	gl, asked := laptopGitLab(t, "staging", commitSHA, "bob")
+	m := fresh(t, func(a *newArgs) { a.registry = registry })
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+	deployHappy(t)
+	head := checkoutHead(commitSHA, "refs/heads/main")
+	publishedFor(registry, "main-01234567")
+
+	out, err := m.Deploy(context.Background(), "staging", "", "", "",
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head)
+	require.NoError(t, err, execsText())
+	assert.Contains(t, out, "deployed soccer-predict to staging")
+
+	resolve := mustExec(t, "/usr/local/bin/promote", "resolve", "--ref", registry+"/api:main-01234567", "--ref", registry+"/worker:main-01234567", "--ref", registry+"/airflow:main-01234567", "--password-file", "/run/secrets/registry-password")
+	_, ok := resolve.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
+	assert.True(t, ok, "the registry password is a mounted secret")
+	up := mustExec(t, "helm", "upgrade", "--namespace", "soccerpredict-staging")
+	for _, want := range []string{"images.api.digest=" + digestOf(1), "images.worker.digest=" + digestOf(2), "images.airflow.digest=" + digestOf(3), "trace.gitCommit=" + commitSHA} {
+		assert.Contains(t, up.Line(), want)
+	}
+	assert.Contains(t, strings.Join(asked(), "\n"), "/api/v4/projects/42/deployments/9001", "the approvals are GitLab's, of this commit's deployment")
+	for _, p := range []string{kubeconfigPlain, ageKeyPlain, gitlabTokenPln, "registry-plaintext-pw"} {
+		assert.Empty(t, rec.Leaked(p))
+	}
+}
+
+func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
+	run := func(t *testing.T, gl *httptest.Server, headRef string, gateReport *dagger.File, token *dagger.Secret) error {
+		m := fresh(t, func(a *newArgs) { a.registry = registry })
+		m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+		deployHappy(t)
+		head := checkoutHead(commitSHA, headRef)
+		publishedFor(registry, "main-01234567")
+		_, err := m.Deploy(context.Background(), "staging", "", "", "",
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", token, "42", 0, 0, "", "", gateReport, nil,
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head)
+		return err
+	}
+	token := func() *dagger.Secret { return dag.SetSecret("gitlab", gitlabTokenPln) }
+
+	t.Run("approvals of another commit", func(t *testing.T) {
+		gl, _ := laptopGitLab(t, "staging", strings.Repeat("d", 40), "bob")
+		err := run(t, gl, "refs/heads/main", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
+		assert.ErrorContains(t, err, "has no deployment to \"staging\"")
+		_, ran := rec.ExecWith("helm", "upgrade")
+		assert.False(t, ran)
+	})
+	t.Run("no approval", func(t *testing.T) {
+		gl, _ := laptopGitLab(t, "staging", commitSHA)
+		err := run(t, gl, "refs/heads/main", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
+		assert.ErrorContains(t, err, "refused by the promotion policy")
+		_, ran := rec.ExecWith("helm", "upgrade")
+		assert.False(t, ran)
+	})
+	t.Run("no token: the refusal says how to provide it", func(t *testing.T) {
+		gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
+		err := run(t, gl, "refs/heads/main", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil)
+		require.Error(t, err)
+		for _, want := range []string{"refused by the promotion policy", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN"} {
+			assert.Contains(t, err.Error(), want)
+		}
+		assert.NotContains(t, err.Error(), "DEPLOY_PROJECTID", "the project id was given")
+	})
+	t.Run("detached HEAD: the branch tag is unknown", func(t *testing.T) {
+		gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
+		err := run(t, gl, commitSHA, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
+		assert.ErrorContains(t, err, "pass --ref=")
+		_, looked := rec.ExecWith("promote", "resolve")
+		assert.False(t, looked)
+	})
+}
+
+func TestDeployWithoutClusterOrKeyNamesTheUserDefaults(t *testing.T) {
+	m := fresh(t)
+	_, err := m.Deploy(context.Background(), "staging", "", "", "", nil, nil, "", nil, "", 0, 0, "", "", nil, nil,
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+	require.Error(t, err)
+	for _, want := range []string{"missing 2 input(s); nothing was changed", "--kubeconfig=file:$HOME/.kube/config", "DEPLOY_KUBECONFIG=file://${HOME}/.kube/config", "--age-key=env:SOPS_AGE_KEY", "DEPLOY_AGEKEY=env://SOPS_AGE_KEY"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Empty(t, rec.Execs(), "nothing runs")
+}
