@@ -133,8 +133,9 @@ func CheckScripts(c *Config) []string {
 			p = append(p, fmt.Sprintf("job %s: after_script is not allowed", name))
 		}
 		for _, d := range calls {
-			if strings.HasPrefix(d.Function(), "rollback") {
-				p = append(p, fmt.Sprintf("job %s calls %s: rollbacks are never run by CI", name, d.Function()))
+			// A rollback runs only from its own manual job (CheckRollbackJobs), never from CI's jobs.
+			if strings.HasPrefix(d.Function(), "rollback") && !strings.HasPrefix(name, "rollback-") {
+				p = append(p, fmt.Sprintf("job %s calls %s: rollbacks are never run by CI, only by a manual rollback-* job", name, d.Function()))
 			}
 		}
 		return p
@@ -447,7 +448,7 @@ func DeployJob(c *Config, env policy.Env) string {
 		if err != nil {
 			continue
 		}
-		if e, ok := job["environment"].(map[string]any); ok && e["name"] == string(env) && deploys(e) {
+		if e, ok := job["environment"].(map[string]any); ok && e["name"] == string(env) && deploys(e) && !IsRollbackJob(job) {
 			return name
 		}
 	}
@@ -584,7 +585,7 @@ func CheckDeployJobs(c *Config) []string {
 	}
 	for _, name := range c.JobNames() {
 		job, _ := c.Job(name)
-		if e, ok := job["environment"].(map[string]any); ok && deploys(e) && !deployJobs[name] {
+		if e, ok := job["environment"].(map[string]any); ok && deploys(e) && !deployJobs[name] && !IsRollbackJob(job) {
 			problems = append(problems, fmt.Sprintf("job %s targets environment %v, which the policy does not know", name, job["environment"]))
 		}
 	}
