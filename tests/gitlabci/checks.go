@@ -37,7 +37,9 @@ var CtorFlags = map[string]string{
 }
 
 // OptionalCtorFlags may be passed in addition (tag pipelines).
-var OptionalCtorFlags = map[string]string{"tag": "$CI_COMMIT_TAG", "commit-time": "$CI_COMMIT_TIMESTAMP"}
+var OptionalCtorFlags = map[string]string{"tag": "$CI_COMMIT_TAG", "commit-time": "$CI_COMMIT_TIMESTAMP",
+	// rollback-model-production: a GitLab File variable with MLFLOW_TRACKING_URI=... (docs/gitlab.md).
+	"settings-file": "$SOCCERPREDICT_SETTINGS"}
 
 // SecretFlags are the module flags of type Secret: their value must be an env:NAME reference.
 var SecretFlags = map[string]bool{"password": true, "gitlab-token": true, "kubeconfig": true, "age-key": true}
