@@ -160,7 +160,7 @@ func Review(req Request) (Outcome, error) {
 // ValidateReason requires at least MinReasonLen characters (ignoring surrounding whitespace).
 func ValidateReason(reason string) error {
 	if n := len([]rune(strings.TrimSpace(reason))); n < MinReasonLen {
-		return fmt.Errorf("a reason of at least %d characters is required (got %d): pass --reason=\"why this rollback is needed\"", MinReasonLen, n)
+		return fmt.Errorf("a reason of at least %d characters is required (got %d): pass --reason=\"why this rollback is needed\" (in the GitLab rollback-* jobs: set the variable ROLLBACK_REASON when running the job)", MinReasonLen, n)
 	}
 	return nil
 }
@@ -205,7 +205,7 @@ func ValidateModelVersion(v string) error {
 	if positiveInt(v) {
 		return nil
 	}
-	return fmt.Errorf("model version %q is not a positive integer: pass --version=<n> of a registered MLflow model version", v)
+	return fmt.Errorf("model version %q is not a positive integer: pass --to-version=<n> of a registered MLflow model version (in the GitLab job rollback-model-production: set the variable ROLLBACK_MODEL_VERSION when running it)", v)
 }
 
 var hexRev = regexp.MustCompile(`^[0-9a-f]{7,40}$`)

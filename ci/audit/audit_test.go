@@ -57,7 +57,7 @@ func TestReviewErrors(t *testing.T) {
 		mut  func(*Request)
 		want []string
 	}{
-		"no reason":           {func(r *Request) { r.Reason = "" }, []string{"at least 10 characters", "--reason"}},
+		"no reason":           {func(r *Request) { r.Reason = "" }, []string{"at least 10 characters", "--reason", "ROLLBACK_REASON"}},
 		"short reason":        {func(r *Request) { r.Reason = "  broken  " }, []string{"got 6"}},
 		"unknown action":      {func(r *Request) { r.Action = "rollback-all" }, []string{"unknown rollback action"}},
 		"unknown env":         {func(r *Request) { r.Env = "prod" }, []string{"dev, staging, production"}},

@@ -37,7 +37,9 @@ var CtorFlags = map[string]string{
 }
 
 // OptionalCtorFlags may be passed in addition (tag pipelines).
-var OptionalCtorFlags = map[string]string{"tag": "$CI_COMMIT_TAG", "commit-time": "$CI_COMMIT_TIMESTAMP"}
+var OptionalCtorFlags = map[string]string{"tag": "$CI_COMMIT_TAG", "commit-time": "$CI_COMMIT_TIMESTAMP",
+	// rollback-model-production: a GitLab File variable with MLFLOW_TRACKING_URI=... (docs/gitlab.md).
+	"settings-file": "$SOCCERPREDICT_SETTINGS"}
 
 // SecretFlags are the module flags of type Secret: their value must be an env:NAME reference.
 var SecretFlags = map[string]bool{"password": true, "gitlab-token": true, "kubeconfig": true, "age-key": true}
@@ -133,8 +135,9 @@ func CheckScripts(c *Config) []string {
 			p = append(p, fmt.Sprintf("job %s: after_script is not allowed", name))
 		}
 		for _, d := range calls {
-			if strings.HasPrefix(d.Function(), "rollback") {
-				p = append(p, fmt.Sprintf("job %s calls %s: rollbacks are never run by CI", name, d.Function()))
+			// A rollback runs only from its own manual job (CheckRollbackJobs), never from CI's jobs.
+			if strings.HasPrefix(d.Function(), "rollback") && !strings.HasPrefix(name, "rollback-") {
+				p = append(p, fmt.Sprintf("job %s calls %s: rollbacks are never run by CI, only by a manual rollback-* job", name, d.Function()))
 			}
 		}
 		return p
@@ -447,7 +450,7 @@ func DeployJob(c *Config, env policy.Env) string {
 		if err != nil {
 			continue
 		}
-		if e, ok := job["environment"].(map[string]any); ok && e["name"] == string(env) && deploys(e) {
+		if e, ok := job["environment"].(map[string]any); ok && e["name"] == string(env) && deploys(e) && !IsRollbackJob(job) {
 			return name
 		}
 	}
@@ -590,7 +593,7 @@ func CheckDeployJobs(c *Config) []string {
 	}
 	for _, name := range c.JobNames() {
 		job, _ := c.Job(name)
-		if e, ok := job["environment"].(map[string]any); ok && deploys(e) && !deployJobs[name] {
+		if e, ok := job["environment"].(map[string]any); ok && deploys(e) && !deployJobs[name] && !IsRollbackJob(job) {
 			problems = append(problems, fmt.Sprintf("job %s targets environment %v, which the policy does not know", name, job["environment"]))
 		}
 	}

@@ -68,15 +68,27 @@ var (
 	// shellSyntax is everything that would make a line more than a plain command with
 	// $VARIABLE expansion: pipes, lists, redirections, substitutions, quoting, globbing, grouping.
 	shellSyntax = regexp.MustCompile("[|;&<>`\"'\\\\(){}*?\\[\\]!#~]|\\$\\(|\\$\\{|\\n")
+	// quotedVar is the one quoting allowed: --name="$VARIABLE", so a value with spaces (a
+	// rollback --reason) reaches the module as one argument instead of being word-split.
+	quotedVar = regexp.MustCompile(`^(--[a-z][a-z0-9-]*=)"(\$[A-Z_][A-Z0-9_]*)"$`)
 )
 
 // ParseDaggerCall parses a script line that must be exactly one `dagger call` invocation with
 // `--name=value` flags and no shell syntax beyond $VARIABLE expansion.
 func ParseDaggerCall(line string) (DaggerCall, error) {
-	if m := shellSyntax.FindString(line); m != "" {
-		return DaggerCall{}, fmt.Errorf("script line %q uses shell syntax %q: a job line must be a single `dagger call` with --flag=value arguments; move the logic into the module", line, m)
+	if strings.Contains(line, "\n") {
+		return DaggerCall{}, fmt.Errorf("script line %q uses shell syntax (a newline): a job line must be a single `dagger call` with --flag=value arguments", line)
 	}
 	f := strings.Fields(line)
+	for i, tok := range f {
+		if q := quotedVar.FindStringSubmatch(tok); q != nil {
+			f[i] = q[1] + q[2]
+			continue
+		}
+		if m := shellSyntax.FindString(tok); m != "" {
+			return DaggerCall{}, fmt.Errorf("script line %q uses shell syntax %q: a job line must be a single `dagger call` with --flag=value arguments (only --flag=\"$VARIABLE\" may be quoted); move the logic into the module", line, m)
+		}
+	}
 	if len(f) < 3 || f[0] != "dagger" || f[1] != "call" {
 		return DaggerCall{}, fmt.Errorf("script line %q is not a `dagger call ...` line: jobs only call the module", line)
 	}

@@ -48,6 +48,7 @@ var checks = map[string]func(c *Config, engine string) []string{
 	"artifacts":     func(c *Config, _ string) []string { return CheckArtifacts(c) },
 	"interruptible": func(c *Config, _ string) []string { return CheckInterruptible(c) },
 	"deploy":        func(c *Config, _ string) []string { return CheckDeployJobs(c) },
+	"rollback":      func(c *Config, _ string) []string { return CheckRollbackJobs(c) },
 }
 
 func TestChecksPassOnTheFile(t *testing.T) {
@@ -256,10 +257,13 @@ func TestPipelines(t *testing.T) {
 	c := load(t)
 	auto := PlannedJob{When: "on_success"}
 	gated := PlannedJob{When: "manual", AllowFailure: false}
+	// Rollbacks: manual, never blocking the pipeline, on the default branch only (not in mr).
+	rollback := PlannedJob{When: "manual", AllowFailure: true}
 	mr := map[string]PlannedJob{"base-build": auto, "gates": auto, "requirements": auto, "scan": auto}
 	main := map[string]PlannedJob{
 		"base-publish": auto, "gates": auto, "requirements": auto, "scan": auto, "publish": auto,
 		"deploy-dev": auto, "deploy-staging": gated, "deploy-production": gated, "pages": auto,
+		"rollback-service-staging": rollback, "rollback-service-production": rollback, "rollback-model-production": rollback,
 	}
 	cases := []struct {
 		name string

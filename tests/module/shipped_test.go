@@ -5,12 +5,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -108,6 +112,15 @@ func jobVars(t *testing.T, c *gitlabci.Config, kind pipelineKind, name string, j
 			vars[k] = fmt.Sprint(v)
 		}
 	}
+	// A manual rollback job is run with its variables filled in GitLab's "Run job" form
+	// (docs/gitlab.md, Rollbacks): what the reviewer of the rollback types there.
+	if when, _ := job["when"].(string); strings.HasPrefix(name, "rollback-") || when == "manual" {
+		for k, v := range map[string]string{"ROLLBACK_MODEL_VERSION": "11", "ROLLBACK_REASON": "bad rollout of 42, reviewed in MR 12", "ROLLBACK_REVISION": "41"} {
+			if _, declared := vars[k]; declared {
+				vars[k] = v
+			}
+		}
+	}
 	for _, pv := range projectVariables(t) {
 		match := pv.all
 		for _, pattern := range pv.jobs {
@@ -178,6 +191,18 @@ func TestShippedLinesRunAsShipped(t *testing.T) {
 					artifactsOfAGreenPipeline(t)
 					world := &outsideWorld{}
 					gitlabComFake(t, world)
+					// The File-type CI/CD variable SOCCERPREDICT_SETTINGS (docs/gitlab.md): a path
+					// to the production settings, as GitLab writes it for the job.
+					// It names the MLflow server, here a loopback fake that counts as the outside.
+					mlflow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						world.mu.Lock()
+						world.gitlab = append(world.gitlab, "mlflow "+r.Method+" "+r.URL.RequestURI())
+						world.mu.Unlock()
+						w.WriteHeader(http.StatusNotFound)
+						_, _ = w.Write([]byte(`{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"not in this fake"}`))
+					}))
+					t.Cleanup(mlflow.Close)
+					rec.Respond(daggertest.OnFile("plaintext-of-SOCCERPREDICT_SETTINGS", "MLFLOW_TRACKING_URI="+mlflow.URL+"\n"))
 					err = env.runLine(t, d)
 					if envFlag, _ := d.Chain[0].Arg("env"); pending && d.Function() == "deploy" && envFlag != "dev" {
 						require.Error(t, err, "the bundled champion now says its model version: remove modelVersionPending")
