@@ -93,35 +93,6 @@ func (s Set) JSON() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// ParseDotenv reads what Dotenv wrote; the result is validated.
-func ParseDotenv(content string) (Set, error) {
-	s := Set{}
-	for i, line := range strings.Split(content, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("images.env line %d: want KEY=VALUE, got %q", i+1, line)
-		}
-		svc := ""
-		for _, candidate := range Services {
-			if Var(candidate) == k {
-				svc = candidate
-			}
-		}
-		if svc == "" {
-			return nil, fmt.Errorf("images.env line %d: unknown variable %q: want one of API_IMAGE, WORKER_IMAGE, AIRFLOW_IMAGE", i+1, k)
-		}
-		s[svc] = v
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if x == v {

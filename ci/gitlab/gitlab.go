@@ -367,31 +367,6 @@ func (c *Client) JobDeployment(ctx context.Context, project, environment string,
 	return nil, fmt.Errorf("gitlab: no deployment of environment %q was created by job %d: give the deploy job `environment: %s` in .gitlab-ci.yml, or pass --deployment-id", environment, jobID, environment)
 }
 
-// ProtectedEnvironment is GET /projects/:id/protected_environments/:name.
-type ProtectedEnvironment struct {
-	Name                  string         `json:"name"`
-	RequiredApprovalCount int            `json:"required_approval_count"`
-	ApprovalRules         []ApprovalRule `json:"approval_rules"`
-}
-
-// ProtectedEnvironment fetches a protected environment and its approval rules. A 404 means the
-// environment is not protected.
-func (c *Client) ProtectedEnvironment(ctx context.Context, project, name string) (*ProtectedEnvironment, error) {
-	pp, err := projectPath(project)
-	if err != nil {
-		return nil, err
-	}
-	if name == "" {
-		return nil, errors.New("gitlab: no environment name: pass dev, staging or production")
-	}
-	var pe ProtectedEnvironment
-	path := pp + "/protected_environments/" + url.PathEscape(name)
-	if _, err := c.get(ctx, path, nil, fmt.Sprintf("environment %q is not protected in project %s: protect it under Settings > CI/CD > Protected environments with the required approvals", name, project), &pe); err != nil {
-		return nil, err
-	}
-	return &pe, nil
-}
-
 // Commit fetches one commit (its author is the commit author the policy keeps away from approvals).
 func (c *Client) Commit(ctx context.Context, project, sha string) (*Commit, error) {
 	pp, err := projectPath(project)

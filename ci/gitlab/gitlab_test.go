@@ -309,12 +309,6 @@ func TestErrors(t *testing.T) {
 		assert.True(t, errors.Is(err, ErrNotFound))
 		assert.Contains(t, err.Error(), "v0.0.1")
 	})
-	t.Run("404 protected env", func(t *testing.T) {
-		c, _ := setup(t, testToken)
-		_, err := c.ProtectedEnvironment(ctx, "7", "staging")
-		assert.True(t, errors.Is(err, ErrNotFound))
-		assert.Contains(t, err.Error(), "not protected")
-	})
 	t.Run("not json", func(t *testing.T) {
 		c, _ := setup(t, testToken)
 		_, err := c.Commit(ctx, "7", "htmlpage")
@@ -366,15 +360,8 @@ func TestTagsPagination(t *testing.T) {
 	assert.Len(t, f.requests, 2)
 }
 
-func TestProtectedEnvironmentAndUser(t *testing.T) {
+func TestCurrentUser(t *testing.T) {
 	c, _ := setup(t, testToken)
-	pe, err := c.ProtectedEnvironment(context.Background(), "7", "production")
-	require.NoError(t, err)
-	assert.Equal(t, 2, pe.RequiredApprovalCount)
-	require.Len(t, pe.ApprovalRules, 1)
-	assert.Equal(t, 40, *pe.ApprovalRules[0].AccessLevel)
-	assert.Nil(t, pe.ApprovalRules[0].UserID)
-
 	u, err := c.CurrentUser(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "dave", u.Username)

@@ -47,7 +47,6 @@ package policy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -481,15 +480,3 @@ func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...an
 // (success, failed), canceled or skipped deployment proves nothing about this run.
 func DeployableStatus(status string) bool { return status == "blocked" || status == "running" }
 
-// ErrRefused is wrapped by the error of Check when the policy refuses.
-var ErrRefused = errors.New("deployment refused by policy")
-
-// Check is Decide followed by Err: it returns the decision and, when refused, an error wrapping
-// ErrRefused that lists every reason.
-func Check(req Request) (Decision, error) {
-	d := Decide(req)
-	if d.Allowed {
-		return d, nil
-	}
-	return d, fmt.Errorf("%w: %w", ErrRefused, d.Err())
-}

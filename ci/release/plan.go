@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"sort"
 	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
-
-// LatestTag is the moving tag a plain release also receives.
-const LatestTag = "latest"
 
 // PlanRequest is what a release is planned from.
 type PlanRequest struct {
@@ -77,11 +75,17 @@ func NewPlan(req PlanRequest) (Plan, error) {
 		return Plan{}, fmt.Errorf("%w:\n  - %s", ErrPlanRefused, strings.Join(reasons, "\n  - "))
 	}
 	p := Plan{Version: v.String(), MovesLatest: !v.Prerelease()}
+	// A final release is what production runs: it moves `latest` by the one rule of ci/tags
+	// (latest only for staging and production, never for dev).
+	latest, err := tags.LatestTag(tags.EnvProduction)
+	if err != nil {
+		return Plan{}, err
+	}
 	for i := range copies {
 		repo := strings.TrimSuffix(copies[i].Source, "@"+copies[i].Digest)
 		copies[i].Destinations = []string{repo + ":" + p.Version}
 		if p.MovesLatest {
-			copies[i].Destinations = append(copies[i].Destinations, repo+":"+LatestTag)
+			copies[i].Destinations = append(copies[i].Destinations, repo+":"+latest)
 		}
 	}
 	p.Copies = copies
