@@ -48,6 +48,3 @@ func TestValidate(t *testing.T) {
 	s["api"] = "registry.example.com/sp/api:v1@" + digest(1)
 	assert.ErrorContains(t, s.Validate(), "not pinned by digest", "a tag next to the digest is ambiguous: refuse it")
 }
-
-
-

@@ -479,4 +479,3 @@ func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...an
 // (waiting for its approvals or its manual job) or running (its job is running). A created, finished
 // (success, failed), canceled or skipped deployment proves nothing about this run.
 func DeployableStatus(status string) bool { return status == "blocked" || status == "running" }
-
