@@ -125,7 +125,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	g.SetLimit(publishConcurrency)
 	for i, b := range built {
 		g.Go(func() error {
-			res, err := m.pushImage(gctx, b, username, password, bin)
+			res, err := m.pushImage(gctx, b, username, password)
 			if err != nil {
 				return fmt.Errorf("%s: %w", b.svc, err)
 			}
@@ -187,9 +187,9 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 	raw := ctr.AsTarball(dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip, MediaTypes: dagger.ImageMediaTypesOci})
 	norm := dag.Container().
 		From(imgs.Ref(images.Golang)).
-		WithFile("/usr/local/bin/promote", bin).
+		WithFile(promoteBin, bin).
 		WithMountedFile("/in/image.tar", raw).
-		WithExec([]string{"/usr/local/bin/promote", "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
+		WithExec([]string{promoteBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
 	stdout, err := norm.Stdout(ctx)
 	if err != nil {
 		return builtImage{}, err
@@ -215,22 +215,13 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 
 // pushImage pushes the scanned archive with `promote push` (the password only as a mounted
 // secret file) and checks that the registry holds exactly the scanned digest.
-func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret, bin *dagger.File) (publishedImage, error) {
-	imgs, err := m.images(ctx)
+func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret) (publishedImage, error) {
+	ctr, creds, err := m.toolContainer(ctx, toolbox.Promote, promoteBin, username, password)
 	if err != nil {
 		return publishedImage{}, err
 	}
-	args := []string{"/usr/local/bin/promote", "push", "--tarball", "/in/image.tar", "--dst", b.tag}
-	ctr := dag.Container().
-		From(imgs.Ref(images.Golang)).
-		WithFile("/usr/local/bin/promote", bin).
-		WithMountedFile("/in/image.tar", b.tarball)
-	if password != nil {
-		ctr = ctr.
-			WithNewFile("/run/registry/username", username).
-			WithMountedSecret("/run/secrets/registry-password", password)
-		args = append(args, "--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password")
-	}
+	ctr = ctr.WithMountedFile("/in/image.tar", b.tarball)
+	args := append([]string{promoteBin, "push", "--tarball", "/in/image.tar", "--dst", b.tag}, creds...)
 	// A push must reach the registry every time: never answer it from the engine's cache.
 	out, err := ctr.
 		WithEnvVariable("SP_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano)).

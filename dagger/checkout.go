@@ -10,7 +10,6 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
@@ -83,27 +82,15 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, given map[string]st
 	if err != nil {
 		return nil, err
 	}
-	bin, err := m.tool(ctx, toolbox.Promote)
+	ctr, creds, err := m.toolContainer(ctx, toolbox.Promote, promoteBin, username, password)
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := m.images(ctx)
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"/usr/local/bin/promote", "resolve"}
+	args := []string{promoteBin, "resolve"}
 	for _, svc := range missing {
 		args = append(args, "--ref", refs[svc])
 	}
-	ctr := dag.Container().
-		From(imgs.Ref(images.Golang)).
-		WithFile("/usr/local/bin/promote", bin)
-	if password != nil {
-		ctr = ctr.
-			WithNewFile("/run/registry/username", username).
-			WithMountedSecret("/run/secrets/registry-password", password)
-		args = append(args, "--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password")
-	}
+	args = append(args, creds...)
 	// A tag can move: read the registry every time.
 	out, err := ctr.
 		WithEnvVariable("SP_RESOLVE_AT", time.Now().UTC().Format(time.RFC3339Nano)).

@@ -139,31 +139,6 @@ type attachment struct {
 	Provenance string
 }
 
-// toolContainer is the Go image with an evidence-tool binary and the registry credentials
-// (the password only as a mounted secret file); it returns the credential arguments.
-func (m *SoccerPredict) toolContainer(ctx context.Context, t toolbox.Tool, bin, username string, password *dagger.Secret) (*dagger.Container, []string, error) {
-	file, err := m.tool(ctx, t)
-	if err != nil {
-		return nil, nil, err
-	}
-	imgs, err := m.images(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctr := dag.Container().From(imgs.Ref(images.Golang)).WithFile(bin, file)
-	var args []string
-	if password != nil {
-		if username == "" {
-			return nil, nil, fmt.Errorf("--password needs --username")
-		}
-		ctr = ctr.
-			WithNewFile("/run/registry/username", username).
-			WithMountedSecret("/run/secrets/registry-password", password)
-		args = []string{"--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password"}
-	}
-	return ctr, args, nil
-}
-
 // attach runs `evidence attach` for one pushed image: publish calls it once per digest.
 func (m *SoccerPredict) attach(ctx context.Context, a attachment, username string, password *dagger.Secret) (string, error) {
 	ctr, creds, err := m.toolContainer(ctx, toolbox.Evidence, evidenceBin, username, password)

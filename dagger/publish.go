@@ -9,7 +9,6 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
@@ -164,31 +163,15 @@ type promoteResult struct {
 // password reaches it only as a mounted secret file. insecureRegistries are passed as
 // --insecure-registry (the tool applies the plain-HTTP rule of ci/registry).
 func (m *SoccerPredict) promote(ctx context.Context, source string, to []string, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
-	bin, err := m.tool(ctx, toolbox.Promote)
+	ctr, creds, err := m.toolContainer(ctx, toolbox.Promote, promoteBin, username, password)
 	if err != nil {
 		return promoteResult{}, err
 	}
-	args := []string{"/usr/local/bin/promote", "--src", source}
+	args := []string{promoteBin, "--src", source}
 	for _, d := range to {
 		args = append(args, "--dst", d)
 	}
-	imgs, err := m.images(ctx)
-	if err != nil {
-		return promoteResult{}, err
-	}
-	// The Go image is already pulled to build the tool and carries the CA certificates.
-	ctr := dag.Container().
-		From(imgs.Ref(images.Golang)).
-		WithFile("/usr/local/bin/promote", bin)
-	if password != nil {
-		if username == "" {
-			return promoteResult{}, fmt.Errorf("--password needs --username")
-		}
-		ctr = ctr.
-			WithNewFile("/run/registry/username", username).
-			WithMountedSecret("/run/secrets/registry-password", password)
-		args = append(args, "--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password")
-	}
+	args = append(args, creds...)
 	if allowOverwrite {
 		args = append(args, "--allow-overwrite")
 	}

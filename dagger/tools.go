@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path"
 
 	"dagger/soccer-predict/internal/dagger"
@@ -9,6 +10,9 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
+
+// promoteBin is where the promote tool (ci/cmd/promote) sits in its container.
+const promoteBin = "/usr/local/bin/promote"
 
 // tool builds one of the pipeline's helper programs as a static binary in the Go image,
 // with shared module and build caches, so a fresh engine compiles it once per change.
@@ -27,4 +31,30 @@ func (m *SoccerPredict) tool(ctx context.Context, t toolbox.Tool) (*dagger.File,
 		WithWorkdir(path.Join("/pipeline", t.ModuleDir)).
 		WithExec(t.GoBuild()).
 		File(t.Binary()), nil
+}
+
+// toolContainer is the Go image (already pulled to build the tools; it carries the CA
+// certificates) with one of the registry tools at bin and the registry credentials, the password
+// only as a mounted secret file; it returns the tool's credential arguments.
+func (m *SoccerPredict) toolContainer(ctx context.Context, t toolbox.Tool, bin, username string, password *dagger.Secret) (*dagger.Container, []string, error) {
+	file, err := m.tool(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctr := dag.Container().From(imgs.Ref(images.Golang)).WithFile(bin, file)
+	var args []string
+	if password != nil {
+		if username == "" {
+			return nil, nil, fmt.Errorf("--password needs --username")
+		}
+		ctr = ctr.
+			WithNewFile("/run/registry/username", username).
+			WithMountedSecret("/run/secrets/registry-password", password)
+		args = []string{"--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password"}
+	}
+	return ctr, args, nil
 }
