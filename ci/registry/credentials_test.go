@@ -83,3 +83,13 @@ func TestEmptyCredentialsAreAnonymous(t *testing.T) {
 	assert.False(t, Options{Auth: c.Authenticator()}.haveCreds())
 	assert.True(t, Options{Auth: Credentials{Username: "u", Password: "p"}.Authenticator()}.haveCreds())
 }
+
+func TestExitCodeOfEachErrorKind(t *testing.T) {
+	for err, want := range map[error]int{
+		nil: 0, ErrInvalidReference: 2, ErrNotByDigest: 2, ErrNotFound: 3, ErrUnauthorized: 4,
+		ErrTagCollision: 5, ErrDigestMismatch: 6, ErrInsecure: 7, ErrRegistry: 1, ErrUnsupported: 1,
+		newError(ErrNotFound, nil, "wrapped"): 3,
+	} {
+		assert.Equal(t, want, ExitCode(err), "%v", err)
+	}
+}

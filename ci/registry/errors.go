@@ -14,7 +14,8 @@ var (
 	ErrInvalidReference = errors.New("invalid image reference")
 	// ErrNotByDigest: the source is not pinned by digest.
 	ErrNotByDigest = errors.New("source is not pinned by digest")
-	// ErrInsecure: a registry would be reached over plain http without Options.Insecure.
+	// ErrInsecure: a registry would be reached over plain http without being opted in
+	// (Options.PlainHTTP, --insecure-registry).
 	ErrInsecure = errors.New("plain-http registry not allowed")
 	// ErrNotFound: the source image does not exist in the registry.
 	ErrNotFound = errors.New("image not found")
@@ -89,4 +90,27 @@ func authError(err error, registry, action, ref string, haveCreds bool) *Error {
 	return newError(ErrUnauthorized, err,
 		"registry rejected the credentials for %s while trying to %s %s (HTTP %d): check REGISTRY_USER/REGISTRY_PASSWORD (the user needs read access to the source and write access to the destination)",
 		registry, action, ref, status)
+}
+
+// ExitCode is the exit status the registry tools (ci/cmd/promote, ci/cmd/evidence) give err:
+// 0 none; 2 malformed or not-by-digest reference; 3 image not found; 4 credentials refused;
+// 5 tag collision; 6 digest mismatch; 7 plain-http registry not opted in; 1 anything else.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrInvalidReference), errors.Is(err, ErrNotByDigest):
+		return 2
+	case errors.Is(err, ErrNotFound):
+		return 3
+	case errors.Is(err, ErrUnauthorized):
+		return 4
+	case errors.Is(err, ErrTagCollision):
+		return 5
+	case errors.Is(err, ErrDigestMismatch):
+		return 6
+	case errors.Is(err, ErrInsecure):
+		return 7
+	}
+	return 1
 }

@@ -21,8 +21,9 @@
 // documents that counted, DIR/gate-report.json and DIR/trivy-<service>.json. Evidence that does
 // not count is not an error of the tool: it is listed in evidence.json, and the caller decides.
 //
-// Exit status: 0 success; 2 usage error or malformed reference; 3 image not found;
-// 4 credentials refused; 7 plain-http registry without --insecure-registry; 1 anything else.
+// Exit status: 0 success; 2 usage error or malformed reference; otherwise registry.ExitCode
+// (3 image not found; 4 credentials refused; 6 digest mismatch; 7 plain-http registry without
+// --insecure-registry; 1 anything else).
 package main
 
 import (

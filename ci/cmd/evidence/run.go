@@ -36,21 +36,16 @@ func (l *listFlag) Set(v string) error {
 
 func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
 
+// exitCode maps an error from run to the documented exit status (registry.ExitCode).
 func exitCode(err error) int {
 	var ue usageError
 	switch {
-	case err == nil, isHelp(err):
+	case isHelp(err):
 		return 0
-	case errors.As(err, &ue), errors.Is(err, registry.ErrInvalidReference), errors.Is(err, registry.ErrNotByDigest):
+	case errors.As(err, &ue):
 		return 2
-	case errors.Is(err, registry.ErrNotFound):
-		return 3
-	case errors.Is(err, registry.ErrUnauthorized):
-		return 4
-	case errors.Is(err, registry.ErrInsecure):
-		return 7
 	}
-	return 1
+	return registry.ExitCode(err)
 }
 
 const usage = "usage: evidence attach --image repo@sha256:<digest> [--gate-report F] [--trivy F] [--sbom F] [--provenance F] [--username-file F --password-file F] [--insecure-registry host:port ...]\n" +
