@@ -124,16 +124,3 @@ func headDigest(tag name.Tag, ro []remote.Option, opts Options) (string, error) 
 	}
 	return "", newError(ErrRegistry, err, "cannot read %s: %v: check that the registry is reachable", tag.String(), err)
 }
-
-// ResolveTag returns the digest a tag ("repo:tag") resolves to, "" when it does not exist.
-func ResolveTag(ctx context.Context, ref string, opts Options) (string, error) {
-	tr, err := tags.ParseTagReference(ref)
-	if err != nil {
-		return "", newError(ErrInvalidReference, err, "%v", err)
-	}
-	tag, err := name.NewTag(ref, opts.names(tr.Domain())...)
-	if err != nil {
-		return "", newError(ErrInvalidReference, err, "%s: %v", ref, err)
-	}
-	return headDigest(tag, opts.remote(ctx), opts)
-}

@@ -234,12 +234,11 @@ func TestPublishImageNeedsTheCredentials(t *testing.T) {
 	res, err := PublishImage(ctx(t), img, tag, opts)
 	require.NoError(t, err)
 	assert.Equal(t, digestStr(t, img), resolve(t, tag, opts.Auth))
-	d, err := ResolveTag(ctx(t), tag, opts)
+	d, err := Resolve(ctx(t), tag, opts)
 	require.NoError(t, err)
-	assert.Equal(t, res.Digest, d)
-	d, err = ResolveTag(ctx(t), reg.host+"/sp/api:main-89abcdef", opts)
-	require.NoError(t, err)
-	assert.Empty(t, d, "a missing tag resolves to nothing")
+	assert.Equal(t, res.Reference, d)
+	_, err = Resolve(ctx(t), reg.host+"/sp/api:main-89abcdef", opts)
+	assert.ErrorIs(t, err, ErrNotFound, "a missing tag is not found")
 }
 
 // Property: whatever the sequence of publish attempts — retries of the same build, rebuilds
