@@ -91,28 +91,17 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("promote push", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		tarball            = fs.String("tarball", "", "OCI image-layout archive written by `promote normalize` (required)")
-		dst                = fs.String("dst", "", "tag to publish, `repo:tag` (required)")
-		userFile, passFile = fs.String("username-file", "", "file holding the registry username"), fs.String("password-file", "", "file holding the registry password or token")
-		userEnv, passEnv   = fs.String("username-env", "", "name of the variable holding the registry username"), fs.String("password-env", "", "name of the variable holding the registry password or token")
-		insecureRegs       listFlag
-		timeout            = fs.Duration("timeout", 20*time.Minute, "give up after this long")
+		tarball = fs.String("tarball", "", "OCI image-layout archive written by `promote normalize` (required)")
+		dst     = fs.String("dst", "", "tag to publish, `repo:tag` (required)")
+		reg     = addRegistryFlags(fs, 20*time.Minute)
 	)
-	fs.Var(&insecureRegs, "insecure-registry", "reach this registry `host[:port]` over plain http (it has no TLS; never for production); loopback registries need no flag")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *tarball == "" || *dst == "" {
 		return usageError{msg: "push needs --tarball image.tar and --dst registry.example.com/group/api:<tag>"}
 	}
-	if *timeout <= 0 {
-		return usageError{msg: "--timeout must be positive, e.g. --timeout 20m"}
-	}
-	creds, err := credentials(*userFile, *passFile, *userEnv, *passEnv)
-	if err != nil {
-		return err
-	}
-	plain, err := registry.ParseInsecureRegistries(insecureRegs)
+	opts, timeout, err := reg.options()
 	if err != nil {
 		return err
 	}
@@ -125,9 +114,9 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := registry.PublishImage(ctx, img, *dst, registry.Options{Auth: creds.Authenticator(), PlainHTTP: plain})
+	res, err := registry.PublishImage(ctx, img, *dst, opts)
 	if err != nil {
 		return err
 	}

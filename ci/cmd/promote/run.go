@@ -56,16 +56,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		dsts               listFlag
-		src                = fs.String("src", "", "source image pinned by digest: `repo@sha256:<64 hex>` (required)")
-		userFile, passFile = fs.String("username-file", "", "file holding the registry username"), fs.String("password-file", "", "file holding the registry password or token")
-		userEnv, passEnv   = fs.String("username-env", "", "name of the variable holding the registry username"), fs.String("password-env", "", "name of the variable holding the registry password or token")
-		insecureRegs       listFlag
-		allowOverwrite     = fs.Bool("allow-overwrite", false, "move destination tags that already point at another digest (latest always moves)")
-		timeout            = fs.Duration("timeout", 10*time.Minute, "give up after this long")
+		dsts           listFlag
+		src            = fs.String("src", "", "source image pinned by digest: `repo@sha256:<64 hex>` (required)")
+		allowOverwrite = fs.Bool("allow-overwrite", false, "move destination tags that already point at another digest (latest always moves)")
+		reg            = addRegistryFlags(fs, 10*time.Minute)
 	)
 	fs.Var(&dsts, "dst", "destination `repo:tag`; repeat for several")
-	fs.Var(&insecureRegs, "insecure-registry", "reach this registry `host[:port]` over plain http (it has no TLS; never for production); repeat for several; loopback registries need no flag")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: promote --src repo@sha256:<digest> --dst repo:tag [--dst repo:tag ...] [--username-file f --password-file f | --username-env VAR --password-env VAR] [--insecure-registry host:port ...] [--allow-overwrite]")
 		fs.PrintDefaults()
@@ -85,31 +81,58 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(dsts) == 0 {
 		return usageError{msg: "--dst is required: pass at least one destination, e.g. --dst registry.example.com/group/api:v1.4.0"}
 	}
-	if *timeout <= 0 {
-		return usageError{msg: "--timeout must be positive, e.g. --timeout 10m"}
-	}
-
-	plain, err := registry.ParseInsecureRegistries(insecureRegs)
+	opts, timeout, err := reg.options()
 	if err != nil {
 		return err
 	}
-	creds, err := credentials(*userFile, *passFile, *userEnv, *passEnv)
-	if err != nil {
-		return err
-	}
+	opts.AllowOverwrite = *allowOverwrite
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := registry.PromoteAll(ctx, *src, dsts, registry.Options{
-		Auth:           creds.Authenticator(),
-		PlainHTTP:      plain,
-		Transport:      transport,
-		AllowOverwrite: *allowOverwrite,
-	})
+	res, err := registry.PromoteAll(ctx, *src, dsts, opts)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// registryFlags are the flags every mode of the tool takes to reach registries: credentials
+// (files or variables), the plain-HTTP opt-in and a timeout.
+type registryFlags struct {
+	userFile, passFile, userEnv, passEnv *string
+	insecure                             listFlag
+	timeout                              *time.Duration
+	defaultTimeout                       time.Duration
+}
+
+func addRegistryFlags(fs *flag.FlagSet, timeout time.Duration) *registryFlags {
+	f := &registryFlags{
+		userFile: fs.String("username-file", "", "file holding the registry username"),
+		passFile: fs.String("password-file", "", "file holding the registry password or token"),
+		userEnv:  fs.String("username-env", "", "name of the variable holding the registry username"),
+		passEnv:  fs.String("password-env", "", "name of the variable holding the registry password or token"),
+		timeout:  fs.Duration("timeout", timeout, "give up after this long"),
+
+		defaultTimeout: timeout,
+	}
+	fs.Var(&f.insecure, "insecure-registry", "reach this registry `host[:port]` over plain http (it has no TLS; never for production); repeat for several; loopback registries need no flag")
+	return f
+}
+
+// options validates the flags into registry options and the timeout.
+func (f *registryFlags) options() (registry.Options, time.Duration, error) {
+	if *f.timeout <= 0 {
+		return registry.Options{}, 0, usageError{msg: fmt.Sprintf("--timeout must be positive, e.g. --timeout %dm", int(f.defaultTimeout.Minutes()))}
+	}
+	plain, err := registry.ParseInsecureRegistries(f.insecure)
+	if err != nil {
+		return registry.Options{}, 0, err
+	}
+	creds, err := credentials(*f.userFile, *f.passFile, *f.userEnv, *f.passEnv)
+	if err != nil {
+		return registry.Options{}, 0, err
+	}
+	return registry.Options{Auth: creds.Authenticator(), PlainHTTP: plain, Transport: transport}, *f.timeout, nil
 }
 
 // credentials picks the explicit credential source: files, variables or none.
