@@ -73,15 +73,10 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
+	policy, err := m.scanPolicy(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	ignore, err := m.trivyIgnore(ctx)
-	if err != nil {
-		return nil, err
-	}
-	policy := scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()}
 	bin, err := m.tool(ctx, toolbox.Promote)
 	if err != nil {
 		return nil, err
@@ -132,7 +127,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			results[i] = res
 			// The evidence of the digest just pushed: the reports of the very archive pushed.
 			trivy, sbom := b.reports.File(reports.TrivyFor(string(b.svc))), b.reports.File(reports.SBOMFor(string(b.svc)))
-			if err := m.publishEvidence(gctx, s, b.svc, nil, res.Reference, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password); err != nil {
+			if err := m.publishEvidence(gctx, s, b.svc, res.Reference, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password); err != nil {
 				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, res.Reference, err)
 			}
 			mu.Lock()

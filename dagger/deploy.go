@@ -576,11 +576,7 @@ func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir
 	if dir == nil {
 		return false, nil
 	}
-	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
-	if err != nil {
-		return false, err
-	}
-	ignore, err := m.trivyIgnore(ctx)
+	pol, err := m.scanPolicy(ctx, s)
 	if err != nil {
 		return false, err
 	}
@@ -601,7 +597,7 @@ func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", name, err)
 		}
-		v, err := scan.Evaluate(rep, scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()})
+		v, err := scan.Evaluate(rep, pol)
 		if err != nil {
 			return false, err
 		}

@@ -18,7 +18,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/policy"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
-	"gitlab.com/soccerpredictai/pipeline/ci/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
@@ -270,22 +269,10 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 }
 
 // publishEvidence attaches the evidence of one pushed image (ref: repo@sha256:…): the gate
-// report (when given), the Trivy report and SBOM of ctr — the very container pushed; when
-// trivy/sbom are nil it is scanned here — and its SLSA provenance. Publish calls it once per
-// pushed digest.
-func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, ctr *dagger.Container, ref string,
+// report (when given), the Trivy report and SBOM of the very archive pushed, and its SLSA
+// provenance. Publish calls it once per pushed digest.
+func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, ref string,
 	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret) error {
-	if trivy == nil || sbom == nil {
-		pol, err := m.scanPolicy(ctx, s)
-		if err != nil {
-			return err
-		}
-		files, _, _, err := m.scanImage(ctx, svc, ctr, pol)
-		if err != nil {
-			return err
-		}
-		trivy, sbom = files.File(reports.TrivyFor(string(svc))), files.File(reports.SBOMFor(string(svc)))
-	}
 	dataset, model, err := m.versions(ctx, modelVersion)
 	if err != nil {
 		return err
@@ -296,17 +283,4 @@ func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Setting
 	}
 	_, err = m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Provenance: prov}, username, password)
 	return err
-}
-
-// scanPolicy is the scan policy of the settings and the project's .trivyignore, now.
-func (m *SoccerPredict) scanPolicy(ctx context.Context, s configpkg.Settings) (scan.Policy, error) {
-	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
-	if err != nil {
-		return scan.Policy{}, err
-	}
-	ignore, err := m.trivyIgnore(ctx)
-	if err != nil {
-		return scan.Policy{}, err
-	}
-	return scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()}, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
@@ -74,11 +75,7 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 	if err != nil {
 		return nil, nil, err
 	}
-	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
-	if err != nil {
-		return nil, nil, err
-	}
-	ignore, err := m.trivyIgnore(ctx)
+	policy, err := m.scanPolicy(ctx, s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +89,7 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 		if err != nil {
 			return nil, nil, err
 		}
-		files, gl, verdict, err := m.scanImage(ctx, svc, ctr, scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()})
+		files, gl, verdict, err := m.scanImage(ctx, svc, ctr, policy)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -177,4 +174,18 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service,
 		return nil, nil, scan.Verdict{}, err
 	}
 	return done.Directory("/out"), gl, verdict, nil
+}
+
+// scanPolicy is the scan policy of the settings (blocking severities, unfixed findings) and the
+// project's .trivyignore, evaluated now: the one policy scan, publish and deploy apply.
+func (m *SoccerPredict) scanPolicy(ctx context.Context, s configpkg.Settings) (scan.Policy, error) {
+	severities, err := scan.ParseSeverities(strings.Join(s.ScanSeverities, ","))
+	if err != nil {
+		return scan.Policy{}, err
+	}
+	ignore, err := m.trivyIgnore(ctx)
+	if err != nil {
+		return scan.Policy{}, err
+	}
+	return scan.Policy{Severities: severities, Ignore: ignore, IgnoreUnfixed: s.IgnoreUnfixed, Now: time.Now().UTC()}, nil
 }
