@@ -224,16 +224,6 @@ func TestVerifyEvidenceAndAttest(t *testing.T) {
 	assert.Empty(t, rec.Leaked(evPassword))
 }
 
-// publishScans answers what publish's scan of each pushed container and the engine's
-// resolution of the base images return.
-func publishScans(t *testing.T) {
-	t.Helper()
-	for _, svc := range []string{"api", "worker", "airflow"} {
-		rec.Respond(daggertest.OnFile("trivy-"+svc+".json", `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "ArtifactType": "container_image", "Results": []}`))
-	}
-	evidenceTools(t)
-}
-
 // evidenceTools answers what publish's evidence step asks: the Dockerfiles (for the base
 // images of the provenance), the engine's digest of each base image, and the evidence tool.
 func evidenceTools(t *testing.T) {

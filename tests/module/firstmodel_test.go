@@ -13,8 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"dagger/soccer-predict/internal/dagger"
-
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
@@ -145,13 +143,6 @@ func TestModelVersionSource(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "12", v)
 	assert.Empty(t, rec.Leaked(token))
-}
-
-// firstModelReport is a green gate report whose model gate ran as the first model.
-func firstModelReport(commit string) *dagger.File {
-	return dag.File("gate-report.json", `{"schemaVersion": 1, "commit": "`+commit+`", "started": "", "finished": "", "verdict": "pass", "blockingFailures": [], "signalsRaised": [],
-  "results": [{"name": "lint", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "clean", "details": []},
-  {"name": "model-gate", "kind": "blocking", "status": "pass", "durationMs": 1, "summary": "`+modelgate.FirstModelSummary+`: candidate accepted on 3 quality metrics", "details": []}]}`)
 }
 
 // Production refuses a gate report whose model gate had no champion, even with every approval.
