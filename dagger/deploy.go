@@ -44,6 +44,8 @@ type deployRequest struct {
 	Chart                               *dagger.Directory
 	RegistryUsername                    string
 	RegistryPassword                    *dagger.Secret
+	// InsecureRegistries are the --insecure-registry opt-ins for reading the evidence.
+	InsecureRegistries []string
 }
 
 // prepared is a deployment ready to plan or apply.
@@ -129,11 +131,15 @@ func (m *SoccerPredict) Plan(
 	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
 	// +optional
 	registryPassword *dagger.Secret,
+	// A registry without TLS to read the evidence from (host[:port], exact; repeatable). Loopback
+	// registries need none; production refuses any.
+	// +optional
+	insecureRegistry []string,
 ) (*dagger.Directory, error) {
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return nil, fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return nil, err
@@ -273,6 +279,10 @@ func (m *SoccerPredict) Deploy(
 	// The checkout's HEAD: the commit (and branch) deployed when --commit (--ref) is not set.
 	// +defaultPath="./.git"
 	head *dagger.GitRef,
+	// A registry without TLS to read the evidence from (host[:port], exact; repeatable). Loopback
+	// registries need none; production refuses any.
+	// +optional
+	insecureRegistry []string,
 ) (string, error) {
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
@@ -292,7 +302,7 @@ func (m *SoccerPredict) Deploy(
 		return "", err
 	}
 	apiImage, workerImage, airflowImage = imgs["api"], imgs["worker"], imgs["airflow"]
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword}
+	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return "", err

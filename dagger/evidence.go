@@ -105,7 +105,7 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err := set.Validate(); err != nil {
 		return nil, err
 	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password)
+	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 
 // fetchEvidence runs `evidence verify` for the set: the directory holds evidence.json and the
 // documents that counted.
-func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret) (*dagger.Directory, attest.Summary, error) {
+func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) (*dagger.Directory, attest.Summary, error) {
 	if s.Commit == "" {
 		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
 	}
@@ -219,6 +219,9 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	args := []string{evidenceBin, "verify", "--commit", s.Commit, "--out", evidenceOut}
 	for _, svc := range artifact.Services {
 		args = append(args, "--image", svc+"="+set[svc])
+	}
+	for _, h := range insecure {
+		args = append(args, "--insecure-registry", h)
 	}
 	dir := ctr.
 		// The registry is the source of truth: read it every time.
@@ -254,7 +257,14 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 		clean, err = m.scanClean(ctx, s, req.ScanReport)
 		return green, clean, req.GateReport, err
 	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, req.RegistryUsername, req.RegistryPassword)
+	if err := policy.CheckInsecureRegistries(env, req.InsecureRegistries); err != nil {
+		return false, false, nil, err
+	}
+	insecure, err := insecureRegistriesOf(req.InsecureRegistries, set.References())
+	if err != nil {
+		return false, false, nil, err
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, req.RegistryUsername, req.RegistryPassword, insecure)
 	if err != nil {
 		return false, false, nil, err
 	}

@@ -103,15 +103,11 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, err
 	}
-	var refs []string
-	for _, svc := range artifact.Services {
-		refs = append(refs, set[svc])
-	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, refs)
+	insecure, err := insecureRegistriesOf(insecureRegistry, set.References())
 	if err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
-	if err := m.releaseEvidence(ctx, s, set, username, password); err != nil {
+	if err := m.releaseEvidence(ctx, s, set, username, password, insecure); err != nil {
 		return nil, err
 	}
 	client, err := gitlabClient(ctx, s, gitlabToken)
@@ -173,8 +169,8 @@ func (m *SoccerPredict) Release(
 // releaseEvidence reads the evidence of every image digest from the registry: it must count
 // for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
 // finding under today's database and the project's .trivyignore.
-func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret) error {
-	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password)
+func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) error {
+	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password, insecure)
 	if err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}

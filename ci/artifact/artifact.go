@@ -73,6 +73,17 @@ func (s Set) Digests() map[string]string {
 	return out
 }
 
+// References lists the image references in service order (services without one are skipped).
+func (s Set) References() []string {
+	var out []string
+	for _, svc := range Services {
+		if ref, ok := s[svc]; ok {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
 // Dotenv renders the set as KEY=VALUE lines in service order (GitLab `artifacts:reports:dotenv`).
 func (s Set) Dotenv() string {
 	var b strings.Builder

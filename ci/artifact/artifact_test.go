@@ -48,3 +48,10 @@ func TestValidate(t *testing.T) {
 	s["api"] = "registry.example.com/sp/api:v1@" + digest(1)
 	assert.ErrorContains(t, s.Validate(), "not pinned by digest", "a tag next to the digest is ambiguous: refuse it")
 }
+
+func TestReferencesInServiceOrder(t *testing.T) {
+	s := full()
+	assert.Equal(t, []string{s["api"], s["worker"], s["airflow"]}, s.References())
+	delete(s, "worker")
+	assert.Equal(t, []string{s["api"], s["airflow"]}, s.References())
+}

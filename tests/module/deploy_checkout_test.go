@@ -95,7 +95,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	out, err := m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head)
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
 	require.NoError(t, err, execsText())
 	assert.Contains(t, out, "deployed soccer-predict to staging")
 
@@ -122,7 +122,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 		_, err := m.Deploy(context.Background(), "staging", "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", token, "42", 0, 0, "", "", gateReport, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head)
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil)
 		return err
 	}
 	token := func() *dagger.Secret { return dag.SetSecret("gitlab", gitlabTokenPln) }
@@ -162,7 +162,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 func TestDeployWithoutClusterOrKeyNamesTheUserDefaults(t *testing.T) {
 	m := fresh(t)
 	_, err := m.Deploy(context.Background(), "staging", "", "", "", nil, nil, "", nil, "", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	for _, want := range []string{"missing 2 input(s); nothing was changed", "--kubeconfig=file:$HOME/.kube/config", "DEPLOY_KUBECONFIG=file://${HOME}/.kube/config", "--age-key=env:SOPS_AGE_KEY", "DEPLOY_AGEKEY=env://SOPS_AGE_KEY"} {
 		assert.Contains(t, err.Error(), want)

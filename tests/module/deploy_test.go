@@ -129,7 +129,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
@@ -160,7 +160,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))
 
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil)
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil)
 	assert.ErrorContains(t, err, "pass --age-key")
 }
 
@@ -172,7 +172,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
@@ -183,9 +183,9 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil)
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
 	assert.ErrorContains(t, err, "dev, staging, production")
-	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil)
+	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
 	assert.ErrorContains(t, err, "not pinned by digest")
 }
 
@@ -195,7 +195,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	api, worker, airflow := deployImages()
 	out, err := m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.NoError(t, err)
 	assert.Contains(t, out, "deployed soccer-predict to dev")
 
@@ -229,7 +229,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	})
 	_, err = m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
@@ -246,7 +246,7 @@ func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobTo
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", jobID, 0, actor, "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID, "", nil, nil)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID, "", nil, nil, nil)
 }
 
 func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
@@ -276,11 +276,11 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	registryEvidence(t, commitSHA, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
 	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
 	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
 }
 
@@ -294,7 +294,7 @@ func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testi
 		return nil, false
 	})
 	api, worker, airflow := deployImages()
-	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "render the chart for dev")
 	e := mustExec(t, "helm template")
@@ -362,7 +362,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
@@ -373,7 +373,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	deployHappy(t)
 	testKeyed()
 	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil)
+	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	_, rendered := rec.ExecWith("helm", "template")

@@ -80,7 +80,7 @@ func TestDeployStagingReadsEachDigestsEvidenceFromTheRegistry(t *testing.T) {
 	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"),
-		nil, 0, "ci-user", dag.SetSecret("registry-password", evPassword), nil)
+		nil, 0, "ci-user", dag.SetSecret("registry-password", evPassword), nil, nil)
 	require.Error(t, err, "no approvals were proven")
 	assert.Contains(t, err.Error(), "approval")
 	assert.NotContains(t, err.Error(), "gate report is not green", "the registry's gate report counts")
@@ -122,7 +122,7 @@ func TestDeployRefusesWhatTheRegistryDoesNotProve(t *testing.T) {
 			registryEvidence(t, commitSHA, tc.gate, tc.problems...)
 			_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refused, nothing was changed")
 			assert.Contains(t, err.Error(), tc.want)
@@ -147,7 +147,7 @@ func TestDeployDoesNotTrustAForgedSummary(t *testing.T) {
 			rec.Respond(daggertest.OnFile("evidence.json", sum))
 			_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "evidence.json")
 		})
@@ -159,7 +159,7 @@ func TestDeployDoesNotTrustAForgedSummary(t *testing.T) {
 	rec.Respond(daggertest.OnFile("gate-report.json", fullGateReport(t, commitSHA, gate.Error)))
 	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (error)")
 }
@@ -170,7 +170,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
 	_, read := rec.ExecWith("/usr/local/bin/evidence")
@@ -181,7 +181,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	deployHappy(t)
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "gate report is not green")
 	_, read = rec.ExecWith("/usr/local/bin/evidence")
@@ -189,7 +189,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "ci-user", nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "ci-user", nil, nil, nil)
 	assert.ErrorContains(t, err, "--registry-username/--registry-password")
 }
 
@@ -272,4 +272,41 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (fail)")
 	assert.Empty(t, rec.CallsTo("publish"))
+}
+
+// The evidence of images on a registry without TLS is read only with the explicit opt-in, which
+// must name a registry the images are on, and which production refuses (issue 13).
+func TestDeployEvidenceReadsTakeThePlainHTTPOptIn(t *testing.T) {
+	const host = "reg.local:5000"
+	api, worker, airflow := host+"/sp/api@"+digestOf(1), host+"/sp/worker@"+digestOf(2), host+"/sp/airflow@"+digestOf(3)
+	deploy := func(env string, insecure []string) error {
+		m := fresh(t, withRelease)
+		deployHappy(t)
+		registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+		_, err := m.Deploy(context.Background(), env, api, worker, airflow,
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"),
+			nil, 0, "", nil, nil, insecure)
+		return err
+	}
+
+	require.Error(t, deploy("staging", []string{"REG.local:5000"}), "no approvals were proven")
+	e := evidenceExec(t)
+	assert.Contains(t, e.Line(), "--insecure-registry reg.local:5000")
+
+	require.Error(t, deploy("staging", nil))
+	assert.NotContains(t, evidenceExec(t).Line(), "--insecure-registry", "no opt-in, none passed: the tool reaches reg.local over https only")
+
+	err := deploy("staging", []string{"other.local:5000"})
+	assert.ErrorContains(t, err, "--insecure-registry=other.local:5000 is not needed")
+	_, read := rec.ExecWith("/usr/local/bin/evidence", "verify")
+	assert.False(t, read, "a bad opt-in reads nothing")
+
+	err = deploy("production", []string{host})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "production")
+	_, read = rec.ExecWith("/usr/local/bin/evidence", "verify")
+	assert.False(t, read, "production refuses the opt-in before reading anything")
+	_, ran := rec.ExecWith("helm", "upgrade")
+	assert.False(t, ran)
 }

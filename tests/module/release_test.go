@@ -457,4 +457,7 @@ func TestReleasePassesThePlainHTTPOptInAndRefusesAnUnneededOne(t *testing.T) {
 	for _, e := range promos {
 		assert.Contains(t, e.Line(), "--insecure-registry "+host)
 	}
+	verify, ok := rec.ExecWith("/usr/local/bin/evidence", "verify")
+	require.True(t, ok, "release reads the evidence from the registry")
+	assert.Contains(t, verify.Line(), "--insecure-registry "+host, "the evidence read takes the same opt-in")
 }
