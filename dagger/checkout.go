@@ -10,6 +10,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/policy"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
@@ -57,7 +58,7 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 // publishedImages fills every empty image with the one publish pushed for this commit:
 // <registry>/<service>:<branch tag> (ci/tags), resolved to its digest in the registry by the
 // promote tool (go-containerregistry), so the deploy is pinned by digest like CI's.
-func (m *SoccerPredict) publishedImages(ctx context.Context, given map[string]string, username string, password *dagger.Secret) (map[string]string, error) {
+func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
 	var missing []string
 	for _, svc := range projectpkg.Services() {
 		if given[string(svc)] == "" {
@@ -91,6 +92,18 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, given map[string]st
 		args = append(args, "--ref", refs[svc])
 	}
 	args = append(args, creds...)
+	// The --insecure-registry opt-ins that name the registry looked up (production refuses any).
+	if err := policy.CheckInsecureRegistries(env, insecure); err != nil {
+		return nil, err
+	}
+	for _, h := range insecure {
+		for _, svc := range missing {
+			if ref, err := tags.ParseReference(refs[svc]); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
+				args = append(args, "--insecure-registry", strings.ToLower(h))
+				break
+			}
+		}
+	}
 	// A tag can move: read the registry every time.
 	out, err := ctr.
 		WithEnvVariable("SP_RESOLVE_AT", time.Now().UTC().Format(time.RFC3339Nano)).

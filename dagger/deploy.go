@@ -297,7 +297,7 @@ func (m *SoccerPredict) Deploy(
 	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
 		return "", err
 	}
-	imgs, err := m.publishedImages(ctx, map[string]string{"api": apiImage, "worker": workerImage, "airflow": airflowImage}, registryUsername, registryPassword)
+	imgs, err := m.publishedImages(ctx, penv, map[string]string{"api": apiImage, "worker": workerImage, "airflow": airflowImage}, registryUsername, registryPassword, insecureRegistry)
 	if err != nil {
 		return "", err
 	}

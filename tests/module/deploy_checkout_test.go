@@ -169,3 +169,33 @@ func TestDeployWithoutClusterOrKeyNamesTheUserDefaults(t *testing.T) {
 	}
 	assert.Empty(t, rec.Execs(), "nothing runs")
 }
+
+// The images published on a registry without TLS are looked up only with the explicit opt-in,
+// and production refuses it before anything is read (issue 13).
+func TestDeployFromACheckoutLooksUpAPlainHTTPRegistryOnlyWhenOptedIn(t *testing.T) {
+	const prefix = "reg.local:5000/sp"
+	deploy := func(env string, insecure []string) error {
+		m := fresh(t, func(a *newArgs) { a.registry = prefix })
+		deployHappy(t)
+		head := checkoutHead(commitSHA, "refs/heads/main")
+		publishedFor(prefix, "main-01234567")
+		_, err := m.Deploy(context.Background(), env, "", "", "",
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", nil, "42", 0, 0, "", "", nil, nil,
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, insecure)
+		return err
+	}
+	_ = deploy("staging", []string{"REG.local:5000"})
+	e := mustExec(t, "/usr/local/bin/promote", "resolve")
+	assert.Contains(t, e.Line(), "--insecure-registry reg.local:5000")
+
+	_ = deploy("staging", nil)
+	e = mustExec(t, "/usr/local/bin/promote", "resolve")
+	assert.NotContains(t, e.Line(), "--insecure-registry")
+
+	err := deploy("production", []string{"reg.local:5000"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "production")
+	_, looked := rec.ExecWith("/usr/local/bin/promote", "resolve")
+	assert.False(t, looked, "production refuses the opt-in before reading the registry")
+}
