@@ -10,7 +10,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"path"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/datacontract"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/datacontract"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/lint"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/lint"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"

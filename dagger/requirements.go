@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/requirements"
 )
 
 // RequirementsCheck verifies that each service's pinned requirements-<service>.txt equals what

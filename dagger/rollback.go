@@ -11,13 +11,13 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
-	"gitlab.com/soccerpredictai/pipeline/ci/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
-	"gitlab.com/soccerpredictai/pipeline/ci/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/shell"
 )
 
@@ -136,8 +136,8 @@ func (m *SoccerPredict) RollbackService(
 			return "", fmt.Errorf("rollback-service in %s refused (nothing was changed): %w", e, err)
 		}
 	}
-	out, err := audit.Review(audit.Request{
-		Action: audit.RollbackService, Env: string(e), Target: strconv.Itoa(target.Revision),
+	out, err := rollback.Review(rollback.Request{
+		Action: rollback.RollbackService, Env: string(e), Target: strconv.Itoa(target.Revision),
 		From: strconv.Itoa(current.Revision), Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
 	})
 	if err != nil {
@@ -163,7 +163,7 @@ func (m *SoccerPredict) RollbackService(
 	if err := storeRollback(ctx, done, s, ns, out.Record); err != nil {
 		return "", fmt.Errorf("rolled back %s in %s to revision %d, but %w", s.Release, ns, target.Revision, err)
 	}
-	return auditText(out, strings.Join(output.Tail(log, 5), "\n")+"\naudit record stored: helm history "+audit.StoreRelease(s.Release)+" --namespace "+ns)
+	return auditText(out, strings.Join(output.Tail(log, 5), "\n")+"\naudit record stored: helm history "+rollback.StoreRelease(s.Release)+" --namespace "+ns)
 }
 
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
@@ -221,7 +221,7 @@ func (m *SoccerPredict) RollbackModel(
 	deploymentId int,
 ) (string, error) {
 	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
-	if err := audit.ValidateModelVersion(toVersion); err != nil {
+	if err := rollback.ValidateModelVersion(toVersion); err != nil {
 		return "", fmt.Errorf("%w; nothing was changed", err)
 	}
 	s, err := m.settings(ctx)
@@ -268,8 +268,8 @@ func (m *SoccerPredict) RollbackModel(
 			return "", fmt.Errorf("rollback-model of %s refused (nothing was changed): %w", s.MLflowModel, err)
 		}
 	}
-	out, err := audit.Review(audit.Request{
-		Action: audit.RollbackModel, Env: env, Target: toVersion, From: current,
+	out, err := rollback.Review(rollback.Request{
+		Action: rollback.RollbackModel, Env: env, Target: toVersion, From: current,
 		Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
 	})
 	if err != nil {
@@ -287,11 +287,11 @@ func (m *SoccerPredict) RollbackModel(
 	if err != nil {
 		return "", err
 	}
-	if err := client.SetModelTag(ctx, s.MLflowModel, audit.ModelTag, string(raw)); err != nil {
+	if err := client.SetModelTag(ctx, s.MLflowModel, rollback.ModelTag, string(raw)); err != nil {
 		return "", fmt.Errorf("moved the champion of %s to version %s, but the audit record could not be stored as tag %s of the registered model (%w): file this record by hand:\n%s",
-			s.MLflowModel, toVersion, audit.ModelTag, err, raw)
+			s.MLflowModel, toVersion, rollback.ModelTag, err, raw)
 	}
-	return auditText(out, fmt.Sprintf("champion of %s: version %s → %s\naudit record stored: tag %s of registered model %s", s.MLflowModel, orDefault(previous, "(none)"), toVersion, audit.ModelTag, s.MLflowModel))
+	return auditText(out, fmt.Sprintf("champion of %s: version %s → %s\naudit record stored: tag %s of registered model %s", s.MLflowModel, orDefault(previous, "(none)"), toVersion, rollback.ModelTag, s.MLflowModel))
 }
 
 // RollbackData restores the project's DVC pointer files (dvc.lock and *.dvc) as they were at an
@@ -331,7 +331,7 @@ func (m *SoccerPredict) RollbackData(
 	// +ignore=["**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "**/.dvc/config.local", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
 	repo *dagger.Directory,
 ) (*dagger.Directory, error) {
-	if err := audit.ValidateDVCRev(toRev); err != nil {
+	if err := rollback.ValidateDVCRev(toRev); err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
 	ctr, err := m.python(ctx, "requirements-data.txt")
@@ -380,8 +380,8 @@ func (m *SoccerPredict) RollbackData(
 	for _, f := range remove {
 		fmt.Fprintf(&plan, "delete %s (added after %s)\n", f, toRev)
 	}
-	out, err := audit.Review(audit.Request{
-		Action: audit.RollbackData, Env: env, Target: toRev, From: head,
+	out, err := rollback.Review(rollback.Request{
+		Action: rollback.RollbackData, Env: env, Target: toRev, From: head,
 		Reason: reason, Actor: actor, Confirm: confirm, Plan: strings.TrimSpace(plan.String()),
 	})
 	if err != nil {
@@ -396,7 +396,7 @@ func (m *SoccerPredict) RollbackData(
 		if err != nil {
 			return nil, err
 		}
-		notes += "\n" + dvcNote + "\nCommit the restored pointer files (and the deletions above) in a merge request; " + audit.FollowUp + "\n"
+		notes += "\n" + dvcNote + "\nCommit the restored pointer files (and the deletions above) in a merge request; " + rollback.FollowUp + "\n"
 		for _, f := range restore {
 			result = result.WithFile(f, restored.File(path.Join(repoDir, f)))
 		}
@@ -471,7 +471,7 @@ func historyText(revs []helm.Revision) string {
 }
 
 // auditText renders a reviewed rollback: what to do next, what was done, and the record.
-func auditText(out audit.Outcome, done string) (string, error) {
+func auditText(out rollback.Outcome, done string) (string, error) {
 	record, err := out.Record.JSON()
 	if err != nil {
 		return "", err

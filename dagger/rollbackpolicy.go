@@ -8,10 +8,10 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/audit"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
-	"gitlab.com/soccerpredictai/pipeline/ci/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
 
 const (
@@ -60,18 +60,18 @@ func planNote(d policy.Decision) string {
 }
 
 // storeRollback keeps the record of a rollback that was done in the audit release of the
-// environment (audit.StoreRelease), after the rollback: done is the container that ran it.
-func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Settings, ns string, rec audit.Record) error {
+// environment (rollback.StoreRelease), after the rollback: done is the container that ran it.
+func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Settings, ns string, rec rollback.Record) error {
 	raw, err := rec.JSON()
 	if err != nil {
 		return err
 	}
-	argv, err := audit.StoreArgs(s.Release, ns, auditChartDir, auditRecordPath, rec)
+	argv, err := rollback.StoreArgs(s.Release, ns, auditChartDir, auditRecordPath, rec)
 	if err != nil {
 		return err
 	}
 	chart := dag.Directory()
-	for path, content := range audit.StoreChart() {
+	for path, content := range rollback.StoreChart() {
 		chart = chart.WithNewFile(path, content)
 	}
 	_, err = done.
@@ -88,14 +88,14 @@ func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Sett
 			msg = err.Error()
 		}
 		return fmt.Errorf("the audit record could not be stored in release %s of %s (%s): file this record by hand (e.g. in the GitLab environment's deployment) and check the kubeconfig may manage ConfigMaps:\n%s",
-			audit.StoreRelease(s.Release), ns, msg, raw)
+			rollback.StoreRelease(s.Release), ns, msg, raw)
 	}
 	return nil
 }
 
 // lastRollback reads the last record of the audit release of env: nil when none was stored.
-func lastRollback(ctx context.Context, ctr *dagger.Container, s configpkg.Settings, ns string) (*audit.Record, error) {
-	argv, err := audit.LastArgs(s.Release, ns)
+func lastRollback(ctx context.Context, ctr *dagger.Container, s configpkg.Settings, ns string) (*rollback.Record, error) {
+	argv, err := rollback.LastArgs(s.Release, ns)
 	if err != nil {
 		return nil, err
 	}
@@ -107,12 +107,12 @@ func lastRollback(ctx context.Context, ctr *dagger.Container, s configpkg.Settin
 		if strings.Contains(stderr, "not found") {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("read the rollback records (release %s in %s): %s", audit.StoreRelease(s.Release), ns, strings.Join(output.Tail(stderr, 3), " | "))
+		return nil, fmt.Errorf("read the rollback records (release %s in %s): %s", rollback.StoreRelease(s.Release), ns, strings.Join(output.Tail(stderr, 3), " | "))
 	}
 	if t := strings.TrimSpace(stdout); t == "" || t == "null" || t == "{}" {
 		return nil, nil
 	}
-	rec, err := audit.ParseLast([]byte(stdout))
+	rec, err := rollback.ParseLast([]byte(stdout))
 	if err != nil {
 		return nil, err
 	}

@@ -10,10 +10,10 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/audit"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -118,13 +118,13 @@ type traceReport struct {
 	Problems []string `json:"problems,omitempty"`
 	// LastRollback is the record of the environment's last rollback-service (nil: none stored);
 	// LastRollbackError says why it could not be read.
-	LastRollback      *audit.Record `json:"lastRollback,omitempty"`
-	LastRollbackError string        `json:"lastRollbackError,omitempty"`
+	LastRollback      *rollback.Record `json:"lastRollback,omitempty"`
+	LastRollbackError string           `json:"lastRollbackError,omitempty"`
 }
 
 // traceLastRollback reads the last rollback record of env; a failure to read it does not fail
 // trace, it is reported.
-func (m *SoccerPredict) traceLastRollback(ctx context.Context, s configpkg.Settings, env helm.Env, kubeconfig *dagger.Secret, chart *dagger.Directory) (*audit.Record, string) {
+func (m *SoccerPredict) traceLastRollback(ctx context.Context, s configpkg.Settings, env helm.Env, kubeconfig *dagger.Secret, chart *dagger.Directory) (*rollback.Record, string) {
 	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
 	if err != nil {
 		return nil, err.Error()

@@ -14,14 +14,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
 
 // The audit release rollback-service installs renders, with the Helm SDK, to one ConfigMap whose
 // audit.json is exactly the record (quotes, newlines and non-ASCII included), and refuses to render
 // without one.
 func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
-	files := audit.StoreChart()
+	files := rollback.StoreChart()
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -34,14 +34,14 @@ func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
 	ch, err := loader.LoadFiles(bf)
 	require.NoError(t, err)
 
-	out, err := audit.Review(audit.Request{Action: audit.RollbackService, Env: "production", Target: "41", From: "42",
+	out, err := rollback.Review(rollback.Request{Action: rollback.RollbackService, Env: "production", Target: "41", From: "42",
 		Reason: "bad rollout: \"5xx\" on /predict — ünïcode\nsecond line", Actor: "dave", Confirm: true,
 		Plan: "helm rollback soccer-predict 41 --namespace soccerpredict-production", Now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
 	record, err := out.Record.JSON()
 	require.NoError(t, err)
 
-	opts := chartutil.ReleaseOptions{Name: audit.StoreRelease("soccer-predict"), Namespace: "soccerpredict-production", Revision: 3, IsUpgrade: true}
+	opts := chartutil.ReleaseOptions{Name: rollback.StoreRelease("soccer-predict"), Namespace: "soccerpredict-production", Revision: 3, IsUpgrade: true}
 	rv, err := chartutil.ToRenderValues(ch, map[string]any{"record": string(record)}, opts, chartutil.DefaultCapabilities)
 	require.NoError(t, err)
 	rendered, err := engine.Render(ch, rv)
@@ -54,7 +54,7 @@ func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
 
 	values, err := json.Marshal(map[string]any{"record": cm.Data["audit.json"]})
 	require.NoError(t, err)
-	back, err := audit.ParseLast(values)
+	back, err := rollback.ParseLast(values)
 	require.NoError(t, err)
 	assert.Equal(t, out.Record, back)
 

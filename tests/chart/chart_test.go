@@ -12,7 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	cihelm "gitlab.com/soccerpredictai/pipeline/ci/helm"
+	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 )
 
 var digestRef = regexp.MustCompile(`^[a-z0-9./:-]+@sha256:[a-f0-9]{64}$`)

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	cihelm "gitlab.com/soccerpredictai/pipeline/ci/helm"
+	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 )
 
 func set(path string, v any) map[string]any {

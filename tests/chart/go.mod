@@ -4,13 +4,13 @@ go 1.26.1
 
 replace (
 	gitlab.com/soccerpredictai/pipeline => ../..
-	gitlab.com/soccerpredictai/pipeline/ci/secrets => ../../ci/secrets
+	gitlab.com/soccerpredictai/pipeline/ci/deploy/secrets => ../../ci/deploy/secrets
 )
 
 require (
 	github.com/stretchr/testify v1.12.1
 	gitlab.com/soccerpredictai/pipeline v0.0.0-00010101000000-000000000000
-	gitlab.com/soccerpredictai/pipeline/ci/secrets v0.0.0-00010101000000-000000000000
+	gitlab.com/soccerpredictai/pipeline/ci/deploy/secrets v0.0.0-00010101000000-000000000000
 	helm.sh/helm/v3 v3.22.0
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2

@@ -9,7 +9,7 @@ import (
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 
-	cihelm "gitlab.com/soccerpredictai/pipeline/ci/helm"
+	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 )
 
 // lintMessages runs `helm lint` (the SDK behind it) and returns messages at

@@ -20,8 +20,8 @@ import (
 	"helm.sh/helm/v3/pkg/strvals"
 	"sigs.k8s.io/yaml"
 
-	cihelm "gitlab.com/soccerpredictai/pipeline/ci/helm"
-	"gitlab.com/soccerpredictai/pipeline/ci/secrets"
+	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/secrets"
 )
 
 const releaseName = "sp"

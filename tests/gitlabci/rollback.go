@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 )
 
 // IsRollbackJob reports whether a job calls one of the module's rollback-* functions.

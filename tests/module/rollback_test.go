@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
@@ -41,11 +41,11 @@ func rbHelmRollbacks() []daggertest.Exec {
 }
 
 // rbRecord extracts the audit record printed after the message.
-func rbRecord(t *testing.T, out string) audit.Record {
+func rbRecord(t *testing.T, out string) rollback.Record {
 	t.Helper()
 	i := strings.Index(out, "\n{") + 1
 	require.Greater(t, i, 0, out)
-	var r audit.Record
+	var r rollback.Record
 	require.NoError(t, json.Unmarshal([]byte(out[i:]), &r), out)
 	return r
 }
@@ -68,7 +68,7 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Contains(t, out, "--confirm")
 	assert.Contains(t, out, "3  failed", "the history is shown to choose a revision")
 	r := rbRecord(t, out)
-	assert.Equal(t, audit.RollbackService, r.Action)
+	assert.Equal(t, rollback.RollbackService, r.Action)
 	assert.Equal(t, "production", r.Env)
 	assert.Equal(t, "2", r.Target, "the previous good revision skips the failed revision 3")
 	assert.Equal(t, "4", r.From)
@@ -76,7 +76,7 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.False(t, r.Confirmed)
 	assert.Contains(t, out, "confirming will be refused until", "the plan says what confirming still needs")
 	assert.Contains(t, r.Plan, "helm rollback soccer-predict 2 --namespace soccerpredict-production --wait --timeout 10m0s")
-	assert.Equal(t, audit.FollowUp, r.FollowUp)
+	assert.Equal(t, rollback.FollowUp, r.FollowUp)
 	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
 
 	// --confirm without proof of who rolls back and without approvals acts neither.
@@ -125,7 +125,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	assert.Contains(t, store.Line(), "--set-file record=/audit/audit.json")
 	assert.Contains(t, store.Line(), "--description rollback-service 4 → 1 by mallory")
 	files := store.Container.Files()
-	stored, err := audit.ParseRecord([]byte(files["audit/audit.json"]))
+	stored, err := rollback.ParseRecord([]byte(files["audit/audit.json"]))
 	require.NoError(t, err, "the stored file is the record: %v", files)
 	assert.Equal(t, r, stored)
 	assert.Contains(t, files["audit-chart/templates/configmap.yaml"], "kind: ConfigMap")
@@ -326,7 +326,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Equal(t, "4", f.champion)
 	assert.Contains(t, out, "nothing was changed")
 	r := rbRecord(t, out)
-	assert.Equal(t, audit.RollbackModel, r.Action)
+	assert.Equal(t, rollback.RollbackModel, r.Action)
 	assert.Equal(t, "3", r.Target)
 	assert.Equal(t, "4", r.From)
 	assert.Contains(t, r.Plan, "move alias champion of model soccer-predict from version 4 to version 3")
@@ -356,7 +356,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Equal(t, "4", r.From)
 	assert.Equal(t, "erin", r.Actor)
 	assert.Contains(t, out, "CI must be re-run")
-	stored, err := audit.ParseRecord([]byte(f.tags[audit.ModelTag]))
+	stored, err := rollback.ParseRecord([]byte(f.tags[rollback.ModelTag]))
 	require.NoError(t, err, "the record is kept on the registered model")
 	assert.Equal(t, r, stored)
 	assert.Empty(t, rec.Leaked(jobTokenPln))
@@ -441,9 +441,9 @@ func TestRollbackDataPlansFromGitWithoutTouchingAnything(t *testing.T) {
 
 	files := relDir(t, dir)
 	assert.ElementsMatch(t, []string{"audit.json", "rollback-plan.txt"}, rbKeys(files), "without --confirm only the plan and the record")
-	var r audit.Record
+	var r rollback.Record
 	require.NoError(t, json.Unmarshal([]byte(files["audit.json"]), &r))
-	assert.Equal(t, audit.RollbackData, r.Action)
+	assert.Equal(t, rollback.RollbackData, r.Action)
 	assert.Equal(t, "data-2024-05", r.Target)
 	assert.Equal(t, rbHead, r.From)
 	assert.False(t, r.Confirmed)
@@ -485,7 +485,7 @@ func TestRollbackDataRestoresThePointerFilesWithConfirm(t *testing.T) {
 	for f := range files {
 		assert.NotContains(t, f, ".dvc/", "never the DVC config (it may hold credentials)")
 	}
-	var r audit.Record
+	var r rollback.Record
 	require.NoError(t, json.Unmarshal([]byte(files["audit.json"]), &r))
 	assert.True(t, r.Confirmed)
 	assert.Equal(t, rbReason, r.Reason)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/audit"
+	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
@@ -129,7 +129,7 @@ func TestTraceShowsTheLastRollback(t *testing.T) {
 	m := fresh(t, func(a *newArgs) { a.registry = relRegistry })
 	trManifest("production", relCommit)
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
-	out, err := audit.Review(audit.Request{Action: audit.RollbackService, Env: "production", Target: "41", From: "42",
+	out, err := rollback.Review(rollback.Request{Action: rollback.RollbackService, Env: "production", Target: "41", From: "42",
 		Reason: "INC-7: 5xx after 42", Actor: "erin", Confirm: true, Plan: "helm rollback soccer-predict 41",
 		Now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestTraceShowsTheLastRollback(t *testing.T) {
 	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, chart)
 	require.NoError(t, err)
 	var report struct {
-		LastRollback *audit.Record `json:"lastRollback"`
+		LastRollback *rollback.Record `json:"lastRollback"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(js), &report))
 	require.NotNil(t, report.LastRollback)

@@ -13,9 +13,9 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/modelgate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
 	"gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/requirements"
 )
 
 const root = "../testdata/soccerpredict"

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/attest"
-	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 

@@ -9,7 +9,7 @@ import (
 	"io"
 	"os"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 )
 
 func main() {

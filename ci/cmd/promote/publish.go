@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
 // Subcommands beside the default promotion (see main.go):

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
 // engineTarball writes what Dagger's asTarball gives: layers, labels and the engine's clock

@@ -8,7 +8,7 @@ import (
 	"io"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
 // ResolveCommand is the first argument that selects the resolve mode:

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
 // lookupEnv reads the variables named by --username-env/--password-env; tests replace it.

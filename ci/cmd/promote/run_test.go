@@ -25,7 +25,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
 // startRegistry runs an in-process registry; with user set it demands basic auth.

@@ -1,0 +1,293 @@
+package attest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+)
+
+// LabelRevision is the OCI label holding the commit an image was built from.
+const LabelRevision = "org.opencontainers.image.revision"
+
+// Evidence is what the registry holds for one image digest.
+type Evidence struct {
+	// Service is the service the image is deployed as (api, worker, airflow).
+	Service string `json:"service"`
+	// Image is the image by digest: repo@sha256:<64 hex>.
+	Image string `json:"image"`
+	// ConfigDigest is the digest of the image's config blob, as the registry serves it.
+	ConfigDigest string `json:"configDigest"`
+	// DiffIDs are the image's layer diff IDs (config rootfs.diff_ids), as the registry serves them.
+	DiffIDs []string `json:"diffIDs"`
+	// Labels are the image config's labels, as the registry serves them.
+	Labels map[string]string `json:"labels"`
+	// Documents holds, by artifact type, the content of every referrer of that type
+	// attached to the digest (several when publish ran more than once).
+	Documents map[string][][]byte `json:"-"`
+}
+
+// Verified is the outcome of Verify for one image.
+type Verified struct {
+	Service string `json:"service"`
+	Image   string `json:"image"`
+	// GateReport, Trivy, SBOM and Provenance are the documents that counted (nil when none did).
+	GateReport []byte `json:"-"`
+	Trivy      []byte `json:"-"`
+	SBOM       []byte `json:"-"`
+	Provenance []byte `json:"-"`
+	// Problems lists why the evidence does not count, each with the command that fixes it.
+	Problems []string `json:"problems"`
+}
+
+// OK reports whether every piece of evidence counted.
+func (v Verified) OK() bool { return len(v.Problems) == 0 }
+
+// Commands: what produces each piece of evidence.
+const (
+	publishCommand = "dagger call --commit=%s --ref=<ref> publish --gate-report=reports/gate-report.json … (publish scans each image and attaches its gate report, Trivy report, SBOM and provenance)"
+	attestCommand  = "dagger call --commit=%s attest --image=%s --gate-report=reports/gate-report.json (after `dagger call --commit=%s gate-report export --path=reports`)"
+)
+
+// Verify decides whether the documents attached to ev.Image prove what a deploy or a release of
+// commit needs. A document counts only when:
+//
+//   - gate report: gate.VerifyReport(commit) accepts it (that commit's, every blocking gate of
+//     the catalog present with the catalog's kind, all passed);
+//   - Trivy report: it parses strictly (scan.ParseTrivy) and names this image (scan.Report.Names:
+//     its RepoDigests carry the digest, its ImageID is the config digest the registry serves, or
+//     its DiffIDs are exactly the image's layers);
+//   - SBOM: CycloneDX JSON whose metadata.component names this image the same way (Trivy writes
+//     aquasecurity:trivy:RepoDigest, aquasecurity:trivy:ImageID and aquasecurity:trivy:DiffID
+//     properties);
+//   - provenance: an in-toto v1 Statement with a SLSA v1 predicate whose subject is the digest
+//     and whose resolved git commit is commit.
+//
+// The image itself must carry org.opencontainers.image.revision = commit. Among several
+// documents of one type, one that counts is enough (a retried publish attaches several); the
+// others are ignored. Whether the Trivy findings block is the scan policy's question (scan.Evaluate).
+func Verify(ev Evidence, commit string) Verified {
+	v := Verified{Service: ev.Service, Image: ev.Image, Problems: []string{}}
+	add := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
+	ref, err := tags.ParseDigestReference(ev.Image)
+	if err != nil {
+		add("%s: %v", ev.Service, err)
+		return v
+	}
+	if !hexCommit.MatchString(commit) {
+		add("the commit being verified is %q, not 40 hex characters: pass --commit=$CI_COMMIT_SHA to the constructor", commit)
+		return v
+	}
+	publish := fmt.Sprintf(publishCommand, commit)
+	img := scan.Image{Repository: ref.Repository, Digest: ref.Digest, ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
+
+	if got := ev.Labels[LabelRevision]; got != commit {
+		if got == "" {
+			got = "no label"
+		}
+		add("%s: image %s was built from %s (%s), not from commit %s: deploy the images that commit's publish wrote to images.env", ev.Service, ev.Image, got, LabelRevision, commit)
+	}
+	pick := func(typ string, check func([]byte) error) []byte {
+		docs := ev.Documents[typ]
+		if len(docs) == 0 {
+			fix := publish
+			if typ == TypeGateReport {
+				fix = fmt.Sprintf(attestCommand, commit, ev.Image, commit)
+			}
+			add("%s: no %s is attached to %s: run %s", ev.Service, Describe(typ), ev.Image, fix)
+			return nil
+		}
+		var errs []string
+		for _, d := range docs {
+			err := check(d)
+			if err == nil {
+				return d
+			}
+			errs = appendUnique(errs, err.Error())
+		}
+		fix := publish
+		if typ == TypeGateReport {
+			fix = fmt.Sprintf(attestCommand, commit, ev.Image, commit)
+		}
+		add("%s: no %s attached to %s counts (%d attached): %s; run %s", ev.Service, Describe(typ), ev.Image, len(docs), strings.Join(errs, " | "), fix)
+		return nil
+	}
+	v.GateReport = pick(TypeGateReport, func(b []byte) error {
+		_, err := gate.VerifyReport(b, commit)
+		return err
+	})
+	v.Trivy = pick(TypeTrivy, func(b []byte) error {
+		r, err := scan.ParseTrivy(b)
+		if err != nil {
+			return err
+		}
+		return r.Names(img)
+	})
+	v.SBOM = pick(TypeSBOM, func(b []byte) error { return sbomNames(b, img) })
+	v.Provenance = pick(TypeInToto, func(b []byte) error {
+		s, err := ParseStatement(b)
+		if err != nil {
+			return err
+		}
+		if !s.Covers(ref.Digest) {
+			return fmt.Errorf("the provenance is about another image (its subject is not %s)", ref.Digest)
+		}
+		if c := s.Commit(); c != commit {
+			return fmt.Errorf("the provenance says commit %q was built, not %s", c, commit)
+		}
+		return nil
+	})
+	return v
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// sbomNames checks a CycloneDX JSON SBOM and that its metadata.component is img.
+func sbomNames(data []byte, img scan.Image) error {
+	var bom struct {
+		BOMFormat   string `json:"bomFormat"`
+		SpecVersion string `json:"specVersion"`
+		Metadata    struct {
+			Component struct {
+				BOMRef     string `json:"bom-ref"`
+				Properties []struct {
+					Name  string `json:"name"`
+					Value string `json:"value"`
+				} `json:"properties"`
+			} `json:"component"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(data, &bom); err != nil {
+		return fmt.Errorf("the SBOM is not valid JSON: %v", err)
+	}
+	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion == "" {
+		return fmt.Errorf("the SBOM is not CycloneDX (bomFormat %q, specVersion %q)", bom.BOMFormat, bom.SpecVersion)
+	}
+	var diffIDs []string
+	for _, p := range bom.Metadata.Component.Properties {
+		switch p.Name {
+		case "aquasecurity:trivy:DiffID":
+			diffIDs = append(diffIDs, p.Value)
+		case "aquasecurity:trivy:RepoDigest":
+			if strings.HasSuffix(p.Value, "@"+img.Digest) {
+				return nil
+			}
+		case "aquasecurity:trivy:ImageID":
+			if img.ConfigDigest != "" && p.Value == img.ConfigDigest {
+				return nil
+			}
+		}
+	}
+	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+img.Digest) || scan.SameLayers(diffIDs, img.DiffIDs) {
+		return nil
+	}
+	return fmt.Errorf("the SBOM's metadata.component names neither %s, nor the image config %s, nor the image's %d layers", img.Digest, orUnknown(img.ConfigDigest), len(img.DiffIDs))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// Set is the verification of every image of a deploy or a release.
+type Set []Verified
+
+// Problems lists every problem of every image, sorted.
+func (s Set) Problems() []string {
+	var out []string
+	for _, v := range s {
+		out = append(out, v.Problems...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Err is nil when every image's evidence counts, else one error listing every problem.
+func (s Set) Err() error {
+	p := s.Problems()
+	if len(s) == 0 {
+		p = append(p, "no image was verified: pass the images by digest (--api-image, --worker-image, --airflow-image)")
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return fmt.Errorf("evidence in the registry does not count:\n  - %s", strings.Join(p, "\n  - "))
+}
+
+// ErrFileEvidence marks report files given where only registry evidence counts.
+var ErrFileEvidence = errors.New("report files are not evidence here")
+
+// FileEvidence is the rule for caller-supplied report files (--gate-report, --scan-report):
+// they are an offline fallback for dev and staging only. Production reads the evidence
+// attached to each image digest in the registry and refuses files, since a file proves
+// nothing about the image it names.
+func FileEvidence(env policy.Env, given bool) error {
+	if given && env == policy.Production {
+		return fmt.Errorf("%w: production reads the gate report and the scan attached to each image in the registry: drop --gate-report and --scan-report (publish attaches them; `dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence)
+	}
+	return nil
+}
+
+// FromRegistry reports whether a deploy to env reads evidence from the registry (when no
+// report file is given): staging and production need it, dev does not.
+func FromRegistry(env policy.Env) bool { return env == policy.Staging || env == policy.Production }
+
+// Summary is evidence.json, what `evidence verify` (ci/cmd/evidence) writes for the module.
+type Summary struct {
+	// Commit is the commit the images were verified against.
+	Commit string `json:"commit"`
+	// OK is true when every image's evidence counts.
+	OK bool `json:"ok"`
+	// Problems lists every problem of every image (see Set.Problems).
+	Problems []string `json:"problems"`
+	// Images is the verification of each image.
+	Images []Verified `json:"images"`
+}
+
+// NewSummary summarises the verification of a set of images for commit.
+func NewSummary(commit string, s Set) Summary {
+	p := s.Problems()
+	if p == nil {
+		p = []string{}
+	}
+	return Summary{Commit: commit, OK: s.Err() == nil, Problems: p, Images: s}
+}
+
+// ParseSummary reads evidence.json and checks that it is about commit and consistent: OK
+// exactly when no problem is listed and some image was verified.
+func ParseSummary(data []byte, commit string) (Summary, error) {
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return Summary{}, fmt.Errorf("evidence.json is not valid JSON (%v): re-run `dagger call verify-evidence`", err)
+	}
+	if s.Commit != commit {
+		return Summary{}, fmt.Errorf("evidence.json is about commit %q, not %s", s.Commit, commit)
+	}
+	if s.OK != (len(s.Problems) == 0 && len(s.Images) > 0) {
+		return Summary{}, fmt.Errorf("evidence.json is inconsistent: ok=%v with %d problems and %d images", s.OK, len(s.Problems), len(s.Images))
+	}
+	return s, nil
+}
+
+// Err is nil when the evidence counts, else the error listing every problem.
+func (s Summary) Err() error {
+	if s.OK {
+		return nil
+	}
+	return fmt.Errorf("evidence in the registry does not count:\n  - %s", strings.Join(append([]string{}, s.Problems...), "\n  - "))
+}

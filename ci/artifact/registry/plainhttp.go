@@ -1,0 +1,210 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+)
+
+// InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
+// promote and release functions; deploy's registry reads are to take the same) that opts a
+// registry host into plain HTTP.
+const InsecureRegistryFlag = "--insecure-registry"
+
+// PlainHTTP is the plain-HTTP rule for every registry request of this repository:
+//
+//   - a loopback registry (localhost, 127.0.0.0/8, [::1], with or without a port) is
+//     reached over plain HTTP when it has no TLS, as publish (the engine's push) and
+//     go-containerregistry reach it (https is tried first);
+//   - any other registry is reached over HTTPS only, unless its exact host[:port] was
+//     listed with --insecure-registry; go-containerregistry's own silent fallback to
+//     plain HTTP for private addresses (10/8, 172.16/12, 192.168/16, *.localhost) is
+//     refused.
+//
+// The zero value is the rule without any opt-in. Build one with ParseInsecureRegistries
+// (promote, release) or InsecureRegistriesFor (a function acting on an environment:
+// production refuses every opt-in).
+type PlainHTTP struct {
+	optIn map[string]bool
+}
+
+// ParseInsecureRegistries validates the --insecure-registry values: each must be a
+// registry host with an optional port (reg.local:5000, 10.0.0.7:5000, [fd00::7]:5000),
+// without scheme or path, listed once, and not a loopback host (those need no opt-in).
+// Hosts are matched exactly, port included, case-insensitively.
+func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
+	p := PlainHTTP{optIn: map[string]bool{}}
+	for _, h := range hosts {
+		host, err := parseRegistryHost(h)
+		if err != nil {
+			return PlainHTTP{}, newError(ErrInvalidReference, nil, "%s=%q: %v", InsecureRegistryFlag, h, err)
+		}
+		if IsLoopback(host) {
+			return PlainHTTP{}, newError(ErrInvalidReference, nil,
+				"%s=%s is not needed: loopback registries (localhost, 127.0.0.0/8, [::1]) are always reached over plain http when they have no TLS; remove the flag", InsecureRegistryFlag, h)
+		}
+		if p.optIn[host] {
+			return PlainHTTP{}, newError(ErrInvalidReference, nil, "%s=%s is listed twice: list each registry once", InsecureRegistryFlag, h)
+		}
+		p.optIn[host] = true
+	}
+	return p, nil
+}
+
+// InsecureRegistriesFor is ParseInsecureRegistries for a function that acts on the
+// environment env (e.g. deploy's evidence reads, "dev", "staging", "production"): an
+// unknown environment is an error, and production refuses any opt-in
+// (policy.CheckInsecureRegistries, which the module can call before running a tool), so
+// that what production runs is only ever read over TLS (or from a loopback registry).
+func InsecureRegistriesFor(env string, hosts []string) (PlainHTTP, error) {
+	e, err := policy.ParseEnv(env)
+	if err != nil {
+		return PlainHTTP{}, err
+	}
+	if err := policy.CheckInsecureRegistries(e, hosts); err != nil {
+		return PlainHTTP{}, newError(ErrInsecure, err, "%v", err)
+	}
+	return ParseInsecureRegistries(hosts)
+}
+
+// Hosts returns the opted-in hosts, sorted.
+func (p PlainHTTP) Hosts() []string {
+	out := make([]string, 0, len(p.optIn))
+	for h := range p.optIn {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Allows reports whether the registry host ("host[:port]") may be reached over plain
+// HTTP: a loopback host always, any other only when it was opted in.
+func (p PlainHTTP) Allows(host string) bool {
+	h := strings.ToLower(host)
+	return IsLoopback(h) || p.optIn[h]
+}
+
+// NameOptions are the go-containerregistry name options for a reference on registry host:
+// strict validation, plus name.Insecure (which lets go-containerregistry try http after
+// https) only where the rule allows plain http. Parse every reference with them, and pair
+// them with Transport and CheckReachable.
+func (p PlainHTTP) NameOptions(host string) []name.Option {
+	no := []name.Option{name.StrictValidation}
+	if p.Allows(host) {
+		no = append(no, name.Insecure)
+	}
+	return no
+}
+
+// OptedIn reports whether host was listed with --insecure-registry.
+func (p PlainHTTP) OptedIn(host string) bool { return p.optIn[strings.ToLower(host)] }
+
+// IsLoopback reports whether the registry host ("host[:port]") is a loopback address:
+// "localhost" or an IP in 127.0.0.0/8 or ::1 (IPv6 in brackets when a port follows).
+func IsLoopback(host string) bool {
+	h := strings.ToLower(host)
+	if hh, port, err := net.SplitHostPort(h); err == nil {
+		if _, perr := parsePort(port); perr != nil || port == "" {
+			return false
+		}
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
+
+// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/tags and
+// returns it lower-cased.
+func parseRegistryHost(s string) (string, error) {
+	const example = "write the registry as host[:port], e.g. reg.local:5000"
+	switch {
+	case s == "":
+		return "", fmt.Errorf("empty host: %s", example)
+	case strings.Contains(s, "://"):
+		return "", fmt.Errorf("has a scheme: %s", example)
+	case strings.Contains(s, "/"):
+		return "", fmt.Errorf("has a path: name the registry host only, %s", example)
+	}
+	ref := tags.Reference{Repository: s + "/x"}
+	if ref.Domain() != s || tags.ValidateRepository(ref.Repository) != nil {
+		return "", fmt.Errorf("is not a registry host: %s", example)
+	}
+	if _, port, err := net.SplitHostPort(s); err == nil {
+		if n, perr := parsePort(port); perr != nil || n == 0 {
+			return "", fmt.Errorf("has an invalid port %q (1-65535): %s", port, example)
+		}
+	}
+	return strings.ToLower(s), nil
+}
+
+func parsePort(s string) (int, error) {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("not a number")
+		}
+		n = n*10 + int(c-'0')
+		if n > 65535 {
+			return 0, fmt.Errorf("out of range")
+		}
+	}
+	return n, nil
+}
+
+// errPlainHTTPRefused marks a plain-HTTP request the rule refused.
+var errPlainHTTPRefused = errors.New("plain-http request refused")
+
+// Transport wraps base (nil: go-containerregistry's remote.DefaultTransport) so that
+// no plain-HTTP request reaches a registry the rule does not allow: this is what stops
+// go-containerregistry's silent fallback to http for private addresses. Use it for
+// every registry client (promote, deploy's evidence reads).
+func (p PlainHTTP) Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	return plainHTTPTransport{rule: p, base: base}
+}
+
+type plainHTTPTransport struct {
+	rule PlainHTTP
+	base http.RoundTripper
+}
+
+func (t plainHTTPTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !t.rule.Allows(req.URL.Host) {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, fmt.Errorf("%w: http://%s", errPlainHTTPRefused, req.URL.Host)
+	}
+	return t.base.RoundTrip(req)
+}
+
+// CheckReachable turns err, the failure of a request to registry host, into the
+// plain-HTTP refusal (ErrInsecure, naming --insecure-registry) when the registry turned
+// out to have no TLS and may not be reached over plain HTTP; otherwise it returns nil.
+func (p PlainHTTP) CheckReachable(host string, err error) error {
+	if err == nil || p.Allows(host) {
+		return nil
+	}
+	if errors.Is(err, http.ErrSchemeMismatch) || errors.Is(err, errPlainHTTPRefused) {
+		return newError(ErrInsecure, err,
+			"registry %s has no TLS (it answers plain http) and is not a loopback registry: if that is intended outside production, pass %s=%s; otherwise use its https endpoint",
+			host, InsecureRegistryFlag, host)
+	}
+	return nil
+}
