@@ -11,7 +11,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/apicontract"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
@@ -78,7 +77,7 @@ func (m *SoccerPredict) apiContract(ctx context.Context) (outcome, error) {
 	done, code, log, err := run(ctx, probe, projectpkg.ContractProbe(out))
 	if err != nil || code != 0 {
 		// No answer: the service failed to start (an engine error) or never became ready.
-		why := fmt.Sprintf("the probe exited %d: %s", code, output.Last(log))
+		why := fmt.Sprintf("the probe exited %d: %s", code, gate.Last(log))
 		if err != nil {
 			why = err.Error()
 		}

@@ -15,9 +15,9 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
@@ -126,7 +126,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			}
 			results[i] = res
 			// The evidence of the digest just pushed: the reports of the very archive pushed.
-			trivy, sbom := b.reports.File(reports.TrivyFor(string(b.svc))), b.reports.File(reports.SBOMFor(string(b.svc)))
+			trivy, sbom := b.reports.File(gate.TrivyFor(string(b.svc))), b.reports.File(gate.SBOMFor(string(b.svc)))
 			if err := m.publishEvidence(gctx, s, b.svc, res.Reference, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password); err != nil {
 				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, res.Reference, err)
 			}
@@ -150,8 +150,8 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 		return nil, err
 	}
 	out := dag.Directory().
-		WithNewFile(reports.ImagesEnv, set.Dotenv()).
-		WithNewFile(reports.ImagesJSON, string(js)).
+		WithNewFile(gate.ImagesEnv, set.Dotenv()).
+		WithNewFile(gate.ImagesJSON, string(js)).
 		WithNewFile(publishedJSON, string(record)+"\n")
 	var gitlab [][]byte
 	for _, b := range built {
@@ -162,7 +162,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	if err != nil {
 		return nil, err
 	}
-	return out.WithNewFile(path.Join(publishScanDir, reports.ContainerScanning), string(merged)), nil
+	return out.WithNewFile(path.Join(publishScanDir, gate.ContainerScanning), string(merged)), nil
 }
 
 // buildForPush builds the labelled service image once, exports it as an OCI archive with

@@ -9,7 +9,6 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // gateFuncs maps every runnable gate (blocking gates; the signals come out of them) to its
@@ -117,7 +116,7 @@ func (m *SoccerPredict) gateReport(ctx context.Context, only []string) (*dagger.
 		}
 	}
 	out = out.
-		WithNewFile(reports.GateReportJSON, string(js)).
-		WithNewFile(reports.GateReportMarkdown, rep.Markdown())
+		WithNewFile(gate.GateReportJSON, string(js)).
+		WithNewFile(gate.GateReportMarkdown, rep.Markdown())
 	return out, rep, nil
 }

@@ -7,9 +7,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/datacontract"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // DataContracts runs the Great Expectations checkpoint on the dataset. A failed critical
@@ -26,7 +24,7 @@ func (m *SoccerPredict) dataContracts(ctx context.Context) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	resultsPath := path.Join(reportsDir, reports.GEResults)
+	resultsPath := path.Join(reportsDir, gate.GEResults)
 	done, code, out, err := run(ctx, ctr, projectpkg.GECheckpoint(resultsPath))
 	if err != nil {
 		return outcome{}, err
@@ -34,14 +32,14 @@ func (m *SoccerPredict) dataContracts(ctx context.Context) (outcome, error) {
 	if code != 0 {
 		// The checkpoint script exits non-zero only when it could not validate at all.
 		return outcome{Results: []gate.Result{
-			gate.NewResult(gate.DataContracts, gate.Error, fmt.Sprintf("Great Expectations checkpoint crashed (exit %d)", code), output.Tail(out, 20)...),
+			gate.NewResult(gate.DataContracts, gate.Error, fmt.Sprintf("Great Expectations checkpoint crashed (exit %d)", code), gate.Tail(out, 20)...),
 			gate.NewResult(gate.DataAdvisory, gate.Skipped, "not evaluated: the checkpoint crashed"),
 		}}, nil
 	}
 	files := done.Directory(reportsDir)
-	js, err := files.File(reports.GEResults).Contents(ctx)
+	js, err := files.File(gate.GEResults).Contents(ctx)
 	if err != nil {
-		return outcome{}, fmt.Errorf("read %s: %w", reports.GEResults, err)
+		return outcome{}, fmt.Errorf("read %s: %w", gate.GEResults, err)
 	}
 	return outcome{Results: datacontract.Evaluate([]byte(js)), Files: files}, nil
 }

@@ -16,9 +16,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -191,10 +189,10 @@ func (m *SoccerPredict) Plan(
 		return nil, err
 	}
 	return dag.Directory().
-		WithNewFile(reports.Manifests, rendered).
-		WithNewFile(reports.Diff, diffText).
-		WithNewFile(reports.Policy, string(policyJSON)).
-		WithNewFile(reports.Trace, string(traceJSON)), nil
+		WithNewFile(gate.Manifests, rendered).
+		WithNewFile(gate.Diff, diffText).
+		WithNewFile(gate.Policy, string(policyJSON)).
+		WithNewFile(gate.Trace, string(traceJSON)), nil
 }
 
 // Deploy checks the promotion policy, then runs `helm upgrade --install --atomic --wait` with
@@ -336,12 +334,12 @@ func (m *SoccerPredict) Deploy(
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
 			return "", fmt.Errorf("helm upgrade of %s in %s failed (exit %d); --atomic rolled it back, the previous release is still serving:\n%s",
-				p.release.Name, p.release.Namespace, exec.ExitCode, strings.Join(output.Tail(exec.Stderr, 20), "\n"))
+				p.release.Name, p.release.Namespace, exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 20), "\n"))
 		}
 		return "", err
 	}
 	p.record.DeployedAt = time.Now().UTC()
-	return fmt.Sprintf("deployed %s to %s (namespace %s)\n\n%s\n%s", p.release.Name, env, p.release.Namespace, p.record.Text(), strings.Join(output.Tail(out, 15), "\n")), nil
+	return fmt.Sprintf("deployed %s to %s (namespace %s)\n\n%s\n%s", p.release.Name, env, p.release.Namespace, p.record.Text(), strings.Join(gate.Tail(out, 15), "\n")), nil
 }
 
 // withSecrets prepares ctr to run argv (built with helm.SecretsPlaceholder) under
@@ -591,7 +589,7 @@ func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir
 		return false, err
 	}
 	for _, svc := range projectpkg.Services() {
-		name := reports.TrivyFor(string(svc))
+		name := gate.TrivyFor(string(svc))
 		ok, err := dir.Exists(ctx, name)
 		if err != nil {
 			return false, err
@@ -635,5 +633,5 @@ func (m *SoccerPredict) deployedManifest(ctx context.Context, ctr *dagger.Contai
 	if strings.Contains(stderr, "release: not found") {
 		return "", nil
 	}
-	return "", fmt.Errorf("read the deployed release %s in %s: %s", rel.Name, rel.Namespace, strings.Join(output.Tail(stderr, 5), " | "))
+	return "", fmt.Errorf("read the deployed release %s in %s: %s", rel.Name, rel.Namespace, strings.Join(gate.Tail(stderr, 5), " | "))
 }

@@ -5,7 +5,6 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
@@ -27,9 +26,9 @@ func (m *SoccerPredict) dvcDry(ctx context.Context) (outcome, error) {
 		return outcome{}, err
 	}
 	if code != 0 {
-		return single(gate.ClassifyRun(gate.NewResult(gate.DVCDry, gate.Fail, "dvc repro --dry failed", output.Tail(out, 20)...), code, out)), nil
+		return single(gate.ClassifyRun(gate.NewResult(gate.DVCDry, gate.Fail, "dvc repro --dry failed", gate.Tail(out, 20)...), code, out)), nil
 	}
-	return single(gate.NewResult(gate.DVCDry, gate.Pass, "pipeline resolves: "+output.Last(out))), nil
+	return single(gate.NewResult(gate.DVCDry, gate.Pass, "pipeline resolves: "+gate.Last(out))), nil
 }
 
 // dataset is the version of the dataset the model is trained on, and the DVC file it was read

@@ -17,7 +17,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
@@ -148,7 +147,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 	for _, f := range []struct {
 		flag, name string
 		file       *dagger.File
-	}{{"--gate-report", reports.GateReportJSON, a.GateReport}, {"--trivy", "trivy.json", a.Trivy}, {"--sbom", "sbom.cdx.json", a.SBOM}} {
+	}{{"--gate-report", gate.GateReportJSON, a.GateReport}, {"--trivy", "trivy.json", a.Trivy}, {"--sbom", "sbom.cdx.json", a.SBOM}} {
 		if f.file != nil {
 			p := path.Join(evidenceIn, f.name)
 			ctr = ctr.WithMountedFile(p, f.file)
@@ -271,11 +270,11 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 	if err := sum.Err(); err != nil {
 		return false, false, nil, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
 	}
-	if green, err = m.gateReportGreen(ctx, s, dir.File(reports.GateReportJSON)); err != nil {
+	if green, err = m.gateReportGreen(ctx, s, dir.File(gate.GateReportJSON)); err != nil {
 		return false, false, nil, err
 	}
 	clean, err = m.scanClean(ctx, s, dir)
-	return green, clean, dir.File(reports.GateReportJSON), err
+	return green, clean, dir.File(gate.GateReportJSON), err
 }
 
 // publishEvidence attaches the evidence of one pushed image (ref: repo@sha256:…): the gate

@@ -6,9 +6,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/lint"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // Lint runs `ruff check` and `ruff format --check` on the project with the settings of its
@@ -40,19 +38,19 @@ func (m *SoccerPredict) lint(ctx context.Context) (outcome, error) {
 	}
 	if code > 1 { // 0: clean, 1: findings, 2: ruff itself failed (bad config, crash)
 		stderr, _ := checked.Stderr(ctx)
-		return single(gate.NewResult(gate.Lint, gate.Error, fmt.Sprintf("ruff check exited %d: fix the ruff configuration in pyproject.toml", code), output.Tail(stderr, 10)...)), nil
+		return single(gate.NewResult(gate.Lint, gate.Error, fmt.Sprintf("ruff check exited %d: fix the ruff configuration in pyproject.toml", code), gate.Tail(stderr, 10)...)), nil
 	}
 	_, fcode, fout, err := run(ctx, ctr, projectpkg.RuffFormat())
 	if err != nil {
 		return outcome{}, err
 	}
 	if fcode > 1 {
-		return single(gate.NewResult(gate.Lint, gate.Error, fmt.Sprintf("ruff format --check exited %d", fcode), output.Tail(fout, 10)...)), nil
+		return single(gate.NewResult(gate.Lint, gate.Error, fmt.Sprintf("ruff format --check exited %d", fcode), gate.Tail(fout, 10)...)), nil
 	}
 	res, report := lint.Evaluate([]byte(stdout), fout, workdir)
 	if report == nil {
 		return single(res), nil
 	}
-	files := dag.Directory().WithNewFile(reports.CodeQuality, string(report))
+	files := dag.Directory().WithNewFile(gate.CodeQuality, string(report))
 	return single(res).withFiles(files), nil
 }

@@ -14,9 +14,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // ModelGate trains the candidate with the project's full pipeline (`train --full`: params.yaml on
@@ -87,9 +85,9 @@ func (m *SoccerPredict) modelGateWith(ctx context.Context, firstModel bool) (out
 		results = append(results, gate.Errored(gate.Drift, driftErr))
 	}
 	o := outcome{Results: results}
-	files := dag.Directory().WithFile(reports.CandidateMetrics, candidate)
+	files := dag.Directory().WithFile(gate.CandidateMetrics, candidate)
 	if doc != nil {
-		files = files.WithNewFile(reports.ModelGate, string(doc))
+		files = files.WithNewFile(gate.ModelGateJSON, string(doc))
 	}
 	o.Files = files
 	return o, nil
@@ -102,14 +100,14 @@ func (m *SoccerPredict) candidateRun(ctx context.Context) (*dagger.File, gate.Re
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
-	metrics := path.Join(reportsDir, reports.CandidateMetrics)
+	metrics := path.Join(reportsDir, gate.CandidateMetrics)
 	ctr = ctr.WithDirectory(path.Dir(metrics), dag.Directory())
 	done, code, out, err := run(ctx, ctr, projectpkg.FullTrain(metrics, "/tmp/model/model.pkl"))
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
 	if code != 0 {
-		r := gate.NewResult(gate.ModelGate, gate.Fail, fmt.Sprintf("candidate training (train --full) exited %d", code), output.Tail(out, 20)...)
+		r := gate.NewResult(gate.ModelGate, gate.Fail, fmt.Sprintf("candidate training (train --full) exited %d", code), gate.Tail(out, 20)...)
 		return nil, gate.ClassifyRun(r, code, out), nil
 	}
 	exists, err := done.Exists(ctx, metrics)
@@ -117,9 +115,9 @@ func (m *SoccerPredict) candidateRun(ctx context.Context) (*dagger.File, gate.Re
 		return nil, gate.Result{}, err
 	}
 	if !exists {
-		return nil, gate.NewResult(gate.ModelGate, gate.Fail, "candidate training succeeded but wrote no "+reports.CandidateMetrics+": the pipeline must write its metrics there"), nil
+		return nil, gate.NewResult(gate.ModelGate, gate.Fail, "candidate training succeeded but wrote no "+gate.CandidateMetrics+": the pipeline must write its metrics there"), nil
 	}
-	return done.File(metrics), gate.NewResult(gate.ModelGate, gate.Pass, "candidate trained: "+output.Last(out)), nil
+	return done.File(metrics), gate.NewResult(gate.ModelGate, gate.Pass, "candidate trained: "+gate.Last(out)), nil
 }
 
 // champion returns the champion's metrics file and model version: from the MLflow registry when

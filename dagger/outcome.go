@@ -10,7 +10,6 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 )
 
 // outcome is what one gate produced: its results (a gate may yield a blocking result and a
@@ -64,7 +63,7 @@ type toolError struct {
 }
 
 func (e *toolError) Error() string {
-	return fmt.Sprintf("%s exited %d: %s", e.tool, e.code, strings.Join(output.Tail(e.log, 5), " | "))
+	return fmt.Sprintf("%s exited %d: %s", e.tool, e.code, strings.Join(gate.Tail(e.log, 5), " | "))
 }
 
 func orDefault(v, def string) string {

@@ -8,9 +8,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/junit"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // Test runs the project's pytest suite, Hypothesis property tests included, with coverage.
@@ -47,23 +45,23 @@ func (m *SoccerPredict) test(ctx context.Context) (outcome, error) {
 		return outcome{}, err
 	}
 	files := done.Directory(reportsDir)
-	hasJUnit, err := files.Exists(ctx, reports.JUnit)
+	hasJUnit, err := files.Exists(ctx, gate.JUnit)
 	if err != nil {
 		return outcome{}, err
 	}
 	if !hasJUnit {
 		// pytest stopped before running tests: collection or configuration errors.
-		return single(gate.NewResult(gate.Test, gate.Error, fmt.Sprintf("pytest exited %d before writing %s", code, reports.JUnit), output.Tail(out, 20)...)).withFiles(files), nil
+		return single(gate.NewResult(gate.Test, gate.Error, fmt.Sprintf("pytest exited %d before writing %s", code, gate.JUnit), gate.Tail(out, 20)...)).withFiles(files), nil
 	}
-	xml, err := files.File(reports.JUnit).Contents(ctx)
+	xml, err := files.File(gate.JUnit).Contents(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
 	var cov string
-	if hasCov, err := files.Exists(ctx, reports.Coverage); err != nil {
+	if hasCov, err := files.Exists(ctx, gate.Coverage); err != nil {
 		return outcome{}, err
 	} else if hasCov {
-		if cov, err = files.File(reports.Coverage).Contents(ctx); err != nil {
+		if cov, err = files.File(gate.Coverage).Contents(ctx); err != nil {
 			return outcome{}, err
 		}
 	}
@@ -71,7 +69,7 @@ func (m *SoccerPredict) test(ctx context.Context) (outcome, error) {
 	if code != 0 && res.Status == gate.Pass {
 		// All recorded tests passed but pytest still failed (no tests collected, a coverage
 		// threshold, a plugin error): never let that pass silently.
-		res = gate.NewResult(gate.Test, gate.Fail, fmt.Sprintf("pytest exited %d although every recorded test passed", code), output.Tail(out, 10)...)
+		res = gate.NewResult(gate.Test, gate.Fail, fmt.Sprintf("pytest exited %d although every recorded test passed", code), gate.Tail(out, 10)...)
 	}
 	return single(res).withFiles(files), nil
 }

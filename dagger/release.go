@@ -13,13 +13,13 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
-// reports.ReleasePlan is the release plan written next to the release notes.
+// gate.ReleasePlan is the release plan written next to the release notes.
 
 // Release publishes the images that passed staging as release vX.Y.Z, without rebuilding them.
 // It checks that --version is a semantic version greater than every tag of the GitLab project,
@@ -161,9 +161,9 @@ func (m *SoccerPredict) Release(
 		return nil, err
 	}
 	return dag.Directory().
-		WithNewFile(reports.ReleaseNotes, notes).
-		WithNewFile(reports.Trace, string(traceJSON)).
-		WithNewFile(reports.ReleasePlan, string(planJSON)), nil
+		WithNewFile(gate.ReleaseNotes, notes).
+		WithNewFile(gate.Trace, string(traceJSON)).
+		WithNewFile(gate.ReleasePlan, string(planJSON)), nil
 }
 
 // releaseEvidence reads the evidence of every image digest from the registry: it must count
@@ -177,7 +177,7 @@ func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Setting
 	if err := sum.Err(); err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
-	if _, err := m.gateReportGreen(ctx, s, dir.File(reports.GateReportJSON)); err != nil {
+	if _, err := m.gateReportGreen(ctx, s, dir.File(gate.GateReportJSON)); err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	clean, err := m.scanClean(ctx, s, dir)

@@ -7,7 +7,6 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
@@ -39,7 +38,7 @@ func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
 		}
 		if code != 0 {
 			problems = append(problems, fmt.Sprintf("%s: `%s` failed (exit %d): %s; fix pdm.lock (pdm lock -G %s) and commit",
-				svc, strings.Join(projectpkg.PDMExport(svc), " "), code, strings.Join(output.Tail(log, 5), " | "), svc))
+				svc, strings.Join(projectpkg.PDMExport(svc), " "), code, strings.Join(gate.Tail(log, 5), " | "), svc))
 			continue
 		}
 		out, err := done.Stdout(ctx) // warnings go to stderr; the requirements to stdout

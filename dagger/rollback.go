@@ -14,9 +14,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/shell"
 )
@@ -156,14 +155,14 @@ func (m *SoccerPredict) RollbackService(
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
 			return "", fmt.Errorf("helm rollback of %s in %s to revision %d failed (exit %d): %s",
-				s.Release, ns, target.Revision, exec.ExitCode, strings.Join(output.Tail(exec.Stderr, 10), " | "))
+				s.Release, ns, target.Revision, exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 10), " | "))
 		}
 		return "", err
 	}
 	if err := storeRollback(ctx, done, s, ns, out.Record); err != nil {
 		return "", fmt.Errorf("rolled back %s in %s to revision %d, but %w", s.Release, ns, target.Revision, err)
 	}
-	return auditText(out, strings.Join(output.Tail(log, 5), "\n")+"\naudit record stored: helm history "+rollback.StoreRelease(s.Release)+" --namespace "+ns)
+	return auditText(out, strings.Join(gate.Tail(log, 5), "\n")+"\naudit record stored: helm history "+rollback.StoreRelease(s.Release)+" --namespace "+ns)
 }
 
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
@@ -406,8 +405,8 @@ func (m *SoccerPredict) RollbackData(
 		return nil, err
 	}
 	return result.
-		WithNewFile(reports.RollbackPlan, notes).
-		WithNewFile(reports.Audit, string(record)), nil
+		WithNewFile(gate.RollbackPlan, notes).
+		WithNewFile(gate.Audit, string(record)), nil
 }
 
 // dvcMaterialize checks that the data of the restored pointer files is there: `dvc pull` with
@@ -422,7 +421,7 @@ func dvcMaterialize(ctx context.Context, ctr *dagger.Container, credentials *dag
 			return "", err
 		}
 		if code != 0 {
-			return "", fmt.Errorf("the data of %s could not be pulled (exit %d): %s; nothing was returned to commit", rev, code, strings.Join(output.Tail(log, 5), " | "))
+			return "", fmt.Errorf("the data of %s could not be pulled (exit %d): %s; nothing was returned to commit", rev, code, strings.Join(gate.Tail(log, 5), " | "))
 		}
 		return fmt.Sprintf("dvc pull: the data of %s is in the remote.", rev), nil
 	}
@@ -431,7 +430,7 @@ func dvcMaterialize(ctx context.Context, ctr *dagger.Container, credentials *dag
 		return "", err
 	}
 	if code != 0 {
-		return fmt.Sprintf("dvc checkout exited %d (%s): the data of %s is not in this run's cache; pass --dvc-remote-credentials to check it can be pulled, or run `dvc pull` after the merge.", code, output.Last(log), rev), nil
+		return fmt.Sprintf("dvc checkout exited %d (%s): the data of %s is not in this run's cache; pass --dvc-remote-credentials to check it can be pulled, or run `dvc pull` after the merge.", code, gate.Last(log), rev), nil
 	}
 	return "dvc checkout: the data of " + rev + " is in the cache.", nil
 }
@@ -449,7 +448,7 @@ func gitOutput(ctx context.Context, ctr *dagger.Container, argv []string, fix st
 		if err != nil {
 			return "", err
 		}
-		msg := strings.Join(output.Tail(stderr, 3), " | ")
+		msg := strings.Join(gate.Tail(stderr, 3), " | ")
 		if msg != "" {
 			msg = " (" + msg + ")"
 		}

@@ -10,7 +10,7 @@ import (
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
 
@@ -83,7 +83,7 @@ func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Sett
 		var msg string
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
-			msg = fmt.Sprintf("exit %d: %s", exec.ExitCode, strings.Join(output.Tail(exec.Stderr, 5), " | "))
+			msg = fmt.Sprintf("exit %d: %s", exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 5), " | "))
 		} else {
 			msg = err.Error()
 		}
@@ -107,7 +107,7 @@ func lastRollback(ctx context.Context, ctr *dagger.Container, s configpkg.Settin
 		if strings.Contains(stderr, "not found") {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("read the rollback records (release %s in %s): %s", rollback.StoreRelease(s.Release), ns, strings.Join(output.Tail(stderr, 3), " | "))
+		return nil, fmt.Errorf("read the rollback records (release %s in %s): %s", rollback.StoreRelease(s.Release), ns, strings.Join(gate.Tail(stderr, 3), " | "))
 	}
 	if t := strings.TrimSpace(stdout); t == "" || t == "null" || t == "{}" {
 		return nil, nil

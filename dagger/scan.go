@@ -10,9 +10,9 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 const trivyIgnoreFile = ".trivyignore"
@@ -101,7 +101,7 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 	if err != nil {
 		return nil, nil, err
 	}
-	return out.WithNewFile(reports.ContainerScanning, string(merged)), verdicts, nil
+	return out.WithNewFile(gate.ContainerScanning, string(merged)), verdicts, nil
 }
 
 // trivyIgnore reads the project's accepted risks (.trivyignore), if any.
@@ -137,8 +137,8 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service,
 	}
 	trivyRef := imgs.Ref(images.Trivy)
 	start := time.Now().UTC()
-	trivyJSON := reports.TrivyFor(string(svc))
-	sbom := reports.SBOMFor(string(svc))
+	trivyJSON := gate.TrivyFor(string(svc))
+	sbom := gate.SBOMFor(string(svc))
 	done := dag.Container().
 		From(trivyRef).
 		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).

@@ -8,9 +8,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // Smoke runs the training pipeline end to end in smoke mode on the reduced dataset and keeps
@@ -40,23 +38,23 @@ func (m *SoccerPredict) smokeRun(ctx context.Context) (*dagger.File, gate.Result
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
-	metrics := path.Join(reportsDir, reports.CandidateMetrics)
+	metrics := path.Join(reportsDir, gate.CandidateMetrics)
 	ctr = ctr.WithDirectory(path.Dir(metrics), dag.Directory())
 	done, code, out, err := run(ctx, ctr, projectpkg.Smoke(metrics, "/tmp/model/model.pkl"))
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
 	if code != 0 {
-		return nil, gate.ClassifyRun(gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), output.Tail(out, 20)...), code, out), nil
+		return nil, gate.ClassifyRun(gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), gate.Tail(out, 20)...), code, out), nil
 	}
 	exists, err := done.Exists(ctx, metrics)
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
 	if !exists {
-		return nil, gate.NewResult(gate.Smoke, gate.Fail, "smoke training succeeded but wrote no "+reports.CandidateMetrics+": the pipeline must write its metrics there"), nil
+		return nil, gate.NewResult(gate.Smoke, gate.Fail, "smoke training succeeded but wrote no "+gate.CandidateMetrics+": the pipeline must write its metrics there"), nil
 	}
-	return done.File(metrics), gate.NewResult(gate.Smoke, gate.Pass, "smoke training completed: "+output.Last(out)), nil
+	return done.File(metrics), gate.NewResult(gate.Smoke, gate.Pass, "smoke training completed: "+gate.Last(out)), nil
 }
 
 func (m *SoccerPredict) smoke(ctx context.Context) (outcome, error) {
@@ -66,7 +64,7 @@ func (m *SoccerPredict) smoke(ctx context.Context) (outcome, error) {
 	}
 	o := single(res)
 	if f != nil {
-		o = o.withFiles(dag.Directory().WithFile(reports.CandidateMetrics, f))
+		o = o.withFiles(dag.Directory().WithFile(gate.CandidateMetrics, f))
 	}
 	return o, nil
 }

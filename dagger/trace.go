@@ -12,7 +12,7 @@ import (
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
@@ -293,7 +293,7 @@ func liveRead(ctx context.Context, ctr *dagger.Container, argv []string, what st
 		if strings.Contains(stderr, "not found") {
 			hint = ": is it deployed? check --env, SP_NAMESPACE and SP_RELEASE"
 		}
-		return "", fmt.Errorf("read %s (exit %d)%s: %s", what, code, hint, strings.Join(output.Tail(stderr, 5), " | "))
+		return "", fmt.Errorf("read %s (exit %d)%s: %s", what, code, hint, strings.Join(gate.Tail(stderr, 5), " | "))
 	}
 	return stdout, nil
 }

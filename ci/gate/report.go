@@ -8,8 +8,6 @@ import (
 	"html"
 	"strings"
 	"time"
-
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // SchemaVersion is the version of the JSON produced by Report.JSON. ParseReport
@@ -56,7 +54,7 @@ func (v Verdict) Err() error {
 	if v.Pass {
 		return nil
 	}
-	return fmt.Errorf("quality gates failed: %s: see %s for details", strings.Join(v.Blocking, ", "), reports.GateReportMarkdown)
+	return fmt.Errorf("quality gates failed: %s: see %s for details", strings.Join(v.Blocking, ", "), GateReportMarkdown)
 }
 
 // Verdict fails only when a blocking gate failed or errored; signals never block.

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
 )
 
 // Every check below returns the problems it found (nil when there are none), so the tests can
@@ -60,13 +60,13 @@ var SideEffectFunctions = map[string]bool{"publish-base": true, "publish": true,
 
 // ReportProducers names the module function whose exported directory holds each report file.
 var ReportProducers = map[string]string{
-	reports.CodeQuality:       "gate-report",
-	reports.JUnit:             "gate-report",
-	reports.Coverage:          "gate-report",
-	reports.GateReportJSON:    "gate-report",
-	reports.ContainerScanning: "scan-report",
-	reports.SBOM:              "scan-report",
-	reports.ImagesEnv:         "publish",
+	gate.CodeQuality:       "gate-report",
+	gate.JUnit:             "gate-report",
+	gate.Coverage:          "gate-report",
+	gate.GateReportJSON:    "gate-report",
+	gate.ContainerScanning: "scan-report",
+	gate.SBOM:              "scan-report",
+	gate.ImagesEnv:         "publish",
 }
 
 // Calls returns a resolved job's script as parsed `dagger call` lines.
@@ -288,7 +288,7 @@ func exportDirs(calls []DaggerCall) map[string]string {
 // report artifacts are uploaded `when: always`, each report's path is the file the producing
 // function exports (package ci/reports), and every report type the module writes is wired.
 func CheckArtifacts(c *Config) []string {
-	known := reports.GitLabReports()
+	known := gate.GitLabReports()
 	wired := map[string]bool{}
 	problems := eachJob(c, func(name string, job map[string]any, calls []DaggerCall) []string {
 		art, ok := job["artifacts"].(map[string]any)
@@ -323,12 +323,12 @@ func CheckArtifacts(c *Config) []string {
 		for typ, v := range reps {
 			file, ok := known[typ]
 			if !ok {
-				p = append(p, fmt.Sprintf("job %s: report type %s is not one the module exports (ci/reports.GitLabReports)", name, typ))
+				p = append(p, fmt.Sprintf("job %s: report type %s is not one the module exports (ci/gate.GitLabReports)", name, typ))
 				continue
 			}
 			wired[typ] = true
 			got, _ := v.(string)
-			if typ == reports.GitLabCoverageReport {
+			if typ == gate.GitLabCoverageReport {
 				m, _ := v.(map[string]any)
 				got, _ = m["path"].(string)
 				if m["coverage_format"] != "cobertura" {

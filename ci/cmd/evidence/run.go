@@ -15,7 +15,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
-	"gitlab.com/soccerpredictai/pipeline/ci/reports"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
 // EvidenceFile is the summary verify writes.
@@ -228,13 +228,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			gateDoc = v.GateReport
 		}
 		if v.Trivy != nil {
-			if err := os.WriteFile(filepath.Join(*out, reports.TrivyFor(it.service)), v.Trivy, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(*out, gate.TrivyFor(it.service)), v.Trivy, 0o644); err != nil {
 				return err
 			}
 		}
 	}
 	if gateDoc != nil {
-		if err := os.WriteFile(filepath.Join(*out, reports.GateReportJSON), gateDoc, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(*out, gate.GateReportJSON), gateDoc, 0o644); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/output"
 )
 
 // StartupSeconds is how long the diagnostic run lets the API live: still running after that
@@ -30,7 +29,7 @@ func StartupCommand(entrypoint, args []string) []string {
 // Error of the gate; a service that crashed at start is a Fail of the project.
 func ServiceFailed(probe string, code int, serviceOutput string) gate.Result {
 	details := []string{"probe: " + probe, "service output (last lines):"}
-	tail := output.Tail(serviceOutput, 20)
+	tail := gate.Tail(serviceOutput, 20)
 	if len(tail) == 0 {
 		tail = []string{"(no output)"}
 	}
@@ -42,7 +41,7 @@ func ServiceFailed(probe string, code int, serviceOutput string) gate.Result {
 	case 0:
 		summary = "the API service exited 0 at start: its command must keep serving"
 	default:
-		summary = fmt.Sprintf("the API service exited %d at start: %s", code, output.Last(serviceOutput))
+		summary = fmt.Sprintf("the API service exited %d at start: %s", code, gate.Last(serviceOutput))
 	}
 	return gate.ClassifyRun(gate.NewResult(gate.APIContract, gate.Fail, summary, details...), code, serviceOutput)
 }

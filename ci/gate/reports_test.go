@@ -1,4 +1,4 @@
-package reports
+package gate
 
 import (
 	"path"
@@ -11,17 +11,17 @@ import (
 
 func TestAllUniqueAndClean(t *testing.T) {
 	seen := map[string]bool{}
-	for _, n := range All() {
+	for _, n := range ReportFiles() {
 		require.NotEmpty(t, n)
 		assert.False(t, seen[n], "duplicate report name %q", n)
 		seen[n] = true
 		assert.Equal(t, path.Clean(n), n, "name %q must be a clean relative path", n)
 		assert.False(t, path.IsAbs(n), "name %q must be relative", n)
 		assert.False(t, strings.HasPrefix(n, ".."), "name %q must stay inside the directory", n)
-		assert.True(t, Known(n))
+		assert.True(t, KnownReport(n))
 	}
-	assert.Len(t, All(), 21)
-	assert.False(t, Known("nope.json"))
+	assert.Len(t, ReportFiles(), 21)
+	assert.False(t, KnownReport("nope.json"))
 }
 
 func TestArchitectureNames(t *testing.T) {
@@ -32,7 +32,7 @@ func TestArchitectureNames(t *testing.T) {
 		"images.env", "images.json", "manifests.yaml", "diff.txt", "policy.json", "trace.json", "release-notes.md",
 		"metrics/candidate.json", "release-plan.json", "audit.json", "rollback-plan.txt",
 	}
-	assert.ElementsMatch(t, want, All())
+	assert.ElementsMatch(t, want, ReportFiles())
 }
 
 func TestGitLabReports(t *testing.T) {
@@ -44,7 +44,7 @@ func TestGitLabReports(t *testing.T) {
 	assert.Equal(t, "sbom-*.cdx.json", m["cyclonedx"])
 	assert.Equal(t, "images.env", m["dotenv"])
 	for _, f := range m {
-		assert.True(t, Known(f))
+		assert.True(t, KnownReport(f))
 	}
 	m["junit"] = "x"
 	assert.Equal(t, "junit.xml", GitLabReports()["junit"], "callers must not be able to change the table")

@@ -1,6 +1,7 @@
-// Package output trims tool output for summaries and error messages: enough to act on,
+// Output trimming (formerly package output): tool output for summaries and error messages, enough to act on,
 // never a wall of log.
-package output
+
+package gate
 
 import "strings"
 

@@ -1,8 +1,9 @@
-// Package reports names every file the pipeline exports, so the Dagger module,
+// Report file names (formerly package reports): every file the pipeline exports, so the Dagger module,
 // the .gitlab-ci.yml shim and the tests share one source of truth.
 //
 // Every name is a path relative to the directory a function returns.
-package reports
+
+package gate
 
 const (
 	// CodeQuality is the GitLab Code Quality report written by lint-report.
@@ -15,8 +16,8 @@ const (
 	GEResults = "ge-results.json"
 	// CandidateMetrics is the candidate model's metrics written by smoke.
 	CandidateMetrics = "metrics/candidate.json"
-	// ModelGate is the champion/challenger comparison written by model-gate.
-	ModelGate = "model-gate.json"
+	// ModelGateJSON is the champion/challenger comparison written by model-gate.
+	ModelGateJSON = "model-gate.json"
 	// GateReportJSON is the machine-readable report of every gate written by check.
 	GateReportJSON = "gate-report.json"
 	// GateReportMarkdown is the human-readable report of every gate written by check.
@@ -62,10 +63,10 @@ const (
 	GitLabDotenv            = "dotenv"
 )
 
-// All returns every exported file name, in a fixed order.
-func All() []string {
+// ReportFiles returns every exported file name, in a fixed order.
+func ReportFiles() []string {
 	return []string{
-		CodeQuality, JUnit, Coverage, GEResults, CandidateMetrics, ModelGate,
+		CodeQuality, JUnit, Coverage, GEResults, CandidateMetrics, ModelGateJSON,
 		GateReportJSON, GateReportMarkdown, Trivy, ContainerScanning, SBOM,
 		ImagesEnv, ImagesJSON, Manifests, Diff, Policy, Trace, ReleaseNotes, ReleasePlan, Audit, RollbackPlan,
 	}
@@ -84,9 +85,9 @@ func GitLabReports() map[string]string {
 	}
 }
 
-// Known reports whether name is one of the exported file names.
-func Known(name string) bool {
-	for _, n := range All() {
+// KnownReport reports whether name is one of the exported file names.
+func KnownReport(name string) bool {
+	for _, n := range ReportFiles() {
 		if n == name {
 			return true
 		}
