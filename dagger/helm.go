@@ -8,7 +8,7 @@ import (
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/images"
-	"gitlab.com/soccerpredictai/pipeline/ci/shell"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
 
@@ -46,7 +46,7 @@ func (m *SoccerPredict) helmContainer(ctx context.Context, chart *dagger.Directo
 // is blanked inside the container, before anything reaches the module or a log; pipefail keeps
 // helm's own failure.
 func redacting(argv []string) []string {
-	return []string{"sh", "-c", "set -o pipefail; " + shell.Join(argv) + " | " + redactBin}
+	return []string{"sh", "-c", "set -o pipefail; " + projectpkg.Join(argv) + " | " + redactBin}
 }
 
 // redacted runs a manifest-printing helm command through redacting and returns its output.

@@ -16,8 +16,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
+	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
-	"gitlab.com/soccerpredictai/pipeline/ci/shell"
 )
 
 const (
@@ -124,7 +124,7 @@ func (m *SoccerPredict) RollbackService(
 	if err != nil {
 		return "", err
 	}
-	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", shell.Join(rollbackArgs),
+	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", projectpkg.Join(rollbackArgs),
 		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
 	decision, err := rollbackDecision(ctx, s, policy.Env(e), actor, proofFlags)
 	if err != nil {

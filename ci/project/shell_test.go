@@ -1,4 +1,4 @@
-package shell
+package project
 
 import (
 	"os/exec"
