@@ -10,8 +10,8 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/apicontract"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // ApiContract builds the API image, runs it as a service and checks its contract: a valid
@@ -70,7 +70,7 @@ func (m *SoccerPredict) apiContract(ctx context.Context) (outcome, error) {
 	src := m.project()
 	const out = "/tmp/contract"
 	probe := dag.Container().
-		From(imgs.Ref(images.Curl)).
+		From(imgs.Ref(toolchain.Curl)).
 		WithFile("/contracts/valid.json", src.File(projectpkg.ValidRequest)).
 		WithFile("/contracts/invalid.json", src.File(projectpkg.InvalidRequest)).
 		WithServiceBinding("api", svc)

@@ -16,10 +16,9 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // Where publish puts the scan reports of the pushed digests in the directory it returns.
@@ -77,7 +76,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	if err != nil {
 		return nil, err
 	}
-	bin, err := m.tool(ctx, toolbox.Promote)
+	bin, err := m.tool(ctx, toolchain.Promote)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +180,7 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 	// exported as it is, and the digest depends on the engine's cache.
 	raw := ctr.AsTarball(dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip, MediaTypes: dagger.ImageMediaTypesOci})
 	norm := dag.Container().
-		From(imgs.Ref(images.Golang)).
+		From(imgs.Ref(toolchain.Golang)).
 		WithFile(promoteBin, bin).
 		WithMountedFile("/in/image.tar", raw).
 		WithExec([]string{promoteBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
@@ -211,7 +210,7 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 // pushImage pushes the scanned archive with `promote push` (the password only as a mounted
 // secret file) and checks that the registry holds exactly the scanned digest.
 func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret) (publishedImage, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolbox.Promote, promoteBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
 	if err != nil {
 		return publishedImage{}, err
 	}

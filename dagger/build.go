@@ -9,9 +9,9 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // Base builds the shared Python base stage the service images start from: the pinned Python
@@ -23,14 +23,14 @@ func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
 		return nil, err
 	}
 	return dag.Container().
-		From(imgs.Ref(images.Python)).
+		From(imgs.Ref(toolchain.Python)).
 		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").
 		WithEnvVariable("PYTHONUNBUFFERED", "1").
 		WithEnvVariable("PIP_NO_CACHE_DIR", "1").
 		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
 		WithExec([]string{"sh", "-c", "getent group app >/dev/null || groupadd --gid 10001 app; id -u app >/dev/null 2>&1 || useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin app"}).
 		WithLabel("org.opencontainers.image.title", "soccer-predict-base").
-		WithLabel("org.opencontainers.image.base.name", imgs.Ref(images.Python)), nil
+		WithLabel("org.opencontainers.image.base.name", imgs.Ref(toolchain.Python)), nil
 }
 
 // Build builds one service image (api, worker or airflow) from the project's Dockerfile with
@@ -151,6 +151,6 @@ func (m *SoccerPredict) dockerBuild(ctx context.Context, svc projectpkg.Service)
 	}
 	return m.project().DockerBuild(dagger.DirectoryDockerBuildOpts{
 		Dockerfile: svc.Dockerfile(),
-		BuildArgs:  []dagger.BuildArg{{Name: "BASE_IMAGE", Value: imgs.Ref(images.Python)}},
+		BuildArgs:  []dagger.BuildArg{{Name: "BASE_IMAGE", Value: imgs.Ref(toolchain.Python)}},
 	}), nil
 }

@@ -13,7 +13,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // atCheckout returns the pipeline for the checkout's HEAD when --commit (and, when the images
@@ -83,7 +83,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, giv
 	if err != nil {
 		return nil, err
 	}
-	ctr, creds, err := m.toolContainer(ctx, toolbox.Promote, promoteBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
@@ -363,7 +363,7 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 	if err != nil {
 		return nil, nil, err
 	}
-	sops, err := m.tool(ctx, toolbox.SopsDecrypt)
+	sops, err := m.tool(ctx, toolchain.SopsDecrypt)
 	if err != nil {
 		return nil, nil, err
 	}

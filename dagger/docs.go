@@ -6,7 +6,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 const (
@@ -36,7 +36,7 @@ func (m *SoccerPredict) Docs(ctx context.Context) (*dagger.Directory, error) {
 		WithFile(mkdocsYML, m.Source.File(mkdocsYML)).
 		WithDirectory("docs", m.Source.Directory("docs"))
 	return dag.Container().
-		From(imgs.Ref(images.MkDocs)).
+		From(imgs.Ref(toolchain.MkDocs)).
 		WithDirectory(docsDir, site).
 		WithWorkdir(docsDir).
 		WithExec([]string{"mkdocs", "build", "--strict", "--site-dir", siteOutDir}).

@@ -15,10 +15,9 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 const (
@@ -139,7 +138,7 @@ type attachment struct {
 
 // attach runs `evidence attach` for one pushed image: publish calls it once per digest.
 func (m *SoccerPredict) attach(ctx context.Context, a attachment, username string, password *dagger.Secret) (string, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolbox.Evidence, evidenceBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, username, password)
 	if err != nil {
 		return "", err
 	}
@@ -181,7 +180,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	if err != nil {
 		return "", err
 	}
-	froms, err := buildinfo.BaseImages([]byte(df), map[string]string{"BASE_IMAGE": imgs.Ref(images.Python)})
+	froms, err := buildinfo.BaseImages([]byte(df), map[string]string{"BASE_IMAGE": imgs.Ref(toolchain.Python)})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", svc.Dockerfile(), err)
 	}
@@ -211,7 +210,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if s.Commit == "" {
 		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
 	}
-	ctr, creds, err := m.toolContainer(ctx, toolbox.Evidence, evidenceBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, username, password)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}

@@ -7,9 +7,8 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 const (
@@ -25,12 +24,12 @@ func (m *SoccerPredict) helmContainer(ctx context.Context, chart *dagger.Directo
 	if err != nil {
 		return nil, err
 	}
-	redact, err := m.tool(ctx, toolbox.ManifestRedact)
+	redact, err := m.tool(ctx, toolchain.ManifestRedact)
 	if err != nil {
 		return nil, err
 	}
 	ctr := dag.Container().
-		From(imgs.Ref(images.Helm)).
+		From(imgs.Ref(toolchain.Helm)).
 		WithFile(redactBin, redact).
 		WithDirectory(chartDir, chart).
 		WithWorkdir(chartDir)

@@ -19,8 +19,8 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // SoccerPredict is the pipeline, configured for one source tree.
@@ -130,11 +130,11 @@ func New(
 	if err != nil {
 		return nil, err
 	}
-	overrides := map[images.Tool]string{
-		images.Python: pythonImage, images.Golang: golangImage, images.Trivy: trivyImage,
-		images.Helm: helmImage, images.Curl: curlImage, images.MkDocs: mkdocsImage,
+	overrides := map[toolchain.Image]string{
+		toolchain.Python: pythonImage, toolchain.Golang: golangImage, toolchain.Trivy: trivyImage,
+		toolchain.Helm: helmImage, toolchain.Curl: curlImage, toolchain.MkDocs: mkdocsImage,
 	}
-	if _, err := images.NewSet(overrides, settings.RegistryMirror); err != nil {
+	if _, err := toolchain.NewSet(overrides, settings.RegistryMirror); err != nil {
 		return nil, err
 	}
 	var imageLines []string
@@ -169,16 +169,16 @@ func (m *SoccerPredict) settings(ctx context.Context) (configpkg.Settings, error
 }
 
 // images resolves tool images with the overrides and the registry mirror.
-func (m *SoccerPredict) images(ctx context.Context) (images.Set, error) {
+func (m *SoccerPredict) images(ctx context.Context) (toolchain.Set, error) {
 	s, err := m.settings(ctx)
 	if err != nil {
-		return images.Set{}, err
+		return toolchain.Set{}, err
 	}
-	over := map[images.Tool]string{}
+	over := map[toolchain.Image]string{}
 	for k, v := range configpkg.FromEnviron(m.ImageOverrides) {
-		over[images.Tool(k)] = v
+		over[toolchain.Image(k)] = v
 	}
-	return images.NewSet(over, s.RegistryMirror)
+	return toolchain.NewSet(over, s.RegistryMirror)
 }
 
 // project returns the Python project's directory.

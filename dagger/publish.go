@@ -10,7 +10,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/tags"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // publishConcurrency bounds simultaneous pushes.
@@ -163,7 +163,7 @@ type promoteResult struct {
 // password reaches it only as a mounted secret file. insecureRegistries are passed as
 // --insecure-registry (the tool applies the plain-HTTP rule of ci/registry).
 func (m *SoccerPredict) promote(ctx context.Context, source string, to []string, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolbox.Promote, promoteBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
 	if err != nil {
 		return promoteResult{}, err
 	}

@@ -11,8 +11,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 const trivyIgnoreFile = ".trivyignore"
@@ -135,7 +135,7 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service,
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
-	trivyRef := imgs.Ref(images.Trivy)
+	trivyRef := imgs.Ref(toolchain.Trivy)
 	start := time.Now().UTC()
 	trivyJSON := gate.TrivyFor(string(svc))
 	sbom := gate.SBOMFor(string(svc))
@@ -162,7 +162,7 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service,
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
-	ref, _ := images.Parse(trivyRef)
+	ref, _ := toolchain.Parse(trivyRef)
 	gl, err := scan.GitLabReport(verdict.Reported(), scan.GitLabOptions{
 		Image:           string(svc),
 		OperatingSystem: report.OperatingSystem(),

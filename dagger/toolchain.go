@@ -5,8 +5,8 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 const (
@@ -29,7 +29,7 @@ func (m *SoccerPredict) python(ctx context.Context, requirements ...string) (*da
 	}
 	src := m.project()
 	ctr := dag.Container().
-		From(imgs.Ref(images.Python)).
+		From(imgs.Ref(toolchain.Python)).
 		WithMountedCache(pipCache, dag.CacheVolume("soccer-predict-pip")).
 		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
 		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").

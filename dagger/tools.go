@@ -7,8 +7,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/images"
-	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
 // promoteBin is where the promote tool (ci/cmd/promote) sits in its container.
@@ -16,13 +15,13 @@ const promoteBin = "/usr/local/bin/promote"
 
 // tool builds one of the pipeline's helper programs as a static binary in the Go image,
 // with shared module and build caches, so a fresh engine compiles it once per change.
-func (m *SoccerPredict) tool(ctx context.Context, t toolbox.Tool) (*dagger.File, error) {
+func (m *SoccerPredict) tool(ctx context.Context, t toolchain.GoTool) (*dagger.File, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return dag.Container().
-		From(imgs.Ref(images.Golang)).
+		From(imgs.Ref(toolchain.Golang)).
 		WithMountedCache("/go/pkg/mod", dag.CacheVolume("soccer-predict-gomod")).
 		WithMountedCache("/root/.cache/go-build", dag.CacheVolume("soccer-predict-gobuild")).
 		WithEnvVariable("CGO_ENABLED", "0").
@@ -36,7 +35,7 @@ func (m *SoccerPredict) tool(ctx context.Context, t toolbox.Tool) (*dagger.File,
 // toolContainer is the Go image (already pulled to build the tools; it carries the CA
 // certificates) with one of the registry tools at bin and the registry credentials, the password
 // only as a mounted secret file; it returns the tool's credential arguments.
-func (m *SoccerPredict) toolContainer(ctx context.Context, t toolbox.Tool, bin, username string, password *dagger.Secret) (*dagger.Container, []string, error) {
+func (m *SoccerPredict) toolContainer(ctx context.Context, t toolchain.GoTool, bin, username string, password *dagger.Secret) (*dagger.Container, []string, error) {
 	file, err := m.tool(ctx, t)
 	if err != nil {
 		return nil, nil, err
@@ -45,7 +44,7 @@ func (m *SoccerPredict) toolContainer(ctx context.Context, t toolbox.Tool, bin, 
 	if err != nil {
 		return nil, nil, err
 	}
-	ctr := dag.Container().From(imgs.Ref(images.Golang)).WithFile(bin, file)
+	ctr := dag.Container().From(imgs.Ref(toolchain.Golang)).WithFile(bin, file)
 	var args []string
 	if password != nil {
 		if username == "" {

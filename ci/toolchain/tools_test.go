@@ -1,4 +1,4 @@
-package toolbox
+package toolchain
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 
 func TestEveryToolExistsAsAMainPackageInItsModule(t *testing.T) {
 	root := filepath.Join("..", "..")
-	for _, tool := range All() {
+	for _, tool := range GoTools() {
 		dir := filepath.Join(root, tool.ModuleDir)
 		_, err := os.Stat(filepath.Join(dir, "go.mod"))
 		require.NoError(t, err, "%s: %s must be a Go module", tool.Name, tool.ModuleDir)
@@ -22,10 +22,10 @@ func TestEveryToolExistsAsAMainPackageInItsModule(t *testing.T) {
 }
 
 func TestLookupAndBuild(t *testing.T) {
-	got, err := Lookup("promote")
+	got, err := LookupGoTool("promote")
 	require.NoError(t, err)
 	assert.Equal(t, Promote, got)
 	assert.Equal(t, []string{"go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/promote", "./ci/cmd/promote"}, got.GoBuild())
-	_, err = Lookup("crane")
+	_, err = LookupGoTool("crane")
 	assert.ErrorContains(t, err, "want evidence, manifest-redact, promote or sops-decrypt")
 }

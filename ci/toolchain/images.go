@@ -1,10 +1,11 @@
-// Package images is the catalog of tool images the pipeline runs, their pins, overrides and
-// the registry-mirror rewrite (GitLab Dependency Proxy or an air-gapped registry).
+// Package toolchain is what the pipeline's steps run with: the catalog of tool images (Image,
+// images.go) with their pins, overrides and the registry-mirror rewrite (GitLab Dependency Proxy
+// or an air-gapped registry), and the Go-built helper programs (GoTool, tools.go).
 //
 // Every default is pinned by tag only: a digest cannot be verified on the machines this
 // repository is developed on, and an invented digest would be worse than none. Pin digests
 // in your own overrides (`python:3.11-slim-bookworm@sha256:...`); they are validated and kept.
-package images
+package toolchain
 
 import (
 	"fmt"
@@ -13,20 +14,20 @@ import (
 	"strings"
 )
 
-// Tool names an image role.
-type Tool string
+// Image names an image role.
+type Image string
 
 // The tool images.
 const (
-	Python Tool = "python"
-	Golang Tool = "golang"
-	Trivy  Tool = "trivy"
-	Helm   Tool = "helm"
-	Curl   Tool = "curl"
-	MkDocs Tool = "mkdocs"
+	Python Image = "python"
+	Golang Image = "golang"
+	Trivy  Image = "trivy"
+	Helm   Image = "helm"
+	Curl   Image = "curl"
+	MkDocs Image = "mkdocs"
 )
 
-var defaults = map[Tool]string{
+var defaults = map[Image]string{
 	Python: "python:3.11-slim-bookworm",
 	Golang: "golang:1.26",
 	Trivy:  "aquasec/trivy:0.58.1",
@@ -35,9 +36,9 @@ var defaults = map[Tool]string{
 	MkDocs: "squidfunk/mkdocs-material:9.5.49",
 }
 
-// Tools lists the tool roles in a stable order.
-func Tools() []Tool {
-	out := make([]Tool, 0, len(defaults))
+// Images lists the tool image roles in a stable order.
+func Images() []Image {
+	out := make([]Image, 0, len(defaults))
 	for t := range defaults {
 		out = append(out, t)
 	}
@@ -46,7 +47,7 @@ func Tools() []Tool {
 }
 
 // Default returns the pinned default reference of a tool.
-func Default(t Tool) string { return defaults[t] }
+func Default(t Image) string { return defaults[t] }
 
 var (
 	// OCI distribution-spec grammar, simplified: [host[:port]/]path[:tag][@digest]
@@ -119,20 +120,20 @@ func (r Ref) Mirror(prefix string) Ref {
 
 // Set resolves the image of every tool: defaults, overridden per tool, then mirrored.
 type Set struct {
-	overrides map[Tool]string
+	overrides map[Image]string
 	mirror    string
 }
 
 // NewSet validates overrides (tool → reference; empty values are ignored) and the mirror prefix.
-func NewSet(overrides map[Tool]string, mirror string) (Set, error) {
-	s := Set{overrides: map[Tool]string{}, mirror: mirror}
+func NewSet(overrides map[Image]string, mirror string) (Set, error) {
+	s := Set{overrides: map[Image]string{}, mirror: mirror}
 	var probs []string
 	for t, ref := range overrides {
 		if ref == "" {
 			continue
 		}
 		if _, ok := defaults[t]; !ok {
-			probs = append(probs, fmt.Sprintf("unknown tool %q: want one of %s", t, joinTools()))
+			probs = append(probs, fmt.Sprintf("unknown tool %q: want one of %s", t, joinImages()))
 			continue
 		}
 		if _, err := Parse(ref); err != nil {
@@ -154,7 +155,7 @@ func NewSet(overrides map[Tool]string, mirror string) (Set, error) {
 }
 
 // Ref returns the reference to pull for tool t.
-func (s Set) Ref(t Tool) string {
+func (s Set) Ref(t Image) string {
 	raw, ok := s.overrides[t]
 	if !ok {
 		raw = defaults[t]
@@ -162,14 +163,14 @@ func (s Set) Ref(t Tool) string {
 	r, err := Parse(raw)
 	if err != nil {
 		// Defaults are covered by tests and overrides are validated by NewSet.
-		panic(fmt.Sprintf("images: invalid reference %q for %s: %v", raw, t, err))
+		panic(fmt.Sprintf("toolchain: invalid reference %q for %s: %v", raw, t, err))
 	}
 	return r.Mirror(s.mirror).String()
 }
 
-func joinTools() string {
+func joinImages() string {
 	var names []string
-	for _, t := range Tools() {
+	for _, t := range Images() {
 		names = append(names, string(t))
 	}
 	return strings.Join(names, ", ")

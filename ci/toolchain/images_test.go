@@ -1,4 +1,4 @@
-package images
+package toolchain
 
 import (
 	"math/rand"
@@ -12,7 +12,7 @@ import (
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func TestDefaultsArePinnedByTag(t *testing.T) {
-	for _, tool := range Tools() {
+	for _, tool := range Images() {
 		r, err := Parse(Default(tool))
 		require.NoError(t, err, tool)
 		assert.NotEmpty(t, r.Tag, "%s must be pinned by tag", tool)
@@ -63,15 +63,15 @@ func TestMirror(t *testing.T) {
 }
 
 func TestSet(t *testing.T) {
-	s, err := NewSet(map[Tool]string{Python: "python:3.12-slim@" + digest, Helm: ""}, "mirror.internal/proxy")
+	s, err := NewSet(map[Image]string{Python: "python:3.12-slim@" + digest, Helm: ""}, "mirror.internal/proxy")
 	require.NoError(t, err)
 	assert.Equal(t, "mirror.internal/proxy/python:3.12-slim@"+digest, s.Ref(Python))
 	assert.Equal(t, "mirror.internal/proxy/alpine/helm:3.16.3", s.Ref(Helm))
 
-	_, err = NewSet(map[Tool]string{Trivy: "trivy"}, "")
+	_, err = NewSet(map[Image]string{Trivy: "trivy"}, "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--trivy-image")
-	_, err = NewSet(map[Tool]string{"node": "node:20"}, "")
+	_, err = NewSet(map[Image]string{"node": "node:20"}, "")
 	assert.ErrorContains(t, err, `unknown tool "node"`)
 	_, err = NewSet(nil, "https://mirror")
 	assert.ErrorContains(t, err, "is not a registry prefix")

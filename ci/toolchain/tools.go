@@ -1,0 +1,58 @@
+// Go-built tools (formerly package toolbox): the pipeline's helper programs: small Go programs under ci/ that
+// run inside containers so that heavy libraries (SOPS, go-containerregistry) never enter
+// the Dagger module's binary, which every CI job compiles on a fresh engine.
+
+package toolchain
+
+import (
+	"fmt"
+	"path"
+	"sort"
+)
+
+// GoTool is one helper program.
+type GoTool struct {
+	// Name is the binary's name.
+	Name string
+	// ModuleDir is the Go module (relative to the repository root) holding it.
+	ModuleDir string
+	// Package is the main package, relative to ModuleDir.
+	Package string
+}
+
+// The helper programs.
+var (
+	// SopsDecrypt decrypts SOPS+age files for helm, straight into a tmpfs (ci/deploy/secrets).
+	SopsDecrypt = GoTool{Name: "sops-decrypt", ModuleDir: "ci/deploy/secrets", Package: "./cmd/sops-decrypt"}
+	// Promote copies images by digest between tags and registries (ci/artifact/registry).
+	Promote = GoTool{Name: "promote", ModuleDir: ".", Package: "./ci/cmd/promote"}
+	// ManifestRedact blanks Secret values in manifest streams (ci/deploy/helm).
+	ManifestRedact = GoTool{Name: "manifest-redact", ModuleDir: ".", Package: "./ci/cmd/manifest-redact"}
+	// Evidence attaches and verifies the evidence referrers of images (ci/artifact/registry, ci/artifact/attest).
+	Evidence = GoTool{Name: "evidence", ModuleDir: ".", Package: "./ci/cmd/evidence"}
+)
+
+// GoTools lists every Go-built tool by name.
+func GoTools() []GoTool {
+	out := []GoTool{SopsDecrypt, Promote, ManifestRedact, Evidence}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// LookupGoTool finds a tool by name.
+func LookupGoTool(name string) (GoTool, error) {
+	for _, t := range GoTools() {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	return GoTool{}, fmt.Errorf("unknown tool %q: want evidence, manifest-redact, promote or sops-decrypt", name)
+}
+
+// Binary is where the built binary is written inside the build container.
+func (t GoTool) Binary() string { return path.Join("/out", t.Name) }
+
+// GoBuild is the static, reproducible build command, run in ModuleDir.
+func (t GoTool) GoBuild() []string {
+	return []string{"go", "build", "-trimpath", "-ldflags=-s -w", "-o", t.Binary(), t.Package}
+}
