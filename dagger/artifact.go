@@ -17,7 +17,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -87,7 +86,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	g.SetLimit(publishConcurrency)
 	for i, svc := range services {
 		g.Go(func() error {
-			address, err := tags.ServiceImage(s.Registry, string(svc), tag)
+			address, err := artifact.ServiceImage(s.Registry, string(svc), tag)
 			if err != nil {
 				return err
 			}
@@ -194,7 +193,7 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		return builtImage{}, fmt.Errorf("promote normalize printed %q: %w", strings.TrimSpace(stdout), err)
 	}
-	if err := tags.ValidateDigest(res.Digest); err != nil {
+	if err := artifact.ValidateDigest(res.Digest); err != nil {
 		return builtImage{}, fmt.Errorf("promote normalize: %w", err)
 	}
 	tarball := norm.File("/out/image.tar")
@@ -228,7 +227,7 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		return publishedImage{}, fmt.Errorf("promote push printed %q: %w", strings.TrimSpace(out), err)
 	}
-	ref, err := tags.ParseTagReference(b.tag)
+	ref, err := artifact.ParseTagReference(b.tag)
 	if err != nil {
 		return publishedImage{}, err
 	}

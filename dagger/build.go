@@ -7,10 +7,10 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -117,12 +117,12 @@ func (m *SoccerPredict) BuildAll(
 // branch tag <ref-slug>-<short-sha>.
 func imageTag(s configpkg.Settings) (string, error) {
 	if s.Tag != "" {
-		return tags.ReleaseTag(s.Tag)
+		return artifact.ReleaseTag(s.Tag)
 	}
 	if s.Commit == "" || s.Ref == "" {
 		return "", fmt.Errorf("naming an image needs the commit and the branch: pass --commit=$(git rev-parse HEAD) --ref=$(git branch --show-current) (GitLab: --commit=$CI_COMMIT_SHA --ref=$CI_COMMIT_REF_NAME), or --tag=vX.Y.Z for a release")
 	}
-	return tags.BranchTag(s.Ref, s.Commit)
+	return artifact.BranchTag(s.Ref, s.Commit)
 }
 
 // versions returns the dataset version (see dataset) and the model version.

@@ -9,10 +9,10 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -41,7 +41,7 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 		if err != nil {
 			return nil, fmt.Errorf("read the checkout's branch (or pass --ref): %w", err)
 		}
-		branch, err := tags.BranchFromGitRef(ref)
+		branch, err := artifact.BranchFromGitRef(ref)
 		if err != nil {
 			return nil, err
 		}
@@ -75,11 +75,11 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, giv
 	if err != nil {
 		return nil, err
 	}
-	tag, err := tags.BranchTag(s.Ref, s.Commit)
+	tag, err := artifact.BranchTag(s.Ref, s.Commit)
 	if err != nil {
 		return nil, fmt.Errorf("find the images published for this commit: %w", err)
 	}
-	refs, err := tags.ServiceImages(s.Registry, tag, missing)
+	refs, err := artifact.ServiceImages(s.Registry, tag, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, giv
 	}
 	for _, h := range insecure {
 		for _, svc := range missing {
-			if ref, err := tags.ParseReference(refs[svc]); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
+			if ref, err := artifact.ParseReference(refs[svc]); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
 				args = append(args, "--insecure-registry", strings.ToLower(h))
 				break
 			}
@@ -125,7 +125,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, giv
 		if !ok {
 			return nil, fmt.Errorf("promote resolve did not resolve %s", refs[svc])
 		}
-		if _, err := tags.ParseDigestReference(d); err != nil {
+		if _, err := artifact.ParseDigestReference(d); err != nil {
 			return nil, fmt.Errorf("promote resolve answered %q for %s: %w", d, refs[svc], err)
 		}
 		res[svc] = d

@@ -11,12 +11,10 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
-	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -60,7 +58,7 @@ func (m *SoccerPredict) Attest(
 	if err != nil {
 		return "", err
 	}
-	if _, err := tags.ParseDigestReference(image); err != nil {
+	if _, err := artifact.ParseDigestReference(image); err != nil {
 		return "", fmt.Errorf("--image: %w", err)
 	}
 	if err := checkGateReport(ctx, s, gateReport); err != nil {
@@ -180,7 +178,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	if err != nil {
 		return "", err
 	}
-	froms, err := buildinfo.BaseImages([]byte(df), map[string]string{"BASE_IMAGE": imgs.Ref(toolchain.Python)})
+	froms, err := artifact.BaseImages([]byte(df), map[string]string{"BASE_IMAGE": imgs.Ref(toolchain.Python)})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", svc.Dockerfile(), err)
 	}

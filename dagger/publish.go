@@ -9,7 +9,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -77,7 +77,7 @@ func (m *SoccerPredict) PublishBase(
 	if err != nil {
 		return "", err
 	}
-	address, err := tags.ServiceImage(s.Registry, "base", tag)
+	address, err := artifact.ServiceImage(s.Registry, "base", tag)
 	if err != nil {
 		return "", err
 	}
@@ -92,11 +92,11 @@ func (m *SoccerPredict) PublishBase(
 	if err != nil {
 		return "", err
 	}
-	ref, err := tags.ParseDigestReference(published)
+	ref, err := artifact.ParseDigestReference(published)
 	if err != nil {
 		return "", err
 	}
-	return tags.DigestReference(ref.Repository, ref.Digest)
+	return artifact.DigestReference(ref.Repository, ref.Digest)
 }
 
 // Promote copies an image by digest to new tags or another registry without rebuilding it or
@@ -128,7 +128,7 @@ func (m *SoccerPredict) Promote(
 	// +optional
 	insecureRegistry []string,
 ) (string, error) {
-	src, err := tags.ParseDigestReference(source)
+	src, err := artifact.ParseDigestReference(source)
 	if err != nil {
 		return "", fmt.Errorf("--source: %w", err)
 	}
@@ -136,7 +136,7 @@ func (m *SoccerPredict) Promote(
 		return "", fmt.Errorf("--to: name at least one destination, e.g. --to=%s:v1.2.3", src.Repository)
 	}
 	for _, d := range to {
-		if _, err := tags.ParseTagReference(d); err != nil {
+		if _, err := artifact.ParseTagReference(d); err != nil {
 			return "", fmt.Errorf("--to %q: %w", d, err)
 		}
 	}
@@ -196,7 +196,7 @@ func (m *SoccerPredict) promote(ctx context.Context, source string, to []string,
 // registryHost is the registry of an image repository (what registry auth is keyed on), by
 // the docker rule ci/tags applies: no host component means Docker Hub.
 func registryHost(repo string) string {
-	if d := (tags.Reference{Repository: repo}).Domain(); d != "" {
+	if d := (artifact.Reference{Repository: repo}).Domain(); d != "" {
 		return d
 	}
 	return "docker.io"
@@ -209,7 +209,7 @@ func registryHost(repo string) string {
 func insecureRegistriesOf(hosts, refs []string) ([]string, error) {
 	used := map[string]bool{}
 	for _, r := range refs {
-		if ref, err := tags.ParseReference(r); err == nil {
+		if ref, err := artifact.ParseReference(r); err == nil {
 			used[strings.ToLower(registryHost(ref.Repository))] = true
 		}
 	}
@@ -217,7 +217,7 @@ func insecureRegistriesOf(hosts, refs []string) ([]string, error) {
 	out := make([]string, 0, len(hosts))
 	for _, h := range hosts {
 		lh := strings.ToLower(h)
-		if ref := (tags.Reference{Repository: h + "/x"}); ref.Domain() != h || tags.ValidateRepository(ref.Repository) != nil {
+		if ref := (artifact.Reference{Repository: h + "/x"}); ref.Domain() != h || artifact.ValidateRepository(ref.Repository) != nil {
 			return nil, fmt.Errorf("--insecure-registry=%q is not a registry host: write host[:port] without scheme or path, e.g. --insecure-registry=reg.local:5000", h)
 		}
 		if seen[lh] {
@@ -237,7 +237,7 @@ func insecureRegistriesFor(insecure, refs []string) []string {
 	var out []string
 	for _, h := range insecure {
 		for _, r := range refs {
-			if ref, err := tags.ParseReference(r); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
+			if ref, err := artifact.ParseReference(r); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
 				out = append(out, h)
 				break
 			}

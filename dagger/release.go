@@ -15,7 +15,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
@@ -223,7 +222,7 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 		if !ok {
 			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
 		}
-		ref, err := tags.DigestReference(repo, digest)
+		ref, err := artifact.DigestReference(repo, digest)
 		if err != nil {
 			return nil, nil, fmt.Errorf("staging image %s: %w", svc, err)
 		}

@@ -10,11 +10,11 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
@@ -231,7 +231,7 @@ func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settin
 		if !ok {
 			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
 		}
-		ref, err := tags.DigestReference(repo, digest)
+		ref, err := artifact.DigestReference(repo, digest)
 		if err != nil {
 			return nil, nil, fmt.Errorf("image %s: %w", svc, err)
 		}
@@ -262,7 +262,7 @@ func checkedRecord(rec trace.Record) trace.Record {
 func imageLabels(ctx context.Context, ref, username string, password *dagger.Secret) (map[string]string, error) {
 	ctr := dag.Container()
 	if password != nil {
-		if r, err := tags.ParseDigestReference(ref); err == nil {
+		if r, err := artifact.ParseDigestReference(ref); err == nil {
 			ctr = ctr.WithRegistryAuth(registryHost(r.Repository), username, password)
 		}
 	}

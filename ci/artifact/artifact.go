@@ -2,6 +2,29 @@
 // digest, that is built once and promoted dev → staging → production unchanged. It renders
 // the set as the dotenv file GitLab passes between jobs (API_IMAGE=repo@sha256:…) and as
 // JSON, and reads it back strictly.
+//
+// Tags (tags.go, formerly package tags) decide the names images are published under.
+//
+// Three kinds of tag exist:
+//
+//   - branch builds: "<branch-slug>-<short-sha>", where the slug is exactly GitLab's
+//     CI_COMMIT_REF_SLUG (see [Slug]) and the short sha is the first 8 hex characters of
+//     the commit, like GitLab's CI_COMMIT_SHORT_SHA (see [ShortSHA]);
+//   - releases: "v<major>.<minor>.<patch>", strict semantic versioning with a mandatory
+//     "v" prefix (see [ReleaseTag]). Pre-releases such as "v1.2.0-rc.1" are accepted for
+//     the staging environment only (see [ReleaseTagFor]); build metadata ("+build.5") is
+//     always rejected because "+" is not allowed in an OCI tag;
+//   - "latest": a moving tag that exists only in the staging and production
+//     environments (see [LatestTag]).
+//
+// Every tag produced here satisfies the OCI distribution tag grammar
+// [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} (see [ValidateTag]).
+//
+// This package also parses (reference.go) and builds image references ("repo:tag",
+// "repo@sha256:<64 hex>") for the per-service images "<registry>/<service>".
+//
+// It depends on the standard library and github.com/Masterminds/semver/v3 only, so the
+// Dagger module can import it.
 package artifact
 
 import (
@@ -9,8 +32,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 // Services are the services an artifact must hold, in order.
@@ -24,11 +45,11 @@ func Var(service string) string { return strings.ToUpper(service) + "_IMAGE" }
 
 // FromPublished records what a push returned ("repo:tag@sha256:…") as "repo@sha256:…".
 func (s Set) FromPublished(service, published string) error {
-	ref, err := tags.ParseDigestReference(published)
+	ref, err := ParseDigestReference(published)
 	if err != nil {
 		return fmt.Errorf("%s: the registry answered %q, not a digest reference: %w", service, published, err)
 	}
-	byDigest, err := tags.DigestReference(ref.Repository, ref.Digest)
+	byDigest, err := DigestReference(ref.Repository, ref.Digest)
 	if err != nil {
 		return err
 	}
@@ -45,7 +66,7 @@ func (s Set) Validate() error {
 			probs = append(probs, fmt.Sprintf("%s: missing: pass --%s-image=repo@sha256:… (GitLab: $%s from the publish job's dotenv)", svc, svc, Var(svc)))
 			continue
 		}
-		parsed, err := tags.ParseDigestReference(ref)
+		parsed, err := ParseDigestReference(ref)
 		if err != nil || parsed.Tag != "" {
 			probs = append(probs, fmt.Sprintf("%s: %q is not pinned by digest: want repo@sha256:<64 hex> (images are promoted by digest, never by tag)", svc, ref))
 		}
@@ -66,7 +87,7 @@ func (s Set) Validate() error {
 func (s Set) Digests() map[string]string {
 	out := map[string]string{}
 	for svc, ref := range s {
-		if parsed, err := tags.ParseDigestReference(ref); err == nil {
+		if parsed, err := ParseDigestReference(ref); err == nil {
 			out[svc] = parsed.Digest
 		}
 	}

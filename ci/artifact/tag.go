@@ -3,8 +3,6 @@ package artifact
 import (
 	"errors"
 	"fmt"
-
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 // TagAction is what publishing a build under a tag does to the registry.
@@ -27,20 +25,20 @@ var ErrTagImmutable = errors.New("published tag holds another digest")
 // refused with an error that says what happened and what to do. "latest" is not a publish
 // tag (only promote/release move it) and is refused here.
 func DecideTag(tag, existing, built string) (TagAction, error) {
-	ref, err := tags.ParseTagReference(tag)
+	ref, err := ParseTagReference(tag)
 	if err != nil {
 		return "", fmt.Errorf("publish tag: %w", err)
 	}
-	if ref.Tag == tags.Latest {
-		return "", fmt.Errorf("publish tag %s: publish never writes %q (only promote and release move it); publish under the branch tag <ref-slug>-<short-sha> or a release tag vX.Y.Z", tag, tags.Latest)
+	if ref.Tag == Latest {
+		return "", fmt.Errorf("publish tag %s: publish never writes %q (only promote and release move it); publish under the branch tag <ref-slug>-<short-sha> or a release tag vX.Y.Z", tag, Latest)
 	}
-	if err := tags.ValidateDigest(built); err != nil {
+	if err := ValidateDigest(built); err != nil {
 		return "", fmt.Errorf("digest of the new build of %s: %w", tag, err)
 	}
 	if existing == "" {
 		return TagPush, nil
 	}
-	if err := tags.ValidateDigest(existing); err != nil {
+	if err := ValidateDigest(existing); err != nil {
 		return "", fmt.Errorf("the registry answered %q for %s, not a digest: %w", existing, tag, err)
 	}
 	if existing == built {

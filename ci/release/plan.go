@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"sort"
 	"strings"
 
@@ -77,7 +77,7 @@ func NewPlan(req PlanRequest) (Plan, error) {
 	p := Plan{Version: v.String(), MovesLatest: !v.Prerelease()}
 	// A final release is what production runs: it moves `latest` by the one rule of ci/tags
 	// (latest only for staging and production, never for dev).
-	latest, err := tags.LatestTag(tags.EnvProduction)
+	latest, err := artifact.LatestTag(artifact.EnvProduction)
 	if err != nil {
 		return Plan{}, err
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 func TestStages(t *testing.T) {
@@ -444,7 +444,7 @@ func tagRegexps(t *testing.T, c *Config) []*regexp.Regexp {
 	return out
 }
 
-// The release-tag patterns accept exactly the tags ci/tags.ReleaseTag accepts.
+// The release-tag patterns accept exactly the tags ci/artifact.ReleaseTag accepts.
 func TestReleaseTagPatternAgreesWithCiTags(t *testing.T) {
 	res := tagRegexps(t, load(t))
 	require.Len(t, res, 3, "workflow:rules, the gates job and the release job match $CI_COMMIT_TAG")
@@ -479,13 +479,13 @@ func TestReleaseTagPatternAgreesWithCiTags(t *testing.T) {
 	}
 	accepted := 0
 	for _, tag := range fixed {
-		_, err := tags.ReleaseTag(tag)
+		_, err := artifact.ReleaseTag(tag)
 		want := err == nil
 		if want {
 			accepted++
 		}
 		for _, re := range res {
-			assert.Equalf(t, want, re.MatchString(tag), "tag %q: ci/tags.ReleaseTag error %v", tag, err)
+			assert.Equalf(t, want, re.MatchString(tag), "tag %q: ci/artifact.ReleaseTag error %v", tag, err)
 		}
 	}
 	assert.Greater(t, accepted, 100, "the generator must produce valid release tags too")

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 )
 
 // in-toto and SLSA identifiers.
@@ -137,7 +137,7 @@ type BuildInput struct {
 // checked: a digest or commit that is not one is refused, nothing is guessed.
 func NewProvenance(in BuildInput) (Statement, error) {
 	var probs []string
-	img, err := tags.ParseDigestReference(in.Image)
+	img, err := artifact.ParseDigestReference(in.Image)
 	if err != nil {
 		probs = append(probs, fmt.Sprintf("image: %v", err))
 	}
@@ -159,7 +159,7 @@ func NewProvenance(in BuildInput) (Statement, error) {
 	bases := append([]string(nil), in.BaseImages...)
 	sort.Strings(bases)
 	for _, b := range bases {
-		ref, err := tags.ParseDigestReference(b)
+		ref, err := artifact.ParseDigestReference(b)
 		if err != nil {
 			probs = append(probs, fmt.Sprintf("base image %q is not pinned by digest: %v", b, err))
 			continue

@@ -7,10 +7,10 @@ import (
 	"sort"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 // LabelRevision is the OCI label holding the commit an image was built from.
@@ -75,7 +75,7 @@ const (
 func Verify(ev Evidence, commit string) Verified {
 	v := Verified{Service: ev.Service, Image: ev.Image, Problems: []string{}}
 	add := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
-	ref, err := tags.ParseDigestReference(ev.Image)
+	ref, err := artifact.ParseDigestReference(ev.Image)
 	if err != nil {
 		add("%s: %v", ev.Service, err)
 		return v

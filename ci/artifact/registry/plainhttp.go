@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 // InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
@@ -139,8 +139,8 @@ func parseRegistryHost(s string) (string, error) {
 	case strings.Contains(s, "/"):
 		return "", fmt.Errorf("has a path: name the registry host only, %s", example)
 	}
-	ref := tags.Reference{Repository: s + "/x"}
-	if ref.Domain() != s || tags.ValidateRepository(ref.Repository) != nil {
+	ref := artifact.Reference{Repository: s + "/x"}
+	if ref.Domain() != s || artifact.ValidateRepository(ref.Repository) != nil {
 		return "", fmt.Errorf("is not a registry host: %s", example)
 	}
 	if _, port, err := net.SplitHostPort(s); err == nil {

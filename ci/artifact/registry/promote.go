@@ -11,7 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 )
 
 // DefaultUserAgent is sent to registries unless Options.UserAgent is set.
@@ -139,7 +139,7 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 		default:
 			return Result{}, newError(ErrRegistry, err, "cannot read destination %s: %v: check that the registry is reachable", d.input, err)
 		}
-		if d.existing != nil && d.existing.Digest != desc.Digest && !opts.AllowOverwrite && d.ref.TagStr() != tags.Latest {
+		if d.existing != nil && d.existing.Digest != desc.Digest && !opts.AllowOverwrite && d.ref.TagStr() != artifact.Latest {
 			collisions = append(collisions, fmt.Sprintf("%s points at %s", d.input, d.existing.Digest))
 		}
 	}
@@ -212,7 +212,7 @@ func write(dst name.Tag, src name.Digest, desc *remote.Descriptor, ro []remote.O
 // parseAll validates the source and destinations with the strict rules of ci/tags and
 // turns them into go-containerregistry names.
 func parseAll(src string, dsts []string, opts Options) (name.Digest, []destination, error) {
-	sr, err := tags.ParseReference(src)
+	sr, err := artifact.ParseReference(src)
 	if err != nil {
 		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source: %v", err)
 	}
@@ -235,7 +235,7 @@ func parseAll(src string, dsts []string, opts Options) (name.Digest, []destinati
 	seen := map[string]bool{}
 	dests := make([]destination, 0, len(dsts))
 	for _, d := range dsts {
-		dr, err := tags.ParseTagReference(d)
+		dr, err := artifact.ParseTagReference(d)
 		if err != nil {
 			return name.Digest{}, nil, newError(ErrInvalidReference, err, "destination: %v", err)
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 // Published is what PublishImage did; it marshals to the JSON `promote push` prints.
@@ -31,7 +30,7 @@ type Published struct {
 // after a second look at it, so the window in which a concurrent publish could interleave
 // is one manifest PUT; the tag is read back and must resolve to the image's digest.
 func PublishImage(ctx context.Context, img v1.Image, dst string, opts Options) (Published, error) {
-	dr, err := tags.ParseTagReference(dst)
+	dr, err := artifact.ParseTagReference(dst)
 	if err != nil {
 		return Published{}, newError(ErrInvalidReference, err, "destination: %v", err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
 )
 
 // Referrers are OCI 1.1 manifests whose `subject` is an image digest (distribution-spec
@@ -68,7 +68,7 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
 // parseSubject validates an image reference by digest with ci/tags' rules.
 func parseSubject(s string, opts Options) (name.Digest, error) {
-	r, err := tags.ParseReference(s)
+	r, err := artifact.ParseReference(s)
 	if err != nil {
 		return name.Digest{}, newError(ErrInvalidReference, err, "image: %v", err)
 	}
@@ -344,7 +344,7 @@ func CopyReferrers(ctx context.Context, src, dstRepo string, opts Options) ([]st
 	if err != nil {
 		return nil, err
 	}
-	repo, err := name.NewRepository(dstRepo, opts.names((tags.Reference{Repository: dstRepo}).Domain())...)
+	repo, err := name.NewRepository(dstRepo, opts.names((artifact.Reference{Repository: dstRepo}).Domain())...)
 	if err != nil {
 		return nil, newError(ErrInvalidReference, err, "destination repository %s: %v", dstRepo, err)
 	}

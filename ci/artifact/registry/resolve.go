@@ -6,16 +6,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/tags"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 )
 
 // Resolve returns "repo@sha256:<digest>" for the tag reference ref ("repo:tag"): the digest
 // the registry serves for that tag right now, exactly what publish pushed under it (an image
 // manifest or an index, never a platform-specific child). It is how a deploy from a checkout
-// finds the images published for its commit (tag: tags.BranchTag). A missing tag is
+// finds the images published for its commit (tag: artifact.BranchTag). A missing tag is
 // ErrNotFound with what to do.
 func Resolve(ctx context.Context, ref string, opts Options) (string, error) {
-	tr, err := tags.ParseTagReference(ref)
+	tr, err := artifact.ParseTagReference(ref)
 	if err != nil {
 		return "", newError(ErrInvalidReference, err, "%v", err)
 	}

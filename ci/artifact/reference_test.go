@@ -1,4 +1,4 @@
-package tags
+package artifact
 
 import (
 	"math/rand"
