@@ -8,10 +8,10 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 // Base builds the shared Python base stage the service images start from: the pinned Python
@@ -72,7 +72,7 @@ func (m *SoccerPredict) Build(
 	if err != nil {
 		return nil, err
 	}
-	labels, err := buildinfo.Labels(buildinfo.Info{
+	labels, err := trace.Labels(trace.Info{
 		Revision:       s.Commit,
 		Source:         s.ProjectURL,
 		Created:        created.Format(time.RFC3339),
@@ -89,7 +89,7 @@ func (m *SoccerPredict) Build(
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range buildinfo.SortedKeys(labels) {
+	for _, k := range trace.SortedKeys(labels) {
 		ctr = ctr.WithLabel(k, labels[k])
 	}
 	return ctr, nil

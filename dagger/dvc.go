@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
@@ -32,11 +32,11 @@ func (m *SoccerPredict) dvcDry(ctx context.Context) (outcome, error) {
 }
 
 // dataset is the version of the dataset the model is trained on, and the DVC file it was read
-// from (ci/buildinfo.ProjectDataset): the dataset's .dvc file (`dvc add`) when the project has
+// from (ci/dvc.ProjectDataset): the dataset's .dvc file (`dvc add`) when the project has
 // one, else the md5 dvc.lock records for it; empty without either.
-func (m *SoccerPredict) dataset(ctx context.Context) (buildinfo.Dataset, error) {
+func (m *SoccerPredict) dataset(ctx context.Context) (dvc.Dataset, error) {
 	src := m.project()
-	return buildinfo.ProjectDataset(projectpkg.Dataset, func(name string) ([]byte, bool, error) {
+	return dvc.ProjectDataset(projectpkg.Dataset, func(name string) ([]byte, bool, error) {
 		ok, err := src.Exists(ctx, name)
 		if err != nil || !ok {
 			return nil, false, err

@@ -9,12 +9,12 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 // ModelGate trains the candidate with the project's full pipeline (`train --full`: params.yaml on
@@ -144,7 +144,7 @@ func (m *SoccerPredict) champion(ctx context.Context) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	version, _ := buildinfo.ModelVersion("", []byte(doc)) // modelVersion insists on it; the gate does not
+	version, _ := trace.ModelVersion("", []byte(doc)) // modelVersion insists on it; the gate does not
 	return []byte(doc), version, nil
 }
 
@@ -163,7 +163,7 @@ func (m *SoccerPredict) modelVersion(ctx context.Context) (string, error) {
 	if s.MLflowURL != "" {
 		return version, nil
 	}
-	v, err := buildinfo.ModelVersion("", doc)
+	v, err := trace.ModelVersion("", doc)
 	if err != nil {
 		return "", fmt.Errorf("model version from %s: %w (write it with `python -m soccerpredict.pipeline.train --full --out %s`, or pass --model-version)", projectpkg.ChampionMetrics, err, projectpkg.ChampionMetrics)
 	}

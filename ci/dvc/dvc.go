@@ -2,7 +2,21 @@
 // the output of `git diff --no-renames --name-status <rev> --` (rev → work tree) splits into the
 // files to restore from rev and the files to delete.
 //
-// It depends on the standard library only, so the Dagger module can import it.
+// It also reads dvc.lock and .dvc files (dvclock.go, dvcfile.go; formerly in package buildinfo)
+// to compute the dataset version stamped on images.
+//
+// Dataset version. When the dataset is tracked with `dvc add` (data/raw/matches.csv.dvc, or a
+// .dvc file of an enclosing directory), the version is the md5 of that pointer file,
+// "md5:<hex>"; a dvc.lock that records the same path must agree. Otherwise it comes from
+// dvc.lock (ProjectDataset, ResolveDataset). With a dataset path (the raw dataset tracked by DVC, e.g.
+// "data/raw"), the version is the md5 DVC recorded for that path in dvc.lock, written
+// "md5:<hex>" (or "md5:<hex>.dir" for a directory): the same value `dvc status` and the
+// DVC remote use, so it can be looked up directly. Without a dataset path, the version is
+// "sha256:<hex>" of every stage output: the lines "<path> <md5>\n" sorted by path, which
+// changes whenever any tracked output changes. The dataset path is preferred because it
+// does not move when only the model is retrained.
+//
+// It depends on the standard library and gopkg.in/yaml.v3 only, so the Dagger module can import it.
 package dvc
 
 import (

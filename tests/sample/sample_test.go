@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/buildinfo"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
 	"gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 const root = "../testdata/soccerpredict"
@@ -63,9 +64,9 @@ func evaluate(t *testing.T, candidate []byte) map[string]gate.Result {
 func TestRealFullRunPassesTheModelGate(t *testing.T) {
 	res := evaluate(t, modelRun(t, "full.json"))
 	assert.Equal(t, gate.Pass, res[gate.ModelGate].Status, "%s %v", res[gate.ModelGate].Summary, res[gate.ModelGate].Details)
-	v, err := buildinfo.ModelVersion("", modelRun(t, "full.json"))
+	v, err := trace.ModelVersion("", modelRun(t, "full.json"))
 	require.NoError(t, err)
-	champion, err := buildinfo.ModelVersion("", read(t, project.ChampionMetrics))
+	champion, err := trace.ModelVersion("", read(t, project.ChampionMetrics))
 	require.NoError(t, err)
 	assert.Equal(t, champion, v, "the same pipeline on the same data and params has the champion's version")
 }
@@ -94,7 +95,7 @@ func TestBundledChampionHasSkill(t *testing.T) {
 	m, err := modelgate.ParseMetrics(read(t, project.ChampionMetrics))
 	require.NoError(t, err)
 	assert.Less(t, m["log_loss"], math.Log(3)-0.05)
-	_, err = buildinfo.ModelVersion("", read(t, project.ChampionMetrics))
+	_, err = trace.ModelVersion("", read(t, project.ChampionMetrics))
 	require.NoError(t, err, "deploy, build labels and trace read model_version from it")
 	res, doc := modelgate.Evaluate(modelgate.Inputs{Candidate: read(t, project.ChampionMetrics), Champion: read(t, project.ChampionMetrics), MaxSlowdown: 0.1})
 	require.NotNil(t, doc)
@@ -124,9 +125,9 @@ func TestSampleHasWhatTheModuleRunsOn(t *testing.T) {
 
 // The dataset version the images are labelled with comes from the sample's real dvc.lock.
 func TestSampleDatasetVersion(t *testing.T) {
-	lock, err := buildinfo.ParseDVCLock(read(t, project.DVCLock))
+	lock, err := dvc.ParseDVCLock(read(t, project.DVCLock))
 	require.NoError(t, err)
-	v, err := buildinfo.DatasetVersion(lock, project.Dataset)
+	v, err := dvc.DatasetVersion(lock, project.Dataset)
 	require.NoError(t, err)
 	assert.Regexp(t, `^md5:[0-9a-f]{32}$`, v)
 }

@@ -1,4 +1,4 @@
-package buildinfo
+package dvc
 
 import (
 	"crypto/sha256"
@@ -9,89 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
-
-const commit = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
-
-func validInfo() Info {
-	return Info{
-		Revision:       commit,
-		Source:         "https://gitlab.com/soccerpredictai/pipeline",
-		Created:        "2025-03-01T10:00:00+01:00",
-		Version:        "v1.4.0",
-		Title:          "soccer-predict-api",
-		DatasetVersion: "md5:0f1e2d3c4b5a69788796a5b4c3d2e1f0.dir",
-		ModelVersion:   "12",
-	}
-}
-
-func TestLabels(t *testing.T) {
-	l, err := Labels(validInfo())
-	require.NoError(t, err)
-	assert.Equal(t, map[string]string{
-		"org.opencontainers.image.revision": commit,
-		"org.opencontainers.image.source":   "https://gitlab.com/soccerpredictai/pipeline",
-		"org.opencontainers.image.created":  "2025-03-01T09:00:00Z",
-		"org.opencontainers.image.version":  "v1.4.0",
-		"org.opencontainers.image.title":    "soccer-predict-api",
-		"io.soccerpredict.dataset.version":  "md5:0f1e2d3c4b5a69788796a5b4c3d2e1f0.dir",
-		"io.soccerpredict.model.version":    "12",
-	}, l)
-	assert.Equal(t, []string{
-		LabelDatasetVersion, LabelModelVersion, LabelCreated, LabelRevision, LabelSource, LabelTitle, LabelVersion,
-	}, SortedKeys(l))
-
-	i := validInfo()
-	i.DatasetVersion, i.ModelVersion = "", ""
-	i.Created = "2025-03-01T09:00:00.5Z"
-	l, err = Labels(i)
-	require.NoError(t, err)
-	assert.NotContains(t, l, LabelDatasetVersion)
-	assert.NotContains(t, l, LabelModelVersion)
-	assert.Equal(t, "2025-03-01T09:00:00.5Z", l[LabelCreated])
-}
-
-func TestLabelsErrors(t *testing.T) {
-	cases := []struct {
-		mut func(*Info)
-		msg string
-	}{
-		{func(i *Info) { i.Revision = "" }, "full 40-character sha"},
-		{func(i *Info) { i.Revision = commit[:8] }, "full 40-character sha"},
-		{func(i *Info) { i.Revision = strings.ToUpper(commit) }, "not lowercase hexadecimal"},
-		{func(i *Info) { i.Revision = "z" + commit[1:] }, "not lowercase hexadecimal"},
-		{func(i *Info) { i.Source = "" }, "CI_PROJECT_URL"},
-		{func(i *Info) { i.Source = "gitlab.com/x/y" }, "not an absolute http(s) URL"},
-		{func(i *Info) { i.Source = "ssh://git@gitlab.com/x/y" }, "credentials"},
-		{func(i *Info) { i.Source = "git@gitlab.com:x/y.git" }, "CI_PROJECT_URL"},
-		{func(i *Info) { i.Created = "" }, "RFC 3339"},
-		{func(i *Info) { i.Created = "2025-03-01 10:00:00" }, "RFC 3339"},
-		{func(i *Info) { i.Created = "2025-03-01T10:00:00" }, "RFC 3339"},
-		{func(i *Info) { i.Created = " 2025-03-01T10:00:00Z" }, "RFC 3339"},
-		{func(i *Info) { i.Version = "" }, "image version is empty"},
-		{func(i *Info) { i.Version = "v1 .0" }, "whitespace"},
-		{func(i *Info) { i.Title = " " }, "title is empty"},
-		{func(i *Info) { i.Title = "a\nb" }, "control characters"},
-		{func(i *Info) { i.DatasetVersion = "md5: x" }, "dataset version"},
-		{func(i *Info) { i.DatasetVersion = strings.Repeat("x", 257) }, "longer than 256"},
-		{func(i *Info) { i.ModelVersion = "é" }, "model version"},
-	}
-	for _, c := range cases {
-		i := validInfo()
-		c.mut(&i)
-		l, err := Labels(i)
-		require.Error(t, err, c.msg)
-		assert.Contains(t, err.Error(), c.msg)
-		assert.Nil(t, l)
-	}
-
-	// A clone URL with a token is refused without echoing the token.
-	i := validInfo()
-	i.Source = "https://gitlab-ci-token:glcbt-SECRET123@gitlab.com/soccerpredictai/pipeline.git"
-	_, err := Labels(i)
-	require.ErrorContains(t, err, "carries credentials")
-	assert.NotContains(t, err.Error(), "SECRET123")
-}
 
 func TestParseDVCLock(t *testing.T) {
 	b, err := os.ReadFile("testdata/dvc.lock")
@@ -189,47 +109,6 @@ func TestDatasetVersion(t *testing.T) {
 	require.ErrorContains(t, err, "dataset path")
 }
 
-func TestModelVersion(t *testing.T) {
-	metrics, err := os.ReadFile("testdata/metrics.json")
-	require.NoError(t, err)
-	v, err := ModelVersion("", metrics)
-	require.NoError(t, err)
-	assert.Equal(t, "12", v)
-	v, err = ModelVersion("7", metrics)
-	require.NoError(t, err)
-	assert.Equal(t, "7", v, "explicit wins")
-
-	ok := map[string]string{
-		`{"model_version": 3}`:              "3",
-		`{"model": {"version": "v2-rc"}}`:   "v2-rc",
-		`{"model": {"version": 14}, "x":1}`: "14",
-	}
-	for in, want := range ok {
-		v, err := ModelVersion("", []byte(in))
-		require.NoError(t, err, in)
-		assert.Equal(t, want, v)
-	}
-	bad := map[string]string{
-		``:                         "no metrics file",
-		`[]`:                       "not a JSON object",
-		`null`:                     "not a JSON object",
-		`{"accuracy": 1}`:          "no model_version",
-		`{"model": "x"}`:           "no model_version",
-		`{"model_version": 1.5}`:   "not a non-negative integer",
-		`{"model_version": -1}`:    "not a non-negative integer",
-		`{"model_version": true}`:  "neither a string nor an integer",
-		`{"model_version": ""}`:    "model version is empty",
-		`{"model_version": "a b"}`: "whitespace",
-	}
-	for in, msg := range bad {
-		_, err := ModelVersion("", []byte(in))
-		require.Error(t, err, in)
-		assert.Contains(t, err.Error(), msg, in)
-	}
-	_, err = ModelVersion("bad version", nil)
-	require.ErrorContains(t, err, "whitespace")
-}
-
 func FuzzParseDVCLock(f *testing.F) {
 	b, err := os.ReadFile("testdata/dvc.lock")
 	if err != nil {
@@ -257,29 +136,12 @@ func FuzzParseDVCLock(f *testing.F) {
 		if err != nil {
 			return
 		}
-		require.NoError(t, validateValue("dataset version", v, "", true), "a dataset version is always a valid label value")
+		_, err = trace.Labels(trace.Info{Revision: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", Source: "https://gitlab.com/soccerpredictai/pipeline", Created: "2025-03-01T10:00:00Z", Version: "v1.4.0", Title: "soccer-predict-api", DatasetVersion: v})
+		require.NoError(t, err, "a dataset version is always a valid label value")
 		if datasetPath == "" {
 			require.Regexp(t, `^sha256:[0-9a-f]{64}$`, v)
 		} else {
 			require.Regexp(t, `^md5:[0-9a-f]{32}(\.dir)?$`, v)
 		}
-	})
-}
-
-func FuzzLabels(f *testing.F) {
-	f.Add(commit, "https://gitlab.com/a/b", "2025-03-01T10:00:00Z", "v1.0.0", "t", "md5:x", "1")
-	f.Add("", "", "", "", "", "", "")
-	f.Fuzz(func(t *testing.T, rev, src, created, version, title, ds, model string) {
-		l, err := Labels(Info{Revision: rev, Source: src, Created: created, Version: version, Title: title, DatasetVersion: ds, ModelVersion: model})
-		if err != nil {
-			require.Nil(t, l)
-			return
-		}
-		require.NoError(t, ValidateCommit(l[LabelRevision]))
-		_, err = NormalizeCreated(l[LabelCreated])
-		require.NoError(t, err)
-		again, err := NormalizeCreated(l[LabelCreated])
-		require.NoError(t, err)
-		require.Equal(t, l[LabelCreated], again, "normalisation is idempotent")
 	})
 }

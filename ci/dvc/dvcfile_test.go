@@ -1,4 +1,4 @@
-package buildinfo
+package dvc
 
 import (
 	"errors"
@@ -189,21 +189,4 @@ func FuzzParseDVCFile(f *testing.F) {
 			t.Fatalf("version %q from md5 %q", v.Version, d.Out.MD5)
 		}
 	})
-}
-
-func TestLabelsCarryTheDatasetPointer(t *testing.T) {
-	i := validInfo()
-	i.DatasetPointer = "data/raw/matches.csv.dvc"
-	l, err := Labels(i)
-	require.NoError(t, err)
-	assert.Equal(t, "data/raw/matches.csv.dvc", l[LabelDatasetPointer])
-	assert.Equal(t, "io.soccerpredict.dataset.pointer", LabelDatasetPointer)
-
-	i.DatasetVersion = ""
-	_, err = Labels(i)
-	assert.ErrorContains(t, err, "without a dataset version")
-	i = validInfo()
-	i.DatasetPointer = "a b.dvc"
-	_, err = Labels(i)
-	assert.ErrorContains(t, err, "dataset pointer")
 }

@@ -1,4 +1,18 @@
-package buildinfo
+// Image labels (labels.go, formerly package buildinfo): the OCI labels stamped on every service image, so that an
+// image says which commit, dataset and model it was built from:
+//
+//	org.opencontainers.image.revision   full 40-hex git commit
+//	org.opencontainers.image.source     repository URL (no credentials)
+//	org.opencontainers.image.created    RFC 3339 timestamp, normalised to UTC (passed in)
+//	org.opencontainers.image.version    image version (release or branch tag)
+//	org.opencontainers.image.title      image title, e.g. soccer-predict-api
+//	io.soccerpredict.dataset.version    dataset version (see dvc.ProjectDataset)
+//	io.soccerpredict.dataset.pointer    the DVC file it was read from (.dvc file or dvc.lock)
+//	io.soccerpredict.model.version      model version (explicit or from the metrics file)
+//
+// Nothing here reads the clock or the environment; the caller passes every value.
+
+package trace
 
 import (
 	"fmt"
@@ -8,19 +22,16 @@ import (
 	"time"
 )
 
-// Label keys.
+// Label keys stamped at build time besides the ones trace.go reads back (LabelRevision,
+// LabelDatasetVersion, LabelDatasetPointer, LabelModelVersion).
 const (
-	LabelRevision       = "org.opencontainers.image.revision"
-	LabelSource         = "org.opencontainers.image.source"
-	LabelCreated        = "org.opencontainers.image.created"
-	LabelVersion        = "org.opencontainers.image.version"
-	LabelTitle          = "org.opencontainers.image.title"
-	LabelDatasetVersion = "io.soccerpredict.dataset.version"
-	LabelDatasetPointer = "io.soccerpredict.dataset.pointer"
-	LabelModelVersion   = "io.soccerpredict.model.version"
+	LabelSource  = "org.opencontainers.image.source"
+	LabelCreated = "org.opencontainers.image.created"
+	LabelVersion = "org.opencontainers.image.version"
+	LabelTitle   = "org.opencontainers.image.title"
 )
 
-// MaxValueLength bounds version-like label values (as ci/trace does).
+// MaxValueLength bounds version-like label values.
 const MaxValueLength = 256
 
 // Info is what the labels are computed from.
@@ -47,7 +58,7 @@ type Info struct {
 // Labels validates i and returns the label map. Optional values that are empty are
 // left out. Created is normalised to UTC ("2025-03-01T09:00:00Z").
 func Labels(i Info) (map[string]string, error) {
-	if err := ValidateCommit(i.Revision); err != nil {
+	if err := validateRevision(i.Revision); err != nil {
 		return nil, err
 	}
 	src, err := validateSource(i.Source)
@@ -105,8 +116,8 @@ func SortedKeys(labels map[string]string) []string {
 	return keys
 }
 
-// ValidateCommit checks for a full 40-character lowercase hex commit.
-func ValidateCommit(sha string) error {
+// validateRevision (the label's rule and messages) checks for a full 40-character lowercase hex commit.
+func validateRevision(sha string) error {
 	if len(sha) != 40 {
 		return fmt.Errorf("commit %q is %d characters, expected the full 40-character sha: pass `git rev-parse HEAD` (GitLab: CI_COMMIT_SHA)", sha, len(sha))
 	}
