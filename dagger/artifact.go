@@ -38,7 +38,7 @@ type builtImage struct {
 	verdict scan.Verdict
 }
 
-// publishedImage is what `promote push` prints (ci/registry.Published).
+// publishedImage is what `promote push` prints (ci/artifact/registry.Published).
 type publishedImage struct {
 	Service   string             `json:"service"`
 	Tag       string             `json:"tag"`

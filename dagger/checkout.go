@@ -56,7 +56,7 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 }
 
 // publishedImages fills every empty image with the one publish pushed for this commit:
-// <registry>/<service>:<branch tag> (ci/tags), resolved to its digest in the registry by the
+// <registry>/<service>:<branch tag> (ci/artifact), resolved to its digest in the registry by the
 // promote tool (go-containerregistry), so the deploy is pinned by digest like CI's.
 func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
 	var missing []string

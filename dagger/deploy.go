@@ -449,7 +449,7 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 }
 
 // policyDecision gathers the evidence the promotion policy needs (the gate report, the scan, and
-// GitLab's answers about the job, the token's owner and the deployment) and lets ci/policy decide.
+// GitLab's answers about the job, the token's owner and the deployment) and lets ci/deploy/policy decide.
 // Nothing here decides who deploys or from where: policy.Resolve does, from the evidence.
 func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest, pf proofFlags) (policy.Decision, error) {
 	preq := policy.Request{

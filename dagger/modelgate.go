@@ -224,7 +224,7 @@ func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token 
 }
 
 // gateReportFirstModel reports whether the gate report's model gate accepted its candidate as the
-// first model, without a champion (production refuses that: ci/policy).
+// first model, without a champion (production refuses that: ci/deploy/policy).
 func (m *SoccerPredict) gateReportFirstModel(ctx context.Context, f *dagger.File) (bool, error) {
 	if f == nil {
 		return false, nil

@@ -161,7 +161,7 @@ type promoteResult struct {
 
 // promote runs the promote tool (ci/cmd/promote, go-containerregistry) in a container; the
 // password reaches it only as a mounted secret file. insecureRegistries are passed as
-// --insecure-registry (the tool applies the plain-HTTP rule of ci/registry).
+// --insecure-registry (the tool applies the plain-HTTP rule of ci/artifact/registry).
 func (m *SoccerPredict) promote(ctx context.Context, source string, to []string, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
 	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
 	if err != nil {
@@ -194,7 +194,7 @@ func (m *SoccerPredict) promote(ctx context.Context, source string, to []string,
 }
 
 // registryHost is the registry of an image repository (what registry auth is keyed on), by
-// the docker rule ci/tags applies: no host component means Docker Hub.
+// the docker rule ci/artifact applies: no host component means Docker Hub.
 func registryHost(repo string) string {
 	if d := (artifact.Reference{Repository: repo}).Domain(); d != "" {
 		return d
@@ -203,9 +203,9 @@ func registryHost(repo string) string {
 }
 
 // insecureRegistriesOf checks the --insecure-registry values against the image references refs
-// before anything runs: each must be a registry host[:port] (ci/tags' host rule) that one of refs
+// before anything runs: each must be a registry host[:port] (ci/artifact's host rule) that one of refs
 // is on. It returns them lower-cased. The plain-HTTP rule itself (loopback needs no opt-in;
-// production refuses any) is ci/registry's, applied by the tools that reach registries.
+// production refuses any) is ci/artifact/registry's, applied by the tools that reach registries.
 func insecureRegistriesOf(hosts, refs []string) ([]string, error) {
 	used := map[string]bool{}
 	for _, r := range refs {

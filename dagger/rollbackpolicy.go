@@ -28,7 +28,7 @@ type rollbackProof struct {
 	JobID, PipelineID, DeploymentID int
 }
 
-// rollbackDecision asks GitLab what ci/policy needs (fetchProof) and lets policy.ResolveRollback
+// rollbackDecision asks GitLab what ci/deploy/policy needs (fetchProof) and lets policy.ResolveRollback
 // decide who rolls back and whether the rollback may act.
 func rollbackDecision(ctx context.Context, s configpkg.Settings, env policy.Env, actor string, p rollbackProof) (policy.Decision, error) {
 	claims := policy.Claims{Actor: actor, JobID: int64(p.JobID), PipelineID: int64(p.PipelineID), DeploymentID: int64(p.DeploymentID)}

@@ -75,7 +75,7 @@ func NewPlan(req PlanRequest) (Plan, error) {
 		return Plan{}, fmt.Errorf("%w:\n  - %s", ErrPlanRefused, strings.Join(reasons, "\n  - "))
 	}
 	p := Plan{Version: v.String(), MovesLatest: !v.Prerelease()}
-	// A final release is what production runs: it moves `latest` by the one rule of ci/tags
+	// A final release is what production runs: it moves `latest` by the one rule of ci/artifact
 	// (latest only for staging and production, never for dev).
 	latest, err := artifact.LatestTag(artifact.EnvProduction)
 	if err != nil {

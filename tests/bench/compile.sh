@@ -79,6 +79,6 @@ printf '%-28s %10s %14.1f\n' "bare dagger.io/dagger $sdk" "$bare_pkgs" "$bare_ti
 printf '%-28s %10s %14.1f\n' "soccer-predict module" "$mod_pkgs" "$mod_time"
 printf 'ratio %.2fx (budget %sx), %d extra packages\n' "$ratio" "$budget" $((mod_pkgs - bare_pkgs))
 if (( $(echo "$ratio > $budget" | bc) )); then
-	echo "over budget: keep heavy libraries out of the packages dagger/ imports (see ci/toolbox)" >&2
+	echo "over budget: keep heavy libraries out of the packages dagger/ imports (see ci/toolchain)" >&2
 	exit 1
 fi

@@ -105,7 +105,7 @@ func TestChartRendersEveryEnvironment(t *testing.T) {
 				require.Len(t, ing.Spec.TLS, 1)
 			}
 
-			// Trace ConfigMap carries the record; ci/helm reads it back.
+			// Trace ConfigMap carries the record; ci/deploy/helm reads it back.
 			cm := objs.ConfigMaps["sp-trace"]
 			for k, v := range wantAnn {
 				assert.Equal(t, v, cm.Annotations[k], k)

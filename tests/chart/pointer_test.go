@@ -31,7 +31,7 @@ func TestTheDatasetPointerIsAnOptionalPartOfTheRecord(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got.DatasetPointer)
 
-	// A pointer that is not a DVC file is refused by the schema and by ci/helm.
+	// A pointer that is not a DVC file is refused by the schema and by ci/deploy/helm.
 	for _, bad := range []string{"../x.dvc", "/abs.dvc", "data.csv", "a b.dvc"} {
 		_, err := renderWith(t, cihelm.Production, false, set("trace.datasetPointer", bad))
 		require.Error(t, err, bad)

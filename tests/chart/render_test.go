@@ -106,7 +106,7 @@ func decryptedSecrets(t testing.TB, env cihelm.Env) string {
 }
 
 // valuesFromArgv interprets the -f and --set-string arguments of a helm argv
-// built by ci/helm the way helm does (files merged in order, then
+// built by ci/deploy/helm the way helm does (files merged in order, then
 // --set-string parsed by helm's own strvals).
 func valuesFromArgv(t testing.TB, argv []string) map[string]any {
 	t.Helper()
@@ -149,7 +149,7 @@ func mergeMaps(a, b map[string]any) map[string]any {
 	return out
 }
 
-// release returns the ci/helm release for env, with the chart on local disk
+// release returns the ci/deploy/helm release for env, with the chart on local disk
 // and the decrypted shipped secrets.
 func release(t testing.TB, env cihelm.Env) cihelm.Release {
 	return cihelm.Release{
@@ -164,7 +164,7 @@ func release(t testing.TB, env cihelm.Env) cihelm.Release {
 }
 
 // envValues returns the values helm would use for env, from the argv
-// ci/helm builds for `helm upgrade`, plus extra overrides.
+// ci/deploy/helm builds for `helm upgrade`, plus extra overrides.
 func envValues(t testing.TB, env cihelm.Env, extra map[string]any) map[string]any {
 	t.Helper()
 	argv, err := cihelm.UpgradeArgs(release(t, env))

@@ -286,7 +286,7 @@ func exportDirs(calls []DaggerCall) map[string]string {
 
 // CheckArtifacts: artifacts are exactly what the job's calls export, every artifact expires,
 // report artifacts are uploaded `when: always`, each report's path is the file the producing
-// function exports (package ci/reports), and every report type the module writes is wired.
+// function exports (ci/gate, reports.go), and every report type the module writes is wired.
 func CheckArtifacts(c *Config) []string {
 	known := gate.GitLabReports()
 	wired := map[string]bool{}

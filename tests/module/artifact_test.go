@@ -136,7 +136,7 @@ func TestScanBlocksOnHighFindingsAndReportsAnyway(t *testing.T) {
 	happy(t)
 	projectFiles(t)
 	rec.Respond(daggertest.Always("exists", false)) // no .trivyignore
-	rec.Respond(daggertest.OnFile("trivy-api.json", fixture(t, "../ci/scan/testdata/trivy-api.json")))
+	rec.Respond(daggertest.OnFile("trivy-api.json", fixture(t, "../ci/artifact/scan/testdata/trivy-api.json")))
 	err := m.Scan(context.Background(), "api")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "api image")

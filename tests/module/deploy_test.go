@@ -215,7 +215,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	_, ok := c.StepWhere("withMountedTemp", "path", "/run/decrypted")
 	assert.True(t, ok, "decrypted values live in a tmpfs, never in a layer")
 	build := mustExec(t, "go", "build", "./cmd/sops-decrypt")
-	_, ok = build.Container.StepWhere("withWorkdir", "path", "/pipeline/ci/secrets")
+	_, ok = build.Container.StepWhere("withWorkdir", "path", "/pipeline/ci/deploy/secrets")
 	assert.True(t, ok, "sops-decrypt is built from its own module")
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))

@@ -41,7 +41,7 @@ func happy(t *testing.T) {
 		daggertest.OnExec([]string{"ruff", "format", "--check"}, map[string]any{"combinedOutput": "14 files already formatted\n", "exitCode": 0}),
 		daggertest.OnExec([]string{"pytest"}, map[string]any{"combinedOutput": "3 passed in 0.50s\n", "exitCode": 0}),
 		daggertest.OnFile("junit.xml", passingJUnit),
-		daggertest.OnFile("coverage.xml", fixture(t, "../ci/junit/testdata/coverage.xml")),
+		daggertest.OnFile("coverage.xml", fixture(t, "../ci/gate/junit/testdata/coverage.xml")),
 		daggertest.OnFile("ge-results.json", passingGE),
 		daggertest.OnFile("metrics/candidate.json", string(candidate)),
 		daggertest.OnFile("metrics/champion.json", champion),
@@ -77,7 +77,7 @@ func filesOf(t *testing.T, o outcome) map[string]string {
 func TestLintRunsRuffCheckAndFormatWithCacheAndWritesCodeQuality(t *testing.T) {
 	m := fresh(t)
 	happy(t)
-	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": fixture(t, "../ci/lint/testdata/ruff.json"), "exitCode": 1}))
+	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": fixture(t, "../ci/gate/lint/testdata/ruff.json"), "exitCode": 1}))
 	rec.Respond(daggertest.OnExec([]string{"ruff", "format"}, map[string]any{"combinedOutput": "Would reformat: src/soccerpredict/features.py\n1 file would be reformatted, 13 files already formatted\n", "exitCode": 1}))
 
 	o, err := m.lint(context.Background())
@@ -132,7 +132,7 @@ func TestTestRunsPytestWithReportsKeptOnFailure(t *testing.T) {
 	m := fresh(t)
 	happy(t)
 	rec.Respond(daggertest.OnExec([]string{"pytest"}, map[string]any{"exitCode": 1, "combinedOutput": "1 failed, 2 passed"}))
-	rec.Respond(daggertest.OnFile("junit.xml", fixture(t, "../ci/junit/testdata/junit-fail.xml")))
+	rec.Respond(daggertest.OnFile("junit.xml", fixture(t, "../ci/gate/junit/testdata/junit-fail.xml")))
 
 	o, err := m.test(context.Background())
 	require.NoError(t, err)
@@ -194,7 +194,7 @@ func TestDataContractsCriticalBlocksAdvisoryDoesNot(t *testing.T) {
 	assert.Equal(t, gate.Fail, byName[gate.DataAdvisory].Status)
 	require.NoError(t, m.DataContracts(context.Background()))
 
-	rec.Respond(daggertest.OnFile("ge-results.json", fixture(t, "../ci/datacontract/testdata/gx1.json")))
+	rec.Respond(daggertest.OnFile("ge-results.json", fixture(t, "../ci/gate/datacontract/testdata/gx1.json")))
 	err = m.DataContracts(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "data-contracts FAIL")
@@ -330,7 +330,7 @@ func TestCheckFailsOnlyOnBlockingFailures(t *testing.T) {
 		assert.Contains(t, names, g)
 	}
 
-	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": fixture(t, "../ci/lint/testdata/ruff.json"), "exitCode": 1}))
+	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": fixture(t, "../ci/gate/lint/testdata/ruff.json"), "exitCode": 1}))
 	err = m.Check(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint")

@@ -169,7 +169,7 @@ func TestPublishRetryReusesTheTag(t *testing.T) {
 func TestPublishPushesNothingWhenAScanBlocks(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
-	rec.Respond(daggertest.OnFile("trivy-worker.json", fixture(t, "../ci/scan/testdata/trivy-api.json")))
+	rec.Respond(daggertest.OnFile("trivy-worker.json", fixture(t, "../ci/artifact/scan/testdata/trivy-api.json")))
 	_, err := m.Publish(context.Background(), "", nil, "", nil, "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was pushed")

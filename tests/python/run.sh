@@ -71,7 +71,7 @@ if [[ -n "${SMOKE_METRICS_OUT:-}" ]]; then
   cp "$work/metrics/candidate.json" "$SMOKE_METRICS_OUT"
 fi
 
-# Real runs for the pipeline's own model gate (Go, ci/modelgate; tests/sample): the full
+# Real runs for the pipeline's own model gate (Go, ci/gate/modelgate; tests/sample): the full
 # candidate, a genuinely worse one (almost no inverse regularisation, C=1e-5) and a genuinely
 # slower one (a 300-tree random forest).
 if [[ -n "${MODEL_RUNS_OUT:-}" ]]; then

@@ -9,7 +9,7 @@
 //     reads it back strictly;
 //   - [Verify] decides whether the documents attached to one digest prove what a deploy or a
 //     release needs: a gate report of the commit with every blocking gate passed (ci/gate), a
-//     Trivy report and an SBOM of that very image (ci/scan), a provenance statement whose subject
+//     Trivy report and an SBOM of that very image (ci/artifact/scan), a provenance statement whose subject
 //     is the digest and whose source is the commit, and an image whose
 //     org.opencontainers.image.revision label is the commit. Every problem says what is
 //     missing and which command produces it;
@@ -17,7 +17,7 @@
 //     production refuses them.
 //
 // The package is plain Go (standard library and ci/ packages) so the module may build
-// statements; reading and writing referrers is ci/registry's job (go-containerregistry), run as
+// statements; reading and writing referrers is ci/artifact/registry's job (go-containerregistry), run as
 // the ci/cmd/evidence tool. The statements are not signed: they are bound to the image by the
 // referrer's subject digest and checked against the registry's own data (config digest, labels)
 // at deploy time, but anyone with push access to the repository could attach a document that

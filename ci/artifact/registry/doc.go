@@ -34,7 +34,7 @@
 // ([InsecureRegistriesFor]). go-containerregistry's silent http fallback for private
 // addresses is blocked by [PlainHTTP.Transport].
 //
-// The evidence of an image (ci/attest: gate report, Trivy report, SBOM, SLSA provenance) lives
+// The evidence of an image (ci/artifact/attest: gate report, Trivy report, SBOM, SLSA provenance) lives
 // next to it as OCI 1.1 referrers of its digest: [Attach] writes them (referrers API, or the
 // sha256-<hex> tag schema on registries without it), [FetchEvidence] reads them back trusting
 // only manifests whose own subject is the digest, and a promotion into another repository or

@@ -127,7 +127,7 @@ func IsLoopback(host string) bool {
 	return err == nil && ip.Zone() == "" && ip.IsLoopback()
 }
 
-// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/tags and
+// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/artifact and
 // returns it lower-cased.
 func parseRegistryHost(s string) (string, error) {
 	const example = "write the registry as host[:port], e.g. reg.local:5000"

@@ -209,7 +209,7 @@ func write(dst name.Tag, src name.Digest, desc *remote.Descriptor, ro []remote.O
 	return remote.Write(dst, img, ro...)
 }
 
-// parseAll validates the source and destinations with the strict rules of ci/tags and
+// parseAll validates the source and destinations with the strict rules of ci/artifact and
 // turns them into go-containerregistry names.
 func parseAll(src string, dsts []string, opts Options) (name.Digest, []destination, error) {
 	sr, err := artifact.ParseReference(src)

@@ -66,7 +66,7 @@ type rawManifest struct {
 func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
-// parseSubject validates an image reference by digest with ci/tags' rules.
+// parseSubject validates an image reference by digest with ci/artifact's rules.
 func parseSubject(s string, opts Options) (name.Digest, error) {
 	r, err := artifact.ParseReference(s)
 	if err != nil {

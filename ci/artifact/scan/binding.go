@@ -55,7 +55,7 @@ func SameLayers(got, want []string) bool {
 // layers survive an export whose config (a timestamp, a label) differs between the tarball
 // Trivy read and the manifest pushed, where the ImageID would not. The
 // manifest digest itself is bound by the attestation: the report is attached to the image as
-// an OCI referrer whose subject is that digest (see ci/attest), so a report moved onto another
+// an OCI referrer whose subject is that digest (see ci/artifact/attest), so a report moved onto another
 // image fails the ImageID check and a report lifted from another image fails both. A report
 // that names neither is refused, whatever its findings.
 func (r Report) Names(img Image) error {

@@ -1,7 +1,7 @@
 // Command evidence attaches the evidence of an image to it in its registry and reads it back
 // for a deploy or a release, with go-containerregistry (OCI 1.1 referrers, with the
 // sha256-<hex> tag fallback for registries without the referrers API). It is a thin wrapper
-// over ci/registry and ci/attest, built in a golang container so go-containerregistry never
+// over ci/artifact/registry and ci/artifact/attest, built in a golang container so go-containerregistry never
 // enters the Dagger module binary.
 //
 // Usage:
@@ -16,7 +16,7 @@
 // access is anonymous.
 //
 // attach prints {"image":…,"attached":[{"artifactType":…,"digest":…}]}. verify fetches what
-// the registry holds for every image and checks it (ci/attest.Verify); it writes DIR/evidence.json
+// the registry holds for every image and checks it (ci/artifact/attest.Verify); it writes DIR/evidence.json
 // ({"commit","ok","problems":[…],"images":[{"service","image","problems"}]}), and, for the
 // documents that counted, DIR/gate-report.json and DIR/trivy-<service>.json. Evidence that does
 // not count is not an error of the tool: it is listed in evidence.json, and the caller decides.

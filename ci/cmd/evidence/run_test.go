@@ -164,7 +164,7 @@ func TestCredentialsFromFilesAndRefusals(t *testing.T) {
 		err := run(context.Background(), args, &out, &errb)
 		assert.Equal(t, 2, exitCode(err), "%s: %v", name, err)
 	}
-	// Loopback registries are reached over plain http without an opt-in (ci/registry.PlainHTTP);
+	// Loopback registries are reached over plain http without an opt-in (ci/artifact/registry.PlainHTTP);
 	// a bad opt-in is a usage error.
 	err = run(context.Background(), []string{"verify", "--insecure-registry", "http://reg", "--commit", commit, "--image", "api=" + image, "--out", dir}, &out, &errb)
 	assert.Equal(t, 2, exitCode(err), "bad --insecure-registry: %v", err)

@@ -1,5 +1,5 @@
 // Command manifest-redact copies a Kubernetes manifest stream from stdin to stdout with the
-// values of every Secret's data and stringData replaced (ci/helm.RedactSecrets). The pipeline
+// values of every Secret's data and stringData replaced (ci/deploy/helm.RedactSecrets). The pipeline
 // pipes `helm get manifest` and `helm template` through it inside the helm container, so
 // secret values never reach a log, a returned file or the module.
 package main

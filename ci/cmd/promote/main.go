@@ -1,7 +1,7 @@
 // Command promote copies an image (or index) by digest to one or more tags, in the
 // same repository, another repository or another registry, without rebuilding it and
 // without re-uploading blobs the destination already has or can mount. It is a thin
-// wrapper over gitlab.com/soccerpredictai/pipeline/ci/registry, built in a golang
+// wrapper over gitlab.com/soccerpredictai/pipeline/ci/artifact/registry, built in a golang
 // container so go-containerregistry never enters the Dagger module binary.
 //
 // Usage:

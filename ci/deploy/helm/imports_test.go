@@ -36,7 +36,7 @@ func TestImportsStayLight(t *testing.T) {
 			if !strings.Contains(first, ".") {
 				continue // standard library
 			}
-			require.True(t, allowed[p], "%s imports %s: keep heavy libraries out of ci/helm", f, p)
+			require.True(t, allowed[p], "%s imports %s: keep heavy libraries out of ci/deploy/helm", f, p)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func EncryptedSecretsFile(chart string, env Env) string {
 // empty (sops-decrypt then uses /dev/shm when it exists).
 func WithDecryptedSecrets(sopsDecrypt, identity, encrypted, tmpdir string, argv []string) ([]string, error) {
 	if sopsDecrypt == "" {
-		return nil, fmt.Errorf("no sops-decrypt binary path: build ci/secrets/cmd/sops-decrypt and pass its path")
+		return nil, fmt.Errorf("no sops-decrypt binary path: build ci/deploy/secrets/cmd/sops-decrypt and pass its path")
 	}
 	if identity == "" {
 		return nil, fmt.Errorf("no age identity path: mount the age key as a secret file and pass its path")

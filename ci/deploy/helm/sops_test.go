@@ -50,15 +50,15 @@ func TestWithDecryptedSecrets(t *testing.T) {
 }
 
 func TestRepositoryTestRecipientIsTheCommittedTestKey(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "tests", "testdata", "keys", "test-age.key"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "tests", "testdata", "keys", "test-age.key"))
 	require.NoError(t, err)
-	// The age library (ci/secrets/shipped) checks that this comment is the key's public key.
+	// The age library (ci/deploy/secrets/shipped) checks that this comment is the key's public key.
 	assert.Contains(t, string(data), "# public key: "+helm.RepositoryTestRecipient+"\n")
 }
 
 func TestCheckSecretsRecipientsOnTheShippedFiles(t *testing.T) {
 	for _, env := range []helm.Env{helm.Dev, helm.Staging, helm.Production} {
-		file := helm.EncryptedSecretsFile(filepath.Join("..", "..", "charts", "soccer-predict"), env)
+		file := helm.EncryptedSecretsFile(filepath.Join("..", "..", "..", "charts", "soccer-predict"), env)
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
 		require.NoError(t, helm.CheckSecretsRecipients(env, file, raw), "the shipped %s file is accepted", env)

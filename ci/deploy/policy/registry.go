@@ -9,7 +9,7 @@ import (
 // hosts (its --insecure-registry values) over plain http: never for production, whose images
 // are read and deployed only over TLS (loopback registries need no opt-in and are not listed).
 // dev and staging may. The registry rule itself (which hosts need the opt-in, how it is
-// enforced) is ci/registry's PlainHTTP; this is only who may use the opt-in.
+// enforced) is ci/artifact/registry's PlainHTTP; this is only who may use the opt-in.
 func CheckInsecureRegistries(env Env, hosts []string) error {
 	if env == Production && len(hosts) > 0 {
 		return fmt.Errorf("--insecure-registry=%s is refused for production: production reads and deploys images only over TLS; give the registry a certificate (or use its https endpoint) and drop the flag",

@@ -9,7 +9,7 @@
 // malformed file from a wrong key, a tampered file or a missing file.
 //
 // This package imports the SOPS library and must stay out of the Dagger module
-// binary: only ci/secrets/cmd/sops-decrypt (built in a golang container) and tests
+// binary: only ci/deploy/secrets/cmd/sops-decrypt (built in a golang container) and tests
 // import it.
 package secrets
 

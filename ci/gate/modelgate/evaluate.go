@@ -95,7 +95,7 @@ var ErrNoChampion = errors.New("no champion to compare with (metrics/champion.js
 const FirstModelSummary = "first model (SP_FIRST_MODEL): no champion to compare with"
 
 // UsedFirstModel reports whether a gate report's model gate accepted its candidate as the first
-// model, without a champion. Production refuses such a report (ci/policy).
+// model, without a champion. Production refuses such a report (ci/deploy/policy).
 func UsedFirstModel(rep gate.Report) bool {
 	for _, r := range rep.Results {
 		if r.Name == gate.ModelGate && strings.HasPrefix(r.Summary, FirstModelSummary) {

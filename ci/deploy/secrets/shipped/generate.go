@@ -2,11 +2,11 @@
 
 // generate (re)writes the sample SOPS files charts/soccer-predict/secrets/<env>.enc.yaml
 // from the fake values below, encrypted with the SOPS library for the age
-// recipients that .sops.yaml lists for each file. Run it from ci/secrets (its Go module):
+// recipients that .sops.yaml lists for each file. Run it from ci/deploy/secrets (its Go module):
 //
-//	cd ci/secrets && go run ./shipped/generate.go              # re-encrypt the sample files
-//	cd ci/secrets && go run ./shipped/generate.go -new-key     # first create the TEST key pair
-//	cd ci/secrets && go run ./shipped/generate.go -new-production-placeholder
+//	cd ci/deploy/secrets && go run ./shipped/generate.go              # re-encrypt the sample files
+//	cd ci/deploy/secrets && go run ./shipped/generate.go -new-key     # first create the TEST key pair
+//	cd ci/deploy/secrets && go run ./shipped/generate.go -new-production-placeholder
 //
 // The key tests/testdata/keys/test-age.key is a TEST-ONLY key committed on
 // purpose; every value encrypted here is fake. dev and staging are encrypted to
@@ -50,13 +50,13 @@ const keyHeader = `# TEST-ONLY age key of the SoccerPredictAI CI/CD repository. 
 # files charts/soccer-predict/secrets/*.enc.yaml, whose values are all fake.
 # Never encrypt real data for it. Real environments use their own age keys,
 # given to CI as a mounted secret file; add their public keys to .sops.yaml.
-# Regenerate with: (cd ci/secrets && go run ./shipped/generate.go) -new-key (after deleting this file)
+# Regenerate with: (cd ci/deploy/secrets && go run ./shipped/generate.go) -new-key (after deleting this file)
 `
 
 func main() {
-	keyPath := flag.String("key", "../../tests/testdata/keys/test-age.key", "TEST age identity file")
-	sopsConfig := flag.String("sops-config", "../../.sops.yaml", "SOPS creation rules")
-	outDir := flag.String("out", "../../charts/soccer-predict/secrets", "directory for <env>.enc.yaml")
+	keyPath := flag.String("key", "../../../tests/testdata/keys/test-age.key", "TEST age identity file")
+	sopsConfig := flag.String("sops-config", "../../../.sops.yaml", "SOPS creation rules")
+	outDir := flag.String("out", "../../../charts/soccer-predict/secrets", "directory for <env>.enc.yaml")
 	newKey := flag.Bool("new-key", false, "create the TEST key pair at -key (refuses to overwrite) and stop")
 	placeholder := flag.Bool("new-production-placeholder", false, "put a fresh recipient whose private key is discarded into the production rule of -sops-config, then re-encrypt")
 	flag.Parse()

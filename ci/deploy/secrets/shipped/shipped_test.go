@@ -176,7 +176,7 @@ func TestDecryptsAFileWrittenByTheSopsCLI(t *testing.T) {
 	// testdata/sops-cli.enc.yaml was written by the sops CLI 3.13.3
 	// (`sops --encrypt --age <test key recipient>`), so this checks format
 	// compatibility in the CLI -> library direction; the shipped env files
-	// (written by ci/secrets.Encrypt) were checked with `sops --decrypt`.
+	// (written by ci/deploy/secrets.Encrypt) were checked with `sops --decrypt`.
 	plain, err := secrets.DecryptFile(filepath.Join("testdata", "sops-cli.enc.yaml"), shippedKey(t))
 	require.NoError(t, err)
 	sameYAML(t, `secrets:
