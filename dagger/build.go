@@ -143,14 +143,15 @@ func (m *SoccerPredict) versions(ctx context.Context, modelVersion string) (stri
 	return dataset, model, nil
 }
 
-// dockerBuild builds a service from the project's Dockerfile on the pinned base image.
+// dockerBuild builds a service from the project's Dockerfile on the pinned base image, with
+// SOURCE_DATE_EPOCH when the commit time is set (serviceBuildArgs).
 func (m *SoccerPredict) dockerBuild(ctx context.Context, svc projectpkg.Service) (*dagger.Container, error) {
-	imgs, err := m.images(ctx)
+	args, err := m.serviceBuildArgs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return m.project().DockerBuild(dagger.DirectoryDockerBuildOpts{
 		Dockerfile: svc.Dockerfile(),
-		BuildArgs:  []dagger.BuildArg{{Name: "BASE_IMAGE", Value: imgs.Ref(toolchain.Python)}},
+		BuildArgs:  args,
 	}), nil
 }

@@ -1,8 +1,6 @@
 package artifact
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -21,21 +19,13 @@ func BaseImages(dockerfile []byte, buildArgs map[string]string) ([]string, error
 	seen := map[string]bool{}
 	var out []string
 	sawFrom := false
-	sc := bufio.NewScanner(bytes.NewReader(dockerfile))
-	var cont strings.Builder
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasSuffix(line, `\`) {
-			cont.WriteString(strings.TrimSuffix(line, `\`) + " ")
-			continue
-		}
-		line = strings.TrimSpace(cont.String() + line)
-		cont.Reset()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Fields(line)
-		switch strings.ToUpper(fields[0]) {
+	ins, err := instructions(dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range ins {
+		line, fields := in.Text, in.Fields
+		switch in.Keyword {
 		case "ARG":
 			if sawFrom || len(fields) < 2 {
 				continue
@@ -77,9 +67,6 @@ func BaseImages(dockerfile []byte, buildArgs map[string]string) ([]string, error
 				out = append(out, ref)
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("dockerfile: %w", err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("dockerfile has no FROM instruction")

@@ -59,7 +59,7 @@ func Catalog() []Setting {
 		{"CI_COMMIT_SHA", "", "Commit being built (40 hex). Labels images and the traceability record; `--commit`."},
 		{"CI_COMMIT_REF_NAME", "", "Branch or tag name; the branch tag is its slug plus the short sha; `--ref`."},
 		{"CI_COMMIT_TAG", "", "Release tag `vX.Y.Z` when the pipeline runs for a tag; `--tag`."},
-		{"CI_COMMIT_TIMESTAMP", "", "Commit time (RFC 3339). Every timestamp in a built image comes from it, never from the clock; `build`/`publish` need it; `--commit-time`."},
+		{"CI_COMMIT_TIMESTAMP", "", "Commit time (RFC 3339). Every timestamp in a built image comes from it, never from the clock (the Dockerfiles get it as `SOURCE_DATE_EPOCH`); `build`/`publish` need it; `--commit-time`."},
 		{"CI_DEFAULT_BRANCH", "main", "Branch whose pushes deploy to dev."},
 		{"CI_PROJECT_URL", "https://gitlab.com/soccerpredictai/soccerpredict", "Source URL written into `org.opencontainers.image.source`."},
 		{"CI_REGISTRY_IMAGE", "registry.gitlab.com/soccerpredictai/soccerpredict", "Image repository prefix; services push to `<prefix>/<service>`; `--registry`."},

@@ -55,7 +55,7 @@ func TestBuildLabelsTheServiceImageBuiltFromItsDockerfile(t *testing.T) {
 	require.NoError(t, err)
 	chain := containerChain(t, string(id))
 	s := chain.String()
-	assert.Contains(t, s, `dockerBuild(buildArgs:[{name:"BASE_IMAGE",value:"python:3.11-slim-bookworm"}],dockerfile:"docker/worker.Dockerfile")`)
+	assert.Contains(t, s, `dockerBuild(buildArgs:[{name:"BASE_IMAGE",value:"python:3.11-slim-bookworm"},{name:"SOURCE_DATE_EPOCH",value:"1740816000"}],dockerfile:"docker/worker.Dockerfile")`)
 	labels := map[string]string{}
 	for _, st := range chain.Steps("withLabel") {
 		labels[st.Str("name")] = st.Str("value")

@@ -20,6 +20,10 @@ packages=(
   python3-httpx
   python3-celery
   python3-yaml
+  # tests/sample/reproducible_test.go: pip installs the project (built with setuptools) twice
+  python3-pip
+  python3-setuptools
+  python3-wheel
 )
 missing=()
 for pkg in "${packages[@]}"; do

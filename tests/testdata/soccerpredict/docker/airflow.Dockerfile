@@ -11,9 +11,12 @@
 # while installing the requirements. AIRFLOW_VERSION must equal the version in the AIRFLOW_IMAGE
 # tag (tests/test_packaging.py checks the defaults); the official image sets the same variable
 # to its own version.
+# Reproducible builds: ARG SOURCE_DATE_EPOCH (the commit time, passed by the pipeline) is the
+# environment of every RUN below, so pip writes hash-based .pyc files.
 ARG AIRFLOW_IMAGE=apache/airflow:2.10.4-python3.11
 FROM ${AIRFLOW_IMAGE}
 ARG AIRFLOW_VERSION=2.10.4
+ARG SOURCE_DATE_EPOCH
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -10,9 +10,16 @@
 # params.yaml on data/raw/matches.csv, the run that wrote metrics/champion.json) in a build stage,
 # with the same pinned scikit-learn the service runs, and baked in at /app/models/model.pkl. The
 # service reports that model's own version (its model_version); the pipeline records the same
-# version in the image label io.soccerpredict.model.version.
+# version in the image label io.soccerpredict.model.version. The run's metrics file is not baked
+# in: its latency_ms_p95 is a wall-clock measurement of the build machine, different in every
+# build (the image digest would be too); the model's metrics are in metrics/champion.json.
+# Reproducible builds: each stage declares ARG SOURCE_DATE_EPOCH (the pipeline passes the commit
+# time); BuildKit hands it to every later RUN of the stage as an environment variable, so pip
+# writes hash-based .pyc files (no source mtime in their header) and useradd/groupadd write the
+# commit's day into /etc/shadow instead of today's. Without the argument nothing changes.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE} AS model
+ARG SOURCE_DATE_EPOCH
 
 ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
@@ -30,6 +37,7 @@ RUN PYTHONPATH=/build/src python -m soccerpredict.pipeline.train --full \
         --out /build/metrics/model.json --model-out /build/models/model.pkl
 
 FROM ${BASE_IMAGE}
+ARG SOURCE_DATE_EPOCH
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -57,7 +65,6 @@ RUN groupadd --system --gid 10001 app \
 # Code and model are owned by root and only readable by the service user.
 COPY src/ /app/src/
 COPY --from=model /build/models/model.pkl /app/models/model.pkl
-COPY --from=model /build/metrics/model.json /app/models/model.json
 
 USER 10001:10001
 EXPOSE 8000

@@ -4,8 +4,12 @@
 # package index is read from the BuildKit secret pip_index_url.
 # setuptools and wheel, which the python:3.11 base image ships (setuptools 65.5.1 carries
 # HIGH advisories), are removed after the install: nothing needs them at run time.
+# Reproducible builds: ARG SOURCE_DATE_EPOCH (the commit time, passed by the pipeline) is the
+# environment of every RUN below: pip writes hash-based .pyc files and useradd/groupadd write the
+# commit's day into /etc/shadow instead of today's.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
+ARG SOURCE_DATE_EPOCH
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
