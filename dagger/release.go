@@ -170,7 +170,11 @@ func (m *SoccerPredict) Release(
 // for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
 // finding under today's database and the project's .trivyignore.
 func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) error {
-	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password, insecure)
+	trust, err := m.attestationTrust(ctx, policy.Production)
+	if err != nil {
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, insecure)
 	if err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}

@@ -254,8 +254,9 @@ func (ev Evidence) candidates(digest string, v EnvelopeVerifier) (map[string][][
 //
 //   - production (and release): always; without a configured key it refuses, since unsigned
 //     evidence proves only that someone could push to the registry;
-//   - staging: when a key is configured (then unsigned evidence and report files are refused);
-//     without one, unsigned evidence counts as before;
+//   - staging: when a key is configured (then unsigned evidence in the registry is refused);
+//     without one, unsigned evidence counts as before. The report files of FileEvidence stay an
+//     offline fallback for staging, given explicitly by a deployer GitLab has proven;
 //   - dev: no evidence is read.
 func SignaturesRequired(env policy.Env, keyConfigured bool) (bool, error) {
 	switch env {
@@ -268,18 +269,6 @@ func SignaturesRequired(env policy.Env, keyConfigured bool) (bool, error) {
 		return keyConfigured, nil
 	}
 	return false, nil
-}
-
-// SignedReportFiles refuses caller-supplied report files (--gate-report, --scan-report) where
-// signatures are required: a file carries no signature.
-func SignedReportFiles(env policy.Env, given, signaturesRequired bool) error {
-	if err := FileEvidence(env, given); err != nil {
-		return err
-	}
-	if given && signaturesRequired {
-		return fmt.Errorf("%w: %s needs evidence signed by the key in %s, and a report file carries no signature: drop --gate-report and --scan-report (publish attaches signed evidence; `dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence, env, PublicKeyPath)
-	}
-	return nil
 }
 
 // ParsePublicKey reads the attestation public key: a PEM "PUBLIC KEY" block (PKIX, as

@@ -154,7 +154,7 @@ func (d dsseVerifier) Verify(_ context.Context, data, sig []byte) error {
 	return nil
 }
 
-func (d dsseVerifier) KeyID() (string, error)  { return d.v.keyID, nil }
+func (d dsseVerifier) KeyID() (string, error)   { return d.v.keyID, nil }
 func (d dsseVerifier) Public() crypto.PublicKey { return d.v.pub }
 
 // VerifyEnvelope checks that the envelope carries a signature by the trusted key over
