@@ -175,8 +175,8 @@ func TestVerifyEnvelopeRefusesForgeries(t *testing.T) {
 		env  []byte
 		want string
 	}{
-		"unsigned":       {edit(func(m map[string]any) { m["signatures"] = []any{} }), "not signed"},
-		"another key":    {byOther, "no signature by the trusted key"},
+		"unsigned":    {edit(func(m map[string]any) { m["signatures"] = []any{} }), "not signed"},
+		"another key": {byOther, "no signature by the trusted key"},
 		"payload swapped": {edit(func(m map[string]any) {
 			m["payload"] = base64.StdEncoding.EncodeToString([]byte(strings.Replace(statement, `"aa"`, `"bb"`, 1)))
 		}), "payload changed after signing"},
