@@ -4,21 +4,17 @@
 // and an in-toto v1 Statement with a SLSA v1 provenance predicate.
 //
 //   - the artifact types ([TypeGateReport], [TypeTrivy], [TypeSBOM], [TypeInToto]);
-//
 //   - [NewProvenance] builds the provenance statement from what publish knows (builder, commit,
 //     ref, pipeline, dataset and model versions, base images by digest), [ParseStatement]
 //     reads it back strictly;
-//
 //   - [Verify] decides whether the documents attached to one digest prove what a deploy or a
 //     release needs: a gate report of the commit with every blocking gate passed (ci/gate), a
 //     Trivy report and an SBOM of that very image (ci/scan), a provenance statement whose subject
 //     is the digest and whose source is the commit, and an image whose
 //     org.opencontainers.image.revision label is the commit. Every problem says what is
 //     missing and which command produces it;
-//
 //   - [FileEvidence] is the rule for caller-supplied report files (the offline fallback):
-//     production refuses them.
-//
+//     production refuses them;
 //   - signed evidence (dsse.go): [StatementFor] wraps each document in an in-toto v1 Statement
 //     about the digest, signed in a DSSE envelope ([TypeDSSE]) by ci/attest/signing;
 //     [VerifySigned] counts only statements whose signature an [EnvelopeVerifier] accepts and
