@@ -59,7 +59,11 @@ func (m *SoccerPredict) Publish(
 	// +optional
 	signingKeyPassword *dagger.Secret,
 ) (*dagger.Directory, error) {
-	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signingKeys{signingKey, signingKeyPassword})
+	signing := signingKeys{signingKey, signingKeyPassword}
+	if err := m.checkSigningKey(ctx, signing); err != nil {
+		return nil, err
+	}
+	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signing)
 }
 
 // PublishBase builds the base stage and pushes it to <registry>/base:<tag>, returning the

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolbox"
 )
 
 // Where the evidence tool finds the keys: the signing key and its password only as mounted
@@ -101,4 +103,30 @@ func (m *SoccerPredict) withSigningKey(ctx context.Context, ctr *dagger.Containe
 		args = append(args, "--public-key", trustedKeyFile)
 	}
 	return ctr, args, nil
+}
+
+// checkSigningKey runs `evidence check-key` before publish builds or pushes anything: a key the
+// tool cannot read, a wrong cosign password, or a key that is not the private half of the
+// trusted public key fails here, not after the images are pushed. No key: nothing to check.
+func (m *SoccerPredict) checkSigningKey(ctx context.Context, k signingKeys) error {
+	if k.Key == nil && k.Password == nil {
+		return nil
+	}
+	ctr, _, err := m.toolContainer(ctx, toolbox.Evidence, evidenceBin, "", nil)
+	if err != nil {
+		return err
+	}
+	ctr, args, err := m.withSigningKey(ctx, ctr, k)
+	if err != nil {
+		return err
+	}
+	_, err = ctr.
+		// A check of secret inputs: run it every time, never answer it from the cache.
+		WithEnvVariable("SP_CHECK_KEY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec(append([]string{evidenceBin, "check-key"}, args...)).
+		Stdout(ctx)
+	if err != nil {
+		return fmt.Errorf("--signing-key (nothing was built or pushed): %w", err)
+	}
+	return nil
 }

@@ -92,9 +92,26 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 		src, _ := pub.Ref("source")
 		assert.Contains(t, src.Chain.String(), attest.PublicKeyPath, "the trusted key comes from the pipeline's source")
 	}
+	check := mustExec(t, "/usr/local/bin/evidence", "check-key", "--signing-key-file /run/secrets/signing-key", "--public-key /trust/attestation.pub")
+	_, ok := check.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")
+	assert.True(t, ok)
 	for _, p := range []string{signingKeyPlain, "SIGNING-KEY-PLAINTEXT", signingPasswordPlain, evPassword} {
 		assert.Empty(t, rec.Leaked(p), "plaintext %q reached a query", p)
 	}
+
+	// A key the tool refuses (unreadable, wrong password, not the trusted key's private half)
+	// fails publish before anything is built or pushed.
+	m = fresh(t, withRelease)
+	publishWorld(t, "push")
+	trustKey(t)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/evidence", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
+		Cmd: []string{"/usr/local/bin/evidence", "check-key"}, ExitCode: 2, Stderr: "evidence: the signing key is not the private half of the trusted public key"}}))
+	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", dag.SetSecret("signing-key", signingKeyPlain), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nothing was built or pushed")
+	_, pushed := rec.ExecWith("/usr/local/bin/promote", "push")
+	assert.False(t, pushed)
+	assert.Empty(t, rec.Leaked("SIGNING-KEY-PLAINTEXT"))
 
 	// Without a key the evidence is attached unsigned (staging without a configured key, dev).
 	m = fresh(t, withRelease)

@@ -262,3 +262,52 @@ func hexOf(b []byte) string {
 	}
 	return string(out)
 }
+
+func FuzzVerifyEnvelope(f *testing.F) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	s, err := LoadSigner(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	pder, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	v, err := LoadVerifier(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, err := s.SignStatement([]byte(statement))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pt, payload, err := v.VerifyEnvelope(data)
+		if err != nil {
+			return
+		}
+		// Whatever verifies carries a signature by the key over PAE(pt, payload).
+		var env struct {
+			Signatures []struct{ Sig string } `json:"signatures"`
+		}
+		if json.Unmarshal(data, &env) != nil {
+			t.Fatalf("accepted non-JSON %q", data)
+		}
+		pae := "DSSEv1 " + strconv.Itoa(len(pt)) + " " + pt + " " + strconv.Itoa(len(payload)) + " " + string(payload)
+		h := sha256.Sum256([]byte(pae))
+		for _, sg := range env.Signatures {
+			raw, err := base64.StdEncoding.DecodeString(sg.Sig)
+			if err != nil {
+				raw, _ = base64.URLEncoding.DecodeString(sg.Sig)
+			}
+			if ecdsa.VerifyASN1(&k.PublicKey, h[:], raw) {
+				return
+			}
+		}
+		t.Fatalf("accepted an envelope without a valid signature: %q", data)
+	})
+}

@@ -50,6 +50,7 @@ func exitCode(err error) int {
 }
 
 const usage = "usage: evidence attach --image repo@sha256:<digest> [--gate-report F] [--trivy F] [--sbom F] [--provenance F] [--signing-key-file F [--signing-password-file F] [--public-key F]] [--username-file F --password-file F] [--insecure-registry host:port ...]\n" +
+	"       evidence check-key --signing-key-file F [--signing-password-file F] [--public-key F]\n" +
 	"       evidence verify --commit <sha> --image service=repo@sha256:<digest> [--image …] --out DIR [--public-key F] [--username-file F --password-file F] [--insecure-registry host:port ...]"
 
 // common are the flags both subcommands take.
@@ -97,18 +98,20 @@ func (c common) options() (registry.Options, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return usageError{msg: "name a subcommand: attach or verify"}
+		return usageError{msg: "name a subcommand: attach, verify or check-key"}
 	}
 	switch args[0] {
 	case "attach":
 		return runAttach(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdout, stderr)
+	case "check-key":
+		return runCheckKey(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stderr, usage)
 		return flag.ErrHelp
 	}
-	return usageError{msg: fmt.Sprintf("unknown subcommand %q: use attach or verify", args[0])}
+	return usageError{msg: fmt.Sprintf("unknown subcommand %q: use attach, verify or check-key", args[0])}
 }
 
 func parse(fs *flag.FlagSet, args []string) error {

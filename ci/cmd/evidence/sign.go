@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/attest"
@@ -22,6 +23,26 @@ func signingFlags(fs *flag.FlagSet) signFlags {
 		passwordFile: fs.String("signing-password-file", "", "file holding the password of a cosign encrypted key"),
 		publicKey:    fs.String("public-key", "", "trusted attestation public key (PEM): refuse to sign with a key that is not its private half"),
 	}
+}
+
+// runCheckKey loads the signing key and, with --public-key, checks that it is the trusted key's
+// private half; it prints the key ID. publish runs it before it builds or pushes anything.
+func runCheckKey(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("evidence check-key", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := signingFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *sf.keyFile == "" {
+		return usageError{msg: "--signing-key-file is required"}
+	}
+	s, err := sf.signer()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, s.KeyID())
+	return err
 }
 
 // signer loads the signing key, or returns nil when none is given.

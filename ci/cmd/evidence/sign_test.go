@@ -226,6 +226,20 @@ func TestAttachRefusesAKeyThatIsNotTheTrustedKeysPrivateHalf(t *testing.T) {
 		err := attach(t, image, append(files(t, image, config), args...)...)
 		assert.Equal(t, 2, exitCode(err), "%s: %v", name, err)
 	}
+	// check-key: what publish runs before it pushes anything.
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"check-key", "--signing-key-file", cosignKey, "--signing-password-file", pass, "--public-key", pub}, &out, &errb))
+	v, err := signing.LoadVerifier(mustRead(t, pub))
+	require.NoError(t, err)
+	assert.Equal(t, v.KeyID()+"\n", out.String())
+	for name, args := range map[string][]string{
+		"not the trusted key's half": {"--signing-key-file", otherKey, "--public-key", pub},
+		"wrong password":             {"--signing-key-file", cosignKey, "--signing-password-file", wrong},
+		"no key":                     {"--public-key", pub},
+	} {
+		err := run(context.Background(), append([]string{"check-key"}, args...), &out, &errb)
+		assert.Equal(t, 2, exitCode(err), "%s: %v", name, err)
+	}
 	err = run(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--out", dir, "--public-key", key}, &out, &errb)
 	assert.Equal(t, 2, exitCode(err), "a private key is not a trusted public key")
 }
