@@ -82,7 +82,9 @@ func (m *SoccerPredict) Attest(
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
 // checks it against --commit: a gate report of that commit with every blocking gate passed,
 // a Trivy report and an SBOM of that very image, a SLSA provenance whose subject is the digest,
-// and the image's org.opencontainers.image.revision label. It returns evidence.json, the gate
+// and the image's org.opencontainers.image.revision label. When ci/keys/attestation.pub exists in
+// the pipeline's source, only statements signed by its private half count (staging's rule;
+// production and release refuse without that key). It returns evidence.json, the gate
 // report and the Trivy reports that counted, and fails listing every problem with the command
 // that fixes it. deploy (staging, production) and release run the same check.
 //
