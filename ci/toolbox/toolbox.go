@@ -27,7 +27,8 @@ var (
 	Promote = Tool{Name: "promote", ModuleDir: ".", Package: "./ci/cmd/promote"}
 	// ManifestRedact blanks Secret values in manifest streams (ci/helm).
 	ManifestRedact = Tool{Name: "manifest-redact", ModuleDir: ".", Package: "./ci/cmd/manifest-redact"}
-	// Evidence attaches and verifies the evidence referrers of images (ci/registry, ci/attest).
+	// Evidence attaches, signs and verifies the evidence referrers of images (ci/registry,
+	// ci/attest, ci/attest/signing).
 	Evidence = Tool{Name: "evidence", ModuleDir: ".", Package: "./ci/cmd/evidence"}
 )
 
