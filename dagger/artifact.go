@@ -49,7 +49,7 @@ type publishedImage struct {
 
 // publishImages is publish: build every service once, normalise, scan, and only when no
 // image has a blocking finding push them all, each under a tag that never moves.
-func (m *SoccerPredict) publishImages(ctx context.Context, username string, password *dagger.Secret, modelVersion string, gateReport *dagger.File, pipeline string) (*dagger.Directory, error) {
+func (m *SoccerPredict) publishImages(ctx context.Context, username string, password *dagger.Secret, modelVersion string, gateReport *dagger.File, pipeline string, signing signingKeys) (*dagger.Directory, error) {
 	started := time.Now().UTC()
 	if err := credentialPair(username, password); err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			results[i] = res
 			// The evidence of the digest just pushed: the reports of the very archive pushed.
 			trivy, sbom := b.reports.File(gate.TrivyFor(string(b.svc))), b.reports.File(gate.SBOMFor(string(b.svc)))
-			if err := m.publishEvidence(gctx, s, b.svc, res.Reference, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password); err != nil {
+			if err := m.publishEvidence(gctx, s, b.svc, res.Reference, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password, signing); err != nil {
 				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, res.Reference, err)
 			}
 			mu.Lock()

@@ -250,7 +250,8 @@ func (m *SoccerPredict) Deploy(
 	pipelineSource string,
 	// Offline fallback for dev and staging, refused for production: gate-report.json of this
 	// commit. Without it, staging and production read the gate report attached to each image
-	// digest in the registry (publish attaches it; see verify-evidence).
+	// digest in the registry (publish attaches it; see verify-evidence), signed by the private
+	// half of ci/keys/attestation.pub (production always, staging once that key is committed).
 	// +optional
 	gateReport *dagger.File,
 	// Offline fallback for dev and staging, refused for production: the scan-report directory.

@@ -50,6 +50,14 @@ func (m *SoccerPredict) Attest(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
+	// Private key that signs the documents (each an in-toto statement in a DSSE envelope), as a
+	// secret: --signing-key=env:SP_SIGNING_KEY. Staging and production count only evidence signed
+	// by the private half of ci/keys/attestation.pub (see docs/evidence.md).
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
+	// +optional
+	signingKeyPassword *dagger.Secret,
 ) (string, error) {
 	if err := credentialPair(username, password); err != nil {
 		return "", err
@@ -64,13 +72,15 @@ func (m *SoccerPredict) Attest(
 	if err := checkGateReport(ctx, s, gateReport); err != nil {
 		return "", err
 	}
-	return m.attach(ctx, attachment{Image: image, GateReport: gateReport, Trivy: trivy, SBOM: sbom}, username, password)
+	return m.attach(ctx, attachment{Image: image, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}}, username, password)
 }
 
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
 // checks it against --commit: a gate report of that commit with every blocking gate passed,
 // a Trivy report and an SBOM of that very image, a SLSA provenance whose subject is the digest,
-// and the image's org.opencontainers.image.revision label. It returns evidence.json, the gate
+// and the image's org.opencontainers.image.revision label. When ci/keys/attestation.pub exists in
+// the pipeline's source, only statements signed by its private half count (staging's rule;
+// production and release refuse without that key). It returns evidence.json, the gate
 // report and the Trivy reports that counted, and fails listing every problem with the command
 // that fixes it. deploy (staging, production) and release run the same check.
 //
@@ -101,7 +111,12 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err := set.Validate(); err != nil {
 		return nil, err
 	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password, nil)
+	// The staging rule: signatures are required when ci/keys/attestation.pub is configured.
+	trust, err := m.attestationTrust(ctx, policy.Staging)
+	if err != nil {
+		return nil, err
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +147,8 @@ type attachment struct {
 	GateReport, Trivy, SBOM *dagger.File
 	// Provenance, when set, is the statement (JSON) to attach.
 	Provenance string
+	// Signing is the key every document is signed with (none: attached unsigned).
+	Signing signingKeys
 }
 
 // attach runs `evidence attach` for one pushed image: publish calls it once per digest.
@@ -156,6 +173,11 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 		ctr = ctr.WithNewFile(p, a.Provenance)
 		args = append(args, "--provenance", p)
 	}
+	ctr, signArgs, err := m.withSigningKey(ctx, ctr, a.Signing)
+	if err != nil {
+		return "", err
+	}
+	args = append(args, signArgs...)
 	out, err := ctr.
 		// Attaching writes to the registry: never answer it from the engine's cache.
 		WithEnvVariable("SP_ATTEST_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -204,7 +226,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 
 // fetchEvidence runs `evidence verify` for the set: the directory holds evidence.json and the
 // documents that counted.
-func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) (*dagger.Directory, attest.Summary, error) {
+func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, trust attestationTrust, username string, password *dagger.Secret, insecure []string) (*dagger.Directory, attest.Summary, error) {
 	if s.Commit == "" {
 		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
 	}
@@ -219,6 +241,8 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	for _, h := range insecure {
 		args = append(args, "--insecure-registry", h)
 	}
+	ctr, keyArgs := trust.withVerifyKey(ctr)
+	args = append(args, keyArgs...)
 	dir := ctr.
 		// The registry is the source of truth: read it every time.
 		WithEnvVariable("SP_EVIDENCE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -230,6 +254,9 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	}
 	sum, err := attest.ParseSummary([]byte(raw), s.Commit)
 	if err != nil {
+		return nil, attest.Summary{}, err
+	}
+	if err := sum.CheckSigned(trust.Required, trust.KeyID); err != nil {
 		return nil, attest.Summary{}, err
 	}
 	return dir, sum, nil
@@ -260,7 +287,11 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 	if err != nil {
 		return false, false, nil, err
 	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, req.RegistryUsername, req.RegistryPassword, insecure)
+	trust, err := m.attestationTrust(ctx, env)
+	if err != nil {
+		return false, false, nil, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, req.RegistryUsername, req.RegistryPassword, insecure)
 	if err != nil {
 		return false, false, nil, err
 	}
@@ -278,7 +309,7 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 // report (when given), the Trivy report and SBOM of the very archive pushed, and its SLSA
 // provenance. Publish calls it once per pushed digest.
 func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, ref string,
-	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret) error {
+	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret, signing signingKeys) error {
 	dataset, model, err := m.versions(ctx, modelVersion)
 	if err != nil {
 		return err
@@ -287,6 +318,6 @@ func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return err
 	}
-	_, err = m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Provenance: prov}, username, password)
+	_, err = m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Provenance: prov, Signing: signing}, username, password)
 	return err
 }

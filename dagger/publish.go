@@ -49,8 +49,21 @@ func (m *SoccerPredict) Publish(
 	// The pipeline recorded in the provenance (GitLab: $CI_PIPELINE_URL); default "local".
 	// +optional
 	pipeline string,
+	// Private key that signs the evidence (each document an in-toto statement in a DSSE
+	// envelope), as a secret: --signing-key=env:SP_SIGNING_KEY (ECDSA P-256, PEM, or cosign.key).
+	// Staging and production count only evidence signed by the private half of
+	// ci/keys/attestation.pub; without it the evidence is attached unsigned.
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
+	// +optional
+	signingKeyPassword *dagger.Secret,
 ) (*dagger.Directory, error) {
-	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline)
+	signing := signingKeys{signingKey, signingKeyPassword}
+	if err := m.checkSigningKey(ctx, signing); err != nil {
+		return nil, err
+	}
+	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signing)
 }
 
 // PublishBase builds the base stage and pushes it to <registry>/base:<tag>, returning the

@@ -24,7 +24,8 @@ import (
 // It checks that --version is a semantic version greater than every tag of the GitLab project,
 // and, from the registry (never from a file), that each image digest carries the evidence of
 // the release commit (--commit): the green gate report with every blocking gate, a clean Trivy
-// report and an SBOM of that very image, its SLSA provenance, and OCI labels saying it was built
+// report and an SBOM of that very image, its SLSA provenance, each signed by the private half of
+// ci/keys/attestation.pub (a release refuses without it), and OCI labels saying it was built
 // from that commit (see verify-evidence); then it copies every image by digest, with its
 // evidence, to
 // <repo>:vX.Y.Z, and to <repo>:latest unless it is a pre-release. The images are the digests
@@ -169,7 +170,11 @@ func (m *SoccerPredict) Release(
 // for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
 // finding under today's database and the project's .trivyignore.
 func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) error {
-	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password, insecure)
+	trust, err := m.attestationTrust(ctx, policy.Production)
+	if err != nil {
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, insecure)
 	if err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}

@@ -28,7 +28,8 @@ var (
 	Promote = GoTool{Name: "promote", ModuleDir: ".", Package: "./ci/cmd/promote"}
 	// ManifestRedact blanks Secret values in manifest streams (ci/deploy/helm).
 	ManifestRedact = GoTool{Name: "manifest-redact", ModuleDir: ".", Package: "./ci/cmd/manifest-redact"}
-	// Evidence attaches and verifies the evidence referrers of images (ci/artifact/registry, ci/artifact/attest).
+	// Evidence attaches, signs and verifies the evidence referrers of images (ci/artifact/registry,
+	// ci/artifact/attest, ci/artifact/attest/signing).
 	Evidence = GoTool{Name: "evidence", ModuleDir: ".", Package: "./ci/cmd/evidence"}
 )
 

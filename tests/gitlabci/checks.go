@@ -42,7 +42,7 @@ var OptionalCtorFlags = map[string]string{"tag": "$CI_COMMIT_TAG", "commit-time"
 	"settings-file": "$SOCCERPREDICT_SETTINGS"}
 
 // SecretFlags are the module flags of type Secret: their value must be an env:NAME reference.
-var SecretFlags = map[string]bool{"password": true, "gitlab-token": true, "kubeconfig": true, "age-key": true}
+var SecretFlags = map[string]bool{"password": true, "gitlab-token": true, "kubeconfig": true, "age-key": true, "signing-key": true, "signing-key-password": true}
 
 // secretName matches variable names that hold credentials.
 var secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE|CREDENTIAL|KUBECONFIG|AGE_KEY|_KEY$)`)

@@ -36,6 +36,7 @@ func deployHappy(t *testing.T) {
 	t.Helper()
 	happy(t)
 	projectFiles(t)
+	noTrustKey(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "template"}, map[string]any{"stdout": renderedChart}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": strings.Replace(renderedChart, commitSHA, strings.Repeat("a", 40), 1)}))
 	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "Results": []}`))

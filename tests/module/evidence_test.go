@@ -36,8 +36,16 @@ func fullGateReport(t *testing.T, commit string, blocking gate.Status) string {
 }
 
 // registryEvidence answers what `evidence verify` writes: evidence.json (the problems the tool
-// found, computed here with ci/gate as the tool does), and the documents that counted.
+// found, computed here with ci/gate as the tool does), and the documents that counted. The
+// pipeline source holds a trusted attestation key (trustKey) and the tool checked the
+// signatures against it; unsignedRegistryEvidence is the same without a configured key.
 func registryEvidence(t *testing.T, commit, gateReport string, problems ...string) {
+	t.Helper()
+	trustKey(t)
+	answerEvidence(t, commit, testKeyID, gateReport, problems...)
+}
+
+func answerEvidence(t *testing.T, commit, keyID, gateReport string, problems ...string) {
 	t.Helper()
 	if _, err := gate.VerifyReport([]byte(gateReport), commit); err != nil {
 		problems = append(problems, "api: no gate report attached counts: "+err.Error())
@@ -49,7 +57,7 @@ func registryEvidence(t *testing.T, commit, gateReport string, problems ...strin
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		images = append(images, attest.Verified{Service: svc, Problems: []string{}})
 	}
-	sum := attest.Summary{Commit: commit, OK: len(problems) == 0, Problems: append([]string{}, problems...), Images: images}
+	sum := attest.Summary{Commit: commit, OK: len(problems) == 0, Problems: append([]string{}, problems...), Images: images, KeyID: keyID}
 	b, err := json.Marshal(sum)
 	require.NoError(t, err)
 	rec.Respond(daggertest.OnFile("evidence.json", string(b)))
@@ -209,14 +217,14 @@ func TestVerifyEvidenceAndAttest(t *testing.T) {
 
 	// attest attaches only the complete green report of the commit.
 	m = fresh(t, withRelease)
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil)
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was attached")
 	_, attached := rec.ExecWith("/usr/local/bin/evidence", "attach")
 	assert.False(t, attached)
 
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/evidence", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword))
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword), nil, nil)
 	require.NoError(t, err)
 	e := mustExec(t, "/usr/local/bin/evidence", "attach", "--image", api, "--gate-report", "/in/gate-report.json")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
@@ -244,7 +252,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	report := dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass))
-	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9")
+	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9", nil, nil)
 	require.NoError(t, err, execsText())
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		ref := registry + "/" + svc + "@" + serviceDigest[svc]
@@ -268,7 +276,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 
 	// A gate report that does not count is refused before anything is built or pushed.
 	m = fresh(t, withRelease)
-	_, err = m.Publish(context.Background(), "", nil, "7", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Fail)), "")
+	_, err = m.Publish(context.Background(), "", nil, "7", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Fail)), "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (fail)")
 	assert.Empty(t, rec.CallsTo("publish"))

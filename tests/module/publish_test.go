@@ -98,7 +98,7 @@ func TestPublishScansAndPushesTheVerySameImage(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	password := dag.SetSecret("registry-password", "hunter2-registry-plaintext")
-	dir, err := m.Publish(context.Background(), "ci-user", password, "", nil, "")
+	dir, err := m.Publish(context.Background(), "ci-user", password, "", nil, "", nil, nil)
 	require.NoError(t, err)
 
 	assert.Empty(t, rec.CallsTo("publish"), "nothing is pushed by the engine: the scanned archive is pushed by the tool")
@@ -155,7 +155,7 @@ func TestPublishScansAndPushesTheVerySameImage(t *testing.T) {
 func TestPublishRetryReusesTheTag(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "reuse")
-	dir, err := m.Publish(context.Background(), "", nil, "", nil, "")
+	dir, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
@@ -170,7 +170,7 @@ func TestPublishPushesNothingWhenAScanBlocks(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	rec.Respond(daggertest.OnFile("trivy-worker.json", fixture(t, "../ci/artifact/scan/testdata/trivy-api.json")))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "")
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was pushed")
 	assert.Contains(t, err.Error(), "worker image "+digestOf(2))
@@ -184,7 +184,7 @@ func TestPublishFailsWhenTheRegistryRefusesToMoveATag(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"promote", "push", "--dst", registry + "/api:main-01234567"}, map[string]any{
 		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/promote", "push"}, ExitCode: 5, Stderr: "promote: published tag holds another digest: …"},
 	}))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "")
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "api")
 }
@@ -195,7 +195,7 @@ func TestPublishRefusesAPushThatIsNotTheScannedDigest(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"promote", "push", "--dst", registry + "/worker:main-01234567"}, map[string]any{
 		"stdout": `{"tag":"x","reference":"` + registry + `/worker@` + digestOf(9) + `","digest":"` + digestOf(9) + `","action":"reuse"}`,
 	}))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "")
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not the scanned image "+digestOf(2))
 }
@@ -207,7 +207,7 @@ func TestPublishAndBuildRefuseWithoutTheCommitTime(t *testing.T) {
 	rec.Reset()
 	happy(t)
 	projectFiles(t)
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "")
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--commit-time=$CI_COMMIT_TIMESTAMP")
 	assert.Empty(t, rec.Execs(), "nothing is built without the commit time")

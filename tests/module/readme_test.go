@@ -112,6 +112,7 @@ func laptop() map[string]string {
 		"API_IMAGE": registry + "/api@" + digestOf(1), "WORKER_IMAGE": registry + "/worker@" + digestOf(2), "AIRFLOW_IMAGE": registry + "/airflow@" + digestOf(3),
 		"REGISTRY_PASSWORD": "registry-pw-plaintext", "SOPS_AGE_KEY": ageKeyPlain, "GITLAB_TOKEN": gitlabTokenPln,
 		"MLFLOW_TOKEN": "mlflow-token-plaintext", "MLFLOW_TRACKING_TOKEN": "mlflow-token-plaintext",
+		"SP_SIGNING_KEY": signingKeyPlain,
 	}
 }
 
@@ -162,7 +163,7 @@ func TestReadmeExamplesRun(t *testing.T) {
 				mustReachTheWorld(t, d, world, err)
 			}
 			ran[d.Function()] = true
-			for _, p := range []string{ageKeyPlain, gitlabTokenPln, "registry-pw-plaintext", "mlflow-token-plaintext"} {
+			for _, p := range []string{ageKeyPlain, gitlabTokenPln, "registry-pw-plaintext", "mlflow-token-plaintext", "SIGNING-KEY-PLAINTEXT"} {
 				assert.Empty(t, rec.Leaked(p))
 			}
 		})

@@ -211,6 +211,16 @@ func TestShippedLinesRunAsShipped(t *testing.T) {
 					}
 					mustReachTheWorld(t, d, world, err)
 					ran[d.Function()] = true
+					if d.Function() == "publish" {
+						// The shipped publish signs the evidence with the SP_SIGNING_KEY secret
+						// (docs/evidence.md "Signing"); its plaintext never reaches a query.
+						signed := false
+						for _, a := range d.AllArgs() {
+							signed = signed || (a.Name == "signing-key" && a.Value == "env:SP_SIGNING_KEY")
+						}
+						assert.True(t, signed, "publish passes --signing-key=env:SP_SIGNING_KEY: %s", d.Line)
+						assert.Empty(t, rec.Leaked("plaintext-of-SP_SIGNING_KEY"))
+					}
 				})
 			}
 		}

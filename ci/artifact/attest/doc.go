@@ -14,12 +14,18 @@
 //     org.opencontainers.image.revision label is the commit. Every problem says what is
 //     missing and which command produces it;
 //   - [FileEvidence] is the rule for caller-supplied report files (the offline fallback):
-//     production refuses them.
+//     production refuses them;
+//   - signed evidence (dsse.go): [StatementFor] wraps each document in an in-toto v1 Statement
+//     about the digest, signed in a DSSE envelope ([TypeDSSE]) by ci/attest/signing;
+//     [VerifySigned] counts only statements whose signature an [EnvelopeVerifier] accepts and
+//     whose subject is the digest; [SignaturesRequired] is the rule per environment (production
+//     always, staging once [PublicKeyPath] is committed), [ParsePublicKey] and [KeyID] read the
+//     trusted key.
 //
 // The package is plain Go (standard library and ci/ packages) so the module may build
-// statements; reading and writing referrers is ci/artifact/registry's job (go-containerregistry), run as
-// the ci/cmd/evidence tool. The statements are not signed: they are bound to the image by the
-// referrer's subject digest and checked against the registry's own data (config digest, labels)
-// at deploy time, but anyone with push access to the repository could attach a document that
-// passes these checks; signing (cosign/DSSE with a key or keyless) is the next step.
+// statements and apply the rules; reading and writing referrers is ci/artifact/registry's job
+// (go-containerregistry) and signing is ci/artifact/attest/signing's (go-securesystemslib), both run as
+// the ci/cmd/evidence tool. Unsigned documents are bound to the image only by the referrer's
+// subject digest: anyone with push access to the repository could attach one, which is why
+// production counts only signed statements.
 package attest

@@ -28,9 +28,11 @@ type Evidence struct {
 	DiffIDs []string `json:"diffIDs"`
 	// Labels are the image config's labels, as the registry serves them.
 	Labels map[string]string `json:"labels"`
-	// Documents holds, by artifact type, the content of every referrer of that type
+	// Documents holds, by artifact type, the content of every unsigned referrer of that type
 	// attached to the digest (several when publish ran more than once).
 	Documents map[string][][]byte `json:"-"`
+	// Envelopes holds every DSSE envelope (TypeDSSE referrer) attached to the digest, unchecked.
+	Envelopes [][]byte `json:"-"`
 }
 
 // Verified is the outcome of Verify for one image.
@@ -72,7 +74,23 @@ const (
 // The image itself must carry org.opencontainers.image.revision = commit. Among several
 // documents of one type, one that counts is enough (a retried publish attaches several); the
 // others are ignored. Whether the Trivy findings block is the scan policy's question (scan.Evaluate).
-func Verify(ev Evidence, commit string) Verified {
+//
+// Verify does not require signatures: the unsigned documents and the statements in the
+// envelopes count alike. VerifySigned does.
+func Verify(ev Evidence, commit string) Verified { return verify(ev, commit, nil) }
+
+// VerifySigned is Verify where only statements signed by the key of v count (the statement's
+// subject the digest): unsigned documents, envelopes signed by another key or whose payload
+// changed after signing, and statements about another image never count, and the problem says
+// so. v must not be nil.
+func VerifySigned(ev Evidence, commit string, v EnvelopeVerifier) Verified {
+	if v == nil {
+		return Verified{Service: ev.Service, Image: ev.Image, Problems: []string{"signatures are required but no public key was given"}}
+	}
+	return verify(ev, commit, v)
+}
+
+func verify(ev Evidence, commit string, sv EnvelopeVerifier) Verified {
 	v := Verified{Service: ev.Service, Image: ev.Image, Problems: []string{}}
 	add := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
 	ref, err := artifact.ParseDigestReference(ev.Image)
@@ -93,14 +111,26 @@ func Verify(ev Evidence, commit string) Verified {
 		}
 		add("%s: image %s was built from %s (%s), not from commit %s: deploy the images that commit's publish wrote to images.env", ev.Service, ev.Image, got, LabelRevision, commit)
 	}
+	candidates, why := ev.candidates(ref.Digest, sv)
+	fixFor := func(typ string) string {
+		fix := publish
+		if typ == TypeGateReport {
+			fix = fmt.Sprintf(attestCommand, commit, ev.Image, commit)
+		}
+		if sv != nil {
+			fix += " with --signing-key=env:SP_SIGNING_KEY, the private half of " + PublicKeyPath
+		}
+		return fix
+	}
 	pick := func(typ string, check func([]byte) error) []byte {
-		docs := ev.Documents[typ]
+		docs := candidates[typ]
+		reasons := append(append([]string{}, why[typ]...), why[""]...)
 		if len(docs) == 0 {
-			fix := publish
-			if typ == TypeGateReport {
-				fix = fmt.Sprintf(attestCommand, commit, ev.Image, commit)
+			if len(reasons) == 0 {
+				add("%s: no %s is attached to %s: run %s", ev.Service, describeSigned(typ, sv), ev.Image, fixFor(typ))
+			} else {
+				add("%s: no %s attached to %s counts: %s; run %s", ev.Service, describeSigned(typ, sv), ev.Image, strings.Join(reasons, " | "), fixFor(typ))
 			}
-			add("%s: no %s is attached to %s: run %s", ev.Service, Describe(typ), ev.Image, fix)
 			return nil
 		}
 		var errs []string
@@ -111,11 +141,8 @@ func Verify(ev Evidence, commit string) Verified {
 			}
 			errs = appendUnique(errs, err.Error())
 		}
-		fix := publish
-		if typ == TypeGateReport {
-			fix = fmt.Sprintf(attestCommand, commit, ev.Image, commit)
-		}
-		add("%s: no %s attached to %s counts (%d attached): %s; run %s", ev.Service, Describe(typ), ev.Image, len(docs), strings.Join(errs, " | "), fix)
+		errs = append(errs, why[typ]...)
+		add("%s: no %s attached to %s counts (%d attached): %s; run %s", ev.Service, describeSigned(typ, sv), ev.Image, len(docs), strings.Join(errs, " | "), fixFor(typ))
 		return nil
 	}
 	v.GateReport = pick(TypeGateReport, func(b []byte) error {
@@ -144,6 +171,14 @@ func Verify(ev Evidence, commit string) Verified {
 		return nil
 	})
 	return v
+}
+
+// describeSigned names an artifact type, "signed …" when signatures are required.
+func describeSigned(typ string, sv EnvelopeVerifier) string {
+	if sv != nil {
+		return "signed " + Describe(typ)
+	}
+	return Describe(typ)
 }
 
 func appendUnique(list []string, s string) []string {
@@ -255,6 +290,9 @@ type Summary struct {
 	OK bool `json:"ok"`
 	// Problems lists every problem of every image (see Set.Problems).
 	Problems []string `json:"problems"`
+	// KeyID identifies the public key the signatures were checked against (see KeyID); empty
+	// when signatures were not required.
+	KeyID string `json:"keyID,omitempty"`
 	// Images is the verification of each image.
 	Images []Verified `json:"images"`
 }

@@ -107,12 +107,12 @@ func Attach(ctx context.Context, subject string, docs []Attachment, opts Options
 		return nil, err
 	}
 	known := map[string]bool{}
-	for _, t := range attest.Types() {
+	for _, t := range attest.Attachable() {
 		known[t] = true
 	}
 	for _, d := range docs {
 		if !known[d.ArtifactType] {
-			return nil, newError(ErrInvalidReference, nil, "unknown artifact type %q: use one of %v", d.ArtifactType, attest.Types())
+			return nil, newError(ErrInvalidReference, nil, "unknown artifact type %q: use one of %v", d.ArtifactType, attest.Attachable())
 		}
 		if len(d.Data) == 0 {
 			return nil, newError(ErrInvalidReference, nil, "the %s to attach to %s is empty: pass the file the pipeline produced", attest.Describe(d.ArtifactType), subject)
@@ -280,7 +280,7 @@ func FetchEvidence(ctx context.Context, service, image string, opts Options) (at
 		return attest.Evidence{}, err
 	}
 	known := map[string]bool{}
-	for _, t := range attest.Types() {
+	for _, t := range attest.Attachable() {
 		known[t] = true
 	}
 	for _, r := range refs {
@@ -306,6 +306,10 @@ func FetchEvidence(ctx context.Context, service, image string, opts Options) (at
 		}
 		if h, _, _ := v1.SHA256(bytes.NewReader(data)); h != l.Digest {
 			continue // content does not match its digest
+		}
+		if r.artifactType == attest.TypeDSSE {
+			ev.Envelopes = append(ev.Envelopes, data) // signed statements: attest.VerifySigned opens them
+			continue
 		}
 		ev.Documents[r.artifactType] = append(ev.Documents[r.artifactType], data)
 	}

@@ -8,9 +8,18 @@
 //
 //	evidence attach --image registry.example.com/group/api@sha256:<64 hex> \
 //	         [--gate-report gate-report.json] [--trivy trivy-api.json] [--sbom sbom-api.cdx.json] \
-//	         [--provenance provenance.json] [credentials] [--insecure-registry host:port ...]
+//	         [--provenance provenance.json] [--signing-key-file F [--signing-password-file F] [--public-key F]] \
+//	         [credentials] [--insecure-registry host:port ...]
+//	evidence check-key --signing-key-file F [--signing-password-file F] [--public-key F]
 //	evidence verify --commit <40 hex> --image api=registry.example.com/group/api@sha256:… \
-//	         [--image worker=… ...] --out DIR [credentials] [--insecure-registry host:port ...]
+//	         [--image worker=… ...] --out DIR [--public-key F] [credentials] [--insecure-registry host:port ...]
+//
+// With --signing-key-file (a mounted secret file: PKCS#8 or SEC 1 PEM, or cosign's encrypted key
+// with --signing-password-file), attach attaches each document as an in-toto statement about the
+// image signed in a DSSE envelope (ci/attest/signing), and refuses a key that is not the private
+// half of --public-key; check-key does only that check (publish runs it before pushing) and
+// prints the key ID. With --public-key, verify counts only statements signed by that key
+// (ci/attest.VerifySigned) and records its key ID in evidence.json.
 //
 // credentials: --username-file F --password-file F (mounted secret files); without them
 // access is anonymous.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
@@ -48,8 +49,9 @@ func exitCode(err error) int {
 	return registry.ExitCode(err)
 }
 
-const usage = "usage: evidence attach --image repo@sha256:<digest> [--gate-report F] [--trivy F] [--sbom F] [--provenance F] [--username-file F --password-file F] [--insecure-registry host:port ...]\n" +
-	"       evidence verify --commit <sha> --image service=repo@sha256:<digest> [--image …] --out DIR [--username-file F --password-file F] [--insecure-registry host:port ...]"
+const usage = "usage: evidence attach --image repo@sha256:<digest> [--gate-report F] [--trivy F] [--sbom F] [--provenance F] [--signing-key-file F [--signing-password-file F] [--public-key F]] [--username-file F --password-file F] [--insecure-registry host:port ...]\n" +
+	"       evidence check-key --signing-key-file F [--signing-password-file F] [--public-key F]\n" +
+	"       evidence verify --commit <sha> --image service=repo@sha256:<digest> [--image …] --out DIR [--public-key F] [--username-file F --password-file F] [--insecure-registry host:port ...]"
 
 // common are the flags both subcommands take.
 type common struct {
@@ -96,18 +98,20 @@ func (c common) options() (registry.Options, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return usageError{msg: "name a subcommand: attach or verify"}
+		return usageError{msg: "name a subcommand: attach, verify or check-key"}
 	}
 	switch args[0] {
 	case "attach":
 		return runAttach(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdout, stderr)
+	case "check-key":
+		return runCheckKey(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stderr, usage)
 		return flag.ErrHelp
 	}
-	return usageError{msg: fmt.Sprintf("unknown subcommand %q: use attach or verify", args[0])}
+	return usageError{msg: fmt.Sprintf("unknown subcommand %q: use attach, verify or check-key", args[0])}
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -133,6 +137,7 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		attest.TypeSBOM:       fs.String("sbom", "", "CycloneDX JSON SBOM of the image"),
 		attest.TypeInToto:     fs.String("provenance", "", "in-toto statement with the SLSA provenance of the image"),
 	}
+	sf := signingFlags(fs)
 	c := commonFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -154,6 +159,15 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if len(docs) == 0 {
 		return usageError{msg: "nothing to attach: pass at least one of --gate-report, --trivy, --sbom, --provenance"}
+	}
+	signer, err := sf.signer()
+	if err != nil {
+		return err
+	}
+	if signer != nil {
+		if docs, err = signAll(signer, *image, docs); err != nil {
+			return usageError{msg: err.Error()}
+		}
 	}
 	opts, err := c.options()
 	if err != nil {
@@ -178,9 +192,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&images, "image", "`service=repo@sha256:<64 hex>`; repeat for each image")
 	commit := fs.String("commit", "", "the commit the images must be the build of (required)")
 	out := fs.String("out", "", "directory to write evidence.json and the documents that counted (required)")
+	publicKey := fs.String("public-key", "", "trusted attestation public key (PEM); when given, only statements signed by it count")
 	c := commonFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var trusted *signing.Verifier
+	if *publicKey != "" {
+		v, err := loadVerifier(*publicKey)
+		if err != nil {
+			return err
+		}
+		trusted = v
 	}
 	if *commit == "" {
 		return usageError{msg: "--commit is required: the 40-hex commit being deployed"}
@@ -223,6 +246,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%s: %w", it.service, err)
 		}
 		v := attest.Verify(ev, *commit)
+		if trusted != nil {
+			v = attest.VerifySigned(ev, *commit, trusted)
+		}
 		set = append(set, v)
 		if v.GateReport != nil && gateDoc == nil {
 			gateDoc = v.GateReport
@@ -239,6 +265,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	sum := attest.NewSummary(*commit, set)
+	if trusted != nil {
+		sum.KeyID = trusted.KeyID()
+	}
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
