@@ -18,12 +18,13 @@ import (
 
 	"github.com/joho/godotenv"
 	"github.com/sethvargo/go-envconfig"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Settings is every setting the pipeline reads. The README's settings table documents each
 // field; Catalog lists them for that table and for tests.
 type Settings struct {
-	Commit          string        `env:"CI_COMMIT_SHA"`
+	Commit          domain.Commit `env:"CI_COMMIT_SHA"`
 	Ref             string        `env:"CI_COMMIT_REF_NAME"`
 	Tag             string        `env:"CI_COMMIT_TAG"`
 	CommitTime      string        `env:"CI_COMMIT_TIMESTAMP"`
@@ -81,8 +82,6 @@ func Catalog() []Setting {
 }
 
 var (
-	hexSHA     = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	repoRef    = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
 	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	severities = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
 )
@@ -107,18 +106,20 @@ func Load(ctx context.Context, values map[string]string) (Settings, error) {
 func (s Settings) Validate() error {
 	var probs []string
 	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
-	if s.Commit != "" && !hexSHA.MatchString(s.Commit) {
-		add("CI_COMMIT_SHA=%q: want the full 40-character lowercase hex commit sha (pass --commit=$CI_COMMIT_SHA)", s.Commit)
+	if s.Commit != "" {
+		if _, err := domain.ParseCommit(string(s.Commit)); err != nil {
+			add("CI_COMMIT_SHA=%q: %v", s.Commit, err)
+		}
 	}
 	if s.CommitTime != "" {
 		if _, err := parseCommitTime(s.CommitTime); err != nil {
 			add("%v", err)
 		}
 	}
-	if !repoRef.MatchString(s.Registry) {
-		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag)", s.Registry)
+	if _, err := domain.ParseRepository(s.Registry); err != nil {
+		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag): %v", s.Registry, err)
 	}
-	if s.RegistryMirror != "" && !repoRef.MatchString(strings.TrimSuffix(s.RegistryMirror, "/")) {
+	if s.RegistryMirror != "" && !validMirror(strings.TrimSuffix(s.RegistryMirror, "/")) {
 		add("SP_REGISTRY_MIRROR=%q: want a registry prefix such as gitlab.example.com:443/group/dependency_proxy/containers", s.RegistryMirror)
 	}
 	if s.GateConcurrency < 1 || s.GateConcurrency > 16 {
@@ -255,12 +256,11 @@ func (s Settings) CommitTimestamp() (time.Time, error) {
 	return t.UTC().Truncate(time.Second), nil
 }
 
-// ShortSHA is GitLab's CI_COMMIT_SHORT_SHA: the first 8 characters of the commit.
-func (s Settings) ShortSHA() string {
-	if len(s.Commit) < 8 {
-		return s.Commit
-	}
-	return s.Commit[:8]
+// validMirror reports whether m is a registry prefix: a repository name (a bare host such as
+// "mirror.example.com:5000" is one too, with any path component appended).
+func validMirror(m string) bool {
+	_, err := domain.ParseRepository(m + "/x")
+	return err == nil
 }
 
 func contains(list []string, v string) bool {

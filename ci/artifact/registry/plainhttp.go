@@ -14,6 +14,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
@@ -67,7 +68,7 @@ func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
 // (policy.CheckInsecureRegistries, which the module can call before running a tool), so
 // that what production runs is only ever read over TLS (or from a loopback registry).
 func InsecureRegistriesFor(env string, hosts []string) (PlainHTTP, error) {
-	e, err := policy.ParseEnv(env)
+	e, err := domain.ParseEnvironment(env)
 	if err != nil {
 		return PlainHTTP{}, err
 	}
