@@ -3,7 +3,6 @@ package helm
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 )
 
@@ -51,19 +50,6 @@ func ValidateNamespace(ns string) error {
 		return fmt.Errorf("namespace %q is not a DNS-1123 label: use lowercase letters, digits and '-', starting and ending with a letter or digit", ns)
 	}
 	return nil
-}
-
-// ParseTimeout parses a helm --timeout value (a Go duration such as "10m"),
-// which must be positive and at most MaxTimeout.
-func ParseTimeout(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil {
-		return 0, fmt.Errorf("timeout %q is not a duration: use a value such as 5m or 10m30s", s)
-	}
-	if err := validateTimeout(d); err != nil {
-		return 0, err
-	}
-	return d, nil
 }
 
 func validateTimeout(d time.Duration) error {

@@ -4,7 +4,6 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,19 +36,6 @@ func TestValidateNamespace(t *testing.T) {
 	}
 	for _, bad := range []string{"", "Ns", "ns-", "-ns", "a.b", strings.Repeat("n", 64)} {
 		assert.Error(t, helm.ValidateNamespace(bad), bad)
-	}
-}
-
-func TestParseTimeout(t *testing.T) {
-	for in, want := range map[string]time.Duration{"5m": 5 * time.Minute, "10m30s": 630 * time.Second, " 1h ": time.Hour, "90s": 90 * time.Second} {
-		got, err := helm.ParseTimeout(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got)
-	}
-	for in, fix := range map[string]string{"5": "not a duration", "five minutes": "not a duration", "0s": "not positive", "-1m": "not positive", "2h": "longer than", "1.5s": "sub-second", "": "not a duration"} {
-		_, err := helm.ParseTimeout(in)
-		require.Error(t, err, in)
-		assert.Contains(t, err.Error(), fix, in)
 	}
 }
 
