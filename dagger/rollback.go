@@ -354,7 +354,7 @@ func (m *SoccerPredict) RollbackData(
 		return nil, err
 	}
 	target, err := gitOutput(ctx, ctr, []string{"git", "rev-parse", "--verify", "--quiet", toRev + "^{commit}"},
-		fmt.Sprintf("%q is not a commit of the repository: pass a sha, tag or branch from `git log -- %s` (fetch it first if it is remote); nothing was changed", toRev, path.Join(m.Project, "dvc.lock")))
+		fmt.Sprintf("%q is not a commit of the repository: pass a sha, tag or branch from `git log -- %s` (fetch it first if it is remote); nothing was changed", toRev, path.Join(m.Project, dvc.LockFile)))
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 )
 
 // Label keys stamped at build time besides the ones trace.go reads back (LabelRevision,
@@ -94,7 +95,7 @@ func Labels(i Info) (map[string]string, error) {
 		if i.DatasetVersion == "" {
 			return nil, fmt.Errorf("dataset pointer %s given without a dataset version: pass both (ProjectDataset returns them together)", i.DatasetPointer)
 		}
-		if err := ValidateDatasetPointer(i.DatasetPointer); err != nil {
+		if err := dvc.ValidatePointer(i.DatasetPointer); err != nil {
 			return nil, err
 		}
 		l[LabelDatasetPointer] = i.DatasetPointer

@@ -16,13 +16,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 )
 
 // Kubernetes annotation keys carrying the record.
@@ -108,7 +108,7 @@ func (r Record) Validate() error {
 		}
 	}
 	if r.DatasetPointer != "" {
-		if err := ValidateDatasetPointer(r.DatasetPointer); err != nil {
+		if err := dvc.ValidatePointer(r.DatasetPointer); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -368,7 +368,7 @@ func FromLabels(labels map[string]string) (ImageLabels, error) {
 	}
 	var errs []error
 	if l.DatasetPointer != "" {
-		if err := ValidateDatasetPointer(l.DatasetPointer); err != nil {
+		if err := dvc.ValidatePointer(l.DatasetPointer); err != nil {
 			errs = append(errs, fmt.Errorf("label %s: %w", LabelDatasetPointer, err))
 		}
 	}
@@ -438,19 +438,4 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
-}
-
-// ValidateDatasetPointer checks the name of the DVC file a dataset version was read from:
-// "dvc.lock" or a clean relative path ending in ".dvc" (e.g. data/raw/matches.csv.dvc).
-func ValidateDatasetPointer(p string) error {
-	clean := p == path.Clean(p) && !path.IsAbs(p) && p != ".." && !strings.HasPrefix(p, "../") && len(p) <= MaxValueLength
-	for _, c := range p {
-		if c <= ' ' || c == 0x7f || c > '~' {
-			clean = false
-		}
-	}
-	if !clean || (p != "dvc.lock" && (!strings.HasSuffix(p, ".dvc") || p == ".dvc" || strings.HasSuffix(p, "/.dvc"))) {
-		return fmt.Errorf("dataset pointer %q is neither dvc.lock nor a project-relative .dvc file: it names the DVC file the dataset version was read from, e.g. data/raw/matches.csv.dvc", p)
-	}
-	return nil
 }
