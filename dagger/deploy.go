@@ -526,7 +526,7 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 		return proof, author, fmt.Errorf("proving approvals needs the GitLab project: pass --project-id=$CI_PROJECT_ID or set CI_PROJECT_ID")
 	}
 	if s.Commit != "" {
-		c, err := client.Commit(ctx, project, string(s.Commit))
+		c, err := client.Commit(ctx, project, s.Commit)
 		if err != nil {
 			return proof, author, fmt.Errorf("look up the commit author: %w", err)
 		}
@@ -545,7 +545,7 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 	}
 	switch {
 	case jobID != 0:
-		d, err := client.JobDeployment(ctx, project, string(env), jobID)
+		d, err := client.JobDeployment(ctx, project, env, jobID)
 		if err != nil {
 			return proof, author, fmt.Errorf("find the deployment of job %d: %w", jobID, err)
 		}
@@ -558,7 +558,7 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 		proof.Deployment = ev
 	case env != domain.Dev && s.Commit != "" && claims.PipelineID == 0:
 		// From a checkout: the deployment the commit's pipeline created for this environment.
-		d, err := client.CommitDeployment(ctx, project, string(env), string(s.Commit))
+		d, err := client.CommitDeployment(ctx, project, env, s.Commit)
 		if err != nil {
 			return proof, author, err
 		}

@@ -11,13 +11,13 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
 	"github.com/sethvargo/go-envconfig"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
@@ -82,7 +82,6 @@ func Catalog() []Setting {
 }
 
 var (
-	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	severities = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
 )
 
@@ -139,11 +138,15 @@ func (s Settings) Validate() error {
 	if s.HelmTimeout < 30*time.Second || s.HelmTimeout > time.Hour {
 		add("SP_HELM_TIMEOUT=%s: want a duration from 30s to 1h, e.g. 10m", s.HelmTimeout)
 	}
-	if !dnsLabel.MatchString(s.Namespace) || len(s.Namespace) > 40 {
-		add("SP_NAMESPACE=%q: want a DNS label of at most 40 characters (lowercase letters, digits, '-')", s.Namespace)
+	// The prefix must give a valid namespace for every environment (domain.Environment.Namespace).
+	for _, env := range domain.Environments() {
+		if err := helm.ValidateNamespace(env.Namespace(s.Namespace)); err != nil {
+			add("SP_NAMESPACE=%q: want a DNS label prefix (lowercase letters, digits, '-') that leaves room for -%s: %v", s.Namespace, env, err)
+			break
+		}
 	}
-	if !dnsLabel.MatchString(s.Release) || len(s.Release) > 53 {
-		add("SP_RELEASE=%q: want a Helm release name (DNS label, at most 53 characters)", s.Release)
+	if err := helm.ValidateReleaseName(s.Release); err != nil {
+		add("SP_RELEASE=%q: want a Helm release name: %v", s.Release, err)
 	}
 	for name, raw := range map[string]string{"MLFLOW_TRACKING_URI": s.MLflowURL, "CI_API_V4_URL": s.GitLabAPI, "CI_PROJECT_URL": s.ProjectURL} {
 		if raw == "" {
