@@ -57,7 +57,7 @@ type Setting struct {
 // Catalog lists every setting with its default and meaning, in README order.
 func Catalog() []Setting {
 	return []Setting{
-		{"CI_COMMIT_SHA", "", "Commit being built (40 hex). Labels images and the traceability record; `--commit`."},
+		{"CI_COMMIT_SHA", "", "Commit being built: the full id, 40 (or 64) lowercase hex. Labels images and the traceability record; `--commit`."},
 		{"CI_COMMIT_REF_NAME", "", "Branch or tag name; the branch tag is its slug plus the short sha; `--ref`."},
 		{"CI_COMMIT_TAG", "", "Release tag `vX.Y.Z` when the pipeline runs for a tag; `--tag`."},
 		{"CI_COMMIT_TIMESTAMP", "", "Commit time (RFC 3339). Every timestamp in a built image comes from it, never from the clock; `build`/`publish` need it; `--commit-time`."},
