@@ -300,11 +300,11 @@ func (m *SoccerPredict) Deploy(
 	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
 		return "", err
 	}
-	imgs, err := m.publishedImages(ctx, penv, map[string]string{"api": apiImage, "worker": workerImage, "airflow": airflowImage}, registryUsername, registryPassword, insecureRegistry)
+	imgs, err := m.publishedImages(ctx, penv, map[string]string{string(domain.API): apiImage, string(domain.Worker): workerImage, string(domain.Airflow): airflowImage}, registryUsername, registryPassword, insecureRegistry)
 	if err != nil {
 		return "", err
 	}
-	apiImage, workerImage, airflowImage = imgs["api"], imgs["worker"], imgs["airflow"]
+	apiImage, workerImage, airflowImage = imgs[string(domain.API)], imgs[string(domain.Worker)], imgs[string(domain.Airflow)]
 	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
@@ -410,7 +410,7 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 	}
 	env := req.Env
 	set := artifact.Set{}
-	for svc, ref := range map[string]string{"api": req.APIImage, "worker": req.WorkerImage, "airflow": req.AirflowImage} {
+	for svc, ref := range map[string]string{string(domain.API): req.APIImage, string(domain.Worker): req.WorkerImage, string(domain.Airflow): req.AirflowImage} {
 		if ref != "" {
 			set[svc] = ref
 		}

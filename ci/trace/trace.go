@@ -3,8 +3,9 @@
 //
 // The record travels three ways and this package reads and writes all of them:
 //
-//   - Kubernetes annotations on the Helm release's workloads (Annotations / FromAnnotations), written by
-//     the chart from the values the deploy step passes;
+//   - the chart's `trace.*` values the deploy step passes to Helm (ChartValues), which the chart
+//     writes as Kubernetes annotations on the release's workloads and its <release>-trace ConfigMap
+//     (Annotations / FromAnnotations; FromManifest reads and cross-checks them in a deployed manifest);
 //   - OCI image labels set at build time (FromLabels), which say what each image was built from;
 //   - text and JSON (Text / JSON) for the `trace` function and the `trace.json` report.
 //
