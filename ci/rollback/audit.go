@@ -52,7 +52,7 @@ const FollowUp = "CI must be re-run after this rollback: the environment no long
 
 // Record is the audit record of one rollback.
 type Record struct {
-	Action Action `json:"action"`
+	Action Action             `json:"action"`
 	Env    domain.Environment `json:"env"`
 	// Target is what is rolled back to: a Helm revision (empty: the previous one), an MLflow model
 	// version, or a DVC git rev.
