@@ -122,7 +122,7 @@ func imageTag(s configpkg.Settings) (string, error) {
 	if s.Commit == "" || s.Ref == "" {
 		return "", fmt.Errorf("naming an image needs the commit and the branch: pass --commit=$(git rev-parse HEAD) --ref=$(git branch --show-current) (GitLab: --commit=$CI_COMMIT_SHA --ref=$CI_COMMIT_REF_NAME), or --tag=vX.Y.Z for a release")
 	}
-	return artifact.BranchTag(s.Ref, s.Commit)
+	return artifact.BranchTag(s.Ref, string(s.Commit))
 }
 
 // versions returns the dataset version (see dataset) and the model version.

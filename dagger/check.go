@@ -104,7 +104,7 @@ func (m *SoccerPredict) gateReport(ctx context.Context, only []string) (*dagger.
 	if err != nil {
 		return nil, gate.Report{}, err
 	}
-	rep := gate.Report{Results: results, Started: started, Finished: time.Now().UTC(), Commit: s.Commit}
+	rep := gate.Report{Results: results, Started: started, Finished: time.Now().UTC(), Commit: string(s.Commit)}
 	js, err := rep.JSON()
 	if err != nil {
 		return nil, gate.Report{}, err

@@ -12,6 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
@@ -58,7 +59,7 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 // publishedImages fills every empty image with the one publish pushed for this commit:
 // <registry>/<service>:<branch tag> (ci/artifact), resolved to its digest in the registry by the
 // promote tool (go-containerregistry), so the deploy is pinned by digest like CI's.
-func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
+func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environment, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
 	var missing []string
 	for _, svc := range projectpkg.Services() {
 		if given[string(svc)] == "" {
@@ -75,7 +76,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, giv
 	if err != nil {
 		return nil, err
 	}
-	tag, err := artifact.BranchTag(s.Ref, s.Commit)
+	tag, err := artifact.BranchTag(s.Ref, string(s.Commit))
 	if err != nil {
 		return nil, fmt.Errorf("find the images published for this commit: %w", err)
 	}
@@ -110,7 +111,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env policy.Env, giv
 		WithExec(args).
 		Stdout(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("look up the images published for %s (tag %s); pass --api-image/--worker-image/--airflow-image to deploy others: %w", s.ShortSHA(), tag, err)
+		return nil, fmt.Errorf("look up the images published for %s (tag %s); pass --api-image/--worker-image/--airflow-image to deploy others: %w", s.Commit.Short(), tag, err)
 	}
 	var resolved map[string]string
 	if err := json.Unmarshal([]byte(out), &resolved); err != nil {

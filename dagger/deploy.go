@@ -14,6 +14,7 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
@@ -29,7 +30,7 @@ const (
 
 // deployRequest is what plan and deploy share: the target, the artifact and the evidence.
 type deployRequest struct {
-	Env                                 string
+	Env                                 domain.Environment
 	APIImage, WorkerImage, AirflowImage string
 	ModelVersion                        string
 	Kubeconfig                          *dagger.Secret
@@ -137,7 +138,11 @@ func (m *SoccerPredict) Plan(
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return nil, fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
+	penv, err := domain.ParseEnvironment(env)
+	if err != nil {
+		return nil, err
+	}
+	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return nil, err
@@ -286,7 +291,7 @@ func (m *SoccerPredict) Deploy(
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
-	penv, err := policy.ParseEnv(env)
+	penv, err := domain.ParseEnvironment(env)
 	if err != nil {
 		return "", err
 	}
@@ -296,12 +301,12 @@ func (m *SoccerPredict) Deploy(
 	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
 		return "", err
 	}
-	imgs, err := m.publishedImages(ctx, penv, map[string]string{"api": apiImage, "worker": workerImage, "airflow": airflowImage}, registryUsername, registryPassword, insecureRegistry)
+	imgs, err := m.publishedImages(ctx, penv, map[string]string{string(domain.API): apiImage, string(domain.Worker): workerImage, string(domain.Airflow): airflowImage}, registryUsername, registryPassword, insecureRegistry)
 	if err != nil {
 		return "", err
 	}
-	apiImage, workerImage, airflowImage = imgs["api"], imgs["worker"], imgs["airflow"]
-	req := deployRequest{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
+	apiImage, workerImage, airflowImage = imgs[string(domain.API)], imgs[string(domain.Worker)], imgs[string(domain.Airflow)]
+	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return "", err
@@ -346,7 +351,7 @@ func (m *SoccerPredict) Deploy(
 // withSecrets prepares ctr to run argv (built with helm.SecretsPlaceholder) under
 // `sops-decrypt exec-file`: the age key mounted as a secret file, the environment's encrypted
 // values decrypted into a tmpfs only while helm runs, never into a layer or an output.
-func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, chart *dagger.Directory, ageKey *dagger.Secret, env helm.Env, argv []string) (*dagger.Container, []string, error) {
+func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, chart *dagger.Directory, ageKey *dagger.Secret, env domain.Environment, argv []string) (*dagger.Container, []string, error) {
 	rel := strings.TrimPrefix(helm.EncryptedSecretsFile(".", env), "./")
 	if ok, err := chart.Exists(ctx, rel); err != nil {
 		return nil, nil, err
@@ -374,6 +379,24 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 		WithMountedTemp(decryptedDir), wrapped, nil
 }
 
+// pinnedImages parses the image set (service name to "repo@sha256:…", checked by
+// artifact.Set.Validate) into the domain's services and references, each pinned by digest.
+func pinnedImages(set artifact.Set) (map[domain.Service]domain.ImageRef, error) {
+	images := map[domain.Service]domain.ImageRef{}
+	for name, ref := range set {
+		svc, err := domain.ParseService(name)
+		if err != nil {
+			return nil, err
+		}
+		img, err := domain.ParsePinnedRef(ref)
+		if err != nil {
+			return nil, fmt.Errorf("--%s-image: %w", svc, err)
+		}
+		images[svc] = img
+	}
+	return images, nil
+}
+
 // proofFlags are the flags GitLab is asked to prove the run with.
 type proofFlags struct {
 	JobToken   *dagger.Secret
@@ -386,12 +409,9 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 	if err != nil {
 		return prepared{}, err
 	}
-	env, err := policy.ParseEnv(req.Env)
-	if err != nil {
-		return prepared{}, err
-	}
+	env := req.Env
 	set := artifact.Set{}
-	for svc, ref := range map[string]string{"api": req.APIImage, "worker": req.WorkerImage, "airflow": req.AirflowImage} {
+	for svc, ref := range map[string]string{string(domain.API): req.APIImage, string(domain.Worker): req.WorkerImage, string(domain.Airflow): req.AirflowImage} {
 		if ref != "" {
 			set[svc] = ref
 		}
@@ -399,13 +419,9 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 	if err := set.Validate(); err != nil {
 		return prepared{}, err
 	}
-	images := map[string]helm.Image{}
-	for svc, ref := range set {
-		img, err := helm.ParseImageRef(ref)
-		if err != nil {
-			return prepared{}, err
-		}
-		images[svc] = img
+	images, err := pinnedImages(set)
+	if err != nil {
+		return prepared{}, err
 	}
 	dataset, model, err := m.versions(ctx, req.ModelVersion)
 	if err != nil {
@@ -415,34 +431,31 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 	if err != nil {
 		return prepared{}, err
 	}
-	rel := helm.Release{
-		Name:        s.Release,
-		Namespace:   namespace(s, string(env)),
-		Env:         helm.Env(env),
-		Chart:       chartDir,
-		SecretsFile: "/dev/null",
-		Timeout:     s.HelmTimeout,
-		Images:      images,
-		Trace: helm.Trace{
-			GitCommit:      s.Commit,
-			DatasetVersion: dataset,
-			DatasetPointer: ds.Pointer,
-			ModelVersion:   model,
-			Environment:    helm.Env(env),
-		},
-	}
 	record := trace.Record{
-		Environment:    string(env),
+		Environment:    env,
 		GitCommit:      s.Commit,
-		ImageDigests:   set.Digests(),
+		ImageDigests:   map[domain.Service]domain.Digest{},
 		DatasetVersion: dataset,
 		DatasetPointer: ds.Pointer,
 		ModelVersion:   model,
 	}
-	if err := rel.Trace.Validate(helm.Env(env)); err != nil {
+	for svc, img := range images {
+		record.ImageDigests[svc] = img.Digest
+	}
+	if err := record.Validate(); err != nil {
 		return prepared{}, fmt.Errorf("traceability record for %s: %w", env, err)
 	}
-	decision, err := m.policyDecision(ctx, s, env, set, req, pf)
+	rel := helm.Release{
+		Name:        s.Release,
+		Namespace:   env.Namespace(s.Namespace),
+		Env:         env,
+		Chart:       chartDir,
+		SecretsFile: "/dev/null",
+		Timeout:     s.HelmTimeout,
+		Images:      images,
+		Trace:       record,
+	}
+	decision, err := m.policyDecision(ctx, s, env, set, images, req, pf)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -452,14 +465,14 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 // policyDecision gathers the evidence the promotion policy needs (the gate report, the scan, and
 // GitLab's answers about the job, the token's owner and the deployment) and lets ci/deploy/policy decide.
 // Nothing here decides who deploys or from where: policy.Resolve does, from the evidence.
-func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest, pf proofFlags) (policy.Decision, error) {
+func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings, env domain.Environment, set artifact.Set, images map[domain.Service]domain.ImageRef, req deployRequest, pf proofFlags) (policy.Decision, error) {
 	preq := policy.Request{
 		Env:            env,
 		Commit:         s.Commit,
 		PipelineSource: req.PipelineSource,
 		Branch:         s.Ref,
 		DefaultBranch:  s.DefaultBranch,
-		Images:         set,
+		Images:         images,
 	}
 	if s.Tag != "" {
 		preq.Branch = ""
@@ -476,7 +489,7 @@ func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings
 		Actor: req.Actor, JobID: int64(req.JobID), PipelineID: int64(pf.PipelineID),
 		DeploymentID: int64(req.DeploymentID), PipelineSource: req.PipelineSource,
 	}
-	proof, author, err := fetchProof(ctx, s, string(env), req.ProjectID, req.GitLabToken, pf.JobToken, claims)
+	proof, author, err := fetchProof(ctx, s, env, req.ProjectID, req.GitLabToken, pf.JobToken, claims)
 	if err != nil {
 		return policy.Decision{}, err
 	}
@@ -488,7 +501,7 @@ func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings
 // to (GET /job); with the GitLab token, the commit's author, the job by id when no job token was
 // given, the job's own deployment (or --deployment-id's) and, for a run that names no job, the
 // token's owner. It only fetches; policy.Resolve judges.
-func fetchProof(ctx context.Context, s configpkg.Settings, env, projectID string, gitlabToken, jobToken *dagger.Secret, claims policy.Claims) (policy.Proof, policy.Identity, error) {
+func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environment, projectID string, gitlabToken, jobToken *dagger.Secret, claims policy.Claims) (policy.Proof, policy.Identity, error) {
 	var proof policy.Proof
 	var author policy.Identity
 	if jobToken != nil {
@@ -544,7 +557,7 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env, projectID string
 			return proof, author, err
 		}
 		proof.Deployment = ev
-	case env != string(policy.Dev) && s.Commit != "" && claims.PipelineID == 0:
+	case env != domain.Dev && s.Commit != "" && claims.PipelineID == 0:
 		// From a checkout: the deployment the commit's pipeline created for this environment.
 		d, err := client.CommitDeployment(ctx, project, env, s.Commit)
 		if err != nil {
@@ -573,7 +586,7 @@ func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return false, err
 	}
-	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+	if _, err := gate.VerifyReport([]byte(raw), string(s.Commit)); err != nil {
 		return false, fmt.Errorf("gate report: %w", err)
 	}
 	return true, nil

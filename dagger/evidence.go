@@ -13,6 +13,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
@@ -112,7 +113,7 @@ func (m *SoccerPredict) VerifyEvidence(
 		return nil, err
 	}
 	// The staging rule: signatures are required when ci/keys/attestation.pub is configured.
-	trust, err := m.attestationTrust(ctx, policy.Staging)
+	trust, err := m.attestationTrust(ctx, domain.Staging)
 	if err != nil {
 		return nil, err
 	}
@@ -129,13 +130,13 @@ func (m *SoccerPredict) VerifyEvidence(
 // checkGateReport refuses a gate report that is not the green, complete report of the commit.
 func checkGateReport(ctx context.Context, s configpkg.Settings, f *dagger.File) error {
 	if f == nil {
-		return fmt.Errorf("--gate-report is required: pass the gate-report.json of `%s`", strings.Replace(gate.GateReportCommand, "<sha>", orDefault(s.Commit, "<sha>"), 1))
+		return fmt.Errorf("--gate-report is required: pass the gate-report.json of `%s`", strings.Replace(gate.GateReportCommand, "<sha>", orDefault(string(s.Commit), "<sha>"), 1))
 	}
 	raw, err := f.Contents(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+	if _, err := gate.VerifyReport([]byte(raw), string(s.Commit)); err != nil {
 		return fmt.Errorf("--gate-report (nothing was attached): %w", err)
 	}
 	return nil
@@ -213,7 +214,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 		bases = append(bases, resolved)
 	}
 	st, err := attest.NewProvenance(attest.BuildInput{
-		Image: image, Service: string(svc), Commit: s.Commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
+		Image: image, Service: string(svc), Commit: string(s.Commit), Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
 		Pipeline: orDefault(pipeline, "local"), BuilderID: builderID, DatasetVersion: dataset, ModelVersion: model,
 		Registry: s.Registry, BaseImages: bases, StartedOn: started, FinishedOn: finished,
 	})
@@ -234,7 +235,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	args := []string{evidenceBin, "verify", "--commit", s.Commit, "--out", evidenceOut}
+	args := []string{evidenceBin, "verify", "--commit", string(s.Commit), "--out", evidenceOut}
 	for _, svc := range artifact.Services {
 		args = append(args, "--image", svc+"="+set[svc])
 	}
@@ -252,7 +253,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, fmt.Errorf("read the evidence of the images from the registry: %w", err)
 	}
-	sum, err := attest.ParseSummary([]byte(raw), s.Commit)
+	sum, err := attest.ParseSummary([]byte(raw), string(s.Commit))
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
@@ -265,7 +266,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 // evidence decides the gate and scan evidence of a deploy: the report files when given (an
 // offline fallback that production refuses), else, for staging and production, what the
 // registry holds for each image digest. Dev needs none.
-func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
+func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env domain.Environment, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
 	files := req.GateReport != nil || req.ScanReport != nil
 	if err := attest.FileEvidence(env, files); err != nil {
 		return false, false, nil, err

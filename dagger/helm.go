@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"dagger/soccer-predict/internal/dagger"
 
-	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
@@ -51,9 +49,4 @@ func redacting(argv []string) []string {
 // redacted runs a manifest-printing helm command through redacting and returns its output.
 func redacted(ctx context.Context, ctr *dagger.Container, argv []string) (string, error) {
 	return ctr.WithExec(redacting(argv)).Stdout(ctx)
-}
-
-// namespace is the Kubernetes namespace of an environment.
-func namespace(s configpkg.Settings, env string) string {
-	return fmt.Sprintf("%s-%s", s.Namespace, env)
 }

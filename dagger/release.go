@@ -11,8 +11,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
@@ -89,7 +88,7 @@ func (m *SoccerPredict) Release(
 	if s.Commit == "" {
 		return nil, fmt.Errorf("a release needs its commit: pass --commit=<the 40-hex commit vX.Y.Z tags> to the constructor (GitLab: --commit=$CI_COMMIT_SHA)")
 	}
-	if err := attest.FileEvidence(policy.Production, gateReport != nil); err != nil {
+	if err := attest.FileEvidence(domain.Production, gateReport != nil); err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	if gitlabToken == nil {
@@ -118,14 +117,22 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, fmt.Errorf("list the release tags: %w", err)
 	}
-	previous := release.PriorTags(tagList, version, s.Commit)
+	previous := release.PriorTags(tagList, version, string(s.Commit))
 	plan, err := release.NewPlan(release.PlanRequest{Version: version, Tags: previous, Images: set, GateReportGreen: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was promoted", err)
 	}
-	labels := map[string]map[string]string{}
+	labels := map[domain.Service]map[string]string{}
 	for _, c := range plan.Copies {
-		if labels[c.Service], err = imageLabels(ctx, c.Source, username, password); err != nil {
+		svc, err := domain.ParseService(c.Service)
+		if err != nil {
+			return nil, err
+		}
+		src, err := domain.ParsePinnedRef(c.Source)
+		if err != nil {
+			return nil, err
+		}
+		if labels[svc], err = imageLabels(ctx, src, username, password); err != nil {
 			return nil, err
 		}
 	}
@@ -136,7 +143,7 @@ func (m *SoccerPredict) Release(
 	last := release.LastTag(previous)
 	var commits []release.Commit
 	if last != "" {
-		gc, err := client.Compare(ctx, project, last, s.Commit)
+		gc, err := client.Compare(ctx, project, last, string(s.Commit))
 		if err != nil {
 			return nil, fmt.Errorf("list the commits since %s for the release notes (nothing was promoted): %w", last, err)
 		}
@@ -170,7 +177,7 @@ func (m *SoccerPredict) Release(
 // for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
 // finding under today's database and the project's .trivyignore.
 func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) error {
-	trust, err := m.attestationTrust(ctx, policy.Production)
+	trust, err := m.attestationTrust(ctx, domain.Production)
 	if err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
@@ -214,7 +221,7 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 	if kubeconfig == nil {
 		return nil, nil, fmt.Errorf("no images: pass --api-image, --worker-image and --airflow-image (the digests that passed staging), or --kubeconfig to read them from the staging release")
 	}
-	rec, repos, err := m.liveTrace(ctx, s, helm.Staging, kubeconfig, chart)
+	rec, repos, err := m.liveTrace(ctx, s, domain.Staging, kubeconfig, chart)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the images that passed staging: %w", err)
 	}
@@ -225,13 +232,13 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 	for svc, digest := range rec.ImageDigests {
 		repo, ok := repos[digest]
 		if !ok {
-			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
+			repo = domain.Repository(strings.TrimSuffix(s.Registry, "/") + "/" + string(svc))
 		}
-		ref, err := artifact.DigestReference(repo, digest)
+		ref, err := artifact.DigestReference(string(repo), string(digest))
 		if err != nil {
 			return nil, nil, fmt.Errorf("staging image %s: %w", svc, err)
 		}
-		set[svc] = ref
+		set[string(svc)] = ref
 	}
 	if err := set.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("the staging release's images: %w", err)
@@ -241,18 +248,21 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 
 // releaseRecord is the traceability record of the release: the staging record when the images
 // were read from staging, else one built from the release commit and the images' labels.
-func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, staged *trace.Record, labels map[string]map[string]string) trace.Record {
+func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, staged *trace.Record, labels map[domain.Service]map[string]string) trace.Record {
 	if staged != nil {
 		rec := *staged
 		rec.Release = plan.Version
 		return rec
 	}
-	rec := trace.Record{Environment: string(helm.Staging), GitCommit: s.Commit, ImageDigests: set.Digests(), Release: plan.Version}
-	services := make([]string, 0, len(labels))
+	rec := trace.Record{Environment: domain.Staging, GitCommit: s.Commit, ImageDigests: map[domain.Service]domain.Digest{}, Release: plan.Version}
+	for svc, d := range set.Digests() { // set passed artifact.Set.Validate
+		rec.ImageDigests[domain.Service(svc)] = domain.Digest(d)
+	}
+	services := make([]domain.Service, 0, len(labels))
 	for svc := range labels {
 		services = append(services, svc)
 	}
-	sort.Strings(services)
+	sort.Slice(services, func(i, j int) bool { return services[i] < services[j] })
 	for _, svc := range services {
 		if rec.DatasetVersion == "" {
 			rec.DatasetVersion = labels[svc][trace.LabelDatasetVersion]

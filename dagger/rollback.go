@@ -12,7 +12,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
@@ -84,7 +84,7 @@ func (m *SoccerPredict) RollbackService(
 	deploymentId int,
 ) (string, error) {
 	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
-	e, err := helm.ParseEnv(env)
+	e, err := domain.ParseEnvironment(env)
 	if err != nil {
 		return "", err
 	}
@@ -98,7 +98,7 @@ func (m *SoccerPredict) RollbackService(
 	if err != nil {
 		return "", err
 	}
-	ns := namespace(s, string(e))
+	ns := e.Namespace(s.Namespace)
 	historyArgs, err := helm.HistoryArgs(s.Release, ns, 0)
 	if err != nil {
 		return "", err
@@ -126,7 +126,7 @@ func (m *SoccerPredict) RollbackService(
 	}
 	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", projectpkg.Join(rollbackArgs),
 		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
-	decision, err := rollbackDecision(ctx, s, policy.Env(e), actor, proofFlags)
+	decision, err := rollbackDecision(ctx, s, e, actor, proofFlags)
 	if err != nil {
 		return "", err
 	}
@@ -136,7 +136,7 @@ func (m *SoccerPredict) RollbackService(
 		}
 	}
 	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackService, Env: string(e), Target: strconv.Itoa(target.Revision),
+		Action: rollback.RollbackService, Env: e, Target: strconv.Itoa(target.Revision),
 		From: strconv.Itoa(current.Revision), Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
 	})
 	if err != nil {
@@ -254,7 +254,7 @@ func (m *SoccerPredict) RollbackModel(
 	}
 	plan := fmt.Sprintf("move alias %s of model %s from version %s to version %s (run %s)",
 		mlflow.ChampionAlias, s.MLflowModel, orDefault(current, "(none)"), toVersion, orDefault(mv.RunID, "(unknown)"))
-	e, err := policy.ParseEnv(env)
+	e, err := domain.ParseEnvironment(env)
 	if err != nil {
 		return "", fmt.Errorf("%w; nothing was changed", err)
 	}
@@ -268,7 +268,7 @@ func (m *SoccerPredict) RollbackModel(
 		}
 	}
 	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackModel, Env: env, Target: toVersion, From: current,
+		Action: rollback.RollbackModel, Env: e, Target: toVersion, From: current,
 		Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
 	})
 	if err != nil {
@@ -354,7 +354,7 @@ func (m *SoccerPredict) RollbackData(
 		return nil, err
 	}
 	target, err := gitOutput(ctx, ctr, []string{"git", "rev-parse", "--verify", "--quiet", toRev + "^{commit}"},
-		fmt.Sprintf("%q is not a commit of the repository: pass a sha, tag or branch from `git log -- %s` (fetch it first if it is remote); nothing was changed", toRev, path.Join(m.Project, "dvc.lock")))
+		fmt.Sprintf("%q is not a commit of the repository: pass a sha, tag or branch from `git log -- %s` (fetch it first if it is remote); nothing was changed", toRev, path.Join(m.Project, dvc.LockFile)))
 	if err != nil {
 		return nil, err
 	}
@@ -379,8 +379,9 @@ func (m *SoccerPredict) RollbackData(
 	for _, f := range remove {
 		fmt.Fprintf(&plan, "delete %s (added after %s)\n", f, toRev)
 	}
+	// Review checks the environment with the rest of the request, reporting every problem at once.
 	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackData, Env: env, Target: toRev, From: head,
+		Action: rollback.RollbackData, Env: domain.Environment(env), Target: toRev, From: head,
 		Reason: reason, Actor: actor, Confirm: confirm, Plan: strings.TrimSpace(plan.String()),
 	})
 	if err != nil {

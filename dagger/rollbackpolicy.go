@@ -10,6 +10,7 @@ import (
 
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
@@ -30,9 +31,9 @@ type rollbackProof struct {
 
 // rollbackDecision asks GitLab what ci/deploy/policy needs (fetchProof) and lets policy.ResolveRollback
 // decide who rolls back and whether the rollback may act.
-func rollbackDecision(ctx context.Context, s configpkg.Settings, env policy.Env, actor string, p rollbackProof) (policy.Decision, error) {
+func rollbackDecision(ctx context.Context, s configpkg.Settings, env domain.Environment, actor string, p rollbackProof) (policy.Decision, error) {
 	claims := policy.Claims{Actor: actor, JobID: int64(p.JobID), PipelineID: int64(p.PipelineID), DeploymentID: int64(p.DeploymentID)}
-	proof, author, err := fetchProof(ctx, s, string(env), p.ProjectID, p.GitLabToken, p.JobToken, claims)
+	proof, author, err := fetchProof(ctx, s, env, p.ProjectID, p.GitLabToken, p.JobToken, claims)
 	if err != nil {
 		return policy.Decision{}, err
 	}

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"time"
 
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -57,7 +57,7 @@ func (m *SoccerPredict) publicKey(ctx context.Context) (*dagger.File, string, er
 
 // attestationTrust decides, with ci/attest, whether the evidence of a deploy to env (release:
 // production) must be signed, and by which key.
-func (m *SoccerPredict) attestationTrust(ctx context.Context, env policy.Env) (attestationTrust, error) {
+func (m *SoccerPredict) attestationTrust(ctx context.Context, env domain.Environment) (attestationTrust, error) {
 	key, id, err := m.publicKey(ctx)
 	if err != nil {
 		return attestationTrust{}, err

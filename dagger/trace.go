@@ -10,9 +10,9 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
@@ -67,7 +67,7 @@ func (m *SoccerPredict) Trace(
 	if err := credentialPair(username, password); err != nil {
 		return "", err
 	}
-	e, err := helm.ParseEnv(env)
+	e, err := domain.ParseEnvironment(env)
 	if err != nil {
 		return "", err
 	}
@@ -109,9 +109,9 @@ func (m *SoccerPredict) Trace(
 type traceReport struct {
 	Record trace.Record `json:"record"`
 	// Images maps a service to the image reference whose labels were read.
-	Images map[string]string `json:"images"`
+	Images map[domain.Service]string `json:"images"`
 	// Labels maps a service to the traceability labels of its image.
-	Labels map[string]map[string]string `json:"labels"`
+	Labels map[domain.Service]map[string]string `json:"labels"`
 	// Consistent is true when the labels agree with the record.
 	Consistent bool `json:"consistent"`
 	// Problems lists every disagreement.
@@ -124,12 +124,12 @@ type traceReport struct {
 
 // traceLastRollback reads the last rollback record of env; a failure to read it does not fail
 // trace, it is reported.
-func (m *SoccerPredict) traceLastRollback(ctx context.Context, s configpkg.Settings, env helm.Env, kubeconfig *dagger.Secret, chart *dagger.Directory) (*rollback.Record, string) {
+func (m *SoccerPredict) traceLastRollback(ctx context.Context, s configpkg.Settings, env domain.Environment, kubeconfig *dagger.Secret, chart *dagger.Directory) (*rollback.Record, string) {
 	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
 	if err != nil {
 		return nil, err.Error()
 	}
-	r, err := lastRollback(ctx, ctr, s, namespace(s, string(env)))
+	r, err := lastRollback(ctx, ctr, s, env.Namespace(s.Namespace))
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -141,11 +141,11 @@ func (r traceReport) Text() string {
 	var b strings.Builder
 	b.WriteString(r.Record.Text())
 	b.WriteString("\nimage labels:\n")
-	services := make([]string, 0, len(r.Images))
+	services := make([]domain.Service, 0, len(r.Images))
 	for svc := range r.Images {
 		services = append(services, svc)
 	}
-	sort.Strings(services)
+	sort.Slice(services, func(i, j int) bool { return services[i] < services[j] })
 	for _, svc := range services {
 		fmt.Fprintf(&b, "  %s (%s)\n", svc, r.Images[svc])
 		for _, k := range traceLabels {
@@ -177,11 +177,11 @@ func (r traceReport) Text() string {
 
 // liveTrace reads the traceability record of the release deployed in env, and the repository
 // of each image digest as the manifest names it.
-func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env helm.Env, kubeconfig *dagger.Secret, chart *dagger.Directory) (trace.Record, map[string]string, error) {
+func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env domain.Environment, kubeconfig *dagger.Secret, chart *dagger.Directory) (trace.Record, map[domain.Digest]domain.Repository, error) {
 	if kubeconfig == nil {
 		return trace.Record{}, nil, fmt.Errorf("reading what runs in %s needs --kubeconfig (a secret: --kubeconfig=env:KUBECONFIG_CONTENT or file:$HOME/.kube/config)", env)
 	}
-	ns := namespace(s, string(env))
+	ns := env.Namespace(s.Namespace)
 	argv, err := helm.GetManifestArgs(s.Release, ns, 0)
 	if err != nil {
 		return trace.Record{}, nil, err
@@ -195,19 +195,15 @@ func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env
 	if err != nil {
 		return trace.Record{}, nil, err
 	}
-	ht, err := helm.ParseTrace([]byte(manifest), s.Release)
+	objs, err := helm.TraceObjects([]byte(manifest))
 	if err != nil {
 		return trace.Record{}, nil, fmt.Errorf("release %s in %s: %w", s.Release, ns, err)
 	}
-	ann, err := ht.Annotations()
-	if err != nil {
-		return trace.Record{}, nil, err
-	}
-	rec, err := trace.FromAnnotations(ann)
+	rec, err := trace.FromManifest(objs, s.Release)
 	if err != nil {
 		return trace.Record{}, nil, fmt.Errorf("release %s in %s: %w", s.Release, ns, err)
 	}
-	if rec.Environment != string(env) {
+	if rec.Environment != env {
 		return trace.Record{}, nil, fmt.Errorf("release %s in namespace %s records environment %q, not %q: check SP_NAMESPACE and --env", s.Release, ns, rec.Environment, env)
 	}
 	repos, err := helm.ImageRepositories([]byte(manifest))
@@ -220,26 +216,27 @@ func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env
 // traceImageLabels reads the traceability labels of every image of the record that has a
 // digest. Repositories come from the manifest; a digest the manifest does not name is looked
 // up under <registry>/<service>.
-func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settings, rec trace.Record, repos map[string]string, username string, password *dagger.Secret) (map[string]map[string]string, map[string]string, error) {
-	labels := map[string]map[string]string{}
-	refs := map[string]string{}
+func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settings, rec trace.Record, repos map[domain.Digest]domain.Repository, username string, password *dagger.Secret) (map[domain.Service]map[string]string, map[domain.Service]string, error) {
+	labels := map[domain.Service]map[string]string{}
+	refs := map[domain.Service]string{}
 	for svc, digest := range rec.ImageDigests {
 		if digest == "" {
 			continue // dev may run an image by tag: nothing to read
 		}
 		repo, ok := repos[digest]
 		if !ok {
-			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
+			registry, err := domain.ParseRepository(strings.TrimSuffix(s.Registry, "/"))
+			if err != nil {
+				return nil, nil, fmt.Errorf("CI_REGISTRY_IMAGE: %w", err)
+			}
+			repo = registry.Service(svc)
 		}
-		ref, err := artifact.DigestReference(repo, digest)
-		if err != nil {
-			return nil, nil, fmt.Errorf("image %s: %w", svc, err)
-		}
+		ref := domain.Pinned(repo, digest)
 		l, err := imageLabels(ctx, ref, username, password)
 		if err != nil {
 			return nil, nil, err
 		}
-		labels[svc], refs[svc] = l, ref
+		labels[svc], refs[svc] = l, ref.String()
 	}
 	return labels, refs, nil
 }
@@ -248,7 +245,7 @@ func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settin
 // whose labels can be read).
 func checkedRecord(rec trace.Record) trace.Record {
 	out := rec
-	out.ImageDigests = map[string]string{}
+	out.ImageDigests = map[domain.Service]domain.Digest{}
 	for svc, d := range rec.ImageDigests {
 		if d != "" {
 			out.ImageDigests[svc] = d
@@ -259,14 +256,12 @@ func checkedRecord(rec trace.Record) trace.Record {
 
 // imageLabels reads the traceability labels of an image by digest from its registry (the
 // image config only; nothing runs). Absent labels are left out.
-func imageLabels(ctx context.Context, ref, username string, password *dagger.Secret) (map[string]string, error) {
+func imageLabels(ctx context.Context, ref domain.ImageRef, username string, password *dagger.Secret) (map[string]string, error) {
 	ctr := dag.Container()
 	if password != nil {
-		if r, err := artifact.ParseDigestReference(ref); err == nil {
-			ctr = ctr.WithRegistryAuth(registryHost(r.Repository), username, password)
-		}
+		ctr = ctr.WithRegistryAuth(registryHost(string(ref.Repository)), username, password)
 	}
-	ctr = ctr.From(ref)
+	ctr = ctr.From(ref.String())
 	out := map[string]string{}
 	for _, k := range traceLabels {
 		v, err := ctr.Label(ctx, k)

@@ -11,19 +11,19 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
 	"github.com/sethvargo/go-envconfig"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Settings is every setting the pipeline reads. The README's settings table documents each
 // field; Catalog lists them for that table and for tests.
 type Settings struct {
-	Commit          string        `env:"CI_COMMIT_SHA"`
+	Commit          domain.Commit `env:"CI_COMMIT_SHA"`
 	Ref             string        `env:"CI_COMMIT_REF_NAME"`
 	Tag             string        `env:"CI_COMMIT_TAG"`
 	CommitTime      string        `env:"CI_COMMIT_TIMESTAMP"`
@@ -56,7 +56,7 @@ type Setting struct {
 // Catalog lists every setting with its default and meaning, in README order.
 func Catalog() []Setting {
 	return []Setting{
-		{"CI_COMMIT_SHA", "", "Commit being built (40 hex). Labels images and the traceability record; `--commit`."},
+		{"CI_COMMIT_SHA", "", "Commit being built: the full id, 40 (or 64) lowercase hex. Labels images and the traceability record; `--commit`."},
 		{"CI_COMMIT_REF_NAME", "", "Branch or tag name; the branch tag is its slug plus the short sha; `--ref`."},
 		{"CI_COMMIT_TAG", "", "Release tag `vX.Y.Z` when the pipeline runs for a tag; `--tag`."},
 		{"CI_COMMIT_TIMESTAMP", "", "Commit time (RFC 3339). Every timestamp in a built image comes from it, never from the clock (the Dockerfiles get it as `SOURCE_DATE_EPOCH`); `build`/`publish` need it; `--commit-time`."},
@@ -81,9 +81,6 @@ func Catalog() []Setting {
 }
 
 var (
-	hexSHA     = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	repoRef    = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
-	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	severities = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
 )
 
@@ -107,18 +104,20 @@ func Load(ctx context.Context, values map[string]string) (Settings, error) {
 func (s Settings) Validate() error {
 	var probs []string
 	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
-	if s.Commit != "" && !hexSHA.MatchString(s.Commit) {
-		add("CI_COMMIT_SHA=%q: want the full 40-character lowercase hex commit sha (pass --commit=$CI_COMMIT_SHA)", s.Commit)
+	if s.Commit != "" {
+		if _, err := domain.ParseCommit(string(s.Commit)); err != nil {
+			add("CI_COMMIT_SHA=%q: %v", s.Commit, err)
+		}
 	}
 	if s.CommitTime != "" {
 		if _, err := parseCommitTime(s.CommitTime); err != nil {
 			add("%v", err)
 		}
 	}
-	if !repoRef.MatchString(s.Registry) {
-		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag)", s.Registry)
+	if _, err := domain.ParseRepository(s.Registry); err != nil {
+		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag): %v", s.Registry, err)
 	}
-	if s.RegistryMirror != "" && !repoRef.MatchString(strings.TrimSuffix(s.RegistryMirror, "/")) {
+	if s.RegistryMirror != "" && !validMirror(strings.TrimSuffix(s.RegistryMirror, "/")) {
 		add("SP_REGISTRY_MIRROR=%q: want a registry prefix such as gitlab.example.com:443/group/dependency_proxy/containers", s.RegistryMirror)
 	}
 	if s.GateConcurrency < 1 || s.GateConcurrency > 16 {
@@ -138,11 +137,15 @@ func (s Settings) Validate() error {
 	if s.HelmTimeout < 30*time.Second || s.HelmTimeout > time.Hour {
 		add("SP_HELM_TIMEOUT=%s: want a duration from 30s to 1h, e.g. 10m", s.HelmTimeout)
 	}
-	if !dnsLabel.MatchString(s.Namespace) || len(s.Namespace) > 40 {
-		add("SP_NAMESPACE=%q: want a DNS label of at most 40 characters (lowercase letters, digits, '-')", s.Namespace)
+	// The prefix must give a valid namespace for every environment (domain.Environment.Namespace).
+	for _, env := range domain.Environments() {
+		if err := domain.ValidateNamespace(env.Namespace(s.Namespace)); err != nil {
+			add("SP_NAMESPACE=%q: want a DNS label prefix (lowercase letters, digits, '-') that leaves room for -%s: %v", s.Namespace, env, err)
+			break
+		}
 	}
-	if !dnsLabel.MatchString(s.Release) || len(s.Release) > 53 {
-		add("SP_RELEASE=%q: want a Helm release name (DNS label, at most 53 characters)", s.Release)
+	if err := domain.ValidateReleaseName(s.Release); err != nil {
+		add("SP_RELEASE=%q: want a Helm release name: %v", s.Release, err)
 	}
 	for name, raw := range map[string]string{"MLFLOW_TRACKING_URI": s.MLflowURL, "CI_API_V4_URL": s.GitLabAPI, "CI_PROJECT_URL": s.ProjectURL} {
 		if raw == "" {
@@ -255,12 +258,11 @@ func (s Settings) CommitTimestamp() (time.Time, error) {
 	return t.UTC().Truncate(time.Second), nil
 }
 
-// ShortSHA is GitLab's CI_COMMIT_SHORT_SHA: the first 8 characters of the commit.
-func (s Settings) ShortSHA() string {
-	if len(s.Commit) < 8 {
-		return s.Commit
-	}
-	return s.Commit[:8]
+// validMirror reports whether m is a registry prefix: a repository name (a bare host such as
+// "mirror.example.com:5000" is one too, with any path component appended).
+func validMirror(m string) bool {
+	_, err := domain.ParseRepository(m + "/x")
+	return err == nil
 }
 
 func contains(list []string, v string) bool {

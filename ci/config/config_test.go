@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 const sha = "0123456789abcdef0123456789abcdef01234567"
@@ -29,8 +30,8 @@ func TestLoadValues(t *testing.T) {
 		"SP_SCAN_SEVERITIES": "MEDIUM,HIGH,CRITICAL", "SP_HELM_TIMEOUT": "90s",
 	})
 	require.NoError(t, err)
-	assert.Equal(t, sha, s.Commit)
-	assert.Equal(t, "01234567", s.ShortSHA())
+	assert.Equal(t, domain.Commit(sha), s.Commit)
+	assert.Equal(t, "01234567", s.Commit.Short())
 	assert.Equal(t, 2, s.GateConcurrency)
 	assert.Equal(t, []string{"MEDIUM", "HIGH", "CRITICAL"}, s.ScanSeverities)
 	assert.Equal(t, 90*time.Second, s.HelmTimeout)
@@ -40,7 +41,8 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 	tests := []struct {
 		name, key, value, want string
 	}{
-		{"short sha", "CI_COMMIT_SHA", "abc123", "CI_COMMIT_SHA=\"abc123\": want the full 40-character"},
+		{"short sha", "CI_COMMIT_SHA", "abc123", "CI_COMMIT_SHA=\"abc123\": commit \"abc123\" is an abbreviation"},
+		{"mirror with a tag", "SP_REGISTRY_MIRROR", "mirror.example.com/x:1", "SP_REGISTRY_MIRROR="},
 		{"uppercase sha", "CI_COMMIT_SHA", strings.ToUpper(sha), "CI_COMMIT_SHA="},
 		{"concurrency zero", "SP_GATE_CONCURRENCY", "0", "SP_GATE_CONCURRENCY=0: want an integer from 1 to 16"},
 		{"concurrency huge", "SP_GATE_CONCURRENCY", "64", "from 1 to 16"},
@@ -52,6 +54,8 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"mirror", "SP_REGISTRY_MIRROR", "http://mirror", "SP_REGISTRY_MIRROR="},
 		{"namespace", "SP_NAMESPACE", "Soccer_Predict", "SP_NAMESPACE="},
 		{"release", "SP_RELEASE", "-bad", "SP_RELEASE="},
+		{"release starting with a digit (helm refuses it)", "SP_RELEASE", "1sp", "SP_RELEASE=\"1sp\": want a Helm release name"},
+		{"namespace prefix too long for production", "SP_NAMESPACE", strings.Repeat("n", 53), "leaves room for -production"},
 		{"mlflow url", "MLFLOW_TRACKING_URI", "mlflow:5000", "MLFLOW_TRACKING_URI=\"mlflow:5000\": want an http(s) URL"},
 		{"perf budget", "SP_PERF_BUDGET_PCT", "-3", "SP_PERF_BUDGET_PCT=-3"},
 	}

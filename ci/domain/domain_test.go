@@ -360,3 +360,20 @@ func FuzzParseCommit(f *testing.F) {
 		}
 	})
 }
+
+// The references and digests the former helm and trace parsers refused stay refused here.
+func TestParsePinnedRefRefuses(t *testing.T) {
+	d := "sha256:" + strings.Repeat("0f", 32)
+	for _, bad := range []string{
+		"", "registry.gitlab.com/sp/app/api:1.2", "r.io/x@sha256:abc", "@" + d, ":tag@" + d, "a b@" + d,
+		"r.io/x@" + d + "@" + d, "r.io/x@" + strings.ToUpper(d), "r.io/x@" + d + "\n", "r.io/x@ " + d,
+		"Registry.io/x@" + d + "x", "r.io/x/@" + d, "r.io//x@" + d,
+	} {
+		_, err := ParsePinnedRef(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+	for _, bad := range []string{" " + d, d + "\n", "latest", d[:70]} {
+		_, err := ParseDigest(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}

@@ -171,3 +171,22 @@ func ProjectDataset(datasetPath string, read ReadFunc) (Dataset, error) {
 	}
 	return ResolveDataset(datasetPath, pointerName, pointer, lock)
 }
+
+// maxPointerLength bounds a dataset pointer's path.
+const maxPointerLength = 256
+
+// ValidatePointer checks the name of the DVC file a dataset version was read from (the trace
+// record's dataset pointer):
+// "dvc.lock" or a clean relative path ending in ".dvc" (e.g. data/raw/matches.csv.dvc).
+func ValidatePointer(p string) error {
+	clean := p == path.Clean(p) && !path.IsAbs(p) && p != ".." && !strings.HasPrefix(p, "../") && len(p) <= maxPointerLength
+	for _, c := range p {
+		if c <= ' ' || c == 0x7f || c > '~' {
+			clean = false
+		}
+	}
+	if !clean || (p != LockFile && (!strings.HasSuffix(p, DVCFileExt) || p == DVCFileExt || strings.HasSuffix(p, "/"+DVCFileExt))) {
+		return fmt.Errorf("dataset pointer %q is neither dvc.lock nor a project-relative .dvc file: it names the DVC file the dataset version was read from, e.g. data/raw/matches.csv.dvc", p)
+	}
+	return nil
+}

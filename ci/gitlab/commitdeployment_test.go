@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func TestCommitDeploymentPicksTheNewestDeploymentOfThatCommitAndEnvironment(t *testing.T) {
@@ -37,7 +38,7 @@ func TestCommitDeploymentPicksTheNewestDeploymentOfThatCommitAndEnvironment(t *t
 	c, err := New(srv.URL+"/api/v4", "glpat-x")
 	require.NoError(t, err)
 
-	d, err := c.CommitDeployment(context.Background(), "7", "staging", sha)
+	d, err := c.CommitDeployment(context.Background(), "7", domain.Staging, domain.Commit(sha))
 	require.NoError(t, err)
 	assert.Equal(t, int64(29), d.ID, "the newest deployment of this commit, never another commit's")
 	require.Len(t, d.Approvals, 1, "approvals come from the single-deployment endpoint")
@@ -47,6 +48,6 @@ func TestCommitDeploymentPicksTheNewestDeploymentOfThatCommitAndEnvironment(t *t
 	assert.ErrorContains(t, err, "--deployment-id")
 	_, err = c.CommitDeployment(context.Background(), "7", "staging", "")
 	assert.ErrorContains(t, err, "--commit")
-	_, err = c.CommitDeployment(context.Background(), "", "staging", sha)
+	_, err = c.CommitDeployment(context.Background(), "", domain.Staging, domain.Commit(sha))
 	assert.Error(t, err)
 }

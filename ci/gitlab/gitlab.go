@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Sentinel errors, matched with errors.Is on the errors the client returns.
@@ -336,7 +338,7 @@ const maxDeploymentPages = 5
 // JobDeployment finds the deployment a CI job created for an environment (GitLab exposes no
 // deployment id variable; the job id is $CI_JOB_ID) and returns it with its approvals. It lists the
 // environment's deployments newest first and matches deployable.id.
-func (c *Client) JobDeployment(ctx context.Context, project, environment string, jobID int64) (*Deployment, error) {
+func (c *Client) JobDeployment(ctx context.Context, project string, environment domain.Environment, jobID int64) (*Deployment, error) {
 	pp, err := projectPath(project)
 	if err != nil {
 		return nil, err
@@ -349,7 +351,7 @@ func (c *Client) JobDeployment(ctx context.Context, project, environment string,
 	}
 	for page := 1; page <= maxDeploymentPages; page++ {
 		var list []Deployment
-		q := url.Values{"environment": {environment}, "order_by": {"id"}, "sort": {"desc"}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
+		q := url.Values{"environment": {string(environment)}, "order_by": {"id"}, "sort": {"desc"}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
 		h, err := c.get(ctx, pp+"/deployments", q, fmt.Sprintf("project %s does not exist or is not visible to the token: check $CI_PROJECT_ID", project), &list)
 		if err != nil {
 			return nil, err
@@ -368,7 +370,7 @@ func (c *Client) JobDeployment(ctx context.Context, project, environment string,
 }
 
 // Commit fetches one commit (its author is the commit author the policy keeps away from approvals).
-func (c *Client) Commit(ctx context.Context, project, sha string) (*Commit, error) {
+func (c *Client) Commit(ctx context.Context, project string, sha domain.Commit) (*Commit, error) {
 	pp, err := projectPath(project)
 	if err != nil {
 		return nil, err
@@ -377,7 +379,7 @@ func (c *Client) Commit(ctx context.Context, project, sha string) (*Commit, erro
 		return nil, errors.New("gitlab: no commit: pass the commit sha (--commit or $CI_COMMIT_SHA)")
 	}
 	var cm Commit
-	path := pp + "/repository/commits/" + url.PathEscape(sha)
+	path := pp + "/repository/commits/" + url.PathEscape(string(sha))
 	if _, err := c.get(ctx, path, nil, fmt.Sprintf("commit %s is not in project %s: push it first or check --commit", sha, project), &cm); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 const (
@@ -292,7 +293,7 @@ func TestErrors(t *testing.T) {
 	})
 	t.Run("403", func(t *testing.T) {
 		c, _ := setup(t, "forbidden-token")
-		_, err := c.Commit(ctx, "7", sha)
+		_, err := c.Commit(ctx, "7", domain.Commit(sha))
 		assert.True(t, errors.Is(err, ErrForbidden))
 		assert.Contains(t, err.Error(), "Reporter")
 	})

@@ -10,7 +10,7 @@
 //	POST /api/2.0/mlflow/registered-models/alias {name, alias, version} → {}
 //
 // The base URL and the credentials are given explicitly. A token is sent as "Authorization: Bearer"
-// (MLFLOW_TRACKING_TOKEN); WithBasicAuth sends HTTP basic credentials instead. Credentials never
+// (MLFLOW_TRACKING_TOKEN). Credentials never
 // appear in a URL or an error.
 package mlflow
 
@@ -96,18 +96,11 @@ type Option func(*Client)
 // WithHTTPClient sets the HTTP client (default: one with a 30 s timeout).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
-// WithBasicAuth authenticates with HTTP basic credentials (MLFLOW_TRACKING_USERNAME/PASSWORD)
-// instead of a bearer token.
-func WithBasicAuth(username, password string) Option {
-	return func(c *Client) { c.user, c.pass, c.token = username, password, "" }
-}
-
 // Client talks to one MLflow tracking server.
 type Client struct {
-	base       *url.URL
-	token      string
-	user, pass string
-	http       *http.Client
+	base  *url.URL
+	token string
+	http  *http.Client
 }
 
 // New returns a client for the tracking server at baseURL (e.g. http://mlflow:5000). token is sent
@@ -135,7 +128,7 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 }
 
 func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.token, c.pass} {
+	for _, secret := range []string{c.token} {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
@@ -165,10 +158,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	switch {
-	case c.user != "" || c.pass != "":
-		req.SetBasicAuth(c.user, c.pass)
-	case c.token != "":
+	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
@@ -204,7 +194,7 @@ func (c *Client) apiError(endpoint string, status int, body []byte, hint404 stri
 	}
 	switch {
 	case e.Is(ErrUnauthorized):
-		e.Hint = "the tracking server refused the credentials: pass a valid MLflow token (or username and password) with access to the model registry"
+		e.Hint = "the tracking server refused the credentials: pass a valid MLflow token with access to the model registry"
 	case e.Is(ErrNotFound):
 		e.Hint = hint404
 	case e.Code == "INVALID_PARAMETER_VALUE":

@@ -260,13 +260,6 @@ func TestUnauthorized(t *testing.T) {
 	assert.NotContains(t, err.Error(), "SECRET")
 }
 
-func TestBasicAuth(t *testing.T) {
-	c, f := setup(t, WithBasicAuth("ci", "pw-SECRET"))
-	_, err := c.GetModelVersion(context.Background(), "soccer-predict", "3")
-	require.NoError(t, err)
-	assert.Contains(t, f.auth[0], "Basic ")
-}
-
 func TestSetAlias(t *testing.T) {
 	c, f := setup(t)
 	require.NoError(t, c.SetAlias(context.Background(), "soccer-predict", "champion", "3"))

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"sort"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/trace"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // PlanRequest is what a release is planned from.
@@ -64,12 +64,12 @@ func NewPlan(req PlanRequest) (Plan, error) {
 	sort.Strings(services)
 	var copies []Copy
 	for _, s := range services {
-		repo, digest, err := trace.SplitPinned(req.Images[s])
+		ref, err := domain.ParsePinnedRef(req.Images[s])
 		if err != nil {
 			reasons = append(reasons, fmt.Sprintf("image %s: %v", s, err))
 			continue
 		}
-		copies = append(copies, Copy{Service: s, Source: repo + "@" + digest, Digest: digest})
+		copies = append(copies, Copy{Service: s, Source: ref.ByDigest(), Digest: string(ref.Digest)})
 	}
 	if len(reasons) > 0 {
 		return Plan{}, fmt.Errorf("%w:\n  - %s", ErrPlanRefused, strings.Join(reasons, "\n  - "))

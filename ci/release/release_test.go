@@ -341,7 +341,7 @@ func TestNewPlanRefusals(t *testing.T) {
 		want []string
 	}{
 		"gate red":       {PlanRequest{Version: "v1.3.0", Images: images()}, []string{"gate report is not green"}},
-		"tag not digest": {PlanRequest{Version: "v1.3.0", Images: map[string]string{"api": "registry.gitlab.com/sp/api:v1"}, GateReportGreen: true}, []string{"image api: image \"registry.gitlab.com/sp/api:v1\" is not pinned by digest"}},
+		"tag not digest": {PlanRequest{Version: "v1.3.0", Images: map[string]string{"api": "registry.gitlab.com/sp/api:v1"}, GateReportGreen: true}, []string{"image api: image reference \"registry.gitlab.com/sp/api:v1\" is not pinned by digest"}},
 		"no images":      {PlanRequest{Version: "v1.3.0", GateReportGreen: true}, []string{"no images"}},
 		"old version":    {PlanRequest{Version: "v1.1.0", Tags: []string{"v1.2.0"}, Images: images(), GateReportGreen: true}, []string{"not greater"}},
 		"bad version":    {PlanRequest{Version: "1.3", Images: images(), GateReportGreen: true}, []string{"must start with v"}},

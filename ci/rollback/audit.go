@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Action is a kind of rollback.
@@ -52,8 +52,8 @@ const FollowUp = "CI must be re-run after this rollback: the environment no long
 
 // Record is the audit record of one rollback.
 type Record struct {
-	Action Action `json:"action"`
-	Env    string `json:"env"`
+	Action Action             `json:"action"`
+	Env    domain.Environment `json:"env"`
 	// Target is what is rolled back to: a Helm revision (empty: the previous one), an MLflow model
 	// version, or a DVC git rev.
 	Target string `json:"target"`
@@ -87,7 +87,7 @@ func (r Record) JSON() ([]byte, error) {
 // Request is a rollback as asked for.
 type Request struct {
 	Action  Action
-	Env     string
+	Env     domain.Environment
 	Target  string
 	From    string
 	Reason  string
@@ -118,7 +118,7 @@ func Review(req Request) (Outcome, error) {
 	if _, err := ParseAction(string(req.Action)); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := policy.ParseEnv(req.Env); err != nil {
+	if _, err := domain.ParseEnvironment(string(req.Env)); err != nil {
 		errs = append(errs, err)
 	}
 	if err := ValidateTarget(req.Action, req.Target); err != nil {

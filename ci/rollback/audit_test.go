@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 var now = time.Date(2025, 4, 2, 8, 0, 0, 0, time.UTC)
@@ -178,7 +179,7 @@ func FuzzReview(f *testing.F) {
 	f.Add("rollback-service", "production", "4", "a good reason here", "alice", true)
 	f.Add("rollback-model", "staging", "x", "", "", false)
 	f.Fuzz(func(t *testing.T, action, env, target, reason, actor string, confirm bool) {
-		out, err := Review(Request{Action: Action(action), Env: env, Target: target, Reason: reason, Actor: actor, Confirm: confirm, Plan: "p", Now: now})
+		out, err := Review(Request{Action: Action(action), Env: domain.Environment(env), Target: target, Reason: reason, Actor: actor, Confirm: confirm, Plan: "p", Now: now})
 		if err != nil {
 			if out.Act {
 				t.Fatal("acts despite an error")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Every rollback's record outlives the job that made it:
@@ -91,6 +93,9 @@ func ParseRecord(raw []byte) (Record, error) {
 		return Record{}, fmt.Errorf("the stored audit record is not a rollback record (%v)", err)
 	}
 	if _, err := ParseAction(string(r.Action)); err != nil {
+		return Record{}, fmt.Errorf("the stored audit record: %w", err)
+	}
+	if _, err := domain.ParseEnvironment(string(r.Env)); err != nil { // the decode is an edge: the environment is parsed here
 		return Record{}, fmt.Errorf("the stored audit record: %w", err)
 	}
 	if r.Actor == "" || r.Time.IsZero() {

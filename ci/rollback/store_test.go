@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func storedRecord(t *testing.T) Record {
@@ -57,7 +58,8 @@ func TestParseLastRoundTrip(t *testing.T) {
 		"empty record":     `{"record": ""}`,
 		"not a record":     `{"record": "{\"foo\": 1}"}`,
 		"unknown action":   `{"record": "{\"action\": \"rm-rf\", \"actor\": \"x\", \"time\": \"2026-01-01T00:00:00Z\"}"}`,
-		"no actor":         `{"record": "{\"action\": \"rollback-service\", \"time\": \"2026-01-01T00:00:00Z\"}"}`,
+		"no actor":         `{"record": "{\"action\": \"rollback-service\", \"env\": \"dev\", \"time\": \"2026-01-01T00:00:00Z\"}"}`,
+		"unknown env":      `{"record": "{\"action\": \"rollback-service\", \"env\": \"qa\", \"actor\": \"x\", \"time\": \"2026-01-01T00:00:00Z\"}"}`,
 		"record not JSON":  `{"record": "helm rollback"}`,
 		"record is number": `{"record": 3}`,
 	} {
@@ -70,7 +72,7 @@ func TestParseLastRoundTrip(t *testing.T) {
 }
 
 func FuzzParseLast(f *testing.F) {
-	f.Add([]byte(`{"record": "{\"action\": \"rollback-service\", \"actor\": \"x\", \"time\": \"2026-01-01T00:00:00Z\"}"}`))
+	f.Add([]byte(`{"record": "{\"action\": \"rollback-service\", \"env\": \"staging\", \"actor\": \"x\", \"time\": \"2026-01-01T00:00:00Z\"}"}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"record": 3}`))
@@ -80,6 +82,9 @@ func FuzzParseLast(f *testing.F) {
 			return
 		}
 		if _, err := ParseAction(string(r.Action)); err != nil || r.Actor == "" || r.Time.IsZero() {
+			t.Fatalf("an ill-formed record was accepted: %+v", r)
+		}
+		if _, err := domain.ParseEnvironment(string(r.Env)); err != nil {
 			t.Fatalf("an ill-formed record was accepted: %+v", r)
 		}
 	})

@@ -1,7 +1,7 @@
 // Image labels (labels.go, formerly package buildinfo): the OCI labels stamped on every service image, so that an
 // image says which commit, dataset and model it was built from:
 //
-//	org.opencontainers.image.revision   full 40-hex git commit
+//	org.opencontainers.image.revision   full git commit (domain.Commit)
 //	org.opencontainers.image.source     repository URL (no credentials)
 //	org.opencontainers.image.created    RFC 3339 timestamp, normalised to UTC (passed in)
 //	org.opencontainers.image.version    image version (release or branch tag)
@@ -20,6 +20,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 )
 
 // Label keys stamped at build time besides the ones trace.go reads back (LabelRevision,
@@ -36,8 +39,8 @@ const MaxValueLength = 256
 
 // Info is what the labels are computed from.
 type Info struct {
-	// Revision is the full 40-character lowercase hex commit (CI_COMMIT_SHA).
-	Revision string
+	// Revision is the commit (CI_COMMIT_SHA), parsed by domain.ParseCommit; required.
+	Revision domain.Commit
 	// Source is the repository web URL (CI_PROJECT_URL), http(s), without credentials.
 	Source string
 	// Created is the build time as an RFC 3339 timestamp (e.g. the commit time).
@@ -58,8 +61,8 @@ type Info struct {
 // Labels validates i and returns the label map. Optional values that are empty are
 // left out. Created is normalised to UTC ("2025-03-01T09:00:00Z").
 func Labels(i Info) (map[string]string, error) {
-	if err := validateRevision(i.Revision); err != nil {
-		return nil, err
+	if i.Revision == "" {
+		return nil, fmt.Errorf("commit is empty: pass `git rev-parse HEAD` (GitLab: --commit=$CI_COMMIT_SHA)")
 	}
 	src, err := validateSource(i.Source)
 	if err != nil {
@@ -76,14 +79,14 @@ func Labels(i Info) (map[string]string, error) {
 		return nil, err
 	}
 	l := map[string]string{
-		LabelRevision: i.Revision,
+		LabelRevision: string(i.Revision),
 		LabelSource:   src,
 		LabelCreated:  created,
 		LabelVersion:  i.Version,
 		LabelTitle:    i.Title,
 	}
 	if i.DatasetVersion != "" {
-		if err := validateValue("dataset version", i.DatasetVersion, "the value DatasetVersion computes from dvc.lock", false); err != nil {
+		if err := validateVersionString("dataset version", i.DatasetVersion, "the value dvc.ProjectDataset computes"); err != nil {
 			return nil, err
 		}
 		l[LabelDatasetVersion] = i.DatasetVersion
@@ -92,13 +95,13 @@ func Labels(i Info) (map[string]string, error) {
 		if i.DatasetVersion == "" {
 			return nil, fmt.Errorf("dataset pointer %s given without a dataset version: pass both (ProjectDataset returns them together)", i.DatasetPointer)
 		}
-		if err := validateValue("dataset pointer", i.DatasetPointer, "the DVC file the dataset version was read from, e.g. data/raw/matches.csv.dvc", false); err != nil {
+		if err := dvc.ValidatePointer(i.DatasetPointer); err != nil {
 			return nil, err
 		}
 		l[LabelDatasetPointer] = i.DatasetPointer
 	}
 	if i.ModelVersion != "" {
-		if err := validateValue("model version", i.ModelVersion, "the MLflow model version", false); err != nil {
+		if err := validateVersionString("model version", i.ModelVersion, "the MLflow model version"); err != nil {
 			return nil, err
 		}
 		l[LabelModelVersion] = i.ModelVersion
@@ -114,20 +117,6 @@ func SortedKeys(labels map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// validateRevision (the label's rule and messages) checks for a full 40-character lowercase hex commit.
-func validateRevision(sha string) error {
-	if len(sha) != 40 {
-		return fmt.Errorf("commit %q is %d characters, expected the full 40-character sha: pass `git rev-parse HEAD` (GitLab: CI_COMMIT_SHA)", sha, len(sha))
-	}
-	for i := 0; i < len(sha); i++ {
-		c := sha[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return fmt.Errorf("commit %q is not lowercase hexadecimal: pass `git rev-parse HEAD` (GitLab: CI_COMMIT_SHA)", sha)
-		}
-	}
-	return nil
 }
 
 // NormalizeCreated parses an RFC 3339 timestamp and renders it in UTC.

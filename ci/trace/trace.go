@@ -3,8 +3,9 @@
 //
 // The record travels three ways and this package reads and writes all of them:
 //
-//   - Kubernetes annotations on the Helm release's workloads (Annotations / FromAnnotations), written by
-//     the chart from the values the deploy step passes;
+//   - the chart's `trace.*` values the deploy step passes to Helm (ChartValues), which the chart
+//     writes as Kubernetes annotations on the release's workloads and its <release>-trace ConfigMap
+//     (Annotations / FromAnnotations; FromManifest reads and cross-checks them in a deployed manifest);
 //   - OCI image labels set at build time (FromLabels), which say what each image was built from;
 //   - text and JSON (Text / JSON) for the `trace` function and the `trace.json` report.
 //
@@ -16,11 +17,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 )
 
 // Kubernetes annotation keys carrying the record.
@@ -45,14 +48,17 @@ const (
 	LabelModelVersion   = "io.soccerpredict.model.version"
 )
 
-// Record is the traceability record of one deployment.
+// Record is the traceability record of one deployment: what the deploy step passes to the chart
+// (ChartValues), what the chart writes as annotations (Annotations, read back by FromAnnotations
+// and FromManifest), and what `trace` and `release` report (Text, JSON).
 type Record struct {
-	// Environment is the target environment (dev, staging, production).
-	Environment string `json:"environment"`
-	// GitCommit is the full 40-hex commit the images were built from.
-	GitCommit string `json:"git_commit"`
-	// ImageDigests maps a service name (api, worker, airflow) to its sha256 image digest.
-	ImageDigests map[string]string `json:"image_digests"`
+	// Environment is the target environment.
+	Environment domain.Environment `json:"environment"`
+	// GitCommit is the full commit the images were built from ("" only in dev).
+	GitCommit domain.Commit `json:"git_commit"`
+	// ImageDigests maps a service to its image digest; in dev a digest may be "" (an image run
+	// by tag).
+	ImageDigests map[domain.Service]domain.Digest `json:"image_digests"`
 	// DatasetVersion is the DVC dataset version the model was trained on.
 	DatasetVersion string `json:"dataset_version"`
 	// DatasetPointer is the DVC file the dataset version was read from, relative to the
@@ -66,64 +72,56 @@ type Record struct {
 	DeployedAt time.Time `json:"deployed_at,omitzero"`
 }
 
-var (
-	envRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	releaseRE = regexp.MustCompile(`^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
-)
-
 // maxVersionLen bounds dataset and model version strings.
-const maxVersionLen = 256
+const maxVersionLen = 128
 
-// Lenient is the environment whose records may be incomplete: the chart lets dev releases (laptop
-// runs, images by tag) leave the commit, the dataset and model versions and the digests empty.
-const Lenient = "dev"
+// versionPattern is the one rule for a dataset or model version: 1-128 characters from letters,
+// digits and . _ : / @ + -, starting with a letter or digit. It is safe in a Helm --set-string
+// value (no ',', '{', '[' or backslash) and in an annotation or label.
+var versionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$`)
 
-// Validate checks the record and returns every problem at once (nil when valid). Outside dev the
-// commit, at least one image digest and the dataset and model versions are required; in dev they
-// may be empty. Whatever is present must be well-formed.
+// Validate checks that the record is complete for its environment and returns every problem at
+// once (nil when valid). Its commit, digests and environment are domain values, parsed where they
+// entered; Validate checks what the environment requires of them: a complete record (the commit,
+// a digest for every image listed, at least one image, the dataset and model versions) where
+// [domain.Environment.RequiresTrace] holds, while dev may leave them empty. Versions and the
+// dataset pointer, when present, must follow their rule.
 func (r Record) Validate() error {
 	var errs []error
-	lenient := r.Environment == Lenient
-	if !envRE.MatchString(r.Environment) {
-		errs = append(errs, fmt.Errorf("environment %q is not a valid environment name: set it to dev, staging or production", r.Environment))
+	if _, err := domain.ParseEnvironment(string(r.Environment)); err != nil {
+		errs = append(errs, fmt.Errorf("trace record: %w", err))
 	}
-	if !(lenient && r.GitCommit == "") {
-		if err := ValidateCommit(r.GitCommit); err != nil {
-			errs = append(errs, err)
-		}
+	complete := r.Environment.RequiresTrace()
+	if r.GitCommit == "" && complete {
+		errs = append(errs, fmt.Errorf("git commit is empty: %s deploys must record it; pass --commit=$CI_COMMIT_SHA", r.Environment))
 	}
-	if len(r.ImageDigests) == 0 && !lenient {
+	if len(r.ImageDigests) == 0 && complete {
 		errs = append(errs, errors.New("no image digests: the record must name the digest of every deployed image (publish's images.json)"))
 	}
 	for _, svc := range sortedKeys(r.ImageDigests) {
-		if !serviceRE.MatchString(svc) {
-			errs = append(errs, fmt.Errorf("invalid service name %q in image digests: use lowercase letters, digits and '-'", svc))
-		}
-		if lenient && r.ImageDigests[svc] == "" {
-			continue
-		}
-		if err := ValidateDigest(r.ImageDigests[svc]); err != nil {
-			errs = append(errs, fmt.Errorf("image %s: %w", svc, err))
+		if r.ImageDigests[svc] == "" && complete {
+			errs = append(errs, fmt.Errorf("image %s has no digest: %s deploys images by digest (publish's images.env)", svc, r.Environment))
 		}
 	}
-	if !(lenient && r.DatasetVersion == "") {
+	if r.DatasetVersion != "" || complete {
 		if err := validateVersionString("dataset version", r.DatasetVersion, "the DVC dataset version (the md5 of the dataset's .dvc file from `dvc add`, or of dvc.lock)"); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if r.DatasetPointer != "" {
-		if err := ValidateDatasetPointer(r.DatasetPointer); err != nil {
+		if err := dvc.ValidatePointer(r.DatasetPointer); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if !(lenient && r.ModelVersion == "") {
+	if r.ModelVersion != "" || complete {
 		if err := validateVersionString("model version", r.ModelVersion, "the MLflow model version behind the champion alias"); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if r.Release != "" && !releaseRE.MatchString(r.Release) {
-		errs = append(errs, fmt.Errorf("release %q is not a vX.Y.Z semantic version: pass --version=vX.Y.Z", r.Release))
+	if r.Release != "" {
+		if _, err := domain.ParseVersion(r.Release); err != nil {
+			errs = append(errs, fmt.Errorf("release: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -134,11 +132,8 @@ func validateVersionString(what, v, fix string) error {
 		return fmt.Errorf("%s is empty: set it to %s", what, fix)
 	case len(v) > maxVersionLen:
 		return fmt.Errorf("%s is longer than %d characters: set it to %s", what, maxVersionLen, fix)
-	}
-	for _, c := range v {
-		if c <= ' ' || c == 0x7f || c > '~' {
-			return fmt.Errorf("%s %q contains whitespace or non-printable characters: set it to %s", what, v, fix)
-		}
+	case !versionPattern.MatchString(v):
+		return fmt.Errorf("%s %q is not a version label (letters, digits and . _ : / @ + -, starting with a letter or digit): set it to %s", what, v, fix)
 	}
 	return nil
 }
@@ -147,9 +142,9 @@ func validateVersionString(what, v, fix string) error {
 // (possible in dev) reads "(unknown)".
 func (r Record) Text() string {
 	type kv struct{ k, v string }
-	lines := []kv{{"environment", orUnknown(r.Environment)}, {"git commit", orUnknown(r.GitCommit)}}
+	lines := []kv{{"environment", orUnknown(string(r.Environment))}, {"git commit", orUnknown(string(r.GitCommit))}}
 	for _, svc := range sortedKeys(r.ImageDigests) {
-		lines = append(lines, kv{"image " + svc, orUnknown(r.ImageDigests[svc])})
+		lines = append(lines, kv{"image " + string(svc), orUnknown(string(r.ImageDigests[svc]))})
 	}
 	lines = append(lines, kv{"dataset version", orUnknown(r.DatasetVersion)})
 	if r.DatasetPointer != "" {
@@ -194,16 +189,16 @@ func (r Record) JSON() ([]byte, error) {
 }
 
 // Annotations renders the record as the Kubernetes annotations the chart sets. Optional fields
-// (release, deployed-at) are left out when empty.
+// (dataset pointer, release, deployed-at) are left out when empty.
 func (r Record) Annotations() map[string]string {
 	digests := r.ImageDigests
 	if digests == nil {
-		digests = map[string]string{}
+		digests = map[domain.Service]domain.Digest{}
 	}
-	js, _ := json.Marshal(digests) // a map[string]string always marshals; keys come out sorted
+	js, _ := json.Marshal(digests) // a map of strings always marshals; keys come out sorted
 	a := map[string]string{
-		AnnotationEnvironment:    r.Environment,
-		AnnotationGitCommit:      r.GitCommit,
+		AnnotationEnvironment:    string(r.Environment),
+		AnnotationGitCommit:      string(r.GitCommit),
 		AnnotationImageDigests:   string(js),
 		AnnotationDatasetVersion: r.DatasetVersion,
 		AnnotationModelVersion:   r.ModelVersion,
@@ -220,6 +215,22 @@ func (r Record) Annotations() map[string]string {
 	return a
 }
 
+// ChartValues returns the record as the chart's `trace.*` values, in a fixed order, for Helm's
+// --set-string: the chart writes them into the annotations (Annotations) of every workload and of
+// the ConfigMap <release>-trace, and derives the image digests from `images.<service>.digest`.
+func (r Record) ChartValues() [][2]string {
+	v := [][2]string{
+		{"trace.gitCommit", string(r.GitCommit)},
+		{"trace.datasetVersion", r.DatasetVersion},
+		{"trace.modelVersion", r.ModelVersion},
+		{"trace.environment", string(r.Environment)},
+	}
+	if r.DatasetPointer != "" {
+		v = append(v, [2]string{"trace.datasetPointer", r.DatasetPointer})
+	}
+	return v
+}
+
 // FromAnnotations reads the record back from a workload's annotations (other annotations are ignored)
 // and validates it. Every missing or malformed annotation is reported.
 func FromAnnotations(ann map[string]string) (Record, error) {
@@ -232,12 +243,24 @@ func FromAnnotations(ann map[string]string) (Record, error) {
 		}
 		return v
 	}
-	r.Environment = need(AnnotationEnvironment)
-	r.GitCommit = need(AnnotationGitCommit)
+	if env, ok := ann[AnnotationEnvironment]; !ok {
+		need(AnnotationEnvironment)
+	} else if e, err := domain.ParseEnvironment(env); err != nil {
+		errs = append(errs, fmt.Errorf("annotation %s: %w", AnnotationEnvironment, err))
+	} else {
+		r.Environment = e
+	}
+	if c := need(AnnotationGitCommit); c != "" {
+		commit, err := domain.ParseCommit(c)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("annotation %s: %w", AnnotationGitCommit, err))
+		}
+		r.GitCommit = commit
+	}
 	r.DatasetVersion = need(AnnotationDatasetVersion)
 	r.ModelVersion = need(AnnotationModelVersion)
 	if raw, ok := ann[AnnotationImageDigests]; !ok {
-		errs = append(errs, fmt.Errorf("annotation %s is missing: redeploy with the chart from this pipeline, which sets it", AnnotationImageDigests))
+		need(AnnotationImageDigests)
 	} else if d, err := parseDigestMap(raw); err != nil {
 		errs = append(errs, err)
 	} else {
@@ -262,9 +285,9 @@ func FromAnnotations(ann map[string]string) (Record, error) {
 	return r, nil
 }
 
-// parseDigestMap decodes the image-digests annotation: exactly one JSON object whose values are
-// strings, without duplicate keys and with nothing after it.
-func parseDigestMap(raw string) (map[string]string, error) {
+// parseDigestMap decodes the image-digests annotation: exactly one JSON object of service to
+// digest ("" for an image run by tag), without duplicate keys and with nothing after it.
+func parseDigestMap(raw string) (map[domain.Service]domain.Digest, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("annotation %s is not a JSON object of service to digest (e.g. {\"api\":\"sha256:…\"}): %s", AnnotationImageDigests, why)
 	}
@@ -276,7 +299,8 @@ func parseDigestMap(raw string) (map[string]string, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, bad("it does not start with {")
 	}
-	m := map[string]string{}
+	m := map[domain.Service]domain.Digest{}
+	var errs []error
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -294,10 +318,22 @@ func parseDigestMap(raw string) (map[string]string, error) {
 		if !ok {
 			return nil, bad(fmt.Sprintf("the value of %q is not a string", key))
 		}
-		if _, dup := m[key]; dup {
+		svc, err := domain.ParseService(key)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("annotation %s: %w", AnnotationImageDigests, err))
+			continue
+		}
+		if _, dup := m[svc]; dup {
 			return nil, bad(fmt.Sprintf("service %q appears twice", key))
 		}
-		m[key] = val
+		var d domain.Digest
+		if val != "" { // a local render with global.allowTags runs images by tag
+			if d, err = domain.ParseDigest(val); err != nil {
+				errs = append(errs, fmt.Errorf("annotation %s: image %s: %w", AnnotationImageDigests, svc, err))
+				continue
+			}
+		}
+		m[svc] = d
 	}
 	if _, err := dec.Token(); err != nil { // the closing }
 		return nil, bad(err.Error())
@@ -305,13 +341,16 @@ func parseDigestMap(raw string) (map[string]string, error) {
 	if rest := strings.Trim(raw[dec.InputOffset():], " \t\r\n"); rest != "" {
 		return nil, bad("there is data after the object")
 	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return m, nil
 }
 
 // ImageLabels is what an image says about itself through its OCI labels.
 type ImageLabels struct {
 	// Revision is the git commit the image was built from (org.opencontainers.image.revision).
-	Revision string
+	Revision domain.Commit
 	// DatasetVersion is the dataset version baked into the image, empty when the image carries none.
 	DatasetVersion string
 	// DatasetPointer is the DVC file the dataset version came from, empty when the image carries none.
@@ -324,21 +363,22 @@ type ImageLabels struct {
 // the dataset and model labels are optional (not every image carries a model).
 func FromLabels(labels map[string]string) (ImageLabels, error) {
 	l := ImageLabels{
-		Revision:       labels[LabelRevision],
 		DatasetVersion: labels[LabelDatasetVersion],
 		DatasetPointer: labels[LabelDatasetPointer],
 		ModelVersion:   labels[LabelModelVersion],
 	}
 	var errs []error
 	if l.DatasetPointer != "" {
-		if err := ValidateDatasetPointer(l.DatasetPointer); err != nil {
+		if err := dvc.ValidatePointer(l.DatasetPointer); err != nil {
 			errs = append(errs, fmt.Errorf("label %s: %w", LabelDatasetPointer, err))
 		}
 	}
-	if l.Revision == "" {
+	if rev := labels[LabelRevision]; rev == "" {
 		errs = append(errs, fmt.Errorf("label %s is missing: build the image with the pipeline's build function, which sets it", LabelRevision))
-	} else if err := ValidateCommit(l.Revision); err != nil {
+	} else if c, err := domain.ParseCommit(rev); err != nil {
 		errs = append(errs, fmt.Errorf("label %s: %w", LabelRevision, err))
+	} else {
+		l.Revision = c
 	}
 	if l.DatasetVersion != "" {
 		if err := validateVersionString("label "+LabelDatasetVersion, l.DatasetVersion, "the DVC dataset version"); err != nil {
@@ -361,7 +401,7 @@ func FromLabels(labels map[string]string) (ImageLabels, error) {
 // or model label, when present, must equal the record's version (values the record leaves empty, as
 // dev may, are not compared). Labels of a service the record does
 // not list are a mismatch too. All disagreements are reported in one error.
-func (r Record) CheckLabels(labels map[string]map[string]string) error {
+func (r Record) CheckLabels(labels map[domain.Service]map[string]string) error {
 	var errs []error
 	for _, svc := range sortedKeys(r.ImageDigests) {
 		raw, ok := labels[svc]
@@ -392,26 +432,11 @@ func (r Record) CheckLabels(labels map[string]map[string]string) error {
 	return errors.Join(errs...)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
-}
-
-// ValidateDatasetPointer checks the name of the DVC file a dataset version was read from:
-// "dvc.lock" or a clean relative path ending in ".dvc" (e.g. data/raw/matches.csv.dvc).
-func ValidateDatasetPointer(p string) error {
-	clean := p == path.Clean(p) && !path.IsAbs(p) && p != ".." && !strings.HasPrefix(p, "../") && len(p) <= maxVersionLen
-	for _, c := range p {
-		if c <= ' ' || c == 0x7f || c > '~' {
-			clean = false
-		}
-	}
-	if !clean || (p != "dvc.lock" && (!strings.HasSuffix(p, ".dvc") || p == ".dvc" || strings.HasSuffix(p, "/.dvc"))) {
-		return fmt.Errorf("dataset pointer %q is neither dvc.lock nor a project-relative .dvc file: it names the DVC file the dataset version was read from, e.g. data/raw/matches.csv.dvc", p)
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // fakeDigest is the sha256 of a label: a well-formed digest that names no real image.
@@ -22,6 +23,8 @@ func fakeDigest(label string) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
+func dg(label string) domain.Digest { return domain.Digest(fakeDigest(label)) }
+
 func fakeCommit(label string) string {
 	s := sha256.Sum256([]byte("commit " + label))
 	return hex.EncodeToString(s[:])[:40]
@@ -29,52 +32,13 @@ func fakeCommit(label string) string {
 
 func validRecord() Record {
 	return Record{
-		Environment:    "production",
-		GitCommit:      fakeCommit("a"),
-		ImageDigests:   map[string]string{"api": fakeDigest("api"), "worker": fakeDigest("worker"), "airflow": fakeDigest("airflow")},
+		Environment:    domain.Production,
+		GitCommit:      domain.Commit(fakeCommit("a")),
+		ImageDigests:   map[domain.Service]domain.Digest{domain.API: dg("api"), domain.Worker: dg("worker"), domain.Airflow: dg("airflow")},
 		DatasetVersion: "data-v12",
 		ModelVersion:   "7",
 		Release:        "v1.4.0",
 		DeployedAt:     time.Date(2025, 3, 1, 10, 30, 0, 0, time.UTC),
-	}
-}
-
-func TestDigestHelpers(t *testing.T) {
-	d := fakeDigest("x")
-	assert.True(t, IsDigest(d))
-	assert.NoError(t, ValidateDigest(d))
-	for _, bad := range []string{"", "sha256:", "sha256:" + strings.Repeat("A", 64), "sha512:" + strings.Repeat("a", 64), d + "0", d[:70], "latest"} {
-		assert.False(t, IsDigest(bad), bad)
-		assert.Error(t, ValidateDigest(bad), bad)
-	}
-	assert.True(t, IsCommit(fakeCommit("c")))
-	assert.Error(t, ValidateCommit("abc1234"))
-	assert.Error(t, ValidateCommit(strings.ToUpper(fakeCommit("c"))))
-
-	cases := []struct {
-		ref, repo string
-		ok        bool
-	}{
-		{"registry.gitlab.com/sp/api@" + d, "registry.gitlab.com/sp/api", true},
-		{"registry.gitlab.com/sp/api:v1@" + d, "registry.gitlab.com/sp/api", true},
-		{"localhost:5000/sp/api@" + d, "localhost:5000/sp/api", true},
-		{"localhost:5000/sp/api:1.0@" + d, "localhost:5000/sp/api", true},
-		{"api@" + d, "api", true},
-		{"registry.gitlab.com/sp/api:v1", "", false},
-		{"registry.gitlab.com/sp/api@sha256:abc", "", false},
-		{"@" + d, "", false},
-		{"a b@" + d, "", false},
-		{":tag@" + d, "", false},
-	}
-	for _, c := range cases {
-		repo, dg, err := SplitPinned(c.ref)
-		if !c.ok {
-			assert.Error(t, err, c.ref)
-			continue
-		}
-		require.NoError(t, err, c.ref)
-		assert.Equal(t, c.repo, repo)
-		assert.Equal(t, d, dg)
 	}
 }
 
@@ -92,14 +56,14 @@ func TestValidate(t *testing.T) {
 	}{
 		"env empty":          {func(r *Record) { r.Environment = "" }, "environment"},
 		"env upper":          {func(r *Record) { r.Environment = "Prod" }, "environment"},
-		"short commit":       {func(r *Record) { r.GitCommit = "abc1234" }, "git commit"},
 		"no digests":         {func(r *Record) { r.ImageDigests = nil }, "no image digests"},
-		"tag not digest":     {func(r *Record) { r.ImageDigests["api"] = "v1.0.0" }, "image api"},
-		"bad service":        {func(r *Record) { r.ImageDigests["Bad Name"] = fakeDigest("b") }, "service name"},
+		"empty digest":       {func(r *Record) { r.ImageDigests[domain.API] = "" }, "image api has no digest"},
+		"no commit":          {func(r *Record) { r.GitCommit = "" }, "--commit"},
+		"version with brace": {func(r *Record) { r.ModelVersion = "{7}" }, "model version"},
 		"no dataset":         {func(r *Record) { r.DatasetVersion = "" }, "dataset version"},
 		"no model":           {func(r *Record) { r.ModelVersion = "" }, "model version"},
 		"model with space":   {func(r *Record) { r.ModelVersion = "7 8" }, "model version"},
-		"dataset too long":   {func(r *Record) { r.DatasetVersion = strings.Repeat("x", 300) }, "dataset version"},
+		"dataset too long":   {func(r *Record) { r.DatasetVersion = strings.Repeat("x", 129) }, "dataset version"},
 		"release not semver": {func(r *Record) { r.Release = "1.4.0" }, "release"},
 	}
 	for name, c := range cases {
@@ -114,28 +78,26 @@ func TestValidate(t *testing.T) {
 	}
 
 	t.Run("dev may be incomplete", func(t *testing.T) {
-		dev := Record{Environment: "dev", ImageDigests: map[string]string{"api": ""}}
+		dev := Record{Environment: domain.Dev, ImageDigests: map[domain.Service]domain.Digest{domain.API: ""}}
 		require.NoError(t, dev.Validate())
 		assert.Contains(t, dev.Text(), "git commit:      (unknown)")
-		dev.GitCommit = "main"
-		require.ErrorContains(t, dev.Validate(), "git commit", "present values must still be well-formed")
-		dev.GitCommit = ""
-		dev.ImageDigests["api"] = "latest"
-		require.ErrorContains(t, dev.Validate(), "image api")
-		staging := Record{Environment: "staging", ImageDigests: map[string]string{"api": ""}}
+		dev.ModelVersion = "a b"
+		require.ErrorContains(t, dev.Validate(), "model version", "present values must still be well-formed")
+		staging := Record{Environment: domain.Staging, ImageDigests: map[domain.Service]domain.Digest{domain.API: ""}}
 		err := staging.Validate()
 		require.Error(t, err)
 		for _, want := range []string{"git commit", "image api", "dataset version", "model version"} {
 			assert.Contains(t, err.Error(), want)
 		}
-		l := labelsFor(Record{ImageDigests: map[string]string{"api": ""}, GitCommit: fakeCommit("x"), DatasetVersion: "d", ModelVersion: "1"})
-		assert.NoError(t, (Record{Environment: "dev", ImageDigests: map[string]string{"api": ""}}).CheckLabels(l), "unknown values are not compared")
+		l := labelsFor(Record{ImageDigests: map[domain.Service]domain.Digest{domain.API: ""}, GitCommit: domain.Commit(fakeCommit("x")), DatasetVersion: "d", ModelVersion: "1"})
+		assert.NoError(t, (Record{Environment: domain.Dev, ImageDigests: map[domain.Service]domain.Digest{domain.API: ""}}).CheckLabels(l), "unknown values are not compared")
 	})
 
 	t.Run("every problem is reported", func(t *testing.T) {
-		err := Record{}.Validate()
+		require.ErrorContains(t, Record{}.Validate(), "no environment given")
+		err := Record{Environment: domain.Production}.Validate()
 		require.Error(t, err)
-		for _, want := range []string{"environment", "git commit", "no image digests", "dataset version", "model version"} {
+		for _, want := range []string{"git commit", "no image digests", "dataset version", "model version"} {
 			assert.Contains(t, err.Error(), want)
 		}
 	})
@@ -204,12 +166,15 @@ func TestFromAnnotationsErrors(t *testing.T) {
 		"digests duplicate": {func(a map[string]string) {
 			a[AnnotationImageDigests] = `{"api":"` + fakeDigest("1") + `","api":"` + fakeDigest("2") + `"}`
 		}, []string{"twice"}},
-		"digests trailing":  {func(a map[string]string) { a[AnnotationImageDigests] = `{"api":"` + fakeDigest("1") + `"} {}` }, []string{"after the object"}},
-		"digests bad value": {func(a map[string]string) { a[AnnotationImageDigests] = `{"api":"latest"}` }, []string{"image api", "invalid image digest"}},
-		"digests empty":     {func(a map[string]string) { a[AnnotationImageDigests] = `{}` }, []string{"no image digests"}},
-		"bad deployed-at":   {func(a map[string]string) { a[AnnotationDeployedAt] = "yesterday" }, []string{AnnotationDeployedAt}},
-		"bad commit value":  {func(a map[string]string) { a[AnnotationGitCommit] = "HEAD" }, []string{"git commit"}},
-		"bad release":       {func(a map[string]string) { a[AnnotationRelease] = "latest" }, []string{"release"}},
+		"digests trailing":        {func(a map[string]string) { a[AnnotationImageDigests] = `{"api":"` + fakeDigest("1") + `"} {}` }, []string{"after the object"}},
+		"digests bad value":       {func(a map[string]string) { a[AnnotationImageDigests] = `{"api":"latest"}` }, []string{"image api", "not sha256"}},
+		"digests unknown service": {func(a map[string]string) { a[AnnotationImageDigests] = `{"web":"` + fakeDigest("1") + `"}` }, []string{`unknown service "web"`}},
+		"short commit value":      {func(a map[string]string) { a[AnnotationGitCommit] = "abc1234" }, []string{AnnotationGitCommit, "abbreviation"}},
+		"bad environment":         {func(a map[string]string) { a[AnnotationEnvironment] = "qa" }, []string{AnnotationEnvironment, "unknown environment"}},
+		"digests empty":           {func(a map[string]string) { a[AnnotationImageDigests] = `{}` }, []string{"no image digests"}},
+		"bad deployed-at":         {func(a map[string]string) { a[AnnotationDeployedAt] = "yesterday" }, []string{AnnotationDeployedAt}},
+		"bad commit value":        {func(a map[string]string) { a[AnnotationGitCommit] = "HEAD" }, []string{AnnotationGitCommit, "not a full git commit id"}},
+		"bad release":             {func(a map[string]string) { a[AnnotationRelease] = "latest" }, []string{"release"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -225,10 +190,10 @@ func TestFromAnnotationsErrors(t *testing.T) {
 	}
 }
 
-func labelsFor(r Record) map[string]map[string]string {
-	out := map[string]map[string]string{}
+func labelsFor(r Record) map[domain.Service]map[string]string {
+	out := map[domain.Service]map[string]string{}
 	for svc := range r.ImageDigests {
-		out[svc] = map[string]string{LabelRevision: r.GitCommit, "org.opencontainers.image.source": "https://gitlab.com/x"}
+		out[svc] = map[string]string{LabelRevision: string(r.GitCommit), "org.opencontainers.image.source": "https://gitlab.com/x"}
 	}
 	if api, ok := out["api"]; ok {
 		api[LabelDatasetVersion] = r.DatasetVersion
@@ -240,7 +205,7 @@ func labelsFor(r Record) map[string]map[string]string {
 func TestFromLabels(t *testing.T) {
 	l, err := FromLabels(map[string]string{LabelRevision: fakeCommit("a"), LabelModelVersion: "3"})
 	require.NoError(t, err)
-	assert.Equal(t, ImageLabels{Revision: fakeCommit("a"), ModelVersion: "3"}, l)
+	assert.Equal(t, ImageLabels{Revision: domain.Commit(fakeCommit("a")), ModelVersion: "3"}, l)
 
 	_, err = FromLabels(map[string]string{})
 	require.ErrorContains(t, err, LabelRevision)
@@ -255,16 +220,18 @@ func TestCheckLabels(t *testing.T) {
 	require.NoError(t, r.CheckLabels(labelsFor(r)))
 
 	cases := map[string]struct {
-		mut  func(map[string]map[string]string)
+		mut  func(map[domain.Service]map[string]string)
 		want []string
 	}{
-		"other commit":      {func(l map[string]map[string]string) { l["worker"][LabelRevision] = fakeCommit("b") }, []string{"image worker was built from commit " + fakeCommit("b")}},
-		"dataset mismatch":  {func(l map[string]map[string]string) { l["api"][LabelDatasetVersion] = "data-v11" }, []string{"dataset version data-v11"}},
-		"model mismatch":    {func(l map[string]map[string]string) { l["api"][LabelModelVersion] = "6" }, []string{"model version 6"}},
-		"missing image":     {func(l map[string]map[string]string) { delete(l, "airflow") }, []string{"image airflow", "no labels"}},
-		"extra image":       {func(l map[string]map[string]string) { l["ui"] = map[string]string{LabelRevision: fakeCommit("a")} }, []string{"image ui", "does not list"}},
-		"no revision label": {func(l map[string]map[string]string) { delete(l["api"], LabelRevision) }, []string{"image api", LabelRevision}},
-		"everything at once": {func(l map[string]map[string]string) {
+		"other commit":     {func(l map[domain.Service]map[string]string) { l["worker"][LabelRevision] = fakeCommit("b") }, []string{"image worker was built from commit " + fakeCommit("b")}},
+		"dataset mismatch": {func(l map[domain.Service]map[string]string) { l["api"][LabelDatasetVersion] = "data-v11" }, []string{"dataset version data-v11"}},
+		"model mismatch":   {func(l map[domain.Service]map[string]string) { l["api"][LabelModelVersion] = "6" }, []string{"model version 6"}},
+		"missing image":    {func(l map[domain.Service]map[string]string) { delete(l, "airflow") }, []string{"image airflow", "no labels"}},
+		"extra image": {func(l map[domain.Service]map[string]string) {
+			l["ui"] = map[string]string{LabelRevision: fakeCommit("a")}
+		}, []string{"image ui", "does not list"}},
+		"no revision label": {func(l map[domain.Service]map[string]string) { delete(l["api"], LabelRevision) }, []string{"image api", LabelRevision}},
+		"everything at once": {func(l map[domain.Service]map[string]string) {
 			l["worker"][LabelRevision] = fakeCommit("b")
 			l["api"][LabelModelVersion] = "6"
 			delete(l, "airflow")
@@ -288,14 +255,14 @@ func TestAnnotationsRoundTripProperty(t *testing.T) {
 	rng := rand.New(rand.NewSource(42))
 	for i := range 500 {
 		r := Record{
-			Environment:    []string{"dev", "staging", "production"}[rng.Intn(3)],
-			GitCommit:      fakeCommit(fmt.Sprint(i)),
-			ImageDigests:   map[string]string{},
+			Environment:    domain.Environments()[rng.Intn(3)],
+			GitCommit:      domain.Commit(fakeCommit(fmt.Sprint(i))),
+			ImageDigests:   map[domain.Service]domain.Digest{},
 			DatasetVersion: fmt.Sprintf("d%d", rng.Intn(1000)),
 			ModelVersion:   fmt.Sprint(1 + rng.Intn(100)),
 		}
-		for j := range 1 + rng.Intn(4) {
-			r.ImageDigests[fmt.Sprintf("svc-%d", j)] = fakeDigest(fmt.Sprint(i, j))
+		for j := range 1 + rng.Intn(3) {
+			r.ImageDigests[domain.Services()[j]] = dg(fmt.Sprint(i, j))
 		}
 		if rng.Intn(2) == 0 {
 			r.Release = fmt.Sprintf("v%d.%d.%d", rng.Intn(5), rng.Intn(20), rng.Intn(20))

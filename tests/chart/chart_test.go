@@ -12,7 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	citrace "gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 var digestRef = regexp.MustCompile(`^[a-z0-9./:-]+@sha256:[a-f0-9]{64}$`)
@@ -27,13 +28,13 @@ type envExpect struct {
 
 func intOrStr(i int) *intstr.IntOrString { v := intstr.FromInt32(int32(i)); return &v }
 
-var expectations = map[cihelm.Env]envExpect{
-	cihelm.Dev:        {apiReplicas: 1, workerReplicas: 1, pdbMaxUnavail: intOrStr(1)},
-	cihelm.Staging:    {apiReplicas: 2, workerReplicas: 2, pdbMin: intOrStr(1), ingressHost: "api.staging.soccerpredict.example"},
-	cihelm.Production: {apiReplicas: 3, workerReplicas: 3, pdbMin: intOrStr(2), ingressHost: "api.soccerpredict.example"},
+var expectations = map[domain.Environment]envExpect{
+	domain.Dev:        {apiReplicas: 1, workerReplicas: 1, pdbMaxUnavail: intOrStr(1)},
+	domain.Staging:    {apiReplicas: 2, workerReplicas: 2, pdbMin: intOrStr(1), ingressHost: "api.staging.soccerpredict.example"},
+	domain.Production: {apiReplicas: 3, workerReplicas: 3, pdbMin: intOrStr(2), ingressHost: "api.soccerpredict.example"},
 }
 
-func renderEnv(t *testing.T, env cihelm.Env) (string, *objects) {
+func renderEnv(t *testing.T, env domain.Environment) (string, *objects) {
 	t.Helper()
 	rendered, err := render(t, envValues(t, env, nil), "soccerpredict-"+string(env), false)
 	require.NoError(t, err)
@@ -42,7 +43,7 @@ func renderEnv(t *testing.T, env cihelm.Env) (string, *objects) {
 }
 
 func TestChartRendersEveryEnvironment(t *testing.T) {
-	for _, env := range cihelm.Envs {
+	for _, env := range domain.Environments() {
 		t.Run(string(env), func(t *testing.T) {
 			m, objs := renderEnv(t, env)
 			want := expectations[env]
@@ -59,9 +60,11 @@ func TestChartRendersEveryEnvironment(t *testing.T) {
 			require.Contains(t, objs.Secrets, "sp-secrets")
 
 			tr := trace(env)
-			tr.ImageDigests = digests
-			wantAnn, err := tr.Annotations()
-			require.NoError(t, err)
+			tr.ImageDigests = map[domain.Service]domain.Digest{}
+			for svc, d := range digests {
+				tr.ImageDigests[domain.Service(svc)] = domain.Digest(d)
+			}
+			wantAnn := tr.Annotations()
 
 			for name, d := range objs.Deployments {
 				t.Run(name, func(t *testing.T) {
@@ -111,7 +114,7 @@ func TestChartRendersEveryEnvironment(t *testing.T) {
 				assert.Equal(t, v, cm.Annotations[k], k)
 			}
 			assert.Equal(t, string(env), cm.Data["environment"])
-			got, err := cihelm.ParseTrace([]byte(m), releaseName)
+			got, err := parseTrace([]byte(m), releaseName)
 			require.NoError(t, err)
 			assert.Equal(t, tr, got)
 
@@ -141,7 +144,7 @@ func checkWorkload(t *testing.T, d *appsv1.Deployment, wantAnn map[string]string
 		assert.Equal(t, v, d.Annotations[k], "release annotation %s", k)
 	}
 	var digestsAnn map[string]string
-	require.NoError(t, json.Unmarshal([]byte(d.Annotations[cihelm.AnnotationImageDigests]), &digestsAnn))
+	require.NoError(t, json.Unmarshal([]byte(d.Annotations[citrace.AnnotationImageDigests]), &digestsAnn))
 	assert.Equal(t, digests, digestsAnn)
 
 	pod := d.Spec.Template

@@ -9,7 +9,7 @@ import (
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 
-	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // lintMessages runs `helm lint` (the SDK behind it) and returns messages at
@@ -27,7 +27,7 @@ func lintMessages(t *testing.T, vals map[string]any, namespace string) []support
 }
 
 func TestHelmLintPassesForEveryEnvironment(t *testing.T) {
-	for _, env := range cihelm.Envs {
+	for _, env := range domain.Environments() {
 		t.Run(string(env), func(t *testing.T) {
 			msgs := lintMessages(t, envValues(t, env, nil), "soccerpredict-"+string(env))
 			assert.Empty(t, msgs, "helm lint must report no warning or error")
@@ -44,7 +44,7 @@ func TestHelmLintPassesForALocalTagRender(t *testing.T) {
 func TestHelmLintReportsSchemaViolations(t *testing.T) {
 	// helm lint renders in lint mode, where the chart's `fail` calls are only
 	// logged; the values schema is what makes lint fail on a bad digest.
-	vals := envValues(t, cihelm.Staging, nil)
+	vals := envValues(t, domain.Staging, nil)
 	vals["images"].(map[string]any)["api"].(map[string]any)["digest"] = "latest"
 	msgs := lintMessages(t, vals, "soccerpredict-staging")
 	require.NotEmpty(t, msgs)

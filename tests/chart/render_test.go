@@ -22,6 +22,8 @@ import (
 
 	cihelm "gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/secrets"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	citrace "gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 const releaseName = "sp"
@@ -52,16 +54,25 @@ var digests = map[string]string{
 
 const registry = "registry.example.com/soccerpredictai/soccerpredict"
 
-func images() map[string]cihelm.Image {
-	out := map[string]cihelm.Image{}
+func images() map[domain.Service]domain.ImageRef {
+	out := map[domain.Service]domain.ImageRef{}
 	for svc, d := range digests {
-		out[svc] = cihelm.Image{Repository: registry + "/" + svc, Digest: d}
+		out[domain.Service(svc)] = domain.Pinned(domain.Repository(registry+"/"+svc), domain.Digest(d))
 	}
 	return out
 }
 
-func trace(env cihelm.Env) cihelm.Trace {
-	return cihelm.Trace{
+// parseTrace reads the record of a rendered manifest as the module does.
+func parseTrace(manifest []byte, release string) (citrace.Record, error) {
+	objs, err := cihelm.TraceObjects(manifest)
+	if err != nil {
+		return citrace.Record{}, err
+	}
+	return citrace.FromManifest(objs, release)
+}
+
+func trace(env domain.Environment) citrace.Record {
+	return citrace.Record{
 		GitCommit:      "0123456789abcdef0123456789abcdef01234567",
 		DatasetVersion: "dvc-" + string(env) + "-2024.06.01",
 		ModelVersion:   "soccer-predict/7",
@@ -75,17 +86,17 @@ func trace(env cihelm.Env) cihelm.Trace {
 // recipient nobody holds: the test key must fail on it, and the chart is
 // rendered with staging's values for production's environment, after checking
 // that both files hold the same keys (SOPS leaves key names in clear).
-func decryptedSecrets(t testing.TB, env cihelm.Env) string {
+func decryptedSecrets(t testing.TB, env domain.Environment) string {
 	t.Helper()
 	root := repoRoot(t)
 	ids, err := secrets.LoadIdentityFile(filepath.Join(root, "tests", "testdata", "keys", "test-age.key"))
 	require.NoError(t, err)
 	dir := filepath.Join(chartDir(t), "secrets")
 	from := env
-	if env == cihelm.Production {
+	if env == domain.Production {
 		_, err := secrets.DecryptFile(secrets.EnvFile(dir, string(env)), ids)
 		require.Error(t, err, "the repository's test key must not open production's secrets")
-		from = cihelm.Staging
+		from = domain.Staging
 		prodRaw, err := os.ReadFile(secrets.EnvFile(dir, string(env)))
 		require.NoError(t, err)
 		stagingRaw, err := os.ReadFile(secrets.EnvFile(dir, string(from)))
@@ -151,7 +162,7 @@ func mergeMaps(a, b map[string]any) map[string]any {
 
 // release returns the ci/deploy/helm release for env, with the chart on local disk
 // and the decrypted shipped secrets.
-func release(t testing.TB, env cihelm.Env) cihelm.Release {
+func release(t testing.TB, env domain.Environment) cihelm.Release {
 	return cihelm.Release{
 		Name:        releaseName,
 		Namespace:   "soccerpredict-" + string(env),
@@ -165,7 +176,7 @@ func release(t testing.TB, env cihelm.Env) cihelm.Release {
 
 // envValues returns the values helm would use for env, from the argv
 // ci/deploy/helm builds for `helm upgrade`, plus extra overrides.
-func envValues(t testing.TB, env cihelm.Env, extra map[string]any) map[string]any {
+func envValues(t testing.TB, env domain.Environment, extra map[string]any) map[string]any {
 	t.Helper()
 	argv, err := cihelm.UpgradeArgs(release(t, env))
 	require.NoError(t, err)

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/project"
 )
@@ -52,7 +52,7 @@ var (
 	varRef   = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*)`)
 	pinnedV  = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	daggerV  = regexp.MustCompile(`^v?([0-9]+\.[0-9]+\.[0-9]+)$`)
-	tierName = map[policy.Env]string{policy.Dev: "development", policy.Staging: "staging", policy.Production: "production"}
+	tierName = map[domain.Environment]string{domain.Dev: "development", domain.Staging: "staging", domain.Production: "production"}
 )
 
 // SideEffectFunctions change something outside the engine (registry, cluster, GitLab).
@@ -444,7 +444,7 @@ func producer(c *Config, fn string) (string, string) {
 }
 
 // DeployJob returns the name of the job deploying to env ("" when there is none).
-func DeployJob(c *Config, env policy.Env) string {
+func DeployJob(c *Config, env domain.Environment) string {
 	for _, name := range c.JobNames() {
 		job, err := c.Job(name)
 		if err != nil {
@@ -479,7 +479,7 @@ func CheckDeployJobs(c *Config) []string {
 	}
 	groups := map[string]string{}
 	deployJobs := map[string]bool{}
-	for _, env := range policy.Envs() {
+	for _, env := range domain.Environments() {
 		name := DeployJob(c, env)
 		if name == "" {
 			problems = append(problems, fmt.Sprintf("no job deploys to %s: add one with environment: {name: %s}", env, env))
@@ -563,7 +563,7 @@ func CheckDeployJobs(c *Config) []string {
 			problems = append(problems, fmt.Sprintf("job %s: %v", name, err))
 			continue
 		}
-		manual := policy.RequiredApprovals(env) > 0
+		manual := env.Approvals() > 0
 		for i, r := range rules {
 			if r.When == "never" {
 				continue

@@ -11,8 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // docsEnvRow is a row of the environments table in docs/gitlab.md:
@@ -32,7 +31,7 @@ func checkDocs(t *testing.T, c *Config, doc string) []string {
 	t.Helper()
 	var problems []string
 	rows := envRows(doc)
-	for _, env := range policy.Envs() {
+	for _, env := range domain.Environments() {
 		row, ok := rows[string(env)]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("docs: no row for %s in the environments table", env))
@@ -44,8 +43,8 @@ func checkDocs(t *testing.T, c *Config, doc string) []string {
 		if row[1] != DeployJob(c, env) {
 			problems = append(problems, fmt.Sprintf("docs: %s job is %s, want %s", env, row[1], DeployJob(c, env)))
 		}
-		if n, _ := strconv.Atoi(row[2]); n != policy.RequiredApprovals(env) {
-			problems = append(problems, fmt.Sprintf("docs: %s needs %s approvals, the policy says %d", env, row[2], policy.RequiredApprovals(env)))
+		if n, _ := strconv.Atoi(row[2]); n != env.Approvals() {
+			problems = append(problems, fmt.Sprintf("docs: %s needs %s approvals, the policy says %d", env, row[2], env.Approvals()))
 		}
 	}
 	// Every secret the file references is documented, and so is every job.

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func TestStages(t *testing.T) {
@@ -343,11 +343,11 @@ func TestPipelinesFollowThePolicy(t *testing.T) {
 		for _, fn := range []string{"check", "scan", "publish-base", "publish", "deploy", "docs"} {
 			assert.Containsf(t, fns, fn, "the default branch must run %s", fn)
 		}
-		for _, env := range policy.Envs() {
+		for _, env := range domain.Environments() {
 			name := DeployJob(c, env)
 			require.Contains(t, jobs, name)
 			want := "on_success"
-			if policy.RequiredApprovals(env) > 0 {
+			if env.Approvals() > 0 {
 				want = "manual"
 			}
 			assert.Equalf(t, want, jobs[name].When, "deploy to %s", env)
@@ -356,7 +356,7 @@ func TestPipelinesFollowThePolicy(t *testing.T) {
 	})
 
 	t.Run("promotions are ordered dev, staging, production", func(t *testing.T) {
-		envs := policy.Envs()
+		envs := domain.Environments()
 		for i := 1; i < len(envs); i++ {
 			job, err := c.Job(DeployJob(c, envs[i]))
 			require.NoError(t, err)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // IsRollbackJob reports whether a job calls one of the module's rollback-* functions.
@@ -41,7 +41,7 @@ func CheckRollbackJobs(c *Config) []string {
 		}
 		fn := calls[0].Chain[0]
 		envArg, _ := fn.Arg("env")
-		env, err := policy.ParseEnv(envArg)
+		env, err := domain.ParseEnvironment(envArg)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("job %s: %s --env=%s: %v", name, fn.Name, envArg, err))
 			continue
@@ -102,7 +102,7 @@ func CheckRollbackJobs(c *Config) []string {
 		}
 	}
 	for _, fn := range []string{"rollback-service", "rollback-model"} {
-		if !have[fn+"/"+string(policy.Production)] {
+		if !have[fn+"/"+string(domain.Production)] {
 			problems = append(problems, fmt.Sprintf("no manual %s job for production: add one with environment: {name: production, action: start}", fn))
 		}
 	}

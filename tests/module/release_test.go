@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
@@ -40,6 +41,15 @@ func relDigest(n int) string { return fmt.Sprintf("sha256:%064x", n) }
 // relDigests are the digests staging runs.
 func relDigests() map[string]string {
 	return map[string]string{"api": relDigest(1), "worker": relDigest(2), "airflow": relDigest(3)}
+}
+
+// domainDigests is digests as a trace record holds them.
+func domainDigests(digests map[string]string) map[domain.Service]domain.Digest {
+	out := map[domain.Service]domain.Digest{}
+	for svc, d := range digests {
+		out[domain.Service(svc)] = domain.Digest(d)
+	}
+	return out
 }
 
 func relRef(svc string) string { return relRegistry + "/" + svc + "@" + relDigests()[svc] }
@@ -294,9 +304,9 @@ func TestReleasePromotesTheStagedDigestsByDigestToTheVersionAndLatest(t *testing
 
 	var record trace.Record
 	require.NoError(t, json.Unmarshal([]byte(files["trace.json"]), &record))
-	assert.Equal(t, relCommit, record.GitCommit)
+	assert.Equal(t, domain.Commit(relCommit), record.GitCommit)
 	assert.Equal(t, "v1.4.0", record.Release)
-	assert.Equal(t, relDigests(), record.ImageDigests)
+	assert.Equal(t, domainDigests(relDigests()), record.ImageDigests)
 	assert.Equal(t, relDataset, record.DatasetVersion)
 	assert.Equal(t, relModel, record.ModelVersion)
 

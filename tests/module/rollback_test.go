@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
@@ -69,7 +70,7 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Contains(t, out, "3  failed", "the history is shown to choose a revision")
 	r := rbRecord(t, out)
 	assert.Equal(t, rollback.RollbackService, r.Action)
-	assert.Equal(t, "production", r.Env)
+	assert.Equal(t, domain.Production, r.Env)
 	assert.Equal(t, "2", r.Target, "the previous good revision skips the failed revision 3")
 	assert.Equal(t, "4", r.From)
 	assert.Equal(t, "ana (not proven)", r.Actor, "--actor is display only: without GitLab's word it is marked unproven")

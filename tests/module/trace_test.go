@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
@@ -65,8 +66,8 @@ func TestTraceReadsTheLiveRecordAndChecksEveryImageLabel(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(js), &report), js)
 	assert.True(t, report.Consistent)
-	assert.Equal(t, relCommit, report.Record.GitCommit)
-	assert.Equal(t, relDigests(), report.Record.ImageDigests)
+	assert.Equal(t, domain.Commit(relCommit), report.Record.GitCommit)
+	assert.Equal(t, domainDigests(relDigests()), report.Record.ImageDigests)
 	assert.Equal(t, relModel, report.Record.ModelVersion)
 	assert.Equal(t, relRef("worker"), report.Images["worker"])
 	assert.Equal(t, relCommit, report.Labels["api"][trace.LabelRevision])

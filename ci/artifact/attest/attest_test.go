@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -209,15 +209,15 @@ func TestVerifyNeedsACommitAndADigest(t *testing.T) {
 }
 
 func TestFileEvidenceOnlyOffProduction(t *testing.T) {
-	require.NoError(t, FileEvidence(policy.Dev, true))
-	require.NoError(t, FileEvidence(policy.Staging, true))
-	require.NoError(t, FileEvidence(policy.Production, false))
-	err := FileEvidence(policy.Production, true)
+	require.NoError(t, FileEvidence(domain.Dev, true))
+	require.NoError(t, FileEvidence(domain.Staging, true))
+	require.NoError(t, FileEvidence(domain.Production, false))
+	err := FileEvidence(domain.Production, true)
 	require.ErrorIs(t, err, ErrFileEvidence)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
-	assert.False(t, FromRegistry(policy.Dev))
-	assert.True(t, FromRegistry(policy.Staging))
-	assert.True(t, FromRegistry(policy.Production))
+	assert.False(t, FromRegistry(domain.Dev))
+	assert.True(t, FromRegistry(domain.Staging))
+	assert.True(t, FromRegistry(domain.Production))
 }
 
 func TestSummaryRoundTrip(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 )
 
 // Signed attestations. publish wraps every document in an in-toto v1 Statement whose subject is
@@ -249,7 +249,7 @@ func (ev Evidence) candidates(digest string, v EnvelopeVerifier) (map[string][][
 }
 
 // SignaturesRequired decides whether the evidence of a deploy to env (or a release:
-// policy.Production) counts only when signed by the trusted key (PublicKeyPath in the
+// domain.Production) counts only when signed by the trusted key (PublicKeyPath in the
 // pipeline's repository; keyConfigured says whether it exists):
 //
 //   - production (and release): always; without a configured key it refuses, since unsigned
@@ -258,14 +258,14 @@ func (ev Evidence) candidates(digest string, v EnvelopeVerifier) (map[string][][
 //     without one, unsigned evidence counts as before. The report files of FileEvidence stay an
 //     offline fallback for staging, given explicitly by a deployer GitLab has proven;
 //   - dev: no evidence is read.
-func SignaturesRequired(env policy.Env, keyConfigured bool) (bool, error) {
+func SignaturesRequired(env domain.Environment, keyConfigured bool) (bool, error) {
 	switch env {
-	case policy.Production:
+	case domain.Production:
 		if !keyConfigured {
 			return false, fmt.Errorf("production needs signed evidence and no attestation public key is configured: create a key pair (docs/evidence.md \"Signing\"), commit its public half as %s, and publish with --signing-key=env:SP_SIGNING_KEY", PublicKeyPath)
 		}
 		return true, nil
-	case policy.Staging:
+	case domain.Staging:
 		return keyConfigured, nil
 	}
 	return false, nil

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,6 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -230,17 +230,17 @@ func TestStatementForAndOpenStatement(t *testing.T) {
 
 func TestSignaturesRequiredPerEnvironment(t *testing.T) {
 	for _, tc := range []struct {
-		env        policy.Env
+		env        domain.Environment
 		configured bool
 		required   bool
 		err        string
 	}{
-		{policy.Production, true, true, ""},
-		{policy.Production, false, false, "no attestation public key is configured"},
-		{policy.Staging, true, true, ""},
-		{policy.Staging, false, false, ""},
-		{policy.Dev, true, false, ""},
-		{policy.Dev, false, false, ""},
+		{domain.Production, true, true, ""},
+		{domain.Production, false, false, "no attestation public key is configured"},
+		{domain.Staging, true, true, ""},
+		{domain.Staging, false, false, ""},
+		{domain.Dev, true, false, ""},
+		{domain.Dev, false, false, ""},
 	} {
 		got, err := attest.SignaturesRequired(tc.env, tc.configured)
 		if tc.err != "" {

@@ -9,7 +9,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -271,8 +271,8 @@ var ErrFileEvidence = errors.New("report files are not evidence here")
 // they are an offline fallback for dev and staging only. Production reads the evidence
 // attached to each image digest in the registry and refuses files, since a file proves
 // nothing about the image it names.
-func FileEvidence(env policy.Env, given bool) error {
-	if given && env == policy.Production {
+func FileEvidence(env domain.Environment, given bool) error {
+	if given && env.IsProduction() {
 		return fmt.Errorf("%w: production reads the gate report and the scan attached to each image in the registry: drop --gate-report and --scan-report (publish attaches them; `dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence)
 	}
 	return nil
@@ -280,7 +280,9 @@ func FileEvidence(env policy.Env, given bool) error {
 
 // FromRegistry reports whether a deploy to env reads evidence from the registry (when no
 // report file is given): staging and production need it, dev does not.
-func FromRegistry(env policy.Env) bool { return env == policy.Staging || env == policy.Production }
+func FromRegistry(env domain.Environment) bool {
+	return env == domain.Staging || env == domain.Production
+}
 
 // Summary is evidence.json, what `evidence verify` (ci/cmd/evidence) writes for the module.
 type Summary struct {

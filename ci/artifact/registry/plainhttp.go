@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 )
 
 // InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
@@ -59,22 +58,6 @@ func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
 		p.optIn[host] = true
 	}
 	return p, nil
-}
-
-// InsecureRegistriesFor is ParseInsecureRegistries for a function that acts on the
-// environment env (e.g. deploy's evidence reads, "dev", "staging", "production"): an
-// unknown environment is an error, and production refuses any opt-in
-// (policy.CheckInsecureRegistries, which the module can call before running a tool), so
-// that what production runs is only ever read over TLS (or from a loopback registry).
-func InsecureRegistriesFor(env string, hosts []string) (PlainHTTP, error) {
-	e, err := policy.ParseEnv(env)
-	if err != nil {
-		return PlainHTTP{}, err
-	}
-	if err := policy.CheckInsecureRegistries(e, hosts); err != nil {
-		return PlainHTTP{}, newError(ErrInsecure, err, "%v", err)
-	}
-	return ParseInsecureRegistries(hosts)
 }
 
 // Hosts returns the opted-in hosts, sorted.

@@ -103,29 +103,6 @@ func TestParseInsecureRegistriesRefusesBadHosts(t *testing.T) {
 	assert.ErrorContains(t, err, "listed twice")
 }
 
-func TestInsecureRegistriesForRefusesProduction(t *testing.T) {
-	_, err := InsecureRegistriesFor("production", []string{"reg.local:5000"})
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInsecure)
-	assert.Contains(t, err.Error(), "refused for production")
-	assert.Contains(t, err.Error(), "--insecure-registry=reg.local:5000")
-
-	p, err := InsecureRegistriesFor("production", nil)
-	require.NoError(t, err, "production without an opt-in is fine")
-	assert.True(t, p.Allows("localhost:5000"), "loopback is not an opt-in, production included")
-	assert.False(t, p.Allows("reg.local:5000"))
-
-	for _, env := range []string{"dev", "staging"} {
-		p, err := InsecureRegistriesFor(env, []string{"reg.local:5000"})
-		require.NoError(t, err, env)
-		assert.True(t, p.Allows("reg.local:5000"), env)
-	}
-	_, err = InsecureRegistriesFor("prod", []string{"reg.local:5000"})
-	assert.ErrorContains(t, err, "set --env")
-	_, err = InsecureRegistriesFor("staging", []string{"http://reg.local"})
-	assert.ErrorContains(t, err, "has a scheme")
-}
-
 // aliasTransport dials every "<alias>:<port>" at 127.0.0.1:<port>: the in-process registry,
 // served over plain http on loopback, reached under a non-loopback name without touching
 // /etc/hosts or DNS.
@@ -229,7 +206,7 @@ func TestTransportRefusesPlainHTTPToOtherHosts(t *testing.T) {
 }
 
 // TestEvidenceReadWithTheRule reads a manifest the way deploy's evidence reads are meant to:
-// InsecureRegistriesFor(env, --insecure-registry values), references parsed with NameOptions,
+// ParseInsecureRegistries(--insecure-registry values; production refuses any before: policy.CheckInsecureRegistries), references parsed with NameOptions,
 // requests through Transport, failures mapped with CheckReachable.
 func TestEvidenceReadWithTheRule(t *testing.T) {
 	reg := newRegistry(t, regOpts{})
@@ -248,18 +225,15 @@ func TestEvidenceReadWithTheRule(t *testing.T) {
 		return d.Digest.String(), nil
 	}
 
-	p, err := InsecureRegistriesFor("staging", []string{host})
+	p, err := ParseInsecureRegistries([]string{host})
 	require.NoError(t, err)
 	got, err := read(p)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 
-	p, err = InsecureRegistriesFor("production", nil)
+	p, err = ParseInsecureRegistries(nil)
 	require.NoError(t, err)
 	_, err = read(p)
 	assert.ErrorIs(t, err, ErrInsecure)
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
-
-	_, err = InsecureRegistriesFor("production", []string{host})
-	assert.ErrorIs(t, err, ErrInsecure)
 }

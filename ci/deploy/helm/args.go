@@ -8,109 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
-
-// Services are the chart's images, the keys of images.<svc> in its values.
-var Services = []string{"api", "worker", "airflow"}
-
-// Image is an image repository pinned by digest.
-type Image struct {
-	// Repository is the image name without tag or digest.
-	Repository string `json:"repository"`
-	// Digest is "sha256:" + 64 hex.
-	Digest string `json:"digest"`
-}
-
-// Ref returns repository@digest.
-func (i Image) Ref() string { return i.Repository + "@" + i.Digest }
-
-// Validate checks the repository and the digest.
-func (i Image) Validate() error {
-	if err := ValidateRepository(i.Repository); err != nil {
-		return err
-	}
-	return ValidateDigest(i.Digest)
-}
-
-// ParseImageRef splits "repository@sha256:..." (as publish writes it to
-// images.env) into an Image. A tag between repository and digest
-// ("repo:tag@sha256:...") is dropped: the digest alone identifies the image.
-func ParseImageRef(ref string) (Image, error) {
-	at := strings.LastIndex(ref, "@")
-	if at < 0 {
-		return Image{}, fmt.Errorf("image %q has no @sha256: digest: deploy images by digest (use the refs publish wrote to images.env)", ref)
-	}
-	repo, digest := ref[:at], ref[at+1:]
-	if slash := strings.LastIndex(repo, "/"); strings.LastIndex(repo, ":") > slash {
-		repo = repo[:strings.LastIndex(repo, ":")]
-	}
-	img := Image{Repository: repo, Digest: digest}
-	if err := img.Validate(); err != nil {
-		return Image{}, fmt.Errorf("image %q: %w", ref, err)
-	}
-	return img, nil
-}
-
-// Trace is the traceability record a release carries: the chart writes it
-// into the annotations of every workload and of the <release>-trace
-// ConfigMap.
-type Trace struct {
-	// GitCommit is the commit the release was built from.
-	GitCommit string `json:"gitCommit"`
-	// ImageDigests maps service to image digest. The chart derives it from
-	// images.<svc>.digest; it is filled when a Trace is parsed back.
-	ImageDigests map[string]string `json:"imageDigests,omitempty"`
-	// DatasetVersion is the DVC dataset version the model was trained on.
-	DatasetVersion string `json:"datasetVersion"`
-	// DatasetPointer is the DVC file DatasetVersion was read from (optional).
-	DatasetPointer string `json:"datasetPointer,omitempty"`
-	// ModelVersion is the model registry version served.
-	ModelVersion string `json:"modelVersion"`
-	// Environment is where the release runs.
-	Environment Env `json:"environment"`
-}
-
-// Validate checks the record for env: staging and production need every
-// field; in dev empty fields are allowed but set ones must be well formed.
-func (t Trace) Validate(env Env) error {
-	if _, err := ParseEnv(string(env)); err != nil {
-		return err
-	}
-	if t.Environment != "" && t.Environment != env {
-		return fmt.Errorf("trace environment %q differs from the target environment %q: build the trace for the environment you deploy to", t.Environment, env)
-	}
-	fields := []struct {
-		name, flag, value string
-		check             func(string) error
-	}{
-		{"git commit", "--commit", t.GitCommit, ValidateGitCommit},
-		{"dataset version", "the dataset's DVC pointer: track the dataset with `dvc add` and commit its .dvc file (e.g. data/raw/matches.csv.dvc), or commit a dvc.lock whose stages record it", t.DatasetVersion, func(v string) error { return ValidateVersion("dataset version", v) }},
-		{"model version", "the model version (model registry)", t.ModelVersion, func(v string) error { return ValidateVersion("model version", v) }},
-	}
-	for _, f := range fields {
-		if f.value == "" {
-			if env.RequiresTrace() {
-				return fmt.Errorf("trace: %s is empty: %s deploys must record it; pass %s", f.name, env, f.flag)
-			}
-			continue
-		}
-		if err := f.check(f.value); err != nil {
-			return fmt.Errorf("trace: %w", err)
-		}
-	}
-	if t.DatasetPointer != "" {
-		if err := trace.ValidateDatasetPointer(t.DatasetPointer); err != nil {
-			return fmt.Errorf("trace: %w", err)
-		}
-	}
-	for svc, d := range t.ImageDigests {
-		if err := ValidateDigest(d); err != nil {
-			return fmt.Errorf("trace: image %s: %w", svc, err)
-		}
-	}
-	return nil
-}
 
 // Release describes one helm release of the chart.
 type Release struct {
@@ -119,7 +19,7 @@ type Release struct {
 	// Namespace is the Kubernetes namespace.
 	Namespace string
 	// Env selects values-<env>.yaml.
-	Env Env
+	Env domain.Environment
 	// Chart is the chart directory as helm sees it (e.g.
 	// /src/charts/soccer-predict); values.yaml and values-<env>.yaml are
 	// read from it.
@@ -129,10 +29,12 @@ type Release struct {
 	SecretsFile string
 	// Timeout bounds helm's --wait (upgrade only; default DefaultTimeout).
 	Timeout time.Duration
-	// Images maps every service in Services to its image.
-	Images map[string]Image
-	// Trace is the traceability record; its Environment defaults to Env.
-	Trace Trace
+	// Images maps every service of domain.Services to its image, pinned by digest.
+	Images map[domain.Service]domain.ImageRef
+	// Trace is the traceability record the chart writes (trace.Record.ChartValues). Its
+	// Environment defaults to Env and must equal it; its ImageDigests default to the digests of
+	// Images and, when set, must equal them (the chart derives the recorded digests from Images).
+	Trace trace.Record
 }
 
 // DefaultTimeout is used when Release.Timeout is zero.
@@ -140,13 +42,13 @@ const DefaultTimeout = 10 * time.Minute
 
 // validate checks everything before any argv is built.
 func (r Release) validate() error {
-	if err := ValidateReleaseName(r.Name); err != nil {
+	if err := domain.ValidateReleaseName(r.Name); err != nil {
 		return err
 	}
-	if err := ValidateNamespace(r.Namespace); err != nil {
+	if err := domain.ValidateNamespace(r.Namespace); err != nil {
 		return err
 	}
-	if _, err := ParseEnv(string(r.Env)); err != nil {
+	if _, err := domain.ParseEnvironment(string(r.Env)); err != nil {
 		return err
 	}
 	if r.Chart == "" {
@@ -160,26 +62,47 @@ func (r Release) validate() error {
 			return err
 		}
 	}
-	known := map[string]bool{}
-	for _, svc := range Services {
-		known[svc] = true
+	for _, svc := range domain.Services() {
 		img, ok := r.Images[svc]
 		if !ok {
-			return fmt.Errorf("no image for service %s: pass all of %s (from publish's images.env)", svc, strings.Join(Services, ", "))
+			return fmt.Errorf("no image for service %s: pass --%s-image (the %s publish wrote to images.env)", svc, svc, svc.ImageVar())
 		}
-		if err := img.Validate(); err != nil {
-			return fmt.Errorf("service %s: %w", svc, err)
-		}
-	}
-	for svc := range r.Images {
-		if !known[svc] {
-			return fmt.Errorf("image for unknown service %q: the chart has %s", svc, strings.Join(Services, ", "))
+		if img.Digest == "" {
+			return fmt.Errorf("service %s: image %s is not pinned by digest: deploy images by digest (the %s publish wrote to images.env)", svc, img, svc.ImageVar())
 		}
 	}
-	if len(r.Trace.ImageDigests) > 0 {
-		return fmt.Errorf("trace.ImageDigests is set: leave it empty, the chart derives it from Images")
+	if len(r.Images) != len(domain.Services()) {
+		return fmt.Errorf("images for services the chart does not have: the chart has %v", domain.Services())
 	}
-	return r.Trace.Validate(r.Env)
+	rec := r.record()
+	if rec.Environment != r.Env {
+		return fmt.Errorf("trace environment %q differs from the target environment %q: build the trace for the environment you deploy to", r.Trace.Environment, r.Env)
+	}
+	for svc, d := range rec.ImageDigests {
+		if img, ok := r.Images[svc]; !ok || img.Digest != d {
+			return fmt.Errorf("the trace records image %s as %s but the release deploys %s: build the trace from the images you deploy", svc, d, img)
+		}
+	}
+	if err := rec.Validate(); err != nil {
+		return fmt.Errorf("traceability record for %s: %w", r.Env, err)
+	}
+	return nil
+}
+
+// record is r.Trace with its Environment defaulted to r.Env and its ImageDigests to the digests
+// of r.Images (what the chart records).
+func (r Release) record() trace.Record {
+	rec := r.Trace
+	if rec.Environment == "" {
+		rec.Environment = r.Env
+	}
+	if rec.ImageDigests == nil {
+		rec.ImageDigests = map[domain.Service]domain.Digest{}
+		for svc, img := range r.Images {
+			rec.ImageDigests[svc] = img.Digest
+		}
+	}
+	return rec
 }
 
 // valuesArgs returns the -f and --set-string arguments shared by upgrade
@@ -190,23 +113,17 @@ func (r Release) valuesArgs() []string {
 		"-f", path.Join(r.Chart, "values-"+string(r.Env)+".yaml"),
 		"-f", r.SecretsFile,
 	}
-	svcs := append([]string(nil), Services...)
-	sort.Strings(svcs)
+	svcs := domain.Services()
+	sort.Slice(svcs, func(i, j int) bool { return svcs[i] < svcs[j] })
 	for _, svc := range svcs {
 		img := r.Images[svc]
 		args = append(args,
-			"--set-string", setString("images."+svc+".repository", img.Repository),
-			"--set-string", setString("images."+svc+".digest", img.Digest),
+			"--set-string", setString("images."+svc.ChartKey()+".repository", string(img.Repository)),
+			"--set-string", setString("images."+svc.ChartKey()+".digest", string(img.Digest)),
 		)
 	}
-	args = append(args,
-		"--set-string", setString("trace.gitCommit", r.Trace.GitCommit),
-		"--set-string", setString("trace.datasetVersion", r.Trace.DatasetVersion),
-		"--set-string", setString("trace.modelVersion", r.Trace.ModelVersion),
-		"--set-string", setString("trace.environment", string(r.Env)),
-	)
-	if r.Trace.DatasetPointer != "" {
-		args = append(args, "--set-string", setString("trace.datasetPointer", r.Trace.DatasetPointer))
+	for _, kv := range r.record().ChartValues() {
+		args = append(args, "--set-string", setString(kv[0], kv[1]))
 	}
 	return args
 }
@@ -317,8 +234,8 @@ func HistoryArgs(release, namespace string, max int) ([]string, error) {
 }
 
 func validateTarget(release, namespace string) error {
-	if err := ValidateReleaseName(release); err != nil {
+	if err := domain.ValidateReleaseName(release); err != nil {
 		return err
 	}
-	return ValidateNamespace(namespace)
+	return domain.ValidateNamespace(namespace)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 func TestUpgradeArgs(t *testing.T) {
@@ -36,9 +38,9 @@ func TestUpgradeArgs(t *testing.T) {
 
 func TestUpgradeArgsDefaultsAndDev(t *testing.T) {
 	r := testRelease()
-	r.Env = helm.Dev
+	r.Env = domain.Dev
 	r.Timeout = 0
-	r.Trace = helm.Trace{} // dev may deploy without a full record
+	r.Trace = trace.Record{} // dev may deploy without a full record
 	argv, err := helm.UpgradeArgs(r)
 	require.NoError(t, err)
 	assert.Equal(t, "10m0s", argv[6])
@@ -62,30 +64,31 @@ func TestReleaseValidationNamesTheFix(t *testing.T) {
 		mutate func(*helm.Release)
 		want   string
 	}{
-		"bad release":      {func(r *helm.Release) { r.Name = "Soccer" }, "DNS-1123"},
-		"bad namespace":    {func(r *helm.Release) { r.Namespace = "" }, "--namespace"},
-		"bad env":          {func(r *helm.Release) { r.Env = "prod" }, "dev, staging, production"},
-		"no chart":         {func(r *helm.Release) { r.Chart = "" }, "chart directory"},
-		"no secrets":       {func(r *helm.Release) { r.SecretsFile = "" }, "sops-decrypt exec-file"},
-		"long timeout":     {func(r *helm.Release) { r.Timeout = 3 * time.Hour }, "shorter --timeout"},
-		"negative timeout": {func(r *helm.Release) { r.Timeout = -time.Second }, "not positive"},
-		"missing image":    {func(r *helm.Release) { delete(r.Images, "worker") }, "no image for service worker"},
-		"unknown image":    {func(r *helm.Release) { r.Images["web"] = r.Images["api"] }, `unknown service "web"`},
-		"tag not digest":   {func(r *helm.Release) { r.Images["api"] = helm.Image{Repository: "r.io/x/api", Digest: "v1.2.3"} }, "not sha256"},
-		"repo with tag":    {func(r *helm.Release) { r.Images["api"] = helm.Image{Repository: "r.io/x/api:v1", Digest: dA} }, "without a tag"},
-		"no commit":        {func(r *helm.Release) { r.Trace.GitCommit = "" }, "--commit"},
-		"bad commit":       {func(r *helm.Release) { r.Trace.GitCommit = "HEAD" }, "7-40 lowercase hex"},
-		"no model":         {func(r *helm.Release) { r.Trace.ModelVersion = "" }, "model version is empty"},
-		"no dataset":       {func(r *helm.Release) { r.Trace.DatasetVersion = "" }, "dataset version is empty"},
-		"comma in version": {func(r *helm.Release) { r.Trace.ModelVersion = "a,b" }, "version label"},
-		"env mismatch":     {func(r *helm.Release) { r.Trace.Environment = helm.Production }, "differs from the target"},
-		"digests preset":   {func(r *helm.Release) { r.Trace.ImageDigests = map[string]string{"api": dA} }, "derives it from Images"},
-		"dev bad commit":   {func(r *helm.Release) { r.Env = helm.Dev; r.Trace.GitCommit = "zzz" }, "7-40 lowercase hex"},
+		"bad release":        {func(r *helm.Release) { r.Name = "Soccer" }, "DNS-1123"},
+		"bad namespace":      {func(r *helm.Release) { r.Namespace = "" }, "--namespace"},
+		"bad env":            {func(r *helm.Release) { r.Env = "prod" }, "dev, staging, production"},
+		"no chart":           {func(r *helm.Release) { r.Chart = "" }, "chart directory"},
+		"no secrets":         {func(r *helm.Release) { r.SecretsFile = "" }, "sops-decrypt exec-file"},
+		"long timeout":       {func(r *helm.Release) { r.Timeout = 3 * time.Hour }, "shorter --timeout"},
+		"negative timeout":   {func(r *helm.Release) { r.Timeout = -time.Second }, "not positive"},
+		"sub-second timeout": {func(r *helm.Release) { r.Timeout = 1500 * time.Millisecond }, "whole seconds"},
+		"missing image":      {func(r *helm.Release) { delete(r.Images, domain.Worker) }, "no image for service worker: pass --worker-image"},
+		"unknown image":      {func(r *helm.Release) { r.Images["web"] = r.Images[domain.API] }, "services the chart does not have"},
+		"tag not digest":     {func(r *helm.Release) { r.Images[domain.API] = domain.Tagged("r.io/x/api", "v1.2.3") }, "not pinned by digest"},
+		"no commit":          {func(r *helm.Release) { r.Trace.GitCommit = "" }, "--commit"},
+		"no model":           {func(r *helm.Release) { r.Trace.ModelVersion = "" }, "model version is empty"},
+		"no dataset":         {func(r *helm.Release) { r.Trace.DatasetVersion = "" }, "dataset version is empty"},
+		"comma in version":   {func(r *helm.Release) { r.Trace.ModelVersion = "a,b" }, "version label"},
+		"brace in version":   {func(r *helm.Release) { r.Trace.DatasetVersion = "{a}" }, "version label"},
+		"env mismatch":       {func(r *helm.Release) { r.Trace.Environment = domain.Production }, "differs from the target"},
+		"digest mismatch": {func(r *helm.Release) {
+			r.Trace.ImageDigests = map[domain.Service]domain.Digest{domain.API: domain.Digest(dB)}
+		}, "the trace records image api as"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := testRelease()
-			r.Images = map[string]helm.Image{}
+			r.Images = map[domain.Service]domain.ImageRef{}
 			for k, v := range testRelease().Images {
 				r.Images[k] = v
 			}
@@ -155,51 +158,22 @@ func TestHistoryArgs(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestParseImageRef(t *testing.T) {
-	cases := map[string]helm.Image{
-		"registry.gitlab.com/sp/app/api@" + dA:     {Repository: "registry.gitlab.com/sp/app/api", Digest: dA},
-		"registry.gitlab.com/sp/app/api:1.2@" + dA: {Repository: "registry.gitlab.com/sp/app/api", Digest: dA},
-		"localhost:5000/sp/api@" + dB:              {Repository: "localhost:5000/sp/api", Digest: dB},
-		"localhost:5000/sp/api:latest@" + dB:       {Repository: "localhost:5000/sp/api", Digest: dB},
-	}
-	for in, want := range cases {
-		got, err := helm.ParseImageRef(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, in)
-		assert.Equal(t, want.Repository+"@"+want.Digest, got.Ref())
-	}
-	for _, bad := range []string{"", "registry.gitlab.com/sp/app/api:1.2", "api@" + dA, "r.io/x@sha256:abc", "@" + dA, "r.io/x@" + dA + "@" + dB} {
-		_, err := helm.ParseImageRef(bad)
-		assert.Error(t, err, bad)
-	}
-}
-
-func FuzzParseImageRef(f *testing.F) {
-	f.Add("registry.gitlab.com/sp/app/api@" + dA)
-	f.Add("localhost:5000/sp/api:latest@" + dB)
-	f.Add("api:1")
-	f.Add("@")
-	f.Fuzz(func(t *testing.T, ref string) {
-		img, err := helm.ParseImageRef(ref)
-		if err != nil {
-			return
-		}
-		require.NoError(t, img.Validate())
-		again, err := helm.ParseImageRef(img.Ref())
-		require.NoError(t, err)
-		require.Equal(t, img, again, "Ref round-trips")
-		require.True(t, strings.HasSuffix(ref, img.Digest))
-	})
-}
-
 func FuzzUpgradeArgs(f *testing.F) {
-	f.Add("soccer-predict", "ns", "staging", "abc1234", "v1", "m/1", int64(time.Minute))
+	f.Add("soccer-predict", "ns", "staging", strings.Repeat("ab", 20), "v1", "m/1", int64(time.Minute))
 	f.Add("x", "y", "dev", "", "", "", int64(0))
 	f.Add("Bad", "ns", "prod", "zz", "a,b", "", int64(-1))
 	f.Fuzz(func(t *testing.T, name, ns, env, commit, data, model string, timeout int64) {
 		r := testRelease()
-		r.Name, r.Namespace, r.Env = name, ns, helm.Env(env)
-		r.Trace = helm.Trace{GitCommit: commit, DatasetVersion: data, ModelVersion: model}
+		e, err := domain.ParseEnvironment(env)
+		if err != nil {
+			return // the module parses --env before building a release
+		}
+		c, err := domain.ParseCommit(commit)
+		if err != nil && commit != "" {
+			return // likewise --commit
+		}
+		r.Name, r.Namespace, r.Env = name, ns, e
+		r.Trace = trace.Record{GitCommit: c, DatasetVersion: data, ModelVersion: model}
 		r.Timeout = time.Duration(timeout)
 		argv, err := helm.UpgradeArgs(r)
 		if err != nil {

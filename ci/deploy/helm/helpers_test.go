@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 // Synthetic digests for tests (not real images).
@@ -18,16 +20,16 @@ func testRelease() helm.Release {
 	return helm.Release{
 		Name:        "soccer-predict",
 		Namespace:   "soccerpredict-staging",
-		Env:         helm.Staging,
+		Env:         domain.Staging,
 		Chart:       "/src/charts/soccer-predict",
 		SecretsFile: "{}",
 		Timeout:     7 * time.Minute,
-		Images: map[string]helm.Image{
-			"api":     {Repository: "registry.gitlab.com/sp/app/api", Digest: dA},
-			"worker":  {Repository: "registry.gitlab.com/sp/app/worker", Digest: dB},
-			"airflow": {Repository: "registry.gitlab.com/sp/app/airflow", Digest: dC},
+		Images: map[domain.Service]domain.ImageRef{
+			domain.API:     domain.Pinned("registry.gitlab.com/sp/app/api", domain.Digest(dA)),
+			domain.Worker:  domain.Pinned("registry.gitlab.com/sp/app/worker", domain.Digest(dB)),
+			domain.Airflow: domain.Pinned("registry.gitlab.com/sp/app/airflow", domain.Digest(dC)),
 		},
-		Trace: helm.Trace{
+		Trace: trace.Record{
 			GitCommit:      "0123456789abcdef0123456789abcdef01234567",
 			DatasetVersion: "data-v12",
 			ModelVersion:   "soccer-predict/7",

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -45,19 +44,6 @@ type Revision struct {
 	// Description is helm's note, e.g. "Upgrade complete" or
 	// "Rollback to 3".
 	Description string `json:"description"`
-}
-
-// chartVersionRE finds the "-<semver>" suffix of a chart field.
-var chartVersionRE = regexp.MustCompile(`-(v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?)$`)
-
-// ChartNameVersion splits Chart ("soccer-predict-0.1.0") into name and
-// version; version is empty when Chart does not end in a semantic version.
-func (r Revision) ChartNameVersion() (name, version string) {
-	m := chartVersionRE.FindStringSubmatchIndex(r.Chart)
-	if m == nil {
-		return r.Chart, ""
-	}
-	return r.Chart[:m[0]], r.Chart[m[2]:m[3]]
 }
 
 // rawRevision mirrors helm's JSON; Updated is decoded by hand because helm

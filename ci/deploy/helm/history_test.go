@@ -34,10 +34,6 @@ func TestParseHistory(t *testing.T) {
 	assert.Equal(t, `Upgrade "sp" failed: context deadline exceeded`, revs[1].Description)
 	assert.True(t, revs[2].Updated.Equal(time.Date(2024, 5, 3, 7, 0, 0, 0, time.UTC)))
 
-	name, version := revs[2].ChartNameVersion()
-	assert.Equal(t, "soccer-predict", name)
-	assert.Equal(t, "0.2.0-rc.1", version)
-
 	deployed, ok := helm.Deployed(revs)
 	require.True(t, ok)
 	assert.Equal(t, 3, deployed.Revision)
@@ -66,19 +62,6 @@ func TestParseHistoryRejectsOtherOutput(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, revs)
 		})
-	}
-}
-
-func TestChartNameVersion(t *testing.T) {
-	for chart, want := range map[string][2]string{
-		"soccer-predict-0.1.0":        {"soccer-predict", "0.1.0"},
-		"a-b-c-10.20.30+build.1":      {"a-b-c", "10.20.30+build.1"},
-		"soccer-predict-v1.0.0-alpha": {"soccer-predict", "v1.0.0-alpha"},
-		"weird":                       {"weird", ""},
-		"x-1.2":                       {"x-1.2", ""},
-	} {
-		n, v := helm.Revision{Chart: chart}.ChartNameVersion()
-		assert.Equal(t, want, [2]string{n, v}, chart)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 // container is the part of a Kubernetes container that names its image.
@@ -44,14 +47,14 @@ type workload struct {
 //
 // A manifest that does not split into objects, a pod template that is not a pod spec, and an
 // image with a digest that is not repository[:tag]@sha256:<64 hex> are errors.
-func ImageRepositories(manifest []byte) (map[string]string, error) {
+func ImageRepositories(manifest []byte) (map[domain.Digest]domain.Repository, error) {
 	objs, err := SplitManifest(manifest)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
+	out := map[domain.Digest]domain.Repository{}
 	for _, o := range objs {
-		if !workloadKinds[o.Kind] {
+		if !trace.IsWorkload(o.Kind) {
 			continue
 		}
 		var w workload
@@ -70,7 +73,7 @@ func ImageRepositories(manifest []byte) (map[string]string, error) {
 				if !strings.Contains(c.Image, "@") {
 					continue // by tag: no digest to map
 				}
-				img, err := ParseImageRef(c.Image)
+				img, err := domain.ParsePinnedRef(c.Image)
 				if err != nil {
 					return nil, fmt.Errorf("%s %s.%s[%d] (%s): %w", o.Key(), where, list.field, i, c.Name, err)
 				}

@@ -10,24 +10,33 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
 func TestImageRepositoriesOfTheStagingManifest(t *testing.T) {
 	repos, err := helm.ImageRepositories(stagingManifest(t))
 	require.NoError(t, err)
 	const registry = "registry.example.com/soccerpredictai/soccerpredict/"
-	assert.Equal(t, map[string]string{
-		fixtureTrace.ImageDigests["api"]:     registry + "api",
-		fixtureTrace.ImageDigests["worker"]:  registry + "worker",
-		fixtureTrace.ImageDigests["airflow"]: registry + "airflow",
-	}, repos)
-
 	// Every digest of the release's record is pulled from a repository the manifest names.
-	tr, err := helm.ParseTrace(stagingManifest(t), "sp")
+	objs, err := helm.TraceObjects(stagingManifest(t))
 	require.NoError(t, err)
+	tr, err := trace.FromManifest(objs, "sp")
+	require.NoError(t, err)
+	want := map[domain.Digest]domain.Repository{}
 	for svc, d := range tr.ImageDigests {
-		assert.Equal(t, registry+svc, repos[d], svc)
+		want[d] = domain.Repository(registry + string(svc))
 	}
+	assert.Len(t, want, 3)
+	assert.Equal(t, want, repos)
+}
+
+func asDomain(m map[string]string) map[domain.Digest]domain.Repository {
+	out := map[domain.Digest]domain.Repository{}
+	for d, r := range m {
+		out[domain.Digest(d)] = domain.Repository(r)
+	}
+	return out
 }
 
 // workloadDoc renders one workload of kind with the given containers and initContainers images.
@@ -100,7 +109,7 @@ func TestImageRepositories(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := helm.ImageRepositories([]byte(c.manifest))
 			require.NoError(t, err, c.manifest)
-			assert.Equal(t, c.want, got)
+			assert.Equal(t, asDomain(c.want), got)
 		})
 	}
 }
@@ -172,7 +181,7 @@ func TestImageRepositoriesProperty(t *testing.T) {
 		}
 		got, err := helm.ImageRepositories([]byte(strings.Join(docs, "")))
 		require.NoError(t, err, strings.Join(docs, ""))
-		require.Equal(t, want, got, strings.Join(docs, ""))
+		require.Equal(t, asDomain(want), got, strings.Join(docs, ""))
 		rng.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 		again, err := helm.ImageRepositories([]byte(strings.Join(docs, "")))
 		require.NoError(t, err)
@@ -200,11 +209,8 @@ func FuzzImageRepositories(f *testing.F) {
 			t.Fatal("nil map without an error")
 		}
 		for d, r := range repos {
-			if err := helm.ValidateDigest(d); err != nil {
-				t.Fatalf("key %q: %v", d, err)
-			}
-			if err := (helm.Image{Repository: r, Digest: d}).Validate(); err != nil {
-				t.Fatalf("repository %q: %v", r, err)
+			if _, err := domain.ParsePinnedRef(domain.Pinned(r, d).String()); err != nil {
+				t.Fatalf("%s@%s: %v", r, d, err)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 	"gopkg.in/yaml.v3"
 )
 
@@ -376,4 +377,20 @@ func unionKeys(a, b map[string]Object) []string {
 		keys[i] = o.Key()
 	}
 	return keys
+}
+
+// TraceObjects splits a rendered manifest into the objects ci/trace reads the traceability record
+// from (trace.FromManifest): kind, name and annotations of each.
+func TraceObjects(manifest []byte) ([]trace.Object, error) {
+	objs, err := SplitManifest(manifest)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]trace.Object, 0, len(objs))
+	for _, o := range objs {
+		meta, _ := o.content["metadata"].(map[string]any)
+		ann, _ := meta["annotations"].(map[string]any)
+		out = append(out, trace.Object{Kind: o.Kind, Name: o.Name, Key: o.Key(), Annotations: ann})
+	}
+	return out, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // SecretsPlaceholder is what Release.SecretsFile should be when helm runs
@@ -15,7 +17,7 @@ const SecretsPlaceholder = "{}"
 
 // EncryptedSecretsFile returns the SOPS file of env inside the chart
 // directory: <chart>/secrets/<env>.enc.yaml.
-func EncryptedSecretsFile(chart string, env Env) string {
+func EncryptedSecretsFile(chart string, env domain.Environment) string {
 	return path.Join(chart, "secrets", string(env)+".enc.yaml")
 }
 
@@ -91,7 +93,7 @@ func SopsRecipients(encrypted []byte) ([]string, error) {
 // CheckSecretsRecipients refuses secrets that are not the environment's own: a production file
 // whose recipients include the repository's test key (RepositoryTestRecipient), or a file encrypted
 // to no age recipient. dev and staging may use the test key.
-func CheckSecretsRecipients(env Env, file string, encrypted []byte) error {
+func CheckSecretsRecipients(env domain.Environment, file string, encrypted []byte) error {
 	recipients, err := SopsRecipients(encrypted)
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing was changed", file, err)
@@ -99,7 +101,7 @@ func CheckSecretsRecipients(env Env, file string, encrypted []byte) error {
 	if len(recipients) == 0 {
 		return fmt.Errorf("%s is encrypted to no age recipient: encrypt it to the environment's age key (.sops.yaml, then sops updatekeys %s); nothing was changed", file, file)
 	}
-	if env == Production && slices.Contains(recipients, RepositoryTestRecipient) {
+	if env.IsProduction() && slices.Contains(recipients, RepositoryTestRecipient) {
 		return fmt.Errorf("%s can be decrypted with the repository's TEST key (%s is among its recipients): production secrets must be encrypted only to production's own key; remove the test key from the production rule of .sops.yaml and run sops updatekeys %s (or re-encrypt it); nothing was changed", file, RepositoryTestRecipient, file)
 	}
 	return nil

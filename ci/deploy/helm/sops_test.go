@@ -11,10 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func TestEncryptedSecretsFile(t *testing.T) {
-	assert.Equal(t, "/src/charts/soccer-predict/secrets/production.enc.yaml", helm.EncryptedSecretsFile("/src/charts/soccer-predict", helm.Production))
+	assert.Equal(t, "/src/charts/soccer-predict/secrets/production.enc.yaml", helm.EncryptedSecretsFile("/src/charts/soccer-predict", domain.Production))
 }
 
 func TestWithDecryptedSecrets(t *testing.T) {
@@ -57,7 +58,7 @@ func TestRepositoryTestRecipientIsTheCommittedTestKey(t *testing.T) {
 }
 
 func TestCheckSecretsRecipientsOnTheShippedFiles(t *testing.T) {
-	for _, env := range []helm.Env{helm.Dev, helm.Staging, helm.Production} {
+	for _, env := range []domain.Environment{domain.Dev, domain.Staging, domain.Production} {
 		file := helm.EncryptedSecretsFile(filepath.Join("..", "..", "..", "charts", "soccer-predict"), env)
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
@@ -65,12 +66,12 @@ func TestCheckSecretsRecipientsOnTheShippedFiles(t *testing.T) {
 		rs, err := helm.SopsRecipients(raw)
 		require.NoError(t, err)
 		require.NotEmpty(t, rs)
-		if env == helm.Production {
+		if env == domain.Production {
 			assert.NotContains(t, rs, helm.RepositoryTestRecipient)
 		} else {
 			assert.Equal(t, []string{helm.RepositoryTestRecipient}, rs, "dev and staging keep the test-key fixtures")
 			// The same file as production's is refused.
-			err := helm.CheckSecretsRecipients(helm.Production, "secrets/production.enc.yaml", raw)
+			err := helm.CheckSecretsRecipients(domain.Production, "secrets/production.enc.yaml", raw)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "repository's TEST key")
 			assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
@@ -88,15 +89,15 @@ func TestCheckSecretsRecipientsRefusals(t *testing.T) {
 		return []byte(s + "    version: 3.9.0\n")
 	}
 	cases := map[string]struct {
-		env  helm.Env
+		env  domain.Environment
 		raw  []byte
 		want string
 	}{
-		"test key among production's recipients": {helm.Production, file(other, helm.RepositoryTestRecipient), "repository's TEST key"},
-		"test key alone for production":          {helm.Production, file(helm.RepositoryTestRecipient), "remove the test key from the production rule"},
-		"no recipient":                           {helm.Staging, file(), "encrypted to no age recipient"},
-		"plaintext":                              {helm.Dev, []byte("secrets:\n  databaseUrl: postgres://\n"), "not encrypted"},
-		"not YAML":                               {helm.Production, []byte("a: [b"), "not YAML"},
+		"test key among production's recipients": {domain.Production, file(other, helm.RepositoryTestRecipient), "repository's TEST key"},
+		"test key alone for production":          {domain.Production, file(helm.RepositoryTestRecipient), "remove the test key from the production rule"},
+		"no recipient":                           {domain.Staging, file(), "encrypted to no age recipient"},
+		"plaintext":                              {domain.Dev, []byte("secrets:\n  databaseUrl: postgres://\n"), "not encrypted"},
+		"not YAML":                               {domain.Production, []byte("a: [b"), "not YAML"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -106,8 +107,8 @@ func TestCheckSecretsRecipientsRefusals(t *testing.T) {
 			assert.Contains(t, err.Error(), "nothing was changed")
 		})
 	}
-	require.NoError(t, helm.CheckSecretsRecipients(helm.Production, "f", file(other)))
-	require.NoError(t, helm.CheckSecretsRecipients(helm.Staging, "f", file(other, helm.RepositoryTestRecipient)))
+	require.NoError(t, helm.CheckSecretsRecipients(domain.Production, "f", file(other)))
+	require.NoError(t, helm.CheckSecretsRecipients(domain.Staging, "f", file(other, helm.RepositoryTestRecipient)))
 }
 
 func FuzzCheckSecretsRecipients(f *testing.F) {
@@ -117,7 +118,7 @@ func FuzzCheckSecretsRecipients(f *testing.F) {
 	f.Add([]byte("sops:\n    age: {recipient: x}\n"))
 	f.Add([]byte("a: [b"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		err := helm.CheckSecretsRecipients(helm.Production, "f", raw)
+		err := helm.CheckSecretsRecipients(domain.Production, "f", raw)
 		rs, perr := helm.SopsRecipients(raw)
 		if perr == nil && slices.Contains(rs, helm.RepositoryTestRecipient) && err == nil {
 			t.Fatalf("a production file encrypted to the test key was accepted: %q", raw)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 )
 
@@ -93,27 +94,26 @@ func ResolveRollback(req Request, claims Claims, proof Proof) Decision {
 // DecideRollback applies the rollback rules. A rollback restores something that already passed its
 // gates, so the gate report, the scan and the images are not re-checked; but the audit record must
 // name who rolled back, so that person must be proven in every environment, and production needs
-// the approvals of a production deploy (RequiredApprovals(Production) from distinct people other
+// the approvals of a production deploy (domain.Production.Approvals() from distinct people other
 // than the commit author and the person rolling back), on a GitLab deployment of the rollback job
 // bound to this commit and pipeline, that can still deploy.
 func DecideRollback(req Request) Decision {
 	d := Decision{Env: req.Env, ValidApprovals: []string{}}
 	refuse := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
-	env, err := ParseEnv(string(req.Env))
-	if err != nil {
-		refuse("%v", err)
-	}
+	env := req.Env
 	if _, err := ParseSource(string(req.Source)); err != nil {
 		refuse("%v", err)
 	}
 	switch env {
-	case Production:
-		d.RequiredApprovals = RequiredApprovals(Production)
+	case domain.Production:
+		d.RequiredApprovals = env.Approvals()
 		checkApprovals(&d, env, req, refuse)
-	case Dev, Staging:
+	case domain.Dev, domain.Staging:
 		if !req.Actor.Known() {
 			refuse("who rolls back is unknown, and the audit record must say it: pass --gitlab-token with your own personal access token (laptop) or --job-token=env:CI_JOB_TOKEN --job-id=$CI_JOB_ID --pipeline-id=$CI_PIPELINE_ID (GitLab CI)")
 		}
+	default:
+		refuseUnknownEnv(env, refuse)
 	}
 	d.Allowed = len(d.Reasons) == 0
 	return d
@@ -144,7 +144,7 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 	if c := strings.TrimSpace(claims.Actor); c != "" {
 		switch {
 		case !req.Actor.Known():
-			if RequiredApprovals(req.Env) > 0 {
+			if req.Env.Approvals() > 0 {
 				refuse("--actor=%s cannot be checked: who deploys is proven by GitLab, not declared; drop --actor and pass --gitlab-token (laptop) or --job-token=env:CI_JOB_TOKEN (GitLab CI)", c)
 			}
 		case norm(c) != norm(req.Actor.Username):
@@ -183,9 +183,9 @@ func gitlabActor(req Request, claims Claims, proof Proof, refuse func(string, ..
 	case j.pipelineID != claims.PipelineID:
 		refuse("job %d belongs to pipeline %d, not --pipeline-id=%d: pass this job's $CI_PIPELINE_ID", j.id, j.pipelineID, claims.PipelineID)
 	}
-	if j.pipelineSHA != req.Commit {
+	if j.pipelineSHA != string(req.Commit) {
 		refuse("job %d runs for commit %s, not --commit=%s: pass --commit=$CI_COMMIT_SHA", j.id, orUnknown(j.pipelineSHA), orUnknown(req.Commit))
-	} else if j.commitSHA != "" && j.commitSHA != req.Commit {
+	} else if j.commitSHA != "" && j.commitSHA != string(req.Commit) {
 		refuse("job %d runs commit %s, not --commit=%s: pass --commit=$CI_COMMIT_SHA", j.id, j.commitSHA, orUnknown(req.Commit))
 	}
 	if j.ref != "" && req.Branch != "" && j.ref != req.Branch {

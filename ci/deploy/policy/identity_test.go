@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 )
 
@@ -42,7 +43,7 @@ func jobDeployment(env, status string, jobID, pipelineID int64, approvals ...git
 }
 
 // baseRequest is a production request with everything but identity and approvals in order.
-func baseRequest(env Env) Request {
+func baseRequest(env domain.Environment) Request {
 	r := prodRequest()
 	r.Env, r.Source, r.Actor, r.Evidence = env, "", Identity{}, nil
 	return r
@@ -67,14 +68,14 @@ func laptopProof(owner string, approvals ...gitlab.Approval) Proof {
 }
 
 func TestResolveAllowed(t *testing.T) {
-	d := Resolve(baseRequest(Production), ciClaims(), ciProof("dave", approve("alice"), approve("bob")))
+	d := Resolve(baseRequest(domain.Production), ciClaims(), ciProof("dave", approve("alice"), approve("bob")))
 	require.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, SourceGitLab, d.Source)
 	assert.Equal(t, "dave", d.Actor)
 	assert.Equal(t, []string{"alice", "bob"}, d.ValidApprovals)
 
 	claims := Claims{DeploymentID: 42}
-	d = Resolve(baseRequest(Production), claims, laptopProof("erin", approve("alice"), approve("bob")))
+	d = Resolve(baseRequest(domain.Production), claims, laptopProof("erin", approve("alice"), approve("bob")))
 	require.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, SourceLocal, d.Source)
 	assert.Equal(t, "erin", d.Actor)
@@ -82,20 +83,20 @@ func TestResolveAllowed(t *testing.T) {
 	// --actor naming the proven deployer is accepted (it is display only).
 	c := ciClaims()
 	c.Actor = "Dave"
-	assert.True(t, Resolve(baseRequest(Production), c, ciProof("dave", approve("alice"), approve("bob"))).Allowed)
+	assert.True(t, Resolve(baseRequest(domain.Production), c, ciProof("dave", approve("alice"), approve("bob"))).Allowed)
 
 	// Dev from a laptop needs no token and no approval.
-	d = Resolve(baseRequest(Dev), Claims{}, Proof{})
+	d = Resolve(baseRequest(domain.Dev), Claims{}, Proof{})
 	assert.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, SourceLocal, d.Source)
 
 	// Dev from GitLab: the job proves the run; a push to the default branch needs no approval.
-	d = Resolve(baseRequest(Dev), ciClaims(), Proof{Job: JobFromGitLab(ciJob("dave"), true)})
+	d = Resolve(baseRequest(domain.Dev), ciClaims(), Proof{Job: JobFromGitLab(ciJob("dave"), true)})
 	assert.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, SourceGitLab, d.Source)
 	assert.Equal(t, "dave", d.Actor)
 	// A laptop claiming to be that job is refused, even for dev.
-	d = Resolve(baseRequest(Dev), ciClaims(), Proof{})
+	d = Resolve(baseRequest(domain.Dev), ciClaims(), Proof{})
 	assert.False(t, d.Allowed)
 	assert.Contains(t, strings.Join(d.Reasons, "\n"), "--job-token=env:CI_JOB_TOKEN")
 }
@@ -108,23 +109,23 @@ func TestResolveBypasses(t *testing.T) {
 		name   string
 		claims func(*Claims)
 		proof  func() Proof
-		env    Env
+		env    domain.Environment
 		want   string
 	}{
 		{"laptop names a job id without GitLab's word for it", func(c *Claims) {},
-			func() Proof { p := laptopProof("alice", ab...); return p }, Production, "--job-token=env:CI_JOB_TOKEN"},
+			func() Proof { p := laptopProof("alice", ab...); return p }, domain.Production, "--job-token=env:CI_JOB_TOKEN"},
 		{"laptop names only a pipeline id", func(c *Claims) { *c = Claims{PipelineID: ciPipelineID} },
-			func() Proof { return laptopProof("mallory", ab...) }, Production, "which GitLab must confirm"},
+			func() Proof { return laptopProof("mallory", ab...) }, domain.Production, "which GitLab must confirm"},
 		{"approver runs the job and names someone else with --actor", func(c *Claims) { c.Actor = "dave" },
-			func() Proof { return ciProof("alice", ab...) }, Production, "--actor=dave disagrees with GitLab, which says alice deploys"},
+			func() Proof { return ciProof("alice", ab...) }, domain.Production, "--actor=dave disagrees with GitLab, which says alice deploys"},
 		{"approver runs the job: their own approval does not count", func(c *Claims) {},
-			func() Proof { return ciProof("alice", ab...) }, Production, "alice (the person deploying)"},
+			func() Proof { return ciProof("alice", ab...) }, domain.Production, "alice (the person deploying)"},
 		{"laptop approver names someone else", func(c *Claims) { *c = Claims{DeploymentID: 42, Actor: "dave"} },
-			func() Proof { return laptopProof("alice", ab...) }, Production, "--actor=dave disagrees"},
+			func() Proof { return laptopProof("alice", ab...) }, domain.Production, "--actor=dave disagrees"},
 		{"laptop approver's own approval does not count", func(c *Claims) { *c = Claims{DeploymentID: 42} },
-			func() Proof { return laptopProof("bob", ab...) }, Production, "bob (the person deploying)"},
+			func() Proof { return laptopProof("bob", ab...) }, domain.Production, "bob (the person deploying)"},
 		{"laptop without a token: the deployer is unknown", func(c *Claims) { *c = Claims{DeploymentID: 42, Actor: "dave"} },
-			func() Proof { p := laptopProof("x", ab...); p.TokenOwner = nil; return p }, Production, "--actor=dave cannot be checked"},
+			func() Proof { p := laptopProof("x", ab...); p.TokenOwner = nil; return p }, domain.Production, "--actor=dave cannot be checked"},
 		{"a finished job replays its deployment", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave", ab...)
@@ -132,13 +133,13 @@ func TestResolveBypasses(t *testing.T) {
 				j.Status = "success"
 				p.Job = JobFromGitLab(j, false)
 				return p
-			}, Production, "job 664 is success, not running"},
+			}, domain.Production, "job 664 is success, not running"},
 		{"the job token is another job's", func(c *Claims) { c.JobID = 700 },
-			func() Proof { return ciProof("dave", ab...) }, Production, "belongs to job 664, not --job-id=700"},
+			func() Proof { return ciProof("dave", ab...) }, domain.Production, "belongs to job 664, not --job-id=700"},
 		{"no pipeline id", func(c *Claims) { c.PipelineID = 0 },
-			func() Proof { return ciProof("dave", ab...) }, Production, "--pipeline-id=$CI_PIPELINE_ID"},
+			func() Proof { return ciProof("dave", ab...) }, domain.Production, "--pipeline-id=$CI_PIPELINE_ID"},
 		{"another pipeline", func(c *Claims) { c.PipelineID = 5 },
-			func() Proof { return ciProof("dave", ab...) }, Production, "belongs to pipeline 6, not --pipeline-id=5"},
+			func() Proof { return ciProof("dave", ab...) }, domain.Production, "belongs to pipeline 6, not --pipeline-id=5"},
 		{"the job runs another commit", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave", ab...)
@@ -146,7 +147,7 @@ func TestResolveBypasses(t *testing.T) {
 				j.Pipeline.SHA, j.Commit.ID = fakeCommit("other"), fakeCommit("other")
 				p.Job = JobFromGitLab(j, true)
 				return p
-			}, Production, "pass --commit=$CI_COMMIT_SHA"},
+			}, domain.Production, "pass --commit=$CI_COMMIT_SHA"},
 		{"a branch job claiming the default branch", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave", ab...)
@@ -154,9 +155,9 @@ func TestResolveBypasses(t *testing.T) {
 				j.Ref = "feature/x"
 				p.Job = JobFromGitLab(j, true)
 				return p
-			}, Production, "job 664 runs on feature/x, not --ref=main"},
+			}, domain.Production, "job 664 runs on feature/x, not --ref=main"},
 		{"a pipeline source that disagrees with GitLab", func(c *Claims) { c.PipelineSource = "web" },
-			func() Proof { return ciProof("dave", ab...) }, Production, "a push pipeline, not --pipeline-source=web"},
+			func() Proof { return ciProof("dave", ab...) }, domain.Production, "a push pipeline, not --pipeline-source=web"},
 		{"a job GitLab reports no user for", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave", ab...)
@@ -164,51 +165,51 @@ func TestResolveBypasses(t *testing.T) {
 				j.User = nil
 				p.Job = JobFromGitLab(j, true)
 				return p
-			}, Production, "no user for job 664"},
+			}, domain.Production, "no user for job 664"},
 		{"another job's approved deployment", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "running", 600, ciPipelineID, ab...))
 				return p
-			}, Production, "created by job 600, not by this job 664"},
+			}, domain.Production, "created by job 600, not by this job 664"},
 		{"a deployment of another pipeline", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, 5, ab...))
 				return p
-			}, Production, "belongs to pipeline 5"},
+			}, domain.Production, "belongs to pipeline 5"},
 		{"--deployment-id in a GitLab run", func(c *Claims) { c.DeploymentID = 41 },
-			func() Proof { return ciProof("dave", ab...) }, Production, "drop --deployment-id"},
+			func() Proof { return ciProof("dave", ab...) }, domain.Production, "drop --deployment-id"},
 		{"a staging deployment for production", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("dave")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("staging", "running", ciJobID, ciPipelineID, ab...))
 				return p
-			}, Production, `for environment "staging", not "production"`},
+			}, domain.Production, `for environment "staging", not "production"`},
 		{"laptop replays a deployment that already ran", func(c *Claims) { *c = Claims{DeploymentID: 42} },
 			func() Proof {
 				p := laptopProof("erin")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "success", ciJobID, ciPipelineID, ab...))
 				return p
-			}, Production, "deployment 42 is success, not blocked or running"},
+			}, domain.Production, "deployment 42 is success, not blocked or running"},
 		{"laptop replays a failed deployment", func(c *Claims) { *c = Claims{DeploymentID: 42} },
 			func() Proof {
 				p := laptopProof("erin")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "failed", ciJobID, ciPipelineID, ab...))
 				return p
-			}, Production, "cannot be reused"},
+			}, domain.Production, "cannot be reused"},
 		{"laptop uses a canceled deployment", func(c *Claims) { *c = Claims{DeploymentID: 42} },
 			func() Proof {
 				p := laptopProof("erin")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("production", "canceled", ciJobID, ciPipelineID, ab...))
 				return p
-			}, Production, "is canceled"},
+			}, domain.Production, "is canceled"},
 		{"laptop uses a deployment created outside CI", func(c *Claims) { *c = Claims{DeploymentID: 42} },
 			func() Proof {
 				p := laptopProof("erin")
 				p.Deployment = EvidenceFromDeployment(deployment("production", ab...))
 				return p
-			}, Production, "not created by a GitLab CI job"},
+			}, domain.Production, "not created by a GitLab CI job"},
 		{"laptop uses a deployment of another commit's pipeline", func(c *Claims) { *c = Claims{DeploymentID: 42} },
 			func() Proof {
 				p := laptopProof("erin")
@@ -216,17 +217,17 @@ func TestResolveBypasses(t *testing.T) {
 				d.Deployable.Pipeline.SHA = fakeCommit("other")
 				p.Deployment = EvidenceFromDeployment(d)
 				return p
-			}, Production, "created by a pipeline of commit"},
+			}, domain.Production, "created by a pipeline of commit"},
 		{"GitLab answers with another deployment than asked", func(c *Claims) { *c = Claims{DeploymentID: 41} },
-			func() Proof { return laptopProof("erin", ab...) }, Production, "not --deployment-id=41"},
+			func() Proof { return laptopProof("erin", ab...) }, domain.Production, "not --deployment-id=41"},
 		{"staging: the one approver runs the job", func(c *Claims) {},
 			func() Proof {
 				p := ciProof("alice")
 				p.Deployment = EvidenceFromDeployment(jobDeployment("staging", "running", ciJobID, ciPipelineID, approve("alice")))
 				return p
-			}, Staging, "staging needs 1 approval(s)"},
+			}, domain.Staging, "staging needs 1 approval(s)"},
 		{"staging: a GitLab run without the job's proof", func(c *Claims) {},
-			func() Proof { p := ciProof("dave", approve("alice")); p.Job = nil; return p }, Staging, "--job-token=env:CI_JOB_TOKEN"},
+			func() Proof { p := ciProof("dave", approve("alice")); p.Job = nil; return p }, domain.Staging, "--job-token=env:CI_JOB_TOKEN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,7 +244,7 @@ func TestResolveBypasses(t *testing.T) {
 // TestResolveIgnoresCallerFields: Source, Actor and Evidence put into the request by the caller
 // have no effect; only the proof counts.
 func TestResolveIgnoresCallerFields(t *testing.T) {
-	req := baseRequest(Production)
+	req := baseRequest(domain.Production)
 	req.Source = SourceGitLab
 	req.Actor = Identity{Username: "dave"}
 	req.Evidence = EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, ciPipelineID, approve("alice"), approve("bob")))
@@ -322,7 +323,7 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			}
 			proof.Deployment = EvidenceFromDeployment(dep)
 		}
-		req := baseRequest(Production)
+		req := baseRequest(domain.Production)
 		req.Author = Identity{Username: pick([]string{"carol", "alice", "bob", "dave", "erin"})}
 		req.Source, req.Actor = Source(pick([]string{"gitlab", "local", ""})), Identity{Username: pick(users)}
 
@@ -370,7 +371,7 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 func TestResolveRollback(t *testing.T) {
 	ab := []gitlab.Approval{approve("alice"), approve("bob")}
 	// A rollback restores an earlier release: gates, scan and images are not re-checked.
-	req := baseRequest(Production)
+	req := baseRequest(domain.Production)
 	req.GateReportGreen, req.ScanClean, req.Images = false, false, nil
 	d := ResolveRollback(req, ciClaims(), ciProof("dave", ab...))
 	require.True(t, d.Allowed, d.Reasons)
@@ -378,22 +379,22 @@ func TestResolveRollback(t *testing.T) {
 	assert.Equal(t, 2, d.RequiredApprovals)
 
 	for name, tc := range map[string]struct {
-		env    Env
+		env    domain.Environment
 		claims Claims
 		proof  Proof
 		want   string
 	}{
-		"production without approvals":      {Production, ciClaims(), ciProof("dave", approve("alice")), "production needs 2 approval(s)"},
-		"production with no deployment":     {Production, Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
-		"production approver rolls back":    {Production, ciClaims(), ciProof("alice", ab...), "alice (the person deploying)"},
-		"production with a free-text actor": {Production, Claims{Actor: "ana"}, Proof{}, "--actor=ana cannot be checked"},
-		"production replays a finished rollback": {Production, Claims{DeploymentID: 42}, func() Proof {
+		"production without approvals":      {domain.Production, ciClaims(), ciProof("dave", approve("alice")), "production needs 2 approval(s)"},
+		"production with no deployment":     {domain.Production, Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
+		"production approver rolls back":    {domain.Production, ciClaims(), ciProof("alice", ab...), "alice (the person deploying)"},
+		"production with a free-text actor": {domain.Production, Claims{Actor: "ana"}, Proof{}, "--actor=ana cannot be checked"},
+		"production replays a finished rollback": {domain.Production, Claims{DeploymentID: 42}, func() Proof {
 			p := laptopProof("erin")
 			p.Deployment = EvidenceFromDeployment(jobDeployment("production", "success", ciJobID, ciPipelineID, ab...))
 			return p
 		}(), "cannot be reused"},
-		"staging: who rolls back is unproven": {Staging, Claims{Actor: "ana"}, Proof{}, "who rolls back is unknown"},
-		"staging: --actor disagrees":          {Staging, Claims{Actor: "ana"}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
+		"staging: who rolls back is unproven": {domain.Staging, Claims{Actor: "ana"}, Proof{}, "who rolls back is unknown"},
+		"staging: --actor disagrees":          {domain.Staging, Claims{Actor: "ana"}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := ResolveRollback(func() Request { r := baseRequest(tc.env); r.Images = nil; return r }(), tc.claims, tc.proof)
@@ -401,7 +402,7 @@ func TestResolveRollback(t *testing.T) {
 			assert.Contains(t, strings.Join(d.Reasons, "\n"), tc.want)
 		})
 	}
-	d = ResolveRollback(baseRequest(Staging), Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}})
+	d = ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}})
 	assert.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, "erin", d.Actor)
 	assert.Equal(t, 0, d.RequiredApprovals)

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // DotEnvFile is where Dagger v0.21.8 reads user defaults for this module's arguments: a .env
@@ -13,7 +15,7 @@ const DotEnvFile = ".env"
 
 // DeployInputs says which of deploy's inputs a call has, after flags and user defaults.
 type DeployInputs struct {
-	Env                Env
+	Env                domain.Environment
 	Kubeconfig, AgeKey bool
 	GitLabToken        bool
 	ProjectID          bool
@@ -46,7 +48,7 @@ func MissingDeployInputs(in DeployInputs) error {
 // none is missing or the environment needs no evidence. It never weakens the policy: the
 // refusal stands; this only says how to supply what it asked for.
 func EvidenceHints(in DeployInputs) string {
-	if in.Env != Staging && in.Env != Production {
+	if in.Env.Approvals() == 0 {
 		return ""
 	}
 	var miss []input

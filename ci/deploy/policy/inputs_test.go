@@ -5,10 +5,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func TestMissingDeployInputsNamesEachFlagAndItsUserDefault(t *testing.T) {
-	err := MissingDeployInputs(DeployInputs{Env: Staging})
+	err := MissingDeployInputs(DeployInputs{Env: domain.Staging})
 	require.Error(t, err)
 	for _, want := range []string{
 		"deploy to staging is missing 2 input(s); nothing was changed",
@@ -17,27 +18,27 @@ func TestMissingDeployInputsNamesEachFlagAndItsUserDefault(t *testing.T) {
 	} {
 		assert.Contains(t, err.Error(), want)
 	}
-	err = MissingDeployInputs(DeployInputs{Env: Dev, Kubeconfig: true})
+	err = MissingDeployInputs(DeployInputs{Env: domain.Dev, Kubeconfig: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "missing 1 input(s)")
 	assert.NotContains(t, err.Error(), "KUBECONFIG")
-	assert.NoError(t, MissingDeployInputs(DeployInputs{Env: Production, Kubeconfig: true, AgeKey: true}))
+	assert.NoError(t, MissingDeployInputs(DeployInputs{Env: domain.Production, Kubeconfig: true, AgeKey: true}))
 }
 
 func TestEvidenceHintsPerEnvironment(t *testing.T) {
-	assert.Empty(t, EvidenceHints(DeployInputs{Env: Dev}), "dev needs no approvals")
+	assert.Empty(t, EvidenceHints(DeployInputs{Env: domain.Dev}), "dev needs no approvals")
 	all := DeployInputs{GitLabToken: true, ProjectID: true, GateReport: true}
-	for _, env := range []Env{Staging, Production} {
+	for _, env := range []domain.Environment{domain.Staging, domain.Production} {
 		in := all
 		in.Env = env
 		assert.Empty(t, EvidenceHints(in), env)
 	}
-	h := EvidenceHints(DeployInputs{Env: Staging})
+	h := EvidenceHints(DeployInputs{Env: domain.Staging})
 	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID=", "--gate-report", "DEPLOY_GATEREPORT=reports/gate-report.json"} {
 		assert.Contains(t, h, want)
 	}
 	in := all
-	in.Env, in.GateReport = Production, false
+	in.Env, in.GateReport = domain.Production, false
 	h = EvidenceHints(in)
 	assert.Contains(t, h, "DEPLOY_GATEREPORT")
 	assert.NotContains(t, h, "DEPLOY_GITLABTOKEN")

@@ -51,52 +51,9 @@ import (
 	"sort"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
-	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
-
-// Env is a deployment environment.
-type Env string
-
-// The environments, in promotion order.
-const (
-	Dev        Env = "dev"
-	Staging    Env = "staging"
-	Production Env = "production"
-)
-
-// Envs returns every environment in promotion order.
-func Envs() []Env { return []Env{Dev, Staging, Production} }
-
-func envNames() string {
-	names := make([]string, 0, 3)
-	for _, e := range Envs() {
-		names = append(names, string(e))
-	}
-	return strings.Join(names, ", ")
-}
-
-// ParseEnv returns the environment named s. An unknown or empty name is an error listing the
-// environments.
-func ParseEnv(s string) (Env, error) {
-	for _, e := range Envs() {
-		if s == string(e) {
-			return e, nil
-		}
-	}
-	return "", fmt.Errorf("unknown environment %q: set --env to one of %s", s, envNames())
-}
-
-// RequiredApprovals returns how many valid approvals env needs (0 for an unknown environment).
-func RequiredApprovals(env Env) int {
-	switch env {
-	case Staging:
-		return 1
-	case Production:
-		return 2
-	}
-	return 0
-}
 
 // Source is where the deployment runs.
 type Source string
@@ -260,11 +217,11 @@ func FetchEvidence(ctx context.Context, g DeploymentGetter, project string, depl
 // Request is everything the policy looks at.
 type Request struct {
 	// Env is the target environment.
-	Env Env
+	Env domain.Environment
 	// Source is where the deployment runs (gitlab or local).
 	Source Source
-	// Commit is the full sha being deployed.
-	Commit string
+	// Commit is the commit being deployed ("" when unknown: staging and production refuse it).
+	Commit domain.Commit
 	// Author is the commit author (GitLab commit API: author_name, author_email).
 	Author Identity
 	// Actor is who deploys: the job's user as GitLab reports it in CI, the token's owner on a laptop.
@@ -277,7 +234,7 @@ type Request struct {
 	// DefaultBranch is $CI_DEFAULT_BRANCH.
 	DefaultBranch string
 	// Images maps a service to the image reference deployed.
-	Images map[string]string
+	Images map[domain.Service]domain.ImageRef
 	// GateReportGreen is true when every blocking gate of the gate report passed.
 	GateReportGreen bool
 	// ScanClean is true when the image scan has no blocking finding.
@@ -291,10 +248,10 @@ type Request struct {
 
 // Decision is the verdict. Allowed is true exactly when Reasons is empty.
 type Decision struct {
-	Env               Env      `json:"env"`
-	Allowed           bool     `json:"allowed"`
-	Reasons           []string `json:"reasons"`
-	RequiredApprovals int      `json:"required_approvals"`
+	Env               domain.Environment `json:"env"`
+	Allowed           bool               `json:"allowed"`
+	Reasons           []string           `json:"reasons"`
+	RequiredApprovals int                `json:"required_approvals"`
 	// ValidApprovals are the usernames whose approvals counted, sorted.
 	ValidApprovals []string `json:"valid_approvals"`
 	// IgnoredApprovals explain the approvals that did not count ("carol (commit author)").
@@ -333,19 +290,16 @@ func (d Decision) JSON() ([]byte, error) {
 
 // Decide applies the rules of req.Env to req and lists every reason to refuse.
 func Decide(req Request) Decision {
-	d := Decision{Env: req.Env, RequiredApprovals: RequiredApprovals(req.Env), ValidApprovals: []string{}}
+	d := Decision{Env: req.Env, RequiredApprovals: req.Env.Approvals(), ValidApprovals: []string{}}
 	refuse := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
 
-	env, envErr := ParseEnv(string(req.Env))
-	if envErr != nil {
-		refuse("%v", envErr)
-	}
+	env := req.Env
 	if _, err := ParseSource(string(req.Source)); err != nil {
 		refuse("%v", err)
 	}
 
 	switch env {
-	case Dev:
+	case domain.Dev:
 		if req.Source == SourceGitLab {
 			switch {
 			case req.DefaultBranch == "":
@@ -355,11 +309,11 @@ func Decide(req Request) Decision {
 					req.DefaultBranch, orUnknown(req.PipelineSource), orUnknown(branchOrTag(req.Branch)))
 			}
 		}
-	case Staging, Production:
+	case domain.Staging, domain.Production:
 		if !req.GateReportGreen {
 			refuse("the gate report is not green: run `check`, fix every failing blocking gate, and deploy the commit whose pipeline passed")
 		}
-		if env == Production {
+		if env.IsProduction() {
 			if req.FirstModel {
 				refuse("the gate report's model gate ran as the first model (SP_FIRST_MODEL / --first-model), without a champion: production needs a candidate compared with a champion; register the champion (MLflow alias or metrics/champion.json), re-run `check` without it")
 			}
@@ -369,17 +323,29 @@ func Decide(req Request) Decision {
 			checkImages(req.Images, refuse)
 		}
 		checkApprovals(&d, env, req, refuse)
+	default:
+		refuseUnknownEnv(env, refuse)
 	}
 
 	d.Allowed = len(d.Reasons) == 0
 	return d
 }
 
-func orUnknown(s string) string {
+// refuseUnknownEnv refuses a Request whose Env did not come from domain.ParseEnvironment (the
+// zero value, or a conversion of an unchecked string), with the parser's own message.
+func refuseUnknownEnv(env domain.Environment, refuse func(string, ...any)) {
+	if _, err := domain.ParseEnvironment(string(env)); err != nil {
+		refuse("%v", err)
+		return
+	}
+	refuse("environment %q has no rules: set --env to one of dev, staging, production", env)
+}
+
+func orUnknown[S ~string](s S) string {
 	if s == "" {
 		return "unknown"
 	}
-	return s
+	return string(s)
 }
 
 func branchOrTag(branch string) string {
@@ -389,27 +355,27 @@ func branchOrTag(branch string) string {
 	return "branch " + branch
 }
 
-func checkImages(images map[string]string, refuse func(string, ...any)) {
+func checkImages(images map[domain.Service]domain.ImageRef, refuse func(string, ...any)) {
 	if len(images) == 0 {
 		refuse("no images given: production deploys the images publish pinned by digest (images.env: API_IMAGE=repo@sha256:…)")
 		return
 	}
-	services := make([]string, 0, len(images))
+	services := make([]domain.Service, 0, len(images))
 	for s := range images {
 		services = append(services, s)
 	}
-	sort.Strings(services)
+	sort.Slice(services, func(i, j int) bool { return services[i] < services[j] })
 	for _, s := range services {
-		if _, err := trace.PinnedDigest(images[s]); err != nil {
-			refuse("image %s: %v", s, err)
+		if images[s].Digest == "" {
+			refuse("image %s: %s is not pinned by digest: deploy %s@sha256:<digest> (%s from publish's images.env)", s, images[s], images[s].Repository, s.ImageVar())
 		}
 	}
 }
 
-func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...any)) {
-	need := RequiredApprovals(env)
-	if !trace.IsCommit(req.Commit) {
-		refuse("the commit %q is not a full 40-hex sha: pass --commit (or $CI_COMMIT_SHA); approvals are bound to one commit", req.Commit)
+func checkApprovals(d *Decision, env domain.Environment, req Request, refuse func(string, ...any)) {
+	need := env.Approvals()
+	if req.Commit == "" {
+		refuse("the commit is unknown: pass --commit=$CI_COMMIT_SHA; approvals are bound to one commit")
 	}
 	if !req.Author.Known() {
 		refuse("the commit author is unknown: it is read from GitLab's commit API so that the author cannot approve their own change")
@@ -427,13 +393,13 @@ func checkApprovals(d *Decision, env Env, req Request, refuse func(string, ...an
 	if ev.environment != string(env) {
 		refuse("deployment %d is for environment %q, not %q: pass the id of a deployment of %s", ev.deploymentID, ev.environment, env, env)
 	}
-	if ev.sha != req.Commit {
+	if ev.sha != string(req.Commit) {
 		refuse("deployment %d is for commit %s, not %s: approvals apply to one commit; approve a deployment of %s", ev.deploymentID, orUnknown(ev.sha), orUnknown(req.Commit), orUnknown(req.Commit))
 	}
 	if !DeployableStatus(ev.status) {
 		refuse("deployment %d is %s, not blocked or running: a deployment that already ran, failed or was canceled cannot be reused; run the deploy job of a new pipeline (or pass --deployment-id of a deployment that is waiting for its job)", ev.deploymentID, orUnknown(ev.status))
 	}
-	if ev.pipelineSHA != "" && ev.pipelineSHA != req.Commit {
+	if ev.pipelineSHA != "" && ev.pipelineSHA != string(req.Commit) {
 		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, ev.pipelineSHA, orUnknown(req.Commit))
 	}
 

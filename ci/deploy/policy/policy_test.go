@@ -14,12 +14,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 )
 
 func fakeDigest(label string) string {
 	s := sha256.Sum256([]byte(label))
 	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// mustRef parses a reference as the module's edge does.
+func mustRef(s string) domain.ImageRef {
+	r, err := domain.ParseImageRef(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 func fakeCommit(label string) string {
@@ -31,7 +41,7 @@ var (
 	commit  = fakeCommit("head")
 	author  = Identity{Name: "Carol Author", Email: "carol@example.com"}
 	actor   = Identity{Username: "dave", Name: "Dave Deployer"}
-	pinned  = map[string]string{"api": "registry.gitlab.com/sp/api@" + fakeDigest("api"), "worker": "registry.gitlab.com/sp/worker@" + fakeDigest("worker")}
+	pinned  = map[domain.Service]domain.ImageRef{domain.API: mustRef("registry.gitlab.com/sp/api@" + fakeDigest("api")), domain.Worker: mustRef("registry.gitlab.com/sp/worker@" + fakeDigest("worker"))}
 	approve = func(user string) gitlab.Approval {
 		return gitlab.Approval{User: gitlab.User{Username: user, Name: strings.ToUpper(user[:1]) + user[1:] + " Reviewer"}, Status: "approved"}
 	}
@@ -51,7 +61,7 @@ func deployment(env string, approvals ...gitlab.Approval) *gitlab.Deployment {
 
 func prodRequest() Request {
 	return Request{
-		Env: Production, Source: SourceGitLab, Commit: commit, Author: author, Actor: actor,
+		Env: domain.Production, Source: SourceGitLab, Commit: domain.Commit(commit), Author: author, Actor: actor,
 		PipelineSource: "push", Branch: "main", DefaultBranch: "main",
 		Images: maps.Clone(pinned), GateReportGreen: true, ScanClean: true,
 		Evidence: EvidenceFromDeployment(deployment("production", approve("alice"), approve("bob"))),
@@ -60,25 +70,12 @@ func prodRequest() Request {
 
 func stagingRequest() Request {
 	r := prodRequest()
-	r.Env = Staging
+	r.Env = domain.Staging
 	r.Evidence = EvidenceFromDeployment(deployment("staging", approve("alice")))
 	return r
 }
 
-func TestParseEnv(t *testing.T) {
-	for _, e := range []string{"dev", "staging", "production"} {
-		got, err := ParseEnv(e)
-		require.NoError(t, err)
-		assert.Equal(t, Env(e), got)
-	}
-	for _, bad := range []string{"", "prod", "Production", "qa", " dev"} {
-		_, err := ParseEnv(bad)
-		require.Error(t, err, bad)
-		assert.Contains(t, err.Error(), "dev, staging, production")
-	}
-	assert.Equal(t, 0, RequiredApprovals(Dev))
-	assert.Equal(t, 1, RequiredApprovals(Staging))
-	assert.Equal(t, 2, RequiredApprovals(Production))
+func TestParseSource(t *testing.T) {
 	_, err := ParseSource("ci")
 	assert.ErrorContains(t, err, "gitlab")
 }
@@ -110,16 +107,16 @@ func TestDev(t *testing.T) {
 		allowed bool
 		want    string
 	}{
-		"push to default branch":   {Request{Env: Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "main", DefaultBranch: "main"}, true, ""},
-		"push to other branch":     {Request{Env: Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "feature", DefaultBranch: "main"}, false, "branch feature"},
-		"merge request pipeline":   {Request{Env: Dev, Source: SourceGitLab, PipelineSource: "merge_request_event", Branch: "", DefaultBranch: "main"}, false, "merge_request_event"},
-		"schedule on main":         {Request{Env: Dev, Source: SourceGitLab, PipelineSource: "schedule", Branch: "main", DefaultBranch: "main"}, false, "schedule"},
-		"tag pipeline":             {Request{Env: Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "", DefaultBranch: "main"}, false, "tag"},
-		"default branch unknown":   {Request{Env: Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "main"}, false, "CI_DEFAULT_BRANCH"},
-		"laptop explicitly dev":    {Request{Env: Dev, Source: SourceLocal}, true, ""},
-		"laptop, no env given":     {Request{Env: "", Source: SourceLocal}, false, "unknown environment"},
-		"unknown source":           {Request{Env: Dev, Source: "jenkins"}, false, "unknown source"},
-		"no approval needed (dev)": {Request{Env: Dev, Source: SourceLocal, GateReportGreen: false, ScanClean: false}, true, ""},
+		"push to default branch":   {Request{Env: domain.Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "main", DefaultBranch: "main"}, true, ""},
+		"push to other branch":     {Request{Env: domain.Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "feature", DefaultBranch: "main"}, false, "branch feature"},
+		"merge request pipeline":   {Request{Env: domain.Dev, Source: SourceGitLab, PipelineSource: "merge_request_event", Branch: "", DefaultBranch: "main"}, false, "merge_request_event"},
+		"schedule on main":         {Request{Env: domain.Dev, Source: SourceGitLab, PipelineSource: "schedule", Branch: "main", DefaultBranch: "main"}, false, "schedule"},
+		"tag pipeline":             {Request{Env: domain.Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "", DefaultBranch: "main"}, false, "tag"},
+		"default branch unknown":   {Request{Env: domain.Dev, Source: SourceGitLab, PipelineSource: "push", Branch: "main"}, false, "CI_DEFAULT_BRANCH"},
+		"laptop explicitly dev":    {Request{Env: domain.Dev, Source: SourceLocal}, true, ""},
+		"laptop, no env given":     {Request{Env: "", Source: SourceLocal}, false, "no environment given: set --env"},
+		"unknown source":           {Request{Env: domain.Dev, Source: "jenkins"}, false, "unknown source"},
+		"no approval needed (dev)": {Request{Env: domain.Dev, Source: SourceLocal, GateReportGreen: false, ScanClean: false}, true, ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -152,8 +149,11 @@ func TestStaging(t *testing.T) {
 		"rejected": {func(r *Request) {
 			r.Evidence = EvidenceFromDeployment(deployment("staging", approve("alice"), reject("erin")))
 		}, []string{"erin rejected deployment 42"}},
-		"evidence for prod":     {func(r *Request) { r.Evidence = EvidenceFromDeployment(deployment("production", approve("alice"))) }, []string{`for environment "production", not "staging"`}},
-		"unpinned is fine here": {func(r *Request) { r.Images = map[string]string{"api": "x:latest"}; r.GateReportGreen = false }, []string{"gate report"}},
+		"evidence for prod": {func(r *Request) { r.Evidence = EvidenceFromDeployment(deployment("production", approve("alice"))) }, []string{`for environment "production", not "staging"`}},
+		"unpinned is fine here": {func(r *Request) {
+			r.Images = map[domain.Service]domain.ImageRef{domain.API: mustRef("x:latest")}
+			r.GateReportGreen = false
+		}, []string{"gate report"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestProductionAllowed(t *testing.T) {
 	// Tag+digest references are pinned too; a laptop with proof is allowed.
 	r = prodRequest()
 	r.Source = SourceLocal
-	r.Images["api"] = "registry.gitlab.com/sp/api:v1.2.0@" + fakeDigest("api")
+	r.Images["api"] = mustRef("registry.gitlab.com/sp/api:v1.2.0@" + fakeDigest("api"))
 	require.True(t, Decide(r).Allowed)
 }
 
@@ -227,8 +227,7 @@ func TestProductionRefusals(t *testing.T) {
 		}, []string{"Ghost (no GitLab username)"}},
 		"gate red":           {func(r *Request) { r.GateReportGreen = false }, []string{"gate report is not green"}},
 		"scan dirty":         {func(r *Request) { r.ScanClean = false }, []string{"blocking findings"}},
-		"image by tag":       {func(r *Request) { r.Images["worker"] = "registry.gitlab.com/sp/worker:v1" }, []string{"image worker", "not pinned by digest"}},
-		"bad digest":         {func(r *Request) { r.Images["api"] = "registry.gitlab.com/sp/api@sha256:1234" }, []string{"image api"}},
+		"image by tag":       {func(r *Request) { r.Images["worker"] = mustRef("registry.gitlab.com/sp/worker:v1") }, []string{"image worker", "not pinned by digest"}},
 		"no images":          {func(r *Request) { r.Images = nil }, []string{"no images given"}},
 		"no evidence":        {func(r *Request) { r.Evidence = nil }, []string{"--deployment-id"}},
 		"laptop no evidence": {func(r *Request) { r.Source, r.Evidence = SourceLocal, nil }, []string{"--deployment-id"}},
@@ -245,7 +244,7 @@ func TestProductionRefusals(t *testing.T) {
 			d.Status = "canceled"
 			r.Evidence = EvidenceFromDeployment(d)
 		}, []string{"canceled"}},
-		"short commit":   {func(r *Request) { r.Commit = "abc1234" }, []string{"not a full 40-hex sha"}},
+		"no commit":      {func(r *Request) { r.Commit = "" }, []string{"commit is unknown", "--commit"}},
 		"author unknown": {func(r *Request) { r.Author = Identity{} }, []string{"commit author is unknown"}},
 		"actor unknown":  {func(r *Request) { r.Actor = Identity{} }, []string{"person deploying is unknown"}},
 	}
@@ -269,7 +268,7 @@ func TestProductionEveryReason(t *testing.T) {
 	r := prodRequest()
 	r.GateReportGreen = false
 	r.ScanClean = false
-	r.Images = map[string]string{"api": "a:latest", "worker": "w:latest"}
+	r.Images = map[domain.Service]domain.ImageRef{domain.API: mustRef("a:latest"), domain.Worker: mustRef("w:latest")}
 	d := deployment("production", approve("carol"), reject("erin"))
 	d.SHA = fakeCommit("other")
 	r.Evidence = EvidenceFromDeployment(d)
@@ -290,7 +289,7 @@ func TestCombinations(t *testing.T) {
 	defects := []func(*Request){
 		func(r *Request) { r.GateReportGreen = false },
 		func(r *Request) { r.ScanClean = false },
-		func(r *Request) { r.Images["api"] = "registry.gitlab.com/sp/api:latest" },
+		func(r *Request) { r.Images["api"] = mustRef("registry.gitlab.com/sp/api:latest") },
 		func(r *Request) { r.Actor = Identity{} },
 	}
 	for mask := 0; mask < 1<<len(defects); mask++ {
@@ -356,7 +355,7 @@ func TestDecisionJSON(t *testing.T) {
 func randomRequest(rng *rand.Rand) Request {
 	users := []string{"alice", "bob", "carol", "dave", "erin", "Alice"}
 	r := prodRequest()
-	r.Env = Envs()[rng.Intn(3)]
+	r.Env = domain.Environments()[rng.Intn(3)]
 	if rng.Intn(8) == 0 {
 		r.Env = "qa"
 	}
@@ -366,7 +365,7 @@ func randomRequest(rng *rand.Rand) Request {
 	r.PipelineSource = []string{"push", "push", "merge_request_event"}[rng.Intn(3)]
 	r.Branch = []string{"main", "main", "feature"}[rng.Intn(3)]
 	if rng.Intn(5) == 0 {
-		r.Images["api"] = "registry.gitlab.com/sp/api:latest"
+		r.Images["api"] = mustRef("registry.gitlab.com/sp/api:latest")
 	}
 	if rng.Intn(10) == 0 {
 		r.Actor = Identity{}
@@ -412,7 +411,7 @@ func worsen(rng *rand.Rand, r Request) (Request, string) {
 		r.ScanClean = false
 		return r, "scan dirty"
 	case 2:
-		r.Images["worker"] = "registry.gitlab.com/sp/worker:v1"
+		r.Images["worker"] = mustRef("registry.gitlab.com/sp/worker:v1")
 		return r, "unpin image"
 	case 3:
 		if r.Evidence != nil {
@@ -486,7 +485,7 @@ func TestPropertyProductionInvariant(t *testing.T) {
 	for range 20000 {
 		r := randomRequest(rng)
 		d := Decide(r)
-		if !d.Allowed || r.Env != Production {
+		if !d.Allowed || r.Env != domain.Production {
 			continue
 		}
 		checked++
