@@ -1,9 +1,14 @@
 package domain
 
 import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -71,4 +76,97 @@ func TestParseVersionMovedCases(t *testing.T) {
 		require.Error(t, err, "%q", bad)
 		assert.Contains(t, err.Error(), "--version=vX.Y.Z", "%q: the error names the flag", bad)
 	}
+}
+
+func TestTextEncoding(t *testing.T) {
+	type rec struct {
+		Image   ImageRef `json:"image"`
+		Version Version  `json:"version"`
+	}
+	d := Digest("sha256:" + strings.Repeat("ab", 32))
+	v, err := ParseVersion("v1.4.0-rc.1")
+	require.NoError(t, err)
+	in := rec{Image: Pinned("registry.example.com/sp/api", d), Version: v}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"image":"registry.example.com/sp/api@`+string(d)+`","version":"v1.4.0-rc.1"}`, string(b))
+	var out rec
+	require.NoError(t, json.Unmarshal(b, &out))
+	assert.Equal(t, in, out)
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"image":"registry.example.com/sp/api"}`), &out), "neither tag nor digest")
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"version":"1.4.0"}`), &out), `no "v" prefix`)
+}
+
+func randomVersion(rng *rand.Rand) string {
+	idents := []string{"alpha", "beta", "rc", "0", "1", "2", "10", "x-y", "A"}
+	s := fmt.Sprintf("v%d.%d.%d", rng.Intn(3), rng.Intn(3), rng.Intn(3))
+	if rng.Intn(2) == 0 {
+		parts := make([]string, 1+rng.Intn(3))
+		for i := range parts {
+			parts[i] = idents[rng.Intn(len(idents))]
+		}
+		s += "-" + strings.Join(parts, ".")
+	}
+	if rng.Intn(6) == 0 {
+		s += "+b" + fmt.Sprint(rng.Intn(3))
+	}
+	return s
+}
+
+// Property (moved from ci/release): Compare agrees with Masterminds/semver as an oracle, is
+// antisymmetric and transitive, and Less is a strict total order.
+func TestVersionOrderingOracle(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	must := func(s string) Version {
+		v, ok := ParseVersionTag(s)
+		require.True(t, ok, s)
+		return v
+	}
+	for range 20000 {
+		sa, sb, sc := randomVersion(rng), randomVersion(rng), randomVersion(rng)
+		a, b, c := must(sa), must(sb), must(sc)
+		oa := semver.MustParse(strings.TrimPrefix(sa, "v"))
+		ob := semver.MustParse(strings.TrimPrefix(sb, "v"))
+		if got, want := a.Compare(b), oa.Compare(ob); got != want {
+			t.Fatalf("Compare(%s, %s) = %d, semver says %d", sa, sb, got, want)
+		}
+		if a.Compare(b) != -b.Compare(a) {
+			t.Fatalf("not antisymmetric: %s %s", sa, sb)
+		}
+		if a.Compare(b) <= 0 && b.Compare(c) <= 0 && a.Compare(c) > 0 {
+			t.Fatalf("not transitive: %s %s %s", sa, sb, sc)
+		}
+		lt, gt := Less(a, b), Less(b, a)
+		if lt && gt || (!lt && !gt && sa != sb) {
+			t.Fatalf("Less is not total on %s %s", sa, sb)
+		}
+		if Less(a, b) && Less(b, c) && !Less(a, c) {
+			t.Fatalf("Less not transitive: %s %s %s", sa, sb, sc)
+		}
+	}
+}
+
+var versionish = regexp.MustCompile(`^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?$`)
+
+// Fuzz (moved from ci/release): an accepted release version is strict SemVer with "v", and a
+// refusal names the flag that fixes it.
+func FuzzParseVersionStrict(f *testing.F) {
+	for _, s := range []string{"v1.2.3", "v1.0.0-rc.1", "v01.2.3", "v1.2.3+meta", "1.2.3", "", "v1.2.3-", "v1.2.3-a..b", "v99999999999999999999.0.0", "v1.2.3-00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--version") && !strings.Contains(err.Error(), "+...") {
+				t.Fatalf("error does not name the fix: %v", err)
+			}
+			return
+		}
+		if !versionish.MatchString(s) {
+			t.Fatalf("accepted %q, which is not a strict semver release version", s)
+		}
+		if v.Compare(v) != 0 {
+			t.Fatal("not reflexive")
+		}
+	})
 }
