@@ -16,7 +16,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -389,22 +389,17 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 	if err != nil {
 		return prepared{}, err
 	}
-	set := artifact.Set{}
-	for svc, ref := range map[string]string{"api": req.APIImage, "worker": req.WorkerImage, "airflow": req.AirflowImage} {
-		if ref != "" {
-			set[svc] = ref
-		}
-	}
-	if err := set.Validate(); err != nil {
+	set, err := artifact.ParseSet(map[domain.Service]string{domain.API: req.APIImage, domain.Worker: req.WorkerImage, domain.Airflow: req.AirflowImage})
+	if err != nil {
 		return prepared{}, err
 	}
 	images := map[string]helm.Image{}
 	for svc, ref := range set {
-		img, err := helm.ParseImageRef(ref)
+		img, err := helm.ParseImageRef(ref.String())
 		if err != nil {
 			return prepared{}, err
 		}
-		images[svc] = img
+		images[string(svc)] = img
 	}
 	dataset, model, err := m.versions(ctx, req.ModelVersion)
 	if err != nil {
@@ -433,7 +428,7 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 	record := trace.Record{
 		Environment:    string(env),
 		GitCommit:      s.Commit,
-		ImageDigests:   set.Digests(),
+		ImageDigests:   setDigests(set),
 		DatasetVersion: dataset,
 		DatasetPointer: ds.Pointer,
 		ModelVersion:   model,
@@ -458,7 +453,7 @@ func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings
 		PipelineSource: req.PipelineSource,
 		Branch:         s.Ref,
 		DefaultBranch:  s.DefaultBranch,
-		Images:         set,
+		Images:         setStrings(set),
 	}
 	if s.Tag != "" {
 		preq.Branch = ""
@@ -588,7 +583,7 @@ func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir
 	if err != nil {
 		return false, err
 	}
-	for _, svc := range projectpkg.Services() {
+	for _, svc := range domain.Services() {
 		name := gate.TrivyFor(string(svc))
 		ok, err := dir.Exists(ctx, name)
 		if err != nil {

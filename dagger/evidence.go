@@ -14,7 +14,7 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -58,13 +58,14 @@ func (m *SoccerPredict) Attest(
 	if err != nil {
 		return "", err
 	}
-	if _, err := artifact.ParseDigestReference(image); err != nil {
+	ref, err := domain.ParsePinnedRef(image)
+	if err != nil {
 		return "", fmt.Errorf("--image: %w", err)
 	}
 	if err := checkGateReport(ctx, s, gateReport); err != nil {
 		return "", err
 	}
-	return m.attach(ctx, attachment{Image: image, GateReport: gateReport, Trivy: trivy, SBOM: sbom}, username, password)
+	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom}, username, password)
 }
 
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
@@ -97,8 +98,8 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err != nil {
 		return nil, err
 	}
-	set := artifact.Set{"api": apiImage, "worker": workerImage, "airflow": airflowImage}
-	if err := set.Validate(); err != nil {
+	set, err := artifact.ParseSet(map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage})
+	if err != nil {
 		return nil, err
 	}
 	dir, sum, err := m.fetchEvidence(ctx, s, set, username, password, nil)
@@ -128,7 +129,7 @@ func checkGateReport(ctx context.Context, s configpkg.Settings, f *dagger.File) 
 
 // attachment is what publish attaches to one pushed image; nil files are skipped.
 type attachment struct {
-	Image                   string
+	Image                   domain.ImageRef
 	GateReport, Trivy, SBOM *dagger.File
 	// Provenance, when set, is the statement (JSON) to attach.
 	Provenance string
@@ -140,7 +141,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 	if err != nil {
 		return "", err
 	}
-	args := []string{evidenceBin, "attach", "--image", a.Image}
+	args := []string{evidenceBin, "attach", "--image", a.Image.String()}
 	for _, f := range []struct {
 		flag, name string
 		file       *dagger.File
@@ -169,7 +170,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 
 // provenance builds the SLSA provenance statement of one pushed image: the base images are
 // the Dockerfile's FROM images as the engine resolves them (by digest, never guessed).
-func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, image, pipeline, dataset, model string, started, finished time.Time) (string, error) {
+func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, svc domain.Service, image domain.ImageRef, pipeline, dataset, model string, started, finished time.Time) (string, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return "", err
@@ -191,7 +192,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 		bases = append(bases, resolved)
 	}
 	st, err := attest.NewProvenance(attest.BuildInput{
-		Image: image, Service: string(svc), Commit: s.Commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
+		Image: image.String(), Service: string(svc), Commit: s.Commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
 		Pipeline: orDefault(pipeline, "local"), BuilderID: builderID, DatasetVersion: dataset, ModelVersion: model,
 		Registry: s.Registry, BaseImages: bases, StartedOn: started, FinishedOn: finished,
 	})
@@ -213,8 +214,8 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 		return nil, attest.Summary{}, err
 	}
 	args := []string{evidenceBin, "verify", "--commit", s.Commit, "--out", evidenceOut}
-	for _, svc := range artifact.Services {
-		args = append(args, "--image", svc+"="+set[svc])
+	for _, svc := range domain.Services() {
+		args = append(args, "--image", string(svc)+"="+set[svc].String())
 	}
 	for _, h := range insecure {
 		args = append(args, "--insecure-registry", h)
@@ -277,7 +278,7 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 // publishEvidence attaches the evidence of one pushed image (ref: repo@sha256:…): the gate
 // report (when given), the Trivy report and SBOM of the very archive pushed, and its SLSA
 // provenance. Publish calls it once per pushed digest.
-func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, ref string,
+func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc domain.Service, ref domain.ImageRef,
 	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret) error {
 	dataset, model, err := m.versions(ctx, modelVersion)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
@@ -75,7 +76,8 @@ func (m *SoccerPredict) Release(
 	// +optional
 	insecureRegistry []string,
 ) (*dagger.Directory, error) {
-	if _, err := release.ParseVersion(version); err != nil {
+	v, err := domain.ParseVersion(version)
+	if err != nil {
 		return nil, err
 	}
 	if err := credentialPair(username, password); err != nil {
@@ -87,6 +89,10 @@ func (m *SoccerPredict) Release(
 	}
 	if s.Commit == "" {
 		return nil, fmt.Errorf("a release needs its commit: pass --commit=<the 40-hex commit vX.Y.Z tags> to the constructor (GitLab: --commit=$CI_COMMIT_SHA)")
+	}
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return nil, err
 	}
 	if err := attest.FileEvidence(policy.Production, gateReport != nil); err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
@@ -117,14 +123,14 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, fmt.Errorf("list the release tags: %w", err)
 	}
-	previous := release.PriorTags(tagList, version, s.Commit)
-	plan, err := release.NewPlan(release.PlanRequest{Version: version, Tags: previous, Images: set, GateReportGreen: true})
+	previous := release.PriorTags(tagList, v, commit)
+	plan, err := release.NewPlan(release.PlanRequest{Version: v, Tags: previous, Images: set, GateReportGreen: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was promoted", err)
 	}
 	labels := map[string]map[string]string{}
 	for _, c := range plan.Copies {
-		if labels[c.Service], err = imageLabels(ctx, c.Source, username, password); err != nil {
+		if labels[string(c.Service)], err = imageLabels(ctx, c.Source.String(), username, password); err != nil {
 			return nil, err
 		}
 	}
@@ -143,11 +149,11 @@ func (m *SoccerPredict) Release(
 	}
 	notes := release.Notes(plan.Version, last, commits)
 	for _, c := range plan.Copies {
-		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false, insecureRegistriesFor(insecure, append([]string{c.Source}, c.Destinations...))...)
+		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false, insecureRegistriesFor(insecure, append([]domain.ImageRef{c.Source}, c.Destinations...))...)
 		if err != nil {
 			return nil, fmt.Errorf("promote %s (%s): %w; copies are by digest and idempotent: fix the cause and re-run release", c.Service, c.Source, err)
 		}
-		if res.Digest != c.Digest {
+		if res.Digest != string(c.Digest) {
 			return nil, fmt.Errorf("promote %s: the destinations resolve to %s, not %s: check the registry", c.Service, res.Digest, c.Digest)
 		}
 	}
@@ -192,16 +198,15 @@ func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Setting
 // releaseImages returns the images to release: the three given, or those the staging release
 // runs (with its traceability record, which must name the release commit).
 func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings, api, worker, airflow string, kubeconfig *dagger.Secret, chart *dagger.Directory) (artifact.Set, *trace.Record, error) {
-	given := map[string]string{"api": api, "worker": worker, "airflow": airflow}
+	given := map[domain.Service]string{domain.API: api, domain.Worker: worker, domain.Airflow: airflow}
 	if api != "" || worker != "" || airflow != "" {
-		set := artifact.Set{}
-		for _, svc := range artifact.Services {
+		for _, svc := range domain.Services() {
 			if given[svc] == "" {
 				return nil, nil, fmt.Errorf("--%s-image is missing: pass all three images that passed staging (--api-image, --worker-image, --airflow-image), or none to read them from staging", svc)
 			}
-			set[svc] = given[svc]
 		}
-		if err := set.Validate(); err != nil {
+		set, err := artifact.ParseSet(given)
+		if err != nil {
 			return nil, nil, err
 		}
 		return set, nil, nil
@@ -217,16 +222,28 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 		return nil, nil, fmt.Errorf("release refused, nothing was promoted: staging runs commit %s, not the release commit %s: deploy the release commit to staging first, or pass the images", rec.GitCommit, s.Commit)
 	}
 	set := artifact.Set{}
-	for svc, digest := range rec.ImageDigests {
-		repo, ok := repos[digest]
-		if !ok {
-			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
+	for name, d := range rec.ImageDigests {
+		svc, err := domain.ParseService(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the staging release's trace record: %w", err)
 		}
-		ref, err := artifact.DigestReference(repo, digest)
+		digest, err := domain.ParseDigest(d)
 		if err != nil {
 			return nil, nil, fmt.Errorf("staging image %s: %w", svc, err)
 		}
-		set[svc] = ref
+		var repo domain.Repository
+		if r, ok := repos[d]; ok {
+			if repo, err = domain.ParseRepository(r); err != nil {
+				return nil, nil, fmt.Errorf("staging image %s: %w", svc, err)
+			}
+		} else {
+			registry, err := settingsRegistry(s)
+			if err != nil {
+				return nil, nil, err
+			}
+			repo = registry.Service(svc)
+		}
+		set[svc] = domain.Pinned(repo, digest)
 	}
 	if err := set.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("the staging release's images: %w", err)
@@ -239,10 +256,10 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, staged *trace.Record, labels map[string]map[string]string) trace.Record {
 	if staged != nil {
 		rec := *staged
-		rec.Release = plan.Version
+		rec.Release = plan.Version.String()
 		return rec
 	}
-	rec := trace.Record{Environment: string(helm.Staging), GitCommit: s.Commit, ImageDigests: set.Digests(), Release: plan.Version}
+	rec := trace.Record{Environment: string(helm.Staging), GitCommit: s.Commit, ImageDigests: setDigests(set), Release: plan.Version.String()}
 	services := make([]string, 0, len(labels))
 	for svc := range labels {
 		services = append(services, svc)

@@ -7,6 +7,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
@@ -24,7 +25,7 @@ func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
 		WithEnvVariable("PDM_CHECK_UPDATE", "false")
 	src := m.project()
 	var problems []string
-	for _, svc := range projectpkg.Services() {
+	for _, svc := range domain.Services() {
 		pinned, err := src.File(svc.Requirements()).Contents(ctx)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", svc.Requirements(), err)

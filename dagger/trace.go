@@ -10,7 +10,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
@@ -231,11 +231,11 @@ func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settin
 		if !ok {
 			repo = strings.TrimSuffix(s.Registry, "/") + "/" + svc
 		}
-		ref, err := artifact.DigestReference(repo, digest)
+		ref, err := domain.ParsePinnedRef(repo + "@" + digest)
 		if err != nil {
 			return nil, nil, fmt.Errorf("image %s: %w", svc, err)
 		}
-		l, err := imageLabels(ctx, ref, username, password)
+		l, err := imageLabels(ctx, ref.String(), username, password)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -262,7 +262,7 @@ func checkedRecord(rec trace.Record) trace.Record {
 func imageLabels(ctx context.Context, ref, username string, password *dagger.Secret) (map[string]string, error) {
 	ctr := dag.Container()
 	if password != nil {
-		if r, err := artifact.ParseDigestReference(ref); err == nil {
+		if r, err := domain.ParsePinnedRef(ref); err == nil {
 			ctr = ctr.WithRegistryAuth(registryHost(r.Repository), username, password)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
 	"gitlab.com/soccerpredictai/pipeline/ci/project"
 )
@@ -220,7 +221,7 @@ func sampleLock(t *testing.T) pdmLock {
 // requirements file and `pdm export --prod -G <service>` of the real pdm.lock do not drift.
 func TestSampleRequirementsMatchPDMExport(t *testing.T) {
 	lock := sampleLock(t)
-	for _, svc := range project.Services() {
+	for _, svc := range domain.Services() {
 		t.Run(string(svc), func(t *testing.T) {
 			committed := read(t, svc.Requirements())
 			exported, err := pdmExport(lock, string(svc))
@@ -269,7 +270,7 @@ func TestSampleRequirementsDriftIsReported(t *testing.T) {
 	lock := sampleLock(t)
 	exported, err := pdmExport(lock, "api")
 	require.NoError(t, err)
-	committed := string(read(t, project.API.Requirements()))
+	committed := string(read(t, domain.API.Requirements()))
 	require.Contains(t, committed, "\nfastapi==0.121.3\n")
 
 	cases := map[string]struct{ edited, inDiff string }{
@@ -294,7 +295,7 @@ func TestSampleRequirementsDriftIsReported(t *testing.T) {
 func TestSampleEveryPinIsChecked(t *testing.T) {
 	lock := sampleLock(t)
 	pinRE := regexp.MustCompile(`(?m)^([A-Za-z0-9._-]+==)([^;\n]+)`)
-	for _, svc := range project.Services() {
+	for _, svc := range domain.Services() {
 		exported, err := pdmExport(lock, string(svc))
 		require.NoError(t, err)
 		committed := string(read(t, svc.Requirements()))

@@ -7,9 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -18,10 +17,10 @@ const LabelRevision = "org.opencontainers.image.revision"
 
 // Evidence is what the registry holds for one image digest.
 type Evidence struct {
-	// Service is the service the image is deployed as (api, worker, airflow).
-	Service string `json:"service"`
+	// Service is the service the image is deployed as.
+	Service domain.Service `json:"service"`
 	// Image is the image by digest: repo@sha256:<64 hex>.
-	Image string `json:"image"`
+	Image domain.ImageRef `json:"image"`
 	// ConfigDigest is the digest of the image's config blob, as the registry serves it.
 	ConfigDigest string `json:"configDigest"`
 	// DiffIDs are the image's layer diff IDs (config rootfs.diff_ids), as the registry serves them.
@@ -35,8 +34,8 @@ type Evidence struct {
 
 // Verified is the outcome of Verify for one image.
 type Verified struct {
-	Service string `json:"service"`
-	Image   string `json:"image"`
+	Service domain.Service  `json:"service"`
+	Image   domain.ImageRef `json:"image"`
 	// GateReport, Trivy, SBOM and Provenance are the documents that counted (nil when none did).
 	GateReport []byte `json:"-"`
 	Trivy      []byte `json:"-"`
@@ -72,22 +71,22 @@ const (
 // The image itself must carry org.opencontainers.image.revision = commit. Among several
 // documents of one type, one that counts is enough (a retried publish attaches several); the
 // others are ignored. Whether the Trivy findings block is the scan policy's question (scan.Evaluate).
-func Verify(ev Evidence, commit string) Verified {
+func Verify(ev Evidence, commit domain.Commit) Verified {
 	v := Verified{Service: ev.Service, Image: ev.Image, Problems: []string{}}
 	add := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
-	ref, err := artifact.ParseDigestReference(ev.Image)
-	if err != nil {
-		add("%s: %v", ev.Service, err)
+	ref := ev.Image
+	if ref.Digest == "" {
+		add("%s: image %s is not pinned by digest: pass repo@sha256:<64 hex> (the value publish wrote to images.env)", ev.Service, ev.Image)
 		return v
 	}
-	if !hexCommit.MatchString(commit) {
-		add("the commit being verified is %q, not 40 hex characters: pass --commit=$CI_COMMIT_SHA to the constructor", commit)
+	if commit == "" {
+		add("the commit being verified is empty: pass --commit=$CI_COMMIT_SHA to the constructor")
 		return v
 	}
 	publish := fmt.Sprintf(publishCommand, commit)
-	img := scan.Image{Repository: ref.Repository, Digest: ref.Digest, ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
+	img := scan.Image{Repository: string(ref.Repository), Digest: string(ref.Digest), ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
 
-	if got := ev.Labels[LabelRevision]; got != commit {
+	if got := ev.Labels[LabelRevision]; got != string(commit) {
 		if got == "" {
 			got = "no label"
 		}
@@ -119,7 +118,7 @@ func Verify(ev Evidence, commit string) Verified {
 		return nil
 	}
 	v.GateReport = pick(TypeGateReport, func(b []byte) error {
-		_, err := gate.VerifyReport(b, commit)
+		_, err := gate.VerifyReport(b, string(commit))
 		return err
 	})
 	v.Trivy = pick(TypeTrivy, func(b []byte) error {
@@ -138,7 +137,7 @@ func Verify(ev Evidence, commit string) Verified {
 		if !s.Covers(ref.Digest) {
 			return fmt.Errorf("the provenance is about another image (its subject is not %s)", ref.Digest)
 		}
-		if c := s.Commit(); c != commit {
+		if c := s.Commit(); c != string(commit) {
 			return fmt.Errorf("the provenance says commit %q was built, not %s", c, commit)
 		}
 		return nil
@@ -236,8 +235,8 @@ var ErrFileEvidence = errors.New("report files are not evidence here")
 // they are an offline fallback for dev and staging only. Production reads the evidence
 // attached to each image digest in the registry and refuses files, since a file proves
 // nothing about the image it names.
-func FileEvidence(env policy.Env, given bool) error {
-	if given && env == policy.Production {
+func FileEvidence(env domain.Environment, given bool) error {
+	if given && env.IsProduction() {
 		return fmt.Errorf("%w: production reads the gate report and the scan attached to each image in the registry: drop --gate-report and --scan-report (publish attaches them; `dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence)
 	}
 	return nil
@@ -245,12 +244,14 @@ func FileEvidence(env policy.Env, given bool) error {
 
 // FromRegistry reports whether a deploy to env reads evidence from the registry (when no
 // report file is given): staging and production need it, dev does not.
-func FromRegistry(env policy.Env) bool { return env == policy.Staging || env == policy.Production }
+func FromRegistry(env domain.Environment) bool {
+	return env == domain.Staging || env == domain.Production
+}
 
 // Summary is evidence.json, what `evidence verify` (ci/cmd/evidence) writes for the module.
 type Summary struct {
 	// Commit is the commit the images were verified against.
-	Commit string `json:"commit"`
+	Commit domain.Commit `json:"commit"`
 	// OK is true when every image's evidence counts.
 	OK bool `json:"ok"`
 	// Problems lists every problem of every image (see Set.Problems).
@@ -260,7 +261,7 @@ type Summary struct {
 }
 
 // NewSummary summarises the verification of a set of images for commit.
-func NewSummary(commit string, s Set) Summary {
+func NewSummary(commit domain.Commit, s Set) Summary {
 	p := s.Problems()
 	if p == nil {
 		p = []string{}
@@ -270,7 +271,7 @@ func NewSummary(commit string, s Set) Summary {
 
 // ParseSummary reads evidence.json and checks that it is about commit and consistent: OK
 // exactly when no problem is listed and some image was verified.
-func ParseSummary(data []byte, commit string) (Summary, error) {
+func ParseSummary(data []byte, commit domain.Commit) (Summary, error) {
 	var s Summary
 	if err := json.Unmarshal(data, &s); err != nil {
 		return Summary{}, fmt.Errorf("evidence.json is not valid JSON (%v): re-run `dagger call verify-evidence`", err)

@@ -31,7 +31,7 @@
 // 127.0.0.0/8, [::1]) are reached over http when they have no TLS, like publish reaches
 // them; any other registry only over https unless its host is listed with
 // --insecure-registry ([ParseInsecureRegistries]); production refuses that opt-in
-// ([InsecureRegistriesFor]). go-containerregistry's silent http fallback for private
+// (ci/deploy/policy.CheckInsecureRegistries, applied by the module before a tool runs). go-containerregistry's silent http fallback for private
 // addresses is blocked by [PlainHTTP.Transport].
 //
 // The evidence of an image (ci/artifact/attest: gate report, Trivy report, SBOM, SLSA provenance) lives

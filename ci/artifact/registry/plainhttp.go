@@ -12,8 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
@@ -31,9 +30,8 @@ const InsecureRegistryFlag = "--insecure-registry"
 //     plain HTTP for private addresses (10/8, 172.16/12, 192.168/16, *.localhost) is
 //     refused.
 //
-// The zero value is the rule without any opt-in. Build one with ParseInsecureRegistries
-// (promote, release) or InsecureRegistriesFor (a function acting on an environment:
-// production refuses every opt-in).
+// The zero value is the rule without any opt-in. Build one with ParseInsecureRegistries;
+// production refuses every opt-in before any tool runs (ci/deploy/policy.CheckInsecureRegistries).
 type PlainHTTP struct {
 	optIn map[string]bool
 }
@@ -59,22 +57,6 @@ func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
 		p.optIn[host] = true
 	}
 	return p, nil
-}
-
-// InsecureRegistriesFor is ParseInsecureRegistries for a function that acts on the
-// environment env (e.g. deploy's evidence reads, "dev", "staging", "production"): an
-// unknown environment is an error, and production refuses any opt-in
-// (policy.CheckInsecureRegistries, which the module can call before running a tool), so
-// that what production runs is only ever read over TLS (or from a loopback registry).
-func InsecureRegistriesFor(env string, hosts []string) (PlainHTTP, error) {
-	e, err := policy.ParseEnv(env)
-	if err != nil {
-		return PlainHTTP{}, err
-	}
-	if err := policy.CheckInsecureRegistries(e, hosts); err != nil {
-		return PlainHTTP{}, newError(ErrInsecure, err, "%v", err)
-	}
-	return ParseInsecureRegistries(hosts)
 }
 
 // Hosts returns the opted-in hosts, sorted.
@@ -127,8 +109,8 @@ func IsLoopback(host string) bool {
 	return err == nil && ip.Zone() == "" && ip.IsLoopback()
 }
 
-// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/artifact and
-// returns it lower-cased.
+// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/domain
+// (domain.Repository.Host) and returns it lower-cased.
 func parseRegistryHost(s string) (string, error) {
 	const example = "write the registry as host[:port], e.g. reg.local:5000"
 	switch {
@@ -139,8 +121,7 @@ func parseRegistryHost(s string) (string, error) {
 	case strings.Contains(s, "/"):
 		return "", fmt.Errorf("has a path: name the registry host only, %s", example)
 	}
-	ref := artifact.Reference{Repository: s + "/x"}
-	if ref.Domain() != s || artifact.ValidateRepository(ref.Repository) != nil {
+	if repo, err := domain.ParseRepository(s + "/x"); err != nil || repo.Host() != s {
 		return "", fmt.Errorf("is not a registry host: %s", example)
 	}
 	if _, port, err := net.SplitHostPort(s); err == nil {

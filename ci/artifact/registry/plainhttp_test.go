@@ -103,29 +103,6 @@ func TestParseInsecureRegistriesRefusesBadHosts(t *testing.T) {
 	assert.ErrorContains(t, err, "listed twice")
 }
 
-func TestInsecureRegistriesForRefusesProduction(t *testing.T) {
-	_, err := InsecureRegistriesFor("production", []string{"reg.local:5000"})
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInsecure)
-	assert.Contains(t, err.Error(), "refused for production")
-	assert.Contains(t, err.Error(), "--insecure-registry=reg.local:5000")
-
-	p, err := InsecureRegistriesFor("production", nil)
-	require.NoError(t, err, "production without an opt-in is fine")
-	assert.True(t, p.Allows("localhost:5000"), "loopback is not an opt-in, production included")
-	assert.False(t, p.Allows("reg.local:5000"))
-
-	for _, env := range []string{"dev", "staging"} {
-		p, err := InsecureRegistriesFor(env, []string{"reg.local:5000"})
-		require.NoError(t, err, env)
-		assert.True(t, p.Allows("reg.local:5000"), env)
-	}
-	_, err = InsecureRegistriesFor("prod", []string{"reg.local:5000"})
-	assert.ErrorContains(t, err, "set --env")
-	_, err = InsecureRegistriesFor("staging", []string{"http://reg.local"})
-	assert.ErrorContains(t, err, "has a scheme")
-}
-
 // aliasTransport dials every "<alias>:<port>" at 127.0.0.1:<port>: the in-process registry,
 // served over plain http on loopback, reached under a non-loopback name without touching
 // /etc/hosts or DNS.
@@ -155,10 +132,10 @@ func TestPromoteLoopbackPlainHTTPNeedsNoOptIn(t *testing.T) {
 
 	// As publish reaches it: 127.0.0.1:PORT, and localhost:PORT (which go-containerregistry
 	// alone would also reach over http), and [::1] is covered by the rule table.
-	got, err := Promote(ctx(t), reg.host+"/sp/api@"+digest, reg.host+"/sp/api:v1.0.0", Options{})
+	got, err := promoteS(ctx(t), reg.host+"/sp/api@"+digest, reg.host+"/sp/api:v1.0.0", Options{})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
-	got, err = Promote(ctx(t), "localhost:"+port+"/sp/api@"+digest, "localhost:"+port+"/sp/api:v1.0.1", Options{Transport: aliasTransport("localhost")})
+	got, err = promoteS(ctx(t), "localhost:"+port+"/sp/api@"+digest, "localhost:"+port+"/sp/api:v1.0.1", Options{Transport: aliasTransport("localhost")})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, reg.host+"/sp/api:v1.0.1", nil))
@@ -173,7 +150,7 @@ func TestPromoteNonLoopbackPlainHTTPNeedsTheOptIn(t *testing.T) {
 	tr := aliasTransport("reg.test")
 
 	// Without the opt-in: https only, the registry answers plain http, refused, naming the flag.
-	_, err := Promote(ctx(t), src, dst, Options{Transport: tr})
+	_, err := promoteS(ctx(t), src, dst, Options{Transport: tr})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrInsecure)
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
@@ -182,13 +159,13 @@ func TestPromoteNonLoopbackPlainHTTPNeedsTheOptIn(t *testing.T) {
 	assert.Zero(t, manifestPuts)
 
 	// With the opt-in for that exact host: it works and the digest is verified.
-	got, err := Promote(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
+	got, err := promoteS(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, reg.host+"/sp/api:v1.0.0", nil))
 
 	// Host names are case-insensitive; the port is part of the host.
-	_, err = Promote(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, strings.ToUpper(host))})
+	_, err = promoteS(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, strings.ToUpper(host))})
 	require.NoError(t, err)
 }
 
@@ -201,13 +178,13 @@ func TestPromotePrivateAddressNoSilentFallback(t *testing.T) {
 	host := aliased(reg, "10.255.0.1")
 	tr := aliasTransport("10.255.0.1")
 
-	_, err := Promote(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr})
+	_, err := promoteS(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrInsecure)
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
 	assert.Equal(t, "", resolve(t, reg.host+"/sp/api:v1.0.0", nil))
 
-	got, err := Promote(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
+	got, err := promoteS(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 }
@@ -229,7 +206,7 @@ func TestTransportRefusesPlainHTTPToOtherHosts(t *testing.T) {
 }
 
 // TestEvidenceReadWithTheRule reads a manifest the way deploy's evidence reads are meant to:
-// InsecureRegistriesFor(env, --insecure-registry values), references parsed with NameOptions,
+// ParseInsecureRegistries(--insecure-registry values), references parsed with NameOptions,
 // requests through Transport, failures mapped with CheckReachable.
 func TestEvidenceReadWithTheRule(t *testing.T) {
 	reg := newRegistry(t, regOpts{})
@@ -248,18 +225,13 @@ func TestEvidenceReadWithTheRule(t *testing.T) {
 		return d.Digest.String(), nil
 	}
 
-	p, err := InsecureRegistriesFor("staging", []string{host})
+	p, err := ParseInsecureRegistries([]string{host})
 	require.NoError(t, err)
 	got, err := read(p)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 
-	p, err = InsecureRegistriesFor("production", nil)
-	require.NoError(t, err)
-	_, err = read(p)
-	assert.ErrorIs(t, err, ErrInsecure)
+	_, err = read(PlainHTTP{})
+	assert.ErrorIs(t, err, ErrInsecure, "without the opt-in the registry is refused")
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
-
-	_, err = InsecureRegistriesFor("production", []string{host})
-	assert.ErrorIs(t, err, ErrInsecure)
 }
