@@ -183,16 +183,24 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", svc.Dockerfile(), err)
 	}
-	var bases []string
+	var bases []domain.ImageRef
 	for _, ref := range froms {
 		resolved, err := dag.Container().From(ref).ImageRef(ctx)
 		if err != nil {
 			return "", fmt.Errorf("resolve the base image %s: %w", ref, err)
 		}
-		bases = append(bases, resolved)
+		pinned, err := domain.ParsePinnedRef(resolved)
+		if err != nil {
+			return "", fmt.Errorf("the engine resolved the base image %s to %q: %w", ref, resolved, err)
+		}
+		bases = append(bases, pinned)
+	}
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return "", err
 	}
 	st, err := attest.NewProvenance(attest.BuildInput{
-		Image: image.String(), Service: string(svc), Commit: s.Commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
+		Image: image, Service: svc, Commit: commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
 		Pipeline: orDefault(pipeline, "local"), BuilderID: builderID, DatasetVersion: dataset, ModelVersion: model,
 		Registry: s.Registry, BaseImages: bases, StartedOn: started, FinishedOn: finished,
 	})
@@ -209,11 +217,15 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if s.Commit == "" {
 		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
 	}
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return nil, attest.Summary{}, err
+	}
 	ctr, creds, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, username, password)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	args := []string{evidenceBin, "verify", "--commit", s.Commit, "--out", evidenceOut}
+	args := []string{evidenceBin, "verify", "--commit", commit.String(), "--out", evidenceOut}
 	for _, svc := range domain.Services() {
 		args = append(args, "--image", string(svc)+"="+set[svc].String())
 	}
@@ -229,7 +241,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, fmt.Errorf("read the evidence of the images from the registry: %w", err)
 	}
-	sum, err := attest.ParseSummary([]byte(raw), s.Commit)
+	sum, err := attest.ParseSummary([]byte(raw), commit)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
@@ -241,10 +253,10 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 // registry holds for each image digest. Dev needs none.
 func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env policy.Env, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
 	files := req.GateReport != nil || req.ScanReport != nil
-	if err := attest.FileEvidence(env, files); err != nil {
+	if err := attest.FileEvidence(domain.Environment(env), files); err != nil {
 		return false, false, nil, err
 	}
-	if !attest.FromRegistry(env) {
+	if !attest.FromRegistry(domain.Environment(env)) {
 		return false, false, nil, nil // dev: no evidence needed, none read
 	}
 	if files {

@@ -13,7 +13,6 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
@@ -94,7 +93,7 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, err
 	}
-	if err := attest.FileEvidence(policy.Production, gateReport != nil); err != nil {
+	if err := attest.FileEvidence(release.Target, gateReport != nil); err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	if gitlabToken == nil {

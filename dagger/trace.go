@@ -239,7 +239,7 @@ func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settin
 		if err != nil {
 			return nil, nil, err
 		}
-		labels[svc], refs[svc] = l, ref
+		labels[svc], refs[svc] = l, ref.String()
 	}
 	return labels, refs, nil
 }

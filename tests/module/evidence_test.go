@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
@@ -46,10 +47,11 @@ func registryEvidence(t *testing.T, commit, gateReport string, problems ...strin
 		rec.Respond(daggertest.OnFile("gate-report.json", gateReport))
 	}
 	var images []attest.Verified
-	for _, svc := range []string{"api", "worker", "airflow"} {
-		images = append(images, attest.Verified{Service: svc, Problems: []string{}})
+	for _, svc := range domain.Services() {
+		img := domain.Pinned(domain.Repository("registry.example.com/sp/"+string(svc)), domain.Digest("sha256:"+strings.Repeat("e", 64)))
+		images = append(images, attest.Verified{Service: svc, Image: img, Problems: []string{}})
 	}
-	sum := attest.Summary{Commit: commit, OK: len(problems) == 0, Problems: append([]string{}, problems...), Images: images}
+	sum := attest.Summary{Commit: domain.Commit(commit), OK: len(problems) == 0, Problems: append([]string{}, problems...), Images: images}
 	b, err := json.Marshal(sum)
 	require.NoError(t, err)
 	rec.Respond(daggertest.OnFile("evidence.json", string(b)))
@@ -258,7 +260,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 		require.True(t, ok)
 		st, err := attest.ParseStatement([]byte(prov.Str("contents")))
 		require.NoError(t, err)
-		assert.True(t, st.Covers(serviceDigest[svc]))
+		assert.True(t, st.Covers(domain.Digest(serviceDigest[svc])))
 		assert.Equal(t, commitSHA, st.Commit())
 		assert.Equal(t, "https://gitlab.com/p/-/pipelines/9", st.Predicate.RunDetails.Metadata.InvocationID)
 		assert.Equal(t, "7", st.Predicate.BuildDefinition.ExternalParameters.ModelVersion)
