@@ -6,9 +6,9 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/junit"
-	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 

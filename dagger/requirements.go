@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
-	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
