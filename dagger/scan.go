@@ -162,11 +162,11 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
-	ref, _ := toolchain.Parse(trivyRef)
+	ref, _ := domain.ParseImageRef(trivyRef) // parsed by toolchain.NewSet already
 	gl, err := scan.GitLabReport(verdict.Reported(), scan.GitLabOptions{
 		Image:           string(svc),
 		OperatingSystem: report.OperatingSystem(),
-		ScannerVersion:  orDefault(ref.Tag, "unknown"),
+		ScannerVersion:  orDefault(string(ref.Tag), "unknown"),
 		Start:           start,
 		End:             time.Now().UTC(),
 	})

@@ -170,3 +170,29 @@ func FuzzParseVersionStrict(f *testing.F) {
 		}
 	})
 }
+
+// Tool images (moved from ci/toolchain's own parser): Docker Hub short names are repositories
+// without a registry host; nothing else is implied ("library/" stays implicit, as the engine and
+// registry mirrors take it).
+func TestParseImageRefToolImages(t *testing.T) {
+	d := "sha256:" + strings.Repeat("0123456789abcdef", 4)
+	for _, c := range []struct{ in, host, path, tag, digest string }{
+		{"python:3.11-slim", "", "python", "3.11-slim", ""},
+		{"aquasec/trivy:0.58.1", "", "aquasec/trivy", "0.58.1", ""},
+		{"ghcr.io/org/tool:1@" + d, "ghcr.io", "org/tool", "1", d},
+		{"localhost:5000/x@" + d, "localhost:5000", "x", "", d},
+		{"localhost/x:1", "localhost", "x", "1", ""},
+	} {
+		r, err := ParseImageRef(c.in)
+		require.NoError(t, err, c.in)
+		assert.Equal(t, c.host, r.Repository.Host(), c.in)
+		assert.Equal(t, c.path, r.Repository.Path(), c.in)
+		assert.Equal(t, Tag(c.tag), r.Tag, c.in)
+		assert.Equal(t, Digest(c.digest), r.Digest, c.in)
+		assert.Equal(t, c.in, r.String())
+	}
+	for _, bad := range []string{"python", "Python:3", "python:3@sha256:abc", "python:" + strings.Repeat("a", 129), ""} {
+		_, err := ParseImageRef(bad)
+		assert.Error(t, err, bad)
+	}
+}
