@@ -29,7 +29,6 @@ const (
 	InvalidRequest   = "contracts/predict_invalid.json"
 	DVCLock          = "dvc.lock"
 	GESuite          = "great_expectations/expectations/matches_suite.json"
-	MkDocsConfig     = "mkdocs.yml"
 )
 
 // API facts used by the contract test and the chart.

@@ -66,7 +66,24 @@ func listS(ctx context.Context, image string, opts Options) ([]Attached, error) 
 	if err != nil {
 		return nil, err
 	}
-	return ListReferrers(ctx, r, opts)
+	return listReferrers(ctx, r, opts)
+}
+
+// listReferrers returns the referrers of image ("repo@sha256:…") that really refer to it.
+func listReferrers(ctx context.Context, image domain.ImageRef, opts Options) ([]Attached, error) {
+	sub, err := parseSubject(image, opts)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := referrersOf(sub, opts.remote(ctx), opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Attached, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, Attached{ArtifactType: r.artifactType, Digest: r.digest.String()})
+	}
+	return out, nil
 }
 
 func fetchS(ctx context.Context, service, image string, opts Options) (attest.Evidence, error) {

@@ -38,7 +38,7 @@
 // next to it as OCI 1.1 referrers of its digest: [Attach] writes them (referrers API, or the
 // sha256-<hex> tag schema on registries without it), [FetchEvidence] reads them back trusting
 // only manifests whose own subject is the digest, and a promotion into another repository or
-// registry copies them along ([CopyReferrers]; PromoteAll does it for every destination).
+// registry copies them along ([PromoteAll] does it for every destination).
 //
 // This package pulls in go-containerregistry and must not be imported by the Dagger
 // module; the module runs it through the ci/cmd/promote tool.

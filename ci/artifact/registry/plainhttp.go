@@ -88,9 +88,6 @@ func (p PlainHTTP) NameOptions(host string) []name.Option {
 	return no
 }
 
-// OptedIn reports whether host was listed with --insecure-registry.
-func (p PlainHTTP) OptedIn(host string) bool { return p.optIn[strings.ToLower(host)] }
-
 // IsLoopback reports whether the registry host ("host[:port]") is a loopback address:
 // "localhost" or an IP in 127.0.0.0/8 or ::1 (IPv6 in brackets when a port follows).
 func IsLoopback(host string) bool {

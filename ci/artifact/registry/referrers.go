@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"sort"
 
@@ -215,23 +214,6 @@ func referrersOf(sub name.Digest, ro []remote.Option, opts Options) ([]referrer,
 	return out, nil
 }
 
-// ListReferrers returns the referrers of image ("repo@sha256:…") that really refer to it.
-func ListReferrers(ctx context.Context, image domain.ImageRef, opts Options) ([]Attached, error) {
-	sub, err := parseSubject(image, opts)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := referrersOf(sub, opts.remote(ctx), opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Attached, 0, len(refs))
-	for _, r := range refs {
-		out = append(out, Attached{ArtifactType: r.artifactType, Digest: r.digest.String()})
-	}
-	return out, nil
-}
-
 // FetchEvidence reads what the registry holds for image ("repo@sha256:…") deployed as
 // service: the image's config digest and labels, and the documents of every referrer of a
 // known artifact type (see attest.Verify for what counts).
@@ -331,24 +313,6 @@ func copyReferrers(src name.Digest, dst name.Repository, ro []remote.Option, opt
 			return out, registryError(err, target, "copy a referrer to", opts)
 		}
 		out = append(out, r.digest.String())
-	}
-	return out, nil
-}
-
-// CopyReferrers copies every referrer of src ("repo@sha256:…") to the repository dstRepo
-// (which must already hold the image), for promotions across repositories or registries.
-func CopyReferrers(ctx context.Context, src domain.ImageRef, dstRepo domain.Repository, opts Options) ([]string, error) {
-	sub, err := parseSubject(src, opts)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := name.NewRepository(string(dstRepo), opts.names(dstRepo.Host())...)
-	if err != nil {
-		return nil, newError(ErrInvalidReference, err, "destination repository %s: %v", dstRepo, err)
-	}
-	out, err := copyReferrers(sub, repo, opts.remote(ctx), opts)
-	if err != nil {
-		return out, fmt.Errorf("copy the evidence of %s to %s: %w", src, dstRepo, err)
 	}
 	return out, nil
 }
