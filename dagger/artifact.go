@@ -125,7 +125,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			}
 			results[i] = res
 			// The evidence of the digest just pushed: the reports of the very archive pushed.
-			trivy, sbom := b.reports.File(gate.TrivyFor(string(b.svc))), b.reports.File(gate.SBOMFor(string(b.svc)))
+			trivy, sbom := b.reports.File(gate.TrivyFor(b.svc)), b.reports.File(gate.SBOMFor(b.svc))
 			pushed := domain.Pinned(b.tag.Repository, b.digest)
 			if err := m.publishEvidence(gctx, s, b.svc, pushed, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password); err != nil {
 				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, pushed, err)

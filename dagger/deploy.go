@@ -584,7 +584,7 @@ func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir
 		return false, err
 	}
 	for _, svc := range domain.Services() {
-		name := gate.TrivyFor(string(svc))
+		name := gate.TrivyFor(svc)
 		ok, err := dir.Exists(ctx, name)
 		if err != nil {
 			return false, err

@@ -46,7 +46,7 @@ func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		diff, err := requirements.Compare(string(svc), []byte(pinned), []byte(out))
+		diff, err := requirements.Compare(svc, []byte(pinned), []byte(out))
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v\n%s", svc, err, diff))
 		}

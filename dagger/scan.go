@@ -137,8 +137,8 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	}
 	trivyRef := imgs.Ref(toolchain.Trivy)
 	start := time.Now().UTC()
-	trivyJSON := gate.TrivyFor(string(svc))
-	sbom := gate.SBOMFor(string(svc))
+	trivyJSON := gate.TrivyFor(svc)
+	sbom := gate.SBOMFor(svc)
 	done := dag.Container().
 		From(trivyRef).
 		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).

@@ -226,7 +226,7 @@ func TestSampleRequirementsMatchPDMExport(t *testing.T) {
 			committed := read(t, svc.Requirements())
 			exported, err := pdmExport(lock, string(svc))
 			require.NoError(t, err)
-			diff, err := requirements.Compare(string(svc), committed, []byte(exported))
+			diff, err := requirements.Compare(svc, committed, []byte(exported))
 			require.NoError(t, err, diff)
 			assert.Empty(t, diff)
 			// The files are written in PDM's own form, not just equivalent to it.
@@ -283,7 +283,7 @@ func TestSampleRequirementsDriftIsReported(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			require.NotEqual(t, committed, tc.edited, "the edit applies")
-			diff, err := requirements.Compare("api", []byte(tc.edited), []byte(exported))
+			diff, err := requirements.Compare(domain.API, []byte(tc.edited), []byte(exported))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "pdm export --prod -G api --without-hashes -o requirements-api.txt")
 			assert.Contains(t, diff, tc.inDiff)
@@ -303,7 +303,7 @@ func TestSampleEveryPinIsChecked(t *testing.T) {
 		require.NotEmpty(t, lines)
 		for _, loc := range lines {
 			edited := committed[:loc[5]] + ".post99" + committed[loc[5]:]
-			_, err := requirements.Compare(string(svc), []byte(edited), []byte(exported))
+			_, err := requirements.Compare(svc, []byte(edited), []byte(exported))
 			assert.Error(t, err, "%s: %q", svc, committed[loc[0]:loc[5]])
 		}
 	}

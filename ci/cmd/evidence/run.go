@@ -248,7 +248,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			gateDoc = v.GateReport
 		}
 		if v.Trivy != nil {
-			if err := os.WriteFile(filepath.Join(*out, gate.TrivyFor(string(it.service))), v.Trivy, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(*out, gate.TrivyFor(it.service)), v.Trivy, 0o644); err != nil {
 				return err
 			}
 		}
