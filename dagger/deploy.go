@@ -567,7 +567,7 @@ func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return false, err
 	}
-	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+	if _, err := gate.VerifyReport([]byte(raw), domain.Commit(s.Commit)); err != nil {
 		return false, fmt.Errorf("gate report: %w", err)
 	}
 	return true, nil

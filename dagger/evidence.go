@@ -121,7 +121,7 @@ func checkGateReport(ctx context.Context, s configpkg.Settings, f *dagger.File) 
 	if err != nil {
 		return err
 	}
-	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+	if _, err := gate.VerifyReport([]byte(raw), domain.Commit(s.Commit)); err != nil {
 		return fmt.Errorf("--gate-report (nothing was attached): %w", err)
 	}
 	return nil

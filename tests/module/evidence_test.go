@@ -40,7 +40,7 @@ func fullGateReport(t *testing.T, commit string, blocking gate.Status) string {
 // found, computed here with ci/gate as the tool does), and the documents that counted.
 func registryEvidence(t *testing.T, commit, gateReport string, problems ...string) {
 	t.Helper()
-	if _, err := gate.VerifyReport([]byte(gateReport), commit); err != nil {
+	if _, err := gate.VerifyReport([]byte(gateReport), domain.Commit(commit)); err != nil {
 		problems = append(problems, "api: no gate report attached counts: "+err.Error())
 	} else {
 		rec.Respond(daggertest.OnFile("evidence/"+"gate-report.json", gateReport))

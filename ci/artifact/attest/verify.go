@@ -118,7 +118,7 @@ func Verify(ev Evidence, commit domain.Commit) Verified {
 		return nil
 	}
 	v.GateReport = pick(TypeGateReport, func(b []byte) error {
-		_, err := gate.VerifyReport(b, string(commit))
+		_, err := gate.VerifyReport(b, commit)
 		return err
 	})
 	v.Trivy = pick(TypeTrivy, func(b []byte) error {
