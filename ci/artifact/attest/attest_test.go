@@ -75,7 +75,7 @@ func provJSON(t *testing.T, in BuildInput) []byte {
 
 func goodEvidence(t *testing.T) Evidence {
 	return Evidence{
-		Service: domain.API, Image: ref(image), ConfigDigest: config,
+		Service: domain.API, Image: ref(image), ConfigDigest: domain.Digest(config),
 		Labels: map[string]string{LabelRevision: commit},
 		Documents: map[string][][]byte{
 			TypeGateReport: {gateJSON(t, commit)},

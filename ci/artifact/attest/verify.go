@@ -22,7 +22,7 @@ type Evidence struct {
 	// Image is the image by digest: repo@sha256:<64 hex>.
 	Image domain.ImageRef `json:"image"`
 	// ConfigDigest is the digest of the image's config blob, as the registry serves it.
-	ConfigDigest string `json:"configDigest"`
+	ConfigDigest domain.Digest `json:"configDigest"`
 	// DiffIDs are the image's layer diff IDs (config rootfs.diff_ids), as the registry serves them.
 	DiffIDs []string `json:"diffIDs"`
 	// Labels are the image config's labels, as the registry serves them.
@@ -84,7 +84,7 @@ func Verify(ev Evidence, commit domain.Commit) Verified {
 		return v
 	}
 	publish := fmt.Sprintf(publishCommand, commit)
-	img := scan.Image{Repository: string(ref.Repository), Digest: string(ref.Digest), ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
+	img := scan.Image{Repository: ref.Repository, Digest: ref.Digest, ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
 
 	if got := ev.Labels[LabelRevision]; got != string(commit) {
 		if got == "" {
@@ -181,19 +181,19 @@ func sbomNames(data []byte, img scan.Image) error {
 		case "aquasecurity:trivy:DiffID":
 			diffIDs = append(diffIDs, p.Value)
 		case "aquasecurity:trivy:RepoDigest":
-			if strings.HasSuffix(p.Value, "@"+img.Digest) {
+			if strings.HasSuffix(p.Value, "@"+string(img.Digest)) {
 				return nil
 			}
 		case "aquasecurity:trivy:ImageID":
-			if img.ConfigDigest != "" && p.Value == img.ConfigDigest {
+			if img.ConfigDigest != "" && p.Value == string(img.ConfigDigest) {
 				return nil
 			}
 		}
 	}
-	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+img.Digest) || scan.SameLayers(diffIDs, img.DiffIDs) {
+	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+string(img.Digest)) || scan.SameLayers(diffIDs, img.DiffIDs) {
 		return nil
 	}
-	return fmt.Errorf("the SBOM's metadata.component names neither %s, nor the image config %s, nor the image's %d layers", img.Digest, orUnknown(img.ConfigDigest), len(img.DiffIDs))
+	return fmt.Errorf("the SBOM's metadata.component names neither %s, nor the image config %s, nor the image's %d layers", img.Digest, orUnknown(string(img.ConfigDigest)), len(img.DiffIDs))
 }
 
 func orUnknown(s string) string {

@@ -245,9 +245,13 @@ func FetchEvidence(ctx context.Context, service domain.Service, image domain.Ima
 	if err != nil {
 		return attest.Evidence{}, registryError(err, sub, "read the config of", opts)
 	}
+	cfgDigest, err := registryDigest(cfgName.String(), "the config of "+sub.String())
+	if err != nil {
+		return attest.Evidence{}, err
+	}
 	ev := attest.Evidence{
 		Service: service, Image: domain.Pinned(image.Repository, image.Digest),
-		ConfigDigest: cfgName.String(), Labels: map[string]string{}, Documents: map[string][][]byte{},
+		ConfigDigest: cfgDigest, Labels: map[string]string{}, Documents: map[string][][]byte{},
 	}
 	for _, d := range cf.RootFS.DiffIDs {
 		ev.DiffIDs = append(ev.DiffIDs, d.String())
