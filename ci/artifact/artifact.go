@@ -114,6 +114,7 @@ func ParseSet(given map[domain.Service]string) (Set, error) {
 	for _, svc := range domain.Services() {
 		v := given[svc]
 		if v == "" {
+			probs = append(probs, fmt.Sprintf("%s: missing: pass --%s-image=repo@sha256:… (GitLab: $%s from the publish job's dotenv)", svc, svc, svc.ImageVar()))
 			continue
 		}
 		ref, err := domain.ParsePinnedRef(v)
@@ -123,11 +124,12 @@ func ParseSet(given map[domain.Service]string) (Set, error) {
 		}
 		s[svc] = ref
 	}
-	if err := s.Validate(); err != nil && len(probs) == 0 {
-		return nil, err
-	}
 	if len(probs) > 0 {
+		sort.Strings(probs)
 		return nil, fmt.Errorf("image set: %s", strings.Join(probs, "; "))
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

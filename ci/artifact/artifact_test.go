@@ -71,9 +71,9 @@ func TestParseSet(t *testing.T) {
 	assert.Contains(t, err.Error(), "--worker-image: image reference")
 
 	delete(given, domain.API)
-	given[domain.Worker] = full()[domain.Worker].String()
 	_, err = ParseSet(given)
 	assert.ErrorContains(t, err, "api: missing: pass --api-image")
+	assert.ErrorContains(t, err, "--worker-image: image reference", "every problem is listed")
 }
 
 func TestReferencesInServiceOrder(t *testing.T) {
