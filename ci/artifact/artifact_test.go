@@ -63,6 +63,10 @@ func TestParseSet(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, full(), s)
 
+	given[domain.API] = "registry.example.com/sp/api:v1@" + string(digest(1))
+	_, err = ParseSet(given)
+	assert.ErrorContains(t, err, "is not pinned by digest", "a tag next to the digest is ambiguous")
+
 	given[domain.API] = "registry.example.com/sp/api:v1"
 	given[domain.Worker] = "registry.example.com/sp/worker@sha256:abc"
 	_, err = ParseSet(given)
