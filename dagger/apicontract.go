@@ -8,6 +8,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/apicontract"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
@@ -26,7 +27,7 @@ func (m *SoccerPredict) ApiContract(ctx context.Context) error {
 // ApiService returns the API image running as a service on port 8000, for manual testing:
 // `dagger call api-service up --ports=8000:8000`.
 func (m *SoccerPredict) ApiService(ctx context.Context) (*dagger.Service, error) {
-	ctr, err := m.dockerBuild(ctx, projectpkg.API)
+	ctr, err := m.dockerBuild(ctx, domain.API)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +40,7 @@ func (m *SoccerPredict) ApiService(ctx context.Context) (*dagger.Service, error)
 // probe got no answer (probe says why): the result carries the service's exit code and last output
 // lines, the reason it did not serve.
 func (m *SoccerPredict) apiStartup(ctx context.Context, probe string) (gate.Result, error) {
-	ctr, err := m.dockerBuild(ctx, projectpkg.API)
+	ctr, err := m.dockerBuild(ctx, domain.API)
 	if err != nil {
 		return gate.Result{}, err
 	}

@@ -15,8 +15,9 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
+	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -29,9 +30,9 @@ const publishedJSON = "published.json"
 // builtImage is one service built once, with its timestamps set to the commit time and
 // scanned: the archive Trivy read is the archive that is pushed.
 type builtImage struct {
-	svc     projectpkg.Service
-	tag     string // repo:tag to publish
-	digest  string // manifest digest of the archive
+	svc     domain.Service
+	tag     domain.ImageRef // repo:tag to publish
+	digest  domain.Digest   // manifest digest of the archive
 	tarball *dagger.File
 	reports *dagger.Directory
 	gitlab  []byte
@@ -80,13 +81,13 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 		return nil, err
 	}
 
-	services := projectpkg.Services()
+	services := domain.Services()
 	built := make([]builtImage, len(services))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(publishConcurrency)
 	for i, svc := range services {
 		g.Go(func() error {
-			address, err := artifact.ServiceImage(s.Registry, string(svc), tag)
+			address, err := serviceImage(s, svc, tag)
 			if err != nil {
 				return err
 			}
@@ -124,13 +125,14 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			}
 			results[i] = res
 			// The evidence of the digest just pushed: the reports of the very archive pushed.
-			trivy, sbom := b.reports.File(gate.TrivyFor(string(b.svc))), b.reports.File(gate.SBOMFor(string(b.svc)))
-			if err := m.publishEvidence(gctx, s, b.svc, res.Reference, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password, signing); err != nil {
-				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, res.Reference, err)
+			trivy, sbom := b.reports.File(gate.TrivyFor(b.svc)), b.reports.File(gate.SBOMFor(b.svc))
+			pushed := domain.Pinned(b.tag.Repository, b.digest)
+			if err := m.publishEvidence(gctx, s, b.svc, pushed, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password, signing); err != nil {
+				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, pushed, err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			return set.FromPublished(string(b.svc), res.Reference)
+			return set.FromPublished(b.svc, pushed)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -166,7 +168,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 // buildForPush builds the labelled service image once, exports it as an OCI archive with
 // gzip layers, sets every timestamp of its config to the commit time (`promote normalize`)
 // and scans that archive with Trivy.
-func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service, address, modelVersion string, created time.Time, policy scan.Policy, bin *dagger.File) (builtImage, error) {
+func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, address domain.ImageRef, modelVersion string, created time.Time, policy scan.Policy, bin *dagger.File) (builtImage, error) {
 	ctr, err := m.Build(ctx, string(svc), modelVersion)
 	if err != nil {
 		return builtImage{}, err
@@ -193,17 +195,18 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc projectpkg.Service
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		return builtImage{}, fmt.Errorf("promote normalize printed %q: %w", strings.TrimSpace(stdout), err)
 	}
-	if err := artifact.ValidateDigest(res.Digest); err != nil {
+	digest, err := domain.ParseDigest(res.Digest)
+	if err != nil {
 		return builtImage{}, fmt.Errorf("promote normalize: %w", err)
 	}
 	tarball := norm.File("/out/image.tar")
 	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
 	// (no '@' or ':': Trivy reads those in an --input path as a reference into an OCI layout).
-	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+strings.Replace(res.Digest, ":", "-", 1)+".tar", policy)
+	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+domain.DigestAlgorithm+"-"+digest.Hex()+".tar", policy)
 	if err != nil {
 		return builtImage{}, err
 	}
-	return builtImage{svc: svc, tag: address, digest: res.Digest, tarball: tarball, reports: files, gitlab: gl, verdict: verdict}, nil
+	return builtImage{svc: svc, tag: address, digest: digest, tarball: tarball, reports: files, gitlab: gl, verdict: verdict}, nil
 }
 
 // pushImage pushes the scanned archive with `promote push` (the password only as a mounted
@@ -214,7 +217,7 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 		return publishedImage{}, err
 	}
 	ctr = ctr.WithMountedFile("/in/image.tar", b.tarball)
-	args := append([]string{promoteBin, "push", "--tarball", "/in/image.tar", "--dst", b.tag}, creds...)
+	args := append([]string{promoteBin, "push", "--tarball", "/in/image.tar", "--dst", b.tag.String()}, creds...)
 	// A push must reach the registry every time: never answer it from the engine's cache.
 	out, err := ctr.
 		WithEnvVariable("SP_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -227,13 +230,37 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		return publishedImage{}, fmt.Errorf("promote push printed %q: %w", strings.TrimSpace(out), err)
 	}
-	ref, err := artifact.ParseTagReference(b.tag)
-	if err != nil {
-		return publishedImage{}, err
-	}
-	if res.Digest != b.digest || res.Reference != ref.Repository+"@"+b.digest {
+	if res.Digest != string(b.digest) || res.Reference != domain.Pinned(b.tag.Repository, b.digest).String() {
 		return publishedImage{}, fmt.Errorf("the registry holds %s (%s) under %s, not the scanned image %s: nothing may be deployed from this run", res.Digest, res.Reference, b.tag, b.digest)
 	}
 	res.Service = string(b.svc)
 	return res, nil
+}
+
+// settingsCommit is the constructor's --commit (CI_COMMIT_SHA) as a domain.Commit.
+func settingsCommit(s configpkg.Settings) (domain.Commit, error) {
+	c, err := domain.ParseCommit(string(s.Commit))
+	if err != nil {
+		return "", fmt.Errorf("--commit: %w", err)
+	}
+	return c, nil
+}
+
+// settingsRegistry is the constructor's --registry (CI_REGISTRY_IMAGE, a trailing "/" dropped)
+// as a domain.Repository: the prefix of every service's repository.
+func settingsRegistry(s configpkg.Settings) (domain.Repository, error) {
+	r, err := domain.ParseRepository(strings.TrimSuffix(s.Registry, "/"))
+	if err != nil {
+		return "", fmt.Errorf("--registry: %w", err)
+	}
+	return r, nil
+}
+
+// serviceImage is the repository:tag service svc is published under in this run.
+func serviceImage(s configpkg.Settings, svc domain.Service, tag domain.Tag) (domain.ImageRef, error) {
+	repo, err := settingsRegistry(s)
+	if err != nil {
+		return domain.ImageRef{}, err
+	}
+	return domain.Tagged(repo.Service(svc), tag), nil
 }

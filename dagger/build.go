@@ -9,7 +9,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -47,7 +47,7 @@ func (m *SoccerPredict) Build(
 	// +optional
 	modelVersion string,
 ) (*dagger.Container, error) {
-	svc, err := projectpkg.ParseService(service)
+	svc, err := domain.ParseService(service)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (m *SoccerPredict) Build(
 		Revision:       s.Commit,
 		Source:         s.ProjectURL,
 		Created:        created.Format(time.RFC3339),
-		Version:        tag,
+		Version:        string(tag),
 		Title:          "soccer-predict-" + string(svc),
 		DatasetVersion: dataset,
 		DatasetPointer: ds.Pointer,
@@ -103,7 +103,7 @@ func (m *SoccerPredict) BuildAll(
 	modelVersion string,
 ) ([]*dagger.Container, error) {
 	var out []*dagger.Container
-	for _, svc := range projectpkg.Services() {
+	for _, svc := range domain.Services() {
 		ctr, err := m.Build(ctx, string(svc), modelVersion)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", svc, err)
@@ -115,14 +115,22 @@ func (m *SoccerPredict) BuildAll(
 
 // imageTag is the tag this pipeline run produces: the release tag on tag pipelines, else the
 // branch tag <ref-slug>-<short-sha>.
-func imageTag(s configpkg.Settings) (string, error) {
+func imageTag(s configpkg.Settings) (domain.Tag, error) {
 	if s.Tag != "" {
-		return artifact.ReleaseTag(s.Tag)
+		v, err := domain.ParseVersion(s.Tag)
+		if err != nil {
+			return "", fmt.Errorf("--tag: %w", err)
+		}
+		return artifact.ReleaseTag(v)
 	}
 	if s.Commit == "" || s.Ref == "" {
 		return "", fmt.Errorf("naming an image needs the commit and the branch: pass --commit=$(git rev-parse HEAD) --ref=$(git branch --show-current) (GitLab: --commit=$CI_COMMIT_SHA --ref=$CI_COMMIT_REF_NAME), or --tag=vX.Y.Z for a release")
 	}
-	return artifact.BranchTag(s.Ref, string(s.Commit))
+	c, err := settingsCommit(s)
+	if err != nil {
+		return "", err
+	}
+	return artifact.BranchTag(s.Ref, c)
 }
 
 // versions returns the dataset version (see dataset) and the model version.
@@ -145,7 +153,7 @@ func (m *SoccerPredict) versions(ctx context.Context, modelVersion string) (stri
 
 // dockerBuild builds a service from the project's Dockerfile on the pinned base image, with
 // SOURCE_DATE_EPOCH when the commit time is set (serviceBuildArgs).
-func (m *SoccerPredict) dockerBuild(ctx context.Context, svc projectpkg.Service) (*dagger.Container, error) {
+func (m *SoccerPredict) dockerBuild(ctx context.Context, svc domain.Service) (*dagger.Container, error) {
 	args, err := m.serviceBuildArgs(ctx)
 	if err != nil {
 		return nil, err

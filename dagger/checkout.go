@@ -13,7 +13,6 @@ import (
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -61,7 +60,7 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 // promote tool (go-containerregistry), so the deploy is pinned by digest like CI's.
 func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environment, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
 	var missing []string
-	for _, svc := range projectpkg.Services() {
+	for _, svc := range domain.Services() {
 		if given[string(svc)] == "" {
 			missing = append(missing, string(svc))
 		}
@@ -76,13 +75,19 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	if err != nil {
 		return nil, err
 	}
-	tag, err := artifact.BranchTag(s.Ref, string(s.Commit))
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := artifact.BranchTag(s.Ref, commit)
 	if err != nil {
 		return nil, fmt.Errorf("find the images published for this commit: %w", err)
 	}
-	refs, err := artifact.ServiceImages(s.Registry, tag, missing)
-	if err != nil {
-		return nil, err
+	refs := map[string]domain.ImageRef{}
+	for _, svc := range missing {
+		if refs[svc], err = serviceImage(s, domain.Service(svc), tag); err != nil {
+			return nil, err
+		}
 	}
 	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
 	if err != nil {
@@ -90,7 +95,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	}
 	args := []string{promoteBin, "resolve"}
 	for _, svc := range missing {
-		args = append(args, "--ref", refs[svc])
+		args = append(args, "--ref", refs[svc].String())
 	}
 	args = append(args, creds...)
 	// The --insecure-registry opt-ins that name the registry looked up (production refuses any).
@@ -99,7 +104,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	}
 	for _, h := range insecure {
 		for _, svc := range missing {
-			if ref, err := artifact.ParseReference(refs[svc]); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
+			if strings.EqualFold(registryHost(refs[svc].Repository), h) {
 				args = append(args, "--insecure-registry", strings.ToLower(h))
 				break
 			}
@@ -122,11 +127,11 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 		res[k] = v
 	}
 	for _, svc := range missing {
-		d, ok := resolved[refs[svc]]
+		d, ok := resolved[refs[svc].String()]
 		if !ok {
 			return nil, fmt.Errorf("promote resolve did not resolve %s", refs[svc])
 		}
-		if _, err := artifact.ParseDigestReference(d); err != nil {
+		if _, err := domain.ParsePinnedRef(d); err != nil {
 			return nil, fmt.Errorf("promote resolve answered %q for %s: %w", d, refs[svc], err)
 		}
 		res[svc] = d

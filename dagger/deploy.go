@@ -17,7 +17,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
@@ -379,24 +378,6 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 		WithMountedTemp(decryptedDir), wrapped, nil
 }
 
-// pinnedImages parses the image set (service name to "repo@sha256:…", checked by
-// artifact.Set.Validate) into the domain's services and references, each pinned by digest.
-func pinnedImages(set artifact.Set) (map[domain.Service]domain.ImageRef, error) {
-	images := map[domain.Service]domain.ImageRef{}
-	for name, ref := range set {
-		svc, err := domain.ParseService(name)
-		if err != nil {
-			return nil, err
-		}
-		img, err := domain.ParsePinnedRef(ref)
-		if err != nil {
-			return nil, fmt.Errorf("--%s-image: %w", svc, err)
-		}
-		images[svc] = img
-	}
-	return images, nil
-}
-
 // proofFlags are the flags GitLab is asked to prove the run with.
 type proofFlags struct {
 	JobToken   *dagger.Secret
@@ -410,19 +391,11 @@ func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proof
 		return prepared{}, err
 	}
 	env := req.Env
-	set := artifact.Set{}
-	for svc, ref := range map[string]string{string(domain.API): req.APIImage, string(domain.Worker): req.WorkerImage, string(domain.Airflow): req.AirflowImage} {
-		if ref != "" {
-			set[svc] = ref
-		}
-	}
-	if err := set.Validate(); err != nil {
-		return prepared{}, err
-	}
-	images, err := pinnedImages(set)
+	set, err := artifact.ParseSet(map[domain.Service]string{domain.API: req.APIImage, domain.Worker: req.WorkerImage, domain.Airflow: req.AirflowImage})
 	if err != nil {
 		return prepared{}, err
 	}
+	images := map[domain.Service]domain.ImageRef(set)
 	dataset, model, err := m.versions(ctx, req.ModelVersion)
 	if err != nil {
 		return prepared{}, err
@@ -586,7 +559,7 @@ func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return false, err
 	}
-	if _, err := gate.VerifyReport([]byte(raw), string(s.Commit)); err != nil {
+	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
 		return false, fmt.Errorf("gate report: %w", err)
 	}
 	return true, nil
@@ -602,8 +575,8 @@ func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir
 	if err != nil {
 		return false, err
 	}
-	for _, svc := range projectpkg.Services() {
-		name := gate.TrivyFor(string(svc))
+	for _, svc := range domain.Services() {
+		name := gate.TrivyFor(svc)
 		ok, err := dir.Exists(ctx, name)
 		if err != nil {
 			return false, err

@@ -15,7 +15,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -67,13 +66,14 @@ func (m *SoccerPredict) Attest(
 	if err != nil {
 		return "", err
 	}
-	if _, err := artifact.ParseDigestReference(image); err != nil {
+	ref, err := domain.ParsePinnedRef(image)
+	if err != nil {
 		return "", fmt.Errorf("--image: %w", err)
 	}
 	if err := checkGateReport(ctx, s, gateReport); err != nil {
 		return "", err
 	}
-	return m.attach(ctx, attachment{Image: image, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}}, username, password)
+	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}}, username, password)
 }
 
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
@@ -108,8 +108,8 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err != nil {
 		return nil, err
 	}
-	set := artifact.Set{"api": apiImage, "worker": workerImage, "airflow": airflowImage}
-	if err := set.Validate(); err != nil {
+	set, err := artifact.ParseSet(map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage})
+	if err != nil {
 		return nil, err
 	}
 	// The staging rule: signatures are required when ci/keys/attestation.pub is configured.
@@ -136,7 +136,7 @@ func checkGateReport(ctx context.Context, s configpkg.Settings, f *dagger.File) 
 	if err != nil {
 		return err
 	}
-	if _, err := gate.VerifyReport([]byte(raw), string(s.Commit)); err != nil {
+	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
 		return fmt.Errorf("--gate-report (nothing was attached): %w", err)
 	}
 	return nil
@@ -144,7 +144,7 @@ func checkGateReport(ctx context.Context, s configpkg.Settings, f *dagger.File) 
 
 // attachment is what publish attaches to one pushed image; nil files are skipped.
 type attachment struct {
-	Image                   string
+	Image                   domain.ImageRef
 	GateReport, Trivy, SBOM *dagger.File
 	// Provenance, when set, is the statement (JSON) to attach.
 	Provenance string
@@ -158,7 +158,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 	if err != nil {
 		return "", err
 	}
-	args := []string{evidenceBin, "attach", "--image", a.Image}
+	args := []string{evidenceBin, "attach", "--image", a.Image.String()}
 	for _, f := range []struct {
 		flag, name string
 		file       *dagger.File
@@ -192,7 +192,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 
 // provenance builds the SLSA provenance statement of one pushed image: the base images are
 // the Dockerfile's FROM images as the engine resolves them (by digest, never guessed).
-func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, image, pipeline, dataset, model string, started, finished time.Time) (string, error) {
+func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, svc domain.Service, image domain.ImageRef, pipeline, dataset, model string, started, finished time.Time) (string, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return "", err
@@ -205,16 +205,24 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", svc.Dockerfile(), err)
 	}
-	var bases []string
+	var bases []domain.ImageRef
 	for _, ref := range froms {
 		resolved, err := dag.Container().From(ref).ImageRef(ctx)
 		if err != nil {
 			return "", fmt.Errorf("resolve the base image %s: %w", ref, err)
 		}
-		bases = append(bases, resolved)
+		pinned, err := domain.ParsePinnedRef(resolved)
+		if err != nil {
+			return "", fmt.Errorf("the engine resolved the base image %s to %q: %w", ref, resolved, err)
+		}
+		bases = append(bases, pinned)
+	}
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return "", err
 	}
 	st, err := attest.NewProvenance(attest.BuildInput{
-		Image: image, Service: string(svc), Commit: string(s.Commit), Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
+		Image: image, Service: svc, Commit: commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
 		Pipeline: orDefault(pipeline, "local"), BuilderID: builderID, DatasetVersion: dataset, ModelVersion: model,
 		Registry: s.Registry, BaseImages: bases, StartedOn: started, FinishedOn: finished,
 	})
@@ -231,13 +239,17 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if s.Commit == "" {
 		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
 	}
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return nil, attest.Summary{}, err
+	}
 	ctr, creds, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, username, password)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	args := []string{evidenceBin, "verify", "--commit", string(s.Commit), "--out", evidenceOut}
-	for _, svc := range artifact.Services {
-		args = append(args, "--image", svc+"="+set[svc])
+	args := []string{evidenceBin, "verify", "--commit", commit.String(), "--out", evidenceOut}
+	for _, svc := range domain.Services() {
+		args = append(args, "--image", string(svc)+"="+set[svc].String())
 	}
 	for _, h := range insecure {
 		args = append(args, "--insecure-registry", h)
@@ -253,7 +265,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, fmt.Errorf("read the evidence of the images from the registry: %w", err)
 	}
-	sum, err := attest.ParseSummary([]byte(raw), string(s.Commit))
+	sum, err := attest.ParseSummary([]byte(raw), commit)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
@@ -268,10 +280,10 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 // registry holds for each image digest. Dev needs none.
 func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env domain.Environment, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
 	files := req.GateReport != nil || req.ScanReport != nil
-	if err := attest.FileEvidence(env, files); err != nil {
+	if err := attest.FileEvidence(domain.Environment(env), files); err != nil {
 		return false, false, nil, err
 	}
-	if !attest.FromRegistry(env) {
+	if !attest.FromRegistry(domain.Environment(env)) {
 		return false, false, nil, nil // dev: no evidence needed, none read
 	}
 	if files {
@@ -309,7 +321,7 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 // publishEvidence attaches the evidence of one pushed image (ref: repo@sha256:…): the gate
 // report (when given), the Trivy report and SBOM of the very archive pushed, and its SLSA
 // provenance. Publish calls it once per pushed digest.
-func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc projectpkg.Service, ref string,
+func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc domain.Service, ref domain.ImageRef,
 	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret, signing signingKeys) error {
 	dataset, model, err := m.versions(ctx, modelVersion)
 	if err != nil {

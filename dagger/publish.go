@@ -9,7 +9,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -90,26 +90,31 @@ func (m *SoccerPredict) PublishBase(
 	if err != nil {
 		return "", err
 	}
-	address, err := artifact.ServiceImage(s.Registry, "base", tag)
+	registry, err := settingsRegistry(s)
 	if err != nil {
 		return "", err
 	}
+	baseRepo, err := domain.ParseRepository(string(registry) + "/base")
+	if err != nil {
+		return "", fmt.Errorf("--registry: %w", err)
+	}
+	address := domain.Tagged(baseRepo, tag)
 	ctr, err := m.Base(ctx)
 	if err != nil {
 		return "", err
 	}
 	if password != nil {
-		ctr = ctr.WithRegistryAuth(registryHost(s.Registry), username, password)
+		ctr = ctr.WithRegistryAuth(registryHost(registry), username, password)
 	}
-	published, err := ctr.Publish(ctx, address)
+	published, err := ctr.Publish(ctx, address.String())
 	if err != nil {
 		return "", err
 	}
-	ref, err := artifact.ParseDigestReference(published)
+	ref, err := domain.ParsePinnedRef(published)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("the engine published %s as %q: %w", address, published, err)
 	}
-	return artifact.DigestReference(ref.Repository, ref.Digest)
+	return ref.ByDigest(), nil
 }
 
 // Promote copies an image by digest to new tags or another registry without rebuilding it or
@@ -141,23 +146,26 @@ func (m *SoccerPredict) Promote(
 	// +optional
 	insecureRegistry []string,
 ) (string, error) {
-	src, err := artifact.ParseDigestReference(source)
+	src, err := domain.ParsePinnedRef(source)
 	if err != nil {
 		return "", fmt.Errorf("--source: %w", err)
 	}
 	if len(to) == 0 {
 		return "", fmt.Errorf("--to: name at least one destination, e.g. --to=%s:v1.2.3", src.Repository)
 	}
+	dsts := make([]domain.ImageRef, 0, len(to))
 	for _, d := range to {
-		if _, err := artifact.ParseTagReference(d); err != nil {
+		dst, err := domain.ParseTaggedRef(d)
+		if err != nil {
 			return "", fmt.Errorf("--to %q: %w", d, err)
 		}
+		dsts = append(dsts, dst)
 	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, append([]string{source}, to...))
+	insecure, err := insecureRegistriesOf(insecureRegistry, append([]domain.ImageRef{src}, dsts...))
 	if err != nil {
 		return "", err
 	}
-	res, err := m.promote(ctx, source, to, username, password, allowOverwrite, insecure...)
+	res, err := m.promote(ctx, src, dsts, username, password, allowOverwrite, insecure...)
 	if err != nil {
 		return "", err
 	}
@@ -175,14 +183,14 @@ type promoteResult struct {
 // promote runs the promote tool (ci/cmd/promote, go-containerregistry) in a container; the
 // password reaches it only as a mounted secret file. insecureRegistries are passed as
 // --insecure-registry (the tool applies the plain-HTTP rule of ci/artifact/registry).
-func (m *SoccerPredict) promote(ctx context.Context, source string, to []string, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
+func (m *SoccerPredict) promote(ctx context.Context, source domain.ImageRef, to []domain.ImageRef, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
 	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
 	if err != nil {
 		return promoteResult{}, err
 	}
-	args := []string{promoteBin, "--src", source}
+	args := []string{promoteBin, "--src", source.String()}
 	for _, d := range to {
-		args = append(args, "--dst", d)
+		args = append(args, "--dst", d.String())
 	}
 	args = append(args, creds...)
 	if allowOverwrite {
@@ -207,30 +215,28 @@ func (m *SoccerPredict) promote(ctx context.Context, source string, to []string,
 }
 
 // registryHost is the registry of an image repository (what registry auth is keyed on), by
-// the docker rule ci/artifact applies: no host component means Docker Hub.
-func registryHost(repo string) string {
-	if d := (artifact.Reference{Repository: repo}).Domain(); d != "" {
+// the docker rule of domain.Repository.Host: no host component means Docker Hub.
+func registryHost(repo domain.Repository) string {
+	if d := repo.Host(); d != "" {
 		return d
 	}
 	return "docker.io"
 }
 
 // insecureRegistriesOf checks the --insecure-registry values against the image references refs
-// before anything runs: each must be a registry host[:port] (ci/artifact's host rule) that one of refs
+// before anything runs: each must be a registry host[:port] (ci/domain's host rule) that one of refs
 // is on. It returns them lower-cased. The plain-HTTP rule itself (loopback needs no opt-in;
 // production refuses any) is ci/artifact/registry's, applied by the tools that reach registries.
-func insecureRegistriesOf(hosts, refs []string) ([]string, error) {
+func insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, error) {
 	used := map[string]bool{}
 	for _, r := range refs {
-		if ref, err := artifact.ParseReference(r); err == nil {
-			used[strings.ToLower(registryHost(ref.Repository))] = true
-		}
+		used[strings.ToLower(registryHost(r.Repository))] = true
 	}
 	seen := map[string]bool{}
 	out := make([]string, 0, len(hosts))
 	for _, h := range hosts {
 		lh := strings.ToLower(h)
-		if ref := (artifact.Reference{Repository: h + "/x"}); ref.Domain() != h || artifact.ValidateRepository(ref.Repository) != nil {
+		if repo, err := domain.ParseRepository(h + "/x"); err != nil || repo.Host() != h {
 			return nil, fmt.Errorf("--insecure-registry=%q is not a registry host: write host[:port] without scheme or path, e.g. --insecure-registry=reg.local:5000", h)
 		}
 		if seen[lh] {
@@ -246,11 +252,11 @@ func insecureRegistriesOf(hosts, refs []string) ([]string, error) {
 }
 
 // insecureRegistriesFor returns the hosts of insecure that one of refs is on.
-func insecureRegistriesFor(insecure, refs []string) []string {
+func insecureRegistriesFor(insecure []string, refs []domain.ImageRef) []string {
 	var out []string
 	for _, h := range insecure {
 		for _, r := range refs {
-			if ref, err := artifact.ParseReference(r); err == nil && strings.EqualFold(registryHost(ref.Repository), h) {
+			if strings.EqualFold(registryHost(r.Repository), h) {
 				out = append(out, h)
 				break
 			}

@@ -6,6 +6,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/junit"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
@@ -32,7 +33,7 @@ func (m *SoccerPredict) TestReports(ctx context.Context) (*dagger.Directory, err
 
 // testRequirements are installed for the test run: the services' pins and the dev tools.
 func testRequirements() []string {
-	return []string{projectpkg.API.Requirements(), projectpkg.Worker.Requirements(), projectpkg.DevRequirements}
+	return []string{domain.API.Requirements(), domain.Worker.Requirements(), projectpkg.DevRequirements}
 }
 
 func (m *SoccerPredict) test(ctx context.Context) (outcome, error) {

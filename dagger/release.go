@@ -75,7 +75,8 @@ func (m *SoccerPredict) Release(
 	// +optional
 	insecureRegistry []string,
 ) (*dagger.Directory, error) {
-	if _, err := release.ParseVersion(version); err != nil {
+	v, err := domain.ParseVersion(version)
+	if err != nil {
 		return nil, err
 	}
 	if err := credentialPair(username, password); err != nil {
@@ -88,7 +89,11 @@ func (m *SoccerPredict) Release(
 	if s.Commit == "" {
 		return nil, fmt.Errorf("a release needs its commit: pass --commit=<the 40-hex commit vX.Y.Z tags> to the constructor (GitLab: --commit=$CI_COMMIT_SHA)")
 	}
-	if err := attest.FileEvidence(domain.Production, gateReport != nil); err != nil {
+	commit, err := settingsCommit(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := attest.FileEvidence(release.Target, gateReport != nil); err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	if gitlabToken == nil {
@@ -117,22 +122,14 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, fmt.Errorf("list the release tags: %w", err)
 	}
-	previous := release.PriorTags(tagList, version, string(s.Commit))
-	plan, err := release.NewPlan(release.PlanRequest{Version: version, Tags: previous, Images: set, GateReportGreen: true})
+	previous := release.PriorTags(tagList, v, commit)
+	plan, err := release.NewPlan(release.PlanRequest{Version: v, Tags: previous, Images: set, GateReportGreen: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was promoted", err)
 	}
 	labels := map[domain.Service]map[string]string{}
 	for _, c := range plan.Copies {
-		svc, err := domain.ParseService(c.Service)
-		if err != nil {
-			return nil, err
-		}
-		src, err := domain.ParsePinnedRef(c.Source)
-		if err != nil {
-			return nil, err
-		}
-		if labels[svc], err = imageLabels(ctx, src, username, password); err != nil {
+		if labels[c.Service], err = imageLabels(ctx, c.Source, username, password); err != nil {
 			return nil, err
 		}
 	}
@@ -151,11 +148,11 @@ func (m *SoccerPredict) Release(
 	}
 	notes := release.Notes(plan.Version, last, commits)
 	for _, c := range plan.Copies {
-		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false, insecureRegistriesFor(insecure, append([]string{c.Source}, c.Destinations...))...)
+		res, err := m.promote(ctx, c.Source, c.Destinations, username, password, false, insecureRegistriesFor(insecure, append([]domain.ImageRef{c.Source}, c.Destinations...))...)
 		if err != nil {
 			return nil, fmt.Errorf("promote %s (%s): %w; copies are by digest and idempotent: fix the cause and re-run release", c.Service, c.Source, err)
 		}
-		if res.Digest != c.Digest {
+		if res.Digest != string(c.Digest) {
 			return nil, fmt.Errorf("promote %s: the destinations resolve to %s, not %s: check the registry", c.Service, res.Digest, c.Digest)
 		}
 	}
@@ -204,16 +201,15 @@ func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Setting
 // releaseImages returns the images to release: the three given, or those the staging release
 // runs (with its traceability record, which must name the release commit).
 func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings, api, worker, airflow string, kubeconfig *dagger.Secret, chart *dagger.Directory) (artifact.Set, *trace.Record, error) {
-	given := map[string]string{"api": api, "worker": worker, "airflow": airflow}
+	given := map[domain.Service]string{domain.API: api, domain.Worker: worker, domain.Airflow: airflow}
 	if api != "" || worker != "" || airflow != "" {
-		set := artifact.Set{}
-		for _, svc := range artifact.Services {
+		for _, svc := range domain.Services() {
 			if given[svc] == "" {
 				return nil, nil, fmt.Errorf("--%s-image is missing: pass all three images that passed staging (--api-image, --worker-image, --airflow-image), or none to read them from staging", svc)
 			}
-			set[svc] = given[svc]
 		}
-		if err := set.Validate(); err != nil {
+		set, err := artifact.ParseSet(given)
+		if err != nil {
 			return nil, nil, err
 		}
 		return set, nil, nil
@@ -232,13 +228,13 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 	for svc, digest := range rec.ImageDigests {
 		repo, ok := repos[digest]
 		if !ok {
-			repo = domain.Repository(strings.TrimSuffix(s.Registry, "/") + "/" + string(svc))
+			registry, err := settingsRegistry(s)
+			if err != nil {
+				return nil, nil, err
+			}
+			repo = registry.Service(svc)
 		}
-		ref, err := artifact.DigestReference(string(repo), string(digest))
-		if err != nil {
-			return nil, nil, fmt.Errorf("staging image %s: %w", svc, err)
-		}
-		set[string(svc)] = ref
+		set[svc] = domain.Pinned(repo, digest)
 	}
 	if err := set.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("the staging release's images: %w", err)
@@ -251,13 +247,10 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 func releaseRecord(s configpkg.Settings, plan release.Plan, set artifact.Set, staged *trace.Record, labels map[domain.Service]map[string]string) trace.Record {
 	if staged != nil {
 		rec := *staged
-		rec.Release = plan.Version
+		rec.Release = plan.Version.String()
 		return rec
 	}
-	rec := trace.Record{Environment: domain.Staging, GitCommit: s.Commit, ImageDigests: map[domain.Service]domain.Digest{}, Release: plan.Version}
-	for svc, d := range set.Digests() { // set passed artifact.Set.Validate
-		rec.ImageDigests[domain.Service(svc)] = domain.Digest(d)
-	}
+	rec := trace.Record{Environment: domain.Staging, GitCommit: s.Commit, ImageDigests: set.Digests(), Release: plan.Version.String()}
 	services := make([]domain.Service, 0, len(labels))
 	for svc := range labels {
 		services = append(services, svc)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
@@ -24,7 +25,7 @@ func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
 		WithEnvVariable("PDM_CHECK_UPDATE", "false")
 	src := m.project()
 	var problems []string
-	for _, svc := range projectpkg.Services() {
+	for _, svc := range domain.Services() {
 		pinned, err := src.File(svc.Requirements()).Contents(ctx)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", svc.Requirements(), err)
@@ -45,7 +46,7 @@ func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		diff, err := requirements.Compare(string(svc), []byte(pinned), []byte(out))
+		diff, err := requirements.Compare(svc, []byte(pinned), []byte(out))
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v\n%s", svc, err, diff))
 		}

@@ -10,8 +10,8 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
@@ -34,7 +34,7 @@ func (m *SoccerPredict) Scan(
 		return err
 	}
 	var errs []string
-	for _, svc := range projectpkg.Services() {
+	for _, svc := range domain.Services() {
 		if v, ok := verdicts[svc]; ok {
 			if err := v.Err(); err != nil {
 				errs = append(errs, fmt.Sprintf("%s image: %v", svc, err))
@@ -62,14 +62,14 @@ func (m *SoccerPredict) ScanReport(
 	return dir, err
 }
 
-func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Directory, map[projectpkg.Service]scan.Verdict, error) {
-	services := projectpkg.Services()
+func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Directory, map[domain.Service]scan.Verdict, error) {
+	services := domain.Services()
 	if service != "" {
-		svc, err := projectpkg.ParseService(service)
+		svc, err := domain.ParseService(service)
 		if err != nil {
 			return nil, nil, err
 		}
-		services = []projectpkg.Service{svc}
+		services = []domain.Service{svc}
 	}
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -80,7 +80,7 @@ func (m *SoccerPredict) scanAll(ctx context.Context, service string) (*dagger.Di
 		return nil, nil, err
 	}
 	out := dag.Directory()
-	verdicts := map[projectpkg.Service]scan.Verdict{}
+	verdicts := map[domain.Service]scan.Verdict{}
 	var gitlabReports [][]byte
 	for _, svc := range services {
 		// Build validation (merge requests): no labels, so a scan needs no --commit and runs as a
@@ -124,21 +124,21 @@ func (m *SoccerPredict) trivyIgnore(ctx context.Context) (scan.IgnoreList, error
 
 // scanImage runs Trivy on the image as a tarball (nothing is pushed) with its vulnerability
 // database in a cache volume refreshed daily, and turns the result into reports and a verdict.
-func (m *SoccerPredict) scanImage(ctx context.Context, svc projectpkg.Service, image *dagger.Container, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
+func (m *SoccerPredict) scanImage(ctx context.Context, svc domain.Service, image *dagger.Container, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
 	return m.scanTarball(ctx, svc, image.AsTarball(), "/tmp/image.tar", policy)
 }
 
 // scanTarball is scanImage on an OCI image archive, mounted for Trivy at path (Trivy records
 // the path as the report's ArtifactName).
-func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service, tarball *dagger.File, path string, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
+func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tarball *dagger.File, path string, policy scan.Policy) (*dagger.Directory, []byte, scan.Verdict, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
 	trivyRef := imgs.Ref(toolchain.Trivy)
 	start := time.Now().UTC()
-	trivyJSON := gate.TrivyFor(string(svc))
-	sbom := gate.SBOMFor(string(svc))
+	trivyJSON := gate.TrivyFor(svc)
+	sbom := gate.SBOMFor(svc)
 	done := dag.Container().
 		From(trivyRef).
 		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).
@@ -162,11 +162,11 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc projectpkg.Service,
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
-	ref, _ := toolchain.Parse(trivyRef)
+	ref, _ := domain.ParseImageRef(trivyRef) // parsed by toolchain.NewSet already
 	gl, err := scan.GitLabReport(verdict.Reported(), scan.GitLabOptions{
 		Image:           string(svc),
 		OperatingSystem: report.OperatingSystem(),
-		ScannerVersion:  orDefault(ref.Tag, "unknown"),
+		ScannerVersion:  orDefault(string(ref.Tag), "unknown"),
 		Start:           start,
 		End:             time.Now().UTC(),
 	})

@@ -259,7 +259,7 @@ func checkedRecord(rec trace.Record) trace.Record {
 func imageLabels(ctx context.Context, ref domain.ImageRef, username string, password *dagger.Secret) (map[string]string, error) {
 	ctr := dag.Container()
 	if password != nil {
-		ctr = ctr.WithRegistryAuth(registryHost(string(ref.Repository)), username, password)
+		ctr = ctr.WithRegistryAuth(registryHost(ref.Repository), username, password)
 	}
 	ctr = ctr.From(ref.String())
 	out := map[string]string{}

@@ -3,6 +3,8 @@ package artifact
 import (
 	"errors"
 	"fmt"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // TagAction is what publishing a build under a tag does to the registry.
@@ -19,33 +21,30 @@ const (
 // ErrTagImmutable is the refusal to move a published tag to another digest.
 var ErrTagImmutable = errors.New("published tag holds another digest")
 
-// DecideTag decides what publishing the build with digest built under tag (repo:tag) does,
+// DecideTag decides what publishing the build with digest built under dst (repo:tag) does,
 // given the digest the tag resolves to in the registry now (existing, "" when the tag does
 // not exist). A published tag never moves: the same digest is reused, a different one is
-// refused with an error that says what happened and what to do. "latest" is not a publish
-// tag (only promote/release move it) and is refused here.
-func DecideTag(tag, existing, built string) (TagAction, error) {
-	ref, err := ParseTagReference(tag)
-	if err != nil {
-		return "", fmt.Errorf("publish tag: %w", err)
+// refused with an error that says what happened and what to do. [domain.LatestTag] is not a
+// publish tag (a release moves it, by [domain.Environment.MovesLatest]) and is refused here, as
+// is a destination that is not a plain tag.
+func DecideTag(dst domain.ImageRef, existing, built domain.Digest) (TagAction, error) {
+	if dst.Tag == "" || dst.Digest != "" {
+		return "", fmt.Errorf("publish tag %s: a destination is a tag, write it as %s:<tag>", dst, dst.Repository)
 	}
-	if ref.Tag == Latest {
-		return "", fmt.Errorf("publish tag %s: publish never writes %q (only promote and release move it); publish under the branch tag <ref-slug>-<short-sha> or a release tag vX.Y.Z", tag, Latest)
+	if dst.Tag == domain.LatestTag {
+		return "", fmt.Errorf("publish tag %s: publish never writes %q (only promote and release move it); publish under the branch tag <ref-slug>-<short-sha> or a release tag vX.Y.Z", dst, domain.LatestTag)
 	}
-	if err := ValidateDigest(built); err != nil {
-		return "", fmt.Errorf("digest of the new build of %s: %w", tag, err)
+	if built == "" {
+		return "", fmt.Errorf("digest of the new build of %s is empty: nothing to publish", dst)
 	}
-	if existing == "" {
+	switch existing {
+	case "":
 		return TagPush, nil
-	}
-	if err := ValidateDigest(existing); err != nil {
-		return "", fmt.Errorf("the registry answered %q for %s, not a digest: %w", existing, tag, err)
-	}
-	if existing == built {
+	case built:
 		return TagReuse, nil
 	}
 	return "", fmt.Errorf("%w: %s already holds %s, this build is %s; a published tag never moves. "+
 		"The same commit built twice gave another image (a layer differs: its build is not reproducible from the engine's cache). "+
-		"Deploy the published image %s@%s (the first publish job's images.env), or push a new commit to get a new tag",
-		ErrTagImmutable, tag, existing, built, ref.Repository, existing)
+		"Deploy the published image %s (the first publish job's images.env), or push a new commit to get a new tag",
+		ErrTagImmutable, dst, existing, built, domain.Pinned(dst.Repository, existing))
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // ociTag is the OCI distribution tag grammar, written out independently of the package.
@@ -90,154 +92,70 @@ func TestSlugProperties(t *testing.T) {
 	}
 }
 
-func TestShortSHA(t *testing.T) {
-	full := "0123456789abcdef0123456789abcdef01234567"
-	got, err := ShortSHA(full)
-	require.NoError(t, err)
-	assert.Equal(t, "01234567", got)
-
-	got, err = ShortSHA(strings.ToUpper(full))
-	require.NoError(t, err)
-	assert.Equal(t, "01234567", got, "uppercase hex is lowercased")
-
-	got, err = ShortSHA("abcdef0")
-	require.NoError(t, err)
-	assert.Equal(t, "abcdef0", got, "a 7-character abbreviation is kept whole")
-
-	errs := []struct{ in, msg string }{
-		{"", "CI_COMMIT_SHA"},
-		{"xyz1234567", "not hexadecimal"},
-		{"abc-def0123", "not hexadecimal"},
-		{"abcdef", "at least 7"},
-		{strings.Repeat("a", 65), "longer than any commit id"},
-	}
-	for _, e := range errs {
-		_, err := ShortSHA(e.in)
-		require.Error(t, err, e.in)
-		assert.Contains(t, err.Error(), e.msg)
-	}
+func commit(t testing.TB, s string) domain.Commit {
+	c, err := domain.ParseCommit(s)
+	require.NoError(t, err, s)
+	return c
 }
 
 func TestBranchTag(t *testing.T) {
-	sha := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+	sha := commit(t, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b")
 	got, err := BranchTag("feature/Add-Login", sha)
 	require.NoError(t, err)
-	assert.Equal(t, "feature-add-login-9f86d081", got)
+	assert.Equal(t, domain.Tag("feature-add-login-9f86d081"), got)
 
 	got, err = BranchTag(strings.Repeat("b", 200), sha)
 	require.NoError(t, err)
-	assert.Equal(t, strings.Repeat("b", 63)+"-9f86d081", got)
+	assert.Equal(t, domain.Tag(strings.Repeat("b", 63)+"-9f86d081"), got)
+
+	got, err = BranchTag("main", commit(t, strings.Repeat("ab", 32)))
+	require.NoError(t, err)
+	assert.Equal(t, domain.Tag("main-abababab"), got, "a SHA-256 commit is shortened the same way")
 
 	_, err = BranchTag("", sha)
 	require.ErrorContains(t, err, "CI_COMMIT_REF_NAME")
 	_, err = BranchTag("///", sha)
 	require.ErrorContains(t, err, "empty slug")
 	_, err = BranchTag("main", "")
-	require.ErrorContains(t, err, "commit sha is empty")
-	_, err = BranchTag("main", "12345")
-	require.ErrorContains(t, err, "at least 7")
+	require.ErrorContains(t, err, "CI_COMMIT_SHA")
 }
 
 func TestBranchTagProperty(t *testing.T) {
 	r := rand.New(rand.NewSource(99))
-	hex := "0123456789abcdefABCDEF"
+	hex := "0123456789abcdef"
 	for i := 0; i < 3000; i++ {
 		branch := randomASCII(r, 1+r.Intn(150))
-		n := MinSHALength + r.Intn(MaxSHALength-MinSHALength+1)
-		sb := make([]byte, n)
+		sb := make([]byte, []int{40, 64}[r.Intn(2)])
 		for j := range sb {
 			sb[j] = hex[r.Intn(len(hex))]
 		}
-		tag, err := BranchTag(branch, string(sb))
+		c := commit(t, string(sb))
+		tag, err := BranchTag(branch, c)
 		if Slug(branch) == "" {
 			require.Error(t, err)
 			continue
 		}
 		require.NoError(t, err, "branch %q", branch)
-		require.Regexp(t, ociTag, tag)
-		require.True(t, strings.HasPrefix(tag, Slug(branch)+"-"))
-		require.Equal(t, strings.ToLower(string(sb[:min(n, 8)])), tag[len(Slug(branch))+1:])
+		require.Regexp(t, ociTag, string(tag))
+		_, perr := domain.ParseTag(string(tag))
+		require.NoError(t, perr)
+		require.Equal(t, Slug(branch)+"-"+string(sb[:8]), string(tag))
 	}
 }
 
-func TestReleaseTags(t *testing.T) {
-	ok := map[string]string{"v1.2.3": "v1.2.3", "v0.0.0": "v0.0.0", "v10.20.30": "v10.20.30"}
-	for in, want := range ok {
-		got, err := ReleaseTag(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got)
-		for _, env := range Environments() {
-			got, err := ReleaseTagFor(env, in)
-			require.NoError(t, err, env)
-			assert.Equal(t, want, got)
-		}
-	}
-	bad := map[string]string{
-		"":               "empty",
-		"1.2.3":          `no "v" prefix`,
-		"V1.2.3":         `no "v" prefix`,
-		"v1.2":           "strict semantic versioning",
-		"v01.2.3":        "strict semantic versioning",
-		"v1.2.3.4":       "strict semantic versioning",
-		"v1.2.3+build.5": "build metadata",
-		"v1.2.3-rc..1":   "v<major>.<minor>.<patch>",
-		"v1.2.3-rc.01":   "v<major>.<minor>.<patch>",
-		"v1.2.3-":        "v<major>.<minor>.<patch>",
-		"v1.2.3-rc.1":    "pre-release",
-		"vv1.2.3":        "strict semantic versioning",
-		"v1.2.3 ":        "strict semantic versioning",
-		"v-1.2.3":        "strict semantic versioning",
-		"v1.2.3-rc_1":    "v<major>.<minor>.<patch>",
-		"v1.2.3-\u00e91": "v<major>.<minor>.<patch>",
-	}
-	for in, msg := range bad {
-		_, err := ReleaseTag(in)
-		require.Error(t, err, "%q", in)
-		assert.Contains(t, err.Error(), msg, "%q", in)
-	}
-}
-
-func TestReleaseTagForPrerelease(t *testing.T) {
-	got, err := ReleaseTagFor(EnvStaging, "v1.2.0-rc.1")
-	require.NoError(t, err)
-	assert.Equal(t, "v1.2.0-rc.1", got)
-	for _, env := range []string{EnvDev, EnvProduction} {
-		_, err := ReleaseTagFor(env, "v1.2.0-rc.1")
-		require.ErrorContains(t, err, "pre-releases go to staging only", env)
-	}
-	_, err = ReleaseTagFor("prod", "v1.2.0")
-	require.ErrorContains(t, err, "use one of dev, staging, production")
-
-	r, err := ParseRelease("v1.2.0-alpha.beta-2.7")
-	require.NoError(t, err)
-	assert.Equal(t, Release{Major: 1, Minor: 2, Patch: 0, Prerelease: "alpha.beta-2.7"}, r)
-	assert.True(t, r.IsPrerelease())
-	assert.Equal(t, "v1.2.0-alpha.beta-2.7", r.String())
-}
-
-func TestLatestTag(t *testing.T) {
-	for _, env := range []string{EnvStaging, EnvProduction} {
-		got, err := LatestTag(env)
+func TestReleaseTag(t *testing.T) {
+	for _, in := range []string{"v1.2.3", "v0.0.0", "v10.20.30"} {
+		v, err := domain.ParseVersion(in)
 		require.NoError(t, err)
-		assert.Equal(t, "latest", got)
+		got, err := ReleaseTag(v)
+		require.NoError(t, err, in)
+		assert.Equal(t, domain.Tag(in), got)
 	}
-	_, err := LatestTag(EnvDev)
-	require.ErrorContains(t, err, "branch tag")
-	_, err = LatestTag("")
-	require.ErrorContains(t, err, "use one of")
-}
-
-func TestValidateTag(t *testing.T) {
-	good := []string{"a", "_", "0", "latest", "v1.2.3-rc.1", "A_b.c-D", strings.Repeat("x", 128)}
-	for _, g := range good {
-		require.NoError(t, ValidateTag(g), g)
-		require.Regexp(t, ociTag, g)
-	}
-	bad := []string{"", ".a", "-a", "a+b", "a b", "a:b", "a/b", "é", strings.Repeat("x", 129)}
-	for _, b := range bad {
-		require.Error(t, ValidateTag(b), b)
-		require.NotRegexp(t, ociTag, b)
-	}
+	rc, err := domain.ParseVersion("v1.2.0-rc.1")
+	require.NoError(t, err)
+	_, err = ReleaseTag(rc)
+	require.ErrorContains(t, err, "pre-releases go to staging only")
+	assert.ErrorContains(t, err, "v1.2.0", "names the final version to tag")
 }
 
 func FuzzSlug(f *testing.F) {
@@ -262,42 +180,24 @@ func FuzzSlug(f *testing.F) {
 
 func FuzzBranchTag(f *testing.F) {
 	f.Add("main", "0123456789abcdef0123456789abcdef01234567")
-	f.Add("feature/X", "ABCDEF0")
-	f.Add("", "abc")
-	f.Add("---", "0123456789")
-	f.Add("renovate/go", "zzzzzzzz")
+	f.Add("feature/X", strings.Repeat("ab", 32))
+	f.Add("", strings.Repeat("0", 40))
+	f.Add("---", strings.Repeat("1", 40))
 	f.Fuzz(func(t *testing.T, branch, sha string) {
-		tag, err := BranchTag(branch, sha)
+		c, err := domain.ParseCommit(sha)
+		if err != nil {
+			return
+		}
+		tag, err := BranchTag(branch, c)
 		if err != nil {
 			require.NotEmpty(t, err.Error())
 			require.Empty(t, tag)
 			return
 		}
-		require.Regexp(t, ociTag, tag)
-		short, serr := ShortSHA(sha)
-		require.NoError(t, serr)
-		require.Equal(t, Slug(branch)+"-"+short, tag)
-		ref, perr := ParseReference("registry.example.com/group/api:" + tag)
+		require.Regexp(t, ociTag, string(tag))
+		require.Equal(t, Slug(branch)+"-"+c.Short(), string(tag))
+		ref, perr := domain.ParseImageRef("registry.example.com/group/api:" + string(tag))
 		require.NoError(t, perr)
 		require.Equal(t, tag, ref.Tag)
-	})
-}
-
-func FuzzReleaseTag(f *testing.F) {
-	for _, s := range []string{"v1.2.3", "v1.2.3-rc.1", "1.2.3", "v1.2", "v1.2.3+b", "v0.0.0-0", "v1.2.3-rc.01"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		r, err := ParseRelease(v)
-		if err != nil {
-			return
-		}
-		require.Equal(t, v, r.Tag(), "a parsed release renders back to its input")
-		require.Regexp(t, ociTag, r.Tag())
-		tag, err := ReleaseTagFor(EnvStaging, v)
-		require.NoError(t, err)
-		require.Equal(t, v, tag)
-		_, err = ReleaseTag(v)
-		require.Equal(t, r.IsPrerelease(), err != nil)
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // GateReportCommand is the command that produces the gate report a deploy or a release
@@ -25,9 +27,9 @@ var ErrNotEvidence = errors.New("gate report does not count as evidence")
 //
 // Every problem is listed in one error wrapping ErrNotEvidence, with the command that
 // produces a report that counts. Signals never decide.
-func VerifyReport(data []byte, commit string) (Report, error) {
-	fix := strings.Replace(GateReportCommand, "<sha>", orPlaceholder(commit), 1)
-	if strings.TrimSpace(commit) == "" {
+func VerifyReport(data []byte, commit domain.Commit) (Report, error) {
+	fix := strings.Replace(GateReportCommand, "<sha>", orPlaceholder(string(commit)), 1)
+	if commit == "" {
 		return Report{}, fmt.Errorf("%w: the commit being deployed is unknown: pass --commit=<40-hex sha> to the constructor (GitLab: --commit=$CI_COMMIT_SHA)", ErrNotEvidence)
 	}
 	rep, err := ParseReport(data)
@@ -35,7 +37,7 @@ func VerifyReport(data []byte, commit string) (Report, error) {
 		return Report{}, fmt.Errorf("%w: %v: produce it with `%s`", ErrNotEvidence, err, fix)
 	}
 	var probs []string
-	if rep.Commit != commit {
+	if rep.Commit != string(commit) {
 		c := rep.Commit
 		if c == "" {
 			c = "no commit"

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 const evCommit = "0123456789abcdef0123456789abcdef01234567"
@@ -110,7 +112,7 @@ func TestVerifyReportRefusesForgeries(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := VerifyReport(tc.data, tc.commit)
+			_, err := VerifyReport(tc.data, domain.Commit(tc.commit))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrNotEvidence)
 			for _, w := range tc.want {

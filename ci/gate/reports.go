@@ -5,6 +5,8 @@
 
 package gate
 
+import "gitlab.com/soccerpredictai/pipeline/ci/domain"
+
 const (
 	// CodeQuality is the GitLab Code Quality report written by lint-report.
 	CodeQuality = "gl-code-quality-report.json"
@@ -96,7 +98,7 @@ func KnownReport(name string) bool {
 }
 
 // TrivyFor is the Trivy JSON report of one service.
-func TrivyFor(service string) string { return "trivy-" + service + ".json" }
+func TrivyFor(svc domain.Service) string { return "trivy-" + string(svc) + ".json" }
 
 // SBOMFor is the CycloneDX SBOM of one service.
-func SBOMFor(service string) string { return "sbom-" + service + ".cdx.json" }
+func SBOMFor(svc domain.Service) string { return "sbom-" + string(svc) + ".cdx.json" }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func TestAllUniqueAndClean(t *testing.T) {
@@ -51,7 +53,7 @@ func TestGitLabReports(t *testing.T) {
 }
 
 func TestPerServiceNamesMatchTheirGlobs(t *testing.T) {
-	for _, svc := range []string{"api", "worker", "airflow"} {
+	for _, svc := range domain.Services() {
 		ok, err := path.Match(Trivy, TrivyFor(svc))
 		assert.NoError(t, err)
 		assert.True(t, ok)

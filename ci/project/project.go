@@ -1,5 +1,5 @@
 // Package project knows the layout of a SoccerPredictAI repository: where the Python project
-// sits in the source, its services, files, and the command line of every tool a gate runs.
+// sits in the source, its files, and the command line of every tool a gate runs.
 package project
 
 import (
@@ -7,6 +7,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // SampleDir is the bundled sample project, used when the source has no pyproject.toml at its root.
@@ -27,7 +29,6 @@ const (
 	InvalidRequest   = "contracts/predict_invalid.json"
 	DVCLock          = "dvc.lock"
 	GESuite          = "great_expectations/expectations/matches_suite.json"
-	MkDocsConfig     = "mkdocs.yml"
 )
 
 // API facts used by the contract test and the chart.
@@ -55,42 +56,13 @@ func Resolve(explicit string, rootHasPyproject bool) (string, error) {
 	return SampleDir, nil
 }
 
-// Service is a deployable service of the product.
-type Service string
-
-// The services.
-const (
-	API     Service = "api"
-	Worker  Service = "worker"
-	Airflow Service = "airflow"
-)
-
-// Services lists every service in build order.
-func Services() []Service { return []Service{API, Worker, Airflow} }
-
-// ParseService validates a service name.
-func ParseService(s string) (Service, error) {
-	for _, v := range Services() {
-		if string(v) == s {
-			return v, nil
-		}
-	}
-	return "", fmt.Errorf("unknown service %q: want one of api, worker, airflow", s)
-}
-
-// Dockerfile is the service's Dockerfile path in the project.
-func (s Service) Dockerfile() string { return "docker/" + string(s) + ".Dockerfile" }
-
-// Requirements is the service's pinned requirements file.
-func (s Service) Requirements() string { return "requirements-" + string(s) + ".txt" }
-
 // PDMVersion is the pinned PDM release the requirements check exports with (pinned by
 // version; its wheel hash is not recorded here because it cannot be verified offline).
 const PDMVersion = "2.22.3"
 
 // PDMExport prints a service's requirements as `pdm export` resolves them from pdm.lock: the
 // default dependencies and the service's group, without the dev groups (--prod).
-func PDMExport(svc Service) []string {
+func PDMExport(svc domain.Service) []string {
 	return []string{"pdm", "export", "--prod", "--group", string(svc), "--without-hashes"}
 }
 

@@ -32,18 +32,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestServices(t *testing.T) {
-	for _, s := range Services() {
-		got, err := ParseService(string(s))
-		require.NoError(t, err)
-		assert.Equal(t, s, got)
-		assert.Equal(t, "docker/"+string(s)+".Dockerfile", s.Dockerfile())
-		assert.True(t, strings.HasPrefix(s.Requirements(), "requirements-"))
-	}
-	_, err := ParseService("web")
-	assert.ErrorContains(t, err, "want one of api, worker, airflow")
-}
-
 func TestCommands(t *testing.T) {
 	assert.Equal(t, []string{"pip", "install", "--no-input", "--progress-bar", "off", "-r", "a.txt", "-r", "b.txt"}, PipInstall("a.txt", "b.txt"))
 	py := strings.Join(Pytest("/reports"), " ")

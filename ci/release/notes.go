@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 )
 
@@ -80,12 +81,16 @@ func firstLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// ShortSHA is the abbreviation the notes show: the first 8 alphanumeric characters (GitLab's
-// short_id length), "unknown" when there are none.
-func ShortSHA(sha string) string {
+// shortSHA is the abbreviation the notes show for a commit id GitLab listed: [domain.Commit.Short]
+// of a full id; GitLab's ids are full, but the notes never fail on one that is not: its first 8
+// alphanumeric characters are shown, "unknown" when there are none.
+func shortSHA(sha string) string {
+	if c, err := domain.ParseCommit(sha); err == nil {
+		return c.Short()
+	}
 	var b strings.Builder
 	for _, c := range sha {
-		if b.Len() == 8 {
+		if b.Len() == domain.ShortCommitLength {
 			break
 		}
 		if (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') {
@@ -111,9 +116,9 @@ func mdText(s string) string {
 // the first release). Commits are grouped into Features, Bug fixes, Performance and Other changes
 // (sections without commits are left out), keep their order within a group, and each appears
 // exactly once (a repeated SHA is listed once) with its short sha and author.
-func Notes(version, previous string, commits []Commit) string {
+func Notes(version domain.Version, previous string, commits []Commit) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", mdText(version))
+	fmt.Fprintf(&b, "# %s\n\n", mdText(version.String()))
 	if previous == "" {
 		b.WriteString("First release.\n\n")
 	} else {
@@ -146,7 +151,7 @@ func Notes(version, previous string, commits []Commit) string {
 		if author == "" {
 			author = "unknown author"
 		}
-		fmt.Fprintf(&line, "%s (`%s`, %s)", mdText(desc), ShortSHA(c.SHA), mdText(author))
+		fmt.Fprintf(&line, "%s (`%s`, %s)", mdText(desc), shortSHA(c.SHA), mdText(author))
 		groups[section] = append(groups[section], line.String())
 	}
 	if listed == 0 {

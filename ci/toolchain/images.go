@@ -9,9 +9,10 @@ package toolchain
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Image names an image role.
@@ -49,84 +50,36 @@ func Images() []Image {
 // Default returns the pinned default reference of a tool.
 func Default(t Image) string { return defaults[t] }
 
-var (
-	// OCI distribution-spec grammar, simplified: [host[:port]/]path[:tag][@digest]
-	refPattern = regexp.MustCompile(`^(?:([a-zA-Z0-9.-]+(?::[0-9]+)?)/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`)
-)
-
-// Ref is a parsed image reference.
-type Ref struct {
-	Host   string // "" means Docker Hub
-	Path   string // e.g. library/python is written python on Docker Hub
-	Tag    string
-	Digest string
-}
-
-// Parse validates an image reference. It requires a tag or a digest: an unpinned reference
-// would float, and floating tool images make builds unreproducible.
-func Parse(s string) (Ref, error) {
-	m := refPattern.FindStringSubmatch(s)
-	if m == nil {
-		return Ref{}, fmt.Errorf("image %q is not a valid reference: want [registry/]name:tag or name:tag@sha256:<64 hex>", s)
-	}
-	r := Ref{Host: m[1], Path: m[2], Tag: m[3], Digest: m[4]}
-	// A first component without '.', ':' or "localhost" is a Docker Hub namespace, not a host.
-	if r.Host != "" && !strings.ContainsAny(r.Host, ".:") && r.Host != "localhost" {
-		r.Path = r.Host + "/" + r.Path
-		r.Host = ""
-	}
-	if r.Tag == "" && r.Digest == "" {
-		return Ref{}, fmt.Errorf("image %q has no tag or digest: pin it, e.g. %s:1.2.3", s, s)
-	}
-	return r, nil
-}
-
-// String renders the reference.
-func (r Ref) String() string {
-	s := r.Path
-	if r.Host != "" {
-		s = r.Host + "/" + s
-	}
-	if r.Tag != "" {
-		s += ":" + r.Tag
-	}
-	if r.Digest != "" {
-		s += "@" + r.Digest
-	}
-	return s
-}
-
-// Mirror rewrites r to be pulled through prefix. Docker Hub images keep their short path
-// (GitLab's Dependency Proxy resolves `python` and `library/python` alike); images from
-// another registry keep their host as the first path component (lowercased, a port's ':'
+// Mirror rewrites r to be pulled through the registry prefix. Docker Hub images keep their
+// short path (GitLab's Dependency Proxy resolves `python` and `library/python` alike); images
+// from another registry keep their host as the first path component (lowercased, a port's ':'
 // written '-', since a path component cannot hold ':'), the layout registry mirrors such as
-// Harbor proxy projects and `crane copy` scripts use.
-func (r Ref) Mirror(prefix string) Ref {
-	prefix = strings.TrimSuffix(prefix, "/")
-	if prefix == "" {
-		return r
+// Harbor proxy projects and `crane copy` scripts use. The result is read back with
+// domain.ParseImageRef (a host such as an IPv6 literal may not fit a path component).
+func Mirror(r domain.ImageRef, prefix domain.Repository) (domain.ImageRef, error) {
+	path := r.Repository.Path()
+	if h := r.Repository.Host(); h != "" {
+		path = strings.ToLower(strings.ReplaceAll(h, ":", "-")) + "/" + path
 	}
-	path := r.Path
-	if r.Host != "" {
-		path = strings.ToLower(strings.ReplaceAll(r.Host, ":", "-")) + "/" + path
+	out := domain.ImageRef{Repository: domain.Repository(string(prefix) + "/" + path), Tag: r.Tag, Digest: r.Digest}
+	m, err := domain.ParseImageRef(out.String())
+	if err != nil {
+		return domain.ImageRef{}, fmt.Errorf("%s cannot be pulled through the mirror %s: %w", r, prefix, err)
 	}
-	host, rest, _ := strings.Cut(prefix, "/")
-	out := Ref{Host: host, Path: path, Tag: r.Tag, Digest: r.Digest}
-	if rest != "" {
-		out.Path = rest + "/" + path
-	}
-	return out
+	return m, nil
 }
 
-// Set resolves the image of every tool: defaults, overridden per tool, then mirrored.
+// Set resolves the image of every tool: defaults, overridden per tool, then mirrored. Every
+// reference is parsed (domain.ParseImageRef; Docker Hub short names such as python:3.11 are
+// repositories without a host) and mirrored once, by NewSet.
 type Set struct {
-	overrides map[Image]string
-	mirror    string
+	refs map[Image]domain.ImageRef
 }
 
-// NewSet validates overrides (tool → reference; empty values are ignored) and the mirror prefix.
+// NewSet validates overrides (tool → reference; empty values are ignored) and the mirror prefix
+// (host[:port][/path]; "" for none), and resolves every tool's reference.
 func NewSet(overrides map[Image]string, mirror string) (Set, error) {
-	s := Set{overrides: map[Image]string{}, mirror: mirror}
+	s := Set{refs: map[Image]domain.ImageRef{}}
 	var probs []string
 	for t, ref := range overrides {
 		if ref == "" {
@@ -136,15 +89,30 @@ func NewSet(overrides map[Image]string, mirror string) (Set, error) {
 			probs = append(probs, fmt.Sprintf("unknown tool %q: want one of %s", t, joinImages()))
 			continue
 		}
-		if _, err := Parse(ref); err != nil {
+		r, err := domain.ParseImageRef(ref)
+		if err != nil {
 			probs = append(probs, fmt.Sprintf("--%s-image: %v", t, err))
 			continue
 		}
-		s.overrides[t] = ref
+		s.refs[t] = r
 	}
-	if mirror != "" {
-		if _, err := Parse(strings.TrimSuffix(mirror, "/") + "/x:1"); err != nil {
+	for t, ref := range defaults {
+		if _, ok := s.refs[t]; !ok {
+			s.refs[t] = mustParse(ref)
+		}
+	}
+	if mirror = strings.TrimSuffix(mirror, "/"); mirror != "" {
+		if _, err := domain.ParseRepository(mirror + "/x"); err != nil || strings.Contains(mirror, "://") {
 			probs = append(probs, fmt.Sprintf("registry mirror %q is not a registry prefix: want host[:port][/path], e.g. gitlab.example.com:443/group/dependency_proxy/containers", mirror))
+		} else {
+			for t, r := range s.refs {
+				m, err := Mirror(r, domain.Repository(mirror))
+				if err != nil {
+					probs = append(probs, fmt.Sprintf("--%s-image: %v", t, err))
+					continue
+				}
+				s.refs[t] = m
+			}
 		}
 	}
 	if len(probs) > 0 {
@@ -154,18 +122,22 @@ func NewSet(overrides map[Image]string, mirror string) (Set, error) {
 	return s, nil
 }
 
-// Ref returns the reference to pull for tool t.
+// Ref returns the reference to pull for tool t, as the engine takes it.
 func (s Set) Ref(t Image) string {
-	raw, ok := s.overrides[t]
+	r, ok := s.refs[t]
 	if !ok {
-		raw = defaults[t]
+		r = mustParse(defaults[t]) // the zero Set: defaults, no mirror
 	}
-	r, err := Parse(raw)
+	return r.String()
+}
+
+// mustParse parses a default (covered by TestDefaultsArePinnedByTag).
+func mustParse(ref string) domain.ImageRef {
+	r, err := domain.ParseImageRef(ref)
 	if err != nil {
-		// Defaults are covered by tests and overrides are validated by NewSet.
-		panic(fmt.Sprintf("toolchain: invalid reference %q for %s: %v", raw, t, err))
+		panic(fmt.Sprintf("toolchain: invalid default reference %q: %v", ref, err))
 	}
-	return r.Mirror(s.mirror).String()
+	return r
 }
 
 func joinImages() string {

@@ -7,91 +7,90 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
+func ref(t testing.TB, s string) domain.ImageRef {
+	t.Helper()
+	r, err := domain.ParseImageRef(s)
+	require.NoError(t, err, s)
+	return r
+}
+
 func TestDefaultsArePinnedByTag(t *testing.T) {
 	for _, tool := range Images() {
-		r, err := Parse(Default(tool))
+		r, err := domain.ParseImageRef(Default(tool))
 		require.NoError(t, err, tool)
 		assert.NotEmpty(t, r.Tag, "%s must be pinned by tag", tool)
-		assert.NotEqual(t, "latest", r.Tag, "%s must not float on latest", tool)
-	}
-}
-
-func TestParse(t *testing.T) {
-	tests := []struct {
-		in   string
-		want Ref
-	}{
-		{"python:3.11-slim", Ref{Path: "python", Tag: "3.11-slim"}},
-		{"aquasec/trivy:0.58.1", Ref{Path: "aquasec/trivy", Tag: "0.58.1"}},
-		{"ghcr.io/org/tool:1@" + digest, Ref{Host: "ghcr.io", Path: "org/tool", Tag: "1", Digest: digest}},
-		{"localhost:5000/x@" + digest, Ref{Host: "localhost:5000", Path: "x", Digest: digest}},
-		{"localhost/x:1", Ref{Host: "localhost", Path: "x", Tag: "1"}},
-	}
-	for _, tt := range tests {
-		got, err := Parse(tt.in)
-		require.NoError(t, err, tt.in)
-		assert.Equal(t, tt.want, got, tt.in)
-		assert.Equal(t, tt.in, got.String())
-	}
-}
-
-func TestParseRejects(t *testing.T) {
-	for in, want := range map[string]string{
-		"python":                             "has no tag or digest: pin it",
-		"Python:3":                           "not a valid reference",
-		"python:3@sha256:abc":                "not a valid reference",
-		"python:" + strings.Repeat("a", 129): "not a valid reference",
-		"":                                   "not a valid reference",
-	} {
-		_, err := Parse(in)
-		require.Error(t, err, in)
-		assert.Contains(t, err.Error(), want, in)
+		assert.NotEqual(t, domain.LatestTag, string(r.Tag), "%s must not float on latest", tool)
+		assert.Equal(t, Default(tool), Set{}.Ref(tool), "the zero Set is the defaults")
 	}
 }
 
 func TestMirror(t *testing.T) {
-	hub, _ := Parse("python:3.11-slim")
-	assert.Equal(t, "gitlab.example.com:443/group/dependency_proxy/containers/python:3.11-slim",
-		hub.Mirror("gitlab.example.com:443/group/dependency_proxy/containers/").String())
-	ghcr, _ := Parse("ghcr.io/org/tool:1@" + digest)
-	assert.Equal(t, "mirror.internal/ghcr.io/org/tool:1@"+digest, ghcr.Mirror("mirror.internal").String())
-	assert.Equal(t, hub, hub.Mirror(""))
+	hub := ref(t, "python:3.11-slim")
+	m, err := Mirror(hub, "gitlab.example.com:443/group/dependency_proxy/containers")
+	require.NoError(t, err)
+	assert.Equal(t, "gitlab.example.com:443/group/dependency_proxy/containers/python:3.11-slim", m.String())
+	m, err = Mirror(ref(t, "ghcr.io/org/tool:1@"+digest), "mirror.internal")
+	require.NoError(t, err)
+	assert.Equal(t, "mirror.internal/ghcr.io/org/tool:1@"+digest, m.String())
+	m, err = Mirror(ref(t, "Reg.Example.COM:5000/org/tool:1"), "mirror.internal")
+	require.NoError(t, err)
+	assert.Equal(t, "mirror.internal/reg.example.com-5000/org/tool:1", m.String(), "host lowercased, port joined with '-'")
+	_, err = Mirror(ref(t, "[::1]:5000/org/tool:1"), "mirror.internal")
+	assert.ErrorContains(t, err, "cannot be pulled through the mirror")
 }
 
 func TestSet(t *testing.T) {
-	s, err := NewSet(map[Image]string{Python: "python:3.12-slim@" + digest, Helm: ""}, "mirror.internal/proxy")
+	s, err := NewSet(map[Image]string{Python: "python:3.12-slim@" + digest, Helm: ""}, "mirror.internal/proxy/")
 	require.NoError(t, err)
 	assert.Equal(t, "mirror.internal/proxy/python:3.12-slim@"+digest, s.Ref(Python))
 	assert.Equal(t, "mirror.internal/proxy/alpine/helm:3.16.3", s.Ref(Helm))
 
-	_, err = NewSet(map[Image]string{Trivy: "trivy"}, "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--trivy-image")
+	s, err = NewSet(map[Image]string{Golang: "golang:1.26@" + digest}, "")
+	require.NoError(t, err)
+	assert.Equal(t, "golang:1.26@"+digest, s.Ref(Golang))
+	assert.Equal(t, Default(Trivy), s.Ref(Trivy))
+
+	for ov, want := range map[string]string{
+		"trivy":                             "neither tag nor digest",
+		"Trivy:1":                           "uppercase",
+		"trivy:1@sha256:abc":                "not sha256",
+		"trivy:" + strings.Repeat("a", 129): "shorten it",
+	} {
+		_, err = NewSet(map[Image]string{Trivy: ov}, "")
+		require.Error(t, err, ov)
+		assert.Contains(t, err.Error(), "--trivy-image", ov)
+		assert.Contains(t, err.Error(), want, ov)
+	}
 	_, err = NewSet(map[Image]string{"node": "node:20"}, "")
 	assert.ErrorContains(t, err, `unknown tool "node"`)
-	_, err = NewSet(nil, "https://mirror")
-	assert.ErrorContains(t, err, "is not a registry prefix")
+	for _, bad := range []string{"https://mirror", "mirror.internal//x", "Mirror.internal/Proxy"} {
+		_, err = NewSet(nil, bad)
+		assert.ErrorContains(t, err, "is not a registry prefix", bad)
+	}
 }
 
 // Property: mirroring keeps tag and digest, and the result parses as a reference again.
 func TestMirrorProperty(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	hosts := []string{"", "ghcr.io", "quay.io", "localhost:5000"}
+	hosts := []string{"", "ghcr.io/", "quay.io/", "localhost:5000/"}
 	for i := 0; i < 500; i++ {
-		r := Ref{Host: hosts[rng.Intn(len(hosts))], Path: randPath(rng), Tag: "t" + randWord(rng)}
+		s := hosts[rng.Intn(len(hosts))] + randPath(rng) + ":t" + randWord(rng)
 		if rng.Intn(2) == 0 {
-			r.Digest = digest
+			s += "@" + digest
 		}
-		m := r.Mirror("mirror.example.com/" + randWord(rng))
-		back, err := Parse(m.String())
-		require.NoError(t, err, m.String())
+		r := ref(t, s)
+		m, err := Mirror(r, domain.Repository("mirror.example.com/"+randWord(rng)))
+		require.NoError(t, err, s)
+		back := ref(t, m.String())
 		assert.Equal(t, r.Tag, back.Tag)
 		assert.Equal(t, r.Digest, back.Digest)
-		assert.True(t, strings.HasSuffix(back.Path, r.Path))
+		assert.True(t, strings.HasSuffix(back.Repository.Path(), r.Repository.Path()))
 	}
 }
 
@@ -110,23 +109,4 @@ func randPath(rng *rand.Rand) string {
 		parts[i] = randWord(rng)
 	}
 	return strings.Join(parts, "/")
-}
-
-func FuzzParse(f *testing.F) {
-	for _, s := range []string{"python:3", "ghcr.io/a/b:1@" + digest, "a", "localhost:5000/x:y", "a//b:1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := Parse(s)
-		if err != nil {
-			return
-		}
-		if r.Tag == "" && r.Digest == "" {
-			t.Fatalf("%q parsed without tag or digest", s)
-		}
-		again, err := Parse(r.String())
-		if err != nil || again != r {
-			t.Fatalf("%q does not round-trip: %v %+v %+v", s, err, r, again)
-		}
-	})
 }

@@ -5,7 +5,6 @@
 package toolchain
 
 import (
-	"fmt"
 	"path"
 	"sort"
 )
@@ -38,16 +37,6 @@ func GoTools() []GoTool {
 	out := []GoTool{SopsDecrypt, Promote, ManifestRedact, Evidence}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// LookupGoTool finds a tool by name.
-func LookupGoTool(name string) (GoTool, error) {
-	for _, t := range GoTools() {
-		if t.Name == name {
-			return t, nil
-		}
-	}
-	return GoTool{}, fmt.Errorf("unknown tool %q: want evidence, manifest-redact, promote or sops-decrypt", name)
 }
 
 // Binary is where the built binary is written inside the build container.

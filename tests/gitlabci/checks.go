@@ -9,7 +9,6 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	"gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
 // Every check below returns the problems it found (nil when there are none), so the tests can
@@ -533,7 +532,7 @@ func CheckDeployJobs(c *Config) []string {
 			"job-token":       "env:CI_JOB_TOKEN",
 			"pipeline-source": "$CI_PIPELINE_SOURCE",
 		}
-		for _, svc := range project.Services() {
+		for _, svc := range domain.Services() {
 			want[string(svc)+"-image"] = "$" + strings.ToUpper(string(svc)) + "_IMAGE"
 		}
 		for k, v := range want {

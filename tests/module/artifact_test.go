@@ -76,7 +76,7 @@ func TestBuildRefusesWithoutCommitOrUnknownService(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--commit=$CI_COMMIT_SHA")
 	_, err = m.Build(context.Background(), "web", "")
-	assert.ErrorContains(t, err, "want one of api, worker, airflow")
+	assert.ErrorContains(t, err, "use one of api, worker, airflow")
 }
 
 func TestPublishRejectsHalfCredentials(t *testing.T) {
@@ -161,7 +161,7 @@ func TestScanBlocksOnHighFindingsAndReportsAnyway(t *testing.T) {
 	assert.Contains(t, files["gl-container-scanning-report.json"], `"image": "api"`)
 
 	err = m.Scan(context.Background(), "web")
-	assert.ErrorContains(t, err, "want one of api, worker, airflow")
+	assert.ErrorContains(t, err, "use one of api, worker, airflow")
 }
 
 func TestRequirementsCheckComparesPdmExportWithThePins(t *testing.T) {

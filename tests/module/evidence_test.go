@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
@@ -47,17 +48,18 @@ func registryEvidence(t *testing.T, commit, gateReport string, problems ...strin
 
 func answerEvidence(t *testing.T, commit, keyID, gateReport string, problems ...string) {
 	t.Helper()
-	if _, err := gate.VerifyReport([]byte(gateReport), commit); err != nil {
+	if _, err := gate.VerifyReport([]byte(gateReport), domain.Commit(commit)); err != nil {
 		problems = append(problems, "api: no gate report attached counts: "+err.Error())
 	} else {
 		rec.Respond(daggertest.OnFile("evidence/"+"gate-report.json", gateReport))
 		rec.Respond(daggertest.OnFile("gate-report.json", gateReport))
 	}
 	var images []attest.Verified
-	for _, svc := range []string{"api", "worker", "airflow"} {
-		images = append(images, attest.Verified{Service: svc, Problems: []string{}})
+	for _, svc := range domain.Services() {
+		img := domain.Pinned(domain.Repository("registry.example.com/sp/"+string(svc)), domain.Digest("sha256:"+strings.Repeat("e", 64)))
+		images = append(images, attest.Verified{Service: svc, Image: img, Problems: []string{}})
 	}
-	sum := attest.Summary{Commit: commit, OK: len(problems) == 0, Problems: append([]string{}, problems...), Images: images, KeyID: keyID}
+	sum := attest.Summary{Commit: domain.Commit(commit), OK: len(problems) == 0, Problems: append([]string{}, problems...), Images: images, KeyID: keyID}
 	b, err := json.Marshal(sum)
 	require.NoError(t, err)
 	rec.Respond(daggertest.OnFile("evidence.json", string(b)))
@@ -266,7 +268,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 		require.True(t, ok)
 		st, err := attest.ParseStatement([]byte(prov.Str("contents")))
 		require.NoError(t, err)
-		assert.True(t, st.Covers(serviceDigest[svc]))
+		assert.True(t, st.Covers(domain.Digest(serviceDigest[svc])))
 		assert.Equal(t, commitSHA, st.Commit())
 		assert.Equal(t, "https://gitlab.com/p/-/pipelines/9", st.Predicate.RunDetails.Metadata.InvocationID)
 		assert.Equal(t, "7", st.Predicate.BuildDefinition.ExternalParameters.ModelVersion)

@@ -276,11 +276,13 @@ func TestReleasePromotesTheStagedDigestsByDigestToTheVersionAndLatest(t *testing
 	sec, _ := mount.Ref("source")
 	assert.Contains(t, sec.Chain.String(), `setSecret(name:"kubeconfig"`)
 
-	// Each service is copied by digest to vX.Y.Z and latest, with the promote tool.
+	// Each service is copied by digest to vX.Y.Z and latest (a final release: domain's
+	// Production.MovesLatest), with the promote tool, and to nothing else.
 	promos := relPromotions()
 	require.Len(t, promos, 3, execsText())
 	for _, svc := range relServices {
 		e := mustExec(t, "/usr/local/bin/promote", "--src", relRef(svc), "--dst", relRegistry+"/"+svc+":v1.4.0", "--dst", relRegistry+"/"+svc+":latest")
+		assert.Equal(t, 2, strings.Count(e.Line(), "--dst "), e.Line())
 		assert.Contains(t, e.Line(), "--password-file /run/secrets/registry-password")
 		_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
 		assert.True(t, ok, "the registry password reaches the tool only as a mounted secret")
@@ -361,8 +363,8 @@ func TestReleaseRefusesAVersionThatIsInvalidOrNotGreaterThanTheLastTag(t *testin
 		{"v1.4.0", [][2]string{{"v1.4.0", relOther}}, "not greater than v1.4.0", true},
 		{"v1.3.9", [][2]string{{"v1.2.0", relOther}, {"v1.4.0", relOther}}, "not greater than v1.4.0", true},
 		{"v1.4.0-rc.1", [][2]string{{"v1.4.0", relOther}}, "not greater", true},
-		{"1.5.0", nil, "must start with v", false},
-		{"v1.5", nil, "not a semantic version", false},
+		{"1.5.0", nil, `no "v" prefix: pass --version`, false},
+		{"v1.5", nil, "not a strict semantic version", false},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			gl, srv := newFakeGitLab(t, tc.tags...)
@@ -404,6 +406,11 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart, nil)
 	require.NoError(t, err, execsText())
 	require.Len(t, relPromotions(), 3)
+	for _, svc := range relServices {
+		// Exactly one destination: the version tag (domain: Production.MovesLatest(pre-release) is false).
+		e := mustExec(t, "/usr/local/bin/promote", "--src", relRef(svc), "--dst", relRegistry+"/"+svc+":v2.0.0-rc.1")
+		assert.Equal(t, 1, strings.Count(e.Line(), "--dst "), e.Line())
+	}
 	for _, e := range relPromotions() {
 		assert.Contains(t, e.Line(), ":v2.0.0-rc.1")
 		assert.NotContains(t, e.Line(), ":latest", "a pre-release never moves latest")

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/requirements"
 	"gitlab.com/soccerpredictai/pipeline/ci/project"
 )
@@ -220,12 +221,12 @@ func sampleLock(t *testing.T) pdmLock {
 // requirements file and `pdm export --prod -G <service>` of the real pdm.lock do not drift.
 func TestSampleRequirementsMatchPDMExport(t *testing.T) {
 	lock := sampleLock(t)
-	for _, svc := range project.Services() {
+	for _, svc := range domain.Services() {
 		t.Run(string(svc), func(t *testing.T) {
 			committed := read(t, svc.Requirements())
 			exported, err := pdmExport(lock, string(svc))
 			require.NoError(t, err)
-			diff, err := requirements.Compare(string(svc), committed, []byte(exported))
+			diff, err := requirements.Compare(svc, committed, []byte(exported))
 			require.NoError(t, err, diff)
 			assert.Empty(t, diff)
 			// The files are written in PDM's own form, not just equivalent to it.
@@ -269,7 +270,7 @@ func TestSampleRequirementsDriftIsReported(t *testing.T) {
 	lock := sampleLock(t)
 	exported, err := pdmExport(lock, "api")
 	require.NoError(t, err)
-	committed := string(read(t, project.API.Requirements()))
+	committed := string(read(t, domain.API.Requirements()))
 	require.Contains(t, committed, "\nfastapi==0.121.3\n")
 
 	cases := map[string]struct{ edited, inDiff string }{
@@ -282,7 +283,7 @@ func TestSampleRequirementsDriftIsReported(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			require.NotEqual(t, committed, tc.edited, "the edit applies")
-			diff, err := requirements.Compare("api", []byte(tc.edited), []byte(exported))
+			diff, err := requirements.Compare(domain.API, []byte(tc.edited), []byte(exported))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "pdm export --prod -G api --without-hashes -o requirements-api.txt")
 			assert.Contains(t, diff, tc.inDiff)
@@ -294,7 +295,7 @@ func TestSampleRequirementsDriftIsReported(t *testing.T) {
 func TestSampleEveryPinIsChecked(t *testing.T) {
 	lock := sampleLock(t)
 	pinRE := regexp.MustCompile(`(?m)^([A-Za-z0-9._-]+==)([^;\n]+)`)
-	for _, svc := range project.Services() {
+	for _, svc := range domain.Services() {
 		exported, err := pdmExport(lock, string(svc))
 		require.NoError(t, err)
 		committed := string(read(t, svc.Requirements()))
@@ -302,7 +303,7 @@ func TestSampleEveryPinIsChecked(t *testing.T) {
 		require.NotEmpty(t, lines)
 		for _, loc := range lines {
 			edited := committed[:loc[5]] + ".post99" + committed[loc[5]:]
-			_, err := requirements.Compare(string(svc), []byte(edited), []byte(exported))
+			_, err := requirements.Compare(svc, []byte(edited), []byte(exported))
 			assert.Error(t, err, "%s: %q", svc, committed[loc[0]:loc[5]])
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
@@ -115,7 +116,7 @@ func TestSampleHasWhatTheModuleRunsOn(t *testing.T) {
 		_, err := os.Stat(filepath.Join(root, rel))
 		assert.NoError(t, err, rel)
 	}
-	for _, svc := range project.Services() {
+	for _, svc := range domain.Services() {
 		for _, rel := range []string{svc.Dockerfile(), svc.Requirements()} {
 			_, err := os.Stat(filepath.Join(root, rel))
 			assert.NoError(t, err, rel)
@@ -134,7 +135,7 @@ func TestSampleDatasetVersion(t *testing.T) {
 
 // Every pinned requirements file parses as the requirements check reads it.
 func TestSampleRequirementsParse(t *testing.T) {
-	for _, svc := range project.Services() {
+	for _, svc := range domain.Services() {
 		_, err := requirements.Parse(read(t, svc.Requirements()))
 		assert.NoError(t, err, svc.Requirements())
 	}

@@ -19,6 +19,14 @@ const (
 	repo   = "registry.example.com/sp/api"
 )
 
+func ref(s string) domain.ImageRef {
+	r, err := domain.ParseImageRef(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
 var (
 	digest    = "sha256:" + strings.Repeat("a", 64)
 	config    = "sha256:" + strings.Repeat("c", 64)
@@ -29,10 +37,10 @@ var (
 
 func input() BuildInput {
 	return BuildInput{
-		Image: image, Service: "api", Commit: commit, Ref: "main",
+		Image: ref(image), Service: domain.API, Commit: commit, Ref: "main",
 		SourceURL: "https://gitlab.com/soccerpredictai/soccerpredict", Pipeline: "https://gitlab.com/soccerpredictai/soccerpredict/-/pipelines/42",
 		BuilderID: "https://gitlab.com/soccerpredictai/pipeline@dagger-v0.21.8", DatasetVersion: "d1", ModelVersion: "12",
-		Registry: "registry.example.com/sp", BaseImages: []string{"docker.io/library/python:3.11-slim-bookworm@" + otherHash},
+		Registry: "registry.example.com/sp", BaseImages: []domain.ImageRef{ref("docker.io/library/python:3.11-slim-bookworm@" + otherHash)},
 		StartedOn: t0, FinishedOn: t0.Add(time.Minute),
 	}
 }
@@ -67,7 +75,7 @@ func provJSON(t *testing.T, in BuildInput) []byte {
 
 func goodEvidence(t *testing.T) Evidence {
 	return Evidence{
-		Service: "api", Image: image, ConfigDigest: config,
+		Service: domain.API, Image: ref(image), ConfigDigest: domain.Digest(config),
 		Labels: map[string]string{LabelRevision: commit},
 		Documents: map[string][][]byte{
 			TypeGateReport: {gateJSON(t, commit)},
@@ -100,9 +108,9 @@ func TestProvenanceIsSLSAv1(t *testing.T) {
 	s, err := ParseStatement(b)
 	require.NoError(t, err)
 	assert.Equal(t, commit, s.Commit())
-	assert.True(t, s.Covers(digest))
-	assert.False(t, s.Covers(otherHash))
-	assert.False(t, s.Covers("sha256:short"))
+	assert.True(t, s.Covers(domain.Digest(digest)))
+	assert.False(t, s.Covers(domain.Digest(otherHash)))
+	assert.False(t, s.Covers(""))
 }
 
 func TestNewProvenanceRefusesWhatItCannotVerify(t *testing.T) {
@@ -110,9 +118,9 @@ func TestNewProvenanceRefusesWhatItCannotVerify(t *testing.T) {
 		edit func(*BuildInput)
 		want string
 	}{
-		"image by tag":        {func(i *BuildInput) { i.Image = repo + ":main" }, "image:"},
-		"short commit":        {func(i *BuildInput) { i.Commit = "0123abcd" }, "40 lowercase hex"},
-		"base image by tag":   {func(i *BuildInput) { i.BaseImages = []string{"python:3.11"} }, "not pinned by digest"},
+		"image by tag":        {func(i *BuildInput) { i.Image = ref(repo + ":main") }, "image:"},
+		"no commit":           {func(i *BuildInput) { i.Commit = "" }, "commit is empty"},
+		"base image by tag":   {func(i *BuildInput) { i.BaseImages = []domain.ImageRef{ref("python:3.11")} }, "not pinned by digest"},
 		"no base image":       {func(i *BuildInput) { i.BaseImages = nil }, "no base image"},
 		"no pipeline":         {func(i *BuildInput) { i.Pipeline = "" }, "pipeline is empty"},
 		"times out of order":  {func(i *BuildInput) { i.FinishedOn = t0.Add(-time.Hour) }, "out of order"},
@@ -163,12 +171,12 @@ func TestVerifyRefusesEachForgery(t *testing.T) {
 		"sbom of another image": {func(t *testing.T, ev *Evidence) { ev.Documents[TypeSBOM] = [][]byte{sbomJSON(otherHash)} }, []string{"names neither"}},
 		"provenance of another image": {func(t *testing.T, ev *Evidence) {
 			in := input()
-			in.Image = repo + "@" + otherHash
+			in.Image = ref(repo + "@" + otherHash)
 			ev.Documents[TypeInToto] = [][]byte{provJSON(t, in)}
 		}, []string{"about another image"}},
 		"provenance of another commit": {func(t *testing.T, ev *Evidence) {
 			in := input()
-			in.Commit = otherCommit
+			in.Commit = domain.Commit(otherCommit)
 			ev.Documents[TypeInToto] = [][]byte{provJSON(t, in)}
 		},
 			[]string{`says commit "` + otherCommit + `"`}},
@@ -203,7 +211,7 @@ func TestVerifyOneGoodDocumentAmongForgeriesCounts(t *testing.T) {
 func TestVerifyNeedsACommitAndADigest(t *testing.T) {
 	assert.Contains(t, Verify(goodEvidence(t), "").Problems[0], "pass --commit")
 	ev := goodEvidence(t)
-	ev.Image = repo + ":main"
+	ev.Image = ref(repo + ":main")
 	assert.False(t, Verify(ev, commit).OK())
 	assert.ErrorContains(t, Set{}.Err(), "no image was verified")
 }
@@ -236,7 +244,7 @@ func TestSummaryRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorContains(t, got.Err(), "no Trivy report is attached")
 
-	_, err = ParseSummary(b, strings.Repeat("f", 40))
+	_, err = ParseSummary(b, domain.Commit(strings.Repeat("f", 40)))
 	assert.ErrorContains(t, err, "not "+strings.Repeat("f", 40))
 	_, err = ParseSummary([]byte(`{"commit":"`+commit+`","ok":true,"problems":[],"images":[]}`), commit)
 	assert.ErrorContains(t, err, "inconsistent", "ok with no image verified is a forgery")
@@ -259,7 +267,7 @@ func FuzzParseStatement(f *testing.F) {
 		}
 		require.Equal(t, StatementType, st.Type)
 		require.NotEmpty(t, st.Subject)
-		_ = st.Covers(digest)
+		_ = st.Covers(domain.Digest(digest))
 	})
 }
 

@@ -12,9 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
-	"strings"
-
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 )
 
 // Signed attestations. publish wraps every document in an in-toto v1 Statement whose subject is
@@ -80,7 +77,7 @@ type genericStatement struct {
 // predicate the document. A provenance document already is a statement: it must be about the
 // image, and is returned as is.
 func StatementFor(image, artifactType string, document []byte) ([]byte, error) {
-	ref, err := artifact.ParseDigestReference(image)
+	ref, err := domain.ParsePinnedRef(image)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +107,7 @@ func StatementFor(image, artifactType string, document []byte) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	err = enc.Encode(genericStatement{
 		Type:          StatementType,
-		Subject:       []Subject{{Name: ref.Repository, Digest: map[string]string{"sha256": strings.TrimPrefix(ref.Digest, "sha256:")}}},
+		Subject:       []Subject{{Name: string(ref.Repository), Digest: map[string]string{"sha256": ref.Digest.Hex()}}},
 		PredicateType: pt,
 		Predicate:     json.RawMessage(document),
 	})
@@ -124,7 +121,7 @@ func StatementFor(image, artifactType string, document []byte) ([]byte, error) {
 // returns the artifact type and the document it carries: the predicate, or for a SLSA
 // provenance the statement itself. A statement about another digest, of an unknown predicate
 // type or not in-toto v1 is refused.
-func OpenStatement(payload []byte, digest string) (artifactType string, document []byte, err error) {
+func OpenStatement(payload []byte, digest domain.Digest) (artifactType string, document []byte, err error) {
 	var s genericStatement
 	if err := json.Unmarshal(payload, &s); err != nil {
 		return "", nil, fmt.Errorf("the signed payload is not an in-toto statement: %v", err)
@@ -199,7 +196,7 @@ type EnvelopeVerifier interface {
 // artifact type ("" when unknown), why the others do not. With a verifier only statements in
 // envelopes it verifies count; without one (signatures not required) the unsigned documents
 // and the statements of the envelopes count, their signatures unchecked.
-func (ev Evidence) candidates(digest string, v EnvelopeVerifier) (map[string][][]byte, map[string][]string) {
+func (ev Evidence) candidates(digest domain.Digest, v EnvelopeVerifier) (map[string][][]byte, map[string][]string) {
 	docs := map[string][][]byte{}
 	why := map[string][]string{}
 	if v == nil {

@@ -74,8 +74,8 @@ func gateDoc(t *testing.T, lint gate.Status) []byte {
 func documents(t *testing.T, image string) map[string][]byte {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	st, err := attest.NewProvenance(attest.BuildInput{Image: image, Service: "api", Commit: sCommit, Ref: "main", SourceURL: "https://gitlab.com/x/y",
-		Pipeline: "1", BuilderID: "b", BaseImages: []string{"python@sha256:" + strings.Repeat("e", 64)}, StartedOn: now, FinishedOn: now})
+	st, err := attest.NewProvenance(attest.BuildInput{Image: pinnedRef(t, image), Service: "api", Commit: sCommit, Ref: "main", SourceURL: "https://gitlab.com/x/y",
+		Pipeline: "1", BuilderID: "b", BaseImages: []domain.ImageRef{pinnedRef(t, "python@sha256:"+strings.Repeat("e", 64))}, StartedOn: now, FinishedOn: now})
 	require.NoError(t, err)
 	prov, err := st.JSON()
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func envelope(t *testing.T, s *signing.Signer, image, typ string, doc []byte) []
 // signedEvidence is what the registry holds after a signed publish of sImage.
 func signedEvidence(t *testing.T, s *signing.Signer) attest.Evidence {
 	t.Helper()
-	ev := attest.Evidence{Service: "api", Image: sImage, ConfigDigest: sConfig, Labels: map[string]string{attest.LabelRevision: sCommit}, Documents: map[string][][]byte{}}
+	ev := attest.Evidence{Service: "api", Image: pinnedRef(t, sImage), ConfigDigest: domain.Digest(sConfig), Labels: map[string]string{attest.LabelRevision: sCommit}, Documents: map[string][][]byte{}}
 	for typ, doc := range documents(t, sImage) {
 		ev.Envelopes = append(ev.Envelopes, envelope(t, s, sImage, typ, doc))
 	}
@@ -202,11 +202,11 @@ func TestStatementForAndOpenStatement(t *testing.T) {
 	for typ, doc := range docs {
 		st, err := attest.StatementFor(sImage, typ, doc)
 		require.NoError(t, err, typ)
-		got, body, err := attest.OpenStatement(st, sDigest)
+		got, body, err := attest.OpenStatement(st, domain.Digest(sDigest))
 		require.NoError(t, err, typ)
 		assert.Equal(t, typ, got)
 		assert.JSONEq(t, string(doc), string(body), typ)
-		_, _, err = attest.OpenStatement(st, "sha256:"+strings.Repeat("b", 64))
+		_, _, err = attest.OpenStatement(st, domain.Digest("sha256:"+strings.Repeat("b", 64)))
 		assert.ErrorContains(t, err, "about another image")
 	}
 	_, err := attest.StatementFor(sOther, attest.TypeInToto, docs[attest.TypeInToto])
@@ -223,7 +223,7 @@ func TestStatementForAndOpenStatement(t *testing.T) {
 		"unknown predicate": `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"` + strings.Repeat("a", 64) + `"}}],"predicateType":"https://example.com/x","predicate":{}}`,
 		"no predicate":      `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"` + strings.Repeat("a", 64) + `"}}],"predicateType":"` + attest.PredicateGateReport + `"}`,
 	} {
-		_, _, err := attest.OpenStatement([]byte(payload), sDigest)
+		_, _, err := attest.OpenStatement([]byte(payload), domain.Digest(sDigest))
 		assert.Error(t, err, name)
 	}
 }
@@ -276,7 +276,7 @@ func TestPublicKeyAndSummaryKey(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.want, name)
 	}
 
-	sum := attest.Summary{Commit: sCommit, OK: true, Images: []attest.Verified{{}}}
+	sum := attest.Summary{Commit: sCommit, OK: true, Images: []attest.Verified{{Service: "api", Image: pinnedRef(t, sImage)}}}
 	assert.NoError(t, sum.CheckSigned(false, id), "signatures not required: any summary")
 	assert.ErrorContains(t, sum.CheckSigned(true, id), "no key (signatures unchecked)")
 	sum.KeyID = "sha256:" + strings.Repeat("0", 64)
@@ -295,9 +295,16 @@ func FuzzOpenStatement(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		typ, doc, err := attest.OpenStatement(data, sDigest)
+		typ, doc, err := attest.OpenStatement(data, domain.Digest(sDigest))
 		if err == nil && (typ == "" || len(doc) == 0) {
 			t.Fatalf("accepted a statement without a type or document: %q", data)
 		}
 	})
+}
+
+func pinnedRef(t *testing.T, s string) domain.ImageRef {
+	t.Helper()
+	r, err := domain.ParsePinnedRef(s)
+	require.NoError(t, err)
+	return r
 }

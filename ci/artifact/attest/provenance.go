@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // in-toto and SLSA identifiers.
@@ -24,11 +23,6 @@ const (
 	BuildType = "https://gitlab.com/soccerpredictai/pipeline/buildtypes/dagger-image/v1"
 	// DigestGitCommit is the digest algorithm name SLSA uses for a git commit.
 	DigestGitCommit = "gitCommit"
-)
-
-var (
-	hexCommit = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 // Statement is an in-toto v1 Statement with a SLSA v1 provenance predicate.
@@ -109,11 +103,11 @@ type BuildMetadata struct {
 // BuildInput is what publish knows about one pushed image.
 type BuildInput struct {
 	// Image is the pushed image by digest: repo@sha256:<64 hex>. Required.
-	Image string
-	// Service is api, worker or airflow. Required.
-	Service string
-	// Commit is the 40-hex git commit built. Required.
-	Commit string
+	Image domain.ImageRef
+	// Service is the service built. Required.
+	Service domain.Service
+	// Commit is the git commit built. Required.
+	Commit domain.Commit
 	// Ref is the branch or tag (CI_COMMIT_REF_NAME). Required.
 	Ref string
 	// SourceURL is the project's https URL (CI_PROJECT_URL). Required.
@@ -128,7 +122,7 @@ type BuildInput struct {
 	Registry string
 	// BaseImages are the images the build started from, each by digest (repo[:tag]@sha256:…),
 	// as the engine resolved them. At least one.
-	BaseImages []string
+	BaseImages []domain.ImageRef
 	// StartedOn and FinishedOn bracket the build. Required, in order.
 	StartedOn, FinishedOn time.Time
 }
@@ -137,14 +131,14 @@ type BuildInput struct {
 // checked: a digest or commit that is not one is refused, nothing is guessed.
 func NewProvenance(in BuildInput) (Statement, error) {
 	var probs []string
-	img, err := artifact.ParseDigestReference(in.Image)
-	if err != nil {
-		probs = append(probs, fmt.Sprintf("image: %v", err))
+	img := in.Image
+	if img.Digest == "" {
+		probs = append(probs, fmt.Sprintf("image: %s is not pinned by digest: record the pushed image as repo@sha256:<64 hex>", img))
 	}
-	if !hexCommit.MatchString(in.Commit) {
-		probs = append(probs, fmt.Sprintf("commit %q is not 40 lowercase hex characters: pass --commit=$CI_COMMIT_SHA", in.Commit))
+	if in.Commit == "" {
+		probs = append(probs, "commit is empty: pass --commit=$CI_COMMIT_SHA")
 	}
-	for field, v := range map[string]string{"service": in.Service, "ref": in.Ref, "source URL": in.SourceURL, "pipeline": in.Pipeline, "builder id": in.BuilderID} {
+	for field, v := range map[string]string{"service": string(in.Service), "ref": in.Ref, "source URL": in.SourceURL, "pipeline": in.Pipeline, "builder id": in.BuilderID} {
 		if strings.TrimSpace(v) == "" {
 			probs = append(probs, fmt.Sprintf("%s is empty", field))
 		}
@@ -153,18 +147,17 @@ func NewProvenance(in BuildInput) (Statement, error) {
 		probs = append(probs, "no base image: record the images the build started from, by digest")
 	}
 	var deps []ResourceDescriptor
-	if hexCommit.MatchString(in.Commit) {
-		deps = append(deps, ResourceDescriptor{Name: "source", URI: "git+" + in.SourceURL + "@" + in.Ref, Digest: map[string]string{DigestGitCommit: in.Commit}})
+	if in.Commit != "" {
+		deps = append(deps, ResourceDescriptor{Name: "source", URI: "git+" + in.SourceURL + "@" + in.Ref, Digest: map[string]string{DigestGitCommit: string(in.Commit)}})
 	}
-	bases := append([]string(nil), in.BaseImages...)
-	sort.Strings(bases)
+	bases := append([]domain.ImageRef(nil), in.BaseImages...)
+	sort.Slice(bases, func(i, j int) bool { return bases[i].String() < bases[j].String() })
 	for _, b := range bases {
-		ref, err := artifact.ParseDigestReference(b)
-		if err != nil {
-			probs = append(probs, fmt.Sprintf("base image %q is not pinned by digest: %v", b, err))
+		if b.Digest == "" {
+			probs = append(probs, fmt.Sprintf("base image %q is not pinned by digest: record the image the engine resolved, repo[:tag]@sha256:<64 hex>", b))
 			continue
 		}
-		deps = append(deps, ResourceDescriptor{Name: "base-image", URI: b, Digest: map[string]string{"sha256": strings.TrimPrefix(ref.Digest, "sha256:")}})
+		deps = append(deps, ResourceDescriptor{Name: "base-image", URI: b.String(), Digest: map[string]string{domain.DigestAlgorithm: b.Digest.Hex()}})
 	}
 	if in.StartedOn.IsZero() || in.FinishedOn.IsZero() || in.FinishedOn.Before(in.StartedOn) {
 		probs = append(probs, "build times missing or out of order: pass when the build started and finished")
@@ -175,13 +168,13 @@ func NewProvenance(in BuildInput) (Statement, error) {
 	}
 	return Statement{
 		Type:          StatementType,
-		Subject:       []Subject{{Name: img.Repository, Digest: map[string]string{"sha256": strings.TrimPrefix(img.Digest, "sha256:")}}},
+		Subject:       []Subject{{Name: string(img.Repository), Digest: map[string]string{domain.DigestAlgorithm: img.Digest.Hex()}}},
 		PredicateType: PredicateSLSAProvenance,
 		Predicate: Provenance{
 			BuildDefinition: BuildDefinition{
 				BuildType: BuildType,
 				ExternalParameters: ExternalParameters{
-					Source: in.SourceURL, Ref: in.Ref, Service: in.Service,
+					Source: in.SourceURL, Ref: in.Ref, Service: string(in.Service),
 					DatasetVersion: in.DatasetVersion, ModelVersion: in.ModelVersion,
 				},
 				InternalParameters:   InternalParameters{Pipeline: in.Pipeline, Registry: in.Registry},
@@ -238,14 +231,13 @@ func (s Statement) Commit() string {
 	return ""
 }
 
-// Covers reports whether digest (sha256:<hex>) is one of the statement's subjects.
-func (s Statement) Covers(digest string) bool {
-	hex, ok := strings.CutPrefix(digest, "sha256:")
-	if !ok || !hexSHA256.MatchString(hex) {
+// Covers reports whether digest is one of the statement's subjects.
+func (s Statement) Covers(digest domain.Digest) bool {
+	if digest == "" {
 		return false
 	}
 	for _, sub := range s.Subject {
-		if sub.Digest["sha256"] == hex {
+		if sub.Digest[domain.DigestAlgorithm] == digest.Hex() {
 			return true
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
@@ -18,12 +17,12 @@ const LabelRevision = "org.opencontainers.image.revision"
 
 // Evidence is what the registry holds for one image digest.
 type Evidence struct {
-	// Service is the service the image is deployed as (api, worker, airflow).
-	Service string `json:"service"`
+	// Service is the service the image is deployed as.
+	Service domain.Service `json:"service"`
 	// Image is the image by digest: repo@sha256:<64 hex>.
-	Image string `json:"image"`
+	Image domain.ImageRef `json:"image"`
 	// ConfigDigest is the digest of the image's config blob, as the registry serves it.
-	ConfigDigest string `json:"configDigest"`
+	ConfigDigest domain.Digest `json:"configDigest"`
 	// DiffIDs are the image's layer diff IDs (config rootfs.diff_ids), as the registry serves them.
 	DiffIDs []string `json:"diffIDs"`
 	// Labels are the image config's labels, as the registry serves them.
@@ -37,8 +36,8 @@ type Evidence struct {
 
 // Verified is the outcome of Verify for one image.
 type Verified struct {
-	Service string `json:"service"`
-	Image   string `json:"image"`
+	Service domain.Service  `json:"service"`
+	Image   domain.ImageRef `json:"image"`
 	// GateReport, Trivy, SBOM and Provenance are the documents that counted (nil when none did).
 	GateReport []byte `json:"-"`
 	Trivy      []byte `json:"-"`
@@ -77,35 +76,35 @@ const (
 //
 // Verify does not require signatures: the unsigned documents and the statements in the
 // envelopes count alike. VerifySigned does.
-func Verify(ev Evidence, commit string) Verified { return verify(ev, commit, nil) }
+func Verify(ev Evidence, commit domain.Commit) Verified { return verify(ev, commit, nil) }
 
 // VerifySigned is Verify where only statements signed by the key of v count (the statement's
 // subject the digest): unsigned documents, envelopes signed by another key or whose payload
 // changed after signing, and statements about another image never count, and the problem says
 // so. v must not be nil.
-func VerifySigned(ev Evidence, commit string, v EnvelopeVerifier) Verified {
+func VerifySigned(ev Evidence, commit domain.Commit, v EnvelopeVerifier) Verified {
 	if v == nil {
 		return Verified{Service: ev.Service, Image: ev.Image, Problems: []string{"signatures are required but no public key was given"}}
 	}
 	return verify(ev, commit, v)
 }
 
-func verify(ev Evidence, commit string, sv EnvelopeVerifier) Verified {
+func verify(ev Evidence, commit domain.Commit, sv EnvelopeVerifier) Verified {
 	v := Verified{Service: ev.Service, Image: ev.Image, Problems: []string{}}
 	add := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
-	ref, err := artifact.ParseDigestReference(ev.Image)
-	if err != nil {
-		add("%s: %v", ev.Service, err)
+	ref := ev.Image
+	if ref.Digest == "" {
+		add("%s: image %s is not pinned by digest: pass repo@sha256:<64 hex> (the value publish wrote to images.env)", ev.Service, ev.Image)
 		return v
 	}
-	if !hexCommit.MatchString(commit) {
-		add("the commit being verified is %q, not 40 hex characters: pass --commit=$CI_COMMIT_SHA to the constructor", commit)
+	if commit == "" {
+		add("the commit being verified is empty: pass --commit=$CI_COMMIT_SHA to the constructor")
 		return v
 	}
 	publish := fmt.Sprintf(publishCommand, commit)
 	img := scan.Image{Repository: ref.Repository, Digest: ref.Digest, ConfigDigest: ev.ConfigDigest, DiffIDs: ev.DiffIDs}
 
-	if got := ev.Labels[LabelRevision]; got != commit {
+	if got := ev.Labels[LabelRevision]; got != string(commit) {
 		if got == "" {
 			got = "no label"
 		}
@@ -165,7 +164,7 @@ func verify(ev Evidence, commit string, sv EnvelopeVerifier) Verified {
 		if !s.Covers(ref.Digest) {
 			return fmt.Errorf("the provenance is about another image (its subject is not %s)", ref.Digest)
 		}
-		if c := s.Commit(); c != commit {
+		if c := s.Commit(); c != string(commit) {
 			return fmt.Errorf("the provenance says commit %q was built, not %s", c, commit)
 		}
 		return nil
@@ -217,19 +216,19 @@ func sbomNames(data []byte, img scan.Image) error {
 		case "aquasecurity:trivy:DiffID":
 			diffIDs = append(diffIDs, p.Value)
 		case "aquasecurity:trivy:RepoDigest":
-			if strings.HasSuffix(p.Value, "@"+img.Digest) {
+			if strings.HasSuffix(p.Value, "@"+string(img.Digest)) {
 				return nil
 			}
 		case "aquasecurity:trivy:ImageID":
-			if img.ConfigDigest != "" && p.Value == img.ConfigDigest {
+			if img.ConfigDigest != "" && p.Value == string(img.ConfigDigest) {
 				return nil
 			}
 		}
 	}
-	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+img.Digest) || scan.SameLayers(diffIDs, img.DiffIDs) {
+	if strings.Contains(bom.Metadata.Component.BOMRef, "@"+string(img.Digest)) || scan.SameLayers(diffIDs, img.DiffIDs) {
 		return nil
 	}
-	return fmt.Errorf("the SBOM's metadata.component names neither %s, nor the image config %s, nor the image's %d layers", img.Digest, orUnknown(img.ConfigDigest), len(img.DiffIDs))
+	return fmt.Errorf("the SBOM's metadata.component names neither %s, nor the image config %s, nor the image's %d layers", img.Digest, orUnknown(string(img.ConfigDigest)), len(img.DiffIDs))
 }
 
 func orUnknown(s string) string {
@@ -287,7 +286,7 @@ func FromRegistry(env domain.Environment) bool {
 // Summary is evidence.json, what `evidence verify` (ci/cmd/evidence) writes for the module.
 type Summary struct {
 	// Commit is the commit the images were verified against.
-	Commit string `json:"commit"`
+	Commit domain.Commit `json:"commit"`
 	// OK is true when every image's evidence counts.
 	OK bool `json:"ok"`
 	// Problems lists every problem of every image (see Set.Problems).
@@ -300,7 +299,7 @@ type Summary struct {
 }
 
 // NewSummary summarises the verification of a set of images for commit.
-func NewSummary(commit string, s Set) Summary {
+func NewSummary(commit domain.Commit, s Set) Summary {
 	p := s.Problems()
 	if p == nil {
 		p = []string{}
@@ -310,7 +309,7 @@ func NewSummary(commit string, s Set) Summary {
 
 // ParseSummary reads evidence.json and checks that it is about commit and consistent: OK
 // exactly when no problem is listed and some image was verified.
-func ParseSummary(data []byte, commit string) (Summary, error) {
+func ParseSummary(data []byte, commit domain.Commit) (Summary, error) {
 	var s Summary
 	if err := json.Unmarshal(data, &s); err != nil {
 		return Summary{}, fmt.Errorf("evidence.json is not valid JSON (%v): re-run `dagger call verify-evidence`", err)

@@ -31,14 +31,14 @@
 // 127.0.0.0/8, [::1]) are reached over http when they have no TLS, like publish reaches
 // them; any other registry only over https unless its host is listed with
 // --insecure-registry ([ParseInsecureRegistries]); production refuses that opt-in
-// (ci/deploy/policy.CheckInsecureRegistries, which the module applies before running a tool). go-containerregistry's silent http fallback for private
+// (ci/deploy/policy.CheckInsecureRegistries, applied by the module before a tool runs). go-containerregistry's silent http fallback for private
 // addresses is blocked by [PlainHTTP.Transport].
 //
 // The evidence of an image (ci/artifact/attest: gate report, Trivy report, SBOM, SLSA provenance) lives
 // next to it as OCI 1.1 referrers of its digest: [Attach] writes them (referrers API, or the
 // sha256-<hex> tag schema on registries without it), [FetchEvidence] reads them back trusting
 // only manifests whose own subject is the digest, and a promotion into another repository or
-// registry copies them along ([CopyReferrers]; PromoteAll does it for every destination).
+// registry copies them along ([PromoteAll] does it for every destination).
 //
 // This package pulls in go-containerregistry and must not be imported by the Dagger
 // module; the module runs it through the ci/cmd/promote tool.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Error kinds; test them with errors.Is.
@@ -113,4 +115,14 @@ func ExitCode(err error) int {
 		return 7
 	}
 	return 1
+}
+
+// ReferenceArg reads an image reference given to a tool as flag with domain.ParseImageRef (the
+// one parser); a refusal is ErrInvalidReference, the tools' exit code for bad input.
+func ReferenceArg(flag, s string) (domain.ImageRef, error) {
+	r, err := domain.ParseImageRef(s)
+	if err != nil {
+		return domain.ImageRef{}, newError(ErrInvalidReference, err, "%s: %v", flag, err)
+	}
+	return r, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
@@ -30,9 +30,8 @@ const InsecureRegistryFlag = "--insecure-registry"
 //     plain HTTP for private addresses (10/8, 172.16/12, 192.168/16, *.localhost) is
 //     refused.
 //
-// The zero value is the rule without any opt-in. Build one with ParseInsecureRegistries
-// (promote, release) or InsecureRegistriesFor (a function acting on an environment:
-// production refuses every opt-in).
+// The zero value is the rule without any opt-in. Build one with ParseInsecureRegistries;
+// production refuses every opt-in before any tool runs (ci/deploy/policy.CheckInsecureRegistries).
 type PlainHTTP struct {
 	optIn map[string]bool
 }
@@ -89,9 +88,6 @@ func (p PlainHTTP) NameOptions(host string) []name.Option {
 	return no
 }
 
-// OptedIn reports whether host was listed with --insecure-registry.
-func (p PlainHTTP) OptedIn(host string) bool { return p.optIn[strings.ToLower(host)] }
-
 // IsLoopback reports whether the registry host ("host[:port]") is a loopback address:
 // "localhost" or an IP in 127.0.0.0/8 or ::1 (IPv6 in brackets when a port follows).
 func IsLoopback(host string) bool {
@@ -110,8 +106,8 @@ func IsLoopback(host string) bool {
 	return err == nil && ip.Zone() == "" && ip.IsLoopback()
 }
 
-// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/artifact and
-// returns it lower-cased.
+// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/domain
+// (domain.Repository.Host) and returns it lower-cased.
 func parseRegistryHost(s string) (string, error) {
 	const example = "write the registry as host[:port], e.g. reg.local:5000"
 	switch {
@@ -122,8 +118,7 @@ func parseRegistryHost(s string) (string, error) {
 	case strings.Contains(s, "/"):
 		return "", fmt.Errorf("has a path: name the registry host only, %s", example)
 	}
-	ref := artifact.Reference{Repository: s + "/x"}
-	if ref.Domain() != s || artifact.ValidateRepository(ref.Repository) != nil {
+	if repo, err := domain.ParseRepository(s + "/x"); err != nil || repo.Host() != s {
 		return "", fmt.Errorf("is not a registry host: %s", example)
 	}
 	if _, port, err := net.SplitHostPort(s); err == nil {

@@ -132,10 +132,10 @@ func TestPromoteLoopbackPlainHTTPNeedsNoOptIn(t *testing.T) {
 
 	// As publish reaches it: 127.0.0.1:PORT, and localhost:PORT (which go-containerregistry
 	// alone would also reach over http), and [::1] is covered by the rule table.
-	got, err := Promote(ctx(t), reg.host+"/sp/api@"+digest, reg.host+"/sp/api:v1.0.0", Options{})
+	got, err := promoteS(ctx(t), reg.host+"/sp/api@"+digest, reg.host+"/sp/api:v1.0.0", Options{})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
-	got, err = Promote(ctx(t), "localhost:"+port+"/sp/api@"+digest, "localhost:"+port+"/sp/api:v1.0.1", Options{Transport: aliasTransport("localhost")})
+	got, err = promoteS(ctx(t), "localhost:"+port+"/sp/api@"+digest, "localhost:"+port+"/sp/api:v1.0.1", Options{Transport: aliasTransport("localhost")})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, reg.host+"/sp/api:v1.0.1", nil))
@@ -150,7 +150,7 @@ func TestPromoteNonLoopbackPlainHTTPNeedsTheOptIn(t *testing.T) {
 	tr := aliasTransport("reg.test")
 
 	// Without the opt-in: https only, the registry answers plain http, refused, naming the flag.
-	_, err := Promote(ctx(t), src, dst, Options{Transport: tr})
+	_, err := promoteS(ctx(t), src, dst, Options{Transport: tr})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrInsecure)
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
@@ -159,13 +159,13 @@ func TestPromoteNonLoopbackPlainHTTPNeedsTheOptIn(t *testing.T) {
 	assert.Zero(t, manifestPuts)
 
 	// With the opt-in for that exact host: it works and the digest is verified.
-	got, err := Promote(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
+	got, err := promoteS(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, reg.host+"/sp/api:v1.0.0", nil))
 
 	// Host names are case-insensitive; the port is part of the host.
-	_, err = Promote(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, strings.ToUpper(host))})
+	_, err = promoteS(ctx(t), src, dst, Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, strings.ToUpper(host))})
 	require.NoError(t, err)
 }
 
@@ -178,13 +178,13 @@ func TestPromotePrivateAddressNoSilentFallback(t *testing.T) {
 	host := aliased(reg, "10.255.0.1")
 	tr := aliasTransport("10.255.0.1")
 
-	_, err := Promote(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr})
+	_, err := promoteS(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrInsecure)
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
 	assert.Equal(t, "", resolve(t, reg.host+"/sp/api:v1.0.0", nil))
 
-	got, err := Promote(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
+	got, err := promoteS(ctx(t), host+"/sp/api@"+digest, host+"/sp/api:v1.0.0", Options{Transport: tr, PlainHTTP: mustPlainHTTP(t, host)})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 }
@@ -206,7 +206,7 @@ func TestTransportRefusesPlainHTTPToOtherHosts(t *testing.T) {
 }
 
 // TestEvidenceReadWithTheRule reads a manifest the way deploy's evidence reads are meant to:
-// ParseInsecureRegistries(--insecure-registry values; production refuses any before: policy.CheckInsecureRegistries), references parsed with NameOptions,
+// ParseInsecureRegistries(--insecure-registry values), references parsed with NameOptions,
 // requests through Transport, failures mapped with CheckReachable.
 func TestEvidenceReadWithTheRule(t *testing.T) {
 	reg := newRegistry(t, regOpts{})
@@ -231,9 +231,7 @@ func TestEvidenceReadWithTheRule(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 
-	p, err = ParseInsecureRegistries(nil)
-	require.NoError(t, err)
-	_, err = read(p)
-	assert.ErrorIs(t, err, ErrInsecure)
+	_, err = read(PlainHTTP{})
+	assert.ErrorIs(t, err, ErrInsecure, "without the opt-in the registry is refused")
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
 }

@@ -11,7 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // DefaultUserAgent is sent to registries unless Options.UserAgent is set.
@@ -59,12 +59,12 @@ func (o Options) names(host string) []name.Option { return o.PlainHTTP.NameOptio
 // Result is what a promotion did; it marshals to the JSON printed by ci/cmd/promote.
 type Result struct {
 	// Source is the source reference "repo@sha256:...".
-	Source string `json:"source"`
+	Source domain.ImageRef `json:"source"`
 	// Digest is the digest every destination now resolves to.
-	Digest string `json:"digest"`
+	Digest domain.Digest `json:"digest"`
 	// Destinations are the "repo:tag" references written (or already correct), in the
 	// order given.
-	Destinations []string `json:"destinations"`
+	Destinations []domain.ImageRef `json:"destinations"`
 	// Referrers are the digests of the evidence (OCI referrers of the source digest: gate
 	// report, scan, SBOM, provenance) copied along into other repositories.
 	Referrers []string `json:"referrers,omitempty"`
@@ -73,8 +73,8 @@ type Result struct {
 // Promote copies the image or index src ("repo@sha256:<64 hex>") to dst ("repo:tag",
 // same or another repository or registry) and returns the digest dst resolves to,
 // which always equals the source digest. See PromoteAll.
-func Promote(ctx context.Context, src, dst string, opts Options) (string, error) {
-	res, err := PromoteAll(ctx, src, []string{dst}, opts)
+func Promote(ctx context.Context, src, dst domain.ImageRef, opts Options) (domain.Digest, error) {
+	res, err := PromoteAll(ctx, src, []domain.ImageRef{dst}, opts)
 	if err != nil {
 		return "", err
 	}
@@ -82,7 +82,7 @@ func Promote(ctx context.Context, src, dst string, opts Options) (string, error)
 }
 
 type destination struct {
-	input    string
+	input    domain.ImageRef
 	ref      name.Tag
 	existing *v1.Descriptor // nil when the tag does not exist yet
 }
@@ -90,7 +90,7 @@ type destination struct {
 // PromoteAll copies src to every destination. It validates every reference, reads the
 // source, and checks every destination tag for a collision before writing anything;
 // then it writes each destination and reads it back to verify the digest.
-func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (Result, error) {
+func PromoteAll(ctx context.Context, src domain.ImageRef, dsts []domain.ImageRef, opts Options) (Result, error) {
 	srcRef, dests, err := parseAll(src, dsts, opts)
 	if err != nil {
 		return Result{}, err
@@ -112,8 +112,11 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 		}
 		return Result{}, newError(ErrRegistry, err, "cannot read image %s: %v: check that the registry is reachable", srcName, err)
 	}
-	digest := desc.Digest.String()
-	if digest != srcRef.DigestStr() {
+	digest, err := registryDigest(desc.Digest.String(), srcName)
+	if err != nil {
+		return Result{}, err
+	}
+	if string(digest) != srcRef.DigestStr() {
 		return Result{}, newError(ErrDigestMismatch, nil,
 			"registry %s served digest %s for %s: refusing to promote content that does not match its digest", srcRef.RegistryStr(), digest, srcName)
 	}
@@ -135,11 +138,11 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 			d.existing = cur
 		case isNotFound(err):
 		case isUnauthorized(err):
-			return Result{}, authError(err, d.ref.RegistryStr(), "read", d.input, opts.haveCreds())
+			return Result{}, authError(err, d.ref.RegistryStr(), "read", d.input.String(), opts.haveCreds())
 		default:
 			return Result{}, newError(ErrRegistry, err, "cannot read destination %s: %v: check that the registry is reachable", d.input, err)
 		}
-		if d.existing != nil && d.existing.Digest != desc.Digest && !opts.AllowOverwrite && d.ref.TagStr() != artifact.Latest {
+		if d.existing != nil && d.existing.Digest != desc.Digest && !opts.AllowOverwrite && d.input.Tag != domain.LatestTag {
 			collisions = append(collisions, fmt.Sprintf("%s points at %s", d.input, d.existing.Digest))
 		}
 	}
@@ -149,12 +152,12 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 			strings.Join(collisions, "; "), digest)
 	}
 
-	res := Result{Source: srcName, Digest: digest}
+	res := Result{Source: domain.Pinned(src.Repository, digest), Digest: digest}
 	for _, d := range dests {
 		if d.existing == nil || d.existing.Digest != desc.Digest {
 			if err := write(d.ref, srcRef, desc, ro); err != nil {
 				if isUnauthorized(err) {
-					return res, authError(err, d.ref.RegistryStr(), "push", d.input, opts.haveCreds())
+					return res, authError(err, d.ref.RegistryStr(), "push", d.input.String(), opts.haveCreds())
 				}
 				return res, newError(ErrRegistry, err, "cannot push %s to %s: %v", srcName, d.input, err)
 			}
@@ -162,7 +165,7 @@ func PromoteAll(ctx context.Context, src string, dsts []string, opts Options) (R
 		got, err := remote.Head(d.ref, ro...)
 		if err != nil {
 			if isUnauthorized(err) {
-				return res, authError(err, d.ref.RegistryStr(), "read", d.input, opts.haveCreds())
+				return res, authError(err, d.ref.RegistryStr(), "read", d.input.String(), opts.haveCreds())
 			}
 			return res, newError(ErrRegistry, err, "cannot read back %s after the push: %v", d.input, err)
 		}
@@ -209,22 +212,19 @@ func write(dst name.Tag, src name.Digest, desc *remote.Descriptor, ro []remote.O
 	return remote.Write(dst, img, ro...)
 }
 
-// parseAll validates the source and destinations with the strict rules of ci/artifact and
-// turns them into go-containerregistry names.
-func parseAll(src string, dsts []string, opts Options) (name.Digest, []destination, error) {
-	sr, err := artifact.ParseReference(src)
-	if err != nil {
-		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source: %v", err)
-	}
-	if sr.Digest == "" {
+// parseAll turns the source and destinations into go-containerregistry names (its own parser,
+// at the network edge): the source must be pinned by digest, each destination a plain tag, each
+// on a registry host, no destination twice, and every opted-in plain-HTTP host used.
+func parseAll(src domain.ImageRef, dsts []domain.ImageRef, opts Options) (name.Digest, []destination, error) {
+	if src.Digest == "" {
 		return name.Digest{}, nil, newError(ErrNotByDigest, nil,
-			"source %s is not pinned by digest: promote %s@sha256:<64 hex> (the value publish wrote to images.env), never a tag", src, sr.Repository)
+			"source %s is not pinned by digest: promote %s@sha256:<64 hex> (the value publish wrote to images.env), never a tag", src, src.Repository)
 	}
-	if sr.Domain() == "" {
+	if src.Repository.Host() == "" {
 		return name.Digest{}, nil, newError(ErrInvalidReference, nil,
-			"source %s has no registry host: write it as registry.example.com/%s@%s", src, sr.Repository, sr.Digest)
+			"source %s has no registry host: write it as registry.example.com/%s@%s", src, src.Repository, src.Digest)
 	}
-	srcRef, err := name.NewDigest(sr.ByDigest(), opts.names(sr.Domain())...)
+	srcRef, err := name.NewDigest(src.ByDigest(), opts.names(src.Repository.Host())...)
 	if err != nil {
 		return name.Digest{}, nil, newError(ErrInvalidReference, err, "source %s: %v", src, err)
 	}
@@ -232,22 +232,21 @@ func parseAll(src string, dsts []string, opts Options) (name.Digest, []destinati
 	if len(dsts) == 0 {
 		return name.Digest{}, nil, newError(ErrInvalidReference, nil, "no destination given: pass --dst repo:tag at least once")
 	}
-	seen := map[string]bool{}
+	seen := map[domain.ImageRef]bool{}
 	dests := make([]destination, 0, len(dsts))
 	for _, d := range dsts {
-		dr, err := artifact.ParseTagReference(d)
-		if err != nil {
-			return name.Digest{}, nil, newError(ErrInvalidReference, err, "destination: %v", err)
+		if d.Tag == "" || d.Digest != "" {
+			return name.Digest{}, nil, newError(ErrInvalidReference, nil, "destination %s: a destination is a tag, write it as %s:<tag>", d, d.Repository)
 		}
-		if dr.Domain() == "" {
+		if d.Repository.Host() == "" {
 			return name.Digest{}, nil, newError(ErrInvalidReference, nil,
-				"destination %s has no registry host: write it as registry.example.com/%s:%s", d, dr.Repository, dr.Tag)
+				"destination %s has no registry host: write it as registry.example.com/%s:%s", d, d.Repository, d.Tag)
 		}
 		if seen[d] {
 			return name.Digest{}, nil, newError(ErrInvalidReference, nil, "destination %s is listed twice: list each destination once", d)
 		}
 		seen[d] = true
-		ref, err := name.NewTag(d, opts.names(dr.Domain())...)
+		ref, err := name.NewTag(d.String(), opts.names(d.Repository.Host())...)
 		if err != nil {
 			return name.Digest{}, nil, newError(ErrInvalidReference, err, "destination %s: %v", d, err)
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -29,7 +31,7 @@ func TestPromoteSameRepositoryRetagUploadsNothing(t *testing.T) {
 	img := randomImage(t, 3)
 	digest := reg.push(t, reg.host+"/team/api:build", img, nil)
 
-	got, err := Promote(ctx(t), reg.host+"/team/api@"+digest, reg.host+"/team/api:v1.0.0", insecure)
+	got, err := promoteS(ctx(t), reg.host+"/team/api@"+digest, reg.host+"/team/api:v1.0.0", insecure)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, reg.host+"/team/api:v1.0.0", nil))
@@ -47,7 +49,7 @@ func TestPromoteCrossRepositoryMountsLayers(t *testing.T) {
 	layers, config := blobDigests(t, img)
 	digest := reg.push(t, reg.host+"/team/build/api:main-01234567", img, nil)
 
-	got, err := Promote(ctx(t), reg.host+"/team/build/api@"+digest, reg.host+"/team/release/api:v1.0.0", insecure)
+	got, err := promoteS(ctx(t), reg.host+"/team/build/api@"+digest, reg.host+"/team/release/api:v1.0.0", insecure)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, reg.host+"/team/release/api:v1.0.0", nil))
@@ -65,7 +67,7 @@ func TestPromoteCrossRepositorySkipsExistingBlobs(t *testing.T) {
 	img := randomImage(t, 2)
 	digest := reg.push(t, reg.host+"/team/build/api:x", img, nil)
 
-	got, err := Promote(ctx(t), reg.host+"/team/build/api@"+digest, reg.host+"/team/release/api:v2.0.0", insecure)
+	got, err := promoteS(ctx(t), reg.host+"/team/build/api@"+digest, reg.host+"/team/release/api:v2.0.0", insecure)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	uploads, committed, mounted, manifestPuts, _ := reg.c.snapshot()
@@ -82,7 +84,7 @@ func TestPromoteAcrossRegistriesCopiesEachBlobOnce(t *testing.T) {
 	layers, config := blobDigests(t, img)
 	digest := src.push(t, src.host+"/team/api:build", img, nil)
 
-	got, err := Promote(ctx(t), src.host+"/team/api@"+digest, dst.host+"/prod/api:v1.0.0", insecure)
+	got, err := promoteS(ctx(t), src.host+"/team/api@"+digest, dst.host+"/prod/api:v1.0.0", insecure)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	assert.Equal(t, digest, resolve(t, dst.host+"/prod/api:v1.0.0", nil))
@@ -95,7 +97,7 @@ func TestPromoteAcrossRegistriesCopiesEachBlobOnce(t *testing.T) {
 
 	// A second tag in the same destination repository needs no blob at all.
 	dst.c.reset()
-	_, err = Promote(ctx(t), src.host+"/team/api@"+digest, dst.host+"/prod/api:latest", insecure)
+	_, err = promoteS(ctx(t), src.host+"/team/api@"+digest, dst.host+"/prod/api:latest", insecure)
 	require.NoError(t, err)
 	uploads, committed, _, manifestPuts, _ := dst.c.snapshot()
 	assert.Zero(t, uploads)
@@ -112,16 +114,16 @@ func TestPromoteIndex(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, children, 3)
 
-	res, err := PromoteAll(ctx(t), reg.host+"/team/build/worker@"+digest,
+	res, err := promoteAllS(ctx(t), reg.host+"/team/build/worker@"+digest,
 		[]string{reg.host + "/team/release/worker:v1.0.0", reg.host + "/team/build/worker:v1.0.0"}, insecure)
 	require.NoError(t, err)
 	assert.Equal(t, Result{
-		Source:       reg.host + "/team/build/worker@" + digest,
-		Digest:       digest,
-		Destinations: []string{reg.host + "/team/release/worker:v1.0.0", reg.host + "/team/build/worker:v1.0.0"},
+		Source:       mustRef(reg.host + "/team/build/worker@" + digest),
+		Digest:       domain.Digest(digest),
+		Destinations: mustRefs(reg.host+"/team/release/worker:v1.0.0", reg.host+"/team/build/worker:v1.0.0"),
 	}, res)
 	for _, d := range res.Destinations {
-		assert.Equal(t, digest, resolve(t, d, nil))
+		assert.Equal(t, digest, resolve(t, d.String(), nil))
 	}
 	for _, c := range children {
 		cd, err := c.Digest()
@@ -139,10 +141,10 @@ func TestPromoteIsIdempotent(t *testing.T) {
 	reg := newRegistry(t, regOpts{scoped: true})
 	digest := reg.push(t, reg.host+"/team/api:build", randomImage(t, 1), nil)
 	src, dst := reg.host+"/team/api@"+digest, reg.host+"/team/api:v1.0.0"
-	_, err := Promote(ctx(t), src, dst, insecure)
+	_, err := promoteS(ctx(t), src, dst, insecure)
 	require.NoError(t, err)
 	reg.c.reset()
-	got, err := Promote(ctx(t), src, dst, insecure)
+	got, err := promoteS(ctx(t), src, dst, insecure)
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 	_, _, _, manifestPuts, _ := reg.c.snapshot()
@@ -157,7 +159,7 @@ func TestPromoteMissingSource(t *testing.T) {
 		reg.host + "/team/api@" + missing,    // unknown digest
 		reg.host + "/team/nothere@" + digest, // unknown repository
 	} {
-		_, err := Promote(ctx(t), src, reg.host+"/team/api:v1.0.0", insecure)
+		_, err := promoteS(ctx(t), src, reg.host+"/team/api:v1.0.0", insecure)
 		require.Error(t, err, src)
 		assert.ErrorIs(t, err, ErrNotFound)
 		assert.Contains(t, err.Error(), "image "+src+" not found: check the digest and that it was published")
@@ -172,7 +174,7 @@ func TestPromoteCredentials(t *testing.T) {
 	digest := reg.push(t, reg.host+"/team/api:build", randomImage(t, 1), good)
 	src, dst := reg.host+"/team/api@"+digest, reg.host+"/team/release/api:v1.0.0"
 
-	_, err := Promote(ctx(t), src, dst, Options{Auth: Credentials{Username: user, Password: "wrong-password"}.Authenticator()})
+	_, err := promoteS(ctx(t), src, dst, Options{Auth: Credentials{Username: user, Password: "wrong-password"}.Authenticator()})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Contains(t, err.Error(), "registry rejected the credentials for "+reg.host)
@@ -180,7 +182,7 @@ func TestPromoteCredentials(t *testing.T) {
 	assert.NotContains(t, err.Error(), "wrong-password")
 	assert.NotContains(t, err.Error(), pass)
 
-	_, err = Promote(ctx(t), src, dst, insecure)
+	_, err = promoteS(ctx(t), src, dst, insecure)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Contains(t, err.Error(), "requires credentials")
@@ -188,7 +190,7 @@ func TestPromoteCredentials(t *testing.T) {
 
 	assert.Empty(t, resolve(t, dst, good), "refused promotions write nothing")
 
-	got, err := Promote(ctx(t), src, dst, Options{Auth: good})
+	got, err := promoteS(ctx(t), src, dst, Options{Auth: good})
 	require.NoError(t, err)
 	assert.Equal(t, digest, got)
 }
@@ -198,15 +200,15 @@ func TestPromoteTagCollision(t *testing.T) {
 	a := reg.push(t, reg.host+"/team/api:a", randomImage(t, 1), nil)
 	b := reg.push(t, reg.host+"/team/api:b", randomImage(t, 1), nil)
 	require.NotEqual(t, a, b)
-	_, err := Promote(ctx(t), reg.host+"/team/api@"+a, reg.host+"/team/api:v1.0.0", insecure)
+	_, err := promoteS(ctx(t), reg.host+"/team/api@"+a, reg.host+"/team/api:v1.0.0", insecure)
 	require.NoError(t, err)
-	_, err = Promote(ctx(t), reg.host+"/team/api@"+a, reg.host+"/team/api:latest", insecure)
+	_, err = promoteS(ctx(t), reg.host+"/team/api@"+a, reg.host+"/team/api:latest", insecure)
 	require.NoError(t, err)
 	reg.c.reset()
 
 	// v1.0.0 points at a: moving it to b is refused and changes nothing, including the
 	// other destination listed before it.
-	_, err = PromoteAll(ctx(t), reg.host+"/team/api@"+b,
+	_, err = promoteAllS(ctx(t), reg.host+"/team/api@"+b,
 		[]string{reg.host + "/team/api:v1.0.1", reg.host + "/team/api:v1.0.0"}, insecure)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrTagCollision)
@@ -218,13 +220,13 @@ func TestPromoteTagCollision(t *testing.T) {
 	assert.Zero(t, manifestPuts)
 
 	// latest always moves.
-	got, err := Promote(ctx(t), reg.host+"/team/api@"+b, reg.host+"/team/api:latest", insecure)
+	got, err := promoteS(ctx(t), reg.host+"/team/api@"+b, reg.host+"/team/api:latest", insecure)
 	require.NoError(t, err)
 	assert.Equal(t, b, got)
 	assert.Equal(t, b, resolve(t, reg.host+"/team/api:latest", nil))
 
 	// AllowOverwrite moves any tag.
-	got, err = Promote(ctx(t), reg.host+"/team/api@"+b, reg.host+"/team/api:v1.0.0", Options{AllowOverwrite: true})
+	got, err = promoteS(ctx(t), reg.host+"/team/api@"+b, reg.host+"/team/api:v1.0.0", Options{AllowOverwrite: true})
 	require.NoError(t, err)
 	assert.Equal(t, b, got)
 	assert.Equal(t, b, resolve(t, reg.host+"/team/api:v1.0.0", nil))
@@ -257,7 +259,7 @@ func TestPromoteRejectsBadInputWithoutTouchingTheRegistry(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := PromoteAll(ctx(t), c.src, c.dsts, c.opts)
+			_, err := promoteAllS(ctx(t), c.src, c.dsts, c.opts)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, c.kind)
 			assert.Contains(t, err.Error(), c.contains)

@@ -9,16 +9,17 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Published is what PublishImage did; it marshals to the JSON `promote push` prints.
 type Published struct {
 	// Tag is the "repo:tag" published.
-	Tag string `json:"tag"`
+	Tag domain.ImageRef `json:"tag"`
 	// Reference is the image by digest, "repo@sha256:…", what images.env carries.
-	Reference string `json:"reference"`
+	Reference domain.ImageRef `json:"reference"`
 	// Digest is the manifest digest the tag resolves to.
-	Digest string `json:"digest"`
+	Digest domain.Digest `json:"digest"`
 	// Action is "push" (the tag was created) or "reuse" (it already held this image).
 	Action artifact.TagAction `json:"action"`
 }
@@ -29,15 +30,14 @@ type Published struct {
 // (artifact.DecideTag). The image is uploaded by digest first and the tag written last,
 // after a second look at it, so the window in which a concurrent publish could interleave
 // is one manifest PUT; the tag is read back and must resolve to the image's digest.
-func PublishImage(ctx context.Context, img v1.Image, dst string, opts Options) (Published, error) {
-	dr, err := artifact.ParseTagReference(dst)
-	if err != nil {
-		return Published{}, newError(ErrInvalidReference, err, "destination: %v", err)
+func PublishImage(ctx context.Context, img v1.Image, dst domain.ImageRef, opts Options) (Published, error) {
+	if dst.Tag == "" || dst.Digest != "" {
+		return Published{}, newError(ErrInvalidReference, nil, "destination %s: a destination is a tag, write it as %s:<tag>", dst, dst.Repository)
 	}
-	if dr.Domain() == "" {
-		return Published{}, newError(ErrInvalidReference, nil, "destination %s has no registry host: write it as registry.example.com/%s:%s", dst, dr.Repository, dr.Tag)
+	if dst.Repository.Host() == "" {
+		return Published{}, newError(ErrInvalidReference, nil, "destination %s has no registry host: write it as registry.example.com/%s:%s", dst, dst.Repository, dst.Tag)
 	}
-	tag, err := name.NewTag(dst, opts.names(dr.Domain())...)
+	tag, err := name.NewTag(dst.String(), opts.names(dst.Repository.Host())...)
 	if err != nil {
 		return Published{}, newError(ErrInvalidReference, err, "destination %s: %v", dst, err)
 	}
@@ -45,9 +45,12 @@ func PublishImage(ctx context.Context, img v1.Image, dst string, opts Options) (
 	if err != nil {
 		return Published{}, newError(ErrBadTarball, err, "digest of the image: %v", err)
 	}
-	digest := h.String()
+	digest, err := registryDigest(h.String(), "the image to publish")
+	if err != nil {
+		return Published{}, err
+	}
 	ro := opts.remote(ctx)
-	res := Published{Tag: dst, Digest: digest, Reference: dr.Repository + "@" + digest}
+	res := Published{Tag: dst, Digest: digest, Reference: domain.Pinned(dst.Repository, digest)}
 
 	decide := func() (artifact.TagAction, error) {
 		existing, err := headDigest(tag, ro, opts)
@@ -71,13 +74,13 @@ func PublishImage(ctx context.Context, img v1.Image, dst string, opts Options) (
 	if action == artifact.TagReuse {
 		return res, nil
 	}
-	byDigest := tag.Context().Digest(digest)
+	byDigest := tag.Context().Digest(string(digest))
 	if err := remote.Write(byDigest, img, ro...); err != nil {
 		if perr := opts.PlainHTTP.CheckReachable(tag.RegistryStr(), err); perr != nil {
 			return Published{}, perr
 		}
 		if isUnauthorized(err) {
-			return Published{}, authError(err, tag.RegistryStr(), "push", dst, opts.haveCreds())
+			return Published{}, authError(err, tag.RegistryStr(), "push", dst.String(), opts.haveCreds())
 		}
 		return Published{}, newError(ErrRegistry, err, "cannot push %s: %v", res.Reference, err)
 	}
@@ -89,7 +92,7 @@ func PublishImage(ctx context.Context, img v1.Image, dst string, opts Options) (
 	if action == artifact.TagPush {
 		if err := remote.Tag(tag, img, ro...); err != nil {
 			if isUnauthorized(err) {
-				return Published{}, authError(err, tag.RegistryStr(), "push", dst, opts.haveCreds())
+				return Published{}, authError(err, tag.RegistryStr(), "push", dst.String(), opts.haveCreds())
 			}
 			return Published{}, newError(ErrRegistry, err, "cannot tag %s as %s: %v", res.Reference, dst, err)
 		}
@@ -102,20 +105,20 @@ func PublishImage(ctx context.Context, img v1.Image, dst string, opts Options) (
 		return Published{}, newError(ErrDigestMismatch, nil,
 			"%s resolves to %s after the push, expected %s: another publish of this commit wrote the tag at the same time; "+
 				"use the digest the tag holds (%s@%s) and serialise publish jobs of one commit (resource_group in .gitlab-ci.yml)",
-			dst, got, digest, dr.Repository, got)
+			dst, got, digest, dst.Repository, got)
 	}
 	return res, nil
 }
 
 // headDigest is the digest tag resolves to, "" when it does not exist.
-func headDigest(tag name.Tag, ro []remote.Option, opts Options) (string, error) {
+func headDigest(tag name.Tag, ro []remote.Option, opts Options) (domain.Digest, error) {
 	d, err := remote.Head(tag, ro...)
 	if perr := opts.PlainHTTP.CheckReachable(tag.RegistryStr(), err); perr != nil {
 		return "", perr
 	}
 	switch {
 	case err == nil:
-		return d.Digest.String(), nil
+		return registryDigest(d.Digest.String(), tag.String())
 	case isNotFound(err):
 		return "", nil
 	case isUnauthorized(err):

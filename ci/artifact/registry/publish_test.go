@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -166,22 +167,22 @@ func TestPublishImagePushesOnceReusesAndNeverMoves(t *testing.T) {
 	a := randomImage(t, 2)
 	b := randomImage(t, 2)
 
-	res, err := PublishImage(ctx(t), a, tag, insecure)
+	res, err := publishS(ctx(t), a, tag, insecure)
 	require.NoError(t, err)
 	assert.Equal(t, artifact.TagPush, res.Action)
-	assert.Equal(t, digestStr(t, a), res.Digest)
-	assert.Equal(t, reg.host+"/sp/api@"+digestStr(t, a), res.Reference)
+	assert.Equal(t, digestStr(t, a), string(res.Digest))
+	assert.Equal(t, reg.host+"/sp/api@"+digestStr(t, a), res.Reference.String())
 	assert.Equal(t, digestStr(t, a), resolve(t, tag, nil))
 
 	reg.c.reset()
-	res, err = PublishImage(ctx(t), a, tag, insecure)
+	res, err = publishS(ctx(t), a, tag, insecure)
 	require.NoError(t, err, "a retry of the same build succeeds")
 	assert.Equal(t, artifact.TagReuse, res.Action)
 	uploads, _, _, puts, _ := reg.c.snapshot()
 	assert.Zero(t, uploads+puts, "a reuse writes nothing")
 
 	reg.c.reset()
-	_, err = PublishImage(ctx(t), b, tag, insecure)
+	_, err = publishS(ctx(t), b, tag, insecure)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrTagCollision), "%v", err)
 	assert.True(t, errors.Is(err, artifact.ErrTagImmutable))
@@ -205,21 +206,22 @@ func TestPublishImageRefusesBadDestinationsBeforeTouchingTheRegistry(t *testing.
 	img := randomImage(t, 1)
 	for _, tc := range []struct{ dst, want string }{
 		{reg.host + "/sp/api:latest", `publish never writes "latest"`},
-		{reg.host + "/sp/api", "destination"},
+		{reg.host + "/sp/api", "--dst: image reference"},
+		{reg.host + "/sp/api@sha256:" + strings.Repeat("a", 64), "a destination is a tag"},
 		{"sp/api:main-01234567", "has no registry host"},
 	} {
-		_, err := PublishImage(ctx(t), img, tc.dst, insecure)
+		_, err := publishS(ctx(t), img, tc.dst, insecure)
 		require.Error(t, err, tc.dst)
 		assert.Contains(t, err.Error(), tc.want)
 	}
 	// The plain-HTTP rule: the same registry under a non-loopback name needs the opt-in.
 	host := aliased(reg, "reg.test")
-	_, err := PublishImage(ctx(t), img, host+"/sp/api:main-01234567", Options{Transport: aliasTransport("reg.test")})
+	_, err := publishS(ctx(t), img, host+"/sp/api:main-01234567", Options{Transport: aliasTransport("reg.test")})
 	assert.True(t, errors.Is(err, ErrInsecure), "%v", err)
 	assert.Contains(t, err.Error(), "--insecure-registry="+host)
 	_, _, _, puts, _ := reg.c.snapshot()
 	assert.Zero(t, puts)
-	_, err = PublishImage(ctx(t), img, host+"/sp/api:main-01234567", Options{Transport: aliasTransport("reg.test"), PlainHTTP: mustPlainHTTP(t, host)})
+	_, err = publishS(ctx(t), img, host+"/sp/api:main-01234567", Options{Transport: aliasTransport("reg.test"), PlainHTTP: mustPlainHTTP(t, host)})
 	require.NoError(t, err)
 }
 
@@ -227,17 +229,17 @@ func TestPublishImageNeedsTheCredentials(t *testing.T) {
 	reg := newRegistry(t, regOpts{user: "ci", password: "s3cret"})
 	img := randomImage(t, 1)
 	tag := reg.host + "/sp/api:main-01234567"
-	_, err := PublishImage(ctx(t), img, tag, insecure)
+	_, err := publishS(ctx(t), img, tag, insecure)
 	assert.True(t, errors.Is(err, ErrUnauthorized), "%v", err)
 	opts := insecure
 	opts.Auth = &authn.Basic{Username: "ci", Password: "s3cret"}
-	res, err := PublishImage(ctx(t), img, tag, opts)
+	res, err := publishS(ctx(t), img, tag, opts)
 	require.NoError(t, err)
 	assert.Equal(t, digestStr(t, img), resolve(t, tag, opts.Auth))
-	d, err := Resolve(ctx(t), tag, opts)
+	d, err := resolveS(ctx(t), tag, opts)
 	require.NoError(t, err)
-	assert.Equal(t, res.Reference, d)
-	_, err = Resolve(ctx(t), reg.host+"/sp/api:main-89abcdef", opts)
+	assert.Equal(t, res.Reference.String(), d)
+	_, err = resolveS(ctx(t), reg.host+"/sp/api:main-89abcdef", opts)
 	assert.ErrorIs(t, err, ErrNotFound, "a missing tag is not found")
 }
 
@@ -259,14 +261,14 @@ func TestPropertyNoPublishSequenceMovesABranchTag(t *testing.T) {
 				return
 			}
 			if first == "" {
-				first = res.Digest
+				first = string(res.Digest)
 			}
-			require.Equal(t, first, res.Digest, "seq %d: a success reported a second digest", seq)
+			require.Equal(t, first, string(res.Digest), "seq %d: a success reported a second digest", seq)
 		}
 		for step := 0; step < 2+rng.Intn(6); step++ {
 			switch rng.Intn(3) {
 			case 0, 1: // one publish job (first run, retry, or a late retry of another build)
-				check(PublishImage(ctx(t), builds[rng.Intn(len(builds))], tag, insecure))
+				check(publishS(ctx(t), builds[rng.Intn(len(builds))], tag, insecure))
 			case 2: // the same build published by several jobs at once
 				img := builds[rng.Intn(len(builds))]
 				var wg sync.WaitGroup
@@ -280,7 +282,7 @@ func TestPropertyNoPublishSequenceMovesABranchTag(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						r, e := PublishImage(ctx(t), img, tag, insecure)
+						r, e := publishS(ctx(t), img, tag, insecure)
 						mu.Lock()
 						outs = append(outs, out{r, e})
 						mu.Unlock()

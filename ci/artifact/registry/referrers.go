@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"sort"
 
@@ -14,8 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Referrers are OCI 1.1 manifests whose `subject` is an image digest (distribution-spec
@@ -66,21 +65,19 @@ type rawManifest struct {
 func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
-// parseSubject validates an image reference by digest with ci/artifact's rules.
-func parseSubject(s string, opts Options) (name.Digest, error) {
-	r, err := artifact.ParseReference(s)
-	if err != nil {
-		return name.Digest{}, newError(ErrInvalidReference, err, "image: %v", err)
-	}
+// parseSubject turns an image by digest into go-containerregistry's name (its own parser, at
+// the network edge): it must carry a digest and a registry host.
+func parseSubject(r domain.ImageRef, opts Options) (name.Digest, error) {
 	if r.Digest == "" {
-		return name.Digest{}, newError(ErrNotByDigest, nil, "image %s is not pinned by digest: pass %s@sha256:<64 hex> (publish writes it to images.env)", s, r.Repository)
+		return name.Digest{}, newError(ErrNotByDigest, nil, "image %s is not pinned by digest: pass %s@sha256:<64 hex> (publish writes it to images.env)", r, r.Repository)
 	}
-	if r.Domain() == "" {
-		return name.Digest{}, newError(ErrInvalidReference, nil, "image %s has no registry host: write it as registry.example.com/%s@%s", s, r.Repository, r.Digest)
+	host := r.Repository.Host()
+	if host == "" {
+		return name.Digest{}, newError(ErrInvalidReference, nil, "image %s has no registry host: write it as registry.example.com/%s@%s", r, r.Repository, r.Digest)
 	}
-	d, err := name.NewDigest(r.ByDigest(), opts.names(r.Domain())...)
+	d, err := name.NewDigest(r.ByDigest(), opts.names(host)...)
 	if err != nil {
-		return name.Digest{}, newError(ErrInvalidReference, err, "image %s: %v", s, err)
+		return name.Digest{}, newError(ErrInvalidReference, err, "image %s: %v", r, err)
 	}
 	return d, nil
 }
@@ -101,7 +98,7 @@ func registryError(err error, ref name.Reference, action string, opts Options) e
 // Attach attaches every document to the image subject ("repo@sha256:…") as an OCI 1.1
 // referrer in the image's repository, and returns the referrers written. The image must exist.
 // Attaching the same document twice writes the same manifest (same digest): it is idempotent.
-func Attach(ctx context.Context, subject string, docs []Attachment, opts Options) ([]Attached, error) {
+func Attach(ctx context.Context, subject domain.ImageRef, docs []Attachment, opts Options) ([]Attached, error) {
 	sub, err := parseSubject(subject, opts)
 	if err != nil {
 		return nil, err
@@ -217,27 +214,10 @@ func referrersOf(sub name.Digest, ro []remote.Option, opts Options) ([]referrer,
 	return out, nil
 }
 
-// ListReferrers returns the referrers of image ("repo@sha256:…") that really refer to it.
-func ListReferrers(ctx context.Context, image string, opts Options) ([]Attached, error) {
-	sub, err := parseSubject(image, opts)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := referrersOf(sub, opts.remote(ctx), opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Attached, 0, len(refs))
-	for _, r := range refs {
-		out = append(out, Attached{ArtifactType: r.artifactType, Digest: r.digest.String()})
-	}
-	return out, nil
-}
-
 // FetchEvidence reads what the registry holds for image ("repo@sha256:…") deployed as
 // service: the image's config digest and labels, and the documents of every referrer of a
 // known artifact type (see attest.Verify for what counts).
-func FetchEvidence(ctx context.Context, service, image string, opts Options) (attest.Evidence, error) {
+func FetchEvidence(ctx context.Context, service domain.Service, image domain.ImageRef, opts Options) (attest.Evidence, error) {
 	sub, err := parseSubject(image, opts)
 	if err != nil {
 		return attest.Evidence{}, err
@@ -265,9 +245,13 @@ func FetchEvidence(ctx context.Context, service, image string, opts Options) (at
 	if err != nil {
 		return attest.Evidence{}, registryError(err, sub, "read the config of", opts)
 	}
+	cfgDigest, err := registryDigest(cfgName.String(), "the config of "+sub.String())
+	if err != nil {
+		return attest.Evidence{}, err
+	}
 	ev := attest.Evidence{
-		Service: service, Image: sub.Context().String() + "@" + sub.DigestStr(),
-		ConfigDigest: cfgName.String(), Labels: map[string]string{}, Documents: map[string][][]byte{},
+		Service: service, Image: domain.Pinned(image.Repository, image.Digest),
+		ConfigDigest: cfgDigest, Labels: map[string]string{}, Documents: map[string][][]byte{},
 	}
 	for _, d := range cf.RootFS.DiffIDs {
 		ev.DiffIDs = append(ev.DiffIDs, d.String())
@@ -337,24 +321,6 @@ func copyReferrers(src name.Digest, dst name.Repository, ro []remote.Option, opt
 			return out, registryError(err, target, "copy a referrer to", opts)
 		}
 		out = append(out, r.digest.String())
-	}
-	return out, nil
-}
-
-// CopyReferrers copies every referrer of src ("repo@sha256:…") to the repository dstRepo
-// (which must already hold the image), for promotions across repositories or registries.
-func CopyReferrers(ctx context.Context, src, dstRepo string, opts Options) ([]string, error) {
-	sub, err := parseSubject(src, opts)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := name.NewRepository(dstRepo, opts.names((artifact.Reference{Repository: dstRepo}).Domain())...)
-	if err != nil {
-		return nil, newError(ErrInvalidReference, err, "destination repository %s: %v", dstRepo, err)
-	}
-	out, err := copyReferrers(sub, repo, opts.remote(ctx), opts)
-	if err != nil {
-		return out, fmt.Errorf("copy the evidence of %s to %s: %w", src, dstRepo, err)
 	}
 	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -74,8 +75,8 @@ func provDoc(t *testing.T, image, commit string) []byte {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	s, err := attest.NewProvenance(attest.BuildInput{
-		Image: image, Service: "api", Commit: commit, Ref: "main", SourceURL: "https://gitlab.com/soccerpredictai/soccerpredict",
-		Pipeline: "42", BuilderID: "https://gitlab.com/soccerpredictai/pipeline", BaseImages: []string{"docker.io/library/python@sha256:" + strings.Repeat("b", 64)},
+		Image: mustRef(image), Service: domain.API, Commit: domain.Commit(commit), Ref: "main", SourceURL: "https://gitlab.com/soccerpredictai/soccerpredict",
+		Pipeline: "42", BuilderID: "https://gitlab.com/soccerpredictai/pipeline", BaseImages: mustRefs("docker.io/library/python@sha256:" + strings.Repeat("b", 64)),
 		StartedOn: now, FinishedOn: now.Add(time.Minute),
 	})
 	require.NoError(t, err)
@@ -96,7 +97,7 @@ func allDocs(t *testing.T, image, configDigest, commit string) []Attachment {
 
 func verify(t *testing.T, image string) attest.Verified {
 	t.Helper()
-	ev, err := FetchEvidence(ctx(t), "api", image, plainHTTP)
+	ev, err := fetchS(ctx(t), "api", image, plainHTTP)
 	require.NoError(t, err)
 	return attest.Verify(ev, evCommit)
 }
@@ -117,39 +118,39 @@ func TestEvidenceRoundTrip(t *testing.T) {
 			src, dst := ociRegistry(t, api.src), ociRegistry(t, api.dst)
 			image, cfg := pushBuild(t, src+"/sp/api:main-01234567", evCommit)
 
-			att, err := Attach(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
+			att, err := attachS(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
 			require.NoError(t, err)
 			require.Len(t, att, 4)
 			assert.Equal(t, !api.src, fallbackTagExists(t, image), "the sha256-<hex> tag exists exactly when the registry has no referrers API")
 
-			listed, err := ListReferrers(ctx(t), image, plainHTTP)
+			listed, err := listS(ctx(t), image, plainHTTP)
 			require.NoError(t, err)
 			assert.ElementsMatch(t, att, listed)
 
 			// Attaching again (a retried publish) writes the same referrers: nothing new.
-			again, err := Attach(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
+			again, err := attachS(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
 			require.NoError(t, err)
 			assert.Equal(t, att, again)
-			listed, err = ListReferrers(ctx(t), image, plainHTTP)
+			listed, err = listS(ctx(t), image, plainHTTP)
 			require.NoError(t, err)
 			assert.Len(t, listed, 4)
 
 			v := verify(t, image)
 			require.True(t, v.OK(), "%v", v.Problems)
 
-			res, err := PromoteAll(ctx(t), image, []string{dst + "/prod/api:v1.2.0"}, plainHTTP)
+			res, err := promoteAllS(ctx(t), image, []string{dst + "/prod/api:v1.2.0"}, plainHTTP)
 			require.NoError(t, err)
 			assert.Len(t, res.Referrers, 4)
-			promoted := dst + "/prod/api@" + res.Digest
+			promoted := dst + "/prod/api@" + string(res.Digest)
 			assert.Equal(t, !api.dst, fallbackTagExists(t, promoted))
 			v = verify(t, promoted)
 			require.True(t, v.OK(), "the evidence travelled with the image: %v", v.Problems)
 
 			// Promoting again copies the same referrers, idempotently.
-			res2, err := PromoteAll(ctx(t), image, []string{dst + "/prod/api:v1.2.0"}, plainHTTP)
+			res2, err := promoteAllS(ctx(t), image, []string{dst + "/prod/api:v1.2.0"}, plainHTTP)
 			require.NoError(t, err)
 			assert.ElementsMatch(t, res.Referrers, res2.Referrers)
-			listed, err = ListReferrers(ctx(t), promoted, plainHTTP)
+			listed, err = listS(ctx(t), promoted, plainHTTP)
 			require.NoError(t, err)
 			assert.Len(t, listed, 4)
 		})
@@ -159,10 +160,10 @@ func TestEvidenceRoundTrip(t *testing.T) {
 func TestPromoteWithoutEvidenceCopiesNothing(t *testing.T) {
 	reg := ociRegistry(t, false)
 	image, _ := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
-	res, err := PromoteAll(ctx(t), image, []string{reg + "/prod/api:v1.0.0"}, plainHTTP)
+	res, err := promoteAllS(ctx(t), image, []string{reg + "/prod/api:v1.0.0"}, plainHTTP)
 	require.NoError(t, err)
 	assert.Empty(t, res.Referrers)
-	v := verify(t, reg+"/prod/api@"+res.Digest)
+	v := verify(t, reg+"/prod/api@"+string(res.Digest))
 	assert.False(t, v.OK())
 	assert.Len(t, v.Problems, 4, "one missing referrer of each kind: %v", v.Problems)
 }
@@ -206,7 +207,7 @@ func TestEvidenceForgeriesInTheRegistryAreRefused(t *testing.T) {
 				repo := fmt.Sprintf("%s/case%d", reg, n)
 				image, cfg := pushBuild(t, repo+"/api:main-01234567", evCommit)
 				otherImage, otherCfg := pushBuild(t, repo+"/api:main-fedcba98", evCommit)
-				_, err := Attach(ctx(t), image, tc.docs(t, image, cfg, otherImage, otherCfg), plainHTTP)
+				_, err := attachS(ctx(t), image, tc.docs(t, image, cfg, otherImage, otherCfg), plainHTTP)
 				require.NoError(t, err)
 				v := verify(t, image)
 				require.False(t, v.OK())
@@ -220,7 +221,7 @@ func TestEvidenceForgeriesInTheRegistryAreRefused(t *testing.T) {
 func TestEvidenceOfAnImageOfAnotherCommit(t *testing.T) {
 	reg := ociRegistry(t, true)
 	image, cfg := pushBuild(t, reg+"/sp/api:main-fedcba98", strings.Repeat("f", 40))
-	_, err := Attach(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
+	_, err := attachS(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
 	require.NoError(t, err)
 	v := verify(t, image)
 	require.False(t, v.OK())
@@ -232,7 +233,7 @@ func TestEvidenceOfAnImageOfAnotherCommit(t *testing.T) {
 func TestMovedTagHasNoEvidence(t *testing.T) {
 	reg := ociRegistry(t, true)
 	image, cfg := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
-	_, err := Attach(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
+	_, err := attachS(ctx(t), image, allDocs(t, image, cfg, evCommit), plainHTTP)
 	require.NoError(t, err)
 	moved, _ := pushBuild(t, reg+"/sp/api:main-01234567", evCommit) // someone force-pushes the tag
 	require.NotEqual(t, image, moved)
@@ -248,7 +249,7 @@ func TestForgedFallbackIndexIsNotTrusted(t *testing.T) {
 	reg := ociRegistry(t, false)
 	image, cfg := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
 	otherImage, otherCfg := pushBuild(t, reg+"/sp/api:main-fedcba98", evCommit)
-	_, err := Attach(ctx(t), otherImage, allDocs(t, otherImage, otherCfg, evCommit), plainHTTP)
+	_, err := attachS(ctx(t), otherImage, allDocs(t, otherImage, otherCfg, evCommit), plainHTTP)
 	require.NoError(t, err)
 	_ = cfg
 
@@ -263,7 +264,7 @@ func TestForgedFallbackIndexIsNotTrusted(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, remote.Put(d.Context().Tag(strings.Replace(d.DigestStr(), ":", "-", 1)), rawManifest{raw, types.OCIImageIndex}))
 
-	listed, err := ListReferrers(ctx(t), image, plainHTTP)
+	listed, err := listS(ctx(t), image, plainHTTP)
 	require.NoError(t, err)
 	assert.Empty(t, listed, "every listed manifest's subject is another digest")
 	v := verify(t, image)
@@ -274,16 +275,16 @@ func TestForgedFallbackIndexIsNotTrusted(t *testing.T) {
 func TestAttachRefusesBadInput(t *testing.T) {
 	reg := ociRegistry(t, true)
 	image, cfg := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
-	_, err := Attach(ctx(t), reg+"/sp/api:main-01234567", allDocs(t, image, cfg, evCommit), plainHTTP)
+	_, err := attachS(ctx(t), reg+"/sp/api:main-01234567", allDocs(t, image, cfg, evCommit), plainHTTP)
 	assert.ErrorIs(t, err, ErrNotByDigest)
-	_, err = Attach(ctx(t), image, []Attachment{{"application/json", []byte("{}")}}, plainHTTP)
+	_, err = attachS(ctx(t), image, []Attachment{{"application/json", []byte("{}")}}, plainHTTP)
 	assert.ErrorContains(t, err, "unknown artifact type")
-	_, err = Attach(ctx(t), image, []Attachment{{attest.TypeTrivy, nil}}, plainHTTP)
+	_, err = attachS(ctx(t), image, []Attachment{{attest.TypeTrivy, nil}}, plainHTTP)
 	assert.ErrorContains(t, err, "is empty")
 	missing := reg + "/sp/api@sha256:" + strings.Repeat("e", 64)
-	_, err = Attach(ctx(t), missing, allDocs(t, missing, cfg, evCommit), plainHTTP)
+	_, err = attachS(ctx(t), missing, allDocs(t, missing, cfg, evCommit), plainHTTP)
 	assert.ErrorIs(t, err, ErrNotFound)
-	listed, err := ListReferrers(ctx(t), image, plainHTTP)
+	listed, err := listS(ctx(t), image, plainHTTP)
 	require.NoError(t, err)
 	assert.Empty(t, listed, "nothing was attached")
 }
@@ -291,7 +292,7 @@ func TestAttachRefusesBadInput(t *testing.T) {
 func TestReferrerManifestIsOCI11(t *testing.T) {
 	reg := ociRegistry(t, true)
 	image, cfg := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
-	att, err := Attach(ctx(t), image, allDocs(t, image, cfg, evCommit)[:1], plainHTTP)
+	att, err := attachS(ctx(t), image, allDocs(t, image, cfg, evCommit)[:1], plainHTTP)
 	require.NoError(t, err)
 	d, err := name.NewDigest(image, name.Insecure)
 	require.NoError(t, err)
@@ -330,7 +331,7 @@ func TestEvidenceBindsScansByLayersWhenTheConfigDiffers(t *testing.T) {
 	sbom := `{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"properties":[` + strings.Join(props, ",") + `]}}}`
 	docs := allDocs(t, image, tarballConfig, evCommit)
 	docs[1].Data, docs[2].Data = []byte(trivy), []byte(sbom)
-	_, err = Attach(ctx(t), image, docs, plainHTTP)
+	_, err = attachS(ctx(t), image, docs, plainHTTP)
 	require.NoError(t, err)
 	v := verify(t, image)
 	require.True(t, v.OK(), "%v", v.Problems)
@@ -339,7 +340,7 @@ func TestEvidenceBindsScansByLayersWhenTheConfigDiffers(t *testing.T) {
 	other, _ := pushBuild(t, reg+"/sp/api:main-fedcba98", evCommit)
 	docs = allDocs(t, other, tarballConfig, evCommit)
 	docs[1].Data, docs[2].Data = []byte(trivy), []byte(sbom)
-	_, err = Attach(ctx(t), other, docs, plainHTTP)
+	_, err = attachS(ctx(t), other, docs, plainHTTP)
 	require.NoError(t, err)
 	v = verify(t, other)
 	require.False(t, v.OK())

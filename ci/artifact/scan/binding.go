@@ -2,24 +2,26 @@ package scan
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // ArtifactTypeImage is Trivy's ArtifactType for `trivy image`, also with --input <tarball>.
 const ArtifactTypeImage = "container_image"
 
-var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+// isDigest applies domain's digest rule to a digest read from a document or a registry.
+func isDigest(s string) bool { _, err := domain.ParseDigest(s); return err == nil }
 
 // Image identifies the image a scan report must be the report of.
 type Image struct {
 	// Repository is the image's repository, e.g. registry.example.com/group/api.
-	Repository string
+	Repository domain.Repository
 	// Digest is the manifest digest the image is pushed and deployed by (sha256:…).
-	Digest string
+	Digest domain.Digest
 	// ConfigDigest is the digest of the image's config blob, read from the registry
 	// (the manifest's config.digest). Trivy reports it as Metadata.ImageID.
-	ConfigDigest string
+	ConfigDigest domain.Digest
 	// DiffIDs are the image's layer diff IDs (config rootfs.diff_ids), read from the registry.
 	// Trivy reports them as Metadata.DiffIDs.
 	DiffIDs []string
@@ -31,7 +33,7 @@ func SameLayers(got, want []string) bool {
 		return false
 	}
 	for i := range want {
-		if got[i] != want[i] || !sha256Digest.MatchString(want[i]) {
+		if got[i] != want[i] || !isDigest(want[i]) {
 			return false
 		}
 	}
@@ -60,21 +62,21 @@ func SameLayers(got, want []string) bool {
 // that names neither is refused, whatever its findings.
 func (r Report) Names(img Image) error {
 	const fix = "attach the Trivy report of this very image: publish scans each image and attaches its report (dagger call … publish)"
-	if !sha256Digest.MatchString(img.Digest) {
-		return fmt.Errorf("image digest %q is not sha256:<64 hex>: pass the digest the image is deployed by", img.Digest)
+	if img.Digest == "" {
+		return fmt.Errorf("no image digest given: pass the digest the image is deployed by")
 	}
 	if r.ArtifactType != ArtifactTypeImage {
 		return fmt.Errorf("trivy report of %q has ArtifactType %q, not %q: it is not an image scan: %s", r.ArtifactName, r.ArtifactType, ArtifactTypeImage, fix)
 	}
 	for _, rd := range r.Metadata.RepoDigests {
-		if strings.HasSuffix(rd, "@"+img.Digest) {
+		if strings.HasSuffix(rd, "@"+string(img.Digest)) {
 			return nil
 		}
 	}
-	if strings.HasSuffix(r.ArtifactName, "@"+img.Digest) {
+	if strings.HasSuffix(r.ArtifactName, "@"+string(img.Digest)) {
 		return nil
 	}
-	if img.ConfigDigest != "" && sha256Digest.MatchString(img.ConfigDigest) && r.Metadata.ImageID == img.ConfigDigest {
+	if img.ConfigDigest != "" && r.Metadata.ImageID == string(img.ConfigDigest) {
 		return nil
 	}
 	if SameLayers(r.Metadata.DiffIDs, img.DiffIDs) {
@@ -85,7 +87,7 @@ func (r Report) Names(img Image) error {
 		id = "none"
 	}
 	return fmt.Errorf("trivy report of %q is not the report of %s@%s: its RepoDigests %v do not name that digest, its ImageID (%s) is not the image's config %s and its %d DiffIDs are not the image's %d layers: %s",
-		r.ArtifactName, img.Repository, img.Digest, r.Metadata.RepoDigests, id, orNone(img.ConfigDigest), len(r.Metadata.DiffIDs), len(img.DiffIDs), fix)
+		r.ArtifactName, img.Repository, img.Digest, r.Metadata.RepoDigests, id, orNone(string(img.ConfigDigest)), len(r.Metadata.DiffIDs), len(img.DiffIDs), fix)
 }
 
 func orNone(s string) string {

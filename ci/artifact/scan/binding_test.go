@@ -6,13 +6,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func TestReportNamesItsImage(t *testing.T) {
 	manifest := "sha256:" + strings.Repeat("a", 64)
 	config := "sha256:" + strings.Repeat("c", 64)
 	other := "sha256:" + strings.Repeat("b", 64)
-	img := Image{Repository: "registry.example.com/sp/api", Digest: manifest, ConfigDigest: config}
+	img := Image{Repository: "registry.example.com/sp/api", Digest: domain.Digest(manifest), ConfigDigest: domain.Digest(config)}
 
 	tarball := Report{SchemaVersion: 2, ArtifactName: "/tmp/image.tar", ArtifactType: ArtifactTypeImage, Metadata: Metadata{ImageID: config}}
 	require.NoError(t, tarball.Names(img), "--input tarball: bound by the config digest (ImageID)")
@@ -46,9 +48,9 @@ func TestReportNamesItsImage(t *testing.T) {
 		"another image's scan":  {Report{SchemaVersion: 2, ArtifactName: "/tmp/image.tar", ArtifactType: ArtifactTypeImage, Metadata: Metadata{ImageID: other}}, img, "is not the report of registry.example.com/sp/api@" + manifest},
 		"another digest pulled": {Report{SchemaVersion: 2, ArtifactName: "x", ArtifactType: ArtifactTypeImage, Metadata: Metadata{RepoDigests: []string{"registry.example.com/sp/api@" + other}}}, img, "do not name that digest"},
 		"no ImageID":            {Report{SchemaVersion: 2, ArtifactName: "/tmp/image.tar", ArtifactType: ArtifactTypeImage}, img, "ImageID (none)"},
-		"unknown config digest": {tarball, Image{Repository: img.Repository, Digest: manifest}, "(unknown)"},
+		"unknown config digest": {tarball, Image{Repository: img.Repository, Digest: domain.Digest(manifest)}, "(unknown)"},
 		"filesystem scan":       {Report{SchemaVersion: 2, ArtifactName: ".", ArtifactType: "filesystem", Metadata: Metadata{ImageID: config}}, img, `ArtifactType "filesystem"`},
-		"bad digest asked":      {tarball, Image{Digest: "latest", ConfigDigest: config}, "not sha256"},
+		"no digest asked":       {tarball, Image{ConfigDigest: domain.Digest(config)}, "no image digest given"},
 	}
 	for name, tc := range refused {
 		t.Run(name, func(t *testing.T) {
@@ -62,5 +64,5 @@ func TestReportNamesItsImage(t *testing.T) {
 func TestParseTrivyFixtureNamesItsConfig(t *testing.T) {
 	r, err := ParseTrivy(readFile(t, "testdata/trivy-api.json"))
 	require.NoError(t, err)
-	require.NoError(t, r.Names(Image{Repository: "registry.example.com/soccerpredict/api", Digest: "sha256:" + strings.Repeat("9", 64), ConfigDigest: "sha256:" + strings.Repeat("1", 64)}))
+	require.NoError(t, r.Names(Image{Repository: "registry.example.com/soccerpredict/api", Digest: domain.Digest("sha256:" + strings.Repeat("9", 64)), ConfigDigest: domain.Digest("sha256:" + strings.Repeat("1", 64))}))
 }

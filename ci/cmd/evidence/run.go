@@ -16,6 +16,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -175,7 +176,11 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *c.timeout)
 	defer cancel()
-	att, err := registry.Attach(ctx, *image, docs, opts)
+	subject, err := registry.ReferenceArg("--image", *image)
+	if err != nil {
+		return err
+	}
+	att, err := registry.Attach(ctx, subject, docs, opts)
 	if err != nil {
 		return err
 	}
@@ -208,25 +213,40 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *commit == "" {
 		return usageError{msg: "--commit is required: the 40-hex commit being deployed"}
 	}
+	verified, err := domain.ParseCommit(*commit)
+	if err != nil {
+		return usageError{msg: "--commit: " + err.Error()}
+	}
 	if *out == "" {
 		return usageError{msg: "--out is required: a directory for evidence.json"}
 	}
 	if len(images) == 0 {
 		return usageError{msg: "--image is required: pass service=repo@sha256:… for each image"}
 	}
-	type item struct{ service, image string }
+	type item struct {
+		service domain.Service
+		image   domain.ImageRef
+	}
 	var items []item
-	seen := map[string]bool{}
+	seen := map[domain.Service]bool{}
 	for _, s := range images {
-		svc, ref, ok := strings.Cut(s, "=")
-		if !ok || svc == "" || ref == "" {
+		name, ref, ok := strings.Cut(s, "=")
+		if !ok || name == "" || ref == "" {
 			return usageError{msg: fmt.Sprintf("--image %q: write it as service=repo@sha256:…", s)}
+		}
+		svc, err := domain.ParseService(name)
+		if err != nil {
+			return usageError{msg: fmt.Sprintf("--image %q: %v", s, err)}
 		}
 		if seen[svc] {
 			return usageError{msg: fmt.Sprintf("--image: service %s is given twice", svc)}
 		}
 		seen[svc] = true
-		items = append(items, item{svc, ref})
+		img, err := registry.ReferenceArg("--image "+name, ref)
+		if err != nil {
+			return err
+		}
+		items = append(items, item{svc, img})
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].service < items[j].service })
 	opts, err := c.options()
@@ -245,9 +265,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("%s: %w", it.service, err)
 		}
-		v := attest.Verify(ev, *commit)
+		v := attest.Verify(ev, verified)
 		if trusted != nil {
-			v = attest.VerifySigned(ev, *commit, trusted)
+			v = attest.VerifySigned(ev, verified, trusted)
 		}
 		set = append(set, v)
 		if v.GateReport != nil && gateDoc == nil {
@@ -264,7 +284,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	sum := attest.NewSummary(*commit, set)
+	sum := attest.NewSummary(verified, set)
 	if trusted != nil {
 		sum.KeyID = trusted.KeyID()
 	}

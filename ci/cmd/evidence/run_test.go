@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -81,8 +82,12 @@ func files(t *testing.T, image, config string) []string {
 	gj, err := rep.JSON()
 	require.NoError(t, err)
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	st, err := attest.NewProvenance(attest.BuildInput{Image: image, Service: "api", Commit: commit, Ref: "main", SourceURL: "https://gitlab.com/x/y",
-		Pipeline: "1", BuilderID: "b", BaseImages: []string{"python@sha256:" + strings.Repeat("b", 64)}, StartedOn: now, FinishedOn: now})
+	img, err := domain.ParsePinnedRef(image)
+	require.NoError(t, err)
+	base, err := domain.ParsePinnedRef("python@sha256:" + strings.Repeat("b", 64))
+	require.NoError(t, err)
+	st, err := attest.NewProvenance(attest.BuildInput{Image: img, Service: domain.API, Commit: domain.Commit(commit), Ref: "main", SourceURL: "https://gitlab.com/x/y",
+		Pipeline: "1", BuilderID: "b", BaseImages: []domain.ImageRef{base}, StartedOn: now, FinishedOn: now})
 	require.NoError(t, err)
 	pj, err := st.JSON()
 	require.NoError(t, err)

@@ -16,6 +16,9 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +26,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
@@ -68,7 +72,7 @@ func TestSignedEvidenceRoundTripThroughPromotion(t *testing.T) {
 		key, pub := keyFiles(t)
 		require.NoError(t, attach(t, image, append(files(t, image, config), "--signing-key-file", key, "--public-key", pub)...))
 
-		refs, err := registry.ListReferrers(context.Background(), image, loopback(t))
+		refs, err := referrersOf(image)
 		require.NoError(t, err)
 		require.Len(t, refs, 4)
 		for _, r := range refs {
@@ -77,7 +81,11 @@ func TestSignedEvidenceRoundTripThroughPromotion(t *testing.T) {
 
 		// Promotion to another repository copies the envelopes with the image.
 		dst := reg + "/release/api:v1.2.0"
-		_, err = registry.Promote(context.Background(), image, dst, loopback(t))
+		srcRef, err := domain.ParsePinnedRef(image)
+		require.NoError(t, err)
+		dstRef, err := domain.ParseTaggedRef(dst)
+		require.NoError(t, err)
+		_, err = registry.Promote(context.Background(), srcRef, dstRef, loopback(t))
 		require.NoError(t, err)
 		promoted := reg + "/release/api@" + strings.SplitN(image, "@", 2)[1]
 
@@ -131,7 +139,9 @@ func TestSignedVerificationRefusesForgeriesInTheRegistry(t *testing.T) {
 		require.NoError(t, err)
 		moved = append(moved, registry.Attachment{ArtifactType: attest.TypeDSSE, Data: env})
 	}
-	_, err = registry.Attach(ctx, target, moved, loopback(t))
+	targetRef, err := domain.ParsePinnedRef(target)
+	require.NoError(t, err)
+	_, err = registry.Attach(ctx, targetRef, moved, loopback(t))
 	require.NoError(t, err)
 	sum = verifySummary(t, target, "--public-key", pub)
 	assert.False(t, sum.OK)
@@ -167,7 +177,7 @@ func TestSignedVerificationRefusesForgeriesInTheRegistry(t *testing.T) {
 	m["payload"] = base64.StdEncoding.EncodeToString(redSt2)
 	swapped, err := json.Marshal(m)
 	require.NoError(t, err)
-	_, err = registry.Attach(ctx, image2, []registry.Attachment{{ArtifactType: attest.TypeDSSE, Data: swapped}}, loopback(t))
+	_, err = registry.Attach(ctx, mustPinned(t, image2), []registry.Attachment{{ArtifactType: attest.TypeDSSE, Data: swapped}}, loopback(t))
 	require.NoError(t, err)
 	sum = verifySummary(t, image2, "--public-key", pub)
 	assert.False(t, sum.OK)
@@ -196,7 +206,7 @@ func TestAttachRefusesAKeyThatIsNotTheTrustedKeysPrivateHalf(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 2, exitCode(err))
 	assert.Contains(t, err.Error(), "not the private half of the trusted public key")
-	refs, err := registry.ListReferrers(context.Background(), image, loopback(t))
+	refs, err := referrersOf(image)
 	require.NoError(t, err)
 	assert.Empty(t, refs, "nothing was attached")
 
@@ -267,4 +277,45 @@ func gateOf(t *testing.T, args []string) []byte {
 	}
 	t.Fatal("no gate report")
 	return nil
+}
+
+// referrersOf lists the referrers of image ("repo@sha256:…") with go-containerregistry's own
+// client (the referrers API, or its tag-schema fallback), each with the artifactType its own
+// manifest declares (the fallback index may not repeat it).
+func referrersOf(image string) ([]v1.Descriptor, error) {
+	d, err := name.NewDigest(image, name.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := remote.Referrers(d)
+	if err != nil {
+		return nil, err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1.Descriptor, 0, len(m.Manifests))
+	for _, desc := range m.Manifests {
+		got, err := remote.Get(d.Context().Digest(desc.Digest.String()))
+		if err != nil {
+			return nil, err
+		}
+		var man struct {
+			ArtifactType string `json:"artifactType"`
+		}
+		if err := json.Unmarshal(got.Manifest, &man); err != nil {
+			return nil, err
+		}
+		desc.ArtifactType = man.ArtifactType
+		out = append(out, desc)
+	}
+	return out, nil
+}
+
+func mustPinned(t *testing.T, s string) domain.ImageRef {
+	t.Helper()
+	r, err := domain.ParsePinnedRef(s)
+	require.NoError(t, err)
+	return r
 }

@@ -116,7 +116,11 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := registry.PublishImage(ctx, img, *dst, opts)
+	dest, err := registry.ReferenceArg("--dst", *dst)
+	if err != nil {
+		return err
+	}
+	res, err := registry.PublishImage(ctx, img, dest, opts)
 	if err != nil {
 		return err
 	}

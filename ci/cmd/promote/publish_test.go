@@ -71,8 +71,8 @@ func TestNormalizeThenPushPublishesOnceAndNeverMovesTheTag(t *testing.T) {
 	res, err := push(first)
 	require.NoError(t, err)
 	assert.Equal(t, "push", string(res.Action))
-	assert.Equal(t, d1, res.Digest)
-	assert.Equal(t, host+"/sp/api@"+d1, res.Reference)
+	assert.Equal(t, d1, string(res.Digest))
+	assert.Equal(t, host+"/sp/api@"+d1, res.Reference.String())
 	auth := &authn.Basic{Username: "bot", Password: "pa55"}
 	assert.Equal(t, d1, digestOf(t, tag, auth))
 

@@ -47,11 +47,15 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer cancel()
 	out := map[string]string{}
 	for _, ref := range refs {
-		got, err := registry.Resolve(ctx, ref, opts)
+		r, err := registry.ReferenceArg("--ref", ref)
 		if err != nil {
 			return err
 		}
-		out[ref] = got
+		got, err := registry.Resolve(ctx, r, opts)
+		if err != nil {
+			return err
+		}
+		out[ref] = got.String()
 	}
 	return json.NewEncoder(stdout).Encode(out)
 }

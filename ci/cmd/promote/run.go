@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // lookupEnv reads the variables named by --username-env/--password-env; tests replace it.
@@ -89,7 +90,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := registry.PromoteAll(ctx, *src, dsts, opts)
+	source, err := registry.ReferenceArg("--src", *src)
+	if err != nil {
+		return err
+	}
+	var dests []domain.ImageRef
+	for _, d := range dsts {
+		r, err := registry.ReferenceArg("--dst", d)
+		if err != nil {
+			return err
+		}
+		dests = append(dests, r)
+	}
+	res, err := registry.PromoteAll(ctx, source, dests, opts)
 	if err != nil {
 		return err
 	}

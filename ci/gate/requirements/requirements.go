@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Requirement is one normalised requirement line.
@@ -344,30 +346,22 @@ func dedupe(sorted []string) []string {
 	return out
 }
 
-// FileName is the committed requirements file of a service.
-func FileName(service string) string { return "requirements-" + service + ".txt" }
-
 // ExportCommand is the command that regenerates the requirements file of a service.
-func ExportCommand(service string) string {
-	return fmt.Sprintf("pdm export --prod -G %s --without-hashes -o %s", service, FileName(service))
+func ExportCommand(svc domain.Service) string {
+	return fmt.Sprintf("pdm export --prod -G %s --without-hashes -o %s", svc, svc.Requirements())
 }
 
-var serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // Compare normalises the committed file (pinned) and the `pdm export` output
-// (exported) of service and returns a unified diff of the normalised lines ("" when they
+// (exported) of svc and returns a unified diff of the normalised lines ("" when they
 // match). When they differ, the error names the command that fixes it.
-func Compare(service string, pinned, exported []byte) (string, error) {
-	if !serviceRE.MatchString(service) {
-		return "", fmt.Errorf("service name %q is not a PDM group name: use e.g. api, worker or airflow", service)
-	}
+func Compare(svc domain.Service, pinned, exported []byte) (string, error) {
 	pf, err := Parse(pinned)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w (or regenerate it: run `%s` and commit)", FileName(service), err, ExportCommand(service))
+		return "", fmt.Errorf("%s: %w (or regenerate it: run `%s` and commit)", svc.Requirements(), err, ExportCommand(svc))
 	}
 	ef, err := Parse(exported)
 	if err != nil {
-		return "", fmt.Errorf("output of `pdm export --prod -G %s`: %w", service, err)
+		return "", fmt.Errorf("output of `pdm export --prod -G %s`: %w", svc, err)
 	}
 	a, b := pf.Canonical(), ef.Canonical()
 	if equal(a, b) {
@@ -376,15 +370,15 @@ func Compare(service string, pinned, exported []byte) (string, error) {
 	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 		A:        withNewlines(a),
 		B:        withNewlines(b),
-		FromFile: FileName(service) + " (committed)",
-		ToFile:   "pdm export --prod -G " + service + " (from pdm.lock)",
+		FromFile: svc.Requirements() + " (committed)",
+		ToFile:   "pdm export --prod -G " + string(svc) + " (from pdm.lock)",
 		Context:  2,
 	})
 	if err != nil {
 		return "", fmt.Errorf("computing the diff: %w", err)
 	}
 	return diff, fmt.Errorf("%s does not match pdm.lock (%s): run `%s` and commit",
-		FileName(service), summary(a, b), ExportCommand(service))
+		svc.Requirements(), summary(a, b), ExportCommand(svc))
 }
 
 func equal(a, b []string) bool {

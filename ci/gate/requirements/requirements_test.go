@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 func read(t testing.TB, name string) []byte {
@@ -133,7 +135,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestCompareEquivalent(t *testing.T) {
-	diff, err := Compare("api", read(t, "testdata/pinned-api.txt"), read(t, "testdata/export-api.txt"))
+	diff, err := Compare(domain.API, read(t, "testdata/pinned-api.txt"), read(t, "testdata/export-api.txt"))
 	require.NoError(t, err)
 	assert.Empty(t, diff)
 }
@@ -142,7 +144,7 @@ func TestCompareDifferent(t *testing.T) {
 	pinned := strings.Replace(string(read(t, "testdata/pinned-api.txt")), "FastAPI==0.111.1", "FastAPI==0.110.0", 1)
 	pinned = strings.Replace(pinned, "sniffio==1.3.1\n", "", 1)
 	pinned += "httpx==0.27.0\n"
-	diff, err := Compare("api", []byte(pinned), read(t, "testdata/export-api.txt"))
+	diff, err := Compare(domain.API, []byte(pinned), read(t, "testdata/export-api.txt"))
 	require.Error(t, err)
 	assert.Equal(t, "requirements-api.txt does not match pdm.lock (2 line(s) only in the committed file, 2 only in the export): "+
 		"run `pdm export --prod -G api --without-hashes -o requirements-api.txt` and commit", err.Error())
@@ -156,27 +158,22 @@ func TestCompareDifferent(t *testing.T) {
 
 func TestCompareErrors(t *testing.T) {
 	good := read(t, "testdata/export-api.txt")
-	_, err := Compare("API", good, good)
-	require.ErrorContains(t, err, "not a PDM group name")
-	_, err = Compare("", good, good)
-	require.ErrorContains(t, err, "not a PDM group name")
-	_, err = Compare("worker", []byte("foo bar\n"), good)
+	_, err := Compare(domain.Worker, []byte("foo bar\n"), good)
 	require.ErrorContains(t, err, "requirements-worker.txt: line 1")
 	require.ErrorContains(t, err, "pdm export --prod -G worker --without-hashes -o requirements-worker.txt")
-	_, err = Compare("worker", good, []byte("foo bar\n"))
+	_, err = Compare(domain.Worker, good, []byte("foo bar\n"))
 	require.ErrorContains(t, err, "output of `pdm export --prod -G worker`: line 1")
 
-	diff, err := Compare("worker", nil, nil)
+	diff, err := Compare(domain.Worker, nil, nil)
 	require.NoError(t, err)
 	assert.Empty(t, diff)
-	diff, err = Compare("worker", nil, []byte("a==1\n"))
+	diff, err = Compare(domain.Worker, nil, []byte("a==1\n"))
 	require.Error(t, err)
 	assert.Contains(t, diff, "+a==1")
 }
 
 func TestFileNameAndCommand(t *testing.T) {
-	assert.Equal(t, "requirements-airflow.txt", FileName("airflow"))
-	assert.Equal(t, "pdm export --prod -G airflow --without-hashes -o requirements-airflow.txt", ExportCommand("airflow"))
+	assert.Equal(t, "pdm export --prod -G airflow --without-hashes -o requirements-airflow.txt", ExportCommand(domain.Airflow))
 }
 
 // TestCompareIgnoresOrderProperty shuffles lines, re-spells names and adds comments and
@@ -217,13 +214,13 @@ func TestCompareIgnoresOrderProperty(t *testing.T) {
 			}
 			b.WriteString("\n")
 		}
-		_, err := Compare("api", []byte(b.String()), export)
+		_, err := Compare(domain.API, []byte(b.String()), export)
 		require.NoError(t, err, b.String())
 
 		k := r.Intn(len(base))
 		changed := append([]string(nil), base...)
 		changed[k] = strings.Replace(changed[k], "==", "==9", 1)
-		diff, err := Compare("api", []byte(b.String()), []byte(strings.Join(changed, "\n")))
+		diff, err := Compare(domain.API, []byte(b.String()), []byte(strings.Join(changed, "\n")))
 		require.Error(t, err)
 		require.NotEmpty(t, diff)
 	}
