@@ -9,6 +9,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
@@ -120,7 +121,7 @@ func (m *SoccerPredict) PublishBase(
 // Promote copies an image by digest to new tags or another registry without rebuilding it or
 // re-uploading layers that are already there, and verifies that each destination resolves to
 // the source digest. A destination tag that already points at a different digest is refused
-// unless --allow-overwrite (`latest` may always move). A loopback registry (localhost:5000,
+// unless --allow-overwrite. `latest` is refused: only a final release moves it. A loopback registry (localhost:5000,
 // 127.0.0.1:5000, [::1]:5000) without TLS is reached over plain http like publish reaches it;
 // any other registry only over https unless named with --insecure-registry.
 //
@@ -158,6 +159,9 @@ func (m *SoccerPredict) Promote(
 		dst, err := domain.ParseTaggedRef(d)
 		if err != nil {
 			return "", fmt.Errorf("--to %q: %w", d, err)
+		}
+		if err := artifact.CheckPromotion(dst); err != nil {
+			return "", err
 		}
 		dsts = append(dsts, dst)
 	}

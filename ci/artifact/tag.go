@@ -32,7 +32,7 @@ func DecideTag(dst domain.ImageRef, existing, built domain.Digest) (TagAction, e
 		return "", fmt.Errorf("publish tag %s: a destination is a tag, write it as %s:<tag>", dst, dst.Repository)
 	}
 	if dst.Tag == domain.LatestTag {
-		return "", fmt.Errorf("publish tag %s: publish never writes %q (only promote and release move it); publish under the branch tag <ref-slug>-<short-sha> or a release tag vX.Y.Z", dst, domain.LatestTag)
+		return "", fmt.Errorf("publish tag %s: publish never writes %q (only a release moves it); publish under the branch tag <ref-slug>-<short-sha> or a release tag vX.Y.Z", dst, domain.LatestTag)
 	}
 	if built == "" {
 		return "", fmt.Errorf("digest of the new build of %s is empty: nothing to publish", dst)
@@ -47,4 +47,15 @@ func DecideTag(dst domain.ImageRef, existing, built domain.Digest) (TagAction, e
 		"The same commit built twice gave another image (a layer differs: its build is not reproducible from the engine's cache). "+
 		"Deploy the published image %s (the first publish job's images.env), or push a new commit to get a new tag",
 		ErrTagImmutable, dst, existing, built, domain.Pinned(dst.Repository, existing))
+}
+
+// CheckPromotion decides whether a promotion by hand (`promote --to`) may write the tag of dst.
+// [domain.LatestTag] is refused: it names what production runs and moves only with a final
+// release, where [domain.Environment.MovesLatest] decides it. Any other tag may be written (an
+// existing one only with --allow-overwrite, which the registry tool enforces).
+func CheckPromotion(dst domain.ImageRef) error {
+	if dst.Tag == domain.LatestTag {
+		return fmt.Errorf("--to=%s: %q moves only with a final release to production, never by hand: run `dagger call release --version=vX.Y.Z` (it moves %q for a final version, not for a pre-release), or promote to another tag", dst, domain.LatestTag, domain.LatestTag)
+	}
+	return nil
 }

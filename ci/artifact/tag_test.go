@@ -91,3 +91,16 @@ func TestPropertyDecideTagNeverMovesATag(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckPromotionRefusesLatest(t *testing.T) {
+	for _, ok := range []string{"registry.example.com/sp/api:v1.2.0", "registry.example.com/sp/api:staging", "registry.example.com/sp/api:latest-rc"} {
+		dst, err := domain.ParseTaggedRef(ok)
+		require.NoError(t, err)
+		assert.NoError(t, CheckPromotion(dst), ok)
+	}
+	dst, err := domain.ParseTaggedRef("registry.example.com/sp/api:latest")
+	require.NoError(t, err)
+	err = CheckPromotion(dst)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dagger call release --version=vX.Y.Z", "the refusal names the command that moves latest")
+}

@@ -118,7 +118,7 @@ func ResolveDataset(datasetPath, pointerName string, pointer, lock []byte) (Data
 		if err != nil {
 			return Dataset{}, fmt.Errorf("%w; or track the dataset with `dvc add %s` and commit %s%s", err, want, want, DVCFileExt)
 		}
-		return Dataset{Version: v, Pointer: "dvc.lock"}, nil
+		return Dataset{Version: v, Pointer: LockFile}, nil
 	}
 	f, err := ParseDVCFile(pointerName, pointer)
 	if err != nil {
@@ -160,7 +160,7 @@ func ProjectDataset(datasetPath string, read ReadFunc) (Dataset, error) {
 			break
 		}
 	}
-	lock, ok, err := read("dvc.lock")
+	lock, ok, err := read(LockFile)
 	if err != nil {
 		return Dataset{}, fmt.Errorf("read dvc.lock: %w", err)
 	}

@@ -27,7 +27,6 @@ const (
 	CurrentDataset   = "data/sample/matches_small.csv"
 	ValidRequest     = "contracts/predict_valid.json"
 	InvalidRequest   = "contracts/predict_invalid.json"
-	DVCLock          = "dvc.lock"
 	GESuite          = "great_expectations/expectations/matches_suite.json"
 )
 

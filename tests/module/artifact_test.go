@@ -123,6 +123,8 @@ func TestPromoteRejectsBadInputBeforeDoingAnything(t *testing.T) {
 		{registry + "/api:main", []string{registry + "/api:v1"}, "--source"},
 		{registry + "/api@" + digestOf(1), nil, "--to: name at least one destination"},
 		{registry + "/api@" + digestOf(1), []string{"Bad Ref"}, `--to "Bad Ref"`},
+		// latest moves only with a final release (domain.Environment.MovesLatest), never by hand.
+		{registry + "/api@" + digestOf(1), []string{registry + "/api:v1.2.3", registry + "/api:latest"}, "dagger call release --version=vX.Y.Z"},
 	} {
 		_, err := m.Promote(context.Background(), tc.src, tc.to, "", nil, false, nil)
 		require.Error(t, err)

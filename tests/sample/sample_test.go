@@ -110,7 +110,7 @@ func TestSampleHasWhatTheModuleRunsOn(t *testing.T) {
 	for _, rel := range []string{
 		project.Pyproject, project.PDMLock, project.DevRequirements, project.DataRequirements,
 		project.ChampionMetrics, project.Dataset, project.SmokeDataset, project.ReferenceDataset,
-		project.CurrentDataset, project.ValidRequest, project.InvalidRequest, project.DVCLock, project.GESuite,
+		project.CurrentDataset, project.ValidRequest, project.InvalidRequest, dvc.LockFile, project.GESuite,
 		"data_contracts/run_checkpoint.py", "monitoring/drift.py", "dvc.yaml", "params.yaml", ".dvc/config",
 	} {
 		_, err := os.Stat(filepath.Join(root, rel))
@@ -126,7 +126,7 @@ func TestSampleHasWhatTheModuleRunsOn(t *testing.T) {
 
 // The dataset version the images are labelled with comes from the sample's real dvc.lock.
 func TestSampleDatasetVersion(t *testing.T) {
-	lock, err := dvc.ParseDVCLock(read(t, project.DVCLock))
+	lock, err := dvc.ParseDVCLock(read(t, dvc.LockFile))
 	require.NoError(t, err)
 	v, err := dvc.DatasetVersion(lock, project.Dataset)
 	require.NoError(t, err)
