@@ -39,7 +39,7 @@ type builtImage struct {
 	verdict scan.Verdict
 }
 
-// publishedImage is what `promote push` prints (ci/artifact/registry.Published).
+// publishedImage is what `oci push` prints (ci/artifact/registry.Published).
 type publishedImage struct {
 	Service   string             `json:"service"`
 	Tag       string             `json:"tag"`
@@ -76,7 +76,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	if err != nil {
 		return nil, err
 	}
-	bin, err := m.tool(ctx, toolchain.Promote)
+	bin, err := m.tool(ctx, toolchain.OCI)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 }
 
 // buildForPush builds the labelled service image once, exports it as an OCI archive with
-// gzip layers, sets every timestamp of its config to the commit time (`promote normalize`)
+// gzip layers, sets every timestamp of its config to the commit time (`oci normalize`)
 // and scans that archive with Trivy.
 func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, address domain.ImageRef, modelVersion string, created time.Time, policy scan.Policy, bin *dagger.File) (builtImage, error) {
 	ctr, err := m.Build(ctx, string(svc), modelVersion)
@@ -182,9 +182,9 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 	raw := ctr.AsTarball(dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip, MediaTypes: dagger.ImageMediaTypesOci})
 	norm := dag.Container().
 		From(imgs.Ref(toolchain.Golang)).
-		WithFile(promoteBin, bin).
+		WithFile(ociBin, bin).
 		WithMountedFile("/in/image.tar", raw).
-		WithExec([]string{promoteBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
+		WithExec([]string{ociBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
 	stdout, err := norm.Stdout(ctx)
 	if err != nil {
 		return builtImage{}, err
@@ -193,11 +193,11 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 		Digest string `json:"digest"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		return builtImage{}, fmt.Errorf("promote normalize printed %q: %w", strings.TrimSpace(stdout), err)
+		return builtImage{}, fmt.Errorf("oci normalize printed %q: %w", strings.TrimSpace(stdout), err)
 	}
 	digest, err := domain.ParseDigest(res.Digest)
 	if err != nil {
-		return builtImage{}, fmt.Errorf("promote normalize: %w", err)
+		return builtImage{}, fmt.Errorf("oci normalize: %w", err)
 	}
 	tarball := norm.File("/out/image.tar")
 	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
@@ -209,15 +209,15 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 	return builtImage{svc: svc, tag: address, digest: digest, tarball: tarball, reports: files, gitlab: gl, verdict: verdict}, nil
 }
 
-// pushImage pushes the scanned archive with `promote push` (the password only as a mounted
+// pushImage pushes the scanned archive with `oci push` (the password only as a mounted
 // secret file) and checks that the registry holds exactly the scanned digest.
 func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret) (publishedImage, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
 	if err != nil {
 		return publishedImage{}, err
 	}
 	ctr = ctr.WithMountedFile("/in/image.tar", b.tarball)
-	args := append([]string{promoteBin, "push", "--tarball", "/in/image.tar", "--dst", b.tag.String()}, creds...)
+	args := append([]string{ociBin, "push", "--tarball", "/in/image.tar", "--dst", b.tag.String()}, creds...)
 	// A push must reach the registry every time: never answer it from the engine's cache.
 	out, err := ctr.
 		WithEnvVariable("SP_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -228,7 +228,7 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 	}
 	var res publishedImage
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		return publishedImage{}, fmt.Errorf("promote push printed %q: %w", strings.TrimSpace(out), err)
+		return publishedImage{}, fmt.Errorf("oci push printed %q: %w", strings.TrimSpace(out), err)
 	}
 	if res.Digest != string(b.digest) || res.Reference != domain.Pinned(b.tag.Repository, b.digest).String() {
 		return publishedImage{}, fmt.Errorf("the registry holds %s (%s) under %s, not the scanned image %s: nothing may be deployed from this run", res.Digest, res.Reference, b.tag, b.digest)

@@ -57,7 +57,7 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 
 // publishedImages fills every empty image with the one publish pushed for this commit:
 // <registry>/<service>:<branch tag> (ci/artifact), resolved to its digest in the registry by the
-// promote tool (go-containerregistry), so the deploy is pinned by digest like CI's.
+// registry tool ci/cmd/oci (go-containerregistry), so the deploy is pinned by digest like CI's.
 func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environment, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
 	var missing []string
 	for _, svc := range domain.Services() {
@@ -89,11 +89,11 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 			return nil, err
 		}
 	}
-	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{promoteBin, "resolve"}
+	args := []string{ociBin, "resolve"}
 	for _, svc := range missing {
 		args = append(args, "--ref", refs[svc].String())
 	}
@@ -120,7 +120,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	}
 	var resolved map[string]string
 	if err := json.Unmarshal([]byte(out), &resolved); err != nil {
-		return nil, fmt.Errorf("promote resolve printed %q: %w", strings.TrimSpace(out), err)
+		return nil, fmt.Errorf("oci resolve printed %q: %w", strings.TrimSpace(out), err)
 	}
 	res := map[string]string{}
 	for k, v := range given {
@@ -129,10 +129,10 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	for _, svc := range missing {
 		d, ok := resolved[refs[svc].String()]
 		if !ok {
-			return nil, fmt.Errorf("promote resolve did not resolve %s", refs[svc])
+			return nil, fmt.Errorf("oci resolve did not resolve %s", refs[svc])
 		}
 		if _, err := domain.ParsePinnedRef(d); err != nil {
-			return nil, fmt.Errorf("promote resolve answered %q for %s: %w", d, refs[svc], err)
+			return nil, fmt.Errorf("oci resolve answered %q for %s: %w", d, refs[svc], err)
 		}
 		res[svc] = d
 	}

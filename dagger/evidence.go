@@ -19,7 +19,6 @@ import (
 )
 
 const (
-	evidenceBin = "/usr/local/bin/evidence"
 	evidenceIn  = "/in"
 	evidenceOut = "/out/evidence"
 	// builderID identifies the builder in the SLSA provenance: this module on the pinned engine.
@@ -152,13 +151,13 @@ type attachment struct {
 	Signing signingKeys
 }
 
-// attach runs `evidence attach` for one pushed image: publish calls it once per digest.
+// attach runs `oci attach` for one pushed image: publish calls it once per digest.
 func (m *SoccerPredict) attach(ctx context.Context, a attachment, username string, password *dagger.Secret) (string, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
 	if err != nil {
 		return "", err
 	}
-	args := []string{evidenceBin, "attach", "--image", a.Image.String()}
+	args := []string{ociBin, "attach", "--image", a.Image.String()}
 	for _, f := range []struct {
 		flag, name string
 		file       *dagger.File
@@ -233,7 +232,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	return string(b), err
 }
 
-// fetchEvidence runs `evidence verify` for the set: the directory holds evidence.json and the
+// fetchEvidence runs `oci verify` for the set: the directory holds evidence.json and the
 // documents that counted.
 func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, trust attestationTrust, username string, password *dagger.Secret, insecure []string) (*dagger.Directory, attest.Summary, error) {
 	if s.Commit == "" {
@@ -243,11 +242,11 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	ctr, creds, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	args := []string{evidenceBin, "verify", "--commit", commit.String(), "--out", evidenceOut}
+	args := []string{ociBin, "verify", "--commit", commit.String(), "--out", evidenceOut}
 	for _, svc := range domain.Services() {
 		args = append(args, "--image", string(svc)+"="+set[svc].String())
 	}

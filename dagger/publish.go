@@ -177,22 +177,22 @@ func (m *SoccerPredict) Promote(
 	return string(b), err
 }
 
-// promoteResult is what the promote tool prints.
+// promoteResult is what the registry tool (ci/cmd/oci) prints.
 type promoteResult struct {
 	Source       string   `json:"source"`
 	Digest       string   `json:"digest"`
 	Destinations []string `json:"destinations"`
 }
 
-// promote runs the promote tool (ci/cmd/promote, go-containerregistry) in a container; the
+// promote runs the registry tool (ci/cmd/oci) (ci/cmd/oci, go-containerregistry) in a container; the
 // password reaches it only as a mounted secret file. insecureRegistries are passed as
 // --insecure-registry (the tool applies the plain-HTTP rule of ci/artifact/registry).
 func (m *SoccerPredict) promote(ctx context.Context, source domain.ImageRef, to []domain.ImageRef, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolchain.Promote, promoteBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
 	if err != nil {
 		return promoteResult{}, err
 	}
-	args := []string{promoteBin, "--src", source.String()}
+	args := []string{ociBin, "promote", "--src", source.String()}
 	for _, d := range to {
 		args = append(args, "--dst", d.String())
 	}

@@ -12,7 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// Where the evidence tool finds the keys: the signing key and its password only as mounted
+// Where the registry tool (ci/cmd/oci) finds the keys: the signing key and its password only as mounted
 // secret files, the trusted public key as a file of the pipeline's own source.
 const (
 	signingKeyFile      = "/run/secrets/signing-key"
@@ -69,7 +69,7 @@ func (m *SoccerPredict) attestationTrust(ctx context.Context, env domain.Environ
 	return attestationTrust{Required: required, Key: key, KeyID: id}, nil
 }
 
-// withVerifyKey mounts the trusted key for `evidence verify` when signatures are required and
+// withVerifyKey mounts the trusted key for `oci verify` when signatures are required and
 // returns its arguments.
 func (t attestationTrust) withVerifyKey(ctr *dagger.Container) (*dagger.Container, []string) {
 	if !t.Required {
@@ -79,7 +79,7 @@ func (t attestationTrust) withVerifyKey(ctr *dagger.Container) (*dagger.Containe
 }
 
 // withSigningKey mounts the signing key (and its password) as secret files for
-// `evidence attach`, with the trusted public key when one is configured (the tool refuses a
+// `oci attach`, with the trusted public key when one is configured (the tool refuses a
 // key that is not its private half), and returns the arguments.
 func (m *SoccerPredict) withSigningKey(ctx context.Context, ctr *dagger.Container, k signingKeys) (*dagger.Container, []string, error) {
 	if k.Key == nil {
@@ -105,14 +105,14 @@ func (m *SoccerPredict) withSigningKey(ctx context.Context, ctr *dagger.Containe
 	return ctr, args, nil
 }
 
-// checkSigningKey runs `evidence check-key` before publish builds or pushes anything: a key the
+// checkSigningKey runs `oci check-key` before publish builds or pushes anything: a key the
 // tool cannot read, a wrong cosign password, or a key that is not the private half of the
 // trusted public key fails here, not after the images are pushed. No key: nothing to check.
 func (m *SoccerPredict) checkSigningKey(ctx context.Context, k signingKeys) error {
 	if k.Key == nil && k.Password == nil {
 		return nil
 	}
-	ctr, _, err := m.toolContainer(ctx, toolchain.Evidence, evidenceBin, "", nil)
+	ctr, _, err := m.toolContainer(ctx, toolchain.OCI, ociBin, "", nil)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (m *SoccerPredict) checkSigningKey(ctx context.Context, k signingKeys) erro
 	_, err = ctr.
 		// A check of secret inputs: run it every time, never answer it from the cache.
 		WithEnvVariable("SP_CHECK_KEY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec(append([]string{evidenceBin, "check-key"}, args...)).
+		WithExec(append([]string{ociBin, "check-key"}, args...)).
 		Stdout(ctx)
 	if err != nil {
 		return fmt.Errorf("--signing-key (nothing was built or pushed): %w", err)

@@ -10,8 +10,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// promoteBin is where the promote tool (ci/cmd/promote) sits in its container.
-const promoteBin = "/usr/local/bin/promote"
+// ociBin is where the registry tool (ci/cmd/oci) sits in its container.
+const ociBin = "/usr/local/bin/oci"
 
 // tool builds one of the pipeline's helper programs as a static binary in the Go image,
 // with shared module and build caches, so a fresh engine compiles it once per change.

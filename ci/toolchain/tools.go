@@ -23,18 +23,16 @@ type GoTool struct {
 var (
 	// SopsDecrypt decrypts SOPS+age files for helm, straight into a tmpfs (ci/deploy/secrets).
 	SopsDecrypt = GoTool{Name: "sops-decrypt", ModuleDir: "ci/deploy/secrets", Package: "./cmd/sops-decrypt"}
-	// Promote copies images by digest between tags and registries (ci/artifact/registry).
-	Promote = GoTool{Name: "promote", ModuleDir: ".", Package: "./ci/cmd/promote"}
+	// OCI is the registry tool: normalize, push, promote and resolve images; attach, sign and
+	// verify their evidence (ci/artifact/registry, ci/artifact/attest, ci/artifact/attest/signing).
+	OCI = GoTool{Name: "oci", ModuleDir: ".", Package: "./ci/cmd/oci"}
 	// ManifestRedact blanks Secret values in manifest streams (ci/deploy/helm).
 	ManifestRedact = GoTool{Name: "manifest-redact", ModuleDir: ".", Package: "./ci/cmd/manifest-redact"}
-	// Evidence attaches, signs and verifies the evidence referrers of images (ci/artifact/registry,
-	// ci/artifact/attest, ci/artifact/attest/signing).
-	Evidence = GoTool{Name: "evidence", ModuleDir: ".", Package: "./ci/cmd/evidence"}
 )
 
 // GoTools lists every Go-built tool by name.
 func GoTools() []GoTool {
-	out := []GoTool{SopsDecrypt, Promote, ManifestRedact, Evidence}
+	out := []GoTool{SopsDecrypt, OCI, ManifestRedact}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

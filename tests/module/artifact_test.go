@@ -90,7 +90,7 @@ func TestPromoteCopiesByDigestWithTheToolAndAMountedPassword(t *testing.T) {
 	m := fresh(t, withRelease)
 	happy(t)
 	src := registry + "/api@" + digestOf(1)
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/promote"}, map[string]any{
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "promote"}, map[string]any{
 		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["` + registry + `/api:v1.2.3"]}`,
 	}))
 	password := dag.SetSecret("registry-password", "hunter2-promote-plaintext")
@@ -98,11 +98,11 @@ func TestPromoteCopiesByDigestWithTheToolAndAMountedPassword(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, digestOf(1))
 
-	e := mustExec(t, "/usr/local/bin/promote", "--src", src, "--dst", registry+"/api:v1.2.3", "--password-file", "/run/secrets/registry-password")
+	e := mustExec(t, "/usr/local/bin/oci", "promote", "--src", src, "--dst", registry+"/api:v1.2.3", "--password-file", "/run/secrets/registry-password")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
 	assert.True(t, ok, "password must be a mounted secret: %s", e.Container)
 	assert.NotContains(t, e.Line(), "--allow-overwrite")
-	build := mustExec(t, "go", "build", "./ci/cmd/promote")
+	build := mustExec(t, "go", "build", "./ci/cmd/oci")
 	assert.Contains(t, build.Container.String(), `from(address:"golang:1.26")`)
 	for _, cache := range []string{"soccer-predict-gomod", "soccer-predict-gobuild"} {
 		assert.Contains(t, build.Container.String(), `cacheVolume(key:"`+cache+`")`)
@@ -191,23 +191,23 @@ func TestPromotePassesThePlainHTTPOptInToTheTool(t *testing.T) {
 	m := fresh(t, withRelease)
 	happy(t)
 	src := "reg.local:5000/sp/api@" + digestOf(1)
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/promote"}, map[string]any{
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "promote"}, map[string]any{
 		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["reg.local:5000/sp/api:v1.2.3"]}`,
 	}))
 	_, err := m.Promote(context.Background(), src, []string{"reg.local:5000/sp/api:v1.2.3"}, "", nil, false, []string{"REG.local:5000"})
 	require.NoError(t, err)
-	e := mustExec(t, "/usr/local/bin/promote", "--src", src, "--dst", "reg.local:5000/sp/api:v1.2.3", "--insecure-registry", "reg.local:5000")
+	e := mustExec(t, "/usr/local/bin/oci", "promote", "--src", src, "--dst", "reg.local:5000/sp/api:v1.2.3", "--insecure-registry", "reg.local:5000")
 	assert.Equal(t, 1, strings.Count(e.Line(), "--insecure-registry"))
 
 	// Without the flag, nothing is added: the tool reaches reg.local:5000 over https only.
 	rec.Reset()
 	happy(t)
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/promote"}, map[string]any{
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "promote"}, map[string]any{
 		"stdout": `{"source":"` + src + `","digest":"` + digestOf(1) + `","destinations":["reg.local:5000/sp/api:v1.2.3"]}`,
 	}))
 	_, err = m.Promote(context.Background(), src, []string{"reg.local:5000/sp/api:v1.2.3"}, "", nil, false, nil)
 	require.NoError(t, err)
-	e = mustExec(t, "/usr/local/bin/promote", "--src", src)
+	e = mustExec(t, "/usr/local/bin/oci", "promote", "--src", src)
 	assert.NotContains(t, e.Line(), "--insecure-registry")
 }
 

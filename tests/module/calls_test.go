@@ -359,7 +359,7 @@ func (e callEnv) runLine(t *testing.T, d gitlabci.DaggerCall) error {
 }
 
 // outsideWorld is what the offline run saw of the cluster, registry and GitLab: recorded
-// execs (helm, the promote tool, every gate's tool), image pushes, and HTTP requests to GitLab.
+// execs (helm, the registry tool (ci/cmd/oci), every gate's tool), image pushes, and HTTP requests to GitLab.
 type outsideWorld struct {
 	mu     sync.Mutex
 	gitlab []string
@@ -391,7 +391,7 @@ func (o *outsideWorld) liveCalls() []string {
 	var out []string
 	for _, r := range o.reached() {
 		if strings.HasPrefix(r, "gitlab: ") || strings.HasPrefix(r, "http: ") || r == "publish" ||
-			strings.HasPrefix(r, "exec: ") && (strings.Contains(r, "helm ") || strings.Contains(r, "/usr/local/bin/promote ")) {
+			strings.HasPrefix(r, "exec: ") && (strings.Contains(r, "helm ") || strings.Contains(r, "/usr/local/bin/oci ")) {
 			out = append(out, r)
 		}
 	}

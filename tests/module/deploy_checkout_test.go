@@ -68,7 +68,7 @@ func checkoutHead(sha, ref string) *dagger.GitRef {
 	return dag.Git("/work/repo").Head()
 }
 
-// publishedFor answers `promote resolve` for images under prefix with the digests published
+// publishedFor answers `oci resolve` for images under prefix with the digests published
 // under the branch tag.
 func publishedFor(prefix, tag string) {
 	out := map[string]string{}
@@ -76,7 +76,7 @@ func publishedFor(prefix, tag string) {
 		out[prefix+"/"+svc+":"+tag] = prefix + "/" + svc + "@" + digestOf(i+1)
 	}
 	b, _ := json.Marshal(out)
-	rec.Respond(daggertest.OnExec([]string{"promote", "resolve", "--ref", prefix + "/"}, map[string]any{"stdout": string(b)}))
+	rec.Respond(daggertest.OnExec([]string{"oci", "resolve", "--ref", prefix + "/"}, map[string]any{"stdout": string(b)}))
 }
 
 // The design card's `dagger call deploy --env=staging`: what the engine passes once .env holds
@@ -99,7 +99,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	require.NoError(t, err, execsText())
 	assert.Contains(t, out, "deployed soccer-predict to staging")
 
-	resolve := mustExec(t, "/usr/local/bin/promote", "resolve", "--ref", registry+"/api:main-01234567", "--ref", registry+"/worker:main-01234567", "--ref", registry+"/airflow:main-01234567", "--password-file", "/run/secrets/registry-password")
+	resolve := mustExec(t, "/usr/local/bin/oci", "resolve", "--ref", registry+"/api:main-01234567", "--ref", registry+"/worker:main-01234567", "--ref", registry+"/airflow:main-01234567", "--password-file", "/run/secrets/registry-password")
 	_, ok := resolve.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
 	assert.True(t, ok, "the registry password is a mounted secret")
 	up := mustExec(t, "helm", "upgrade", "--namespace", "soccerpredict-staging")
@@ -154,7 +154,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 		gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
 		err := run(t, gl, commitSHA, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
 		assert.ErrorContains(t, err, "pass --ref=")
-		_, looked := rec.ExecWith("promote", "resolve")
+		_, looked := rec.ExecWith("oci", "resolve")
 		assert.False(t, looked)
 	})
 }
@@ -186,16 +186,16 @@ func TestDeployFromACheckoutLooksUpAPlainHTTPRegistryOnlyWhenOptedIn(t *testing.
 		return err
 	}
 	_ = deploy("staging", []string{"REG.local:5000"})
-	e := mustExec(t, "/usr/local/bin/promote", "resolve")
+	e := mustExec(t, "/usr/local/bin/oci", "resolve")
 	assert.Contains(t, e.Line(), "--insecure-registry reg.local:5000")
 
 	_ = deploy("staging", nil)
-	e = mustExec(t, "/usr/local/bin/promote", "resolve")
+	e = mustExec(t, "/usr/local/bin/oci", "resolve")
 	assert.NotContains(t, e.Line(), "--insecure-registry")
 
 	err := deploy("production", []string{"reg.local:5000"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "production")
-	_, looked := rec.ExecWith("/usr/local/bin/promote", "resolve")
+	_, looked := rec.ExecWith("/usr/local/bin/oci", "resolve")
 	assert.False(t, looked, "production refuses the opt-in before reading the registry")
 }

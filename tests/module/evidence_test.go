@@ -36,7 +36,7 @@ func fullGateReport(t *testing.T, commit string, blocking gate.Status) string {
 	return string(b)
 }
 
-// registryEvidence answers what `evidence verify` writes: evidence.json (the problems the tool
+// registryEvidence answers what `oci verify` writes: evidence.json (the problems the tool
 // found, computed here with ci/gate as the tool does), and the documents that counted. The
 // pipeline source holds a trusted attestation key (trustKey) and the tool checked the
 // signatures against it; unsignedRegistryEvidence is the same without a configured key.
@@ -77,8 +77,8 @@ func answerEvidence(t *testing.T, commit, keyID, gateReport string, problems ...
 
 func evidenceExec(t *testing.T) daggertest.Exec {
 	t.Helper()
-	e, ok := rec.ExecWith("/usr/local/bin/evidence", "verify")
-	require.True(t, ok, "the evidence is read from the registry with the evidence tool:\n%s", execsText())
+	e, ok := rec.ExecWith("/usr/local/bin/oci", "verify")
+	require.True(t, ok, "the evidence is read from the registry with the registry tool (ci/cmd/oci):\n%s", execsText())
 	return e
 }
 
@@ -105,7 +105,7 @@ func TestDeployStagingReadsEachDigestsEvidenceFromTheRegistry(t *testing.T) {
 	assert.True(t, ok, "the registry password is a mounted secret")
 	_, ok = e.Container.StepWhere("withEnvVariable", "name", "SP_EVIDENCE_AT")
 	assert.True(t, ok, "the registry is read every time, never from the cache")
-	build := mustExec(t, "go", "build", "./ci/cmd/evidence")
+	build := mustExec(t, "go", "build", "./ci/cmd/oci")
 	_, ok = build.Container.StepWhere("withWorkdir", "path", "/pipeline")
 	assert.True(t, ok)
 	assert.Empty(t, rec.Leaked(evPassword))
@@ -183,7 +183,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
-	_, read := rec.ExecWith("/usr/local/bin/evidence")
+	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read)
 
 	// Staging may still use the files offline, checked as strictly.
@@ -194,7 +194,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "gate report is not green")
-	_, read = rec.ExecWith("/usr/local/bin/evidence")
+	_, read = rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read, "files given: the registry is not read")
 
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
@@ -222,20 +222,20 @@ func TestVerifyEvidenceAndAttest(t *testing.T) {
 	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was attached")
-	_, attached := rec.ExecWith("/usr/local/bin/evidence", "attach")
+	_, attached := rec.ExecWith("/usr/local/bin/oci", "attach")
 	assert.False(t, attached)
 
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/evidence", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
 	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword), nil, nil)
 	require.NoError(t, err)
-	e := mustExec(t, "/usr/local/bin/evidence", "attach", "--image", api, "--gate-report", "/in/gate-report.json")
+	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--gate-report", "/in/gate-report.json")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
 	assert.True(t, ok)
 	assert.Empty(t, rec.Leaked(evPassword))
 }
 
 // evidenceTools answers what publish's evidence step asks: the Dockerfiles (for the base
-// images of the provenance), the engine's digest of each base image, and the evidence tool.
+// images of the provenance), the engine's digest of each base image, and the registry tool (ci/cmd/oci).
 func evidenceTools(t *testing.T) {
 	t.Helper()
 	for _, svc := range []string{"api", "worker", "airflow"} {
@@ -247,7 +247,7 @@ func evidenceTools(t *testing.T) {
 		}
 		return "docker.io/library/" + c.Chain[len(c.Chain)-1].Str("address") + "@sha256:" + strings.Repeat("e", 64), true
 	})
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/evidence", "attach"}, map[string]any{"stdout": `{"attached":[]}`}))
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"attached":[]}`}))
 }
 
 func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
@@ -258,7 +258,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 	require.NoError(t, err, execsText())
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		ref := registry + "/" + svc + "@" + serviceDigest[svc]
-		e := mustExec(t, "/usr/local/bin/evidence", "attach", "--image", ref, "--gate-report /in/gate-report.json", "--trivy /in/trivy.json", "--sbom /in/sbom.cdx.json", "--provenance /in/provenance.json",
+		e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", ref, "--gate-report /in/gate-report.json", "--trivy /in/trivy.json", "--sbom /in/sbom.cdx.json", "--provenance /in/provenance.json",
 			"--password-file /run/secrets/registry-password")
 		trivy, ok := e.Container.StepWhere("withMountedFile", "path", "/in/trivy.json")
 		require.True(t, ok)
@@ -309,13 +309,13 @@ func TestDeployEvidenceReadsTakeThePlainHTTPOptIn(t *testing.T) {
 
 	err := deploy("staging", []string{"other.local:5000"})
 	assert.ErrorContains(t, err, "--insecure-registry=other.local:5000 is not needed")
-	_, read := rec.ExecWith("/usr/local/bin/evidence", "verify")
+	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read, "a bad opt-in reads nothing")
 
 	err = deploy("production", []string{host})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "production")
-	_, read = rec.ExecWith("/usr/local/bin/evidence", "verify")
+	_, read = rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read, "production refuses the opt-in before reading anything")
 	_, ran := rec.ExecWith("helm", "upgrade")
 	assert.False(t, ran)

@@ -47,7 +47,7 @@ func publishWorld(t *testing.T, action string) {
 	}
 	rec.Respond(func(c daggertest.Call) (any, bool) {
 		args, ok := c.ExecArgs()
-		if !ok || c.Leaf != "stdout" || len(args) < 2 || args[0] != "/usr/local/bin/promote" {
+		if !ok || c.Leaf != "stdout" || len(args) < 2 || args[0] != "/usr/local/bin/oci" {
 			return nil, false
 		}
 		switch args[1] {
@@ -102,13 +102,13 @@ func TestPublishScansAndPushesTheVerySameImage(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.Empty(t, rec.CallsTo("publish"), "nothing is pushed by the engine: the scanned archive is pushed by the tool")
-	normalize := execsWith("/usr/local/bin/promote normalize")
+	normalize := execsWith("/usr/local/bin/oci normalize")
 	require.Len(t, normalize, 3, "each service is built once")
-	pushes := execsWith("/usr/local/bin/promote push")
+	pushes := execsWith("/usr/local/bin/oci push")
 	require.Len(t, pushes, 3)
 	var dsts []string
 	for _, n := range normalize {
-		assert.Equal(t, []string{"/usr/local/bin/promote", "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", commitTimeUTC}, n.Args)
+		assert.Equal(t, []string{"/usr/local/bin/oci", "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", commitTimeUTC}, n.Args)
 		raw := mountedSource(t, n, "/in/image.tar")
 		svc := serviceOf(raw)
 		require.NotEmpty(t, svc)
@@ -161,7 +161,7 @@ func TestPublishRetryReusesTheTag(t *testing.T) {
 	files := containerChain(t, string(id)).Files()
 	assert.Contains(t, files["published.json"], `"action": "reuse"`)
 	assert.Contains(t, files["images.env"], "API_IMAGE="+registry+"/api@"+digestOf(1))
-	for _, p := range execsWith("/usr/local/bin/promote push") {
+	for _, p := range execsWith("/usr/local/bin/oci push") {
 		assert.NotContains(t, p.Line(), "--password-file", "anonymous registry: no credentials")
 	}
 }
@@ -175,14 +175,14 @@ func TestPublishPushesNothingWhenAScanBlocks(t *testing.T) {
 	assert.Contains(t, err.Error(), "nothing was pushed")
 	assert.Contains(t, err.Error(), "worker image "+digestOf(2))
 	assert.Contains(t, err.Error(), "CVE-")
-	assert.Empty(t, execsWith("/usr/local/bin/promote push"), "a blocking finding in one image stops every push")
+	assert.Empty(t, execsWith("/usr/local/bin/oci push"), "a blocking finding in one image stops every push")
 }
 
 func TestPublishFailsWhenTheRegistryRefusesToMoveATag(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
-	rec.Respond(daggertest.OnExec([]string{"promote", "push", "--dst", registry + "/api:main-01234567"}, map[string]any{
-		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/promote", "push"}, ExitCode: 5, Stderr: "promote: published tag holds another digest: …"},
+	rec.Respond(daggertest.OnExec([]string{"oci", "push", "--dst", registry + "/api:main-01234567"}, map[string]any{
+		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/oci", "push"}, ExitCode: 5, Stderr: "oci: published tag holds another digest: …"},
 	}))
 	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.Error(t, err)
@@ -192,7 +192,7 @@ func TestPublishFailsWhenTheRegistryRefusesToMoveATag(t *testing.T) {
 func TestPublishRefusesAPushThatIsNotTheScannedDigest(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
-	rec.Respond(daggertest.OnExec([]string{"promote", "push", "--dst", registry + "/worker:main-01234567"}, map[string]any{
+	rec.Respond(daggertest.OnExec([]string{"oci", "push", "--dst", registry + "/worker:main-01234567"}, map[string]any{
 		"stdout": `{"tag":"x","reference":"` + registry + `/worker@` + digestOf(9) + `","digest":"` + digestOf(9) + `","action":"reuse"}`,
 	}))
 	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)

@@ -115,7 +115,7 @@ func (f *fakeGitLab) Calls() []string {
 
 // relGateReport answers the contents of gate-report.json and returns the file.
 // relGateReport puts the gate report of commit (every gate of the catalog, lint with the given
-// status) in the registry as the evidence of the release images, as `evidence verify` reads it
+// status) in the registry as the evidence of the release images, as `oci verify` reads it
 // back. A release takes no report file: it returns nil for the --gate-report argument.
 func relGateReport(t *testing.T, commit string, lint gate.Status) *dagger.File {
 	t.Helper()
@@ -194,11 +194,11 @@ func relRefs() map[string]string {
 	return out
 }
 
-// relPromoter answers the promote tool like it does: the source digest and the destinations.
+// relPromoter answers `oci promote` like it does: the source digest and the destinations.
 func relPromoter() daggertest.Responder {
 	return func(c daggertest.Call) (any, bool) {
 		args, ok := c.ExecArgs()
-		if !ok || len(args) == 0 || args[0] != "/usr/local/bin/promote" || c.Leaf != "stdout" {
+		if !ok || len(args) < 2 || args[0] != "/usr/local/bin/oci" || args[1] != "promote" || c.Leaf != "stdout" {
 			return nil, false
 		}
 		var src string
@@ -220,7 +220,7 @@ func relPromoter() daggertest.Responder {
 func relPromotions() []daggertest.Exec {
 	var out []daggertest.Exec
 	for _, e := range rec.Execs() {
-		if len(e.Args) > 0 && e.Args[0] == "/usr/local/bin/promote" {
+		if len(e.Args) > 1 && e.Args[0] == "/usr/local/bin/oci" && e.Args[1] == "promote" {
 			out = append(out, e)
 		}
 	}
@@ -236,7 +236,7 @@ func relNothingBuilt(t *testing.T) {
 	for _, e := range rec.Execs() {
 		assert.NotContains(t, e.Container.String(), "dockerBuild", "a release never rebuilds")
 	}
-	assert.Empty(t, rec.CallsTo("publish"), "a release copies by digest with the promote tool, it never pushes a build")
+	assert.Empty(t, rec.CallsTo("publish"), "a release copies by digest with the registry tool (ci/cmd/oci), it never pushes a build")
 }
 
 func relNoLeaks(t *testing.T) {
@@ -277,11 +277,11 @@ func TestReleasePromotesTheStagedDigestsByDigestToTheVersionAndLatest(t *testing
 	assert.Contains(t, sec.Chain.String(), `setSecret(name:"kubeconfig"`)
 
 	// Each service is copied by digest to vX.Y.Z and latest (a final release: domain's
-	// Production.MovesLatest), with the promote tool, and to nothing else.
+	// Production.MovesLatest), with the registry tool (ci/cmd/oci), and to nothing else.
 	promos := relPromotions()
 	require.Len(t, promos, 3, execsText())
 	for _, svc := range relServices {
-		e := mustExec(t, "/usr/local/bin/promote", "--src", relRef(svc), "--dst", relRegistry+"/"+svc+":v1.4.0", "--dst", relRegistry+"/"+svc+":latest")
+		e := mustExec(t, "/usr/local/bin/oci", "promote", "--src", relRef(svc), "--dst", relRegistry+"/"+svc+":v1.4.0", "--dst", relRegistry+"/"+svc+":latest")
 		assert.Equal(t, 2, strings.Count(e.Line(), "--dst "), e.Line())
 		assert.Contains(t, e.Line(), "--password-file /run/secrets/registry-password")
 		_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
@@ -408,7 +408,7 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 	require.Len(t, relPromotions(), 3)
 	for _, svc := range relServices {
 		// Exactly one destination: the version tag (domain: Production.MovesLatest(pre-release) is false).
-		e := mustExec(t, "/usr/local/bin/promote", "--src", relRef(svc), "--dst", relRegistry+"/"+svc+":v2.0.0-rc.1")
+		e := mustExec(t, "/usr/local/bin/oci", "promote", "--src", relRef(svc), "--dst", relRegistry+"/"+svc+":v2.0.0-rc.1")
 		assert.Equal(t, 1, strings.Count(e.Line(), "--dst "), e.Line())
 	}
 	for _, e := range relPromotions() {
@@ -474,7 +474,7 @@ func TestReleasePassesThePlainHTTPOptInAndRefusesAnUnneededOne(t *testing.T) {
 	for _, e := range promos {
 		assert.Contains(t, e.Line(), "--insecure-registry "+host)
 	}
-	verify, ok := rec.ExecWith("/usr/local/bin/evidence", "verify")
+	verify, ok := rec.ExecWith("/usr/local/bin/oci", "verify")
 	require.True(t, ok, "release reads the evidence from the registry")
 	assert.Contains(t, verify.Line(), "--insecure-registry "+host, "the evidence read takes the same opt-in")
 }

@@ -14,11 +14,11 @@ import (
 var sourceDateEpochArg = regexp.MustCompile(`\{name:"SOURCE_DATE_EPOCH",value:"([^"]*)"\}`)
 
 // dockerBuildEpochs maps each service built for publish to the SOURCE_DATE_EPOCH build
-// arguments of its dockerBuild (the archive `promote normalize` reads).
+// arguments of its dockerBuild (the archive `oci normalize` reads).
 func dockerBuildEpochs(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, n := range execsWith("/usr/local/bin/promote normalize") {
+	for _, n := range execsWith("/usr/local/bin/oci normalize") {
 		raw := mountedSource(t, n, "/in/image.tar")
 		svc := serviceOf(raw)
 		require.NotEmpty(t, svc, raw)

@@ -81,7 +81,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	require.NoError(t, err, execsText())
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		ref := registry + "/" + svc + "@" + serviceDigest[svc]
-		e := mustExec(t, "/usr/local/bin/evidence", "attach", "--image", ref,
+		e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", ref,
 			"--signing-key-file /run/secrets/signing-key", "--signing-password-file /run/secrets/signing-key-password", "--public-key /trust/attestation.pub")
 		_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")
 		assert.True(t, ok, "the signing key is a mounted secret")
@@ -92,7 +92,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 		src, _ := pub.Ref("source")
 		assert.Contains(t, src.Chain.String(), attest.PublicKeyPath, "the trusted key comes from the pipeline's source")
 	}
-	check := mustExec(t, "/usr/local/bin/evidence", "check-key", "--signing-key-file /run/secrets/signing-key", "--public-key /trust/attestation.pub")
+	check := mustExec(t, "/usr/local/bin/oci", "check-key", "--signing-key-file /run/secrets/signing-key", "--public-key /trust/attestation.pub")
 	_, ok := check.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")
 	assert.True(t, ok)
 	for _, p := range []string{signingKeyPlain, "SIGNING-KEY-PLAINTEXT", signingPasswordPlain, evPassword} {
@@ -104,12 +104,12 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	m = fresh(t, withRelease)
 	publishWorld(t, "push")
 	trustKey(t)
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/evidence", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
-		Cmd: []string{"/usr/local/bin/evidence", "check-key"}, ExitCode: 2, Stderr: "evidence: the signing key is not the private half of the trusted public key"}}))
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
+		Cmd: []string{"/usr/local/bin/oci", "check-key"}, ExitCode: 2, Stderr: "oci: the signing key is not the private half of the trusted public key"}}))
 	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", dag.SetSecret("signing-key", signingKeyPlain), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was built or pushed")
-	_, pushed := rec.ExecWith("/usr/local/bin/promote", "push")
+	_, pushed := rec.ExecWith("/usr/local/bin/oci", "push")
 	assert.False(t, pushed)
 	assert.Empty(t, rec.Leaked("SIGNING-KEY-PLAINTEXT"))
 
@@ -118,7 +118,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	publishWorld(t, "push")
 	_, err = m.Publish(context.Background(), "", nil, "7", report, "", nil, nil)
 	require.NoError(t, err, execsText())
-	e := mustExec(t, "/usr/local/bin/evidence", "attach")
+	e := mustExec(t, "/usr/local/bin/oci", "attach")
 	assert.NotContains(t, e.Line(), "--signing-key-file")
 
 	// A password without a key is a mistake, named before anything is attached.
@@ -132,11 +132,11 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 func TestAttestSignsWithTheKeyAsASecret(t *testing.T) {
 	m := fresh(t, withRelease)
 	api, _, _ := deployImages()
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/evidence", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
 	_, err := m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "", nil,
 		dag.SetSecret("signing-key", signingKeyPlain), nil)
 	require.NoError(t, err)
-	e := mustExec(t, "/usr/local/bin/evidence", "attach", "--image", api, "--signing-key-file /run/secrets/signing-key")
+	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--signing-key-file /run/secrets/signing-key")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")
 	assert.True(t, ok)
 	assert.NotContains(t, e.Line(), "--public-key", "no key configured: nothing to compare with")
@@ -184,7 +184,7 @@ func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
 	assert.Contains(t, err.Error(), "refused, nothing was changed")
 	assert.Contains(t, err.Error(), "no attestation public key is configured")
 	assert.Contains(t, err.Error(), attest.PublicKeyPath)
-	_, read := rec.ExecWith("/usr/local/bin/evidence")
+	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read)
 
 	// A release is production's: the same refusal.

@@ -3,7 +3,7 @@ package sample
 // What the sample's Dockerfiles run, run here twice at different times, with and without
 // SOURCE_DATE_EPOCH: the bytes those steps leave in an image layer are a function of the commit
 // time when it is set (docs/artifact.md, "What the digest depends on, and why"). File mtimes
-// are left out of every comparison: `promote normalize` clamps them in the layers
+// are left out of every comparison: `oci normalize` clamps them in the layers
 // (ci/registry.Normalize).
 
 import (

@@ -25,7 +25,7 @@
 // The package is plain Go (standard library and ci/ packages) so the module may build
 // statements and apply the rules; reading and writing referrers is ci/artifact/registry's job
 // (go-containerregistry) and signing is ci/artifact/attest/signing's (go-securesystemslib), both run as
-// the ci/cmd/evidence tool. Unsigned documents are bound to the image only by the referrer's
+// the ci/cmd/oci tool. Unsigned documents are bound to the image only by the referrer's
 // subject digest: anyone with push access to the repository could attach one, which is why
 // production counts only signed statements.
 package attest

@@ -283,7 +283,7 @@ func FromRegistry(env domain.Environment) bool {
 	return env == domain.Staging || env == domain.Production
 }
 
-// Summary is evidence.json, what `evidence verify` (ci/cmd/evidence) writes for the module.
+// Summary is evidence.json, what `oci verify` (ci/cmd/oci) writes for the module.
 type Summary struct {
 	// Commit is the commit the images were verified against.
 	Commit domain.Commit `json:"commit"`

@@ -9,7 +9,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
-// The tests give references as text, as ci/cmd/promote and ci/cmd/evidence receive them: these
+// The tests give references as text, as ci/cmd/oci receive them: these
 // read them with ReferenceArg (the tools' edge) and call the functions under test.
 
 func promoteS(ctx context.Context, src, dst string, opts Options) (string, error) {

@@ -41,5 +41,5 @@
 // registry copies them along ([PromoteAll] does it for every destination).
 //
 // This package pulls in go-containerregistry and must not be imported by the Dagger
-// module; the module runs it through the ci/cmd/promote tool.
+// module; the module runs it through the ci/cmd/oci tool.
 package registry

@@ -94,7 +94,7 @@ func authError(err error, registry, action, ref string, haveCreds bool) *Error {
 		registry, action, ref, status)
 }
 
-// ExitCode is the exit status the registry tools (ci/cmd/promote, ci/cmd/evidence) give err:
+// ExitCode is the exit status the registry tools (ci/cmd/oci) give err:
 // 0 none; 2 malformed or not-by-digest reference; 3 image not found; 4 credentials refused;
 // 5 tag collision; 6 digest mismatch; 7 plain-http registry not opted in; 1 anything else.
 func ExitCode(err error) int {

@@ -15,7 +15,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
-// InsecureRegistryFlag is the command-line flag (of the promote tool and of the module's
+// InsecureRegistryFlag is the command-line flag (of the registry tool (ci/cmd/oci) and of the module's
 // promote and release functions; deploy's registry reads are to take the same) that opts a
 // registry host into plain HTTP.
 const InsecureRegistryFlag = "--insecure-registry"

@@ -56,7 +56,7 @@ func (o Options) remote(ctx context.Context) []remote.Option {
 // names are the name options for a reference to registry host (see PlainHTTP.NameOptions).
 func (o Options) names(host string) []name.Option { return o.PlainHTTP.NameOptions(host) }
 
-// Result is what a promotion did; it marshals to the JSON printed by ci/cmd/promote.
+// Result is what a promotion did; it marshals to the JSON printed by ci/cmd/oci.
 type Result struct {
 	// Source is the source reference "repo@sha256:...".
 	Source domain.ImageRef `json:"source"`

@@ -12,7 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
-// Published is what PublishImage did; it marshals to the JSON `promote push` prints.
+// Published is what PublishImage did; it marshals to the JSON `oci push` prints.
 type Published struct {
 	// Tag is the "repo:tag" published.
 	Tag domain.ImageRef `json:"tag"`

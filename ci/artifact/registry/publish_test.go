@@ -193,7 +193,7 @@ func TestPublishImagePushesOnceReusesAndNeverMoves(t *testing.T) {
 	assert.Equal(t, digestStr(t, a), resolve(t, tag, nil), "the tag did not move")
 }
 
-// exitCodeHint mirrors ci/cmd/promote's mapping for the collision case.
+// exitCodeHint mirrors ci/cmd/oci's mapping for the collision case.
 func exitCodeHint(err error) int {
 	if errors.Is(err, ErrTagCollision) {
 		return 5

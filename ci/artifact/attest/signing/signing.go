@@ -8,7 +8,7 @@
 // decrypted with go-securesystemslib's encrypted package and the key's password). The public
 // key is a PKIX "PUBLIC KEY" PEM (ci/attest.ParsePublicKey).
 //
-// Only the tools (ci/cmd/evidence) import this package: go-securesystemslib and
+// Only the tools (ci/cmd/oci) import this package: go-securesystemslib and
 // golang.org/x/crypto stay out of the Dagger module, which reaches it through the
 // ci/attest.EnvelopeVerifier interface and the tool's command line.
 package signing

@@ -13,28 +13,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
-// Subcommands beside the default promotion (see main.go):
-//
-//	promote normalize --in image.tar --out image.tar --created 2025-03-01T08:00:00Z
-//	    sets every timestamp of the image config to the commit time and writes a
-//	    deterministic OCI-layout archive; prints {"digest":"sha256:…"}.
-//	promote push --tarball image.tar --dst repo:tag [credentials] [--insecure-registry host:port ...]
-//	    pushes that archive's image under the tag unless the tag exists: same digest is
-//	    reused, another digest is refused (exit 5); prints the registry.Published JSON.
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "normalize":
-			return runNormalize(args[1:], stdout, stderr)
-		case "push":
-			return runPush(ctx, args[1:], stdout, stderr)
-		case ResolveCommand:
-			return runResolve(ctx, args[1:], stdout, stderr)
-		}
-	}
-	return run(ctx, args, stdout, stderr)
-}
-
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if isHelp(err) {
@@ -49,7 +27,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func runNormalize(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("promote normalize", flag.ContinueOnError)
+	fs := flag.NewFlagSet("oci normalize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "OCI image-layout archive to read (Dagger's asTarball) (required)")
 	out := fs.String("out", "", "archive to write (required)")
@@ -88,10 +66,10 @@ func runNormalize(args []string, stdout, stderr io.Writer) error {
 }
 
 func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("promote push", flag.ContinueOnError)
+	fs := flag.NewFlagSet("oci push", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		tarball = fs.String("tarball", "", "OCI image-layout archive written by `promote normalize` (required)")
+		tarball = fs.String("tarball", "", "OCI image-layout archive written by `oci normalize` (required)")
 		dst     = fs.String("dst", "", "tag to publish, `repo:tag` (required)")
 		reg     = addRegistryFlags(fs, 20*time.Minute)
 	)

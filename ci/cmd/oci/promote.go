@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
@@ -23,38 +21,9 @@ var lookupEnv = os.LookupEnv
 // tests replace it to reach the in-process registry under a non-loopback name.
 var transport http.RoundTripper
 
-// usageError is a command-line mistake (exit status 2).
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-// listFlag collects a repeated string flag.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	*l = append(*l, v)
-	return nil
-}
-
-func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
-
-// exitCode maps an error from run to the documented exit status (registry.ExitCode).
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case isHelp(err):
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	}
-	return registry.ExitCode(err)
-}
-
-// run parses args, promotes and prints the JSON result on stdout.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
+// runPromote parses args, promotes and prints the JSON result on stdout.
+func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("oci promote", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		dsts           listFlag
@@ -64,7 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	)
 	fs.Var(&dsts, "dst", "destination `repo:tag`; repeat for several")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: promote --src repo@sha256:<digest> --dst repo:tag [--dst repo:tag ...] [--username-file f --password-file f | --username-env VAR --password-env VAR] [--insecure-registry host:port ...] [--allow-overwrite]")
+		fmt.Fprintln(fs.Output(), "usage: oci promote --src repo@sha256:<digest> --dst repo:tag [--dst repo:tag ...] [--username-file f --password-file f | --username-env VAR --password-env VAR] [--insecure-registry host:port ...] [--allow-overwrite]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -29,25 +25,6 @@ import (
 )
 
 // startRegistry runs an in-process registry; with user set it demands basic auth.
-func startRegistry(t *testing.T, user, pass string) string {
-	t.Helper()
-	inner := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if user != "" {
-			u, p, ok := r.BasicAuth()
-			if !ok || u != user || p != pass {
-				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-		}
-		inner.ServeHTTP(w, r)
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
 func pushRandom(t *testing.T, ref string, auth authn.Authenticator) string {
 	t.Helper()
 	img, err := random.Image(256, 2)
@@ -74,12 +51,12 @@ func runCmd(t *testing.T, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
-	err := run(ctx, args, &out, &errb)
+	err := dispatch(ctx, append([]string{"promote"}, args...), &out, &errb)
 	return out.String(), errb.String(), err
 }
 
 func TestRunPromotesAndPrintsJSON(t *testing.T) {
-	host := startRegistry(t, "", "")
+	host := startRegistry(t, "", "", true)
 	digest := pushRandom(t, host+"/team/api:build", authn.Anonymous)
 	src := host + "/team/api@" + digest
 	out, _, err := runCmd(t, "--src", src, "--dst", host+"/team/api:v1.0.0", "--dst", host+"/release/api:v1.0.0")
@@ -101,7 +78,7 @@ func TestRunPromotesAndPrintsJSON(t *testing.T) {
 }
 
 func TestRunCredentialsFromFilesAndEnv(t *testing.T) {
-	host := startRegistry(t, "bot", "pa55")
+	host := startRegistry(t, "bot", "pa55", true)
 	auth := &authn.Basic{Username: "bot", Password: "pa55"}
 	digest := pushRandom(t, host+"/team/api:build", auth)
 	src := host + "/team/api@" + digest
@@ -137,7 +114,7 @@ func TestRunCredentialsFromFilesAndEnv(t *testing.T) {
 }
 
 func TestRunRefusals(t *testing.T) {
-	host := startRegistry(t, "", "")
+	host := startRegistry(t, "", "", true)
 	a := pushRandom(t, host+"/team/api:a", authn.Anonymous)
 	b := pushRandom(t, host+"/team/api:b", authn.Anonymous)
 	_, _, err := runCmd(t, "--src", host+"/team/api@"+a, "--dst", host+"/team/api:v1")
@@ -195,14 +172,14 @@ func TestRunUsage(t *testing.T) {
 	_, stderr, err := runCmd(t, "-h")
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 	assert.Equal(t, 0, exitCode(err))
-	assert.Contains(t, stderr, "usage: promote")
+	assert.Contains(t, stderr, "usage: oci promote")
 	assert.Equal(t, 1, exitCode(errors.New("other")))
 }
 
 // TestRunInsecureRegistry reaches the in-process registry (plain http on 127.0.0.1) under the
 // non-loopback name reg.test:PORT through a dialer that maps it to 127.0.0.1.
 func TestRunInsecureRegistry(t *testing.T) {
-	host := startRegistry(t, "", "")
+	host := startRegistry(t, "", "", true)
 	_, port, err := net.SplitHostPort(host)
 	require.NoError(t, err)
 	digest := pushRandom(t, host+"/sp/api:build", authn.Anonymous)
@@ -242,4 +219,18 @@ func TestRunInsecureRegistry(t *testing.T) {
 		assert.Contains(t, err.Error(), c.msg)
 		assert.Equal(t, 2, exitCode(err), c.flag)
 	}
+}
+
+func TestDispatchNamesTheSubcommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := dispatch(context.Background(), nil, &out, &errb)
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err))
+	assert.Contains(t, err.Error(), "normalize, push, promote, resolve, attach, check-key or verify")
+	err = dispatch(context.Background(), []string{"--src", "x"}, &out, &errb)
+	assert.Equal(t, 2, exitCode(err))
+	assert.Contains(t, err.Error(), `unknown subcommand "--src"`)
+	err = dispatch(context.Background(), []string{"--help"}, &out, &errb)
+	assert.Equal(t, 0, exitCode(err))
+	assert.Contains(t, errb.String(), "usage: oci <normalize|push|promote|resolve|attach|check-key|verify>")
 }

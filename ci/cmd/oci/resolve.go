@@ -11,16 +11,9 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 )
 
-// ResolveCommand is the first argument that selects the resolve mode:
-//
-//	promote resolve --ref repo:tag [--ref repo:tag ...] [credential flags] [--insecure-registry host:port ...]
-//
-// prints one JSON object {"repo:tag": "repo@sha256:…", …}: the digest each tag points at now.
-const ResolveCommand = "resolve"
-
 // runResolve resolves every --ref to the digest the registry serves for it.
 func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("promote resolve", flag.ContinueOnError)
+	fs := flag.NewFlagSet("oci resolve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		refs listFlag

@@ -12,7 +12,7 @@ import (
 )
 
 func TestResolvePrintsTheDigestOfEveryTag(t *testing.T) {
-	host := startRegistry(t, "", "")
+	host := startRegistry(t, "", "", true)
 	api := pushRandom(t, host+"/sp/api:main-0123abcd", authn.Anonymous)
 	worker := pushRandom(t, host+"/sp/worker:main-0123abcd", authn.Anonymous)
 	var out, errb bytes.Buffer
@@ -27,7 +27,7 @@ func TestResolvePrintsTheDigestOfEveryTag(t *testing.T) {
 }
 
 func TestResolveUsageAndMissingTags(t *testing.T) {
-	host := startRegistry(t, "", "")
+	host := startRegistry(t, "", "", true)
 	var out, errb bytes.Buffer
 	err := runResolve(context.Background(), nil, &out, &errb)
 	assert.Equal(t, 2, exitCode(err))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,113 +22,11 @@ import (
 // EvidenceFile is the summary verify writes.
 const EvidenceFile = "evidence.json"
 
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	*l = append(*l, v)
-	return nil
-}
-
-func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
-
-// exitCode maps an error from run to the documented exit status (registry.ExitCode).
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case isHelp(err):
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	}
-	return registry.ExitCode(err)
-}
-
-const usage = "usage: evidence attach --image repo@sha256:<digest> [--gate-report F] [--trivy F] [--sbom F] [--provenance F] [--signing-key-file F [--signing-password-file F] [--public-key F]] [--username-file F --password-file F] [--insecure-registry host:port ...]\n" +
-	"       evidence check-key --signing-key-file F [--signing-password-file F] [--public-key F]\n" +
-	"       evidence verify --commit <sha> --image service=repo@sha256:<digest> [--image …] --out DIR [--public-key F] [--username-file F --password-file F] [--insecure-registry host:port ...]"
-
-// common are the flags both subcommands take.
-type common struct {
-	userFile, passFile *string
-	insecure           *listFlag
-	timeout            *time.Duration
-}
-
-func commonFlags(fs *flag.FlagSet) common {
-	return common{
-		userFile: fs.String("username-file", "", "file holding the registry username"),
-		passFile: fs.String("password-file", "", "file holding the registry password or token"),
-		insecure: insecureFlag(fs),
-		timeout:  fs.Duration("timeout", 10*time.Minute, "give up after this long"),
-	}
-}
-
-func insecureFlag(fs *flag.FlagSet) *listFlag {
-	l := &listFlag{}
-	fs.Var(l, "insecure-registry", "reach this registry `host[:port]` over plain http (no TLS; never for production); loopback registries need no flag")
-	return l
-}
-
-func (c common) options() (registry.Options, error) {
-	opts := registry.Options{UserAgent: "soccerpredict-evidence"}
-	plain, err := registry.ParseInsecureRegistries(*c.insecure)
-	if err != nil {
-		return opts, usageError{msg: err.Error()}
-	}
-	opts.PlainHTTP = plain
-	if *c.userFile != "" || *c.passFile != "" {
-		creds, err := registry.LoadCredentials(*c.userFile, *c.passFile)
-		if err != nil {
-			return opts, usageError{msg: err.Error()}
-		}
-		opts.Auth = creds.Authenticator()
-	}
-	if *c.timeout <= 0 {
-		return opts, usageError{msg: "--timeout must be positive, e.g. --timeout 10m"}
-	}
-	return opts, nil
-}
-
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return usageError{msg: "name a subcommand: attach, verify or check-key"}
-	}
-	switch args[0] {
-	case "attach":
-		return runAttach(ctx, args[1:], stdout, stderr)
-	case "verify":
-		return runVerify(ctx, args[1:], stdout, stderr)
-	case "check-key":
-		return runCheckKey(args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stderr, usage)
-		return flag.ErrHelp
-	}
-	return usageError{msg: fmt.Sprintf("unknown subcommand %q: use attach, verify or check-key", args[0])}
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if isHelp(err) {
-			return err
-		}
-		return usageError{msg: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
-}
+// evidenceAgent is the User-Agent of attach and verify.
+const evidenceAgent = "soccerpredict-evidence"
 
 func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("evidence attach", flag.ContinueOnError)
+	fs := flag.NewFlagSet("oci attach", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	image := fs.String("image", "", "image by digest: `repo@sha256:<64 hex>` (required)")
 	files := map[string]*string{
@@ -139,8 +36,8 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		attest.TypeInToto:     fs.String("provenance", "", "in-toto statement with the SLSA provenance of the image"),
 	}
 	sf := signingFlags(fs)
-	c := commonFlags(fs)
-	if err := parse(fs, args); err != nil {
+	reg := addRegistryFlags(fs, 10*time.Minute)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *image == "" {
@@ -170,11 +67,12 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError{msg: err.Error()}
 		}
 	}
-	opts, err := c.options()
+	opts, timeout, err := reg.options()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *c.timeout)
+	opts.UserAgent = evidenceAgent
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	subject, err := registry.ReferenceArg("--image", *image)
 	if err != nil {
@@ -191,15 +89,15 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("evidence verify", flag.ContinueOnError)
+	fs := flag.NewFlagSet("oci verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var images listFlag
 	fs.Var(&images, "image", "`service=repo@sha256:<64 hex>`; repeat for each image")
 	commit := fs.String("commit", "", "the commit the images must be the build of (required)")
 	out := fs.String("out", "", "directory to write evidence.json and the documents that counted (required)")
 	publicKey := fs.String("public-key", "", "trusted attestation public key (PEM); when given, only statements signed by it count")
-	c := commonFlags(fs)
-	if err := parse(fs, args); err != nil {
+	reg := addRegistryFlags(fs, 10*time.Minute)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var trusted *signing.Verifier
@@ -249,11 +147,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		items = append(items, item{svc, img})
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].service < items[j].service })
-	opts, err := c.options()
+	opts, timeout, err := reg.options()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *c.timeout)
+	opts.UserAgent = evidenceAgent
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

@@ -47,7 +47,7 @@ func normalize(t *testing.T, in, created string) (string, string) {
 }
 
 func TestNormalizeThenPushPublishesOnceAndNeverMovesTheTag(t *testing.T) {
-	host := startRegistry(t, "bot", "pa55")
+	host := startRegistry(t, "bot", "pa55", true)
 	layers, err := random.Image(256, 2)
 	require.NoError(t, err)
 	const commit = "2025-03-01T09:00:00+01:00"

@@ -49,7 +49,7 @@ func verifySummary(t *testing.T, image string, extra ...string) attest.Summary {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	args := append([]string{"verify", "--commit", commit, "--image", "api=" + image, "--out", dir}, extra...)
-	require.NoError(t, run(context.Background(), args, &out, &errb), errb.String())
+	require.NoError(t, dispatch(context.Background(), args, &out, &errb), errb.String())
 	b, err := os.ReadFile(filepath.Join(dir, EvidenceFile))
 	require.NoError(t, err)
 	var sum attest.Summary
@@ -60,7 +60,7 @@ func verifySummary(t *testing.T, image string, extra ...string) attest.Summary {
 func attach(t *testing.T, image string, args ...string) error {
 	t.Helper()
 	var out, errb bytes.Buffer
-	return run(context.Background(), append([]string{"attach", "--image", image}, args...), &out, &errb)
+	return dispatch(context.Background(), append([]string{"attach", "--image", image}, args...), &out, &errb)
 }
 
 // publish -> attach signed -> promote -> verify, against go-containerregistry's registry, with
@@ -218,12 +218,12 @@ func TestAttachRefusesAKeyThatIsNotTheTrustedKeysPrivateHalf(t *testing.T) {
 	cosignKey := write(t, dir, "cosign.key", pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED SIGSTORE PRIVATE KEY", Bytes: enc}))
 	pass := write(t, dir, "pass", []byte("s3cret pass\n"))
 	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), append([]string{"attach", "--image", image, "--signing-key-file", cosignKey, "--signing-password-file", pass, "--public-key", pub}, files(t, image, config)...), &out, &errb))
+	require.NoError(t, dispatch(context.Background(), append([]string{"attach", "--image", image, "--signing-key-file", cosignKey, "--signing-password-file", pass, "--public-key", pub}, files(t, image, config)...), &out, &errb))
 	assert.NotContains(t, out.String()+errb.String(), "s3cret")
 	assert.True(t, verifySummary(t, image, "--public-key", pub).OK)
 
 	wrong := write(t, dir, "wrong", []byte("nope"))
-	err = run(context.Background(), append([]string{"attach", "--image", image, "--signing-key-file", cosignKey, "--signing-password-file", wrong}, files(t, image, config)...), &out, &errb)
+	err = dispatch(context.Background(), append([]string{"attach", "--image", image, "--signing-key-file", cosignKey, "--signing-password-file", wrong}, files(t, image, config)...), &out, &errb)
 	assert.Equal(t, 2, exitCode(err))
 	assert.Contains(t, err.Error(), "wrong password?")
 
@@ -238,7 +238,7 @@ func TestAttachRefusesAKeyThatIsNotTheTrustedKeysPrivateHalf(t *testing.T) {
 	}
 	// check-key: what publish runs before it pushes anything.
 	out.Reset()
-	require.NoError(t, run(context.Background(), []string{"check-key", "--signing-key-file", cosignKey, "--signing-password-file", pass, "--public-key", pub}, &out, &errb))
+	require.NoError(t, dispatch(context.Background(), []string{"check-key", "--signing-key-file", cosignKey, "--signing-password-file", pass, "--public-key", pub}, &out, &errb))
 	v, err := signing.LoadVerifier(mustRead(t, pub))
 	require.NoError(t, err)
 	assert.Equal(t, v.KeyID()+"\n", out.String())
@@ -247,10 +247,10 @@ func TestAttachRefusesAKeyThatIsNotTheTrustedKeysPrivateHalf(t *testing.T) {
 		"wrong password":             {"--signing-key-file", cosignKey, "--signing-password-file", wrong},
 		"no key":                     {"--public-key", pub},
 	} {
-		err := run(context.Background(), append([]string{"check-key"}, args...), &out, &errb)
+		err := dispatch(context.Background(), append([]string{"check-key"}, args...), &out, &errb)
 		assert.Equal(t, 2, exitCode(err), "%s: %v", name, err)
 	}
-	err = run(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--out", dir, "--public-key", key}, &out, &errb)
+	err = dispatch(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--out", dir, "--public-key", key}, &out, &errb)
 	assert.Equal(t, 2, exitCode(err), "a private key is not a trusted public key")
 }
 

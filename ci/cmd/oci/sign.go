@@ -28,10 +28,10 @@ func signingFlags(fs *flag.FlagSet) signFlags {
 // runCheckKey loads the signing key and, with --public-key, checks that it is the trusted key's
 // private half; it prints the key ID. publish runs it before it builds or pushes anything.
 func runCheckKey(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("evidence check-key", flag.ContinueOnError)
+	fs := flag.NewFlagSet("oci check-key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sf := signingFlags(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *sf.keyFile == "" {

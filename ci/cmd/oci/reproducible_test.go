@@ -89,7 +89,7 @@ func mustConfig(t *testing.T, img v1.Image, cfg *v1.ConfigFile) v1.Image {
 }
 
 // Two cold builds of one commit write the same files at different times (every file its own
-// mtime): `promote normalize` gives one digest and byte-identical archives, for any times.
+// mtime): `oci normalize` gives one digest and byte-identical archives, for any times.
 // The builds themselves differ (the control), and a changed file still changes the digest.
 func TestNormalizeGivesOneDigestForTheSameFilesWrittenAtAnyTime(t *testing.T) {
 	const commit = "2025-03-01T08:00:00Z"
@@ -107,7 +107,7 @@ func TestNormalizeGivesOneDigestForTheSameFilesWrittenAtAnyTime(t *testing.T) {
 		na, da := normalize(t, a, commit)
 		nb, db := normalize(t, b, commit)
 		assert.Equal(t, da, db, "seed %d", seed)
-		assert.Equal(t, read(na), read(nb), "seed %d: the archive Trivy scans and promote pushes is the same bytes", seed)
+		assert.Equal(t, read(na), read(nb), "seed %d: the archive Trivy scans and oci push pushes is the same bytes", seed)
 		if want == "" {
 			want, wantArchive = da, read(na)
 		}

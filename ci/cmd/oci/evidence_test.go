@@ -103,7 +103,7 @@ func TestAttachThenVerify(t *testing.T) {
 	reg := startRegistry(t, "", "", false)
 	image, config := push(t, reg+"/sp/api:main-01234567", authn.Anonymous)
 	var out, errb bytes.Buffer
-	err := run(context.Background(), append([]string{"attach", "--image", image}, files(t, image, config)...), &out, &errb)
+	err := dispatch(context.Background(), append([]string{"attach", "--image", image}, files(t, image, config)...), &out, &errb)
 	require.NoError(t, err, errb.String())
 	var res struct {
 		Image    string `json:"image"`
@@ -115,7 +115,7 @@ func TestAttachThenVerify(t *testing.T) {
 
 	dir := t.TempDir()
 	out.Reset()
-	require.NoError(t, run(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--out", dir}, &out, &errb))
+	require.NoError(t, dispatch(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--out", dir}, &out, &errb))
 	assert.Contains(t, out.String(), "evidence of 1 images counts")
 	var sum attest.Summary
 	b, err := os.ReadFile(filepath.Join(dir, EvidenceFile))
@@ -133,7 +133,7 @@ func TestVerifyListsMissingEvidenceWithoutFailing(t *testing.T) {
 	worker, _ := push(t, reg+"/sp/worker:main-01234567", authn.Anonymous)
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--image", "worker=" + worker, "--out", dir}, &out, &errb))
+	require.NoError(t, dispatch(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + image, "--image", "worker=" + worker, "--out", dir}, &out, &errb))
 	var sum attest.Summary
 	b, err := os.ReadFile(filepath.Join(dir, EvidenceFile))
 	require.NoError(t, err)
@@ -150,9 +150,9 @@ func TestCredentialsFromFilesAndRefusals(t *testing.T) {
 	dir := t.TempDir()
 	user, pass := write(t, dir, "u", []byte("ci\n")), write(t, dir, "p", []byte("s3cret\n"))
 	var out, errb bytes.Buffer
-	err := run(context.Background(), append([]string{"attach", "--image", image}, files(t, image, config)...), &out, &errb)
+	err := dispatch(context.Background(), append([]string{"attach", "--image", image}, files(t, image, config)...), &out, &errb)
 	assert.Equal(t, 4, exitCode(err), "anonymous is refused: %v", err)
-	require.NoError(t, run(context.Background(), append([]string{"attach", "--image", image, "--username-file", user, "--password-file", pass}, files(t, image, config)...), &out, &errb))
+	require.NoError(t, dispatch(context.Background(), append([]string{"attach", "--image", image, "--username-file", user, "--password-file", pass}, files(t, image, config)...), &out, &errb))
 	assert.NotContains(t, out.String()+errb.String(), "s3cret")
 
 	cases := map[string][]string{
@@ -166,11 +166,11 @@ func TestCredentialsFromFilesAndRefusals(t *testing.T) {
 		"verify twice":       {"verify", "--commit", commit, "--image", "api=" + image, "--image", "api=" + image, "--out", dir},
 	}
 	for name, args := range cases {
-		err := run(context.Background(), args, &out, &errb)
+		err := dispatch(context.Background(), args, &out, &errb)
 		assert.Equal(t, 2, exitCode(err), "%s: %v", name, err)
 	}
 	// Loopback registries are reached over plain http without an opt-in (ci/artifact/registry.PlainHTTP);
 	// a bad opt-in is a usage error.
-	err = run(context.Background(), []string{"verify", "--insecure-registry", "http://reg", "--commit", commit, "--image", "api=" + image, "--out", dir}, &out, &errb)
+	err = dispatch(context.Background(), []string{"verify", "--insecure-registry", "http://reg", "--commit", commit, "--image", "api=" + image, "--out", dir}, &out, &errb)
 	assert.Equal(t, 2, exitCode(err), "bad --insecure-registry: %v", err)
 }
