@@ -187,7 +187,7 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 		WithExec([]string{ociBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
 	stdout, err := norm.Stdout(ctx)
 	if err != nil {
-		return builtImage{}, err
+		return builtImage{}, toolFailure("oci normalize of "+string(svc), err)
 	}
 	var res struct {
 		Digest string `json:"digest"`
@@ -224,7 +224,7 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 		WithExec(args).
 		Stdout(ctx)
 	if err != nil {
-		return publishedImage{}, err
+		return publishedImage{}, m.explainRefusedPush(ctx, b.svc, toolFailure("oci push of "+b.tag.String(), err))
 	}
 	var res publishedImage
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -235,6 +235,23 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 	}
 	res.Service = string(b.svc)
 	return res, nil
+}
+
+// explainRefusedPush adds to a push the registry refused because the tag holds another build of
+// the same commit (artifact.ErrTagImmutable) the steps of the service's Dockerfile that make
+// builds differ (artifact.RebuildHint), when it has any.
+func (m *SoccerPredict) explainRefusedPush(ctx context.Context, svc domain.Service, err error) error {
+	if !strings.Contains(err.Error(), artifact.ErrTagImmutable.Error()) {
+		return err
+	}
+	df, derr := m.project().File(svc.Dockerfile()).Contents(ctx)
+	if derr != nil {
+		return err
+	}
+	if hint := artifact.RebuildHint(svc.Dockerfile(), []byte(df)); hint != "" {
+		return fmt.Errorf("%w\n%s", err, hint)
+	}
+	return err
 }
 
 // settingsCommit is the constructor's --commit (CI_COMMIT_SHA) as a domain.Commit.

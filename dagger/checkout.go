@@ -116,7 +116,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 		WithExec(args).
 		Stdout(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("look up the images published for %s (tag %s); pass --api-image/--worker-image/--airflow-image to deploy others: %w", s.Commit.Short(), tag, err)
+		return nil, fmt.Errorf("look up the images published for %s (tag %s); pass --api-image/--worker-image/--airflow-image to deploy others: %w", s.Commit.Short(), tag, toolFailure("oci resolve", err))
 	}
 	var resolved map[string]string
 	if err := json.Unmarshal([]byte(out), &resolved); err != nil {

@@ -184,7 +184,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 		WithExec(append(args, creds...)).
 		Stdout(ctx)
 	if err != nil {
-		return "", fmt.Errorf("attach the evidence of %s: %w", a.Image, err)
+		return "", fmt.Errorf("attach the evidence of %s: %w", a.Image, toolFailure("oci attach", err))
 	}
 	return strings.TrimSpace(out), nil
 }
@@ -262,7 +262,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 		Directory(evidenceOut)
 	raw, err := dir.File("evidence.json").Contents(ctx)
 	if err != nil {
-		return nil, attest.Summary{}, fmt.Errorf("read the evidence of the images from the registry: %w", err)
+		return nil, attest.Summary{}, fmt.Errorf("read the evidence of the images from the registry: %w", toolFailure("oci verify", err))
 	}
 	sum, err := attest.ParseSummary([]byte(raw), commit)
 	if err != nil {

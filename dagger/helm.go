@@ -48,5 +48,9 @@ func redacting(argv []string) []string {
 
 // redacted runs a manifest-printing helm command through redacting and returns its output.
 func redacted(ctx context.Context, ctr *dagger.Container, argv []string) (string, error) {
-	return ctr.WithExec(redacting(argv)).Stdout(ctx)
+	out, err := ctr.WithExec(redacting(argv)).Stdout(ctx)
+	if err != nil {
+		return "", toolFailure(argv[0]+" "+argv[1], err)
+	}
+	return out, nil
 }

@@ -209,7 +209,7 @@ func (m *SoccerPredict) promote(ctx context.Context, source domain.ImageRef, to 
 		WithExec(args).
 		Stdout(ctx)
 	if err != nil {
-		return promoteResult{}, err
+		return promoteResult{}, toolFailure("oci promote of "+source.String(), err)
 	}
 	var res promoteResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {

@@ -126,7 +126,7 @@ func (m *SoccerPredict) checkSigningKey(ctx context.Context, k signingKeys) erro
 		WithExec(append([]string{ociBin, "check-key"}, args...)).
 		Stdout(ctx)
 	if err != nil {
-		return fmt.Errorf("--signing-key (nothing was built or pushed): %w", err)
+		return fmt.Errorf("--signing-key (nothing was built or pushed): %w", toolFailure("oci check-key", err))
 	}
 	return nil
 }

@@ -2,13 +2,36 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
+	"strings"
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
+
+// toolFailure is a failed run of one of the pipeline's tools (what names it) as an error that
+// carries the tool's own words. The engine's error message for a failed exec is only
+// `process "…" did not complete successfully: exit code: N`; why the tool failed is in its
+// stderr (stdout when it printed nothing there), which the engine returns beside the message
+// (core.ExecError's extensions). Errors that are not exec failures pass through unchanged.
+func toolFailure(what string, err error) error {
+	var exec *dagger.ExecError
+	if !errors.As(err, &exec) {
+		return err
+	}
+	out := strings.TrimSpace(exec.Stderr)
+	if out == "" {
+		out = strings.TrimSpace(exec.Stdout)
+	}
+	if out == "" {
+		return fmt.Errorf("%s failed (exit %d) and printed nothing", what, exec.ExitCode)
+	}
+	return fmt.Errorf("%s failed (exit %d):\n%s", what, exec.ExitCode, strings.Join(gate.Tail(out, 15), "\n"))
+}
 
 // ociBin is where the registry tool (ci/cmd/oci) sits in its container.
 const ociBin = "/usr/local/bin/oci"

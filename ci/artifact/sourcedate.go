@@ -66,3 +66,20 @@ func SourceDateEpochGaps(dockerfile []byte) ([]SourceDateEpochGap, error) {
 	}
 	return out, nil
 }
+
+// RebuildHint explains a refused tag move ([ErrTagImmutable]: the same commit built again gave
+// another digest) from the service's Dockerfile: the RUN steps that write the clock into the
+// image because SOURCE_DATE_EPOCH does not reach them, each with its fix. It is "" when the
+// Dockerfile has no such step (or cannot be read as one): then the difference lies elsewhere
+// (docs/artifact.md, "What the digest depends on").
+func RebuildHint(dockerfileName string, dockerfile []byte) string {
+	gaps, err := SourceDateEpochGaps(dockerfile)
+	if err != nil || len(gaps) == 0 {
+		return ""
+	}
+	lines := make([]string, 0, len(gaps))
+	for _, g := range gaps {
+		lines = append(lines, "  "+dockerfileName+" "+g.String())
+	}
+	return "Likely cause: steps of " + dockerfileName + " write the build's clock into the image, so no two builds are the same:\n" + strings.Join(lines, "\n")
+}

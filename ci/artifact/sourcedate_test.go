@@ -97,3 +97,13 @@ func FuzzSourceDateEpochGaps(f *testing.F) {
 		}
 	})
 }
+
+func TestRebuildHintNamesTheStepsThatWriteTheClock(t *testing.T) {
+	df := []byte("FROM python:3.11-slim\nRUN pip install -r requirements.txt\nARG SOURCE_DATE_EPOCH\nRUN useradd app\n")
+	hint := RebuildHint("docker/api.Dockerfile", df)
+	assert.Contains(t, hint, "docker/api.Dockerfile line 2")
+	assert.Contains(t, hint, "add `ARG SOURCE_DATE_EPOCH`")
+	assert.NotContains(t, hint, "line 4", "useradd runs after the ARG: it gets the commit time")
+	assert.Empty(t, RebuildHint("d", []byte("FROM python:3.11-slim\nARG SOURCE_DATE_EPOCH\nRUN pip install x\n")), "no gap, no hint")
+	assert.Empty(t, RebuildHint("d", []byte("")), "nothing to read, no hint")
+}

@@ -231,3 +231,19 @@ func TestPromoteRefusesABadOrUnneededPlainHTTPOptInBeforeDoingAnything(t *testin
 	}
 	assert.Empty(t, rec.Execs(), "nothing may run on a bad opt-in")
 }
+
+// The engine's error for a failed exec is only "exit code: N": the tool's own words (its
+// stderr) must reach the user, or a refused promotion reads like an engine fault.
+func TestPromoteSurfacesTheToolsOwnWordsWhenItFails(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	src := registry + "/api@" + digestOf(1)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "promote"}, map[string]any{
+		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/oci", "promote"}, ExitCode: 5,
+			Stderr: "oci: " + registry + "/api:v1.2.3 already points at " + digestOf(2) + ": pass --allow-overwrite to move it"},
+	}))
+	_, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "", nil, false, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "oci promote of "+src+" failed (exit 5)")
+	assert.Contains(t, err.Error(), "already points at "+digestOf(2)+": pass --allow-overwrite to move it")
+}

@@ -187,6 +187,22 @@ func TestPublishFailsWhenTheRegistryRefusesToMoveATag(t *testing.T) {
 	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "api")
+	assert.NotContains(t, err.Error(), "Likely cause", "the sample's Dockerfiles pass SOURCE_DATE_EPOCH to every step: no hint")
+}
+
+// A project whose Dockerfile runs pip without SOURCE_DATE_EPOCH gets the steps named when a
+// rebuild of the same commit is refused.
+func TestPublishNamesTheDockerfileStepsBehindARefusedRebuild(t *testing.T) {
+	m := fresh(t, withRelease)
+	publishWorld(t, "push")
+	rec.Respond(daggertest.OnFile("docker/api.Dockerfile", "FROM python:3.11-slim\nRUN pip install -r requirements-api.txt\n"))
+	rec.Respond(daggertest.OnExec([]string{"oci", "push", "--dst", registry + "/api:main-01234567"}, map[string]any{
+		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/oci", "push"}, ExitCode: 5, Stderr: "oci: published tag holds another digest: …"},
+	}))
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "published tag holds another digest")
+	assert.Contains(t, err.Error(), "docker/api.Dockerfile line 2 (stage 0): RUN runs pip without SOURCE_DATE_EPOCH")
 }
 
 func TestPublishRefusesAPushThatIsNotTheScannedDigest(t *testing.T) {
