@@ -27,6 +27,15 @@ func toolFailure(what string, err error) error {
 	if out == "" {
 		out = strings.TrimSpace(exec.Stdout)
 	}
+	// A lazy input of the step (a tool's go build, a Dockerfile RUN) may be what failed: name
+	// the command the engine reports when it is not the tool's.
+	if len(exec.Cmd) > 0 && !strings.Contains(what, path.Base(exec.Cmd[0])) {
+		cmd := strings.Join(strings.Fields(strings.Join(exec.Cmd, " ")), " ")
+		if len(cmd) > 120 {
+			cmd = cmd[:117] + "..."
+		}
+		what += " (`" + cmd + "` failed first)"
+	}
 	if out == "" {
 		return fmt.Errorf("%s failed (exit %d) and printed nothing", what, exec.ExitCode)
 	}

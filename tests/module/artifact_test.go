@@ -247,3 +247,18 @@ func TestPromoteSurfacesTheToolsOwnWordsWhenItFails(t *testing.T) {
 	assert.Contains(t, err.Error(), "oci promote of "+src+" failed (exit 5)")
 	assert.Contains(t, err.Error(), "already points at "+digestOf(2)+": pass --allow-overwrite to move it")
 }
+
+// A lazy input that failed first (here the tool's own go build) is named, with its output.
+func TestToolFailureNamesTheStepThatFailedFirst(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	src := registry + "/api@" + digestOf(1)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "promote"}, map[string]any{
+		"stdout": &daggertest.ExecError{Cmd: []string{"go", "build", "-o", "/out/oci", "./ci/cmd/oci"}, ExitCode: 1,
+			Stderr: "ci/cmd/oci/main.go:3:1: syntax error"},
+	}))
+	_, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "", nil, false, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "(`go build -o /out/oci ./ci/cmd/oci` failed first) failed (exit 1)")
+	assert.Contains(t, err.Error(), "syntax error")
+}
