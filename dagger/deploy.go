@@ -57,7 +57,8 @@ type prepared struct {
 // Plan shows what `deploy` would do, applying nothing: the manifests rendered for the
 // environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
 // the promotion-policy decision with every reason, and the traceability record. It returns
-// manifests.yaml, diff.txt, policy.json and trace.json.
+// manifests.yaml, diff.txt, policy.json and trace.json. Like deploy, from a checkout it plans
+// HEAD's commit with the images publish pushed for it when no image flag is given.
 //
 // +cache="never"
 func (m *SoccerPredict) Plan(
@@ -123,12 +124,16 @@ func (m *SoccerPredict) Plan(
 	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
 	// +optional
 	pipelineId int,
-	// Registry user to read the images' evidence (GitLab: $CI_REGISTRY_USER).
+	// Registry user to read the images' evidence and, without image flags, to look up the images
+	// published for this commit (GitLab: $CI_REGISTRY_USER).
 	// +optional
 	registryUsername string,
 	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
 	// +optional
 	registryPassword *dagger.Secret,
+	// The checkout's HEAD: the commit (and branch) planned when --commit (--ref) is not set.
+	// +defaultPath="./.git"
+	head *dagger.GitRef,
 	// A registry without TLS to read the evidence from (host[:port], exact; repeatable). Loopback
 	// registries need none; production refuses any.
 	// +optional
@@ -141,6 +146,14 @@ func (m *SoccerPredict) Plan(
 	if err != nil {
 		return nil, err
 	}
+	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
+		return nil, err
+	}
+	imgs, err := m.publishedImages(ctx, penv, map[string]string{string(domain.API): apiImage, string(domain.Worker): workerImage, string(domain.Airflow): airflowImage}, registryUsername, registryPassword, insecureRegistry)
+	if err != nil {
+		return nil, err
+	}
+	apiImage, workerImage, airflowImage = imgs[string(domain.API)], imgs[string(domain.Worker)], imgs[string(domain.Airflow)]
 	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {

@@ -100,7 +100,7 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	dvcShape(t, map[string]string{"data/raw/matches.csv.dvc": fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")})
 	api, worker, airflow := deployImages()
 	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	var record map[string]any
@@ -115,7 +115,7 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	deployHappy(t)
 	dvcShape(t, map[string]string{})
 	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
-	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil)
+	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dataset version is empty")
 	assert.Contains(t, err.Error(), "dvc add")

@@ -112,6 +112,30 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	}
 }
 
+// `dagger call plan --env=staging` from a checkout plans what that deploy would install: HEAD's
+// commit, with the images publish pushed for it, resolved to digests.
+func TestPlanStagingFromACheckout(t *testing.T) {
+	gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
+	m := fresh(t, func(a *newArgs) { a.registry = registry })
+	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+	deployHappy(t)
+	head := checkoutHead(commitSHA, "refs/heads/main")
+	publishedFor(registry, "main-01234567")
+
+	_, err := m.Plan(context.Background(), "staging", "", "", "", "7",
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
+	require.NoError(t, err, execsText())
+	mustExec(t, "/usr/local/bin/oci", "resolve", "--ref", registry+"/api:main-01234567")
+	tmpl := mustExec(t, "helm", "template")
+	for _, want := range []string{"images.api.digest=" + digestOf(1), "images.airflow.digest=" + digestOf(3), "trace.gitCommit=" + commitSHA} {
+		assert.Contains(t, tmpl.Line(), want)
+	}
+	_, upgraded := rec.ExecWith("helm", "upgrade")
+	assert.False(t, upgraded, "plan applies nothing")
+}
+
 func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 	run := func(t *testing.T, gl *httptest.Server, headRef string, gateReport *dagger.File, token *dagger.Secret) error {
 		m := fresh(t, func(a *newArgs) { a.registry = registry })
