@@ -28,7 +28,6 @@ func TestEnvironment(t *testing.T) {
 			assert.Equal(t, tc.approvals, got.Approvals())
 			assert.Equal(t, tc.trace, got.RequiresTrace())
 			assert.Equal(t, tc.latest, got.GetsLatest())
-			assert.Equal(t, tc.prerelease, got.AcceptsPrerelease())
 			assert.Equal(t, tc.production, got.IsProduction())
 			assert.Equal(t, "soccerpredict-"+string(tc.env), got.Namespace("soccerpredict"))
 		})
@@ -74,18 +73,6 @@ func TestService(t *testing.T) {
 		require.Error(t, err, "%q", in)
 		assert.Contains(t, err.Error(), "api, worker, airflow")
 	}
-}
-
-func TestParseServices(t *testing.T) {
-	got, err := ParseServices([]string{"worker", "api"})
-	require.NoError(t, err)
-	assert.Equal(t, []Service{Worker, API}, got, "order is kept")
-	_, err = ParseServices(nil)
-	assert.ErrorContains(t, err, "no services given")
-	_, err = ParseServices([]string{"api", "api"})
-	assert.ErrorContains(t, err, "listed twice")
-	_, err = ParseServices([]string{"api", "web"})
-	assert.ErrorContains(t, err, `unknown service "web"`)
 }
 
 func TestParseCommit(t *testing.T) {

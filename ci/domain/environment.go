@@ -71,10 +71,6 @@ func (e Environment) RequiresTrace() bool { return e == Staging || e == Producti
 // (dev images are addressed by their branch tag or digest only).
 func (e Environment) GetsLatest() bool { return e == Staging || e == Production }
 
-// AcceptsPrerelease reports whether a pre-release version (v1.4.0-rc.1) may be released to e: only
-// staging; dev and production take final versions.
-func (e Environment) AcceptsPrerelease() bool { return e == Staging }
-
 // IsProduction reports whether e is production, where every opt-out (insecure registries, file
 // evidence, a first model without a champion) is refused.
 func (e Environment) IsProduction() bool { return e == Production }

@@ -36,28 +36,6 @@ func ParseService(s string) (Service, error) {
 	return "", fmt.Errorf("unknown service %q: use one of %s", s, serviceNames())
 }
 
-// ParseServices parses a list of service names, refusing unknown names and duplicates. An empty
-// list is an error: at least one service is needed.
-func ParseServices(names []string) ([]Service, error) {
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no services given: pass at least one of %s", serviceNames())
-	}
-	out := make([]Service, 0, len(names))
-	seen := map[Service]bool{}
-	for _, n := range names {
-		s, err := ParseService(n)
-		if err != nil {
-			return nil, err
-		}
-		if seen[s] {
-			return nil, fmt.Errorf("service %q is listed twice: list each service once", n)
-		}
-		seen[s] = true
-		out = append(out, s)
-	}
-	return out, nil
-}
-
 // String returns the service's name (also its image repository's last path component).
 func (s Service) String() string { return string(s) }
 
