@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"time"
 
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
