@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
