@@ -55,7 +55,7 @@ func (m *SoccerPredict) publicKey(ctx context.Context) (*dagger.File, string, er
 	return f, id, nil
 }
 
-// attestationTrust decides, with ci/attest, whether the evidence of a deploy to env (release:
+// attestationTrust decides, with ci/artifact/attest, whether the evidence of a deploy to env (release:
 // production) must be signed, and by which key.
 func (m *SoccerPredict) attestationTrust(ctx context.Context, env domain.Environment) (attestationTrust, error) {
 	key, id, err := m.publicKey(ctx)

@@ -4,7 +4,7 @@ package sample
 // SOURCE_DATE_EPOCH: the bytes those steps leave in an image layer are a function of the commit
 // time when it is set (docs/artifact.md, "What the digest depends on, and why"). File mtimes
 // are left out of every comparison: `oci normalize` clamps them in the layers
-// (ci/registry.Normalize).
+// (ci/artifact/registry.Normalize).
 
 import (
 	"crypto/sha256"
