@@ -58,11 +58,11 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 // publishedImages fills every empty image with the one publish pushed for this commit:
 // <registry>/<service>:<branch tag> (ci/artifact), resolved to its digest in the registry by the
 // registry tool ci/cmd/oci (go-containerregistry), so the deploy is pinned by digest like CI's.
-func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environment, given map[string]string, username string, password *dagger.Secret, insecure []string) (map[string]string, error) {
-	var missing []string
+func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environment, given map[domain.Service]string, username string, password *dagger.Secret, insecure []string) (map[domain.Service]string, error) {
+	var missing []domain.Service
 	for _, svc := range domain.Services() {
-		if given[string(svc)] == "" {
-			missing = append(missing, string(svc))
+		if given[svc] == "" {
+			missing = append(missing, svc)
 		}
 	}
 	if len(missing) == 0 {
@@ -83,9 +83,9 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	if err != nil {
 		return nil, fmt.Errorf("find the images published for this commit: %w", err)
 	}
-	refs := map[string]domain.ImageRef{}
+	refs := map[domain.Service]domain.ImageRef{}
 	for _, svc := range missing {
-		if refs[svc], err = serviceImage(s, domain.Service(svc), tag); err != nil {
+		if refs[svc], err = serviceImage(s, svc, tag); err != nil {
 			return nil, err
 		}
 	}
@@ -122,7 +122,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	if err := json.Unmarshal([]byte(out), &resolved); err != nil {
 		return nil, fmt.Errorf("oci resolve printed %q: %w", strings.TrimSpace(out), err)
 	}
-	res := map[string]string{}
+	res := map[domain.Service]string{}
 	for k, v := range given {
 		res[k] = v
 	}

@@ -149,11 +149,11 @@ func (m *SoccerPredict) Plan(
 	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
 		return nil, err
 	}
-	imgs, err := m.publishedImages(ctx, penv, map[string]string{string(domain.API): apiImage, string(domain.Worker): workerImage, string(domain.Airflow): airflowImage}, registryUsername, registryPassword, insecureRegistry)
+	imgs, err := m.publishedImages(ctx, penv, map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage}, registryUsername, registryPassword, insecureRegistry)
 	if err != nil {
 		return nil, err
 	}
-	apiImage, workerImage, airflowImage = imgs[string(domain.API)], imgs[string(domain.Worker)], imgs[string(domain.Airflow)]
+	apiImage, workerImage, airflowImage = imgs[domain.API], imgs[domain.Worker], imgs[domain.Airflow]
 	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
@@ -313,11 +313,11 @@ func (m *SoccerPredict) Deploy(
 	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
 		return "", err
 	}
-	imgs, err := m.publishedImages(ctx, penv, map[string]string{string(domain.API): apiImage, string(domain.Worker): workerImage, string(domain.Airflow): airflowImage}, registryUsername, registryPassword, insecureRegistry)
+	imgs, err := m.publishedImages(ctx, penv, map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage}, registryUsername, registryPassword, insecureRegistry)
 	if err != nil {
 		return "", err
 	}
-	apiImage, workerImage, airflowImage = imgs[string(domain.API)], imgs[string(domain.Worker)], imgs[string(domain.Airflow)]
+	apiImage, workerImage, airflowImage = imgs[domain.API], imgs[domain.Worker], imgs[domain.Airflow]
 	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
