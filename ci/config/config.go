@@ -146,6 +146,8 @@ func (s Settings) Validate() error {
 	}
 	if err := domain.ValidateReleaseName(s.Release); err != nil {
 		add("SP_RELEASE=%q: want a Helm release name: %v", s.Release, err)
+	} else if err := domain.ValidateReleaseName(domain.AuditRelease(s.Release)); err != nil {
+		add("SP_RELEASE=%q: its rollback audit release %s must be a Helm release name too (%v): shorten SP_RELEASE to at most %d characters", s.Release, domain.AuditRelease(s.Release), err, domain.MaxReleaseNameLen-len(domain.AuditRelease("")))
 	}
 	for name, raw := range map[string]string{"MLFLOW_TRACKING_URI": s.MLflowURL, "CI_API_V4_URL": s.GitLabAPI, "CI_PROJECT_URL": s.ProjectURL} {
 		if raw == "" {

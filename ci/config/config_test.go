@@ -55,6 +55,7 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"namespace", "SP_NAMESPACE", "Soccer_Predict", "SP_NAMESPACE="},
 		{"release", "SP_RELEASE", "-bad", "SP_RELEASE="},
 		{"release starting with a digit (helm refuses it)", "SP_RELEASE", "1sp", "SP_RELEASE=\"1sp\": want a Helm release name"},
+		{"release leaving no room for its audit release", "SP_RELEASE", "s" + strings.Repeat("x", 47), "its rollback audit release sxx"},
 		{"namespace prefix too long for production", "SP_NAMESPACE", strings.Repeat("n", 53), "leaves room for -production"},
 		{"mlflow url", "MLFLOW_TRACKING_URI", "mlflow:5000", "MLFLOW_TRACKING_URI=\"mlflow:5000\": want an http(s) URL"},
 		{"perf budget", "SP_PERF_BUDGET_PCT", "-3", "SP_PERF_BUDGET_PCT=-3"},

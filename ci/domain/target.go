@@ -34,6 +34,10 @@ func ValidateReleaseName(name string) error {
 	return nil
 }
 
+// AuditRelease is the Helm release that keeps the rollback records of release (in the same
+// namespace): "<release>-audit". A release name is valid only when this one is too.
+func AuditRelease(release string) string { return release + "-audit" }
+
 // ValidateNamespace checks a Kubernetes namespace name (DNS-1123 label).
 func ValidateNamespace(ns string) error {
 	if ns == "" {

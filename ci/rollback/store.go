@@ -24,8 +24,8 @@ const ModelTag = "soccerpredict.audit.last-rollback"
 // recordValue is the Helm value the record is passed in (helm --set-file record=<file>).
 const recordValue = "record"
 
-// StoreRelease is the Helm release keeping the rollback records of release.
-func StoreRelease(release string) string { return release + "-audit" }
+// StoreRelease is the Helm release keeping the rollback records of release (domain.AuditRelease).
+func StoreRelease(release string) string { return domain.AuditRelease(release) }
 
 // StoreChart returns the files (path → content) of the chart of the audit release: one ConfigMap
 // with the record as audit.json. It needs no values but the record.
