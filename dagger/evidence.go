@@ -279,10 +279,18 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 // registry holds for each image digest. Dev needs none.
 func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env domain.Environment, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
 	files := req.GateReport != nil || req.ScanReport != nil
-	if err := attest.FileEvidence(domain.Environment(env), files); err != nil {
+	keyConfigured := false
+	if files {
+		key, _, err := m.publicKey(ctx)
+		if err != nil {
+			return false, false, nil, err
+		}
+		keyConfigured = key != nil
+	}
+	if err := attest.FileEvidence(env, files, keyConfigured); err != nil {
 		return false, false, nil, err
 	}
-	if !attest.FromRegistry(domain.Environment(env)) {
+	if !attest.FromRegistry(env) {
 		return false, false, nil, nil // dev: no evidence needed, none read
 	}
 	if files {

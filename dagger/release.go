@@ -93,7 +93,7 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, err
 	}
-	if err := attest.FileEvidence(release.Target, gateReport != nil); err != nil {
+	if err := attest.FileEvidence(release.Target, gateReport != nil, false); err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	if gitlabToken == nil {

@@ -279,6 +279,7 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
 	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
+	noTrustKey(t) // staging's report-file fallback exists only while no attestation key is configured
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)

@@ -132,6 +132,7 @@ func TestReadmeExamplesRun(t *testing.T) {
 			require.NoError(t, err)
 			rec.Reset()
 			artifactsOfAGreenPipeline(t)
+			noTrustKey(t) // the repository ships no attestation key (docs/evidence.md)
 			world := &outsideWorld{}
 			gitlabComFake(t, world)
 			mlflow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

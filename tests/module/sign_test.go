@@ -236,6 +236,19 @@ func TestStagingRequiresSignaturesOnlyOnceAKeyIsConfigured(t *testing.T) {
 	_, ran := rec.ExecWith("helm", "upgrade")
 	assert.False(t, ran)
 
+	// A key: staging's unsigned report files are refused too, before anything is read.
+	m = fresh(t, withRelease)
+	deployHappy(t)
+	trustKey(t)
+	api, worker, airflow := deployImages()
+	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "report files are not signed: drop --gate-report and --scan-report")
+	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")
+	assert.False(t, read)
+
 	// A configured key that is not a P-256 public key is an error that says how to fix it.
 	m = fresh(t, withRelease)
 	deployHappy(t)

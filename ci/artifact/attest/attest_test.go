@@ -217,10 +217,14 @@ func TestVerifyNeedsACommitAndADigest(t *testing.T) {
 }
 
 func TestFileEvidenceOnlyOffProduction(t *testing.T) {
-	require.NoError(t, FileEvidence(domain.Dev, true))
-	require.NoError(t, FileEvidence(domain.Staging, true))
-	require.NoError(t, FileEvidence(domain.Production, false))
-	err := FileEvidence(domain.Production, true)
+	require.NoError(t, FileEvidence(domain.Dev, true, true))
+	require.NoError(t, FileEvidence(domain.Staging, true, false), "staging without a key: the offline fallback")
+	staged := FileEvidence(domain.Staging, true, true)
+	require.ErrorIs(t, staged, ErrFileEvidence, "staging with a key counts only signed evidence: files are not signed")
+	assert.Contains(t, staged.Error(), "drop --gate-report and --scan-report")
+	require.NoError(t, FileEvidence(domain.Staging, false, true))
+	require.NoError(t, FileEvidence(domain.Production, false, true))
+	err := FileEvidence(domain.Production, true, false)
 	require.ErrorIs(t, err, ErrFileEvidence)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
 	assert.False(t, FromRegistry(domain.Dev))

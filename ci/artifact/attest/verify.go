@@ -267,12 +267,19 @@ func (s Set) Err() error {
 var ErrFileEvidence = errors.New("report files are not evidence here")
 
 // FileEvidence is the rule for caller-supplied report files (--gate-report, --scan-report):
-// they are an offline fallback for dev and staging only. Production reads the evidence
-// attached to each image digest in the registry and refuses files, since a file proves
-// nothing about the image it names.
-func FileEvidence(env domain.Environment, given bool) error {
-	if given && env.IsProduction() {
+// they are an offline fallback for dev, and for staging while no attestation key is configured
+// (keyConfigured: PublicKeyPath exists). Production, and staging once signatures are required
+// (SignaturesRequired), read the evidence attached to each image digest in the registry and
+// refuse files: a file is not signed and proves nothing about the image it names.
+func FileEvidence(env domain.Environment, given, keyConfigured bool) error {
+	if !given {
+		return nil
+	}
+	if env.IsProduction() {
 		return fmt.Errorf("%w: production reads the gate report and the scan attached to each image in the registry: drop --gate-report and --scan-report (publish attaches them; `dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence)
+	}
+	if required, _ := SignaturesRequired(env, keyConfigured); required {
+		return fmt.Errorf("%w: %s counts only evidence signed by the key of %s, and report files are not signed: drop --gate-report and --scan-report (and DEPLOY_GATEREPORT from .env) and deploy images publish attached signed evidence to (`dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence, env, PublicKeyPath)
 	}
 	return nil
 }
