@@ -11,6 +11,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/release"
@@ -186,6 +187,13 @@ func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Setting
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	if _, err := m.gateReportGreen(ctx, s, dir.File(gate.GateReportJSON)); err != nil {
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	first, err := m.gateReportFirstModel(ctx, dir.File(gate.GateReportJSON))
+	if err != nil {
+		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
+	if err := policy.CheckFirstModel(release.Target, first); err != nil {
 		return fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
 	clean, err := m.scanClean(ctx, s, dir)

@@ -174,3 +174,28 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	_, ran := rec.ExecWith("helm", "upgrade")
 	assert.False(t, ran)
 }
+
+// A release is production's: a green gate report whose model gate ran as the first model is
+// refused there too, and nothing is promoted.
+func TestReleaseRefusesAFirstModelGateReport(t *testing.T) {
+	_, srv := newFakeGitLab(t, [2]string{"v1.3.0", relOther})
+	m := relPipeline(t, srv.URL)
+	rep := gate.Report{Commit: relCommit}
+	for _, g := range gate.Catalog() {
+		summary := "x"
+		if g.Name == gate.ModelGate {
+			summary = modelgate.FirstModelSummary + ": candidate accepted on 3 quality metrics"
+		}
+		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, summary))
+	}
+	raw, err := rep.JSON()
+	require.NoError(t, err)
+	registryEvidence(t, relCommit, string(raw))
+	rec.Respond(relPromoter())
+	_, err = m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "release refused, nothing was promoted")
+	assert.Contains(t, err.Error(), "first model")
+	assert.Empty(t, relPromotions())
+}

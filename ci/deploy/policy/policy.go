@@ -314,8 +314,8 @@ func Decide(req Request) Decision {
 			refuse("the gate report is not green: run `check`, fix every failing blocking gate, and deploy the commit whose pipeline passed")
 		}
 		if env.IsProduction() {
-			if req.FirstModel {
-				refuse("the gate report's model gate ran as the first model (SP_FIRST_MODEL / --first-model), without a champion: production needs a candidate compared with a champion; register the champion (MLflow alias or metrics/champion.json), re-run `check` without it")
+			if err := CheckFirstModel(env, req.FirstModel); err != nil {
+				refuse("%v", err)
 			}
 			if !req.ScanClean {
 				refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
@@ -445,3 +445,13 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 // (waiting for its approvals or its manual job) or running (its job is running). A created, finished
 // (success, failed), canceled or skipped deployment proves nothing about this run.
 func DeployableStatus(status string) bool { return status == "blocked" || status == "running" }
+
+// CheckFirstModel refuses, for production (a production deploy or a release), a gate report whose
+// model gate accepted its candidate as the first model (SP_FIRST_MODEL / --first-model), i.e.
+// without comparing it with a champion.
+func CheckFirstModel(env domain.Environment, firstModel bool) error {
+	if env.IsProduction() && firstModel {
+		return fmt.Errorf("the gate report's model gate ran as the first model (SP_FIRST_MODEL / --first-model), without a champion: production needs a candidate compared with a champion; register the champion (MLflow alias or metrics/champion.json), re-run `check` without it")
+	}
+	return nil
+}
