@@ -30,11 +30,11 @@ func (m *SoccerPredict) lint(ctx context.Context) (outcome, error) {
 	checked := ctr.WithExec(projectpkg.RuffCheck(), anyExit)
 	code, err := checked.ExitCode(ctx)
 	if err != nil {
-		return outcome{}, err
+		return outcome{}, toolFailure("ruff", err)
 	}
 	stdout, err := checked.Stdout(ctx)
 	if err != nil {
-		return outcome{}, err
+		return outcome{}, toolFailure("ruff", err)
 	}
 	if code > 1 { // 0: clean, 1: findings, 2: ruff itself failed (bad config, crash)
 		stderr, _ := checked.Stderr(ctx)

@@ -442,7 +442,7 @@ func gitOutput(ctx context.Context, ctr *dagger.Container, argv []string, fix st
 	done := ctr.WithExec(argv, anyExit)
 	code, err := done.ExitCode(ctx)
 	if err != nil {
-		return "", err
+		return "", toolFailure(argv[0], err)
 	}
 	if code != 0 {
 		stderr, err := done.Stderr(ctx)

@@ -152,7 +152,7 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 		WithExec([]string{"trivy", "image", "--input", path, "--skip-db-update", "--format", "cyclonedx", "--output", "/out/" + sbom})
 	raw, err := done.File("/out/" + trivyJSON).Contents(ctx)
 	if err != nil {
-		return nil, nil, scan.Verdict{}, err
+		return nil, nil, scan.Verdict{}, toolFailure("trivy image of "+string(svc), err)
 	}
 	report, err := scan.ParseTrivy([]byte(raw))
 	if err != nil {

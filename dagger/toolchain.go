@@ -58,12 +58,12 @@ func (m *SoccerPredict) python(ctx context.Context, requirements ...string) (*da
 func run(ctx context.Context, ctr *dagger.Container, args []string) (*dagger.Container, int, string, error) {
 	done := ctr.WithExec(args, anyExit)
 	code, err := done.ExitCode(ctx)
-	if err != nil {
-		return nil, 0, "", err
+	if err != nil { // a step before it failed (e.g. installing the project's requirements)
+		return nil, 0, "", toolFailure(args[0], err)
 	}
 	out, err := done.CombinedOutput(ctx)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", toolFailure(args[0], err)
 	}
 	return done, code, out, nil
 }

@@ -36,10 +36,12 @@ func toolFailure(what string, err error) error {
 		}
 		what += " (`" + cmd + "` failed first)"
 	}
+	// The engine's own message stays at the end (wrapped): it is what a tool that could not even
+	// start leaves.
 	if out == "" {
-		return fmt.Errorf("%s failed (exit %d) and printed nothing", what, exec.ExitCode)
+		return fmt.Errorf("%s failed (exit %d) and printed nothing: %w", what, exec.ExitCode, err)
 	}
-	return fmt.Errorf("%s failed (exit %d):\n%s", what, exec.ExitCode, strings.Join(gate.Tail(out, 15), "\n"))
+	return fmt.Errorf("%s failed (exit %d):\n%s\n(%w)", what, exec.ExitCode, strings.Join(gate.Tail(out, 15), "\n"), err)
 }
 
 // ociBin is where the registry tool (ci/cmd/oci) sits in its container.
