@@ -330,6 +330,10 @@ func (m *SoccerPredict) RollbackData(
 	// +ignore=["**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "**/.dvc/config.local", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
 	repo *dagger.Directory,
 ) (*dagger.Directory, error) {
+	penv, err := domain.ParseEnvironment(env)
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
 	if err := rollback.ValidateDVCRev(toRev); err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
@@ -379,9 +383,8 @@ func (m *SoccerPredict) RollbackData(
 	for _, f := range remove {
 		fmt.Fprintf(&plan, "delete %s (added after %s)\n", f, toRev)
 	}
-	// Review checks the environment with the rest of the request, reporting every problem at once.
 	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackData, Env: domain.Environment(env), Target: toRev, From: head,
+		Action: rollback.RollbackData, Env: penv, Target: toRev, From: head,
 		Reason: reason, Actor: actor, Confirm: confirm, Plan: strings.TrimSpace(plan.String()),
 	})
 	if err != nil {
