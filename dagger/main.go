@@ -60,7 +60,7 @@ func New(
 	// flags below win over it.
 	// +optional
 	settingsFile *dagger.File,
-	// Commit being built, 40 hex characters (GitLab: $CI_COMMIT_SHA).
+	// Commit being built, its full id: 40 (or 64) lowercase hex characters (GitLab: $CI_COMMIT_SHA).
 	// +optional
 	commit string,
 	// Branch or tag name (GitLab: $CI_COMMIT_REF_NAME).

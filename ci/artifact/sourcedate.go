@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/config"
 )
 
 // clockTools are the commands run in Dockerfiles that write the clock into files unless
@@ -51,7 +53,7 @@ func SourceDateEpochGaps(dockerfile []byte) ([]SourceDateEpochGap, error) {
 			}
 		case "ARG":
 			for _, f := range in.Fields[1:] {
-				if name, _, _ := strings.Cut(f, "="); name == "SOURCE_DATE_EPOCH" && inStage {
+				if name, _, _ := strings.Cut(f, "="); name == config.SourceDateEpochArg && inStage {
 					declared = true
 				}
 			}

@@ -2,7 +2,7 @@
 // the output of `git diff --no-renames --name-status <rev> --` (rev → work tree) splits into the
 // files to restore from rev and the files to delete.
 //
-// It also reads dvc.lock and .dvc files (dvclock.go, dvcfile.go; formerly in package buildinfo)
+// It also reads dvc.lock and .dvc files (dvclock.go, dvcfile.go)
 // to compute the dataset version stamped on images.
 //
 // Dataset version. When the dataset is tracked with `dvc add` (data/raw/matches.csv.dvc, or a

@@ -1,4 +1,4 @@
-// Output trimming (formerly package output): tool output for summaries and error messages, enough to act on,
+// Output trimming: tool output for summaries and error messages, enough to act on,
 // never a wall of log.
 
 package gate

@@ -1,4 +1,4 @@
-// Report file names (formerly package reports): every file the pipeline exports, so the Dagger module,
+// Report file names: every file the pipeline exports, so the Dagger module,
 // the .gitlab-ci.yml shim and the tests share one source of truth.
 //
 // Every name is a path relative to the directory a function returns.

@@ -1,4 +1,4 @@
-// Shell quoting (formerly package shell): command lines for `sh -c`, for the few steps that must pipe one tool
+// Shell quoting: command lines for `sh -c`, for the few steps that must pipe one tool
 // into another inside a container (e.g. helm output through the secret redactor).
 
 package project

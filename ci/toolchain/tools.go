@@ -1,4 +1,4 @@
-// Go-built tools (formerly package toolbox): the pipeline's helper programs: small Go programs under ci/ that
+// Go-built tools: the pipeline's helper programs: small Go programs under ci/ that
 // run inside containers so that heavy libraries (SOPS, go-containerregistry) never enter
 // the Dagger module's binary, which every CI job compiles on a fresh engine.
 

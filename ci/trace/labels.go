@@ -1,4 +1,4 @@
-// Image labels (labels.go, formerly package buildinfo): the OCI labels stamped on every service image, so that an
+// Image labels: the OCI labels stamped on every service image, so that an
 // image says which commit, dataset and model it was built from:
 //
 //	org.opencontainers.image.revision   full git commit (domain.Commit)

@@ -16,7 +16,7 @@
 //   - [FileEvidence] is the rule for caller-supplied report files (the offline fallback):
 //     production refuses them;
 //   - signed evidence (dsse.go): [StatementFor] wraps each document in an in-toto v1 Statement
-//     about the digest, signed in a DSSE envelope ([TypeDSSE]) by ci/attest/signing;
+//     about the digest, signed in a DSSE envelope ([TypeDSSE]) by ci/artifact/attest/signing;
 //     [VerifySigned] counts only statements whose signature an [EnvelopeVerifier] accepts and
 //     whose subject is the digest; [SignaturesRequired] is the rule per environment (production
 //     always, staging once [PublicKeyPath] is committed), [ParsePublicKey] and [KeyID] read the

@@ -19,7 +19,7 @@ import (
 // the image digest, signs the statement in a DSSE envelope and attaches the envelope as the
 // referrer (artifactType TypeDSSE). The envelope, its PAE and the signature scheme (ECDSA P-256
 // over SHA-256, ASN.1 DER signatures, base64 in the envelope) are those of the DSSE v1 spec and
-// of `cosign attest`; signing and checking signatures is ci/attest/signing's job (a tool-only
+// of `cosign attest`; signing and checking signatures is ci/artifact/attest/signing's job (a tool-only
 // package: go-securesystemslib stays out of the Dagger module). This file holds what the module
 // and the tools share: the statements, the trust decision per environment and the public key.
 const (
@@ -184,7 +184,7 @@ func ParseEnvelope(data []byte) (Envelope, error) {
 }
 
 // EnvelopeVerifier checks the signature of a DSSE envelope against the trusted key
-// (ci/attest/signing implements it with go-securesystemslib's dsse).
+// (ci/artifact/attest/signing implements it with go-securesystemslib's dsse).
 type EnvelopeVerifier interface {
 	// VerifyEnvelope returns the payload type and payload of an envelope that carries a valid
 	// signature by the trusted key over PAE(payloadType, payload), else an error.

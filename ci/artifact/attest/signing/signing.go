@@ -6,11 +6,11 @@
 // KEY", `openssl ecparam -genkey`) or cosign's encrypted format ("ENCRYPTED SIGSTORE PRIVATE
 // KEY" / "ENCRYPTED COSIGN PRIVATE KEY", `cosign generate-key-pair`: scrypt + NaCl secretbox,
 // decrypted with go-securesystemslib's encrypted package and the key's password). The public
-// key is a PKIX "PUBLIC KEY" PEM (ci/attest.ParsePublicKey).
+// key is a PKIX "PUBLIC KEY" PEM (ci/artifact/attest.ParsePublicKey).
 //
 // Only the tools (ci/cmd/oci) import this package: go-securesystemslib and
 // golang.org/x/crypto stay out of the Dagger module, which reaches it through the
-// ci/attest.EnvelopeVerifier interface and the tool's command line.
+// ci/artifact/attest.EnvelopeVerifier interface and the tool's command line.
 package signing
 
 import (
@@ -90,7 +90,7 @@ func LoadSigner(data, password []byte) (*Signer, error) {
 // Public is the signer's public key.
 func (s *Signer) Public() *ecdsa.PublicKey { return &s.key.PublicKey }
 
-// KeyID identifies the signer's public key (ci/attest.KeyID).
+// KeyID identifies the signer's public key (ci/artifact/attest.KeyID).
 func (s *Signer) KeyID() string { return s.keyID }
 
 // dsseSigner adapts the key to dsse.Signer: it signs SHA-256(PAE) with ECDSA, ASN.1 DER.
@@ -118,13 +118,13 @@ func (s *Signer) SignStatement(statement []byte) ([]byte, error) {
 }
 
 // Verifier checks envelopes against one trusted public key; it implements
-// ci/attest.EnvelopeVerifier.
+// ci/artifact/attest.EnvelopeVerifier.
 type Verifier struct {
 	pub   *ecdsa.PublicKey
 	keyID string
 }
 
-// LoadVerifier reads the trusted public key (ci/attest.ParsePublicKey).
+// LoadVerifier reads the trusted public key (ci/artifact/attest.ParsePublicKey).
 func LoadVerifier(publicKeyPEM []byte) (*Verifier, error) {
 	pub, err := attest.ParsePublicKey(publicKeyPEM)
 	if err != nil {
