@@ -268,7 +268,7 @@ func (m *SoccerPredict) Deploy(
 	// Offline fallback for dev and staging, refused for production: gate-report.json of this
 	// commit. Without it, staging and production read the gate report attached to each image
 	// digest in the registry (publish attaches it; see verify-evidence), signed by the private
-	// half of ci/keys/attestation.pub (production always, staging once that key is committed).
+	// half of ci/artifact/attest/trust/attestation.pub (production always, staging once that key is committed).
 	// +optional
 	gateReport *dagger.File,
 	// Offline fallback for dev and staging, refused for production: the scan-report directory.

@@ -51,7 +51,7 @@ func (m *SoccerPredict) Attest(
 	password *dagger.Secret,
 	// Private key that signs the documents (each an in-toto statement in a DSSE envelope), as a
 	// secret: --signing-key=env:SP_SIGNING_KEY. Staging and production count only evidence signed
-	// by the private half of ci/keys/attestation.pub (see docs/evidence.md).
+	// by the private half of ci/artifact/attest/trust/attestation.pub (see docs/evidence.md).
 	// +optional
 	signingKey *dagger.Secret,
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
@@ -78,8 +78,8 @@ func (m *SoccerPredict) Attest(
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
 // checks it against --commit: a gate report of that commit with every blocking gate passed,
 // a Trivy report and an SBOM of that very image, a SLSA provenance whose subject is the digest,
-// and the image's org.opencontainers.image.revision label. When ci/keys/attestation.pub exists in
-// the pipeline's source, only statements signed by its private half count (staging's rule;
+// and the image's org.opencontainers.image.revision label. When ci/artifact/attest/trust/attestation.pub
+// is committed (compiled into the module), only statements signed by its private half count (staging's rule;
 // production and release refuse without that key). It returns evidence.json, the gate
 // report and the Trivy reports that counted, and fails listing every problem with the command
 // that fixes it. deploy (staging, production) and release run the same check.
@@ -111,7 +111,7 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err != nil {
 		return nil, err
 	}
-	// The staging rule: signatures are required when ci/keys/attestation.pub is configured.
+	// The staging rule: signatures are required when ci/artifact/attest/trust/attestation.pub is configured.
 	trust, err := m.attestationTrust(ctx, domain.Staging)
 	if err != nil {
 		return nil, err

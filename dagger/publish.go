@@ -53,7 +53,7 @@ func (m *SoccerPredict) Publish(
 	// Private key that signs the evidence (each document an in-toto statement in a DSSE
 	// envelope), as a secret: --signing-key=env:SP_SIGNING_KEY (ECDSA P-256, PEM, or cosign.key).
 	// Staging and production count only evidence signed by the private half of
-	// ci/keys/attestation.pub; without it the evidence is attached unsigned.
+	// ci/artifact/attest/trust/attestation.pub; without it the evidence is attached unsigned.
 	// +optional
 	signingKey *dagger.Secret,
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.

@@ -25,7 +25,7 @@ import (
 // and, from the registry (never from a file), that each image digest carries the evidence of
 // the release commit (--commit): the green gate report with every blocking gate, a clean Trivy
 // report and an SBOM of that very image, its SLSA provenance, each signed by the private half of
-// ci/keys/attestation.pub (a release refuses without it), and OCI labels saying it was built
+// ci/artifact/attest/trust/attestation.pub (a release refuses without it), and OCI labels saying it was built
 // from that commit (see verify-evidence); then it copies every image by digest, with its
 // evidence, to
 // <repo>:vX.Y.Z, and to <repo>:latest unless it is a pre-release. The images are the digests

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path"
 	"time"
 
 	"dagger/soccer-predict/internal/dagger"
@@ -13,7 +14,7 @@ import (
 )
 
 // Where the registry tool (ci/cmd/oci) finds the keys: the signing key and its password only as mounted
-// secret files, the trusted public key as a file of the pipeline's own source.
+// secret files, the trusted public key (compiled into the module) as a file.
 const (
 	signingKeyFile      = "/run/secrets/signing-key"
 	signingPasswordFile = "/run/secrets/signing-key-password"
@@ -25,8 +26,8 @@ type signingKeys struct {
 	Key, Password *dagger.Secret
 }
 
-// attestationTrust is the trusted attestation public key (attest.PublicKeyPath in the
-// pipeline's source, never a flag) and whether the evidence being verified must be signed by it.
+// attestationTrust is the trusted attestation public key (attest.PublicKeyPath, compiled into the
+// module, never a flag) and whether the evidence being verified must be signed by it.
 type attestationTrust struct {
 	Required bool
 	// Key is the public key file (nil when none is configured); KeyID identifies it.
@@ -34,25 +35,23 @@ type attestationTrust struct {
 	KeyID string
 }
 
-// publicKey reads the trusted attestation public key of the pipeline's source, when there is one.
+// trustedPublicKey is the attestation public key compiled into the module (attest.PublicKeyPath,
+// go:embed): no argument of any function can replace it. Tests substitute it.
+var trustedPublicKey = attest.TrustedPublicKey
+
+// publicKey returns the trusted attestation public key as a file to mount in the registry tool,
+// with its key ID; nil when none is committed.
 func (m *SoccerPredict) publicKey(ctx context.Context) (*dagger.File, string, error) {
-	ok, err := m.PipelineSource.Exists(ctx, attest.PublicKeyPath)
-	if err != nil {
-		return nil, "", fmt.Errorf("look for the attestation public key %s: %w", attest.PublicKeyPath, err)
-	}
+	pem, ok := trustedPublicKey()
 	if !ok {
 		return nil, "", nil
 	}
-	f := m.PipelineSource.File(attest.PublicKeyPath)
-	pem, err := f.Contents(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("read the attestation public key %s: %w", attest.PublicKeyPath, err)
-	}
-	id, err := attest.PublicKeyID([]byte(pem))
+	id, err := attest.PublicKeyID(pem)
 	if err != nil {
 		return nil, "", err
 	}
-	return f, id, nil
+	name := path.Base(attest.PublicKeyPath)
+	return dag.Directory().WithNewFile(name, string(pem)).File(name), id, nil
 }
 
 // attestationTrust decides, with ci/artifact/attest, whether the evidence of a deploy to env (release:

@@ -43,23 +43,23 @@ const (
 	signingPasswordPlain = "COSIGN-PASSWORD-plaintext-must-never-leak"
 )
 
-// trustKey puts the trusted public key at ci/keys/attestation.pub of the pipeline source.
+// trustKey compiles the test key in as the trusted public key (attest.PublicKeyPath) for the test.
 func trustKey(t *testing.T) {
 	t.Helper()
-	rec.Respond(func(c daggertest.Call) (any, bool) {
-		p, _ := c.LeafArgs["path"].(string)
-		return true, c.Leaf == "exists" && p == attest.PublicKeyPath
-	})
-	rec.Respond(daggertest.OnFile(attest.PublicKeyPath, testKeyPEM))
+	setTrustedKey(t, []byte(testKeyPEM), true)
 }
 
-// noTrustKey makes the pipeline source hold no attestation key (happy answers every exists true).
+// noTrustKey makes the module hold no attestation key, as the repository ships it.
 func noTrustKey(t *testing.T) {
 	t.Helper()
-	rec.Respond(func(c daggertest.Call) (any, bool) {
-		p, _ := c.LeafArgs["path"].(string)
-		return false, c.Leaf == "exists" && p == attest.PublicKeyPath
-	})
+	setTrustedKey(t, nil, false)
+}
+
+func setTrustedKey(t *testing.T, pem []byte, ok bool) {
+	t.Helper()
+	prev := trustedPublicKey
+	trustedPublicKey = func() ([]byte, bool) { return pem, ok }
+	t.Cleanup(func() { trustedPublicKey = prev })
 }
 
 func deployTo(t *testing.T, m *SoccerPredict, env string) error {
@@ -90,7 +90,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 		pub, ok := e.Container.StepWhere("withMountedFile", "path", "/trust/attestation.pub")
 		require.True(t, ok, "the tool refuses a key that is not the trusted key's private half")
 		src, _ := pub.Ref("source")
-		assert.Contains(t, src.Chain.String(), attest.PublicKeyPath, "the trusted key comes from the pipeline's source")
+		assert.Contains(t, src.Chain.String(), strings.Split(testKeyPEM, "\n")[1], "the trusted key is the one compiled into the module")
 	}
 	check := mustExec(t, "/usr/local/bin/oci", "check-key", "--signing-key-file /run/secrets/signing-key", "--public-key /trust/attestation.pub")
 	_, ok := check.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")
@@ -156,7 +156,7 @@ func TestDeployVerifiesSignaturesAgainstTheConfiguredKey(t *testing.T) {
 	pub, ok := e.Container.StepWhere("withMountedFile", "path", "/trust/attestation.pub")
 	require.True(t, ok)
 	src, _ := pub.Ref("source")
-	assert.Contains(t, src.Chain.String(), attest.PublicKeyPath)
+	assert.Contains(t, src.Chain.String(), strings.Split(testKeyPEM, "\n")[1], "the trusted key is the one compiled into the module")
 }
 
 func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
@@ -252,8 +252,7 @@ func TestStagingRequiresSignaturesOnlyOnceAKeyIsConfigured(t *testing.T) {
 	// A configured key that is not a P-256 public key is an error that says how to fix it.
 	m = fresh(t, withRelease)
 	deployHappy(t)
-	trustKey(t)
-	rec.Respond(daggertest.OnFile(attest.PublicKeyPath, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	setTrustedKey(t, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), true)
 	err = deployTo(t, m, "staging")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "commit only the public half")

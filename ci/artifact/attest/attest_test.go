@@ -3,6 +3,8 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -288,4 +290,18 @@ func FuzzParseSummary(f *testing.F) {
 		require.Equal(t, s.OK, s.Err() == nil)
 		require.Equal(t, s.OK, len(s.Problems) == 0 && len(s.Images) > 0)
 	})
+}
+
+// The repository ships no key (docs/evidence.md): the compiled-in trust is empty until one is
+// committed, and PublicKeyPath names the embedded directory.
+func TestTrustedPublicKeyIsCompiledInFromPublicKeyPath(t *testing.T) {
+	_, err := os.Stat("../../../" + PublicKeyPath)
+	pem, ok := TrustedPublicKey()
+	assert.Equal(t, err == nil, ok, "TrustedPublicKey reads exactly the file at %s", PublicKeyPath)
+	if ok {
+		_, perr := ParsePublicKey(pem)
+		assert.NoError(t, perr)
+	}
+	_, err = os.Stat("../../../" + path.Dir(PublicKeyPath) + "/README.md")
+	assert.NoError(t, err, "the embedded directory always exists")
 }

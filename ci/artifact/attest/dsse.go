@@ -37,10 +37,10 @@ const (
 	// --type cyclonedx` writes it).
 	PredicateCycloneDX = "https://cyclonedx.org/bom"
 
-	// PublicKeyPath is where the attestation public key lives in the pipeline's own repository
-	// (the module's pipeline source, like the tools' code): the trusted configuration. It is
-	// never taken from a flag, so the caller of a deploy cannot choose whom to trust.
-	PublicKeyPath = "ci/keys/attestation.pub"
+	// PublicKeyPath is where the attestation public key is committed in the pipeline's own
+	// repository: the trusted configuration, compiled into the module ([TrustedPublicKey]), so
+	// no caller argument can choose whom to trust.
+	PublicKeyPath = "ci/artifact/attest/trust/attestation.pub"
 )
 
 // predicateOf maps each artifact type to the predicateType of its statement.
