@@ -173,9 +173,25 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 	if err != nil {
 		return builtImage{}, err
 	}
-	imgs, err := m.images(ctx)
+	tarball, digest, err := m.normalizeImage(ctx, string(svc), ctr, created, bin)
 	if err != nil {
 		return builtImage{}, err
+	}
+	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
+	// (no '@' or ':': Trivy reads those in an --input path as a reference into an OCI layout).
+	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+domain.DigestAlgorithm+"-"+digest.Hex()+".tar", policy)
+	if err != nil {
+		return builtImage{}, err
+	}
+	return builtImage{svc: svc, tag: address, digest: digest, tarball: tarball, reports: files, gitlab: gl, verdict: verdict}, nil
+}
+
+// normalizeImage exports ctr as an OCI archive with gzip layers and sets every timestamp in it to
+// the commit time (`oci normalize`): the archive that is scanned and pushed, and its digest.
+func (m *SoccerPredict) normalizeImage(ctx context.Context, what string, ctr *dagger.Container, created time.Time, bin *dagger.File) (*dagger.File, domain.Digest, error) {
+	imgs, err := m.images(ctx)
+	if err != nil {
+		return nil, "", err
 	}
 	// Force gzip: otherwise a layer the engine already holds in another compression is
 	// exported as it is, and the digest depends on the engine's cache.
@@ -187,26 +203,19 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 		WithExec([]string{ociBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
 	stdout, err := norm.Stdout(ctx)
 	if err != nil {
-		return builtImage{}, toolFailure("oci normalize of "+string(svc), err)
+		return nil, "", toolFailure("oci normalize of "+what, err)
 	}
 	var res struct {
 		Digest string `json:"digest"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		return builtImage{}, fmt.Errorf("oci normalize printed %q: %w", strings.TrimSpace(stdout), err)
+		return nil, "", fmt.Errorf("oci normalize printed %q: %w", strings.TrimSpace(stdout), err)
 	}
 	digest, err := domain.ParseDigest(res.Digest)
 	if err != nil {
-		return builtImage{}, fmt.Errorf("oci normalize: %w", err)
+		return nil, "", fmt.Errorf("oci normalize: %w", err)
 	}
-	tarball := norm.File("/out/image.tar")
-	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
-	// (no '@' or ':': Trivy reads those in an --input path as a reference into an OCI layout).
-	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+domain.DigestAlgorithm+"-"+digest.Hex()+".tar", policy)
-	if err != nil {
-		return builtImage{}, err
-	}
-	return builtImage{svc: svc, tag: address, digest: digest, tarball: tarball, reports: files, gitlab: gl, verdict: verdict}, nil
+	return norm.File("/out/image.tar"), digest, nil
 }
 
 // pushImage pushes the scanned archive with `oci push` (the password only as a mounted
@@ -241,7 +250,7 @@ func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username st
 // the same commit (artifact.ErrTagImmutable) the steps of the service's Dockerfile that make
 // builds differ (artifact.RebuildHint), when it has any.
 func (m *SoccerPredict) explainRefusedPush(ctx context.Context, svc domain.Service, err error) error {
-	if !strings.Contains(err.Error(), artifact.ErrTagImmutable.Error()) {
+	if svc == "" || !strings.Contains(err.Error(), artifact.ErrTagImmutable.Error()) {
 		return err
 	}
 	df, derr := m.project().File(svc.Dockerfile()).Contents(ctx)

@@ -14,13 +14,26 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
-// Base builds the shared Python base stage the service images start from: the pinned Python
-// image with a non-root user (uid 10001) and production Python settings. Publish it with
-// `base publish --address=...` to let Dockerfiles start FROM it.
+// Base builds the shared Python base stage: the pinned Python image with a non-root user (uid
+// 10001) and production Python settings. `publish-base` publishes it for Dockerfiles to start
+// FROM. With --commit-time the user's entry in /etc/shadow carries the commit's day
+// (SOURCE_DATE_EPOCH), not the build's.
 func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return nil, err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	clock := ""
+	if s.CommitTime != "" {
+		epoch, err := s.SourceDateEpoch()
+		if err != nil {
+			return nil, err
+		}
+		clock = configpkg.SourceDateEpochArg + "=" + epoch + " "
 	}
 	return dag.Container().
 		From(imgs.Ref(toolchain.Python)).
@@ -28,7 +41,7 @@ func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
 		WithEnvVariable("PYTHONUNBUFFERED", "1").
 		WithEnvVariable("PIP_NO_CACHE_DIR", "1").
 		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
-		WithExec([]string{"sh", "-c", "getent group app >/dev/null || groupadd --gid 10001 app; id -u app >/dev/null 2>&1 || useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin app"}).
+		WithExec([]string{"sh", "-c", "getent group app >/dev/null || " + clock + "groupadd --gid 10001 app; id -u app >/dev/null 2>&1 || " + clock + "useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin app"}).
 		WithLabel("org.opencontainers.image.title", "soccer-predict-base").
 		WithLabel("org.opencontainers.image.base.name", imgs.Ref(toolchain.Python)), nil
 }

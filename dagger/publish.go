@@ -67,8 +67,12 @@ func (m *SoccerPredict) Publish(
 	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signing)
 }
 
-// PublishBase builds the base stage and pushes it to <registry>/base:<tag>, returning the
-// reference by digest.
+// PublishBase builds the base stage and publishes it the way publish does a service image: every
+// timestamp from --commit-time, exported as a deterministic archive (`oci normalize`) and pushed
+// to <registry>/base:<tag> (the branch tag, or vX.Y.Z on a tag pipeline) by `oci push`, under a
+// tag that never moves: a retry of the same build reuses it, another build is refused. It
+// returns the reference by digest. Nothing is deployed from the base itself, so it carries no
+// scan or attestation; the service images publish builds are scanned and attested.
 //
 // +cache="never"
 func (m *SoccerPredict) PublishBase(
@@ -100,22 +104,27 @@ func (m *SoccerPredict) PublishBase(
 		return "", fmt.Errorf("--registry: %w", err)
 	}
 	address := domain.Tagged(baseRepo, tag)
+	created, err := s.CommitTimestamp()
+	if err != nil {
+		return "", fmt.Errorf("publish-base: %w", err)
+	}
 	ctr, err := m.Base(ctx)
 	if err != nil {
 		return "", err
 	}
-	if password != nil {
-		ctr = ctr.WithRegistryAuth(registryHost(registry), username, password)
-	}
-	published, err := ctr.Publish(ctx, address.String())
+	bin, err := m.tool(ctx, toolchain.OCI)
 	if err != nil {
 		return "", err
 	}
-	ref, err := domain.ParsePinnedRef(published)
+	tarball, digest, err := m.normalizeImage(ctx, "base", ctr, created, bin)
 	if err != nil {
-		return "", fmt.Errorf("the engine published %s as %q: %w", address, published, err)
+		return "", err
 	}
-	return ref.ByDigest(), nil
+	res, err := m.pushImage(ctx, builtImage{tag: address, digest: digest, tarball: tarball}, username, password)
+	if err != nil {
+		return "", err
+	}
+	return res.Reference, nil
 }
 
 // Promote copies an image by digest to new tags or another registry without rebuilding it or

@@ -16,7 +16,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
-var serviceDigest = map[string]string{"api": digestOf(1), "worker": digestOf(2), "airflow": digestOf(3)}
+var serviceDigest = map[string]string{"api": digestOf(1), "worker": digestOf(2), "airflow": digestOf(3), "base": digestOf(7)}
 
 // cleanTrivy is a Trivy report without findings for svc.
 func cleanTrivy(svc string) string {
@@ -30,6 +30,9 @@ func serviceOf(chain string) string {
 		if strings.Contains(chain, `dockerfile:"docker/`+svc+`.Dockerfile"`) {
 			return svc
 		}
+	}
+	if strings.Contains(chain, `value:"soccer-predict-base"`) { // publish-base
+		return "base"
 	}
 	return ""
 }
@@ -262,4 +265,36 @@ func renderArgs(args []string) string {
 		q[i] = string(b)
 	}
 	return "[" + strings.Join(q, ",") + "]"
+}
+
+// publish-base publishes like publish: the commit time in every timestamp (useradd included),
+// `oci normalize`, then `oci push` under a tag that never moves; never the engine's own push.
+func TestPublishBaseNormalizesAndPushesUnderATagThatNeverMoves(t *testing.T) {
+	m := fresh(t, withRelease)
+	happy(t)
+	base := digestOf(7)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "normalize"}, map[string]any{"stdout": `{"digest":"` + base + `"}`}))
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "push"}, map[string]any{
+		"stdout": `{"tag":"` + registry + `/base:main-01234567","reference":"` + registry + `/base@` + base + `","digest":"` + base + `","action":"push"}`,
+	}))
+	out, err := m.PublishBase(context.Background(), "ci-user", dag.SetSecret("pw", "base-push-plaintext"))
+	require.NoError(t, err, execsText())
+	assert.Equal(t, registry+"/base@"+base, out)
+	norm := mustExec(t, "/usr/local/bin/oci", "normalize", "--created", "2025-03-01T08:00:00Z")
+	assert.Contains(t, mountedSource(t, norm, "/in/image.tar"), "SOURCE_DATE_EPOCH=1740816000 useradd", "useradd writes the commit's day")
+	push := mustExec(t, "/usr/local/bin/oci", "push", "--dst", registry+"/base:main-01234567", "--password-file", "/run/secrets/registry-password")
+	assert.NotNil(t, push)
+	assert.Empty(t, rec.CallsTo("publish"), "never the engine's own push, which would move the tag")
+	assert.Empty(t, rec.Leaked("base-push-plaintext"))
+
+	// A retry whose build differs is refused by the tool, with its own words.
+	m = fresh(t, withRelease)
+	happy(t)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "normalize"}, map[string]any{"stdout": `{"digest":"` + digestOf(8) + `"}`}))
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "push"}, map[string]any{
+		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/oci", "push"}, ExitCode: 5, Stderr: "oci: published tag holds another digest: " + registry + "/base:main-01234567 already holds " + base},
+	}))
+	_, err = m.PublishBase(context.Background(), "", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already holds "+base)
 }
