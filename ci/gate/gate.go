@@ -58,9 +58,6 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// Failed reports whether s is Fail or Error.
-func (s Status) Failed() bool { return s == Fail || s == Error }
-
 // Label is the upper-case text used in reports: PASS, FAIL, ERROR or SKIPPED.
 // An invalid status renders as "UNKNOWN(<value>)".
 func (s Status) Label() string {

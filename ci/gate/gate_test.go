@@ -63,10 +63,6 @@ func TestParseKindStatus(t *testing.T) {
 	assert.Equal(t, "ERROR", Error.Label())
 	assert.Equal(t, "SKIPPED", Skipped.Label())
 	assert.Equal(t, "UNKNOWN(x)", Status("x").Label())
-	assert.True(t, Fail.Failed())
-	assert.True(t, Error.Failed())
-	assert.False(t, Pass.Failed())
-	assert.False(t, Skipped.Failed())
 }
 
 func TestNewResultAndErrored(t *testing.T) {

@@ -348,17 +348,3 @@ func (r Report) Markdown() string {
 	b.WriteString("\n")
 	return b.String()
 }
-
-// ReportFor parses a gate report and checks that it is the report of commit: a deploy or a
-// release of a commit trusts that commit's gates only. An empty commit checks nothing more
-// than ParseReport does.
-func ReportFor(data []byte, commit string) (Report, error) {
-	rep, err := ParseReport(data)
-	if err != nil {
-		return Report{}, err
-	}
-	if commit != "" && rep.Commit != commit {
-		return Report{}, fmt.Errorf("the gate report is for commit %q, not %s: pass the gate-report.json of the pipeline that ran on %s", rep.Commit, commit, commit)
-	}
-	return rep, nil
-}

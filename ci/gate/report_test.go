@@ -251,19 +251,3 @@ func FuzzParseReport(f *testing.F) {
 		require.Equal(t, string(js), string(js2))
 	})
 }
-
-func TestReportFor(t *testing.T) {
-	sha := strings.Repeat("a", 40)
-	rep := Report{Commit: sha, Results: []Result{NewResult(Lint, Pass, "clean")}}
-	data, err := rep.JSON()
-	require.NoError(t, err)
-	got, err := ReportFor(data, sha)
-	require.NoError(t, err)
-	assert.True(t, got.Verdict().Pass)
-	_, err = ReportFor(data, strings.Repeat("b", 40))
-	assert.ErrorContains(t, err, "not "+strings.Repeat("b", 40))
-	_, err = ReportFor(data, "")
-	assert.NoError(t, err, "no commit to compare with")
-	_, err = ReportFor([]byte("{"), sha)
-	assert.Error(t, err)
-}

@@ -70,17 +70,6 @@ type Result struct {
 	Referrers []string `json:"referrers,omitempty"`
 }
 
-// Promote copies the image or index src ("repo@sha256:<64 hex>") to dst ("repo:tag",
-// same or another repository or registry) and returns the digest dst resolves to,
-// which always equals the source digest. See PromoteAll.
-func Promote(ctx context.Context, src, dst domain.ImageRef, opts Options) (domain.Digest, error) {
-	res, err := PromoteAll(ctx, src, []domain.ImageRef{dst}, opts)
-	if err != nil {
-		return "", err
-	}
-	return res.Digest, nil
-}
-
 type destination struct {
 	input    domain.ImageRef
 	ref      name.Tag

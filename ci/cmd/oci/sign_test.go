@@ -85,7 +85,7 @@ func TestSignedEvidenceRoundTripThroughPromotion(t *testing.T) {
 		require.NoError(t, err)
 		dstRef, err := domain.ParseTaggedRef(dst)
 		require.NoError(t, err)
-		_, err = registry.Promote(context.Background(), srcRef, dstRef, loopback(t))
+		_, err = registry.PromoteAll(context.Background(), srcRef, []domain.ImageRef{dstRef}, loopback(t))
 		require.NoError(t, err)
 		promoted := reg + "/release/api@" + strings.SplitN(image, "@", 2)[1]
 
