@@ -272,21 +272,8 @@ func settingsCommit(s configpkg.Settings) (domain.Commit, error) {
 	return c, nil
 }
 
-// settingsRegistry is the constructor's --registry (CI_REGISTRY_IMAGE, a trailing "/" dropped)
-// as a domain.Repository: the prefix of every service's repository.
-func settingsRegistry(s configpkg.Settings) (domain.Repository, error) {
-	r, err := domain.ParseRepository(strings.TrimSuffix(s.Registry, "/"))
-	if err != nil {
-		return "", fmt.Errorf("--registry: %w", err)
-	}
-	return r, nil
-}
-
 // serviceImage is the repository:tag service svc is published under in this run.
 func serviceImage(s configpkg.Settings, svc domain.Service, tag domain.Tag) (domain.ImageRef, error) {
-	repo, err := settingsRegistry(s)
-	if err != nil {
-		return domain.ImageRef{}, err
-	}
+	repo := s.Registry
 	return domain.Tagged(repo.Service(svc), tag), nil
 }

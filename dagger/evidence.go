@@ -223,7 +223,7 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	st, err := attest.NewProvenance(attest.BuildInput{
 		Image: image, Service: svc, Commit: commit, Ref: orDefault(s.Tag, s.Ref), SourceURL: s.ProjectURL,
 		Pipeline: orDefault(pipeline, "local"), BuilderID: builderID, DatasetVersion: dataset, ModelVersion: model,
-		Registry: s.Registry, BaseImages: bases, StartedOn: started, FinishedOn: finished,
+		Registry: string(s.Registry), BaseImages: bases, StartedOn: started, FinishedOn: finished,
 	})
 	if err != nil {
 		return "", err

@@ -95,10 +95,7 @@ func (m *SoccerPredict) PublishBase(
 	if err != nil {
 		return "", err
 	}
-	registry, err := settingsRegistry(s)
-	if err != nil {
-		return "", err
-	}
+	registry := s.Registry
 	baseRepo, err := domain.ParseRepository(string(registry) + "/base")
 	if err != nil {
 		return "", fmt.Errorf("--registry: %w", err)

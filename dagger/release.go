@@ -236,10 +236,7 @@ func (m *SoccerPredict) releaseImages(ctx context.Context, s configpkg.Settings,
 	for svc, digest := range rec.ImageDigests {
 		repo, ok := repos[digest]
 		if !ok {
-			registry, err := settingsRegistry(s)
-			if err != nil {
-				return nil, nil, err
-			}
+			registry := s.Registry
 			repo = registry.Service(svc)
 		}
 		set[svc] = domain.Pinned(repo, digest)

@@ -225,11 +225,7 @@ func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settin
 		}
 		repo, ok := repos[digest]
 		if !ok {
-			registry, err := domain.ParseRepository(strings.TrimSuffix(s.Registry, "/"))
-			if err != nil {
-				return nil, nil, fmt.Errorf("CI_REGISTRY_IMAGE: %w", err)
-			}
-			repo = registry.Service(svc)
+			repo = s.Registry.Service(svc)
 		}
 		ref := domain.Pinned(repo, digest)
 		l, err := imageLabels(ctx, ref, username, password)

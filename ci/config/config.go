@@ -23,27 +23,27 @@ import (
 // Settings is every setting the pipeline reads. The README's settings table documents each
 // field; Catalog lists them for that table and for tests.
 type Settings struct {
-	Commit          domain.Commit `env:"CI_COMMIT_SHA"`
-	Ref             string        `env:"CI_COMMIT_REF_NAME"`
-	Tag             string        `env:"CI_COMMIT_TAG"`
-	CommitTime      string        `env:"CI_COMMIT_TIMESTAMP"`
-	DefaultBranch   string        `env:"CI_DEFAULT_BRANCH, default=main"`
-	ProjectURL      string        `env:"CI_PROJECT_URL, default=https://gitlab.com/soccerpredictai/soccerpredict"`
-	Registry        string        `env:"CI_REGISTRY_IMAGE, default=registry.gitlab.com/soccerpredictai/soccerpredict"`
-	RegistryMirror  string        `env:"SP_REGISTRY_MIRROR"`
-	GateConcurrency int           `env:"SP_GATE_CONCURRENCY, default=4"`
-	ModelTolerances string        `env:"SP_MODEL_TOLERANCES, default=accuracy=0.002,brier=0.001,log_loss=0.001"`
-	PerfBudgetPct   float64       `env:"SP_PERF_BUDGET_PCT, default=10"`
-	FirstModel      bool          `env:"SP_FIRST_MODEL, default=false"`
-	ScanSeverities  []string      `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
-	IgnoreUnfixed   bool          `env:"SP_SCAN_IGNORE_UNFIXED, default=true"`
-	HelmTimeout     time.Duration `env:"SP_HELM_TIMEOUT, default=10m"`
-	Namespace       string        `env:"SP_NAMESPACE, default=soccerpredict"`
-	Release         string        `env:"SP_RELEASE, default=soccer-predict"`
-	MLflowURL       string        `env:"MLFLOW_TRACKING_URI"`
-	MLflowModel     string        `env:"SP_MLFLOW_MODEL, default=soccer-predict"`
-	GitLabAPI       string        `env:"CI_API_V4_URL, default=https://gitlab.com/api/v4"`
-	ProjectID       string        `env:"CI_PROJECT_ID"`
+	Commit          domain.Commit     `env:"CI_COMMIT_SHA"`
+	Ref             string            `env:"CI_COMMIT_REF_NAME"`
+	Tag             string            `env:"CI_COMMIT_TAG"`
+	CommitTime      string            `env:"CI_COMMIT_TIMESTAMP"`
+	DefaultBranch   string            `env:"CI_DEFAULT_BRANCH, default=main"`
+	ProjectURL      string            `env:"CI_PROJECT_URL, default=https://gitlab.com/soccerpredictai/soccerpredict"`
+	Registry        domain.Repository `env:"CI_REGISTRY_IMAGE, default=registry.gitlab.com/soccerpredictai/soccerpredict"`
+	RegistryMirror  string            `env:"SP_REGISTRY_MIRROR"`
+	GateConcurrency int               `env:"SP_GATE_CONCURRENCY, default=4"`
+	ModelTolerances string            `env:"SP_MODEL_TOLERANCES, default=accuracy=0.002,brier=0.001,log_loss=0.001"`
+	PerfBudgetPct   float64           `env:"SP_PERF_BUDGET_PCT, default=10"`
+	FirstModel      bool              `env:"SP_FIRST_MODEL, default=false"`
+	ScanSeverities  []string          `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
+	IgnoreUnfixed   bool              `env:"SP_SCAN_IGNORE_UNFIXED, default=true"`
+	HelmTimeout     time.Duration     `env:"SP_HELM_TIMEOUT, default=10m"`
+	Namespace       string            `env:"SP_NAMESPACE, default=soccerpredict"`
+	Release         string            `env:"SP_RELEASE, default=soccer-predict"`
+	MLflowURL       string            `env:"MLFLOW_TRACKING_URI"`
+	MLflowModel     string            `env:"SP_MLFLOW_MODEL, default=soccer-predict"`
+	GitLabAPI       string            `env:"CI_API_V4_URL, default=https://gitlab.com/api/v4"`
+	ProjectID       string            `env:"CI_PROJECT_ID"`
 }
 
 // Setting documents one variable.
@@ -114,7 +114,7 @@ func (s Settings) Validate() error {
 			add("%v", err)
 		}
 	}
-	if _, err := domain.ParseRepository(s.Registry); err != nil {
+	if _, err := domain.ParseRepository(string(s.Registry)); err != nil {
 		add("CI_REGISTRY_IMAGE=%q: want an image repository such as registry.gitlab.com/group/project (lowercase, no tag): %v", s.Registry, err)
 	}
 	if s.RegistryMirror != "" && !validMirror(strings.TrimSuffix(s.RegistryMirror, "/")) {
