@@ -21,7 +21,7 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, 4, s.GateConcurrency)
 	assert.Equal(t, []string{"HIGH", "CRITICAL"}, s.ScanSeverities)
 	assert.Equal(t, 10*time.Minute, s.HelmTimeout)
-	assert.Equal(t, "registry.gitlab.com/soccerpredictai/soccerpredict", s.Registry)
+	assert.Equal(t, domain.Repository("registry.gitlab.com/soccerpredictai/soccerpredict"), s.Registry)
 }
 
 func TestLoadValues(t *testing.T) {
