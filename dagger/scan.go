@@ -135,12 +135,12 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
-	trivyRef := imgs.Ref(toolchain.Trivy)
+	trivyRef := imgs.ImageRef(toolchain.Trivy)
 	start := time.Now().UTC()
 	trivyJSON := gate.TrivyFor(svc)
 	sbom := gate.SBOMFor(svc)
 	done := dag.Container().
-		From(trivyRef).
+		From(trivyRef.String()).
 		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).
 		WithEnvVariable("TRIVY_CACHE_DIR", "/root/.cache/trivy").
 		WithEnvVariable("TRIVY_NO_PROGRESS", "true").
@@ -162,11 +162,10 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err
 	}
-	ref, _ := domain.ParseImageRef(trivyRef) // parsed by toolchain.NewSet already
 	gl, err := scan.GitLabReport(verdict.Reported(), scan.GitLabOptions{
 		Image:           string(svc),
 		OperatingSystem: report.OperatingSystem(),
-		ScannerVersion:  orDefault(string(ref.Tag), "unknown"),
+		ScannerVersion:  orDefault(string(trivyRef.Tag), "unknown"),
 		Start:           start,
 		End:             time.Now().UTC(),
 	})

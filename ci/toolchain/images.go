@@ -123,12 +123,15 @@ func NewSet(overrides map[Image]string, mirror string) (Set, error) {
 }
 
 // Ref returns the reference to pull for tool t, as the engine takes it.
-func (s Set) Ref(t Image) string {
+func (s Set) Ref(t Image) string { return s.ImageRef(t).String() }
+
+// ImageRef is the reference of tool image t, parsed (once, in NewSet).
+func (s Set) ImageRef(t Image) domain.ImageRef {
 	r, ok := s.refs[t]
 	if !ok {
 		r = mustParse(defaults[t]) // the zero Set: defaults, no mirror
 	}
-	return r.String()
+	return r
 }
 
 // mustParse parses a default (covered by TestDefaultsArePinnedByTag).
