@@ -234,9 +234,9 @@ func registryHost(repo domain.Repository) string {
 }
 
 // insecureRegistriesOf checks the --insecure-registry values against the image references refs
-// before anything runs: each must be a registry host[:port] (ci/domain's host rule) that one of refs
-// is on. It returns them lower-cased. The plain-HTTP rule itself (loopback needs no opt-in;
-// production refuses any) is ci/artifact/registry's, applied by the tools that reach registries.
+// before anything runs: each must be a registry host[:port] (domain.ParseRegistryHost), not a
+// loopback one (those need no opt-in), that one of refs is on. It returns them lower-cased.
+// Production refuses any (policy.CheckInsecureRegistries); the tools apply the same rule.
 func insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, error) {
 	used := map[string]bool{}
 	for _, r := range refs {
@@ -245,9 +245,12 @@ func insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, err
 	seen := map[string]bool{}
 	out := make([]string, 0, len(hosts))
 	for _, h := range hosts {
-		lh := strings.ToLower(h)
-		if repo, err := domain.ParseRepository(h + "/x"); err != nil || repo.Host() != h {
-			return nil, fmt.Errorf("--insecure-registry=%q is not a registry host: write host[:port] without scheme or path, e.g. --insecure-registry=reg.local:5000", h)
+		lh, err := domain.ParseRegistryHost(h)
+		if err != nil {
+			return nil, fmt.Errorf("--insecure-registry=%q %v", h, err)
+		}
+		if domain.IsLoopbackHost(lh) {
+			return nil, fmt.Errorf("--insecure-registry=%s is not needed: loopback registries (localhost, 127.0.0.0/8, [::1]) are always reached over plain http when they have no TLS; remove the flag", h)
 		}
 		if seen[lh] {
 			return nil, fmt.Errorf("--insecure-registry=%s is listed twice: list each registry once", h)

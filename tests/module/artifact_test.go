@@ -219,8 +219,10 @@ func TestPromoteRefusesABadOrUnneededPlainHTTPOptInBeforeDoingAnything(t *testin
 		hosts []string
 		want  string
 	}{
-		{[]string{"http://reg.local:5000"}, "is not a registry host"},
-		{[]string{"reg.local:5000/sp"}, "is not a registry host"},
+		{[]string{"http://reg.local:5000"}, "has a scheme"},
+		{[]string{"reg.local:5000/sp"}, "has a path"},
+		{[]string{"reg.local:0"}, "invalid port"},
+		{[]string{"localhost:5000"}, "loopback registries"},
 		{[]string{"reg.local:5001"}, "--insecure-registry=reg.local:5001 is not needed"},
 		{[]string{"reg.local"}, "port included"},
 		{[]string{"reg.local:5000", "reg.local:5000"}, "listed twice"},

@@ -3,9 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"sort"
 	"strings"
 
@@ -43,11 +41,11 @@ type PlainHTTP struct {
 func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
 	p := PlainHTTP{optIn: map[string]bool{}}
 	for _, h := range hosts {
-		host, err := parseRegistryHost(h)
+		host, err := domain.ParseRegistryHost(h)
 		if err != nil {
 			return PlainHTTP{}, newError(ErrInvalidReference, nil, "%s=%q: %v", InsecureRegistryFlag, h, err)
 		}
-		if IsLoopback(host) {
+		if domain.IsLoopbackHost(host) {
 			return PlainHTTP{}, newError(ErrInvalidReference, nil,
 				"%s=%s is not needed: loopback registries (localhost, 127.0.0.0/8, [::1]) are always reached over plain http when they have no TLS; remove the flag", InsecureRegistryFlag, h)
 		}
@@ -73,7 +71,7 @@ func (p PlainHTTP) Hosts() []string {
 // HTTP: a loopback host always, any other only when it was opted in.
 func (p PlainHTTP) Allows(host string) bool {
 	h := strings.ToLower(host)
-	return IsLoopback(h) || p.optIn[h]
+	return domain.IsLoopbackHost(h) || p.optIn[h]
 }
 
 // NameOptions are the go-containerregistry name options for a reference on registry host:
@@ -86,61 +84,6 @@ func (p PlainHTTP) NameOptions(host string) []name.Option {
 		no = append(no, name.Insecure)
 	}
 	return no
-}
-
-// IsLoopback reports whether the registry host ("host[:port]") is a loopback address:
-// "localhost" or an IP in 127.0.0.0/8 or ::1 (IPv6 in brackets when a port follows).
-func IsLoopback(host string) bool {
-	h := strings.ToLower(host)
-	if hh, port, err := net.SplitHostPort(h); err == nil {
-		if _, perr := parsePort(port); perr != nil || port == "" {
-			return false
-		}
-		h = hh
-	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if h == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.Zone() == "" && ip.IsLoopback()
-}
-
-// parseRegistryHost validates "host[:port]" with the registry-host rule of ci/domain
-// (domain.Repository.Host) and returns it lower-cased.
-func parseRegistryHost(s string) (string, error) {
-	const example = "write the registry as host[:port], e.g. reg.local:5000"
-	switch {
-	case s == "":
-		return "", fmt.Errorf("empty host: %s", example)
-	case strings.Contains(s, "://"):
-		return "", fmt.Errorf("has a scheme: %s", example)
-	case strings.Contains(s, "/"):
-		return "", fmt.Errorf("has a path: name the registry host only, %s", example)
-	}
-	if repo, err := domain.ParseRepository(s + "/x"); err != nil || repo.Host() != s {
-		return "", fmt.Errorf("is not a registry host: %s", example)
-	}
-	if _, port, err := net.SplitHostPort(s); err == nil {
-		if n, perr := parsePort(port); perr != nil || n == 0 {
-			return "", fmt.Errorf("has an invalid port %q (1-65535): %s", port, example)
-		}
-	}
-	return strings.ToLower(s), nil
-}
-
-func parsePort(s string) (int, error) {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("not a number")
-		}
-		n = n*10 + int(c-'0')
-		if n > 65535 {
-			return 0, fmt.Errorf("out of range")
-		}
-	}
-	return n, nil
 }
 
 // errPlainHTTPRefused marks a plain-HTTP request the rule refused.
