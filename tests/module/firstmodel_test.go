@@ -153,18 +153,8 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
 	// The gate report attached in the registry is green, but its model gate ran as the first model.
-	rep := gate.Report{Commit: commitSHA}
-	for _, g := range gate.Catalog() {
-		summary := "x"
-		if g.Name == gate.ModelGate {
-			summary = modelgate.FirstModelSummary + ": candidate accepted on 3 quality metrics"
-		}
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, summary))
-	}
-	raw, err := rep.JSON()
-	require.NoError(t, err)
-	registryEvidence(t, commitSHA, string(raw))
-	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
+	registryEvidence(t, commitSHA, firstModelReport(t, commitSHA))
+	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
 		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
@@ -180,7 +170,20 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 func TestReleaseRefusesAFirstModelGateReport(t *testing.T) {
 	_, srv := newFakeGitLab(t, [2]string{"v1.3.0", relOther})
 	m := relPipeline(t, srv.URL)
-	rep := gate.Report{Commit: relCommit}
+	registryEvidence(t, relCommit, firstModelReport(t, relCommit))
+	rec.Respond(relPromoter())
+	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "release refused, nothing was promoted")
+	assert.Contains(t, err.Error(), "first model")
+	assert.Empty(t, relPromotions())
+}
+
+// firstModelReport is a green gate report of commit whose model gate ran as the first model.
+func firstModelReport(t *testing.T, commit string) string {
+	t.Helper()
+	rep := gate.Report{Commit: commit}
 	for _, g := range gate.Catalog() {
 		summary := "x"
 		if g.Name == gate.ModelGate {
@@ -190,12 +193,5 @@ func TestReleaseRefusesAFirstModelGateReport(t *testing.T) {
 	}
 	raw, err := rep.JSON()
 	require.NoError(t, err)
-	registryEvidence(t, relCommit, string(raw))
-	rec.Respond(relPromoter())
-	_, err = m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "release refused, nothing was promoted")
-	assert.Contains(t, err.Error(), "first model")
-	assert.Empty(t, relPromotions())
+	return string(raw)
 }
