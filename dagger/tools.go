@@ -13,35 +13,35 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// toolFailure is a failed run of one of the pipeline's tools (what names it) as an error that
-// carries the tool's own words. The engine's error message for a failed exec is only
-// `process "…" did not complete successfully: exit code: N`; why the tool failed is in its
-// stderr (stdout when it printed nothing there), which the engine returns beside the message
-// (core.ExecError's extensions). Errors that are not exec failures pass through unchanged.
+// toolFailure is a failed run of one of the pipeline's tools (what names the step) as an error
+// that carries the tool's own words. The engine's error message for a failed exec is only
+// `process "…" did not complete successfully: exit code: N`; the command that failed and its
+// stderr (stdout when it printed nothing there) come beside the message (core.ExecError's
+// extensions). The command is named as the engine reports it: it may be a lazy input of the step
+// (a tool's go build, a pip install, a Dockerfile RUN) rather than the tool itself. Its arguments
+// never hold a secret (secrets are mounted files). Errors that are not exec failures pass through
+// unchanged; the engine's own message stays at the end, wrapped: it is all a command that could
+// not even start leaves.
 func toolFailure(what string, err error) error {
 	var exec *dagger.ExecError
 	if !errors.As(err, &exec) {
 		return err
 	}
+	what += " failed"
+	if cmd := strings.Join(strings.Fields(strings.Join(exec.Cmd, " ")), " "); cmd != "" {
+		if len(cmd) > 160 {
+			cmd = cmd[:157] + "..."
+		}
+		what += ": `" + cmd + "`"
+	}
 	out := strings.TrimSpace(exec.Stderr)
 	if out == "" {
 		out = strings.TrimSpace(exec.Stdout)
 	}
-	// A lazy input of the step (a tool's go build, a Dockerfile RUN) may be what failed: name
-	// the command the engine reports when it is not the tool's.
-	if len(exec.Cmd) > 0 && !strings.Contains(what, path.Base(exec.Cmd[0])) {
-		cmd := strings.Join(strings.Fields(strings.Join(exec.Cmd, " ")), " ")
-		if len(cmd) > 120 {
-			cmd = cmd[:117] + "..."
-		}
-		what += " (`" + cmd + "` failed first)"
-	}
-	// The engine's own message stays at the end (wrapped): it is what a tool that could not even
-	// start leaves.
 	if out == "" {
-		return fmt.Errorf("%s failed (exit %d) and printed nothing: %w", what, exec.ExitCode, err)
+		return fmt.Errorf("%s exited %d and printed nothing: %w", what, exec.ExitCode, err)
 	}
-	return fmt.Errorf("%s failed (exit %d):\n%s\n(%w)", what, exec.ExitCode, strings.Join(gate.Tail(out, 15), "\n"), err)
+	return fmt.Errorf("%s exited %d:\n%s\n(%w)", what, exec.ExitCode, strings.Join(gate.Tail(out, 15), "\n"), err)
 }
 
 // ociBin is where the registry tool (ci/cmd/oci) sits in its container.

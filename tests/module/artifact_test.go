@@ -246,11 +246,12 @@ func TestPromoteSurfacesTheToolsOwnWordsWhenItFails(t *testing.T) {
 	}))
 	_, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "", nil, false, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "oci promote of "+src+" failed (exit 5)")
+	assert.Contains(t, err.Error(), "oci promote of "+src+" failed: `/usr/local/bin/oci promote` exited 5")
 	assert.Contains(t, err.Error(), "already points at "+digestOf(2)+": pass --allow-overwrite to move it")
 }
 
-// A lazy input that failed first (here the tool's own go build) is named, with its output.
+// The command the engine reports is named, also when it is a lazy input of the step (here the
+// tool's own go build), with its output.
 func TestToolFailureNamesTheStepThatFailedFirst(t *testing.T) {
 	m := fresh(t, withRelease)
 	happy(t)
@@ -261,6 +262,6 @@ func TestToolFailureNamesTheStepThatFailedFirst(t *testing.T) {
 	}))
 	_, err := m.Promote(context.Background(), src, []string{registry + "/api:v1.2.3"}, "", nil, false, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "(`go build -o /out/oci ./ci/cmd/oci` failed first) failed (exit 1)")
+	assert.Contains(t, err.Error(), "oci promote of "+src+" failed: `go build -o /out/oci ./ci/cmd/oci` exited 1")
 	assert.Contains(t, err.Error(), "syntax error")
 }
