@@ -146,15 +146,10 @@ func (m *SoccerPredict) Plan(
 	if err != nil {
 		return nil, err
 	}
-	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
-		return nil, err
-	}
-	imgs, err := m.publishedImages(ctx, penv, map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage}, registryUsername, registryPassword, insecureRegistry)
-	if err != nil {
-		return nil, err
-	}
-	apiImage, workerImage, airflowImage = imgs[domain.API], imgs[domain.Worker], imgs[domain.Airflow]
 	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
+	if m, req, err = m.fromCheckout(ctx, head, req); err != nil {
+		return nil, err
+	}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return nil, err
@@ -310,15 +305,10 @@ func (m *SoccerPredict) Deploy(
 	if err := policy.MissingDeployInputs(policy.DeployInputs{Env: penv, Kubeconfig: kubeconfig != nil, AgeKey: ageKey != nil}); err != nil {
 		return "", err
 	}
-	if m, err = m.atCheckout(ctx, head, apiImage == "" || workerImage == "" || airflowImage == ""); err != nil {
-		return "", err
-	}
-	imgs, err := m.publishedImages(ctx, penv, map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage}, registryUsername, registryPassword, insecureRegistry)
-	if err != nil {
-		return "", err
-	}
-	apiImage, workerImage, airflowImage = imgs[domain.API], imgs[domain.Worker], imgs[domain.Airflow]
 	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
+	if m, req, err = m.fromCheckout(ctx, head, req); err != nil {
+		return "", err
+	}
 	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
 	if err != nil {
 		return "", err
@@ -389,6 +379,22 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 		WithFile(sopsBin, sops).
 		WithMountedSecret(ageKeyPath, ageKey).
 		WithMountedTemp(decryptedDir), wrapped, nil
+}
+
+// fromCheckout completes req from the checkout's HEAD, as deploy and plan do when flags leave
+// them out: the commit (and, when an image is missing, the branch) from head, and every missing
+// image from those publish pushed for that commit (publishedImages).
+func (m *SoccerPredict) fromCheckout(ctx context.Context, head *dagger.GitRef, req deployRequest) (*SoccerPredict, deployRequest, error) {
+	m, err := m.atCheckout(ctx, head, req.APIImage == "" || req.WorkerImage == "" || req.AirflowImage == "")
+	if err != nil {
+		return nil, req, err
+	}
+	imgs, err := m.publishedImages(ctx, req.Env, map[domain.Service]string{domain.API: req.APIImage, domain.Worker: req.WorkerImage, domain.Airflow: req.AirflowImage}, req.RegistryUsername, req.RegistryPassword, req.InsecureRegistries)
+	if err != nil {
+		return nil, req, err
+	}
+	req.APIImage, req.WorkerImage, req.AirflowImage = imgs[domain.API], imgs[domain.Worker], imgs[domain.Airflow]
+	return m, req, nil
 }
 
 // proofFlags are the flags GitLab is asked to prove the run with.
