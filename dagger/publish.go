@@ -233,35 +233,24 @@ func registryHost(repo domain.Repository) string {
 	return "docker.io"
 }
 
-// insecureRegistriesOf checks the --insecure-registry values against the image references refs
-// before anything runs: each must be a registry host[:port] (domain.ParseRegistryHost), not a
-// loopback one (those need no opt-in), that one of refs is on. It returns them lower-cased.
-// Production refuses any (policy.CheckInsecureRegistries); the tools apply the same rule.
+// insecureRegistriesOf checks the --insecure-registry values before anything runs, with the
+// rule the registry tool applies (domain.ParseInsecureRegistries), and that one of refs is on
+// each host. It returns them lower-cased. Production refuses any (policy.CheckInsecureRegistries).
 func insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, error) {
+	valid, err := domain.ParseInsecureRegistries(hosts)
+	if err != nil {
+		return nil, err
+	}
 	used := map[string]bool{}
 	for _, r := range refs {
 		used[strings.ToLower(registryHost(r.Repository))] = true
 	}
-	seen := map[string]bool{}
-	out := make([]string, 0, len(hosts))
-	for _, h := range hosts {
-		lh, err := domain.ParseRegistryHost(h)
-		if err != nil {
-			return nil, fmt.Errorf("--insecure-registry=%q %v", h, err)
+	for i, h := range valid {
+		if !used[h] {
+			return nil, fmt.Errorf("%s=%s is not needed: no image given is on that registry (the host must match exactly, port included); remove it", domain.InsecureRegistryFlag, hosts[i])
 		}
-		if domain.IsLoopbackHost(lh) {
-			return nil, fmt.Errorf("--insecure-registry=%s is not needed: loopback registries (localhost, 127.0.0.0/8, [::1]) are always reached over plain http when they have no TLS; remove the flag", h)
-		}
-		if seen[lh] {
-			return nil, fmt.Errorf("--insecure-registry=%s is listed twice: list each registry once", h)
-		}
-		seen[lh] = true
-		if !used[lh] {
-			return nil, fmt.Errorf("--insecure-registry=%s is not needed: no image given is on that registry (the host must match exactly, port included); remove it", h)
-		}
-		out = append(out, lh)
 	}
-	return out, nil
+	return valid, nil
 }
 
 // insecureRegistriesFor returns the hosts of insecure that one of refs is on.

@@ -62,3 +62,31 @@ func IsLoopbackHost(host string) bool {
 	ip, err := netip.ParseAddr(h)
 	return err == nil && ip.Zone() == "" && ip.IsLoopback()
 }
+
+// InsecureRegistryFlag is the flag (of the module's functions and of the registry tool) that opts
+// a registry host into plain HTTP.
+const InsecureRegistryFlag = "--insecure-registry"
+
+// ParseInsecureRegistries validates the --insecure-registry values and returns the hosts,
+// lower-cased, in order: each must be a registry host with an optional port ([ParseRegistryHost]),
+// not a loopback host (those are reached over plain HTTP without any opt-in), and listed once.
+// Hosts are matched exactly, port included, case-insensitively.
+func ParseInsecureRegistries(hosts []string) ([]string, error) {
+	out := make([]string, 0, len(hosts))
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		host, err := ParseRegistryHost(h)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", InsecureRegistryFlag, h, err)
+		}
+		if IsLoopbackHost(host) {
+			return nil, fmt.Errorf("%s=%s is not needed: loopback registries (localhost, 127.0.0.0/8, [::1]) are always reached over plain http when they have no TLS; remove the flag", InsecureRegistryFlag, h)
+		}
+		if seen[host] {
+			return nil, fmt.Errorf("%s=%s is listed twice: list each registry once", InsecureRegistryFlag, h)
+		}
+		seen[host] = true
+		out = append(out, host)
+	}
+	return out, nil
+}

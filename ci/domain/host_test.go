@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,5 +48,25 @@ func TestParseRegistryHost(t *testing.T) {
 		_, err := ParseRegistryHost(in)
 		require.Error(t, err, in)
 		assert.Contains(t, err.Error(), want, in)
+	}
+}
+
+func TestParseInsecureRegistries(t *testing.T) {
+	got, err := ParseInsecureRegistries([]string{"REG.local:5000", "10.0.0.7:5000"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"reg.local:5000", "10.0.0.7:5000"}, got, "lower-cased, in order")
+	got, err = ParseInsecureRegistries(nil)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	for in, want := range map[string]string{
+		"localhost:5000":                "loopback registries",
+		"127.0.0.1:5000":                "loopback registries",
+		"http://reg.local:5000":         "has a scheme",
+		"reg.local:5000,REG.LOCAL:5000": "listed twice",
+	} {
+		_, err := ParseInsecureRegistries(strings.Split(in, ","))
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want, in)
+		assert.Contains(t, err.Error(), InsecureRegistryFlag+"=", "the error names the flag")
 	}
 }

@@ -13,10 +13,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
-// InsecureRegistryFlag is the command-line flag (of the registry tool (ci/cmd/oci) and of the module's
-// promote and release functions; deploy's registry reads are to take the same) that opts a
-// registry host into plain HTTP.
-const InsecureRegistryFlag = "--insecure-registry"
+// InsecureRegistryFlag is the flag that opts a registry host into plain HTTP.
+const InsecureRegistryFlag = domain.InsecureRegistryFlag
 
 // PlainHTTP is the plain-HTTP rule for every registry request of this repository:
 //
@@ -34,24 +32,15 @@ type PlainHTTP struct {
 	optIn map[string]bool
 }
 
-// ParseInsecureRegistries validates the --insecure-registry values: each must be a
-// registry host with an optional port (reg.local:5000, 10.0.0.7:5000, [fd00::7]:5000),
-// without scheme or path, listed once, and not a loopback host (those need no opt-in).
-// Hosts are matched exactly, port included, case-insensitively.
+// ParseInsecureRegistries builds the rule from the --insecure-registry values, validated by
+// domain.ParseInsecureRegistries (host[:port], not loopback, listed once).
 func ParseInsecureRegistries(hosts []string) (PlainHTTP, error) {
+	valid, err := domain.ParseInsecureRegistries(hosts)
+	if err != nil {
+		return PlainHTTP{}, newError(ErrInvalidReference, nil, "%v", err)
+	}
 	p := PlainHTTP{optIn: map[string]bool{}}
-	for _, h := range hosts {
-		host, err := domain.ParseRegistryHost(h)
-		if err != nil {
-			return PlainHTTP{}, newError(ErrInvalidReference, nil, "%s=%q: %v", InsecureRegistryFlag, h, err)
-		}
-		if domain.IsLoopbackHost(host) {
-			return PlainHTTP{}, newError(ErrInvalidReference, nil,
-				"%s=%s is not needed: loopback registries (localhost, 127.0.0.0/8, [::1]) are always reached over plain http when they have no TLS; remove the flag", InsecureRegistryFlag, h)
-		}
-		if p.optIn[host] {
-			return PlainHTTP{}, newError(ErrInvalidReference, nil, "%s=%s is listed twice: list each registry once", InsecureRegistryFlag, h)
-		}
+	for _, host := range valid {
 		p.optIn[host] = true
 	}
 	return p, nil
