@@ -162,7 +162,7 @@ func (m *SoccerPredict) RollbackService(
 	if err := storeRollback(ctx, done, s, ns, out.Record); err != nil {
 		return "", fmt.Errorf("rolled back %s in %s to revision %d, but %w", s.Release, ns, target.Revision, err)
 	}
-	return auditText(out, strings.Join(gate.Tail(log, 5), "\n")+"\naudit record stored: helm history "+rollback.StoreRelease(s.Release)+" --namespace "+ns)
+	return auditText(out, strings.Join(gate.Tail(log, 5), "\n")+"\naudit record stored: helm history "+domain.AuditRelease(s.Release)+" --namespace "+ns)
 }
 
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It

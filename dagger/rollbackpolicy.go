@@ -61,7 +61,7 @@ func planNote(d policy.Decision) string {
 }
 
 // storeRollback keeps the record of a rollback that was done in the audit release of the
-// environment (rollback.StoreRelease), after the rollback: done is the container that ran it.
+// environment (domain.AuditRelease), after the rollback: done is the container that ran it.
 func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Settings, ns string, rec rollback.Record) error {
 	raw, err := rec.JSON()
 	if err != nil {
@@ -89,7 +89,7 @@ func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Sett
 			msg = err.Error()
 		}
 		return fmt.Errorf("the audit record could not be stored in release %s of %s (%s): file this record by hand (e.g. in the GitLab environment's deployment) and check the kubeconfig may manage ConfigMaps:\n%s",
-			rollback.StoreRelease(s.Release), ns, msg, raw)
+			domain.AuditRelease(s.Release), ns, msg, raw)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func lastRollback(ctx context.Context, ctr *dagger.Container, s configpkg.Settin
 		if strings.Contains(stderr, "not found") {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("read the rollback records (release %s in %s): %s", rollback.StoreRelease(s.Release), ns, strings.Join(gate.Tail(stderr, 3), " | "))
+		return nil, fmt.Errorf("read the rollback records (release %s in %s): %s", domain.AuditRelease(s.Release), ns, strings.Join(gate.Tail(stderr, 3), " | "))
 	}
 	if t := strings.TrimSpace(stdout); t == "" || t == "null" || t == "{}" {
 		return nil, nil

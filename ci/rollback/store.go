@@ -12,7 +12,7 @@ import (
 // Every rollback's record outlives the job that made it:
 //
 //   - rollback-service keeps it in the cluster, next to the release it rolled back, as a Helm release
-//     of its own (StoreRelease: "<release>-audit", in the environment's namespace) whose only object
+//     of its own (domain.AuditRelease: "<release>-audit", in the environment's namespace) whose only object
 //     is a ConfigMap holding the record. Each rollback is one revision of that release, so `helm
 //     history <release>-audit` is the environment's rollback log and `helm get values
 //     <release>-audit` returns the last record (trace shows it);
@@ -23,9 +23,6 @@ const ModelTag = "soccerpredict.audit.last-rollback"
 
 // recordValue is the Helm value the record is passed in (helm --set-file record=<file>).
 const recordValue = "record"
-
-// StoreRelease is the Helm release keeping the rollback records of release (domain.AuditRelease).
-func StoreRelease(release string) string { return domain.AuditRelease(release) }
 
 // StoreChart returns the files (path → content) of the chart of the audit release: one ConfigMap
 // with the record as audit.json. It needs no values but the record.
@@ -57,7 +54,7 @@ func StoreArgs(release, namespace, chartDir, recordFile string, r Record) ([]str
 		return nil, errors.New("audit store: no chart directory or record file")
 	}
 	desc := fmt.Sprintf("%s %s → %s by %s", r.Action, orNone(r.From), orNone(r.Target), orNone(r.Actor))
-	return []string{"helm", "upgrade", "--install", StoreRelease(release), chartDir,
+	return []string{"helm", "upgrade", "--install", domain.AuditRelease(release), chartDir,
 		"--namespace", namespace, "--create-namespace",
 		"--set-file", recordValue + "=" + recordFile,
 		"--description", desc}, nil
@@ -68,7 +65,7 @@ func LastArgs(release, namespace string) ([]string, error) {
 	if release == "" || namespace == "" {
 		return nil, errors.New("audit store: no release or namespace: set SP_RELEASE and SP_NAMESPACE")
 	}
-	return []string{"helm", "get", "values", StoreRelease(release), "--namespace", namespace, "--output", "json"}, nil
+	return []string{"helm", "get", "values", domain.AuditRelease(release), "--namespace", namespace, "--output", "json"}, nil
 }
 
 // ParseLast reads the output of LastArgs' command: the last record stored.

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
 
@@ -41,7 +42,7 @@ func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
 	record, err := out.Record.JSON()
 	require.NoError(t, err)
 
-	opts := chartutil.ReleaseOptions{Name: rollback.StoreRelease("soccer-predict"), Namespace: "soccerpredict-production", Revision: 3, IsUpgrade: true}
+	opts := chartutil.ReleaseOptions{Name: domain.AuditRelease("soccer-predict"), Namespace: "soccerpredict-production", Revision: 3, IsUpgrade: true}
 	rv, err := chartutil.ToRenderValues(ch, map[string]any{"record": string(record)}, opts, chartutil.DefaultCapabilities)
 	require.NoError(t, err)
 	rendered, err := engine.Render(ch, rv)
