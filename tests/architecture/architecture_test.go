@@ -1,7 +1,7 @@
 // Package architecture keeps docs/architecture.md true: every package of ci/ is on the page's
 // layout table (and every row names a package that exists), the domain vocabulary depends on
 // nothing else of ci/, nothing in ci/ imports Dagger, and imports only point down the layers the
-// page describes.
+// page's table gives.
 package architecture
 
 import (
@@ -21,25 +21,6 @@ import (
 )
 
 const modulePath = "gitlab.com/soccerpredictai/pipeline/"
-
-// layer is the level of a ci/ package, as docs/architecture.md's "Layout of ci/" lists them: a
-// package may import packages of its own layer or below, never above.
-func layer(pkg string) (int, bool) {
-	switch {
-	case pkg == "ci/domain":
-		return 0, true
-	case pkg == "ci/config", pkg == "ci/project", pkg == "ci/toolchain", pkg == "ci/gitlab",
-		pkg == "ci/mlflow", pkg == "ci/trace", pkg == "ci/dvc", pkg == "ci/gate":
-		return 1, true
-	case strings.HasPrefix(pkg, "ci/gate/"), pkg == "ci/artifact", strings.HasPrefix(pkg, "ci/artifact/"):
-		return 2, true
-	case strings.HasPrefix(pkg, "ci/deploy/"), pkg == "ci/release", pkg == "ci/rollback":
-		return 3, true
-	case strings.HasPrefix(pkg, "ci/cmd/"), strings.Contains(pkg, "/cmd/"):
-		return 4, true
-	}
-	return 0, false
-}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -86,22 +67,24 @@ func packages(t *testing.T) map[string][]string {
 }
 
 func TestEveryPackageHasALayer(t *testing.T) {
+	layer := layers(t)
 	for pkg := range packages(t) {
-		_, ok := layer(pkg)
-		assert.True(t, ok, "%s has no layer: add it to layer() here and to docs/architecture.md's layout", pkg)
+		_, ok := layer[pkg]
+		assert.True(t, ok, "%s has no layer: add a row | <layer> | `%s` | … to docs/architecture.md's layout", pkg, pkg)
 	}
 }
 
 func TestImportsPointDown(t *testing.T) {
+	layer := layers(t)
 	for pkg, imports := range packages(t) {
-		from, _ := layer(pkg)
+		from := layer[pkg]
 		for _, imp := range imports {
 			assert.False(t, strings.HasPrefix(imp, "dagger.io/"), "%s imports %s: ci/ is plain Go; Dagger belongs in dagger/", pkg, imp)
 			if !strings.HasPrefix(imp, modulePath+"ci/") {
 				continue
 			}
 			dep := strings.TrimPrefix(imp, modulePath)
-			to, ok := layer(dep)
+			to, ok := layer[dep]
 			if !ok {
 				continue
 			}
@@ -119,10 +102,10 @@ func TestDomainStandsAlone(t *testing.T) {
 	}
 }
 
-// The "Layout of ci/" table of docs/architecture.md names exactly the packages that exist.
-func TestArchitecturePageListsEveryPackage(t *testing.T) {
-	root := repoRoot(t)
-	page, err := os.ReadFile(filepath.Join(root, "docs", "architecture.md"))
+// layoutSection is the "Layout of ci/" section of docs/architecture.md.
+func layoutSection(t *testing.T) string {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "architecture.md"))
 	require.NoError(t, err)
 	text := string(page)
 	start := strings.Index(text, "## Layout of ci/")
@@ -131,8 +114,29 @@ func TestArchitecturePageListsEveryPackage(t *testing.T) {
 	if end := strings.Index(section[3:], "\n## "); end >= 0 {
 		section = section[:end+3]
 	}
+	return section
+}
+
+// layers is the level of every ci/ package as the page's table gives it ("| <layer> | `ci/…` |"):
+// a package may import packages of its own layer or below, never above. The page is the one
+// source of the layering; this test only enforces it.
+func layers(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, m := range regexp.MustCompile("(?m)^\\| ([0-9]+) \\| `(ci/[a-z/-]+)` \\|").FindAllStringSubmatch(layoutSection(t), -1) {
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		out[m[2]] = n
+	}
+	require.NotEmpty(t, out, "the layout table has rows | <layer> | `ci/<package>` | …")
+	return out
+}
+
+// The "Layout of ci/" table of docs/architecture.md names exactly the packages that exist.
+func TestArchitecturePageListsEveryPackage(t *testing.T) {
+	root := repoRoot(t)
 	listed := map[string]bool{}
-	for _, m := range regexp.MustCompile("`(ci/[a-z/-]+?)/?`").FindAllStringSubmatch(section, -1) {
+	for _, m := range regexp.MustCompile("`(ci/[a-z/-]+?)/?`").FindAllStringSubmatch(layoutSection(t), -1) {
 		listed[m[1]] = true
 	}
 	var missing, stale []string
