@@ -297,4 +297,14 @@ func TestPublishBaseNormalizesAndPushesUnderATagThatNeverMoves(t *testing.T) {
 	_, err = m.PublishBase(context.Background(), "", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "already holds "+base)
+
+	// Without the commit time nothing is built or pushed: no timestamp comes from the clock.
+	m = fresh(t, func(a *newArgs) { a.commit, a.ref, a.registry = commitSHA, "main", registry })
+	time.Sleep(300 * time.Millisecond) // let cancelled requests of the previous run land
+	rec.Reset()
+	happy(t)
+	_, err = m.PublishBase(context.Background(), "", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--commit-time=$CI_COMMIT_TIMESTAMP")
+	assert.Empty(t, rec.Execs(), "nothing runs without the commit time")
 }
