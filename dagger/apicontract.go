@@ -20,13 +20,15 @@ import (
 // OpenAPI document, an invalid one gets 422 with a validation error.
 //
 // +check
-func (m *SoccerPredict) ApiContract(ctx context.Context) error {
+func (m *SoccerPredict) ApiContract(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.apiContract)
 }
 
 // ApiService returns the API image running as a service on port 8000, for manual testing:
 // `dagger call api-service up --ports=8000:8000`.
-func (m *SoccerPredict) ApiService(ctx context.Context) (*dagger.Service, error) {
+func (m *SoccerPredict) ApiService(ctx context.Context) (_ *dagger.Service, err error) {
+	defer surface(&err)
 	ctr, err := m.dockerBuild(ctx, domain.API)
 	if err != nil {
 		return nil, err

@@ -200,6 +200,8 @@ func (m *SoccerPredict) normalizeImage(ctx context.Context, what string, ctr *da
 		From(imgs.Ref(toolchain.Golang)).
 		WithFile(ociBin, bin).
 		WithMountedFile("/in/image.tar", raw).
+		// The tool writes the archive into /out: the Go image has no such directory.
+		WithDirectory("/out", dag.Directory()).
 		WithExec([]string{ociBin, "normalize", "--in", "/in/image.tar", "--out", "/out/image.tar", "--created", created.Format(time.RFC3339)})
 	stdout, err := norm.Stdout(ctx)
 	if err != nil {

@@ -18,7 +18,8 @@ import (
 // 10001) and production Python settings. `publish-base` publishes it for Dockerfiles to start
 // FROM. With --commit-time the user's entry in /etc/shadow carries the commit's day
 // (SOURCE_DATE_EPOCH), not the build's.
-func (m *SoccerPredict) Base(ctx context.Context) (*dagger.Container, error) {
+func (m *SoccerPredict) Base(ctx context.Context) (_ *dagger.Container, err error) {
+	defer surface(&err)
 	imgs, err := m.images(ctx)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,8 @@ func (m *SoccerPredict) Build(
 	// Model version to record (default: the champion's: MLflow alias or metrics/champion.json).
 	// +optional
 	modelVersion string,
-) (*dagger.Container, error) {
+) (_ *dagger.Container, err error) {
+	defer surface(&err)
 	svc, err := domain.ParseService(service)
 	if err != nil {
 		return nil, err
@@ -114,7 +116,8 @@ func (m *SoccerPredict) BuildAll(
 	// Model version to record (default: the champion's: MLflow alias or metrics/champion.json).
 	// +optional
 	modelVersion string,
-) ([]*dagger.Container, error) {
+) (_ []*dagger.Container, err error) {
+	defer surface(&err)
 	var out []*dagger.Container
 	for _, svc := range domain.Services() {
 		ctr, err := m.Build(ctx, string(svc), modelVersion)

@@ -43,7 +43,8 @@ func (m *SoccerPredict) GateReport(
 	// Gates to run (default: all): lint, test, data-contracts, dvc-dry, smoke, api-contract, model-gate.
 	// +optional
 	only []string,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	dir, _, err := m.gateReport(ctx, only)
 	return dir, err
 }
@@ -54,7 +55,8 @@ func (m *SoccerPredict) GateReport(
 //
 // +check
 // +cache="session"
-func (m *SoccerPredict) Check(ctx context.Context) error {
+func (m *SoccerPredict) Check(ctx context.Context) (err error) {
+	defer surface(&err)
 	_, rep, err := m.gateReport(ctx, nil)
 	if err != nil {
 		return err

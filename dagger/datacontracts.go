@@ -15,7 +15,8 @@ import (
 // `gate-report`, which also returns ge-results.json).
 //
 // +check
-func (m *SoccerPredict) DataContracts(ctx context.Context) error {
+func (m *SoccerPredict) DataContracts(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.dataContracts)
 }
 

@@ -138,7 +138,8 @@ func (m *SoccerPredict) Plan(
 	// registries need none; production refuses any.
 	// +optional
 	insecureRegistry []string,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return nil, fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
@@ -294,7 +295,8 @@ func (m *SoccerPredict) Deploy(
 	// registries need none; production refuses any.
 	// +optional
 	insecureRegistry []string,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	if err := credentialPair(registryUsername, registryPassword); err != nil {
 		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}

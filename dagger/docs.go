@@ -18,7 +18,8 @@ const (
 // Docs builds the documentation site from the repository's mkdocs.yml and docs/ with MkDocs
 // (Material theme) in strict mode: a broken link or a page missing from the configuration
 // fails the build. It returns the site, ready for GitLab Pages: `docs export --path=public`.
-func (m *SoccerPredict) Docs(ctx context.Context) (*dagger.Directory, error) {
+func (m *SoccerPredict) Docs(ctx context.Context) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	for _, p := range []string{mkdocsYML, "docs"} {
 		ok, err := m.Source.Exists(ctx, p)
 		if err != nil {

@@ -12,7 +12,8 @@ import (
 // `dvc repro --dry` must succeed. Nothing is run or pulled.
 //
 // +check
-func (m *SoccerPredict) DvcDry(ctx context.Context) error {
+func (m *SoccerPredict) DvcDry(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.dvcDry)
 }
 

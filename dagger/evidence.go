@@ -57,7 +57,8 @@ func (m *SoccerPredict) Attest(
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
 	// +optional
 	signingKeyPassword *dagger.Secret,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
 		return "", err
 	}
@@ -99,7 +100,8 @@ func (m *SoccerPredict) VerifyEvidence(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,8 @@ import (
 // Code Quality report (gl-code-quality-report.json).
 //
 // +check
-func (m *SoccerPredict) Lint(ctx context.Context) error {
+func (m *SoccerPredict) Lint(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.lint)
 }
 

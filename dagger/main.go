@@ -108,7 +108,8 @@ func New(
 	// +defaultPath="/"
 	// +ignore=["*", "!go.mod", "!go.sum", "!ci", "!ci/**", "**/*_test.go", "**/testdata"]
 	pipelineSource *dagger.Directory,
-) (*SoccerPredict, error) {
+) (_ *SoccerPredict, err error) {
+	defer surface(&err)
 	fileValues := map[string]string{}
 	if settingsFile != nil {
 		content, err := settingsFile.Contents(ctx)

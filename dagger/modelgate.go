@@ -32,7 +32,8 @@ func (m *SoccerPredict) ModelGate(
 	// Accept the candidate without a champion: only for the very first model (production refuses it).
 	// +optional
 	firstModel bool,
-) error {
+) (err error) {
+	defer surface(&err)
 	return enforce(ctx, func(ctx context.Context) (outcome, error) { return m.modelGateWith(ctx, firstModel) })
 }
 

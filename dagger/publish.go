@@ -59,7 +59,8 @@ func (m *SoccerPredict) Publish(
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
 	// +optional
 	signingKeyPassword *dagger.Secret,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	signing := signingKeys{signingKey, signingKeyPassword}
 	if err := m.checkSigningKey(ctx, signing); err != nil {
 		return nil, err
@@ -83,7 +84,8 @@ func (m *SoccerPredict) PublishBase(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
 		return "", err
 	}
@@ -152,7 +154,8 @@ func (m *SoccerPredict) Promote(
 	// never for production.
 	// +optional
 	insecureRegistry []string,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	src, err := domain.ParsePinnedRef(source)
 	if err != nil {
 		return "", fmt.Errorf("--source: %w", err)

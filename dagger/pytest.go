@@ -17,13 +17,15 @@ import (
 // coverage files, also when tests fail.
 //
 // +check
-func (m *SoccerPredict) Test(ctx context.Context) error {
+func (m *SoccerPredict) Test(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.test)
 }
 
 // TestReports runs the test suite and returns junit.xml and coverage.xml, whether or not the
 // tests passed (export them with `test-reports export --path=reports`).
-func (m *SoccerPredict) TestReports(ctx context.Context) (*dagger.Directory, error) {
+func (m *SoccerPredict) TestReports(ctx context.Context) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	o, err := m.test(ctx)
 	if err != nil {
 		return nil, err

@@ -75,7 +75,8 @@ func (m *SoccerPredict) Release(
 	// repeat for several. Loopback registries need none.
 	// +optional
 	insecureRegistry []string,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	v, err := domain.ParseVersion(version)
 	if err != nil {
 		return nil, err

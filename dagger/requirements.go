@@ -15,7 +15,8 @@ import (
 // `pdm export` produces from pdm.lock. A drift fails with the diff and the command that fixes it.
 //
 // +check
-func (m *SoccerPredict) RequirementsCheck(ctx context.Context) error {
+func (m *SoccerPredict) RequirementsCheck(ctx context.Context) (err error) {
+	defer surface(&err)
 	ctr, err := m.python(ctx)
 	if err != nil {
 		return err

@@ -82,7 +82,8 @@ func (m *SoccerPredict) RollbackService(
 	// allow a production rollback.
 	// +optional
 	deploymentId int,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
 	e, err := domain.ParseEnvironment(env)
 	if err != nil {
@@ -218,7 +219,8 @@ func (m *SoccerPredict) RollbackModel(
 	// allow a production rollback.
 	// +optional
 	deploymentId int,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
 	if err := rollback.ValidateModelVersion(toVersion); err != nil {
 		return "", fmt.Errorf("%w; nothing was changed", err)
@@ -329,7 +331,8 @@ func (m *SoccerPredict) RollbackData(
 	// +defaultPath="/"
 	// +ignore=["**/__pycache__", "**/.venv", "**/.pytest_cache", "**/.ruff_cache", "**/.hypothesis", "**/node_modules", "**/.dvc/cache", "**/.dvc/tmp", "**/.dvc/config.local", "dagger/internal", "dagger/dagger.gen.go", "reports", "public", "site"]
 	repo *dagger.Directory,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	penv, err := domain.ParseEnvironment(env)
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)

@@ -28,7 +28,8 @@ func (m *SoccerPredict) Scan(
 	// Service to scan: api, worker or airflow (default: all).
 	// +optional
 	service string,
-) error {
+) (err error) {
+	defer surface(&err)
 	_, verdicts, err := m.scanAll(ctx, service)
 	if err != nil {
 		return err
@@ -57,7 +58,8 @@ func (m *SoccerPredict) ScanReport(
 	// Service to scan: api, worker or airflow (default: all).
 	// +optional
 	service string,
-) (*dagger.Directory, error) {
+) (_ *dagger.Directory, err error) {
+	defer surface(&err)
 	dir, _, err := m.scanAll(ctx, service)
 	return dir, err
 }

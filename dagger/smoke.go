@@ -16,12 +16,14 @@ import (
 // trains the full candidate it compares with the champion.
 //
 // +check
-func (m *SoccerPredict) Smoke(ctx context.Context) error {
+func (m *SoccerPredict) Smoke(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.smoke)
 }
 
 // SmokeMetrics runs the smoke training and returns the candidate metrics file.
-func (m *SoccerPredict) SmokeMetrics(ctx context.Context) (*dagger.File, error) {
+func (m *SoccerPredict) SmokeMetrics(ctx context.Context) (_ *dagger.File, err error) {
+	defer surface(&err)
 	f, res, err := m.smokeRun(ctx)
 	if err != nil {
 		return nil, err

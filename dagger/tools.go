@@ -13,36 +13,88 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// toolFailure is a failed run of one of the pipeline's tools (what names the step) as an error
-// that carries the tool's own words. The engine's error message for a failed exec is only
-// `process "…" did not complete successfully: exit code: N`; the command that failed and its
-// stderr (stdout when it printed nothing there) come beside the message (core.ExecError's
-// extensions). The command is named as the engine reports it: it may be a lazy input of the step
-// (a tool's go build, a pip install, a Dockerfile RUN) rather than the tool itself. Its arguments
-// never hold a secret (secrets are mounted files). Errors that are not exec failures pass through
-// unchanged; the engine's own message stays at the end, wrapped: it is all a command that could
-// not even start leaves.
+// ToolError is a failed run of one of the pipeline's tools: which step (What), the command the
+// engine reports as failed (it may be a lazy input of the step: a tool's go build, a pip
+// install, a Dockerfile RUN), its exit code and its last output lines. Its message is all the
+// user sees: Dagger v0.21.8's generated module code (convertError in
+// cmd/codegen/generator/go/templates/modules.go) walks a returned error's Unwrap chain and, when
+// it meets the engine's GraphQL error, prints only that error's message ("exit code: 1") and
+// drops every message wrapped around it. So a ToolError keeps the engine's error beside it
+// (Exec), never in its Unwrap chain.
+type ToolError struct {
+	What     string
+	Cmd      string
+	ExitCode int
+	Output   []string // the last lines of stderr (stdout when stderr is empty)
+	exec     *dagger.ExecError
+}
+
+func (e *ToolError) Error() string {
+	msg := e.What + " failed"
+	if e.Cmd != "" {
+		msg += ": `" + e.Cmd + "`"
+	}
+	if len(e.Output) == 0 {
+		return fmt.Sprintf("%s exited %d and printed nothing", msg, e.ExitCode)
+	}
+	return fmt.Sprintf("%s exited %d:\n%s", msg, e.ExitCode, strings.Join(e.Output, "\n"))
+}
+
+// Exec is the engine's exec error behind the failure.
+func (e *ToolError) Exec() *dagger.ExecError { return e.exec }
+
+// toolFailure is a failed run of one of the pipeline's tools (what names the step) as a
+// *ToolError carrying the tool's own words: the engine's own message for a failed exec is only
+// `process "…" did not complete successfully: exit code: N`; the command and its output come
+// in the error's extensions (core.ExecError), which the CLI does not print. The command's
+// arguments never hold a secret (secrets are mounted files). Errors that are not exec failures
+// pass through unchanged (surface keeps their wrapping text at the function's boundary).
 func toolFailure(what string, err error) error {
 	var exec *dagger.ExecError
 	if !errors.As(err, &exec) {
 		return err
 	}
-	what += " failed"
-	if cmd := strings.Join(strings.Fields(strings.Join(exec.Cmd, " ")), " "); cmd != "" {
-		if len(cmd) > 160 {
-			cmd = cmd[:157] + "..."
-		}
-		what += ": `" + cmd + "`"
+	cmd := strings.Join(strings.Fields(strings.Join(exec.Cmd, " ")), " ")
+	if len(cmd) > 160 {
+		cmd = cmd[:157] + "..."
 	}
 	out := strings.TrimSpace(exec.Stderr)
 	if out == "" {
 		out = strings.TrimSpace(exec.Stdout)
 	}
-	if out == "" {
-		return fmt.Errorf("%s exited %d and printed nothing: %w", what, exec.ExitCode, err)
+	var tail []string
+	if out != "" {
+		tail = gate.Tail(out, 15)
 	}
-	return fmt.Errorf("%s exited %d:\n%s\n(%w)", what, exec.ExitCode, strings.Join(gate.Tail(out, 15), "\n"), err)
+	return &ToolError{What: what, Cmd: cmd, ExitCode: exec.ExitCode, Output: tail, exec: exec}
 }
+
+// surface keeps the whole text of the error a module function returns. Dagger v0.21.8's
+// generated code reports only the message of the engine's GraphQL error when one is in the
+// returned error's Unwrap chain, so `fmt.Errorf("read --settings-file: %w", err)` would reach the
+// user as the engine's bare words. Every exported function of the module defers it
+// (tests/moduleapi checks); the error it returns carries the same text and no engine error.
+func surface(err *error) {
+	if *err == nil {
+		return
+	}
+	var ext interface{ Extensions() map[string]any }
+	if errors.As(*err, &ext) {
+		*err = &surfaced{msg: (*err).Error(), cause: *err}
+	}
+}
+
+// surfaced is an error whose text is final: its cause is kept for errors.Is/As in this
+// module's tests through Causes, never through Unwrap.
+type surfaced struct {
+	msg   string
+	cause error
+}
+
+func (e *surfaced) Error() string { return e.msg }
+
+// Cause is the error surfaced (for tests; never unwrapped by the engine).
+func (e *surfaced) Cause() error { return e.cause }
 
 // ociBin is where the registry tool (ci/cmd/oci) sits in its container.
 const ociBin = "/usr/local/bin/oci"

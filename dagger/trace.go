@@ -56,7 +56,8 @@ func (m *SoccerPredict) Trace(
 	// The Helm chart.
 	// +defaultPath="/charts/soccer-predict"
 	chart *dagger.Directory,
-) (string, error) {
+) (_ string, err error) {
+	defer surface(&err)
 	format = strings.ToLower(strings.TrimSpace(format))
 	if format == "" {
 		format = traceFormatText

@@ -62,6 +62,12 @@ type ExecError struct {
 	Stderr   string
 }
 
+// GQLError makes a Responder answer with an engine error that is not an exec failure (a file
+// that does not exist, an image that cannot be pulled): only a message, no extensions.
+type GQLError struct {
+	Message string
+}
+
 // Responder answers a leaf. It returns the value (a JSON-marshalable value or *ExecError)
 // and whether it handled the call.
 type Responder func(call Call) (any, bool)
@@ -334,6 +340,9 @@ func (r *Recorder) respond(call Call) (any, bool, *gqlError) {
 					"stdout": ee.Stdout, "stderr": ee.Stderr,
 				},
 			}
+		}
+		if ge, isErr := v.(*GQLError); isErr {
+			return nil, true, &gqlError{Message: ge.Message}
 		}
 		return v, true, nil
 	}
