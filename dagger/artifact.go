@@ -50,7 +50,7 @@ type publishedImage struct {
 
 // publishImages is publish: build every service once, normalise, scan, and only when no
 // image has a blocking finding push them all, each under a tag that never moves.
-func (m *SoccerPredict) publishImages(ctx context.Context, username string, password *dagger.Secret, modelVersion string, gateReport *dagger.File, pipeline string, signing signingKeys) (*dagger.Directory, error) {
+func (m *SoccerPredict) publishImages(ctx context.Context, username string, password *dagger.Secret, modelVersion string, gateReport *dagger.File, pipeline string, signing signingKeys, insecureRegistry []string) (*dagger.Directory, error) {
 	started := time.Now().UTC()
 	if err := credentialPair(username, password); err != nil {
 		return nil, err
@@ -71,6 +71,18 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	created, err := s.CommitTimestamp()
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
+	}
+	var addresses []domain.ImageRef
+	for _, svc := range domain.Services() {
+		a, err := serviceImage(s, svc, tag)
+		if err != nil {
+			return nil, err
+		}
+		addresses = append(addresses, a)
+	}
+	insecure, err := insecureRegistriesOf(insecureRegistry, addresses)
+	if err != nil {
+		return nil, err
 	}
 	policy, err := m.scanPolicy(ctx, s)
 	if err != nil {
@@ -119,7 +131,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	g.SetLimit(publishConcurrency)
 	for i, b := range built {
 		g.Go(func() error {
-			res, err := m.pushImage(gctx, b, username, password)
+			res, err := m.pushImage(gctx, b, username, password, insecure)
 			if err != nil {
 				return fmt.Errorf("%s: %w", b.svc, err)
 			}
@@ -127,7 +139,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			// The evidence of the digest just pushed: the reports of the very archive pushed.
 			trivy, sbom := b.reports.File(gate.TrivyFor(b.svc)), b.reports.File(gate.SBOMFor(b.svc))
 			pushed := domain.Pinned(b.tag.Repository, b.digest)
-			if err := m.publishEvidence(gctx, s, b.svc, pushed, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password, signing); err != nil {
+			if err := m.publishEvidence(gctx, s, b.svc, pushed, gateReport, trivy, sbom, pipeline, modelVersion, started, username, password, signing, insecure); err != nil {
 				return fmt.Errorf("%s pushed as %s, but its evidence was not attached (deploys will refuse it until `attest` attaches it): %w", b.svc, pushed, err)
 			}
 			mu.Lock()
@@ -222,13 +234,14 @@ func (m *SoccerPredict) normalizeImage(ctx context.Context, what string, ctr *da
 
 // pushImage pushes the scanned archive with `oci push` (the password only as a mounted
 // secret file) and checks that the registry holds exactly the scanned digest.
-func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret) (publishedImage, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
+func (m *SoccerPredict) pushImage(ctx context.Context, b builtImage, username string, password *dagger.Secret, insecure []string) (publishedImage, error) {
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password, b.tag)
 	if err != nil {
 		return publishedImage{}, err
 	}
 	ctr = ctr.WithMountedFile("/in/image.tar", b.tarball)
 	args := append([]string{ociBin, "push", "--tarball", "/in/image.tar", "--dst", b.tag.String()}, creds...)
+	args = append(args, insecureArgs(insecure, b.tag)...)
 	// A push must reach the registry every time: never answer it from the engine's cache.
 	out, err := ctr.
 		WithEnvVariable("SP_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano)).

@@ -84,12 +84,14 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 		return nil, fmt.Errorf("find the images published for this commit: %w", err)
 	}
 	refs := map[domain.Service]domain.ImageRef{}
+	var reach []domain.ImageRef
 	for _, svc := range missing {
 		if refs[svc], err = serviceImage(s, svc, tag); err != nil {
 			return nil, err
 		}
+		reach = append(reach, refs[svc])
 	}
-	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password, reach...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,14 +104,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 	if err := policy.CheckInsecureRegistries(env, insecure); err != nil {
 		return nil, err
 	}
-	for _, h := range insecure {
-		for _, svc := range missing {
-			if strings.EqualFold(registryHost(refs[svc].Repository), h) {
-				args = append(args, "--insecure-registry", strings.ToLower(h))
-				break
-			}
-		}
-	}
+	args = append(args, insecureArgs(insecure, reach...)...)
 	// A tag can move: read the registry every time.
 	out, err := ctr.
 		WithEnvVariable("SP_RESOLVE_AT", time.Now().UTC().Format(time.RFC3339Nano)).

@@ -57,6 +57,11 @@ func (m *SoccerPredict) Attest(
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
 	// +optional
 	signingKeyPassword *dagger.Secret,
+	// Registry host[:port] without TLS (a dev k3s registry, an air-gapped mirror) to reach over
+	// plain http; repeat for several. Exact host, port included; loopback registries need none;
+	// never for production.
+	// +optional
+	insecureRegistry []string,
 ) (_ string, err error) {
 	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
@@ -70,10 +75,14 @@ func (m *SoccerPredict) Attest(
 	if err != nil {
 		return "", fmt.Errorf("--image: %w", err)
 	}
+	insecure, err := insecureRegistriesOf(insecureRegistry, []domain.ImageRef{ref})
+	if err != nil {
+		return "", err
+	}
 	if err := checkGateReport(ctx, s, gateReport); err != nil {
 		return "", err
 	}
-	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}}, username, password)
+	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}, Insecure: insecure}, username, password)
 }
 
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
@@ -100,6 +109,11 @@ func (m *SoccerPredict) VerifyEvidence(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
+	// Registry host[:port] without TLS (a dev k3s registry, an air-gapped mirror) to reach over
+	// plain http; repeat for several. Exact host, port included; loopback registries need none;
+	// never for production.
+	// +optional
+	insecureRegistry []string,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
@@ -113,12 +127,16 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err != nil {
 		return nil, err
 	}
+	insecure, err := insecureRegistriesOf(insecureRegistry, set.References())
+	if err != nil {
+		return nil, err
+	}
 	// The staging rule: signatures are required when ci/artifact/attest/trust/attestation.pub is configured.
 	trust, err := m.attestationTrust(ctx, domain.Staging)
 	if err != nil {
 		return nil, err
 	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, nil)
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +169,13 @@ type attachment struct {
 	Provenance string
 	// Signing is the key every document is signed with (none: attached unsigned).
 	Signing signingKeys
+	// Insecure are the --insecure-registry opt-ins (insecureRegistriesOf).
+	Insecure []string
 }
 
 // attach runs `oci attach` for one pushed image: publish calls it once per digest.
 func (m *SoccerPredict) attach(ctx context.Context, a attachment, username string, password *dagger.Secret) (string, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password, a.Image)
 	if err != nil {
 		return "", err
 	}
@@ -180,6 +200,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 		return "", err
 	}
 	args = append(args, signArgs...)
+	args = append(args, insecureArgs(a.Insecure, a.Image)...)
 	out, err := ctr.
 		// Attaching writes to the registry: never answer it from the engine's cache.
 		WithEnvVariable("SP_ATTEST_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -244,7 +265,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password, set.References()...)
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
@@ -331,7 +352,7 @@ func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env 
 // report (when given), the Trivy report and SBOM of the very archive pushed, and its SLSA
 // provenance. Publish calls it once per pushed digest.
 func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Settings, svc domain.Service, ref domain.ImageRef,
-	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret, signing signingKeys) error {
+	gateReport, trivy, sbom *dagger.File, pipeline, modelVersion string, started time.Time, username string, password *dagger.Secret, signing signingKeys, insecure []string) error {
 	dataset, model, err := m.versions(ctx, modelVersion)
 	if err != nil {
 		return err
@@ -340,6 +361,6 @@ func (m *SoccerPredict) publishEvidence(ctx context.Context, s configpkg.Setting
 	if err != nil {
 		return err
 	}
-	_, err = m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Provenance: prov, Signing: signing}, username, password)
+	_, err = m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Provenance: prov, Signing: signing, Insecure: insecure}, username, password)
 	return err
 }

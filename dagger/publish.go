@@ -59,13 +59,18 @@ func (m *SoccerPredict) Publish(
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
 	// +optional
 	signingKeyPassword *dagger.Secret,
+	// Registry host[:port] without TLS (a dev k3s registry, an air-gapped mirror) to reach over
+	// plain http; repeat for several. Exact host, port included; loopback registries need none;
+	// never for production.
+	// +optional
+	insecureRegistry []string,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
 	signing := signingKeys{signingKey, signingKeyPassword}
 	if err := m.checkSigningKey(ctx, signing); err != nil {
 		return nil, err
 	}
-	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signing)
+	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signing, insecureRegistry)
 }
 
 // PublishBase builds the base stage and publishes it the way publish does a service image: every
@@ -84,6 +89,11 @@ func (m *SoccerPredict) PublishBase(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
+	// Registry host[:port] without TLS (a dev k3s registry, an air-gapped mirror) to reach over
+	// plain http; repeat for several. Exact host, port included; loopback registries need none;
+	// never for production.
+	// +optional
+	insecureRegistry []string,
 ) (_ string, err error) {
 	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
@@ -103,6 +113,10 @@ func (m *SoccerPredict) PublishBase(
 		return "", fmt.Errorf("--registry: %w", err)
 	}
 	address := domain.Tagged(baseRepo, tag)
+	insecure, err := insecureRegistriesOf(insecureRegistry, []domain.ImageRef{address})
+	if err != nil {
+		return "", err
+	}
 	created, err := s.CommitTimestamp()
 	if err != nil {
 		return "", fmt.Errorf("publish-base: %w", err)
@@ -119,7 +133,7 @@ func (m *SoccerPredict) PublishBase(
 	if err != nil {
 		return "", err
 	}
-	res, err := m.pushImage(ctx, builtImage{tag: address, digest: digest, tarball: tarball}, username, password)
+	res, err := m.pushImage(ctx, builtImage{tag: address, digest: digest, tarball: tarball}, username, password, insecure)
 	if err != nil {
 		return "", err
 	}
@@ -197,7 +211,7 @@ type promoteResult struct {
 // password reaches it only as a mounted secret file. insecureRegistries are passed as
 // --insecure-registry (the tool applies the plain-HTTP rule of ci/artifact/registry).
 func (m *SoccerPredict) promote(ctx context.Context, source domain.ImageRef, to []domain.ImageRef, username string, password *dagger.Secret, allowOverwrite bool, insecureRegistries ...string) (promoteResult, error) {
-	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password, append([]domain.ImageRef{source}, to...)...)
 	if err != nil {
 		return promoteResult{}, err
 	}
@@ -254,6 +268,16 @@ func insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, err
 		}
 	}
 	return valid, nil
+}
+
+// insecureArgs are the registry tool's --insecure-registry flags for the hosts of insecure that
+// one of refs is on (the tool refuses an opt-in it does not use).
+func insecureArgs(insecure []string, refs ...domain.ImageRef) []string {
+	var args []string
+	for _, h := range insecureRegistriesFor(insecure, refs) {
+		args = append(args, domain.InsecureRegistryFlag, strings.ToLower(h))
+	}
+	return args
 }
 
 // insecureRegistriesFor returns the hosts of insecure that one of refs is on.

@@ -9,6 +9,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
@@ -120,8 +121,13 @@ func (m *SoccerPredict) tool(ctx context.Context, t toolchain.GoTool) (*dagger.F
 
 // toolContainer is the Go image (already pulled to build the tools; it carries the CA
 // certificates) with one of the registry tools at bin and the registry credentials, the password
-// only as a mounted secret file; it returns the tool's credential arguments.
-func (m *SoccerPredict) toolContainer(ctx context.Context, t toolchain.GoTool, bin, username string, password *dagger.Secret) (*dagger.Container, []string, error) {
+// only as a mounted secret file; it returns the tool's registry arguments. reach are the images
+// the tool will read or write: a loopback registry among them (localhost:5000, kind's
+// localhost:5001) is on the caller's machine, while inside the container localhost is the
+// container itself, so each gets a service forwarding to that port of the caller's machine
+// (Host.service), bound under a name of its own, and the tool connects there for that registry
+// (--connect-to); references and digests keep naming the registry.
+func (m *SoccerPredict) toolContainer(ctx context.Context, t toolchain.GoTool, bin, username string, password *dagger.Secret, reach ...domain.ImageRef) (*dagger.Container, []string, error) {
 	file, err := m.tool(ctx, t)
 	if err != nil {
 		return nil, nil, err
@@ -140,6 +146,11 @@ func (m *SoccerPredict) toolContainer(ctx context.Context, t toolchain.GoTool, b
 			WithNewFile("/run/registry/username", username).
 			WithMountedSecret("/run/secrets/registry-password", password)
 		args = []string{"--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password"}
+	}
+	for _, r := range domain.HostRoutes(reach...) {
+		svc := dag.Host().Service([]dagger.PortForward{{Backend: r.Port, Frontend: r.Port, Protocol: dagger.NetworkProtocolTcp}}, dagger.HostServiceOpts{Host: r.Host})
+		ctr = ctr.WithServiceBinding(r.Alias, svc)
+		args = append(args, domain.ConnectToFlag, r.ConnectTo())
 	}
 	return ctr, args, nil
 }

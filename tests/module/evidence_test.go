@@ -207,26 +207,26 @@ func TestVerifyEvidenceAndAttest(t *testing.T) {
 	m := fresh(t, withRelease)
 	api, worker, airflow := deployImages()
 	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass), "api: no CycloneDX SBOM is attached to "+api+": run …")
-	_, err := m.VerifyEvidence(context.Background(), api, worker, airflow, "", nil)
+	_, err := m.VerifyEvidence(context.Background(), api, worker, airflow, "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no CycloneDX SBOM is attached to "+api)
 
 	m = fresh(t, withRelease)
 	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
-	dir, err := m.VerifyEvidence(context.Background(), api, worker, airflow, "", nil)
+	dir, err := m.VerifyEvidence(context.Background(), api, worker, airflow, "", nil, nil)
 	require.NoError(t, err)
 	require.NotNil(t, dir)
 
 	// attest attaches only the complete green report of the commit.
 	m = fresh(t, withRelease)
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil, nil, nil)
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was attached")
 	_, attached := rec.ExecWith("/usr/local/bin/oci", "attach")
 	assert.False(t, attached)
 
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword), nil, nil)
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword), nil, nil, nil)
 	require.NoError(t, err)
 	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--gate-report", "/in/gate-report.json")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
@@ -254,7 +254,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	report := dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass))
-	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9", nil, nil)
+	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9", nil, nil, nil)
 	require.NoError(t, err, execsText())
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		ref := registry + "/" + svc + "@" + serviceDigest[svc]
@@ -278,7 +278,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 
 	// A gate report that does not count is refused before anything is built or pushed.
 	m = fresh(t, withRelease)
-	_, err = m.Publish(context.Background(), "", nil, "7", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Fail)), "", nil, nil)
+	_, err = m.Publish(context.Background(), "", nil, "7", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Fail)), "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (fail)")
 	assert.Empty(t, rec.CallsTo("publish"))

@@ -77,7 +77,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	trustKey(t)
 	report := dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass))
 	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9",
-		dag.SetSecret("signing-key", signingKeyPlain), dag.SetSecret("signing-password", signingPasswordPlain))
+		dag.SetSecret("signing-key", signingKeyPlain), dag.SetSecret("signing-password", signingPasswordPlain), nil)
 	require.NoError(t, err, execsText())
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		ref := registry + "/" + svc + "@" + serviceDigest[svc]
@@ -106,7 +106,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	trustKey(t)
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
 		Cmd: []string{"/usr/local/bin/oci", "check-key"}, ExitCode: 2, Stderr: "oci: the signing key is not the private half of the trusted public key"}}))
-	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", dag.SetSecret("signing-key", signingKeyPlain), nil)
+	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", dag.SetSecret("signing-key", signingKeyPlain), nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was built or pushed")
 	_, pushed := rec.ExecWith("/usr/local/bin/oci", "push")
@@ -116,7 +116,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	// Without a key the evidence is attached unsigned (staging without a configured key, dev).
 	m = fresh(t, withRelease)
 	publishWorld(t, "push")
-	_, err = m.Publish(context.Background(), "", nil, "7", report, "", nil, nil)
+	_, err = m.Publish(context.Background(), "", nil, "7", report, "", nil, nil, nil)
 	require.NoError(t, err, execsText())
 	e := mustExec(t, "/usr/local/bin/oci", "attach")
 	assert.NotContains(t, e.Line(), "--signing-key-file")
@@ -124,7 +124,7 @@ func TestPublishSignsTheEvidenceWithTheKeyOnlyAsAMountedSecret(t *testing.T) {
 	// A password without a key is a mistake, named before anything is attached.
 	m = fresh(t, withRelease)
 	publishWorld(t, "push")
-	_, err = m.Publish(context.Background(), "", nil, "7", report, "", nil, dag.SetSecret("signing-password", signingPasswordPlain))
+	_, err = m.Publish(context.Background(), "", nil, "7", report, "", nil, dag.SetSecret("signing-password", signingPasswordPlain), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--signing-key-password needs --signing-key")
 }
@@ -134,7 +134,7 @@ func TestAttestSignsWithTheKeyAsASecret(t *testing.T) {
 	api, _, _ := deployImages()
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
 	_, err := m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "", nil,
-		dag.SetSecret("signing-key", signingKeyPlain), nil)
+		dag.SetSecret("signing-key", signingKeyPlain), nil, nil)
 	require.NoError(t, err)
 	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--signing-key-file /run/secrets/signing-key")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")

@@ -36,7 +36,11 @@
 // --username-env VAR --password-env VAR; without them access is anonymous.
 // --insecure-registry host:port (repeatable): loopback registries (localhost, 127.0.0.0/8,
 // [::1]) are reached over plain http when they have no TLS; any other registry only over https
-// unless named here exactly (an unused or loopback entry is an error). --timeout D.
+// unless named here exactly (an unused or loopback entry is an error).
+// --connect-to host:port=address (repeatable): connect to address for the loopback registry
+// host:port (curl's --connect-to): inside a container localhost is the container itself, so the
+// module binds a service forwarding to the caller's registry and names it here; the requests,
+// references and digests still name the registry. --timeout D.
 //
 // Exit status: 0 success; 2 usage error or malformed reference; 3 source not found;
 // 4 credentials refused; 5 tag collision (existing tag points elsewhere); 6 digest

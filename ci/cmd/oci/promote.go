@@ -83,6 +83,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 type registryFlags struct {
 	userFile, passFile, userEnv, passEnv *string
 	insecure                             listFlag
+	connectTo                            listFlag
 	timeout                              *time.Duration
 	defaultTimeout                       time.Duration
 }
@@ -98,6 +99,7 @@ func addRegistryFlags(fs *flag.FlagSet, timeout time.Duration) *registryFlags {
 		defaultTimeout: timeout,
 	}
 	fs.Var(&f.insecure, "insecure-registry", "reach this registry `host[:port]` over plain http (it has no TLS; never for production); repeat for several; loopback registries need no flag")
+	fs.Var(&f.connectTo, "connect-to", "for the loopback registry `host:port` (as images name it), connect to ADDRESS instead, written host:port=address (curl's --connect-to): a container reaches a registry of the caller's machine through a bound service; references and digests are unchanged; repeat for several")
 	return f
 }
 
@@ -114,7 +116,15 @@ func (f *registryFlags) options() (registry.Options, time.Duration, error) {
 	if err != nil {
 		return registry.Options{}, 0, err
 	}
-	return registry.Options{Auth: creds.Authenticator(), PlainHTTP: plain, Transport: transport}, *f.timeout, nil
+	connect, err := registry.ParseConnectTo(f.connectTo)
+	if err != nil {
+		return registry.Options{}, 0, err
+	}
+	rt, err := connect.Transport(transport)
+	if err != nil {
+		return registry.Options{}, 0, err
+	}
+	return registry.Options{Auth: creds.Authenticator(), PlainHTTP: plain, Transport: rt}, *f.timeout, nil
 }
 
 // credentials picks the explicit credential source: files, variables or none.
