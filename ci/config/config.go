@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ type Settings struct {
 	Registry        domain.Repository `env:"CI_REGISTRY_IMAGE, default=registry.gitlab.com/soccerpredictai/soccerpredict"`
 	RegistryMirror  string            `env:"SP_REGISTRY_MIRROR"`
 	GateConcurrency int               `env:"SP_GATE_CONCURRENCY, default=4"`
+	RuffVersion     string            `env:"SP_RUFF_VERSION"`
 	ModelTolerances string            `env:"SP_MODEL_TOLERANCES, default=accuracy=0.002,brier=0.001,log_loss=0.001"`
 	PerfBudgetPct   float64           `env:"SP_PERF_BUDGET_PCT, default=10"`
 	FirstModel      bool              `env:"SP_FIRST_MODEL, default=false"`
@@ -65,6 +67,7 @@ func Catalog() []Setting {
 		{"CI_REGISTRY_IMAGE", "registry.gitlab.com/soccerpredictai/soccerpredict", "Image repository prefix; services push to `<prefix>/<service>`; `--registry`."},
 		{"SP_REGISTRY_MIRROR", "", "Prefix for every tool image (GitLab Dependency Proxy or an air-gapped mirror); `--registry-mirror`."},
 		{"SP_GATE_CONCURRENCY", "4", "Gates `check` runs at once (1-16)."},
+		{"SP_RUFF_VERSION", "", "ruff release `X.Y.Z` the lint gate runs when the project's `requirements-dev.txt` does not list ruff (its pin always wins); installed with pip unless the python image's ruff is that version. Unset: the image's ruff, its version named in the report."},
 		{"SP_MODEL_TOLERANCES", "accuracy=0.002,brier=0.001,log_loss=0.001", "Per-metric absolute tolerance vs the champion: numerical noise between library builds (one match in 500 for accuracy), far below a real regression. `accuracy=0` makes the gate exact."},
 		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
 		{"SP_FIRST_MODEL", "false", "`true` only for the very first model: the model gate accepts a candidate when there is no champion (else no champion is an error); production refuses a gate report that used it. `model-gate --first-model` sets it for one call."},
@@ -81,7 +84,8 @@ func Catalog() []Setting {
 }
 
 var (
-	severities = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+	severities  = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+	ruffRelease = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 )
 
 // Load decodes settings from lookup (flags and file values merged by the caller) and
@@ -119,6 +123,9 @@ func (s Settings) Validate() error {
 	}
 	if s.RegistryMirror != "" && !validMirror(strings.TrimSuffix(s.RegistryMirror, "/")) {
 		add("SP_REGISTRY_MIRROR=%q: want a registry prefix such as gitlab.example.com:443/group/dependency_proxy/containers", s.RegistryMirror)
+	}
+	if s.RuffVersion != "" && !ruffRelease.MatchString(s.RuffVersion) {
+		add("SP_RUFF_VERSION=%q: want a ruff release X.Y.Z, e.g. 0.16.4", s.RuffVersion)
 	}
 	if s.GateConcurrency < 1 || s.GateConcurrency > 16 {
 		add("SP_GATE_CONCURRENCY=%d: want an integer from 1 to 16", s.GateConcurrency)

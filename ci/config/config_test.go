@@ -27,7 +27,7 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadValues(t *testing.T) {
 	s, err := Load(context.Background(), map[string]string{
 		"CI_COMMIT_SHA": sha, "CI_COMMIT_REF_NAME": "feature/x", "SP_GATE_CONCURRENCY": "2",
-		"SP_SCAN_SEVERITIES": "MEDIUM,HIGH,CRITICAL", "SP_HELM_TIMEOUT": "90s",
+		"SP_SCAN_SEVERITIES": "MEDIUM,HIGH,CRITICAL", "SP_HELM_TIMEOUT": "90s", "SP_RUFF_VERSION": "0.16.4",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, domain.Commit(sha), s.Commit)
@@ -35,6 +35,7 @@ func TestLoadValues(t *testing.T) {
 	assert.Equal(t, 2, s.GateConcurrency)
 	assert.Equal(t, []string{"MEDIUM", "HIGH", "CRITICAL"}, s.ScanSeverities)
 	assert.Equal(t, 90*time.Second, s.HelmTimeout)
+	assert.Equal(t, "0.16.4", s.RuffVersion)
 }
 
 func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
@@ -59,6 +60,8 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"namespace prefix too long for production", "SP_NAMESPACE", strings.Repeat("n", 53), "leaves room for -production"},
 		{"mlflow url", "MLFLOW_TRACKING_URI", "mlflow:5000", "MLFLOW_TRACKING_URI=\"mlflow:5000\": want an http(s) URL"},
 		{"perf budget", "SP_PERF_BUDGET_PCT", "-3", "SP_PERF_BUDGET_PCT=-3"},
+		{"ruff version with a v", "SP_RUFF_VERSION", "v0.16.4", `SP_RUFF_VERSION="v0.16.4": want a ruff release X.Y.Z`},
+		{"ruff version range", "SP_RUFF_VERSION", ">=0.16", `SP_RUFF_VERSION=">=0.16"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

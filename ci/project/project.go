@@ -65,20 +65,42 @@ func PDMExport(svc domain.Service) []string {
 	return []string{"pdm", "export", "--prod", "--group", string(svc), "--without-hashes"}
 }
 
+func pipInstall(args ...string) []string {
+	return append([]string{"pip", "install", "--no-input", "--progress-bar", "off"}, args...)
+}
+
 // PipInstall installs pinned requirements files.
 func PipInstall(files ...string) []string {
-	args := []string{"pip", "install", "--no-input", "--progress-bar", "off"}
+	var args []string
 	for _, f := range files {
 		args = append(args, "-r", f)
 	}
-	return args
+	return pipInstall(args...)
 }
+
+// RuffVersion prints the version of the ruff on PATH ("ruff X.Y.Z"), or exits 127 when there is
+// none, so that a missing ruff is something the lint gate can name rather than an exec that
+// cannot start.
+func RuffVersion() []string {
+	return []string{"sh", "-c", "command -v ruff >/dev/null 2>&1 || exit 127; exec ruff --version"}
+}
+
+// RuffInstall installs one ruff release (SP_RUFF_VERSION, for a project whose
+// requirements-dev.txt does not list ruff).
+func RuffInstall(version string) []string { return pipInstall("ruff==" + version) }
 
 // RuffCheck lints with machine-readable output (the exit code says whether issues exist).
 func RuffCheck() []string { return []string{"ruff", "check", "--output-format=json", "."} }
 
-// RuffFormat checks formatting without changing files.
-func RuffFormat() []string { return []string{"ruff", "format", "--check", "."} }
+// RuffFormat checks formatting without changing files. asJSON asks for the JSON list of files
+// to reformat (--output-format=json, honoured without --preview from ruff 0.16 on); otherwise
+// ruff prints text.
+func RuffFormat(asJSON bool) []string {
+	if asJSON {
+		return []string{"ruff", "format", "--check", "--output-format=json", "."}
+	}
+	return []string{"ruff", "format", "--check", "."}
+}
 
 // Pytest runs the test suite (Hypothesis included) writing JUnit XML and cobertura coverage.
 func Pytest(reportsDir string) []string {

@@ -34,6 +34,9 @@ func TestResolve(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	assert.Equal(t, []string{"pip", "install", "--no-input", "--progress-bar", "off", "-r", "a.txt", "-r", "b.txt"}, PipInstall("a.txt", "b.txt"))
+	assert.Equal(t, []string{"pip", "install", "--no-input", "--progress-bar", "off", "ruff==0.16.4"}, RuffInstall("0.16.4"))
+	assert.Equal(t, []string{"ruff", "format", "--check", "--output-format=json", "."}, RuffFormat(true))
+	assert.Equal(t, []string{"ruff", "format", "--check", "."}, RuffFormat(false))
 	py := strings.Join(Pytest("/reports"), " ")
 	assert.Contains(t, py, "--junitxml=/reports/junit.xml")
 	assert.Contains(t, py, "--cov-report=xml:/reports/coverage.xml")

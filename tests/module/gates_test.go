@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/lint"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
@@ -37,8 +38,11 @@ func happy(t *testing.T) {
 	candidate := champion
 	for _, r := range []daggertest.Responder{
 		daggertest.Always("exists", true),
-		daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": "[]", "exitCode": 0}),
-		daggertest.OnExec([]string{"ruff", "format", "--check"}, map[string]any{"combinedOutput": "14 files already formatted\n", "exitCode": 0}),
+		// The sample pins ruff==0.12.3: its `ruff format --check` prints text.
+		daggertest.OnFile("requirements-dev.txt", fixture(t, "../tests/testdata/soccerpredict/requirements-dev.txt")),
+		daggertest.OnExec([]string{"ruff --version"}, map[string]any{"stdout": "ruff 0.12.3\n", "exitCode": 0}),
+		daggertest.OnExec([]string{"ruff check"}, map[string]any{"stdout": "[]", "exitCode": 0}),
+		daggertest.OnExec([]string{"ruff format --check"}, map[string]any{"stdout": "14 files already formatted\n", "exitCode": 0}),
 		daggertest.OnExec([]string{"pytest"}, map[string]any{"combinedOutput": "3 passed in 0.50s\n", "exitCode": 0}),
 		daggertest.OnFile("junit.xml", passingJUnit),
 		daggertest.OnFile("coverage.xml", fixture(t, "../ci/gate/junit/testdata/coverage.xml")),
@@ -77,13 +81,15 @@ func filesOf(t *testing.T, o outcome) map[string]string {
 func TestLintRunsRuffCheckAndFormatWithCacheAndWritesCodeQuality(t *testing.T) {
 	m := fresh(t)
 	happy(t)
-	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": fixture(t, "../ci/gate/lint/testdata/ruff.json"), "exitCode": 1}))
-	rec.Respond(daggertest.OnExec([]string{"ruff", "format"}, map[string]any{"combinedOutput": "Would reformat: src/soccerpredict/features.py\n1 file would be reformatted, 13 files already formatted\n", "exitCode": 1}))
+	rec.Respond(daggertest.OnExec([]string{"ruff check"}, map[string]any{"stdout": fixture(t, "../ci/gate/lint/testdata/ruff.json"), "exitCode": 1}))
+	rec.Respond(daggertest.OnExec([]string{"ruff format"}, map[string]any{"stdout": "Would reformat: src/soccerpredict/features.py\n1 file would be reformatted, 13 files already formatted\n", "exitCode": 1}))
 
 	o, err := m.lint(context.Background())
 	require.NoError(t, err)
 	require.Len(t, o.Results, 1)
 	assert.Equal(t, gate.Fail, o.Results[0].Status)
+	assert.Contains(t, o.Results[0].Summary, "ruff 0.12.3 (pinned by requirements-dev.txt)")
+	assert.Contains(t, o.Results[0].Details, "src/soccerpredict/features.py:1 [minor] "+lint.FormatDescription)
 
 	check := mustExec(t, "ruff", "check", "--output-format=json", ".")
 	assert.Equal(t, "ANY", check.Step.Str("expect"))
@@ -93,8 +99,11 @@ func TestLintRunsRuffCheckAndFormatWithCacheAndWritesCodeQuality(t *testing.T) {
 	assert.Contains(t, vol.Chain.String(), `cacheVolume(key:"soccer-predict-ruff")`)
 	_, ok = check.Container.StepWhere("withEnvVariable", "name", "RUFF_CACHE_DIR")
 	assert.True(t, ok)
-	mustExec(t, "ruff", "format", "--check", ".")
+	format := mustExec(t, "ruff", "format", "--check", ".")
+	assert.NotContains(t, format.Args, "--output-format=json", "ruff 0.12.3 applies it only with --preview")
 	mustExec(t, "pip", "install", "-r", "requirements-dev.txt")
+	_, installed := rec.ExecWith("pip", "install", "ruff==")
+	assert.False(t, installed, "the project's own pin is what runs")
 
 	report := filesOf(t, o)["gl-code-quality-report.json"]
 	var issues []map[string]any
@@ -121,7 +130,7 @@ func TestLintPassesOnCleanProject(t *testing.T) {
 func TestLintErrorsWhenRuffItselfFails(t *testing.T) {
 	m := fresh(t)
 	happy(t)
-	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"exitCode": 2, "stderr": "ruff failed: unknown rule selector `XX`"}))
+	rec.Respond(daggertest.OnExec([]string{"ruff check"}, map[string]any{"exitCode": 2, "stderr": "ruff failed: unknown rule selector `XX`"}))
 	err := m.Lint(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint ERROR")
@@ -330,7 +339,7 @@ func TestCheckFailsOnlyOnBlockingFailures(t *testing.T) {
 		assert.Contains(t, names, g)
 	}
 
-	rec.Respond(daggertest.OnExec([]string{"ruff", "check"}, map[string]any{"stdout": fixture(t, "../ci/gate/lint/testdata/ruff.json"), "exitCode": 1}))
+	rec.Respond(daggertest.OnExec([]string{"ruff check"}, map[string]any{"stdout": fixture(t, "../ci/gate/lint/testdata/ruff.json"), "exitCode": 1}))
 	err = m.Check(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint")

@@ -1,8 +1,10 @@
 // Package lint turns ruff's output into GitLab Code Quality issues and the lint gate's result.
 //
-// Inputs: `ruff check --output-format=json` (ParseRuff, CodeQuality) and the text of
-// `ruff format --check` (ParseFormatCheck). Output: the gl-code-quality-report.json array
-// (Encode) and a gate.Result (Result).
+// Inputs: which ruff runs (PlanRuff from requirements-dev.txt and SP_RUFF_VERSION, then
+// Resolve from `ruff --version`), `ruff check --output-format=json` (ParseRuff, CodeQuality)
+// and `ruff format --check`, as JSON from ruff 0.16 on and as text before (ParseFormat).
+// Output: the gl-code-quality-report.json array (Encode) and a gate.Result naming the ruff
+// that ran (Evaluate).
 package lint
 
 import (
@@ -31,7 +33,8 @@ type Fix struct {
 	Message       string `json:"message"`
 }
 
-// Diagnostic is one entry of `ruff check --output-format=json`.
+// Diagnostic is one entry of ruff's JSON output (`ruff check --output-format=json`, and
+// `ruff format --check --output-format=json` from 0.16 on).
 type Diagnostic struct {
 	// Code is the rule code (e.g. "F401"); empty for syntax errors (ruff writes null).
 	Code        string   `json:"code"`
@@ -42,6 +45,8 @@ type Diagnostic struct {
 	Fix         *Fix     `json:"fix"`
 	URL         string   `json:"url"`
 	NoqaRow     *int     `json:"noqa_row"`
+	// Cell is the notebook cell Location counts in; nil outside notebooks.
+	Cell *int `json:"cell"`
 }
 
 // rawDiagnostic accepts null for the string fields ruff may leave empty.
@@ -54,6 +59,7 @@ type rawDiagnostic struct {
 	Fix         *Fix      `json:"fix"`
 	URL         *string   `json:"url"`
 	NoqaRow     *int      `json:"noqa_row"`
+	Cell        *int      `json:"cell"`
 }
 
 func deref(s *string) string {
@@ -63,21 +69,21 @@ func deref(s *string) string {
 	return *s
 }
 
-// ParseRuff parses `ruff check --output-format=json` output: a JSON array of diagnostics.
+// ParseRuff parses ruff's --output-format=json output: a JSON array of diagnostics.
 // Every diagnostic needs a filename and a location; unknown fields are ignored so newer
 // ruff versions still parse.
 func ParseRuff(data []byte) ([]Diagnostic, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil, errors.New("ruff output is empty: run `ruff check --output-format=json` and pass its stdout")
+		return nil, errors.New("ruff output is empty: run ruff with --output-format=json and pass its stdout")
 	}
 	if trimmed[0] != '[' {
-		return nil, errors.New("ruff output is not a JSON array: run `ruff check --output-format=json` (not the text format)")
+		return nil, errors.New("ruff output is not a JSON array: run ruff with --output-format=json and pass its stdout alone (not its text, nor stderr)")
 	}
 	var raw []rawDiagnostic
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("ruff output is not valid JSON: %w: run `ruff check --output-format=json` and pass its stdout", err)
+		return nil, fmt.Errorf("ruff output is not valid JSON: %w: run ruff with --output-format=json and pass its stdout", err)
 	}
 	if dec.More() {
 		return nil, errors.New("ruff output has trailing data after the JSON array: pass only ruff's stdout")
@@ -85,14 +91,14 @@ func ParseRuff(data []byte) ([]Diagnostic, error) {
 	out := make([]Diagnostic, 0, len(raw))
 	for i, r := range raw {
 		if deref(r.Filename) == "" {
-			return nil, fmt.Errorf("ruff diagnostic %d has no filename: the output is not from `ruff check --output-format=json`", i)
+			return nil, fmt.Errorf("ruff diagnostic %d has no filename: the output is not ruff's --output-format=json", i)
 		}
 		if r.Location == nil {
-			return nil, fmt.Errorf("ruff diagnostic %d (%s) has no location: the output is not from `ruff check --output-format=json`", i, deref(r.Filename))
+			return nil, fmt.Errorf("ruff diagnostic %d (%s) has no location: the output is not ruff's --output-format=json", i, deref(r.Filename))
 		}
 		d := Diagnostic{
 			Code: deref(r.Code), Message: deref(r.Message), Filename: deref(r.Filename),
-			Location: *r.Location, Fix: r.Fix, URL: deref(r.URL), NoqaRow: r.NoqaRow,
+			Location: *r.Location, Fix: r.Fix, URL: deref(r.URL), NoqaRow: r.NoqaRow, Cell: r.Cell,
 		}
 		if r.EndLocation != nil {
 			d.EndLocation = *r.EndLocation
@@ -131,14 +137,18 @@ type Issue struct {
 	Location    Location `json:"location"`
 }
 
-// SyntaxErrorCheck is the check name used for syntax errors (ruff reports them without a code).
+// SyntaxErrorCheck is the check name used for syntax errors (ruff reports them without a
+// code, or with the code "invalid-syntax" from 0.16 on).
 const SyntaxErrorCheck = "syntax-error"
+
+// invalidSyntax is ruff's code for a syntax error from 0.16 on.
+const invalidSyntax = "invalid-syntax"
 
 // FormatCheck is the check name used for files `ruff format --check` would reformat.
 const FormatCheck = "ruff-format"
 
 // Severity maps a ruff diagnostic to a Code Quality severity: syntax errors (no code,
-// E999, or a "SyntaxError" message) are blocker, pycodestyle/pyflakes (E*, F*) major,
+// E999, "invalid-syntax", or a "SyntaxError" message) are blocker, pycodestyle/pyflakes (E*, F*) major,
 // everything else minor.
 func Severity(d Diagnostic) string {
 	switch {
@@ -152,7 +162,7 @@ func Severity(d Diagnostic) string {
 }
 
 func isSyntaxError(d Diagnostic) bool {
-	return d.Code == "" || d.Code == "E999" || strings.HasPrefix(d.Message, "SyntaxError")
+	return d.Code == "" || d.Code == "E999" || d.Code == invalidSyntax || strings.HasPrefix(d.Message, "SyntaxError")
 }
 
 // Fingerprint is the stable identity of an issue: the hex sha256 of check, path, line
@@ -197,7 +207,7 @@ func CodeQuality(diags []Diagnostic, root string) ([]Issue, error) {
 			return nil, err
 		}
 		check := d.Code
-		if isSyntaxError(d) && check == "" {
+		if isSyntaxError(d) && (check == "" || check == invalidSyntax) {
 			check = SyntaxErrorCheck
 		}
 		line := max(d.Location.Row, 1)
@@ -291,28 +301,47 @@ func Result(issues []Issue) gate.Result {
 	return gate.NewResult(gate.Lint, gate.Fail, Summary(issues), details...)
 }
 
-// Evaluate runs the whole lint decision: it parses `ruff check --output-format=json`
-// output and (when formatOutput is not empty) `ruff format --check` output, with paths
-// relative to root, and returns the lint result and the gl-code-quality-report.json
-// document. Output that does not parse yields an Error result naming the problem and a
-// nil document.
-func Evaluate(checkJSON []byte, formatOutput, root string) (gate.Result, []byte) {
-	diags, err := ParseRuff(checkJSON)
+// Evaluate runs the whole lint decision from what ruff printed: check is `ruff check
+// --output-format=json` (project.RuffCheck), format is `ruff format --check` as
+// project.RuffFormat(ruff.FormatJSON()) asks it; paths are made relative to root. It returns
+// the lint result, which names the ruff that ran, and the gl-code-quality-report.json document.
+// Output that does not parse, or disagrees with ruff's exit code, yields an Error result naming
+// the problem and a nil document.
+func Evaluate(ruff Ruff, check, format Run, root string) (gate.Result, []byte) {
+	res, doc := evaluate(ruff, check, format, root)
+	if res.Status == gate.Error {
+		res.Details = append(res.Details, "ran "+ruff.String())
+	} else {
+		res.Summary += "; " + ruff.String()
+	}
+	return res, doc
+}
+
+func evaluate(ruff Ruff, check, format Run, root string) (gate.Result, []byte) {
+	if check.ExitCode > 1 || check.ExitCode < 0 { // 0: clean, 1: findings, 2: ruff itself failed (bad config, crash)
+		return gate.NewResult(gate.Lint, gate.Error, fmt.Sprintf("ruff check exited %d: fix the ruff configuration in pyproject.toml", check.ExitCode), gate.Tail(check.Stderr, 10)...), nil
+	}
+	diags, err := ParseRuff([]byte(check.Stdout))
 	if err != nil {
 		return gate.Errored(gate.Lint, err), nil
+	}
+	if (len(diags) > 0) != (check.ExitCode == 1) {
+		return gate.Errored(gate.Lint, fmt.Errorf("ruff check exited %d but its JSON lists %d diagnostics: pass the output and exit code of the same run, without --exit-zero", check.ExitCode, len(diags))), nil
 	}
 	issues, err := CodeQuality(diags, root)
 	if err != nil {
 		return gate.Errored(gate.Lint, err), nil
 	}
-	if strings.TrimSpace(formatOutput) != "" {
-		fmtIssues, err := ParseFormatCheck(formatOutput, root)
-		if err != nil {
-			return gate.Errored(gate.Lint, err), nil
-		}
-		issues = append(issues, fmtIssues...)
-		Sort(issues)
+	fmtIssues, err := ParseFormat(ruff.FormatJSON(), format, root)
+	var ferr *formatError
+	if errors.As(err, &ferr) {
+		return gate.NewResult(gate.Lint, gate.Error, ferr.msg, ferr.details...), nil
 	}
+	if err != nil {
+		return gate.Errored(gate.Lint, err), nil
+	}
+	issues = append(issues, fmtIssues...)
+	Sort(issues)
 	doc, err := Encode(issues)
 	if err != nil {
 		return gate.Errored(gate.Lint, err), nil

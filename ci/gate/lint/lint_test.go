@@ -237,28 +237,64 @@ func FuzzParseRuff(f *testing.F) {
 	})
 }
 
+func ruffAt(t *testing.T, version string) Ruff {
+	t.Helper()
+	v, err := ParseRuffVersion("ruff " + version + "\n")
+	require.NoError(t, err)
+	return Ruff{Version: v, Origin: "pinned by requirements-dev.txt"}
+}
+
 func TestEvaluate(t *testing.T) {
-	res, doc := Evaluate(fixture(t), "Would reformat: soccerpredict/api/main.py\n1 file would be reformatted, 3 files already formatted\n", "/src")
+	legacy := Run{ExitCode: 1, Stdout: "Would reformat: soccerpredict/api/main.py\n1 file would be reformatted, 3 files already formatted\n"}
+	res, doc := Evaluate(ruffAt(t, "0.12.3"), Run{ExitCode: 1, Stdout: string(fixture(t))}, legacy, "/src")
 	assert.Equal(t, gate.Fail, res.Status)
-	assert.Equal(t, "5 issues in 3 files", res.Summary)
+	assert.Equal(t, "5 issues in 3 files; ruff 0.12.3 (pinned by requirements-dev.txt)", res.Summary)
 	var issues []Issue
 	require.NoError(t, json.Unmarshal(doc, &issues))
 	require.Len(t, issues, 5)
 	assert.Equal(t, "soccerpredict/api/main.py", issues[0].Location.Path)
 	assert.Equal(t, []string{"F401", FormatCheck}, []string{issues[0].CheckName, issues[1].CheckName})
 
-	res, doc = Evaluate([]byte("[]"), "", "/src")
+	res, doc = Evaluate(ruffAt(t, "0.16.4"), Run{Stdout: "[]"}, Run{Stdout: "[]\n"}, "/src")
 	assert.Equal(t, gate.Pass, res.Status)
-	assert.Equal(t, "clean", res.Summary)
+	assert.Equal(t, "clean; ruff 0.16.4 (pinned by requirements-dev.txt)", res.Summary)
 	assert.Equal(t, "[]", strings.TrimSpace(string(doc)))
 
-	for _, c := range []struct{ check, format string }{
-		{"not json", ""},
-		{`[{"code":"F401","filename":"/etc/x.py","location":{"row":1,"column":1}}]`, ""},
-		{"[]", "error: Failed to parse a.py"},
+	clean := Run{Stdout: "3 files already formatted\n"}
+	for _, c := range []struct {
+		check, format Run
+		want          string
+	}{
+		{Run{Stdout: "not json"}, clean, "not a JSON array"},
+		{Run{ExitCode: 1, Stdout: `[{"code":"F401","filename":"/etc/x.py","location":{"row":1,"column":1}}]`}, clean, "outside the project root"},
+		{Run{ExitCode: 1, Stdout: "[]"}, clean, "ruff check exited 1 but its JSON lists 0 diagnostics"},
+		{Run{ExitCode: 2, Stderr: "ruff failed: unknown rule selector `XX`"}, clean, "ruff check exited 2"},
+		{Run{Stdout: "[]"}, Run{ExitCode: 2, Stderr: "error: Failed to parse a.py:1:1: x"}, "could not check every file"},
+		{Run{Stdout: "[]"}, Run{ExitCode: 1, Stdout: "10 files would be reformatted\n"}, "says 10 files would be reformatted but the gate read 0"},
 	} {
-		res, doc = Evaluate([]byte(c.check), c.format, "/src")
+		res, doc = Evaluate(ruffAt(t, "0.12.3"), c.check, c.format, "/src")
 		assert.Equal(t, gate.Error, res.Status, c)
+		assert.Contains(t, res.Summary, c.want)
+		assert.Equal(t, "ran ruff 0.12.3 (pinned by requirements-dev.txt)", res.Details[len(res.Details)-1], "an error names the ruff that ran")
 		assert.Nil(t, doc)
 	}
+}
+
+// ruff 0.16's own JSON for `ruff check`: syntax errors carry the code "invalid-syntax".
+func TestEvaluateCurrentRuffCheckJSON(t *testing.T) {
+	run := snapshot(t, "0.16.4/cli__lint__output_format_json.snap")
+	res, doc := Evaluate(ruffAt(t, "0.16.4"), run, snapshot(t, "0.16.4/cli__format__output_format_json.snap"), "/src")
+	require.Equal(t, gate.Fail, res.Status, res.Summary)
+	var issues []Issue
+	require.NoError(t, json.Unmarshal(doc, &issues))
+	got := map[string]string{}
+	for _, is := range issues {
+		got[is.CheckName] = is.Severity + " " + is.Location.Path + ":" + fmt.Sprint(is.Location.Lines.Begin)
+	}
+	assert.Equal(t, map[string]string{
+		"F401":           "major input.py:1",
+		"F821":           "major input.py:2",
+		SyntaxErrorCheck: "blocker input.py:3",
+		FormatCheck:      "minor input.py:1",
+	}, got)
 }
