@@ -58,7 +58,8 @@ var goImage = toolchain.Default(toolchain.Golang)
 // trixie: Debian's root tree with /bin, /lib, /lib64 and /sbin as links into /usr, Go in
 // /usr/local/go, GOPATH /go with src and bin, WORKDIR /go). Nothing else: in particular no
 // /in, /out, /run/secrets, /run/registry or /trust, which a tool finds only when the module's
-// chain makes them.
+// chain makes them. The image's files are not laid out: a registry-tool container runs only the
+// static tool its chain puts at /usr/local/bin/oci.
 var goImageDirs = []string{
 	"/boot", "/dev", "/etc", "/go", "/go/bin", "/go/src", "/home", "/media", "/mnt", "/opt",
 	"/proc", "/root", "/run", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib", "/usr/lib64",
@@ -81,7 +82,7 @@ func makeGoImage(root string) error {
 	for _, d := range goImageDirs {
 		mode := fs.FileMode(0o755)
 		if d == "/tmp" || d == "/var/tmp" || strings.HasPrefix(d, "/go") {
-			mode = 0o1777
+			mode = fs.ModePerm | fs.ModeSticky // 1777
 		}
 		if err := os.Mkdir(filepath.Join(root, d), mode); err != nil {
 			return err
@@ -107,7 +108,6 @@ type blob struct {
 // toolRun is one replayed container chain ending in an exec: its root stays for the files
 // and directories read from the container afterwards.
 type toolRun struct {
-	once sync.Once
 	// Args is the argv of the chain's last exec.
 	Args []string
 	// Root is the container's filesystem after the exec.
@@ -138,21 +138,45 @@ type toolWorld struct {
 	// other gives the contents of files no replayed tool writes (Trivy's reports).
 	other func(w *toolWorld, chain daggertest.Chain) (string, bool)
 
+	runs     onceMap[*toolRun]
+	archives onceMap[archiveResult]
+
 	mu       sync.Mutex
-	runs     map[string]*toolRun
 	done     []*toolRun
-	archives map[string]*archiveOnce
 	problems []string
 }
 
-type archiveOnce struct {
-	once sync.Once
+type archiveResult struct {
 	data []byte
 	err  error
 }
 
-func newToolWorld(oci, base string) *toolWorld {
-	return &toolWorld{oci: oci, base: base, runs: map[string]*toolRun{}, archives: map[string]*archiveOnce{}}
+func newToolWorld(oci, base string) *toolWorld { return &toolWorld{oci: oci, base: base} }
+
+// onceMap computes a value once per key, however many goroutines ask at once.
+type onceMap[T any] struct {
+	mu sync.Mutex
+	m  map[string]*onceCell[T]
+}
+
+type onceCell[T any] struct {
+	once sync.Once
+	v    T
+}
+
+func (o *onceMap[T]) get(key string, compute func() T) T {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = map[string]*onceCell[T]{}
+	}
+	c, ok := o.m[key]
+	if !ok {
+		c = &onceCell[T]{}
+		o.m[key] = c
+	}
+	o.mu.Unlock()
+	c.once.Do(func() { c.v = compute() })
+	return c.v
 }
 
 // problem records why the replay could not answer (checked by the test's goroutine: a
@@ -246,21 +270,14 @@ func (w *toolWorld) respond(c daggertest.Call) (any, bool) {
 
 // run replays chain (ending in withExec) once.
 func (w *toolWorld) run(chain daggertest.Chain) *toolRun {
-	key := chain.String()
-	w.mu.Lock()
-	r, ok := w.runs[key]
-	if !ok {
-		r = &toolRun{}
-		w.runs[key] = r
-	}
-	w.mu.Unlock()
-	r.once.Do(func() {
+	return w.runs.get(chain.String(), func() *toolRun {
+		r := &toolRun{}
 		w.replay(chain, r)
 		w.mu.Lock()
 		w.done = append(w.done, r)
 		w.mu.Unlock()
+		return r
 	})
-	return r
 }
 
 // replayCtr is the container being replayed.
@@ -547,42 +564,31 @@ func (w *toolWorld) file(chain daggertest.Chain) (blob, error) {
 	case last.Field == "asTarball":
 		b, err := w.archive(chain[:n-1])
 		return blob{b, 0o644}, err
-	case last.Field == "file" && chain[0].Field == "container" && chain[n-2].Field != "directory":
-		ctr, p := chain[:n-1], last.Str("path")
-		if build, ok := lastExec(ctr); ok && !isToolChain(ctr) && isToolBuild(ctr, build) {
+	case last.Field == "file":
+		parent, p := chain[:n-1], last.Str("path")
+		fromContainer := parent[0].Field == "container" && parent[len(parent)-1].Field != "directory"
+		switch {
+		case fromContainer && isToolBuild(parent):
 			if p != toolchain.OCI.Binary() {
 				return blob{}, fmt.Errorf("the tool build writes %s, not %s", toolchain.OCI.Binary(), p)
 			}
 			b, err := os.ReadFile(w.oci)
 			return blob{b, 0o755}, err
-		}
-		if isToolChain(ctr) {
-			r, err := w.container(ctr)
+		case fromContainer && isToolChain(parent):
+			r, err := w.container(parent)
 			if err != nil {
 				return blob{}, err
 			}
 			return readIn(r.Root, absIn(r.workdir, p))
-		}
-	case last.Field == "file":
-		if isToolChain(chain[:n-1]) {
-			files, err := w.dir(chain[:n-1])
+		case isToolChain(parent) || parent[0].Field == "directory":
+			files, err := w.dir(parent)
 			if err != nil {
 				return blob{}, err
 			}
-			b, ok := files[path.Clean(strings.TrimPrefix(last.Str("path"), "/"))]
-			if !ok {
-				return blob{}, fmt.Errorf("no file %s in %s", last.Str("path"), chain[:n-1])
-			}
-			return b, nil
-		}
-		if chain[0].Field == "directory" {
-			files, err := w.dir(chain[:n-1])
-			if err != nil {
-				return blob{}, err
-			}
-			if b, ok := files[path.Clean(strings.TrimPrefix(last.Str("path"), "/"))]; ok {
+			if b, ok := files[relPath(p)]; ok {
 				return b, nil
 			}
+			return blob{}, fmt.Errorf("no file %s in %s", p, parent)
 		}
 	}
 	if s, ok := w.other(w, chain); ok {
@@ -590,6 +596,9 @@ func (w *toolWorld) file(chain daggertest.Chain) (blob, error) {
 	}
 	return blob{}, fmt.Errorf("no contents are known for the file %s: give them in the test's other()", chain)
 }
+
+// relPath is a container or directory path as a key of dir's map.
+func relPath(p string) string { return path.Clean(strings.TrimPrefix(p, "/")) }
 
 // container replays the container chain ctr up to its last exec; no step may follow the exec.
 func (w *toolWorld) container(ctr daggertest.Chain) (*toolRun, error) {
@@ -617,7 +626,6 @@ func (w *toolWorld) dir(chain daggertest.Chain) (map[string]blob, error) {
 		return nil, errors.New("empty directory chain")
 	}
 	last := chain[n-1]
-	rel := func(p string) string { return path.Clean(strings.TrimPrefix(p, "/")) }
 	switch last.Field {
 	case "withNewFile", "withFile":
 		files, err := w.dir(chain[:n-1])
@@ -634,7 +642,7 @@ func (w *toolWorld) dir(chain daggertest.Chain) (map[string]blob, error) {
 				return nil, err
 			}
 		}
-		files[rel(last.Str("path"))] = b
+		files[relPath(last.Str("path"))] = b
 		return files, nil
 	case "directory":
 		if chain[0].Field != "container" || !isToolChain(chain[:n-1]) {
@@ -689,31 +697,27 @@ func lastExec(chain daggertest.Chain) (daggertest.Step, bool) {
 	return daggertest.Step{}, false
 }
 
-// isToolBuild reports whether build is the module's build of the registry tool.
-func isToolBuild(ctr daggertest.Chain, build daggertest.Step) bool {
-	_, ok := ctr.StepWhere("withWorkdir", "path", path.Join("/pipeline", toolchain.OCI.ModuleDir))
-	return ok && strings.Join(build.Strings("args"), " ") == strings.Join(toolchain.OCI.GoBuild(), " ")
+// isToolBuild reports whether the last exec of ctr is the module's build of the registry tool
+// (whose binary the test built the same way).
+func isToolBuild(ctr daggertest.Chain) bool {
+	build, ok := lastExec(ctr)
+	_, inModule := ctr.StepWhere("withWorkdir", "path", path.Join("/pipeline", toolchain.OCI.ModuleDir))
+	return ok && inModule && slices.Equal(build.Strings("args"), toolchain.OCI.GoBuild())
 }
 
 // archive is the OCI archive `asTarball` exports of the built container ctr: one image with
 // the labels the chain gives it and random layers, the same for the same chain.
 func (w *toolWorld) archive(ctr daggertest.Chain) ([]byte, error) {
 	key := ctr.String()
-	w.mu.Lock()
-	a, ok := w.archives[key]
-	if !ok {
-		a = &archiveOnce{}
-		w.archives[key] = a
-	}
-	w.mu.Unlock()
-	a.once.Do(func() {
+	a := w.archives.get(key, func() archiveResult {
 		labels := map[string]string{}
 		for _, st := range ctr.Steps("withLabel") {
 			labels[st.Str("name")] = st.Str("value")
 		}
 		h := fnv.New64a()
 		_, _ = h.Write([]byte(key))
-		a.data, a.err = engineArchive(labels, h.Sum64())
+		data, err := engineArchive(labels, h.Sum64())
+		return archiveResult{data, err}
 	})
 	return a.data, a.err
 }
@@ -1201,15 +1205,15 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 			before = append(before, st)
 		}
 		require.Len(t, before, len(normalize.Container)-1, "the module's normalize chain declares /out")
-		fresh := newToolWorld(ociPath, t.TempDir())
-		fresh.other = trivyStandIn
-		r := fresh.run(append(before, normalize.Step))
+		again := newToolWorld(ociPath, t.TempDir())
+		again.other = trivyStandIn
+		r := again.run(append(before, normalize.Step))
 		require.NoError(t, r.err)
 		require.NotNil(t, r.failed)
 		assert.Equal(t, 1, r.Exit)
 		assert.Contains(t, r.Stderr, "oci: write /out/image.tar: open /out/image.tar: no such file or directory")
 
-		r = fresh.run(append(normalize.Container, normalize.Step))
+		r = again.run(append(normalize.Container, normalize.Step))
 		require.NoError(t, r.err)
 		assert.Nil(t, r.failed, r.Stderr)
 	})
