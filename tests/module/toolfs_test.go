@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	mathrand "math/rand/v2"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path"
@@ -286,6 +287,7 @@ type replayCtr struct {
 	env     []string
 	workdir string
 	mounts  []mount
+	hosts   []string // /etc/hosts lines of the service bindings
 }
 
 type mount struct {
@@ -328,14 +330,15 @@ func (w *toolWorld) replay(chain daggertest.Chain, r *toolRun) {
 // other step or argument (owner, include, expand, a cache mount, …) is refused rather than
 // replayed wrongly.
 var modelled = map[string][]string{
-	"withFile":          {"path", "source", "permissions"},
-	"withNewFile":       {"path", "contents", "permissions"},
-	"withDirectory":     {"path", "source", "directory"},
-	"withMountedFile":   {"path", "source"},
-	"withMountedSecret": {"path", "source", "mode"},
-	"withWorkdir":       {"path"},
-	"withEnvVariable":   {"name", "value"},
-	"withExec":          {"args", "expect"},
+	"withFile":           {"path", "source", "permissions"},
+	"withNewFile":        {"path", "contents", "permissions"},
+	"withDirectory":      {"path", "source", "directory"},
+	"withMountedFile":    {"path", "source"},
+	"withMountedSecret":  {"path", "source", "mode"},
+	"withWorkdir":        {"path"},
+	"withEnvVariable":    {"name", "value"},
+	"withExec":           {"args", "expect"},
+	"withServiceBinding": {"alias", "service"},
 }
 
 // step applies one step of a container chain as the engine does (core/container.go and
@@ -418,6 +421,31 @@ func (w *toolWorld) step(c *replayCtr, st daggertest.Step, r *toolRun) error {
 	case "withWorkdir":
 		c.workdir = p
 		return nil
+	case "withServiceBinding":
+		// The engine writes the alias into the container's /etc/hosts with the service's address
+		// (engine/engineutil/executor_spec.go). Only a service of the caller's machine
+		// (host.service) is modelled: it forwards each frontend port to that port of the caller's
+		// host, and the caller's machine is this one, so the alias is that host's address when the
+		// ports are equal.
+		ref, ok := st.Ref("service")
+		if !ok || len(ref.Chain) != 2 || ref.Chain[0].Field != "host" || ref.Chain[1].Field != "service" {
+			return fmt.Errorf("only a host.service binding is modelled, not %s", ref.Chain)
+		}
+		for _, port := range ref.Chain[1].Objects("ports") {
+			if port["backend"] != port["frontend"] || port["protocol"] != "TCP" {
+				return fmt.Errorf("only TCP ports forwarded to the same port are modelled, not %v", port)
+			}
+		}
+		host := ref.Chain[1].Str("host")
+		if host == "" || host == "localhost" {
+			host = "127.0.0.1"
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !ip.IsLoopback() {
+			return fmt.Errorf("a host service to %q is not modelled: only the caller's loopback", host)
+		}
+		c.hosts = append(c.hosts, ip.String()+"\t"+st.Str("alias"))
+		return nil
 	case "withEnvVariable":
 		c.setenv(st.Str("name"), st.Str("value"))
 		return nil
@@ -458,8 +486,12 @@ func (c *replayCtr) exec(args []string) (string, string, int, error) {
 	if len(args) == 0 {
 		return "", "", 0, errors.New("empty command")
 	}
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+	for _, h := range c.hosts {
+		hosts += h + "\n"
+	}
 	mounts := append([]mount{
-		{"/etc/hosts", blob{[]byte("127.0.0.1\tlocalhost\n::1\tlocalhost\n"), 0o644}},
+		{"/etc/hosts", blob{[]byte(hosts), 0o644}},
 		{"/etc/resolv.conf", blob{[]byte("nameserver 127.0.0.1\n"), 0o644}},
 	}, c.mounts...)
 	var stubs []string // created by the mounts, removed afterwards when empty
@@ -1090,7 +1122,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
 		world(t)
 		dir, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("registry-password", password), "7",
-			dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), "", dag.SetSecret("signing-key", signingKey), nil)
+			dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), "", dag.SetSecret("signing-key", signingKey), nil, nil)
 		w.check(t)
 		require.NoError(t, err, execsText())
 
@@ -1141,7 +1173,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	t.Run("verify-evidence", func(t *testing.T) {
 		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
 		world(t)
-		_, err := m.VerifyEvidence(context.Background(), published["api"], published["worker"], published["airflow"], "ci-user", dag.SetSecret("registry-password", password))
+		_, err := m.VerifyEvidence(context.Background(), published["api"], published["worker"], published["airflow"], "ci-user", dag.SetSecret("registry-password", password), nil)
 		w.check(t)
 		require.NoError(t, err, "every document attached by publish counts, signed by the trusted key")
 		runs := w.ran("verify")
@@ -1170,7 +1202,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	t.Run("publish-base", func(t *testing.T) {
 		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
 		world(t)
-		ref, err := m.PublishBase(context.Background(), "ci-user", dag.SetSecret("registry-password", password))
+		ref, err := m.PublishBase(context.Background(), "ci-user", dag.SetSecret("registry-password", password), nil)
 		w.check(t)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(ref, prefix+"/base@sha256:"), ref)
