@@ -188,17 +188,6 @@ func (c Command) String() string {
 	return strings.Join(q, " ")
 }
 
-// Smoke trains on the reduced dataset and writes the candidate metrics.
-func Smoke(metricsOut, modelOut string) []string {
-	return []string{"python", "-m", "soccerpredict.pipeline.train", "--smoke", "--out", metricsOut, "--model-out", modelOut}
-}
-
-// FullTrain is the real training run of the DVC pipeline (params.yaml on the full dataset), the
-// same command that writes metrics/champion.json: the model gate's candidate.
-func FullTrain(metricsOut, modelOut string) []string {
-	return []string{"python", "-m", "soccerpredict.pipeline.train", "--full", "--out", metricsOut, "--model-out", modelOut}
-}
-
 // Drift compares the current sample with the reference (training) dataset and writes the
 // drift JSON.
 func Drift(out string) []string {
