@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 
 	"dagger/soccer-predict/internal/dagger"
 
@@ -17,13 +18,17 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
-// ModelGate trains the candidate with the project's full pipeline (`train --full`: params.yaml on
-// the full dataset, as metrics/champion.json was written) and compares its metrics with the
-// champion's (metrics/champion.json, or the MLflow `champion` alias when MLFLOW_TRACKING_URI is
-// set) within SP_MODEL_TOLERANCES. Worse quality metrics fail it; no champion is an error unless
-// this is the very first model (--first-model or SP_FIRST_MODEL=true; production refuses it).
-// Latency regressions and data drift (Evidently) are signals only. It reads MLflow, so its
-// result is never reused from another session.
+// ModelGate trains the candidate with the project's training command on its full data
+// (SP_TRAIN_COMMAND; default: the sample's `python -m soccerpredict.pipeline.train --full --out
+// {metrics} --model-out {model}`, the run that wrote metrics/champion.json) and compares its
+// metrics with the champion's (metrics/champion.json, or the MLflow `champion` alias when
+// MLFLOW_TRACKING_URI is set) within SP_MODEL_TOLERANCES. Worse quality metrics fail it. A
+// training command the project does not accept (unknown flag, no such module or script) is an
+// error naming SP_TRAIN_COMMAND, never a fail; so is no champion, unless this is the very first
+// model (--first-model or SP_FIRST_MODEL=true; production refuses it). The report shows the exact
+// command. Latency regressions and data drift (Evidently) are signals only, always reported:
+// skipped, with the reason, when they could not be evaluated. It reads MLflow, so its result is
+// never reused from another session.
 //
 // +check
 // +cache="session"
@@ -41,84 +46,77 @@ func (m *SoccerPredict) modelGate(ctx context.Context) (outcome, error) {
 	return m.modelGateWith(ctx, false)
 }
 
+// modelGateWith gathers what the model gate decides on — the candidate's training run, the
+// champion, the drift report — and hands it to modelgate.Decide.
 func (m *SoccerPredict) modelGateWith(ctx context.Context, firstModel bool) (outcome, error) {
 	s, err := m.settings(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	firstModel = firstModel || s.FirstModel
-	candidate, trainRes, err := m.candidateRun(ctx)
+	train, err := s.TrainCommand()
 	if err != nil {
 		return outcome{}, err
 	}
-	if candidate == nil {
-		return outcome{Results: []gate.Result{
-			gate.NewResult(gate.ModelGate, trainRes.Status, "no candidate metrics: "+trainRes.Summary, trainRes.Details...),
-			gate.NewResult(gate.PerfRegression, gate.Skipped, "not evaluated: no candidate metrics"),
-		}}, nil
-	}
-	cand, err := candidate.Contents(ctx)
+	done, training, err := m.train(ctx, gate.ModelGate, train)
 	if err != nil {
 		return outcome{}, err
 	}
-	champion, _, err := m.champion(ctx)
-	switch {
-	case errors.Is(err, modelgate.ErrNoChampion) && firstModel:
-		champion = nil // the first model: Evaluate accepts it and says so
-	case errors.Is(err, modelgate.ErrNoChampion):
-		return outcome{Results: []gate.Result{
-			gate.Errored(gate.ModelGate, err),
-			gate.NewResult(gate.PerfRegression, gate.Skipped, "not evaluated: no champion"),
-		}}, nil
-	case err != nil:
-		return outcome{}, err
-	}
-	drift, driftErr := m.drift(ctx)
-	results, doc := modelgate.Evaluate(modelgate.Inputs{
-		Candidate:   []byte(cand),
-		Champion:    champion,
-		FirstModel:  firstModel,
+	run := modelgate.Run{
+		Training:    training,
+		FirstModel:  firstModel || s.FirstModel,
 		Tolerances:  s.ModelTolerances,
 		MaxSlowdown: s.PerfBudgetPct / 100,
-		Drift:       drift,
-	})
-	if driftErr != nil {
-		results = append(results, gate.Errored(gate.Drift, driftErr))
 	}
-	o := outcome{Results: results}
-	files := dag.Directory().WithFile(gate.CandidateMetrics, candidate)
+	files := dag.Directory()
+	if training.Produced() {
+		candidate := done.File(training.MetricsPath)
+		cand, err := candidate.Contents(ctx)
+		if err != nil {
+			return outcome{}, err
+		}
+		run.Candidate = []byte(cand)
+		files = files.WithFile(gate.CandidateMetrics, candidate)
+		run.Champion, _, run.ChampionErr = m.champion(ctx)
+	}
+	run.Drift, run.DriftErr = m.drift(ctx)
+	results, doc := modelgate.Decide(run)
 	if doc != nil {
 		files = files.WithNewFile(gate.ModelGateJSON, string(doc))
 	}
-	o.Files = files
-	return o, nil
+	return outcome{Results: results, Files: files}, nil
 }
 
-// candidateRun trains the model gate's candidate with the full pipeline and returns its metrics
-// (nil when training failed or could not run; the result says which).
-func (m *SoccerPredict) candidateRun(ctx context.Context) (*dagger.File, gate.Result, error) {
+// modelOut is where a training run saves its model ({model}): the gates keep only the metrics.
+const modelOut = "/tmp/model/model.pkl"
+
+// train runs one of the project's training commands (SP_TRAIN_COMMAND, SP_SMOKE_COMMAND) with
+// {metrics} at the reports' metrics/candidate.json, exactly as configured and without a shell,
+// and returns the container it ran in with what it observed, for modelgate.Training to judge.
+// A command the engine could not start at all is observed (StartErr), not an error.
+func (m *SoccerPredict) train(ctx context.Context, gateName string, cmd projectpkg.Command) (*dagger.Container, modelgate.Training, error) {
 	ctr, err := m.python(ctx, testRequirements()...)
 	if err != nil {
-		return nil, gate.Result{}, err
+		return nil, modelgate.Training{}, err
 	}
 	metrics := path.Join(reportsDir, gate.CandidateMetrics)
+	t := modelgate.Training{Gate: gateName, Command: cmd, Argv: cmd.Argv(metrics, modelOut), MetricsPath: metrics}
 	ctr = ctr.WithDirectory(path.Dir(metrics), dag.Directory())
-	done, code, out, err := run(ctx, ctr, projectpkg.FullTrain(metrics, "/tmp/model/model.pkl"))
+	done, code, out, err := run(ctx, ctr, t.Argv)
+	var tool *ToolError
+	if errors.As(err, &tool) && slices.Equal(tool.Exec().Cmd, t.Argv) {
+		t.StartErr = err
+		return nil, t, nil
+	}
 	if err != nil {
-		return nil, gate.Result{}, err
+		return nil, modelgate.Training{}, err
 	}
-	if code != 0 {
-		r := gate.NewResult(gate.ModelGate, gate.Fail, fmt.Sprintf("candidate training (train --full) exited %d", code), gate.Tail(out, 20)...)
-		return nil, gate.ClassifyRun(r, code, out), nil
+	t.Code, t.Output = code, out
+	if code == 0 {
+		if t.WroteMetrics, err = done.Exists(ctx, metrics); err != nil {
+			return nil, modelgate.Training{}, err
+		}
 	}
-	exists, err := done.Exists(ctx, metrics)
-	if err != nil {
-		return nil, gate.Result{}, err
-	}
-	if !exists {
-		return nil, gate.NewResult(gate.ModelGate, gate.Fail, "candidate training succeeded but wrote no "+gate.CandidateMetrics+": the pipeline must write its metrics there"), nil
-	}
-	return done.File(metrics), gate.NewResult(gate.ModelGate, gate.Pass, "candidate trained: "+gate.Last(out)), nil
+	return done, t, nil
 }
 
 // champion returns the champion's metrics file and model version: from the MLflow registry when
@@ -151,7 +149,7 @@ func (m *SoccerPredict) champion(ctx context.Context) ([]byte, string, error) {
 
 // modelVersion is the model version deploy, build labels and trace record, from one source:
 // the version behind MLflow's `champion` alias when MLFLOW_TRACKING_URI is set, otherwise the
-// `model_version` of the committed metrics/champion.json (written by `train --full`).
+// `model_version` of the committed metrics/champion.json (written by SP_TRAIN_COMMAND).
 func (m *SoccerPredict) modelVersion(ctx context.Context) (string, error) {
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -166,7 +164,8 @@ func (m *SoccerPredict) modelVersion(ctx context.Context) (string, error) {
 	}
 	v, err := trace.ModelVersion("", doc)
 	if err != nil {
-		return "", fmt.Errorf("model version from %s: %w (write it with `python -m soccerpredict.pipeline.train --full --out %s`, or pass --model-version)", projectpkg.ChampionMetrics, err, projectpkg.ChampionMetrics)
+		train, _ := s.TrainCommand() // valid: Load checked it
+		return "", fmt.Errorf("model version from %s: %w (write it with `%s` (%s), or pass --model-version)", projectpkg.ChampionMetrics, err, train.Rendered(projectpkg.ChampionMetrics), configpkg.TrainCommandSetting)
 	}
 	return v, nil
 }

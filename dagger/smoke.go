@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"path"
 
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
-// Smoke runs the training pipeline end to end in smoke mode on the reduced dataset and keeps
-// the metrics it writes (metrics/candidate.json). It proves the pipeline runs; `model-gate`
-// trains the full candidate it compares with the champion.
+// Smoke runs the project's smoke training command (SP_SMOKE_COMMAND; default: the sample's
+// `python -m soccerpredict.pipeline.train --smoke --out {metrics} --model-out {model}`) end to end
+// on the reduced dataset and keeps the metrics it writes (metrics/candidate.json). It proves the
+// pipeline runs; `model-gate` trains the full candidate it compares with the champion. A command
+// the project does not accept is an error naming SP_SMOKE_COMMAND, never a fail; the report shows
+// the exact command.
 //
 // +check
 func (m *SoccerPredict) Smoke(ctx context.Context) (err error) {
@@ -34,29 +34,25 @@ func (m *SoccerPredict) SmokeMetrics(ctx context.Context) (_ *dagger.File, err e
 	return f, nil
 }
 
-// smokeRun trains in smoke mode and returns the candidate metrics (nil when training failed).
+// smokeRun trains with SP_SMOKE_COMMAND and returns the candidate metrics (nil when training
+// produced none) and the smoke gate's result.
 func (m *SoccerPredict) smokeRun(ctx context.Context) (*dagger.File, gate.Result, error) {
-	ctr, err := m.python(ctx, testRequirements()...)
+	s, err := m.settings(ctx)
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
-	metrics := path.Join(reportsDir, gate.CandidateMetrics)
-	ctr = ctr.WithDirectory(path.Dir(metrics), dag.Directory())
-	done, code, out, err := run(ctx, ctr, projectpkg.Smoke(metrics, "/tmp/model/model.pkl"))
+	cmd, err := s.SmokeCommand()
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
-	if code != 0 {
-		return nil, gate.ClassifyRun(gate.NewResult(gate.Smoke, gate.Fail, fmt.Sprintf("smoke training exited %d", code), gate.Tail(out, 20)...), code, out), nil
-	}
-	exists, err := done.Exists(ctx, metrics)
+	done, training, err := m.train(ctx, gate.Smoke, cmd)
 	if err != nil {
 		return nil, gate.Result{}, err
 	}
-	if !exists {
-		return nil, gate.NewResult(gate.Smoke, gate.Fail, "smoke training succeeded but wrote no "+gate.CandidateMetrics+": the pipeline must write its metrics there"), nil
+	if !training.Produced() {
+		return nil, training.Result(), nil
 	}
-	return done.File(metrics), gate.NewResult(gate.Smoke, gate.Pass, "smoke training completed: "+gate.Last(out)), nil
+	return done.File(training.MetricsPath), training.Result(), nil
 }
 
 func (m *SoccerPredict) smoke(ctx context.Context) (outcome, error) {

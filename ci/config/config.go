@@ -19,6 +19,13 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/sethvargo/go-envconfig"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/project"
+)
+
+// The settings that hold the project's training commands (see project.ParseCommand).
+const (
+	TrainCommandSetting = "SP_TRAIN_COMMAND"
+	SmokeCommandSetting = "SP_SMOKE_COMMAND"
 )
 
 // Settings is every setting the pipeline reads. The README's settings table documents each
@@ -37,6 +44,8 @@ type Settings struct {
 	ModelTolerances string            `env:"SP_MODEL_TOLERANCES, default=accuracy=0.002,brier=0.001,log_loss=0.001"`
 	PerfBudgetPct   float64           `env:"SP_PERF_BUDGET_PCT, default=10"`
 	FirstModel      bool              `env:"SP_FIRST_MODEL, default=false"`
+	TrainCmd        string            `env:"SP_TRAIN_COMMAND, default=python -m soccerpredict.pipeline.train --full --out {metrics} --model-out {model}"`
+	SmokeCmd        string            `env:"SP_SMOKE_COMMAND, default=python -m soccerpredict.pipeline.train --smoke --out {metrics} --model-out {model}"`
 	ScanSeverities  []string          `env:"SP_SCAN_SEVERITIES, default=HIGH,CRITICAL"`
 	IgnoreUnfixed   bool              `env:"SP_SCAN_IGNORE_UNFIXED, default=true"`
 	HelmTimeout     time.Duration     `env:"SP_HELM_TIMEOUT, default=10m"`
@@ -71,11 +80,13 @@ func Catalog() []Setting {
 		{"SP_MODEL_TOLERANCES", "accuracy=0.002,brier=0.001,log_loss=0.001", "Per-metric absolute tolerance vs the champion: numerical noise between library builds (one match in 500 for accuracy), far below a real regression. `accuracy=0` makes the gate exact."},
 		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
 		{"SP_FIRST_MODEL", "false", "`true` only for the very first model: the model gate accepts a candidate when there is no champion (else no champion is an error); production refuses a gate report that used it. `model-gate --first-model` sets it for one call."},
+		{TrainCommandSetting, project.DefaultTrainCommand, "The project's training command on its full data: the model gate's candidate, and how `metrics/champion.json` is written (`{metrics}` = `metrics/champion.json`). Run without a shell, words split as `sh` would; `{metrics}` (required) is replaced by the metrics JSON path the gate reads back, `{model}` by where to save the model. The default fits the bundled sample; a project without `--full` sets its own, e.g. `python -m soccerpredict.pipeline.train --out {metrics} --model-out {model}`."},
+		{SmokeCommandSetting, project.DefaultSmokeCommand, "The project's smoke training command (the `smoke` gate: the pipeline runs end to end on the reduced dataset), with the same placeholders as `SP_TRAIN_COMMAND`."},
 		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)."},
 		{"SP_SCAN_IGNORE_UNFIXED", "true", "Findings with no fixed version are reported but do not block (Trivy's --ignore-unfixed)."},
 		{"SP_HELM_TIMEOUT", "10m", "`helm upgrade --timeout` (Go duration, 30s-1h)."},
 		{"SP_NAMESPACE", "soccerpredict", "Kubernetes namespace prefix; the environment is appended (`soccerpredict-staging`)."},
-		{"SP_RELEASE", "soccer-predict", "Helm release name."},
+		{"SP_RELEASE", "soccer-predict", "Helm release name, at most 47 characters: its rollback audit release `<name>-audit` must be one too."},
 		{"MLFLOW_TRACKING_URI", "", "MLflow server; when set, the champion baseline comes from its `champion` alias."},
 		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow."},
 		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals."},
@@ -141,6 +152,11 @@ func (s Settings) Validate() error {
 			add("SP_SCAN_SEVERITIES has %q: want a comma-separated subset of %s", sev, strings.Join(severities, ","))
 		}
 	}
+	for _, c := range []struct{ setting, line string }{{TrainCommandSetting, s.TrainCmd}, {SmokeCommandSetting, s.SmokeCmd}} {
+		if _, err := command(c.setting, c.line); err != nil {
+			add("%v", err)
+		}
+	}
 	if s.HelmTimeout < 30*time.Second || s.HelmTimeout > time.Hour {
 		add("SP_HELM_TIMEOUT=%s: want a duration from 30s to 1h, e.g. 10m", s.HelmTimeout)
 	}
@@ -175,6 +191,24 @@ func (s Settings) Validate() error {
 	}
 	sort.Strings(probs)
 	return fmt.Errorf("invalid settings:\n  - %s", strings.Join(probs, "\n  - "))
+}
+
+// TrainCommand is SP_TRAIN_COMMAND: the project's training run on its full data.
+func (s Settings) TrainCommand() (project.Command, error) {
+	return command(TrainCommandSetting, s.TrainCmd)
+}
+
+// SmokeCommand is SP_SMOKE_COMMAND: the project's training run on the reduced dataset.
+func (s Settings) SmokeCommand() (project.Command, error) {
+	return command(SmokeCommandSetting, s.SmokeCmd)
+}
+
+func command(setting, line string) (project.Command, error) {
+	c, err := project.ParseCommand(setting, line)
+	if err != nil {
+		return project.Command{}, fmt.Errorf("%s=%q: %w", setting, line, err)
+	}
+	return c, nil
 }
 
 // ParseDotenv reads `.env`-format content (KEY=VALUE lines, comments, quotes). Unknown keys

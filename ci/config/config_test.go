@@ -62,6 +62,12 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"perf budget", "SP_PERF_BUDGET_PCT", "-3", "SP_PERF_BUDGET_PCT=-3"},
 		{"ruff version with a v", "SP_RUFF_VERSION", "v0.16.4", `SP_RUFF_VERSION="v0.16.4": want a ruff release X.Y.Z`},
 		{"ruff version range", "SP_RUFF_VERSION", ">=0.16", `SP_RUFF_VERSION=">=0.16"`},
+		{"train command without {metrics}", "SP_TRAIN_COMMAND", "python train.py --out m.json", `SP_TRAIN_COMMAND="python train.py --out m.json": has no {metrics}`},
+		{"train command through a shell", "SP_TRAIN_COMMAND", "python train.py --out {metrics} > log", `SP_TRAIN_COMMAND="python train.py --out {metrics} > log": ">" at character 33 is shell syntax, and the command runs without a shell`},
+		{"train command with a variable", "SP_TRAIN_COMMAND", "python train.py --data $DATA --out {metrics}", "is a shell expansion"},
+		{"smoke command with an unknown placeholder", "SP_SMOKE_COMMAND", "python train.py --smoke --out {metrics} --data {data}", `SP_SMOKE_COMMAND="python train.py --smoke --out {metrics} --data {data}": has the unknown placeholder {data}`},
+		{"smoke command with an assignment", "SP_SMOKE_COMMAND", "PYTHONPATH=src python -m x --out {metrics}", "write `env PYTHONPATH=src python -m x --out {metrics}`"},
+		{"smoke command unterminated", "SP_SMOKE_COMMAND", "python 'x --out {metrics}", "SP_SMOKE_COMMAND=\"python 'x --out {metrics}\": unterminated single quote"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +76,45 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// The training commands default to the bundled sample's pipeline (the argv the gates ran before
+// they were settings); a project sets its own, and the same value from a settings file reads the same.
+func TestTrainingCommands(t *testing.T) {
+	s, err := Load(context.Background(), nil)
+	require.NoError(t, err)
+	train, err := s.TrainCommand()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"python", "-m", "soccerpredict.pipeline.train", "--full", "--out", "/reports/metrics/candidate.json", "--model-out", "/tmp/model/model.pkl"},
+		train.Argv("/reports/metrics/candidate.json", "/tmp/model/model.pkl"))
+	assert.Equal(t, TrainCommandSetting, train.Setting)
+	smoke, err := s.SmokeCommand()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"python", "-m", "soccerpredict.pipeline.train", "--smoke", "--out", "m", "--model-out", "x"}, smoke.Argv("m", "x"))
+	assert.Equal(t, SmokeCommandSetting, smoke.Setting)
+	for _, c := range Catalog() {
+		switch c.Name {
+		case TrainCommandSetting:
+			assert.Equal(t, s.TrainCmd, c.Default, "the documented default is the loaded one")
+		case SmokeCommandSetting:
+			assert.Equal(t, s.SmokeCmd, c.Default, "the documented default is the loaded one")
+		}
+	}
+
+	file, err := ParseDotenv("SP_TRAIN_COMMAND=\"python scripts/train.py --out {metrics} --note 'full data'\"\nSP_SMOKE_COMMAND=python scripts/train.py --smoke --out {metrics}\n")
+	require.NoError(t, err)
+	s, err = Load(context.Background(), file)
+	require.NoError(t, err)
+	train, err = s.TrainCommand()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"python", "scripts/train.py", "--out", "m.json", "--note", "full data"}, train.Argv("m.json", "x"))
+	smoke, err = s.SmokeCommand()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"python", "scripts/train.py", "--smoke", "--out", "m.json"}, smoke.Argv("m.json", "x"))
+
+	// Settings built without Load still refuse a bad command, naming the setting.
+	_, err = Settings{TrainCmd: "python train.py"}.TrainCommand()
+	require.ErrorContains(t, err, `SP_TRAIN_COMMAND="python train.py": has no {metrics}`)
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -124,8 +169,33 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 	}
 	require.NoError(t, err)
 	for _, s := range Catalog() {
-		assert.Contains(t, string(readme), "| `"+s.Name+"` |", "README settings table must document %s", s.Name)
+		def := "—"
+		if s.Default != "" {
+			def = "`" + s.Default + "`"
+		}
+		row := "| `" + s.Name + "` | " + def + " | " + s.Description + " |"
+		assert.Contains(t, string(readme), row, "README settings table must document %s with its Catalog default and meaning", s.Name)
 	}
+}
+
+// The README's settings-file example for a project without --full loads as written.
+func TestREADMESettingsFileExampleLoads(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if os.IsNotExist(err) {
+		t.Skip("README.md not present")
+	}
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(readme), "```sh\n# ci.env")
+	require.True(t, ok, "README has a ci.env example block")
+	block, _, _ := strings.Cut(rest, "```")
+	values, err := ParseDotenv("# ci.env" + block)
+	require.NoError(t, err)
+	s, err := Load(context.Background(), values)
+	require.NoError(t, err)
+	train, err := s.TrainCommand()
+	require.NoError(t, err)
+	assert.NotContains(t, train.Argv("m", "x"), "--full")
+	assert.Equal(t, []string{"python", "-m", "soccerpredict.pipeline.train", "--out", "m", "--model-out", "x"}, train.Argv("m", "x"))
 }
 
 func FuzzParseDotenv(f *testing.F) {

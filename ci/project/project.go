@@ -5,6 +5,7 @@ package project
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -119,15 +120,94 @@ func GECheckpoint(out string) []string {
 // DVCDry checks that the DVC pipeline resolves without running it.
 func DVCDry() []string { return []string{"dvc", "repro", "--dry"} }
 
-// Smoke trains on the reduced dataset and writes the candidate metrics.
-func Smoke(metricsOut, modelOut string) []string {
-	return []string{"python", "-m", "soccerpredict.pipeline.train", "--smoke", "--out", metricsOut, "--model-out", modelOut}
+// Placeholders of a project command (SP_TRAIN_COMMAND, SP_SMOKE_COMMAND): the module puts the
+// paths it reads back in their place.
+const (
+	// MetricsPlaceholder is where the command writes its metrics JSON. Required: the gates read it.
+	MetricsPlaceholder = "{metrics}"
+	// ModelPlaceholder is where the command saves the model. Optional: the gates do not keep it.
+	ModelPlaceholder = "{model}"
+)
+
+// The bundled sample project's training commands, the defaults of SP_TRAIN_COMMAND and
+// SP_SMOKE_COMMAND. `--full` trains as the DVC pipeline does (params.yaml on the full dataset),
+// the run that wrote metrics/champion.json; `--smoke` trains on the reduced dataset.
+const (
+	DefaultTrainCommand = "python -m soccerpredict.pipeline.train --full --out {metrics} --model-out {model}"
+	DefaultSmokeCommand = "python -m soccerpredict.pipeline.train --smoke --out {metrics} --model-out {model}"
+)
+
+// Command is a project's own command line, from a setting: the module runs its words without a
+// shell, with the placeholders replaced.
+type Command struct {
+	// Setting names the setting the command came from: where to fix it.
+	Setting string
+	words   []string
 }
 
-// FullTrain is the real training run of the DVC pipeline (params.yaml on the full dataset), the
-// same command that writes metrics/champion.json: the model gate's candidate.
-func FullTrain(metricsOut, modelOut string) []string {
-	return []string{"python", "-m", "soccerpredict.pipeline.train", "--full", "--out", metricsOut, "--model-out", modelOut}
+var placeholder = regexp.MustCompile(`\{[A-Za-z_][A-Za-z0-9_-]*\}`)
+
+// ParseCommand splits line into words (see Split) and checks that the module can run it: a
+// program first (not a variable assignment, which needs a shell), MetricsPlaceholder somewhere,
+// and no placeholder but MetricsPlaceholder and ModelPlaceholder.
+func ParseCommand(setting, line string) (Command, error) {
+	words, err := Split(line)
+	if err != nil {
+		return Command{}, err
+	}
+	if len(words) == 0 {
+		return Command{}, fmt.Errorf("is empty: set it to the project's command, with %s where it writes its metrics JSON", MetricsPlaceholder)
+	}
+	if name, _, ok := strings.Cut(words[0], "="); ok && name != "" && !strings.ContainsAny(name, "/{") {
+		return Command{}, fmt.Errorf("starts with the variable assignment %q, which needs a shell: write `env %s`", words[0], Command{words: words}.String())
+	}
+	if placeholder.MatchString(words[0]) {
+		return Command{}, fmt.Errorf("starts with the placeholder %s: start it with the program to run, e.g. python", placeholder.FindString(words[0]))
+	}
+	metrics := false
+	for _, w := range words {
+		for _, p := range placeholder.FindAllString(w, -1) {
+			switch p {
+			case MetricsPlaceholder:
+				metrics = true
+			case ModelPlaceholder:
+			default:
+				return Command{}, fmt.Errorf("has the unknown placeholder %s: the module fills %s (the metrics JSON it reads back) and %s (where to save the model)", p, MetricsPlaceholder, ModelPlaceholder)
+			}
+		}
+	}
+	if !metrics {
+		return Command{}, fmt.Errorf("has no %s: the module reads the metrics JSON back from the path it puts there; add it where the command takes its metrics output, e.g. `--out %s`", MetricsPlaceholder, MetricsPlaceholder)
+	}
+	return Command{Setting: setting, words: words}, nil
+}
+
+// Argv is the command to run: its words with the placeholders replaced by the paths.
+func (c Command) Argv(metrics, model string) []string {
+	r := strings.NewReplacer(MetricsPlaceholder, metrics, ModelPlaceholder, model)
+	out := make([]string, len(c.words))
+	for i, w := range c.words {
+		out[i] = r.Replace(w)
+	}
+	return out
+}
+
+// Rendered is the command line for a reader with MetricsPlaceholder replaced by metrics (e.g.
+// how to write metrics/champion.json), any ModelPlaceholder left as it is.
+func (c Command) Rendered(metrics string) string {
+	return Command{words: c.Argv(metrics, ModelPlaceholder)}.String()
+}
+
+// String is the command line as configured, quoted as Split reads it, placeholders left bare.
+func (c Command) String() string {
+	q := make([]string, len(c.words))
+	for i, w := range c.words {
+		q[i] = Quote(w)
+		if bare := placeholder.ReplaceAllString(w, "x"); Quote(bare) == bare {
+			q[i] = w
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 // Drift compares the current sample with the reference (training) dataset and writes the

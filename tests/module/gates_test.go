@@ -49,7 +49,7 @@ func happy(t *testing.T) {
 		daggertest.OnFile("ge-results.json", passingGE),
 		daggertest.OnFile("metrics/candidate.json", string(candidate)),
 		daggertest.OnFile("metrics/champion.json", champion),
-		daggertest.OnFile("drift.json", `{"drift_share": 0.1, "dataset_drift": false, "drifted_columns": 1, "total_columns": 10}`),
+		daggertest.OnFile("drift.json", `{"engine": "builtin", "drift_share": 0.1, "dataset_drift": false, "n_columns": 10, "n_drifted_columns": 1}`),
 		daggertest.OnExec([]string{"sh", "-c"}, map[string]any{"exitCode": 0}),
 		daggertest.OnFile("openapi.json", fixture(t, "../tests/module/testdata/openapi.json")),
 		daggertest.OnFile("valid.status", "200"),

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
 // The training pipeline writes model_version, n_train and n_test next to the metrics; the gate
@@ -58,14 +59,18 @@ func TestNoChampionIsAnErrorUnlessFirstModel(t *testing.T) {
 		"only unknown keys": []byte(`{"custom": 1}`),
 	} {
 		t.Run(name, func(t *testing.T) {
-			res, doc := Evaluate(Inputs{Candidate: cand, Champion: champion, MaxSlowdown: 0.1})
+			train, err := project.ParseCommand("SP_TRAIN_COMMAND", "python scripts/train.py --out {metrics}")
+			require.NoError(t, err)
+			res, doc := Evaluate(Inputs{Candidate: cand, Champion: champion, MaxSlowdown: 0.1, Train: train})
 			assert.Nil(t, doc)
 			require.Len(t, res, 2)
 			assert.Equal(t, gate.Error, res[0].Status)
 			assert.True(t, res[0].Blocks())
 			assert.Contains(t, res[0].Summary, "no champion")
 			assert.Contains(t, res[0].Summary, "--first-model")
-			assert.Contains(t, res[0].Summary, "train --full")
+			assert.Contains(t, res[0].Summary, "write metrics/champion.json with `python scripts/train.py --out metrics/champion.json` (SP_TRAIN_COMMAND)",
+				"the fix is the project's own training command")
+			assert.Equal(t, gate.Skipped, res[1].Status)
 
 			res, doc = Evaluate(Inputs{Candidate: cand, Champion: champion, MaxSlowdown: 0.1, FirstModel: true})
 			require.NotNil(t, doc)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/project"
 )
 
 // Inputs are the raw files of one model-gate run.
@@ -25,16 +26,19 @@ type Inputs struct {
 	MaxSlowdown float64
 	// Drift is the drift JSON; empty means no drift report (no drift result).
 	Drift []byte
+	// Train is the project's training command (SP_TRAIN_COMMAND), named in the fix when there
+	// is no champion: it is how metrics/champion.json is written.
+	Train project.Command
 }
 
-// Evaluate runs the whole model gate: it returns [model-gate, perf-regression] plus
-// [drift] when a drift report was given, and the model-gate.json document. Bad input
-// yields Error results (model-gate blocks, the signals do not) naming the problem, and
-// a nil document.
+// Evaluate compares a candidate's metrics with the champion's: it returns [model-gate,
+// perf-regression] plus [drift] when a drift report was given, and the model-gate.json
+// document. Bad input is an Error of the model gate naming the problem, perf-regression is
+// skipped (not evaluated) with the same reason, and the document is nil.
 func Evaluate(in Inputs) ([]gate.Result, []byte) {
 	var results []gate.Result
 	fail := func(err error) ([]gate.Result, []byte) {
-		results = append(results, gate.Errored(gate.ModelGate, err), gate.Errored(gate.PerfRegression, err))
+		results = append(results, gate.Errored(gate.ModelGate, err), notEvaluated(gate.PerfRegression, err.Error()))
 		if len(bytes.TrimSpace(in.Drift)) > 0 {
 			results = append(results, DriftResult(in.Drift))
 		}
@@ -56,7 +60,7 @@ func Evaluate(in Inputs) ([]gate.Result, []byte) {
 	}
 	switch {
 	case !hasQuality(champ) && !in.FirstModel:
-		return fail(ErrNoChampion)
+		return fail(NoChampion(fmt.Errorf("the champion's metrics have no quality metric: %w", ErrNoChampion), in.Train))
 	case !hasQuality(champ):
 		champ = nil // the first model: nothing to compare with
 	case in.FirstModel:
@@ -87,9 +91,20 @@ func Evaluate(in Inputs) ([]gate.Result, []byte) {
 }
 
 // ErrNoChampion is the model gate's error when there is no champion to compare with.
-var ErrNoChampion = errors.New("no champion to compare with (metrics/champion.json is missing or has no metric, or MLflow has no `champion` alias): " +
-	"write the champion with `python -m soccerpredict.pipeline.train --full --out metrics/champion.json`, set the MLflow alias, " +
-	"or, for the very first model only, set SP_FIRST_MODEL=true (`model-gate --first-model`); production refuses a first model")
+var ErrNoChampion = errors.New("no champion to compare with")
+
+// NoChampion is the model gate's error for cause (which wraps ErrNoChampion): it says how to
+// provide a champion, naming train — the project's training command (SP_TRAIN_COMMAND), which
+// writes metrics/champion.json.
+func NoChampion(cause error, train project.Command) error {
+	setting := orDefault(train.Setting, "SP_TRAIN_COMMAND")
+	write := fmt.Sprintf("write %s with the project's training command (%s, with %s = %s)", project.ChampionMetrics, setting, project.MetricsPlaceholder, project.ChampionMetrics)
+	if c := train.Rendered(project.ChampionMetrics); c != "" {
+		write = fmt.Sprintf("write %s with `%s` (%s)", project.ChampionMetrics, c, setting)
+	}
+	return fmt.Errorf("%w: %s, set the MLflow `champion` alias, "+
+		"or, for the very first model only, set SP_FIRST_MODEL=true (`model-gate --first-model`); production refuses a first model", cause, write)
+}
 
 // FirstModelSummary starts the model-gate summary of a candidate accepted as the first model.
 const FirstModelSummary = "first model (SP_FIRST_MODEL): no champion to compare with"

@@ -328,7 +328,8 @@ func TestEvaluateAndJSON(t *testing.T) {
 		require.Len(t, res, 2)
 		assert.Equal(t, gate.Error, res[0].Status)
 		assert.Equal(t, gate.Blocking, res[0].Kind)
-		assert.Equal(t, gate.Error, res[1].Status)
+		assert.Equal(t, gate.Skipped, res[1].Status, "perf-regression could not be evaluated: skipped, not raised")
+		assert.Equal(t, "not evaluated: "+res[0].Summary, res[1].Summary)
 	}
 	res, _ = Evaluate(Inputs{Candidate: []byte(`{"f1": 1}`), Drift: []byte(`{}`), FirstModel: true})
 	require.Len(t, res, 3)
