@@ -354,7 +354,7 @@ func TestGitLabReport(t *testing.T) {
 		Start:           time.Date(2025, 3, 1, 11, 0, 0, 0, time.FixedZone("CET", 3600)),
 		End:             time.Date(2025, 3, 1, 10, 0, 42, 0, time.UTC),
 	}
-	b, err := GitLabReport(v.Reported(), opts)
+	b, err := GitLabReport(v.Reported(), nil, opts)
 	require.NoError(t, err)
 	doc := checkGitLabReport(t, b, 7)
 	scan := doc["scan"].(map[string]any)
@@ -386,12 +386,12 @@ func TestGitLabReport(t *testing.T) {
 	assert.Equal(t, "temp", last["identifiers"].([]any)[0].(map[string]any)["type"])
 
 	// Stable: same input, same bytes; another image, other ids.
-	again, err := GitLabReport(v.Reported(), opts)
+	again, err := GitLabReport(v.Reported(), nil, opts)
 	require.NoError(t, err)
 	assert.Equal(t, string(b), string(again))
 	opts2 := opts
 	opts2.Image = "registry.example.com/soccerpredict/worker@sha256:" + strings.Repeat("2", 64)
-	other, err := GitLabReport(v.Reported(), opts2)
+	other, err := GitLabReport(v.Reported(), nil, opts2)
 	require.NoError(t, err)
 	otherDoc := checkGitLabReport(t, other, 7)
 	assert.NotEqual(t, first["id"], otherDoc["vulnerabilities"].([]any)[0].(map[string]any)["id"])
@@ -399,14 +399,14 @@ func TestGitLabReport(t *testing.T) {
 	// Empty findings still make a valid report; unknown OS becomes "unknown"; failure status.
 	opts3 := opts
 	opts3.OperatingSystem, opts3.Failed = "", true
-	empty, err := GitLabReport(nil, opts3)
+	empty, err := GitLabReport(nil, nil, opts3)
 	require.NoError(t, err)
 	d := checkGitLabReport(t, empty, 0)
 	assert.Equal(t, "failure", d["scan"].(map[string]any)["status"])
 	assert.Contains(t, string(empty), `"vulnerabilities": []`)
 
 	long := Finding{ID: "CVE-1", Package: "p", Installed: "1", Severity: High, Title: strings.Repeat("é", 300)}
-	lb, err := GitLabReport([]Finding{long}, opts3)
+	lb, err := GitLabReport([]Finding{long}, nil, opts3)
 	require.NoError(t, err)
 	checkGitLabReport(t, lb, 1)
 }
@@ -425,7 +425,7 @@ func TestGitLabReportErrors(t *testing.T) {
 	for _, c := range cases {
 		o := ok
 		c.mut(&o)
-		_, err := GitLabReport(nil, o)
+		_, err := GitLabReport(nil, nil, o)
 		require.ErrorContains(t, err, c.msg)
 	}
 }
@@ -469,9 +469,10 @@ func FuzzParseTrivy(f *testing.F) {
 		v, err := Evaluate(r, Policy{Severities: []Severity{Critical, High}, Now: scanTime})
 		require.NoError(t, err)
 		require.Equal(t, len(Findings(r)), len(v.Blocking)+len(v.NonBlocking)+len(v.Ignored))
-		b, err := GitLabReport(v.Reported(), GitLabOptions{Image: "r/i:t", ScannerVersion: "1", Start: scanTime, End: scanTime, OperatingSystem: r.OperatingSystem()})
+		require.Equal(t, len(SecretFindings(r)), len(v.BlockingSecrets)+len(v.NonBlockingSecrets)+len(v.IgnoredSecrets))
+		b, err := GitLabReport(v.Reported(), v.ReportedSecrets(), GitLabOptions{Image: "r/i:t", ScannerVersion: "1", Start: scanTime, End: scanTime, OperatingSystem: r.OperatingSystem()})
 		require.NoError(t, err)
-		checkGitLabReport(t, b, len(v.Reported()))
+		checkGitLabReport(t, b, len(v.Reported())+len(v.ReportedSecrets()))
 	})
 }
 
