@@ -52,6 +52,9 @@ func happy(t *testing.T) {
 		daggertest.OnFile("valid.body", fixture(t, "../tests/module/testdata/valid.body")),
 		daggertest.OnFile("invalid.status", "422"),
 		daggertest.OnFile("invalid.body", fixture(t, "../tests/module/testdata/invalid.body")),
+		// The sample project has no trivy-secret.yaml, and Trivy finds no secret in it.
+		absent("trivy-secret.yaml"),
+		daggertest.OnFile("secret-scan.json", cleanSecretScan),
 	} {
 		rec.Respond(r)
 	}

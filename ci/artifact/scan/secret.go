@@ -58,6 +58,16 @@ func (f SecretFinding) Where() string {
 	return fmt.Sprintf("%s:%d", f.File, f.StartLine)
 }
 
+// String names the finding by rule, place and title: "aws-access-key-id in deploy.sh:3 (AWS
+// Access Key ID)". Never the secret, nor its masked line.
+func (f SecretFinding) String() string {
+	s := f.Rule + " in " + f.Where()
+	if f.Title != "" {
+		s += " (" + f.Title + ")"
+	}
+	return s
+}
+
 func (f SecretFinding) key() string {
 	return f.Rule + "\x00" + f.File + "\x00" + strconv.Itoa(f.StartLine) + "\x00" + strconv.Itoa(f.EndLine)
 }

@@ -131,10 +131,7 @@ func (v Verdict) Err() error {
 	}
 	fmt.Fprintf(&b, "image scan found %s (severities %s):", strings.Join(found, " and "), JoinSeverities(v.Severities))
 	for _, f := range v.BlockingSecrets {
-		fmt.Fprintf(&b, "\n  %-8s secret %s in %s", f.Severity, f.Rule, f.Where())
-		if f.Title != "" {
-			fmt.Fprintf(&b, " (%s)", f.Title)
-		}
+		fmt.Fprintf(&b, "\n  %-8s secret %s", f.Severity, f)
 	}
 	for _, f := range v.Blocking {
 		fixed := f.Fixed
