@@ -329,7 +329,7 @@ func TestCheckFailsOnlyOnBlockingFailures(t *testing.T) {
 	for _, r := range rep.Results {
 		names = append(names, r.Name)
 	}
-	for _, g := range []string{gate.Lint, gate.Test, gate.DataContracts, gate.DVCDry, gate.Smoke, gate.APIContract, gate.ModelGate, gate.Drift, gate.DataAdvisory, gate.PerfRegression} {
+	for _, g := range []string{gate.Lint, gate.SecretScan, gate.Test, gate.DataContracts, gate.DVCDry, gate.Smoke, gate.APIContract, gate.ModelGate, gate.Drift, gate.DataAdvisory, gate.PerfRegression} {
 		assert.Contains(t, names, g)
 	}
 
