@@ -116,7 +116,7 @@ func (m *SoccerPredict) secretScan(ctx context.Context) (outcome, error) {
 	}
 	o := secretscan.Evaluate([]byte(out), secretscan.Options{
 		Policy: policy, Config: rules.config, Commit: string(s.Commit),
-		ScannerVersion: version, Start: start, End: time.Now().UTC(),
+		Run: scan.Run{ScannerVersion: version, Start: start, End: time.Now().UTC()},
 	})
 	res := single(o.Result)
 	if len(o.Files) == 0 {
@@ -287,10 +287,12 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	gl, err := scan.GitLabReport(verdict.Reported(), verdict.ReportedSecrets(), scan.GitLabOptions{
 		Image:           string(svc),
 		OperatingSystem: report.OperatingSystem(),
-		ScannerVersion:  version,
-		Start:           start,
-		End:             time.Now().UTC(),
-		Notes:           append(rules.config.Describe(), verdict.IgnoredNotes()...),
+		Run: scan.Run{
+			ScannerVersion: version,
+			Start:          start,
+			End:            time.Now().UTC(),
+			Notes:          append(rules.config.Describe(), verdict.IgnoredNotes()...),
+		},
 	})
 	if err != nil {
 		return nil, nil, scan.Verdict{}, err

@@ -25,12 +25,8 @@ const (
 	maxLinks       = 20
 )
 
-// GitLabOptions describe the scan for the GitLab report.
-type GitLabOptions struct {
-	// Image is the scanned image reference (required), e.g. "registry/group/api@sha256:…".
-	Image string
-	// OperatingSystem is e.g. "debian 12.5" (Report.OperatingSystem); "unknown" when empty.
-	OperatingSystem string
+// Run is one Trivy run, as a GitLab report's scan block tells it.
+type Run struct {
 	// ScannerVersion is the Trivy version (required), e.g. "0.58.1".
 	ScannerVersion string
 	// Start and End delimit the scan (required, End not before Start).
@@ -38,24 +34,36 @@ type GitLabOptions struct {
 	// Failed marks the scan status "failure" (the scan itself failed, not the verdict).
 	Failed bool
 	// Notes are written as the scan's info messages: what the project's allow-list allows
-	// (SecretConfig.Describe) and which findings it accepted (IgnoredNotes).
+	// (SecretConfig.Describe) and which findings it accepted (Verdict.IgnoredNotes).
 	Notes []string
 }
 
-type glReport struct {
-	Version         string            `json:"version"`
-	Vulnerabilities []glVulnerability `json:"vulnerabilities"`
-	Remediations    []any             `json:"remediations"`
-	Scan            glScan            `json:"scan"`
+// GitLabOptions describe the scan for the GitLab report.
+type GitLabOptions struct {
+	// Image is the scanned image reference (required), e.g. "registry/group/api@sha256:…".
+	Image string
+	// OperatingSystem is e.g. "debian 12.5" (Report.OperatingSystem); "unknown" when empty.
+	OperatingSystem string
+	Run
 }
 
-type glVulnerability struct {
+// glReport is a GitLab security report whose vulnerabilities are V.
+type glReport[V any] struct {
+	Version         string `json:"version"`
+	Vulnerabilities []V    `json:"vulnerabilities"`
+	Remediations    []any  `json:"remediations"`
+	Scan            glScan `json:"scan"`
+}
+
+// glVulnerability is a finding of a GitLab security report located by L, the report type's
+// location (glLocation: container scanning; sdLocation: secret detection).
+type glVulnerability[L any] struct {
 	ID          string         `json:"id"`
 	Name        string         `json:"name"`
 	Description string         `json:"description,omitempty"`
 	Severity    string         `json:"severity"`
 	Solution    string         `json:"solution"`
-	Location    glLocation     `json:"location"`
+	Location    L              `json:"location"`
 	Identifiers []glIdentifier `json:"identifiers"`
 	Links       []glLink       `json:"links,omitempty"`
 }
@@ -122,7 +130,7 @@ func GitLabReport(findings []Finding, secrets []SecretFinding, o GitLabOptions) 
 	if strings.TrimSpace(o.Image) == "" {
 		return nil, fmt.Errorf("GitLab report needs the scanned image reference: pass the image that trivy scanned")
 	}
-	sc, err := newScan(GitLabScanType, o.ScannerVersion, o.Start, o.End, o.Failed, o.Notes)
+	sc, err := newScan(GitLabScanType, o.Run)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +138,9 @@ func GitLabReport(findings []Finding, secrets []SecretFinding, o GitLabOptions) 
 	if osName == "" {
 		osName = "unknown"
 	}
-	rep := glReport{
+	rep := glReport[glVulnerability[glLocation]]{
 		Version:         GitLabSchemaVersion,
-		Vulnerabilities: make([]glVulnerability, 0, len(findings)+len(secrets)),
+		Vulnerabilities: make([]glVulnerability[glLocation], 0, len(findings)+len(secrets)),
 		Remediations:    []any{},
 		Scan:            sc,
 	}
@@ -158,8 +166,9 @@ func encodeReport(rep any) ([]byte, error) {
 }
 
 // newScan is the scan block of a GitLab security report of scanType written by Trivy.
-func newScan(scanType, version string, start, end time.Time, failed bool, notes []string) (glScan, error) {
-	if strings.TrimSpace(version) == "" {
+func newScan(scanType string, r Run) (glScan, error) {
+	start, end := r.Start, r.End
+	if strings.TrimSpace(r.ScannerVersion) == "" {
 		return glScan{}, fmt.Errorf("GitLab report needs the Trivy version: pass the output of `trivy --version`")
 	}
 	if start.IsZero() || end.IsZero() {
@@ -173,7 +182,7 @@ func newScan(scanType, version string, start, end time.Time, failed bool, notes 
 		Name:    "Trivy",
 		URL:     "https://github.com/aquasecurity/trivy",
 		Vendor:  glVendor{Name: "Aqua Security"},
-		Version: version,
+		Version: r.ScannerVersion,
 	}
 	sc := glScan{
 		Analyzer:  trivy,
@@ -183,10 +192,10 @@ func newScan(scanType, version string, start, end time.Time, failed bool, notes 
 		EndTime:   end.UTC().Format(GitLabTimeLayout),
 		Status:    "success",
 	}
-	if failed {
+	if r.Failed {
 		sc.Status = "failure"
 	}
-	for _, n := range notes {
+	for _, n := range r.Notes {
 		if n = strings.TrimSpace(n); n != "" {
 			sc.Messages = append(sc.Messages, glMessage{Level: "info", Value: truncate(n, maxSolution)})
 		}
@@ -219,8 +228,8 @@ func secretName(f SecretFinding) string {
 	return f.Rule
 }
 
-func secretInImage(f SecretFinding, osName, image string) glVulnerability {
-	return glVulnerability{
+func secretInImage(f SecretFinding, osName, image string) glVulnerability[glLocation] {
+	return glVulnerability[glLocation]{
 		ID:          stableID("secret", f.Rule, f.File, strconv.Itoa(f.StartLine), strconv.Itoa(f.EndLine), image),
 		Name:        truncate(secretName(f), maxName),
 		Description: truncate(secretDescription(f, f.Where()+" in the image"), maxDescription),
@@ -235,7 +244,7 @@ func secretInImage(f SecretFinding, osName, image string) glVulnerability {
 	}
 }
 
-func toGitLab(f Finding, osName, image string) glVulnerability {
+func toGitLab(f Finding, osName, image string) glVulnerability[glLocation] {
 	name := f.Title
 	if strings.TrimSpace(name) == "" {
 		name = f.ID
@@ -262,7 +271,7 @@ func toGitLab(f Finding, osName, image string) glVulnerability {
 			links = append(links, glLink{URL: u})
 		}
 	}
-	return glVulnerability{
+	return glVulnerability[glLocation]{
 		ID:          stableID(f.ID, f.Package, f.Installed, f.Target, image),
 		Name:        truncate(name, maxName),
 		Description: truncate(desc, maxDescription),

@@ -289,6 +289,19 @@ var glTime = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$`)
 // (15.x) that this report relies on.
 func checkGitLabReport(t *testing.T, b []byte, wantVulns int) map[string]any {
 	t.Helper()
+	return checkSecurityReport(t, b, "container_scanning", wantVulns, func(loc map[string]any) {
+		require.NotEmpty(t, loc["operating_system"])
+		require.NotEmpty(t, loc["image"])
+		dep := loc["dependency"].(map[string]any)
+		require.Contains(t, dep, "version")
+		require.Contains(t, dep["package"].(map[string]any), "name")
+	})
+}
+
+// checkSecurityReport asserts the constraints shared by GitLab's security report schemas (15.x)
+// that these reports rely on, for a report of scanType, and checks each location with location.
+func checkSecurityReport(t *testing.T, b []byte, scanType string, wantVulns int, location func(map[string]any)) map[string]any {
+	t.Helper()
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(b, &doc))
 	require.Regexp(t, `^[0-9]+\.[0-9]+\.[0-9]+$`, doc["version"])
@@ -301,10 +314,17 @@ func checkGitLabReport(t *testing.T, b []byte, wantVulns int) map[string]any {
 		}
 		require.NotEmpty(t, tool["vendor"].(map[string]any)["name"])
 	}
-	require.Equal(t, "container_scanning", scan["type"])
+	require.Regexp(t, `^https?://.+`, scan["analyzer"].(map[string]any)["url"])
+	require.Equal(t, scanType, scan["type"])
 	require.Regexp(t, glTime, scan["start_time"])
 	require.Regexp(t, glTime, scan["end_time"])
 	require.Contains(t, []any{"success", "failure"}, scan["status"])
+	if msgs, ok := scan["messages"]; ok {
+		for _, m := range msgs.([]any) {
+			require.Contains(t, []any{"info", "warn", "fatal"}, m.(map[string]any)["level"])
+			require.NotEmpty(t, m.(map[string]any)["value"])
+		}
+	}
 	vulns := doc["vulnerabilities"].([]any)
 	require.Len(t, vulns, wantVulns)
 	ids := map[string]bool{}
@@ -314,15 +334,11 @@ func checkGitLabReport(t *testing.T, b []byte, wantVulns int) map[string]any {
 		require.NotEmpty(t, id)
 		require.False(t, ids[id], "vulnerability ids are unique")
 		ids[id] = true
+		require.NotContains(t, v, "raw_source_code_extract", "a report never carries source code")
 		require.Contains(t, []any{"Info", "Unknown", "Low", "Medium", "High", "Critical"}, v["severity"])
 		require.LessOrEqual(t, len([]rune(v["name"].(string))), 255)
 		require.LessOrEqual(t, len([]rune(v["solution"].(string))), 7000)
-		loc := v["location"].(map[string]any)
-		require.NotEmpty(t, loc["operating_system"])
-		require.NotEmpty(t, loc["image"])
-		dep := loc["dependency"].(map[string]any)
-		require.Contains(t, dep, "version")
-		require.Contains(t, dep["package"].(map[string]any), "name")
+		location(v["location"].(map[string]any))
 		idents := v["identifiers"].([]any)
 		require.NotEmpty(t, idents)
 		for _, ri := range idents {
@@ -350,9 +366,11 @@ func TestGitLabReport(t *testing.T) {
 	opts := GitLabOptions{
 		Image:           "registry.example.com/soccerpredict/api@sha256:" + strings.Repeat("1", 64),
 		OperatingSystem: rep.OperatingSystem(),
-		ScannerVersion:  "0.58.1",
-		Start:           time.Date(2025, 3, 1, 11, 0, 0, 0, time.FixedZone("CET", 3600)),
-		End:             time.Date(2025, 3, 1, 10, 0, 42, 0, time.UTC),
+		Run: Run{
+			ScannerVersion: "0.58.1",
+			Start:          time.Date(2025, 3, 1, 11, 0, 0, 0, time.FixedZone("CET", 3600)),
+			End:            time.Date(2025, 3, 1, 10, 0, 42, 0, time.UTC),
+		},
 	}
 	b, err := GitLabReport(v.Reported(), nil, opts)
 	require.NoError(t, err)
@@ -412,7 +430,7 @@ func TestGitLabReport(t *testing.T) {
 }
 
 func TestGitLabReportErrors(t *testing.T) {
-	ok := GitLabOptions{Image: "r/i:t", ScannerVersion: "0.58.1", Start: scanTime, End: scanTime}
+	ok := GitLabOptions{Image: "r/i:t", Run: Run{ScannerVersion: "0.58.1", Start: scanTime, End: scanTime}}
 	cases := []struct {
 		mut func(*GitLabOptions)
 		msg string
@@ -470,7 +488,7 @@ func FuzzParseTrivy(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, len(Findings(r)), len(v.Blocking)+len(v.NonBlocking)+len(v.Ignored))
 		require.Equal(t, len(SecretFindings(r)), len(v.BlockingSecrets)+len(v.NonBlockingSecrets)+len(v.IgnoredSecrets))
-		b, err := GitLabReport(v.Reported(), v.ReportedSecrets(), GitLabOptions{Image: "r/i:t", ScannerVersion: "1", Start: scanTime, End: scanTime, OperatingSystem: r.OperatingSystem()})
+		b, err := GitLabReport(v.Reported(), v.ReportedSecrets(), GitLabOptions{Image: "r/i:t", OperatingSystem: r.OperatingSystem(), Run: Run{ScannerVersion: "1", Start: scanTime, End: scanTime}})
 		require.NoError(t, err)
 		checkGitLabReport(t, b, len(v.Reported())+len(v.ReportedSecrets()))
 	})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // SecretDetectionScanType is the report type GitLab expects under artifacts:reports for the
@@ -19,31 +18,7 @@ const UnknownCommit = "unknown"
 type SecretDetectionOptions struct {
 	// Commit is the commit whose files were scanned; UnknownCommit when empty.
 	Commit string
-	// ScannerVersion is the Trivy version (required), e.g. "0.58.1".
-	ScannerVersion string
-	// Start and End delimit the scan (required, End not before Start).
-	Start, End time.Time
-	// Failed marks the scan status "failure" (the scan itself failed, not the verdict).
-	Failed bool
-	// Notes are written as the scan's info messages (see GitLabOptions.Notes).
-	Notes []string
-}
-
-type sdReport struct {
-	Version         string            `json:"version"`
-	Vulnerabilities []sdVulnerability `json:"vulnerabilities"`
-	Remediations    []any             `json:"remediations"`
-	Scan            glScan            `json:"scan"`
-}
-
-type sdVulnerability struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Severity    string         `json:"severity"`
-	Solution    string         `json:"solution"`
-	Location    sdLocation     `json:"location"`
-	Identifiers []glIdentifier `json:"identifiers"`
+	Run
 }
 
 type sdLocation struct {
@@ -63,7 +38,7 @@ type sdCommit struct {
 // commit; its description carries Trivy's masked line, and the report has no
 // raw_source_code_extract: the secret itself is never written.
 func SecretDetectionReport(secrets []SecretFinding, o SecretDetectionOptions) ([]byte, error) {
-	sc, err := newScan(SecretDetectionScanType, o.ScannerVersion, o.Start, o.End, o.Failed, o.Notes)
+	sc, err := newScan(SecretDetectionScanType, o.Run)
 	if err != nil {
 		return nil, err
 	}
@@ -71,9 +46,9 @@ func SecretDetectionReport(secrets []SecretFinding, o SecretDetectionOptions) ([
 	if commit == "" {
 		commit = UnknownCommit
 	}
-	rep := sdReport{
+	rep := glReport[glVulnerability[sdLocation]]{
 		Version:         GitLabSchemaVersion,
-		Vulnerabilities: make([]sdVulnerability, 0, len(secrets)),
+		Vulnerabilities: make([]glVulnerability[sdLocation], 0, len(secrets)),
 		Remediations:    []any{},
 		Scan:            sc,
 	}
@@ -84,7 +59,7 @@ func SecretDetectionReport(secrets []SecretFinding, o SecretDetectionOptions) ([
 		if f.EndLine > f.StartLine {
 			lines = fmt.Sprintf("lines %d-%d", f.StartLine, f.EndLine)
 		}
-		rep.Vulnerabilities = append(rep.Vulnerabilities, sdVulnerability{
+		rep.Vulnerabilities = append(rep.Vulnerabilities, glVulnerability[sdLocation]{
 			ID:          stableID("secret", f.Rule, f.File, strconv.Itoa(f.StartLine), strconv.Itoa(f.EndLine)),
 			Name:        truncate(secretName(f), maxName),
 			Description: truncate(secretDescription(f, f.File+" "+lines), maxDescription),

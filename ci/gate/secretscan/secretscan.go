@@ -8,7 +8,6 @@ package secretscan
 
 import (
 	"fmt"
-	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
@@ -22,10 +21,8 @@ type Options struct {
 	Config scan.SecretConfig
 	// Commit is the commit whose files were scanned ("" when unknown).
 	Commit string
-	// ScannerVersion is the Trivy version, e.g. "0.58.1".
-	ScannerVersion string
-	// Start and End delimit the scan.
-	Start, End time.Time
+	// Run is Trivy's run (version, times); its notes are what Evaluate finds the allow-list did.
+	Run scan.Run
 }
 
 // Outcome is the gate's result and the report files to keep (by name: gate.SecretScanJSON and
@@ -57,9 +54,9 @@ func Evaluate(raw []byte, o Options) Outcome {
 		return errored(err)
 	}
 	notes := append(o.Config.Describe(), v.IgnoredNotes()...)
-	gl, err := scan.SecretDetectionReport(v.ReportedSecrets(), scan.SecretDetectionOptions{
-		Commit: o.Commit, ScannerVersion: o.ScannerVersion, Start: o.Start, End: o.End, Notes: notes,
-	})
+	run := o.Run
+	run.Notes = notes
+	gl, err := scan.SecretDetectionReport(v.ReportedSecrets(), scan.SecretDetectionOptions{Commit: o.Commit, Run: run})
 	if err != nil {
 		return errored(err)
 	}

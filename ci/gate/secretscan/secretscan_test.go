@@ -39,7 +39,7 @@ func options(t *testing.T, ignore string) Options {
 	cfg, err := scan.ParseSecretConfig(b)
 	require.NoError(t, err)
 	return Options{Policy: scan.Policy{Severities: sev, Ignore: list, Now: start}, Config: cfg,
-		Commit: strings.Repeat("ab", 20), ScannerVersion: "0.58.1", Start: start, End: start.Add(time.Second)}
+		Commit: strings.Repeat("ab", 20), Run: scan.Run{ScannerVersion: "0.58.1", Start: start, End: start.Add(time.Second)}}
 }
 
 func secretDetection(t *testing.T, o Outcome) map[string]any {
