@@ -239,3 +239,30 @@ func TestScanReportShowsSecretsMaskedAndExportsRedactedReports(t *testing.T) {
 	e := mustExec(t, "trivy", "image", "--input", "/tmp/image.tar", "--scanners", "vuln,secret")
 	assert.Contains(t, e.Line(), "--output /raw/trivy-api.json", "Trivy's own report stays outside the exported directory")
 }
+
+// A Trivy report given to attest by hand is attached redacted: the registry never gets Trivy's
+// code excerpts.
+func TestAttestAttachesAHandGivenTrivyReportRedacted(t *testing.T) {
+	m := fresh(t, withRelease)
+	api, _, _ := deployImages()
+	raw := imageWithSecrets(t, "api")
+	rec.Respond(func(c daggertest.Call) (any, bool) { // the contents of a file made with dag.File
+		if c.Leaf != "contents" || len(c.Chain) == 0 {
+			return nil, false
+		}
+		last := c.Chain[len(c.Chain)-1]
+		return last.Str("contents"), last.Field == "file" && last.Str("name") == "trivy-api.json"
+	})
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
+	_, err := m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", raw), nil, "", nil, nil, nil)
+	require.NoError(t, err)
+	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--trivy", "/in/trivy.json")
+	attached := mountedSource(t, e, "/in/trivy.json")
+	assert.NotContains(t, attached, trivysPAT)
+	assert.NotContains(t, attached, `\"Code\"`)
+	assert.Contains(t, attached, `\"RuleID\": \"aws-access-key-id\"`)
+
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", "not json"), nil, "", nil, nil, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--trivy: trivy report is not a JSON object")
+}
