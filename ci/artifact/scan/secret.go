@@ -137,19 +137,16 @@ func SecretFindings(r Report) []SecretFinding {
 }
 
 // Redact returns Trivy's JSON report without what may hold a secret in clear, for every report
-// the pipeline exports or attaches: each secret's Code excerpt (its context lines are not
-// masked), a Match that is not masked, every layer's CreatedBy (the Dockerfile step, which may
-// carry a token in a RUN or ENV line) and Metadata.ImageConfig (the image's environment and
-// history). Everything else is kept as Trivy wrote it.
+// the pipeline exports or attaches: every Code excerpt (a secret's context lines are not
+// masked), a secret's Match that is not masked, every layer's CreatedBy (the Dockerfile step,
+// which may carry a token in a RUN or ENV line) and Metadata.ImageConfig (the image's
+// environment and history). Everything else is kept as Trivy wrote it.
 func Redact(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(bytes.TrimSpace(data)))
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil || doc == nil {
 		return nil, fmt.Errorf("trivy report is not a JSON object (%v): pass the output of `trivy … --format json`", err)
-	}
-	if md, ok := doc["Metadata"].(map[string]any); ok {
-		delete(md, "ImageConfig")
 	}
 	if results, ok := doc["Results"].([]any); ok {
 		for _, r := range results {
@@ -160,14 +157,15 @@ func Redact(data []byte) ([]byte, error) {
 				if !ok {
 					continue
 				}
-				delete(sec, "Code")
 				if m, _ := sec["Match"].(string); Masked(m) == "" {
 					delete(sec, "Match")
 				}
 			}
 		}
 	}
-	dropKey(doc, "CreatedBy")
+	for _, key := range []string{"Code", "CreatedBy", "ImageConfig"} {
+		dropKey(doc, key)
+	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding the redacted trivy report: %w", err)
