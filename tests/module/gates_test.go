@@ -54,7 +54,7 @@ func happy(t *testing.T) {
 		daggertest.OnFile("invalid.body", fixture(t, "../tests/module/testdata/invalid.body")),
 		// The sample project has no trivy-secret.yaml, and Trivy finds no secret in it.
 		absent("trivy-secret.yaml"),
-		daggertest.OnFile("secret-scan.json", cleanSecretScan),
+		daggertest.OnFile("secret-scan.json", recorded(t, "trivy-fs-clean.json")),
 	} {
 		rec.Respond(r)
 	}

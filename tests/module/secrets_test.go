@@ -15,8 +15,14 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
-// cleanSecretScan is what `trivy fs --scanners secret` writes for a directory without secrets.
-const cleanSecretScan = `{"SchemaVersion": 2, "CreatedAt": "2025-03-01T10:00:00Z", "ArtifactName": "/src", "ArtifactType": "filesystem", "Metadata": {"ImageConfig": {"architecture": "", "created": "0001-01-01T00:00:00Z", "os": "", "rootfs": {"type": "", "diff_ids": null}, "config": {}}}}`
+// recorded is a report Trivy v0.58.1 wrote in ci/artifact/scan's real-Trivy tests (see
+// testdata/README.md): of the sample project (trivy-fs-clean.json), of a copy with keys planted
+// at run time (trivy-fs-planted*.json) and of an image carrying one (trivy-image-planted.json).
+func recorded(t *testing.T, name string) string {
+	t.Helper()
+	return strings.NewReplacer("{{PEM_BEGIN}}", "-----BEGIN PRIVATE KEY-----", "{{PEM_END}}", "-----END PRIVATE KEY").
+		Replace(fixture(t, "../tests/module/testdata/"+name))
+}
 
 // absent answers that the project has no file at each of paths (every other `exists` is left
 // to the other responders).
@@ -265,4 +271,58 @@ func TestAttestAttachesAHandGivenTrivyReportRedacted(t *testing.T) {
 	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", "not json"), nil, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--trivy: trivy report is not a JSON object")
+}
+
+// Trivy's report of the sample project with an AWS key pair planted in a module of the API, a
+// GitLab token in a script and a private key in a file no image gets: the gate fails naming each
+// by file and rule.
+func TestSecretScanFailsOnKeysPlantedInTheSampleProject(t *testing.T) {
+	m := fresh(t)
+	happy(t)
+	rec.Respond(daggertest.OnFile("secret-scan.json", recorded(t, "trivy-fs-planted.json")))
+	o, err := m.secretScan(context.Background())
+	require.NoError(t, err)
+	r := results(o)[gate.SecretScan]
+	assert.Equal(t, gate.Fail, r.Status)
+	assert.Equal(t, "secrets in the project's files: 4 of a blocking severity (CRITICAL,HIGH)", r.Summary)
+	assert.Equal(t, []string{
+		"CRITICAL gitlab-pat in scripts/release.sh:3 (GitLab Personal Access Token)",
+		"CRITICAL aws-access-key-id in src/soccerpredict/aws_settings.py:1 (AWS Access Key ID)",
+		"CRITICAL aws-secret-access-key in src/soccerpredict/aws_settings.py:2 (AWS Secret Access Key)",
+		"HIGH private-key in deploy/ci-deploy-key.pem:1 (Asymmetric Private Key)",
+	}, r.Details[:4])
+	gl := filesOf(t, o)["gl-secret-detection-report.json"]
+	for _, f := range []string{"scripts/release.sh", "src/soccerpredict/aws_settings.py", "deploy/ci-deploy-key.pem"} {
+		assert.Contains(t, gl, `"file": "`+f+`"`)
+	}
+
+	// The project allows its deploy fixtures by path and accepts the script's token by rule: the
+	// AWS keys in the API's source still block, and the report shows what was allowed.
+	present("trivy-secret.yaml", "allow-rules:\n  - id: deploy-keys\n    description: keys of the deploy fixtures\n    path: ^deploy/\n")
+	present(".trivyignore", "gitlab-pat exp:2099-01-01\n")
+	rec.Respond(daggertest.OnFile("secret-scan.json", recorded(t, "trivy-fs-planted-allowed.json")))
+	o, err = m.secretScan(context.Background())
+	require.NoError(t, err)
+	r = results(o)[gate.SecretScan]
+	assert.Equal(t, gate.Fail, r.Status)
+	assert.Equal(t, "secrets in the project's files: 2 of a blocking severity (CRITICAL,HIGH)", r.Summary)
+	assert.Contains(t, r.Details, "allow-list: trivy-secret.yaml: allow rule deploy-keys allows files whose path matches ^deploy/ (keys of the deploy fixtures)")
+	assert.Contains(t, r.Details, "allow-list: .trivyignore: secret gitlab-pat in scripts/release.sh:3 is accepted by line 1 until 2099-01-01")
+
+	present(".trivyignore", "gitlab-pat exp:2099-01-01\naws-access-key-id\naws-secret-access-key\n")
+	require.NoError(t, m.SecretScan(context.Background()), "what the project allows passes")
+}
+
+// Trivy's report of an image whose API module carries an AWS key pair: publish pushes nothing.
+func TestPublishPushesNothingWhenTheAPIModuleCarriesAKey(t *testing.T) {
+	m := fresh(t, withRelease)
+	publishWorld(t, "push")
+	rec.Respond(daggertest.OnFile("trivy-api.json", recorded(t, "trivy-image-planted.json")))
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nothing was pushed")
+	assert.Contains(t, err.Error(), "CRITICAL secret aws-access-key-id in /app/src/soccerpredict/aws_settings.py:1 (AWS Access Key ID)")
+	assert.Contains(t, err.Error(), "CRITICAL secret aws-secret-access-key in /app/src/soccerpredict/aws_settings.py:2")
+	assert.Empty(t, execsWith("/usr/local/bin/oci push"))
+	assert.Empty(t, execsWith("/usr/local/bin/oci attach"), "no evidence of an image that was not pushed")
 }
