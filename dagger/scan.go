@@ -17,9 +17,13 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// Where the project's trivy-secret.yaml is mounted for Trivy (--secret-config); with no file
-// there, Trivy uses its built-in rules only.
-const secretConfigPath = "/etc/trivy/" + scan.SecretConfigFile
+const (
+	// Where the project's trivy-secret.yaml is mounted for Trivy (--secret-config); with no file
+	// there, Trivy uses its built-in rules only.
+	secretConfigPath = "/etc/trivy/" + scan.SecretConfigFile
+	// Where Trivy writes its own JSON report, which may hold a secret in clear: never exported.
+	trivyRawDir = "/raw"
+)
 
 // Scan builds the service images (all, or --service) and scans each with Trivy for known
 // vulnerabilities and for secrets (keys, tokens, private keys) in the image's files. It fails
@@ -103,7 +107,7 @@ func (m *SoccerPredict) secretScan(ctx context.Context) (outcome, error) {
 		return outcome{}, err
 	}
 	start := time.Now().UTC()
-	raw := "/raw/" + gate.SecretScanJSON
+	raw := trivyRawDir + "/" + gate.SecretScanJSON
 	// Trivy runs from / and reads no .trivyignore itself: the verdict applies it, so the reports
 	// can show what it accepted.
 	out, err := ctr.
@@ -225,7 +229,8 @@ func (m *SoccerPredict) projectFile(ctx context.Context, name string) (string, b
 }
 
 // trivy is Trivy's container with the project's trivy-secret.yaml (if any) at secretConfigPath,
-// and the Trivy version (the image's tag) reports name.
+// empty /out (reports to export) and trivyRawDir (Trivy creates no directory for --output), and
+// the Trivy version (the image's tag) reports name.
 func (m *SoccerPredict) trivy(ctx context.Context, rules secretRules) (*dagger.Container, string, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
@@ -235,7 +240,8 @@ func (m *SoccerPredict) trivy(ctx context.Context, rules secretRules) (*dagger.C
 	ctr := dag.Container().
 		From(ref.String()).
 		WithEnvVariable("TRIVY_NO_PROGRESS", "true").
-		WithDirectory("/out", dag.Directory())
+		WithDirectory("/out", dag.Directory()).
+		WithDirectory(trivyRawDir, dag.Directory())
 	if rules.file != nil {
 		ctr = ctr.WithMountedFile(secretConfigPath, rules.file)
 	}
@@ -259,7 +265,7 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	start := time.Now().UTC()
 	trivyJSON := gate.TrivyFor(svc)
 	sbom := gate.SBOMFor(svc)
-	raw := "/raw/" + trivyJSON
+	raw := trivyRawDir + "/" + trivyJSON
 	done := ctr.
 		WithMountedCache("/root/.cache/trivy", dag.CacheVolume("soccer-predict-trivy")).
 		WithEnvVariable("TRIVY_CACHE_DIR", "/root/.cache/trivy").

@@ -91,6 +91,8 @@ func TestSecretScanFailsNamingFileAndRuleAndWritesNoSecret(t *testing.T) {
 	assert.Equal(t, []string{"trivy", "fs", "--scanners", "secret", "--secret-config", "/etc/trivy/trivy-secret.yaml",
 		"--format", "json", "--output", "/raw/secret-scan.json", "--exit-code", "0", "/src"}, e.Args)
 	assert.Contains(t, e.Container.String(), `from(address:"aquasec/trivy:0.58.1")`)
+	_, ok := e.Container.StepWhere("withDirectory", "path", "/raw")
+	assert.True(t, ok, "Trivy creates no directory for --output: %s", e.Container)
 	src, ok := e.Container.StepWhere("withMountedDirectory", "path", "/src")
 	require.True(t, ok, "the project's files are mounted: %s", e.Container)
 	ref, _ := src.Ref("source")
@@ -244,6 +246,8 @@ func TestScanReportShowsSecretsMaskedAndExportsRedactedReports(t *testing.T) {
 
 	e := mustExec(t, "trivy", "image", "--input", "/tmp/image.tar", "--scanners", "vuln,secret")
 	assert.Contains(t, e.Line(), "--output /raw/trivy-api.json", "Trivy's own report stays outside the exported directory")
+	_, ok := e.Container.StepWhere("withDirectory", "path", "/raw")
+	assert.True(t, ok, "Trivy creates no directory for --output: %s", e.Container)
 }
 
 // A Trivy report given to attest by hand is attached redacted: the registry never gets Trivy's
