@@ -20,6 +20,6 @@
 //   - [GitLabReport] writes the GitLab container_scanning report and [SecretDetectionReport]
 //     the secret_detection report (schema 15.0.7), with what the allow-list allowed as messages.
 //
-// The package uses the standard library and gopkg.in/yaml.v3 only; the scan time is always
+// Besides ci/domain it uses the standard library and gopkg.in/yaml.v3 only; the scan time is always
 // passed in.
 package scan
