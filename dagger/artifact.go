@@ -88,6 +88,10 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 	if err != nil {
 		return nil, err
 	}
+	rules, err := m.secretRules(ctx)
+	if err != nil {
+		return nil, err
+	}
 	bin, err := m.tool(ctx, toolchain.OCI)
 	if err != nil {
 		return nil, err
@@ -103,7 +107,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 			if err != nil {
 				return err
 			}
-			b, err := m.buildForPush(gctx, svc, address, modelVersion, created, policy, bin)
+			b, err := m.buildForPush(gctx, svc, address, modelVersion, created, policy, rules, bin)
 			if err != nil {
 				return fmt.Errorf("%s: %w", svc, err)
 			}
@@ -121,7 +125,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 		}
 	}
 	if len(blocking) > 0 {
-		return nil, fmt.Errorf("publish: nothing was pushed: the scan of the images to push failed (fix the findings or record an accepted risk in .trivyignore; `dagger call scan-report` shows every finding):\n%s", strings.Join(blocking, "\n"))
+		return nil, fmt.Errorf("publish: nothing was pushed: the scan of the images to push failed (fix the findings, or allow a false positive in the project's %s or %s; `dagger call scan-report` shows every finding):\n%s", scan.IgnoreFile, scan.SecretConfigFile, strings.Join(blocking, "\n"))
 	}
 
 	set := artifact.Set{}
@@ -179,8 +183,8 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 
 // buildForPush builds the labelled service image once, exports it as an OCI archive with
 // gzip layers, sets every timestamp of its config to the commit time (`oci normalize`)
-// and scans that archive with Trivy.
-func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, address domain.ImageRef, modelVersion string, created time.Time, policy scan.Policy, bin *dagger.File) (builtImage, error) {
+// and scans that archive with Trivy (vulnerabilities and secrets).
+func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, address domain.ImageRef, modelVersion string, created time.Time, policy scan.Policy, rules secretRules, bin *dagger.File) (builtImage, error) {
 	ctr, err := m.Build(ctx, string(svc), modelVersion)
 	if err != nil {
 		return builtImage{}, err
@@ -191,7 +195,7 @@ func (m *SoccerPredict) buildForPush(ctx context.Context, svc domain.Service, ad
 	}
 	// The path names the digest, so the Trivy report's ArtifactName says what it scanned
 	// (no '@' or ':': Trivy reads those in an --input path as a reference into an OCI layout).
-	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+domain.DigestAlgorithm+"-"+digest.Hex()+".tar", policy)
+	files, gl, verdict, err := m.scanTarball(ctx, svc, tarball, "/images/"+string(svc)+"-"+domain.DigestAlgorithm+"-"+digest.Hex()+".tar", policy, rules)
 	if err != nil {
 		return builtImage{}, err
 	}

@@ -16,6 +16,7 @@ import (
 func (m *SoccerPredict) gateFuncs() ([]string, map[string]gateFunc) {
 	table := map[string]gateFunc{
 		gate.Lint:          m.lint,
+		gate.SecretScan:    m.secretScan,
 		gate.Test:          m.test,
 		gate.DataContracts: m.dataContracts,
 		gate.DVCDry:        m.dvcDry,
@@ -40,7 +41,7 @@ func (m *SoccerPredict) gateFuncs() ([]string, map[string]gateFunc) {
 // +cache="session"
 func (m *SoccerPredict) GateReport(
 	ctx context.Context,
-	// Gates to run (default: all): lint, test, data-contracts, dvc-dry, smoke, api-contract, model-gate.
+	// Gates to run (default: all): lint, secret-scan, test, data-contracts, dvc-dry, smoke, api-contract, model-gate.
 	// +optional
 	only []string,
 ) (_ *dagger.Directory, err error) {

@@ -37,7 +37,8 @@ func (m *SoccerPredict) Attest(
 	image string,
 	// gate-report.json of the commit (from `gate-report`, every gate).
 	gateReport *dagger.File,
-	// trivy-<service>.json of this very image.
+	// trivy-<service>.json of this very image; attached without what may hold a secret in
+	// clear (Trivy's code excerpts, layer commands, image config).
 	// +optional
 	trivy *dagger.File,
 	// sbom-<service>.cdx.json of this very image.
@@ -81,6 +82,11 @@ func (m *SoccerPredict) Attest(
 	}
 	if err := checkGateReport(ctx, s, gateReport); err != nil {
 		return "", err
+	}
+	if trivy != nil {
+		if trivy, err = redactedTrivy(ctx, trivy); err != nil {
+			return "", fmt.Errorf("--trivy: %w", err)
+		}
 	}
 	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}, Insecure: insecure}, username, password)
 }

@@ -75,7 +75,7 @@ func TestVerifyReportRefusesForgeries(t *testing.T) {
 			m["results"] = []any{}
 			m["blockingFailures"] = []any{}
 			m["signalsRaised"] = []any{}
-		}), evCommit, []string{"blocking gates missing: lint, test, data-contracts, dvc-dry, smoke, api-contract, model-gate"}},
+		}), evCommit, []string{"blocking gates missing: lint, secret-scan, test, data-contracts, dvc-dry, smoke, api-contract, model-gate"}},
 		"failing api-contract relabelled signal": {edit(t, green, func(m map[string]any) {
 			r := find(m, APIContract)
 			r["kind"], r["status"] = "signal", "fail"

@@ -79,6 +79,7 @@ func ParseStatus(s string) (Status, error) {
 // Gate names: blocking gates.
 const (
 	Lint          = "lint"
+	SecretScan    = "secret-scan"
 	Test          = "test"
 	DataContracts = "data-contracts"
 	DVCDry        = "dvc-dry"
@@ -106,6 +107,7 @@ type Gate struct {
 
 var catalog = []Gate{
 	{Lint, Blocking, "ruff check and ruff format --check"},
+	{SecretScan, Blocking, "Trivy's secret scanner on the project's files (trivy fs --scanners secret)"},
 	{Test, Blocking, "pytest with JUnit and coverage reports"},
 	{DataContracts, Blocking, "Great Expectations suites; critical expectations block"},
 	{DVCDry, Blocking, "dvc pipeline dry run (dvc repro --dry / dvc status)"},

@@ -24,7 +24,7 @@ func TestCatalog(t *testing.T) {
 			t.Fatalf("gate %q has kind %q", g.Name, g.Kind)
 		}
 	}
-	assert.Equal(t, []string{"lint", "test", "data-contracts", "dvc-dry", "smoke", "api-contract", "model-gate"}, blocking)
+	assert.Equal(t, []string{"lint", "secret-scan", "test", "data-contracts", "dvc-dry", "smoke", "api-contract", "model-gate"}, blocking)
 	assert.Equal(t, []string{"drift", "data-advisory", "perf-regression"}, signals)
 	assert.Equal(t, append(blocking, signals...), Names())
 
@@ -35,7 +35,7 @@ func TestCatalog(t *testing.T) {
 	_, err := Lookup("lnt")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"lnt"`)
-	assert.Contains(t, err.Error(), "lint, test, data-contracts")
+	assert.Contains(t, err.Error(), "lint, secret-scan, test, data-contracts")
 
 	assert.Equal(t, Signal, KindOf(Drift))
 	assert.Equal(t, Blocking, KindOf("made-up"), "unknown gates fail closed")

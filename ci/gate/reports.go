@@ -10,6 +10,12 @@ import "gitlab.com/soccerpredictai/pipeline/ci/domain"
 const (
 	// CodeQuality is the GitLab Code Quality report written by lint-report.
 	CodeQuality = "gl-code-quality-report.json"
+	// SecretScanJSON is Trivy's JSON report of the secret scan of the project's files, with
+	// nothing that may hold a secret in clear (scan.Redact), written by secret-scan.
+	SecretScanJSON = "secret-scan.json"
+	// SecretDetection is the GitLab secret detection report written by secret-scan: every
+	// secret found in the project's files, masked.
+	SecretDetection = "gl-secret-detection-report.json"
 	// JUnit is the pytest --junitxml report written by test.
 	JUnit = "junit.xml"
 	// Coverage is the Cobertura coverage report written by test.
@@ -61,6 +67,7 @@ const (
 	GitLabJUnit             = "junit"
 	GitLabCoverageReport    = "coverage_report" // with coverage_format: cobertura
 	GitLabContainerScanning = "container_scanning"
+	GitLabSecretDetection   = "secret_detection"
 	GitLabCycloneDX         = "cyclonedx"
 	GitLabDotenv            = "dotenv"
 )
@@ -68,7 +75,7 @@ const (
 // ReportFiles returns every exported file name, in a fixed order.
 func ReportFiles() []string {
 	return []string{
-		CodeQuality, JUnit, Coverage, GEResults, CandidateMetrics, ModelGateJSON,
+		CodeQuality, SecretScanJSON, SecretDetection, JUnit, Coverage, GEResults, CandidateMetrics, ModelGateJSON,
 		GateReportJSON, GateReportMarkdown, Trivy, ContainerScanning, SBOM,
 		ImagesEnv, ImagesJSON, Manifests, Diff, Policy, Trace, ReleaseNotes, ReleasePlan, Audit, RollbackPlan,
 	}
@@ -82,6 +89,7 @@ func GitLabReports() map[string]string {
 		GitLabJUnit:             JUnit,
 		GitLabCoverageReport:    Coverage,
 		GitLabContainerScanning: ContainerScanning,
+		GitLabSecretDetection:   SecretDetection,
 		GitLabCycloneDX:         SBOM,
 		GitLabDotenv:            ImagesEnv,
 	}

@@ -22,14 +22,14 @@ func TestAllUniqueAndClean(t *testing.T) {
 		assert.False(t, strings.HasPrefix(n, ".."), "name %q must stay inside the directory", n)
 		assert.True(t, KnownReport(n))
 	}
-	assert.Len(t, ReportFiles(), 21)
+	assert.Len(t, ReportFiles(), 23)
 	assert.False(t, KnownReport("nope.json"))
 }
 
 func TestArchitectureNames(t *testing.T) {
 	// The names the architecture document promises; changing one is a contract change.
 	want := []string{
-		"gl-code-quality-report.json", "junit.xml", "coverage.xml", "ge-results.json", "model-gate.json",
+		"gl-code-quality-report.json", "secret-scan.json", "gl-secret-detection-report.json", "junit.xml", "coverage.xml", "ge-results.json", "model-gate.json",
 		"gate-report.json", "gate-report.md", "trivy-*.json", "gl-container-scanning-report.json", "sbom-*.cdx.json",
 		"images.env", "images.json", "manifests.yaml", "diff.txt", "policy.json", "trace.json", "release-notes.md",
 		"metrics/candidate.json", "release-plan.json", "audit.json", "rollback-plan.txt",
@@ -43,6 +43,7 @@ func TestGitLabReports(t *testing.T) {
 	assert.Equal(t, "gl-code-quality-report.json", m["codequality"])
 	assert.Equal(t, "coverage.xml", m["coverage_report"])
 	assert.Equal(t, "gl-container-scanning-report.json", m["container_scanning"])
+	assert.Equal(t, "gl-secret-detection-report.json", m["secret_detection"])
 	assert.Equal(t, "sbom-*.cdx.json", m["cyclonedx"])
 	assert.Equal(t, "images.env", m["dotenv"])
 	for _, f := range m {

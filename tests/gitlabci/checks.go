@@ -60,6 +60,7 @@ var SideEffectFunctions = map[string]bool{"publish-base": true, "publish": true,
 // ReportProducers names the module function whose exported directory holds each report file.
 var ReportProducers = map[string]string{
 	gate.CodeQuality:       "gate-report",
+	gate.SecretDetection:   "gate-report",
 	gate.JUnit:             "gate-report",
 	gate.Coverage:          "gate-report",
 	gate.GateReportJSON:    "gate-report",

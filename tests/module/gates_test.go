@@ -56,6 +56,9 @@ func happy(t *testing.T) {
 		daggertest.OnFile("valid.body", fixture(t, "../tests/module/testdata/valid.body")),
 		daggertest.OnFile("invalid.status", "422"),
 		daggertest.OnFile("invalid.body", fixture(t, "../tests/module/testdata/invalid.body")),
+		// The sample project has no trivy-secret.yaml, and Trivy finds no secret in it.
+		absent("trivy-secret.yaml"),
+		daggertest.OnFile("secret-scan.json", recorded(t, "trivy-fs-clean.json")),
 	} {
 		rec.Respond(r)
 	}
@@ -335,7 +338,7 @@ func TestCheckFailsOnlyOnBlockingFailures(t *testing.T) {
 	for _, r := range rep.Results {
 		names = append(names, r.Name)
 	}
-	for _, g := range []string{gate.Lint, gate.Test, gate.DataContracts, gate.DVCDry, gate.Smoke, gate.APIContract, gate.ModelGate, gate.Drift, gate.DataAdvisory, gate.PerfRegression} {
+	for _, g := range []string{gate.Lint, gate.SecretScan, gate.Test, gate.DataContracts, gate.DVCDry, gate.Smoke, gate.APIContract, gate.ModelGate, gate.Drift, gate.DataAdvisory, gate.PerfRegression} {
 		assert.Contains(t, names, g)
 	}
 

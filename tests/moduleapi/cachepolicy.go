@@ -54,6 +54,7 @@ var CachePolicies = map[string]Policy{
 	"GateReport": {Session, "runs the model gate, which reads the MLflow champion"},
 	"Check":      {Session, "runs the model gate, which reads the MLflow champion"},
 	"Scan":       {Session, "Trivy's vulnerability database changes daily"},
+	"SecretScan": {Session, "a .trivyignore entry stops accepting a secret on its expiry date"},
 	"ScanReport": {Session, "Trivy's vulnerability database changes daily"},
 
 	// Live state this module changes: a second call in the same session must see the change.

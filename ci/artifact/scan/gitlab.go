@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,34 +25,45 @@ const (
 	maxLinks       = 20
 )
 
-// GitLabOptions describe the scan for the GitLab report.
-type GitLabOptions struct {
-	// Image is the scanned image reference (required), e.g. "registry/group/api@sha256:…".
-	Image string
-	// OperatingSystem is e.g. "debian 12.5" (Report.OperatingSystem); "unknown" when empty.
-	OperatingSystem string
+// Run is one Trivy run, as a GitLab report's scan block tells it.
+type Run struct {
 	// ScannerVersion is the Trivy version (required), e.g. "0.58.1".
 	ScannerVersion string
 	// Start and End delimit the scan (required, End not before Start).
 	Start, End time.Time
 	// Failed marks the scan status "failure" (the scan itself failed, not the verdict).
 	Failed bool
+	// Notes are written as the scan's info messages: what the project's allow-list allows
+	// (SecretConfig.Describe) and which findings it accepted (Verdict.IgnoredNotes).
+	Notes []string
 }
 
-type glReport struct {
-	Version         string            `json:"version"`
-	Vulnerabilities []glVulnerability `json:"vulnerabilities"`
-	Remediations    []any             `json:"remediations"`
-	Scan            glScan            `json:"scan"`
+// GitLabOptions describe the scan for the GitLab report.
+type GitLabOptions struct {
+	// Image is the scanned image reference (required), e.g. "registry/group/api@sha256:…".
+	Image string
+	// OperatingSystem is e.g. "debian 12.5" (Report.OperatingSystem); "unknown" when empty.
+	OperatingSystem string
+	Run
 }
 
-type glVulnerability struct {
+// glReport is a GitLab security report whose vulnerabilities are V.
+type glReport[V any] struct {
+	Version         string `json:"version"`
+	Vulnerabilities []V    `json:"vulnerabilities"`
+	Remediations    []any  `json:"remediations"`
+	Scan            glScan `json:"scan"`
+}
+
+// glVulnerability is a finding of a GitLab security report located by L, the report type's
+// location (glLocation: container scanning; sdLocation: secret detection).
+type glVulnerability[L any] struct {
 	ID          string         `json:"id"`
 	Name        string         `json:"name"`
 	Description string         `json:"description,omitempty"`
 	Severity    string         `json:"severity"`
 	Solution    string         `json:"solution"`
-	Location    glLocation     `json:"location"`
+	Location    L              `json:"location"`
 	Identifiers []glIdentifier `json:"identifiers"`
 	Links       []glLink       `json:"links,omitempty"`
 }
@@ -83,12 +95,18 @@ type glLink struct {
 }
 
 type glScan struct {
-	Analyzer  glTool `json:"analyzer"`
-	Scanner   glTool `json:"scanner"`
-	Type      string `json:"type"`
-	StartTime string `json:"start_time"`
-	EndTime   string `json:"end_time"`
-	Status    string `json:"status"`
+	Analyzer  glTool      `json:"analyzer"`
+	Scanner   glTool      `json:"scanner"`
+	Type      string      `json:"type"`
+	StartTime string      `json:"start_time"`
+	EndTime   string      `json:"end_time"`
+	Status    string      `json:"status"`
+	Messages  []glMessage `json:"messages,omitempty"`
+}
+
+type glMessage struct {
+	Level string `json:"level"`
+	Value string `json:"value"`
 }
 
 type glTool struct {
@@ -103,54 +121,43 @@ type glVendor struct {
 	Name string `json:"name"`
 }
 
-// GitLabReport renders findings (normally Verdict.Reported()) as a GitLab
-// container_scanning report (schema 15.0.7), indented JSON with a trailing newline.
-// Vulnerability ids are stable: derived from ID, package, version, target and image.
-func GitLabReport(findings []Finding, o GitLabOptions) ([]byte, error) {
+// GitLabReport renders findings and secrets (normally Verdict.Reported() and
+// Verdict.ReportedSecrets()) as a GitLab container_scanning report (schema 15.0.7), indented
+// JSON with a trailing newline. A secret is located in the image by its file and line (the
+// report's "package"), with Trivy's masked line in its description and never the secret.
+// Vulnerability ids are stable: derived from the finding and the image.
+func GitLabReport(findings []Finding, secrets []SecretFinding, o GitLabOptions) ([]byte, error) {
 	if strings.TrimSpace(o.Image) == "" {
 		return nil, fmt.Errorf("GitLab report needs the scanned image reference: pass the image that trivy scanned")
 	}
-	if strings.TrimSpace(o.ScannerVersion) == "" {
-		return nil, fmt.Errorf("GitLab report needs the Trivy version: pass the output of `trivy --version`")
-	}
-	if o.Start.IsZero() || o.End.IsZero() {
-		return nil, fmt.Errorf("GitLab report needs the scan start and end times: pass both")
-	}
-	if o.End.Before(o.Start) {
-		return nil, fmt.Errorf("scan end %s is before its start %s: pass the times in order", o.End.UTC().Format(time.RFC3339), o.Start.UTC().Format(time.RFC3339))
+	sc, err := newScan(GitLabScanType, o.Run)
+	if err != nil {
+		return nil, err
 	}
 	osName := strings.TrimSpace(o.OperatingSystem)
 	if osName == "" {
 		osName = "unknown"
 	}
-	trivy := glTool{
-		ID:      "trivy",
-		Name:    "Trivy",
-		URL:     "https://github.com/aquasecurity/trivy",
-		Vendor:  glVendor{Name: "Aqua Security"},
-		Version: o.ScannerVersion,
-	}
-	rep := glReport{
+	rep := glReport[glVulnerability[glLocation]]{
 		Version:         GitLabSchemaVersion,
-		Vulnerabilities: make([]glVulnerability, 0, len(findings)),
+		Vulnerabilities: make([]glVulnerability[glLocation], 0, len(findings)+len(secrets)),
 		Remediations:    []any{},
-		Scan: glScan{
-			Analyzer:  trivy,
-			Scanner:   trivy,
-			Type:      GitLabScanType,
-			StartTime: o.Start.UTC().Format(GitLabTimeLayout),
-			EndTime:   o.End.UTC().Format(GitLabTimeLayout),
-			Status:    "success",
-		},
+		Scan:            sc,
 	}
-	if o.Failed {
-		rep.Scan.Status = "failure"
+	sortedSecrets := append([]SecretFinding(nil), secrets...)
+	sortSecrets(sortedSecrets)
+	for _, f := range sortedSecrets {
+		rep.Vulnerabilities = append(rep.Vulnerabilities, secretInImage(f, osName, o.Image))
 	}
 	sorted := append([]Finding(nil), findings...)
 	sortFindings(sorted)
 	for _, f := range sorted {
 		rep.Vulnerabilities = append(rep.Vulnerabilities, toGitLab(f, osName, o.Image))
 	}
+	return encodeReport(rep)
+}
+
+func encodeReport(rep any) ([]byte, error) {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding the GitLab report: %w", err)
@@ -158,7 +165,86 @@ func GitLabReport(findings []Finding, o GitLabOptions) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func toGitLab(f Finding, osName, image string) glVulnerability {
+// newScan is the scan block of a GitLab security report of scanType written by Trivy.
+func newScan(scanType string, r Run) (glScan, error) {
+	start, end := r.Start, r.End
+	if strings.TrimSpace(r.ScannerVersion) == "" {
+		return glScan{}, fmt.Errorf("GitLab report needs the Trivy version: pass the output of `trivy --version`")
+	}
+	if start.IsZero() || end.IsZero() {
+		return glScan{}, fmt.Errorf("GitLab report needs the scan start and end times: pass both")
+	}
+	if end.Before(start) {
+		return glScan{}, fmt.Errorf("scan end %s is before its start %s: pass the times in order", end.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
+	}
+	trivy := glTool{
+		ID:      "trivy",
+		Name:    "Trivy",
+		URL:     "https://github.com/aquasecurity/trivy",
+		Vendor:  glVendor{Name: "Aqua Security"},
+		Version: r.ScannerVersion,
+	}
+	sc := glScan{
+		Analyzer:  trivy,
+		Scanner:   trivy,
+		Type:      scanType,
+		StartTime: start.UTC().Format(GitLabTimeLayout),
+		EndTime:   end.UTC().Format(GitLabTimeLayout),
+		Status:    "success",
+	}
+	if r.Failed {
+		sc.Status = "failure"
+	}
+	for _, n := range r.Notes {
+		if n = strings.TrimSpace(n); n != "" {
+			sc.Messages = append(sc.Messages, glMessage{Level: "info", Value: truncate(n, maxSolution)})
+		}
+	}
+	return sc, nil
+}
+
+// secretIdentifier is the identifier of Trivy's secret rule.
+func secretIdentifier(rule string) glIdentifier {
+	return glIdentifier{Type: "trivy_secret_rule", Name: "Trivy secret rule " + rule, Value: rule}
+}
+
+// secretDescription says what matched where, with Trivy's masked line when there is one.
+func secretDescription(f SecretFinding, where string) string {
+	d := "Trivy's secret rule " + f.Rule
+	if f.Category != "" {
+		d += " (" + f.Category + ")"
+	}
+	d += " matched " + where + "."
+	if f.Match != "" {
+		d += "\n\nThe line, with the secret masked: `" + strings.ReplaceAll(f.Match, "`", "'") + "`"
+	}
+	return d
+}
+
+func secretName(f SecretFinding) string {
+	if strings.TrimSpace(f.Title) != "" {
+		return f.Title
+	}
+	return f.Rule
+}
+
+func secretInImage(f SecretFinding, osName, image string) glVulnerability[glLocation] {
+	return glVulnerability[glLocation]{
+		ID:          stableID("secret", f.Rule, f.File, strconv.Itoa(f.StartLine), strconv.Itoa(f.EndLine), image),
+		Name:        truncate(secretName(f), maxName),
+		Description: truncate(secretDescription(f, f.Where()+" in the image"), maxDescription),
+		Severity:    f.Severity.GitLab(),
+		Solution:    truncate("Rebuild the image without the secret: "+SecretFix+".", maxSolution),
+		Location: glLocation{
+			Dependency:      glDependency{Package: glPackage{Name: f.Where()}, Version: ""},
+			OperatingSystem: osName,
+			Image:           image,
+		},
+		Identifiers: []glIdentifier{secretIdentifier(f.Rule)},
+	}
+}
+
+func toGitLab(f Finding, osName, image string) glVulnerability[glLocation] {
 	name := f.Title
 	if strings.TrimSpace(name) == "" {
 		name = f.ID
@@ -185,8 +271,8 @@ func toGitLab(f Finding, osName, image string) glVulnerability {
 			links = append(links, glLink{URL: u})
 		}
 	}
-	return glVulnerability{
-		ID:          stableID(f, image),
+	return glVulnerability[glLocation]{
+		ID:          stableID(f.ID, f.Package, f.Installed, f.Target, image),
 		Name:        truncate(name, maxName),
 		Description: truncate(desc, maxDescription),
 		Severity:    f.Severity.GitLab(),
@@ -221,9 +307,9 @@ func isWebURL(u string) bool {
 	return (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && len(u) > len("https://") && !strings.ContainsAny(u, " \t\r\n")
 }
 
-// stableID is a UUID-shaped (version 8, RFC 9562) hash of the finding and the image.
-func stableID(f Finding, image string) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{f.ID, f.Package, f.Installed, f.Target, image}, "\x00")))
+// stableID is a UUID-shaped (version 8, RFC 9562) hash of what identifies a finding.
+func stableID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	b := h[:16]
 	b[6] = (b[6] & 0x0f) | 0x80
 	b[8] = (b[8] & 0x3f) | 0x80

@@ -11,9 +11,14 @@ import (
 // ExpiryLayout is the date layout of "exp:" in an ignore file.
 const ExpiryLayout = "2006-01-02"
 
+// IgnoreFile is the project's list of accepted risks, read from the project's root: Trivy's own
+// default name (its --ignorefile flag). Its IDs are vulnerability IDs and secret rule IDs.
+const IgnoreFile = ".trivyignore"
+
 // IgnoreEntry is one accepted risk from the ignore file.
 type IgnoreEntry struct {
-	// ID is the vulnerability ID, compared exactly with Trivy's VulnerabilityID.
+	// ID is the vulnerability ID or secret rule ID, compared exactly with Trivy's
+	// VulnerabilityID or RuleID (as Trivy applies a .trivyignore to every scanner).
 	ID string `json:"id"`
 	// Expires is midnight UTC of the "exp:" date; zero when the entry never expires.
 	Expires time.Time `json:"expires,omitzero"`

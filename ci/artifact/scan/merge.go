@@ -9,8 +9,8 @@ import (
 
 // MergeGitLabReports joins the container_scanning reports of several images into the one
 // report a GitLab job uploads: every vulnerability keeps its own location.image; the scan
-// block is the first report's, spanning the earliest start to the latest end, and failed
-// when any scan failed.
+// block is the first report's, spanning the earliest start to the latest end, failed when any
+// scan failed, and with every report's messages (once each, in order).
 func MergeGitLabReports(docs ...[]byte) ([]byte, error) {
 	if len(docs) == 0 {
 		return nil, errors.New("merge container scanning reports: no report given")
@@ -18,6 +18,8 @@ func MergeGitLabReports(docs ...[]byte) ([]byte, error) {
 	var merged map[string]any
 	var vulns []any
 	var starts, ends []string
+	var messages []any
+	seenMessage := map[string]bool{}
 	failed := false
 	for i, d := range docs {
 		var doc map[string]any
@@ -42,6 +44,14 @@ func MergeGitLabReports(docs ...[]byte) ([]byte, error) {
 		if scanBlock["status"] == "failure" {
 			failed = true
 		}
+		list, _ = scanBlock["messages"].([]any)
+		for _, m := range list {
+			key := fmt.Sprint(m)
+			if !seenMessage[key] {
+				seenMessage[key] = true
+				messages = append(messages, m)
+			}
+		}
 		if merged == nil {
 			merged = doc
 		} else if doc["version"] != merged["version"] {
@@ -60,6 +70,9 @@ func MergeGitLabReports(docs ...[]byte) ([]byte, error) {
 	}
 	if failed {
 		scanBlock["status"] = "failure"
+	}
+	if len(messages) > 0 {
+		scanBlock["messages"] = messages
 	}
 	if vulns == nil {
 		vulns = []any{}

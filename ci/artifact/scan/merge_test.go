@@ -16,7 +16,7 @@ func gitlabReport(t *testing.T, image string, start time.Time, failed bool) []by
 	require.NoError(t, err)
 	rep, err := ParseTrivy(raw)
 	require.NoError(t, err)
-	doc, err := GitLabReport(Findings(rep), GitLabOptions{Image: image, ScannerVersion: "0.58.1", Start: start, End: start.Add(time.Minute), Failed: failed})
+	doc, err := GitLabReport(Findings(rep), nil, GitLabOptions{Image: image, Run: Run{ScannerVersion: "0.58.1", Start: start, End: start.Add(time.Minute), Failed: failed}})
 	require.NoError(t, err)
 	return doc
 }

@@ -289,6 +289,19 @@ var glTime = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$`)
 // (15.x) that this report relies on.
 func checkGitLabReport(t *testing.T, b []byte, wantVulns int) map[string]any {
 	t.Helper()
+	return checkSecurityReport(t, b, "container_scanning", wantVulns, func(loc map[string]any) {
+		require.NotEmpty(t, loc["operating_system"])
+		require.NotEmpty(t, loc["image"])
+		dep := loc["dependency"].(map[string]any)
+		require.Contains(t, dep, "version")
+		require.Contains(t, dep["package"].(map[string]any), "name")
+	})
+}
+
+// checkSecurityReport asserts the constraints shared by GitLab's security report schemas (15.x)
+// that these reports rely on, for a report of scanType, and checks each location with location.
+func checkSecurityReport(t *testing.T, b []byte, scanType string, wantVulns int, location func(map[string]any)) map[string]any {
+	t.Helper()
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(b, &doc))
 	require.Regexp(t, `^[0-9]+\.[0-9]+\.[0-9]+$`, doc["version"])
@@ -301,10 +314,17 @@ func checkGitLabReport(t *testing.T, b []byte, wantVulns int) map[string]any {
 		}
 		require.NotEmpty(t, tool["vendor"].(map[string]any)["name"])
 	}
-	require.Equal(t, "container_scanning", scan["type"])
+	require.Regexp(t, `^https?://.+`, scan["analyzer"].(map[string]any)["url"])
+	require.Equal(t, scanType, scan["type"])
 	require.Regexp(t, glTime, scan["start_time"])
 	require.Regexp(t, glTime, scan["end_time"])
 	require.Contains(t, []any{"success", "failure"}, scan["status"])
+	if msgs, ok := scan["messages"]; ok {
+		for _, m := range msgs.([]any) {
+			require.Contains(t, []any{"info", "warn", "fatal"}, m.(map[string]any)["level"])
+			require.NotEmpty(t, m.(map[string]any)["value"])
+		}
+	}
 	vulns := doc["vulnerabilities"].([]any)
 	require.Len(t, vulns, wantVulns)
 	ids := map[string]bool{}
@@ -314,15 +334,11 @@ func checkGitLabReport(t *testing.T, b []byte, wantVulns int) map[string]any {
 		require.NotEmpty(t, id)
 		require.False(t, ids[id], "vulnerability ids are unique")
 		ids[id] = true
+		require.NotContains(t, v, "raw_source_code_extract", "a report never carries source code")
 		require.Contains(t, []any{"Info", "Unknown", "Low", "Medium", "High", "Critical"}, v["severity"])
 		require.LessOrEqual(t, len([]rune(v["name"].(string))), 255)
 		require.LessOrEqual(t, len([]rune(v["solution"].(string))), 7000)
-		loc := v["location"].(map[string]any)
-		require.NotEmpty(t, loc["operating_system"])
-		require.NotEmpty(t, loc["image"])
-		dep := loc["dependency"].(map[string]any)
-		require.Contains(t, dep, "version")
-		require.Contains(t, dep["package"].(map[string]any), "name")
+		location(v["location"].(map[string]any))
 		idents := v["identifiers"].([]any)
 		require.NotEmpty(t, idents)
 		for _, ri := range idents {
@@ -350,11 +366,13 @@ func TestGitLabReport(t *testing.T) {
 	opts := GitLabOptions{
 		Image:           "registry.example.com/soccerpredict/api@sha256:" + strings.Repeat("1", 64),
 		OperatingSystem: rep.OperatingSystem(),
-		ScannerVersion:  "0.58.1",
-		Start:           time.Date(2025, 3, 1, 11, 0, 0, 0, time.FixedZone("CET", 3600)),
-		End:             time.Date(2025, 3, 1, 10, 0, 42, 0, time.UTC),
+		Run: Run{
+			ScannerVersion: "0.58.1",
+			Start:          time.Date(2025, 3, 1, 11, 0, 0, 0, time.FixedZone("CET", 3600)),
+			End:            time.Date(2025, 3, 1, 10, 0, 42, 0, time.UTC),
+		},
 	}
-	b, err := GitLabReport(v.Reported(), opts)
+	b, err := GitLabReport(v.Reported(), nil, opts)
 	require.NoError(t, err)
 	doc := checkGitLabReport(t, b, 7)
 	scan := doc["scan"].(map[string]any)
@@ -386,12 +404,12 @@ func TestGitLabReport(t *testing.T) {
 	assert.Equal(t, "temp", last["identifiers"].([]any)[0].(map[string]any)["type"])
 
 	// Stable: same input, same bytes; another image, other ids.
-	again, err := GitLabReport(v.Reported(), opts)
+	again, err := GitLabReport(v.Reported(), nil, opts)
 	require.NoError(t, err)
 	assert.Equal(t, string(b), string(again))
 	opts2 := opts
 	opts2.Image = "registry.example.com/soccerpredict/worker@sha256:" + strings.Repeat("2", 64)
-	other, err := GitLabReport(v.Reported(), opts2)
+	other, err := GitLabReport(v.Reported(), nil, opts2)
 	require.NoError(t, err)
 	otherDoc := checkGitLabReport(t, other, 7)
 	assert.NotEqual(t, first["id"], otherDoc["vulnerabilities"].([]any)[0].(map[string]any)["id"])
@@ -399,20 +417,20 @@ func TestGitLabReport(t *testing.T) {
 	// Empty findings still make a valid report; unknown OS becomes "unknown"; failure status.
 	opts3 := opts
 	opts3.OperatingSystem, opts3.Failed = "", true
-	empty, err := GitLabReport(nil, opts3)
+	empty, err := GitLabReport(nil, nil, opts3)
 	require.NoError(t, err)
 	d := checkGitLabReport(t, empty, 0)
 	assert.Equal(t, "failure", d["scan"].(map[string]any)["status"])
 	assert.Contains(t, string(empty), `"vulnerabilities": []`)
 
 	long := Finding{ID: "CVE-1", Package: "p", Installed: "1", Severity: High, Title: strings.Repeat("é", 300)}
-	lb, err := GitLabReport([]Finding{long}, opts3)
+	lb, err := GitLabReport([]Finding{long}, nil, opts3)
 	require.NoError(t, err)
 	checkGitLabReport(t, lb, 1)
 }
 
 func TestGitLabReportErrors(t *testing.T) {
-	ok := GitLabOptions{Image: "r/i:t", ScannerVersion: "0.58.1", Start: scanTime, End: scanTime}
+	ok := GitLabOptions{Image: "r/i:t", Run: Run{ScannerVersion: "0.58.1", Start: scanTime, End: scanTime}}
 	cases := []struct {
 		mut func(*GitLabOptions)
 		msg string
@@ -425,7 +443,7 @@ func TestGitLabReportErrors(t *testing.T) {
 	for _, c := range cases {
 		o := ok
 		c.mut(&o)
-		_, err := GitLabReport(nil, o)
+		_, err := GitLabReport(nil, nil, o)
 		require.ErrorContains(t, err, c.msg)
 	}
 }
@@ -469,9 +487,10 @@ func FuzzParseTrivy(f *testing.F) {
 		v, err := Evaluate(r, Policy{Severities: []Severity{Critical, High}, Now: scanTime})
 		require.NoError(t, err)
 		require.Equal(t, len(Findings(r)), len(v.Blocking)+len(v.NonBlocking)+len(v.Ignored))
-		b, err := GitLabReport(v.Reported(), GitLabOptions{Image: "r/i:t", ScannerVersion: "1", Start: scanTime, End: scanTime, OperatingSystem: r.OperatingSystem()})
+		require.Equal(t, len(SecretFindings(r)), len(v.BlockingSecrets)+len(v.NonBlockingSecrets)+len(v.IgnoredSecrets))
+		b, err := GitLabReport(v.Reported(), v.ReportedSecrets(), GitLabOptions{Image: "r/i:t", OperatingSystem: r.OperatingSystem(), Run: Run{ScannerVersion: "1", Start: scanTime, End: scanTime}})
 		require.NoError(t, err)
-		checkGitLabReport(t, b, len(v.Reported()))
+		checkGitLabReport(t, b, len(v.Reported())+len(v.ReportedSecrets()))
 	})
 }
 

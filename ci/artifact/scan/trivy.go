@@ -36,12 +36,14 @@ type OS struct {
 	EOSL   bool   `json:"EOSL,omitempty"`
 }
 
-// Result is one scan target (the OS packages, a Python environment, ...).
+// Result is one scan target (the OS packages, a Python environment, a file with secrets, ...).
 type Result struct {
 	Target          string          `json:"Target"`
 	Class           string          `json:"Class,omitempty"`
 	Type            string          `json:"Type,omitempty"`
 	Vulnerabilities []Vulnerability `json:"Vulnerabilities"`
+	// Secrets are the secret scanner's findings in the file Target (Class "secret").
+	Secrets []Secret `json:"Secrets,omitempty"`
 }
 
 // Vulnerability is one Trivy finding.
@@ -67,9 +69,10 @@ func (r Report) OperatingSystem() string {
 	return strings.TrimSpace(r.Metadata.OS.Family + " " + r.Metadata.OS.Name)
 }
 
-// ParseTrivy parses `trivy image --format json` output. It needs SchemaVersion 2 and an
-// ArtifactName (so `{}` is not a clean report); Results and vulnerability lists may be absent
-// (a clean image). Every vulnerability needs an ID, a package name and a known severity.
+// ParseTrivy parses `trivy image --format json` (or `trivy fs`) output. It needs SchemaVersion 2
+// and an ArtifactName (so `{}` is not a clean report); Results, vulnerability and secret lists
+// may be absent (a clean image). Every vulnerability needs an ID, a package name and a known
+// severity; every secret a rule ID and a known severity.
 // Whether the report is the one of a given image is [Report.Names]'s question.
 func ParseTrivy(data []byte) (Report, error) {
 	const fix = "run `trivy image --format json --output trivy.json <image>` (Trivy 0.20 or later)"
@@ -101,6 +104,15 @@ func ParseTrivy(data []byte) (Report, error) {
 			}
 			if _, err := ParseSeverity(v.Severity); err != nil {
 				return Report{}, fmt.Errorf("trivy report %s (%s): %w", where, v.VulnerabilityID, err)
+			}
+		}
+		for j, sec := range res.Secrets {
+			where := fmt.Sprintf("Results[%d].Secrets[%d]", i, j)
+			if strings.TrimSpace(sec.RuleID) == "" {
+				return Report{}, fmt.Errorf("trivy report %s (%s) has no RuleID: %s", where, res.Target, fix)
+			}
+			if _, err := ParseSeverity(sec.Severity); err != nil {
+				return Report{}, fmt.Errorf("trivy report %s (%s): %w", where, sec.RuleID, err)
 			}
 		}
 	}
@@ -187,4 +199,25 @@ func Findings(r Report) []Finding {
 	}
 	sortFindings(out)
 	return out
+}
+
+// Scanners is what every image scan looks for: known vulnerabilities and secrets in the image's
+// files (Trivy's secret scanner, the same severity rule).
+const Scanners = "vuln,secret"
+
+// ImageScanArgs is the `trivy image` command line that scans the OCI archive at input for
+// vulnerabilities and secrets and writes the JSON report to output, never failing on findings
+// (the verdict is Evaluate's). secretConfig is where the project's trivy-secret.yaml is mounted;
+// with no file there Trivy uses its built-in rules only.
+func ImageScanArgs(input, output, secretConfig string) []string {
+	return []string{"trivy", "image", "--input", input, "--scanners", Scanners, "--secret-config", secretConfig,
+		"--format", "json", "--output", output, "--exit-code", "0"}
+}
+
+// SourceScanArgs is the `trivy fs` command line that scans the directory dir (the project's
+// files, what enters no image too) for secrets only and writes the JSON report to output,
+// never failing on findings. secretConfig is as for ImageScanArgs.
+func SourceScanArgs(dir, output, secretConfig string) []string {
+	return []string{"trivy", "fs", "--scanners", "secret", "--secret-config", secretConfig,
+		"--format", "json", "--output", output, "--exit-code", "0", dir}
 }
