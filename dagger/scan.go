@@ -87,7 +87,8 @@ func (m *SoccerPredict) ScanReport(
 //
 // +check
 // +cache="session"
-func (m *SoccerPredict) SecretScan(ctx context.Context) error {
+func (m *SoccerPredict) SecretScan(ctx context.Context) (err error) {
+	defer surface(&err)
 	return enforce(ctx, m.secretScan)
 }
 
