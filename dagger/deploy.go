@@ -314,7 +314,8 @@ func (m *SoccerPredict) Deploy(
 		return "", err
 	}
 	if err := p.decision.Err(); err != nil {
-		hints := policy.EvidenceHints(policy.DeployInputs{Env: penv, GitLabToken: gitlabToken != nil, ProjectID: orDefault(projectId, p.settings.ProjectID) != "", GateReport: gateReport != nil})
+		_, keyConfigured := trustedPublicKey()
+		hints := policy.EvidenceHints(policy.DeployInputs{Env: penv, GitLabToken: gitlabToken != nil, ProjectID: orDefault(projectId, p.settings.ProjectID) != "", GateReport: gateReport != nil, KeyConfigured: keyConfigured})
 		if hints != "" {
 			hints = "\n" + hints
 		}

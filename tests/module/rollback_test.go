@@ -221,6 +221,7 @@ type rbMLflow struct {
 	mu       sync.Mutex
 	versions map[string]string // version → status
 	champion string
+	token    string // the bearer token it accepts
 	tags     map[string]string
 	calls    []string
 	auth     []string
@@ -230,7 +231,7 @@ const rbMLflowToken = "MLFLOW-SECRET-token"
 
 func newRBMLflow(t *testing.T) (*rbMLflow, *httptest.Server) {
 	t.Helper()
-	f := &rbMLflow{versions: map[string]string{"3": "READY", "4": "READY", "5": "FAILED_REGISTRATION"}, champion: "4"}
+	f := &rbMLflow{versions: map[string]string{"3": "READY", "4": "READY", "5": "FAILED_REGISTRATION"}, champion: "4", token: rbMLflowToken}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -246,7 +247,7 @@ func (f *rbMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
 	}
-	if r.Header.Get("Authorization") != "Bearer "+rbMLflowToken {
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
