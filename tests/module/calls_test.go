@@ -34,6 +34,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 	"gitlab.com/soccerpredictai/pipeline/tests/gitlabci"
 	"gitlab.com/soccerpredictai/pipeline/tests/moduleapi"
 )
@@ -498,5 +499,7 @@ func artifactsOfAGreenPipeline(t *testing.T) {
 	t.Helper()
 	deployHappy(t)
 	publishWorld(t, "push")
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	report := fullGateReport(t, commitSHA, gate.Pass)
+	rec.Respond(daggertest.OnFile("reports/gate-report.json", report)) // the gate-report job's artifact
+	registryEvidence(t, report)
 }

@@ -89,7 +89,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
 	deployHappy(t)
-	answerEvidence(t, commitSHA, "", fullGateReport(t, commitSHA, gate.Pass)) // no attestation key, as shipped
+	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass)) // no attestation key, as shipped
 	head := checkoutHead(commitSHA, "refs/heads/main")
 	publishedFor(registry, "main-01234567")
 
@@ -197,7 +197,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 			m := fresh(t, func(a *newArgs) { a.registry = registry })
 			m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
 			deployHappy(t)
-			registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass)) // the key is committed
+			registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass)) // the key is committed
 			head := checkoutHead(commitSHA, "refs/heads/main")
 			publishedFor(registry, "main-01234567")
 			_, err := m.Deploy(context.Background(), env, "", "", "",

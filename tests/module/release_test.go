@@ -132,7 +132,7 @@ func relGateReport(t *testing.T, commit string, lint gate.Status) *dagger.File {
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)
-	registryEvidence(t, relCommit, string(b))
+	registryEvidence(t, string(b))
 	return nil
 }
 
