@@ -18,8 +18,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
-// gate.ReleasePlan is the release plan written next to the release notes.
-
 // Release publishes the images that passed staging as release vX.Y.Z, without rebuilding them.
 // It checks that --version is a semantic version greater than every tag of the GitLab project,
 // and, from the registry (never from a file), that each image digest carries the evidence of
@@ -173,9 +171,11 @@ func (m *SoccerPredict) Release(
 }
 
 // releaseEvidence reads the evidence of every image digest from the registry: it must count
-// for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
-// finding under today's database and the project's .trivyignore. It returns whether the gate
-// report that counted is green, for the release plan.
+// for the release commit (attest.Verify), and the Trivy reports publish attached must have no
+// blocking finding under the current SP_SCAN_SEVERITIES and the project's .trivyignore. Those
+// reports are re-evaluated, never re-made: the images are not scanned again, so a vulnerability
+// published since publish ran is not seen here. It returns whether the gate report that
+// counted is green, for the release plan.
 func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) (bool, error) {
 	refused := func(err error) (bool, error) {
 		return false, fmt.Errorf("release refused, nothing was promoted: %w", err)
