@@ -106,12 +106,13 @@ func (m *SoccerPredict) Plan(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// Offline fallback (dev, staging): gate-report.json of this commit. Without it, staging and
+	// Offline fallback for dev, and for staging while no attestation key is committed
+	// (production refuses it): gate-report.json of this commit. Without it, staging and
 	// production read the gate report attached to each image in the registry.
 	// +optional
 	gateReport *dagger.File,
-	// Offline fallback (dev, staging): the scan-report directory of these images. Without it,
-	// the Trivy reports attached to each image in the registry are used.
+	// Offline fallback, as --gate-report: the scan-report directory of these images. Without
+	// it, the Trivy reports attached to each image in the registry are used.
 	// +optional
 	scanReport *dagger.Directory,
 	// The Helm chart.
@@ -261,14 +262,15 @@ func (m *SoccerPredict) Deploy(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// Offline fallback for dev and staging, refused for production: gate-report.json of this
-	// commit. Without it, staging and production read the gate report attached to each image
-	// digest in the registry (publish attaches it; see verify-evidence), signed by the private
-	// half of ci/artifact/attest/trust/attestation.pub (production always, staging once that key is committed).
+	// Offline fallback for dev, and for staging while no attestation key is committed
+	// (production, and staging once it is, refuse it): gate-report.json of this commit. Without
+	// it, staging and production read the gate report attached to each image digest in the
+	// registry (publish attaches it; see verify-evidence), signed by the private half of
+	// ci/artifact/attest/trust/attestation.pub (production always, staging once that key is committed).
 	// +optional
 	gateReport *dagger.File,
-	// Offline fallback for dev and staging, refused for production: the scan-report directory.
-	// Without it, the Trivy reports attached to each image digest are used.
+	// Offline fallback, as --gate-report: the scan-report directory. Without it, the Trivy
+	// reports attached to each image digest are used.
 	// +optional
 	scanReport *dagger.Directory,
 	// The Helm chart.
@@ -316,7 +318,8 @@ func (m *SoccerPredict) Deploy(
 		return "", err
 	}
 	if err := p.decision.Err(); err != nil {
-		hints := policy.EvidenceHints(policy.DeployInputs{Env: penv, GitLabToken: gitlabToken != nil, ProjectID: orDefault(projectId, p.settings.ProjectID) != "", GateReport: gateReport != nil})
+		_, keyConfigured := trustedPublicKey()
+		hints := policy.EvidenceHints(policy.DeployInputs{Env: penv, GitLabToken: gitlabToken != nil, ProjectID: orDefault(projectId, p.settings.ProjectID) != "", GateReport: gateReport != nil, KeyConfigured: keyConfigured})
 		if hints != "" {
 			hints = "\n" + hints
 		}

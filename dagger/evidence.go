@@ -297,6 +297,9 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
+	if err := sum.CheckImages(set); err != nil {
+		return nil, attest.Summary{}, err
+	}
 	if err := sum.CheckSigned(trust.Required, trust.KeyID); err != nil {
 		return nil, attest.Summary{}, err
 	}

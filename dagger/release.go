@@ -18,8 +18,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
-// gate.ReleasePlan is the release plan written next to the release notes.
-
 // Release publishes the images that passed staging as release vX.Y.Z, without rebuilding them.
 // It checks that --version is a semantic version greater than every tag of the GitLab project,
 // and, from the registry (never from a file), that each image digest carries the evidence of
@@ -113,7 +111,8 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}
-	if err := m.releaseEvidence(ctx, s, set, username, password, insecure); err != nil {
+	green, err := m.releaseEvidence(ctx, s, set, username, password, insecure)
+	if err != nil {
 		return nil, err
 	}
 	client, err := gitlabClient(ctx, s, gitlabToken)
@@ -125,7 +124,7 @@ func (m *SoccerPredict) Release(
 		return nil, fmt.Errorf("list the release tags: %w", err)
 	}
 	previous := release.PriorTags(tagList, v, commit)
-	plan, err := release.NewPlan(release.PlanRequest{Version: v, Tags: previous, Images: set, GateReportGreen: true})
+	plan, err := release.NewPlan(release.PlanRequest{Version: v, Tags: previous, Images: set, GateReportGreen: green})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was promoted", err)
 	}
@@ -173,38 +172,45 @@ func (m *SoccerPredict) Release(
 }
 
 // releaseEvidence reads the evidence of every image digest from the registry: it must count
-// for the release commit (attest.Verify), and the attached Trivy reports must have no blocking
-// finding under today's database and the project's .trivyignore.
-func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) error {
+// for the release commit (attest.Verify), and the Trivy reports publish attached must have no
+// blocking finding under the current SP_SCAN_SEVERITIES and the project's .trivyignore. Those
+// reports are re-evaluated, never re-made: the images are not scanned again, so a vulnerability
+// published since publish ran is not seen here. It returns whether the gate report that
+// counted is green, for the release plan.
+func (m *SoccerPredict) releaseEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, username string, password *dagger.Secret, insecure []string) (bool, error) {
+	refused := func(err error) (bool, error) {
+		return false, fmt.Errorf("release refused, nothing was promoted: %w", err)
+	}
 	trust, err := m.attestationTrust(ctx, domain.Production)
 	if err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return refused(err)
 	}
 	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, insecure)
 	if err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return refused(err)
 	}
 	if err := sum.Err(); err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return refused(err)
 	}
-	if _, err := m.gateReportGreen(ctx, s, dir.File(gate.GateReportJSON)); err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+	green, err := m.gateReportGreen(ctx, s, dir.File(gate.GateReportJSON))
+	if err != nil {
+		return refused(err)
 	}
 	first, err := m.gateReportFirstModel(ctx, dir.File(gate.GateReportJSON))
 	if err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return refused(err)
 	}
 	if err := policy.CheckFirstModel(release.Target, first); err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return refused(err)
 	}
 	clean, err := m.scanClean(ctx, s, dir)
 	if err != nil {
-		return fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return refused(err)
 	}
 	if !clean {
-		return fmt.Errorf("release refused, nothing was promoted: the Trivy reports attached to the images have blocking findings (%s): fix them, publish and deploy a new commit to staging, then tag it", strings.Join(s.ScanSeverities, ","))
+		return refused(fmt.Errorf("the Trivy reports attached to the images have blocking findings (%s): fix them, publish and deploy a new commit to staging, then tag it", strings.Join(s.ScanSeverities, ",")))
 	}
-	return nil
+	return green, nil
 }
 
 // releaseImages returns the images to release: the three given, or those the staging release

@@ -30,13 +30,13 @@ func TestStoreArgs(t *testing.T) {
 	_, err = StoreArgs("", "ns", "/c", "/r", r)
 	assert.ErrorContains(t, err, "SP_RELEASE")
 	_, err = StoreArgs("r", "ns", "", "/r", r)
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, "no chart directory or record file")
 
 	last, err := LastArgs("soccer-predict", "soccerpredict-production")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"helm", "get", "values", "soccer-predict-audit", "--namespace", "soccerpredict-production", "--output", "json"}, last)
 	_, err = LastArgs("", "")
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, "no release or namespace: set SP_RELEASE and SP_NAMESPACE")
 	assert.Contains(t, StoreChart()["templates/configmap.yaml"], ".Values.record")
 }
 

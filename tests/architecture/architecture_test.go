@@ -1,7 +1,8 @@
 // Package architecture keeps docs/architecture.md true: every package of ci/ is on the page's
 // layout table (and every row names a package that exists), the domain vocabulary depends on
 // nothing else of ci/, nothing in ci/ imports Dagger, and imports only point down the layers the
-// page's table gives.
+// page's table gives. tree_test.go keeps the tree clean: no tracked binary or file over 1 MiB
+// outside testdata.
 package architecture
 
 import (

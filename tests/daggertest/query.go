@@ -66,7 +66,7 @@ func walkValue(v any, walk func(Chain)) {
 // ExecWith returns the first exec whose command line contains every word, in order.
 func (r *Recorder) ExecWith(words ...string) (Exec, bool) {
 	for _, e := range r.Execs() {
-		if containsInOrder(e.Line(), words) {
+		if ContainsInOrder(e.Line(), words) {
 			return e, true
 		}
 	}
@@ -84,7 +84,8 @@ func (r *Recorder) CallsTo(leaf string) []Call {
 	return out
 }
 
-func containsInOrder(s string, words []string) bool {
+// ContainsInOrder reports whether every word appears in s, each after the previous one.
+func ContainsInOrder(s string, words []string) bool {
 	for _, w := range words {
 		i := strings.Index(s, w)
 		if i < 0 {
@@ -175,7 +176,7 @@ func (c Call) ExecArgs() ([]string, bool) {
 func OnExec(words []string, answers map[string]any) Responder {
 	return func(c Call) (any, bool) {
 		args, ok := c.ExecArgs()
-		if !ok || !containsInOrder(strings.Join(args, " "), words) {
+		if !ok || !ContainsInOrder(strings.Join(args, " "), words) {
 			return nil, false
 		}
 		v, ok := answers[c.Leaf]

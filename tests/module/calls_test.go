@@ -34,6 +34,7 @@ import (
 
 	"dagger/soccer-predict/internal/dagger"
 
+	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 	"gitlab.com/soccerpredictai/pipeline/tests/gitlabci"
 	"gitlab.com/soccerpredictai/pipeline/tests/moduleapi"
 )
@@ -292,39 +293,54 @@ func (e callEnv) unsetVars(line string) []string {
 // error is the first one any step returned.
 func (e callEnv) runLine(t *testing.T, d gitlabci.DaggerCall) error {
 	t.Helper()
+	_, err := e.call(t, d)
+	return err
+}
+
+// call is runLine that also returns what the function returned (nil for a function that
+// returns only an error), for the lines whose next step acts on it interactively (terminal,
+// up) or that end with it.
+func (e callEnv) call(t *testing.T, d gitlabci.DaggerCall) (any, error) {
+	t.Helper()
 	sigs := moduleSignatures(t)
 	if missing := e.unsetVars(d.Line); len(missing) > 0 {
-		return fmt.Errorf("the line uses %v, which its caller does not set", missing)
+		return nil, fmt.Errorf("the line uses %v, which its caller does not set", missing)
 	}
 	newArgs, err := e.args(t, reflect.TypeOf(New), "constructor", sigs["New"], d.Ctor)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res := reflect.ValueOf(New).Call(newArgs)
 	if err, _ := res[1].Interface().(error); err != nil {
-		return err
+		return nil, err
 	}
 	m := res[0]
 	fn := d.Chain[0]
 	name := goName(fn.Name)
 	params, ok := sigs[name]
 	if !ok {
-		return fmt.Errorf("the module has no function %q", fn.Name)
+		return nil, fmt.Errorf("the module has no function %q", fn.Name)
 	}
 	method := m.MethodByName(name)
 	require.True(t, method.IsValid(), name)
 	callArgs, err := e.args(t, method.Type(), fn.Name, params, fn.Args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := method.Call(callArgs)
 	if err, _ := out[len(out)-1].Interface().(error); err != nil {
-		return err
+		return nil, err
 	}
 	if len(out) < 2 {
-		return nil
+		return nil, nil
 	}
 	result := out[0].Interface()
+	return result, e.chain(d, result)
+}
+
+// chain applies the steps after the function (sync, export) to its result.
+func (e callEnv) chain(d gitlabci.DaggerCall, result any) error {
+	var err error
 	for _, step := range d.Chain[1:] {
 		switch step.Name {
 		case "sync":
@@ -452,6 +468,13 @@ func gitlabComFake(t *testing.T, o *outsideWorld) {
 		}
 	}))
 	t.Cleanup(srv.Close)
+	asGitLabCom(t, srv)
+}
+
+// asGitLabCom routes the module's requests to gitlab.com (the default CI_API_V4_URL) to srv
+// for the duration of the test.
+func asGitLabCom(t *testing.T, srv *httptest.Server) {
+	t.Helper()
 	orig := http.DefaultTransport
 	host := strings.TrimPrefix(srv.URL, "http://")
 	http.DefaultTransport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -476,5 +499,7 @@ func artifactsOfAGreenPipeline(t *testing.T) {
 	t.Helper()
 	deployHappy(t)
 	publishWorld(t, "push")
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	report := fullGateReport(t, commitSHA, gate.Pass)
+	rec.Respond(daggertest.OnFile("reports/gate-report.json", report)) // the gate-report job's artifact
+	registryEvidence(t, report)
 }

@@ -80,27 +80,31 @@ func publishedFor(prefix, tag string) {
 }
 
 // The design card's `dagger call deploy --env=staging`: what the engine passes once .env holds
-// the user defaults (kubeconfig, age key, GitLab token, project, gate report, registry login),
-// and nothing else: no commit, no branch, no image, no deployment id. The model version is
-// given here to follow the flow to helm; the literal line without it is TestReadmeExamplesRun's
-// (it waits for the bundled champion's model_version, see modelVersionPending).
+// the user defaults (kubeconfig, age key, GitLab token, project, registry login), and nothing
+// else: no commit, no branch, no image, no deployment id, no report file (the gate report and
+// scan are the ones publish attached to each image). The model version is given here; the
+// literal line without it is TestReadmeExamplesRun's.
 func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	gl, asked := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
 	deployHappy(t)
+	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass)) // no attestation key, as shipped
 	head := checkoutHead(commitSHA, "refs/heads/main")
 	publishedFor(registry, "main-01234567")
 
 	out, err := m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
 		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
 	require.NoError(t, err, execsText())
 	assert.Contains(t, out, "deployed soccer-predict to staging")
+	verify := mustExec(t, "/usr/local/bin/oci", "verify", "--commit", commitSHA, "--image", "api="+registry+"/api@"+digestOf(1), "--password-file", "/run/secrets/registry-password")
+	_, ok := verify.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
+	assert.True(t, ok, "the evidence is read with the registry login of .env, as a mounted secret")
 
 	resolve := mustExec(t, "/usr/local/bin/oci", "resolve", "--ref", registry+"/api:main-01234567", "--ref", registry+"/worker:main-01234567", "--ref", registry+"/airflow:main-01234567", "--password-file", "/run/secrets/registry-password")
-	_, ok := resolve.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
+	_, ok = resolve.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
 	assert.True(t, ok, "the registry password is a mounted secret")
 	up := mustExec(t, "helm", "upgrade", "--namespace", "soccerpredict-staging")
 	for _, want := range []string{"images.api.digest=" + digestOf(1), "images.worker.digest=" + digestOf(2), "images.airflow.digest=" + digestOf(3), "trace.gitCommit=" + commitSHA} {
@@ -181,6 +185,34 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 		_, looked := rec.ExecWith("oci", "resolve")
 		assert.False(t, looked)
 	})
+}
+
+// A refusal's hints never suggest what the environment would refuse: production (and staging
+// once the attestation key is committed) reads the gate report from the registry, so a report
+// file, or DEPLOY_GATEREPORT, is never proposed there.
+func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
+	for _, env := range []string{"production", "staging"} {
+		t.Run(env, func(t *testing.T) {
+			gl, _ := laptopGitLab(t, env, commitSHA, "bob", "carol")
+			m := fresh(t, func(a *newArgs) { a.registry = registry })
+			m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+			deployHappy(t)
+			registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass)) // the key is committed
+			head := checkoutHead(commitSHA, "refs/heads/main")
+			publishedFor(registry, "main-01234567")
+			_, err := m.Deploy(context.Background(), env, "", "", "",
+				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+				"7", nil, "42", 0, 0, "", "", nil, nil,
+				dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "refused by the promotion policy")
+			assert.Contains(t, err.Error(), "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "the missing token is named with its .env line")
+			assert.NotContains(t, err.Error(), "--gate-report", "a report file would be refused in "+env)
+			assert.NotContains(t, err.Error(), "DEPLOY_GATEREPORT")
+			_, ran := rec.ExecWith("helm", "upgrade")
+			assert.False(t, ran)
+		})
+	}
 }
 
 func TestDeployWithoutClusterOrKeyNamesTheUserDefaults(t *testing.T) {

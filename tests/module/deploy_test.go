@@ -126,7 +126,7 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
@@ -168,7 +168,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`))
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
@@ -243,7 +243,7 @@ func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobTo
 	m := fresh(t, withRelease)
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", jobID, 0, actor, "push",
@@ -274,7 +274,7 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	// A gate report of another commit is never accepted.
 	m := fresh(t, withRelease)
 	deployHappy(t)
-	registryEvidence(t, commitSHA, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
+	registryEvidence(t, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
@@ -360,7 +360,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
 	testKeyed()
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
@@ -374,7 +374,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	m = fresh(t, withRelease)
 	deployHappy(t)
 	testKeyed()
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")

@@ -153,7 +153,7 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 	deployHappy(t)
 	// The gate report attached in the registry is green, but its model gate ran as the first model.
-	registryEvidence(t, commitSHA, firstModelReport(t, commitSHA))
+	registryEvidence(t, firstModelReport(t, commitSHA))
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
@@ -170,7 +170,7 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 func TestReleaseRefusesAFirstModelGateReport(t *testing.T) {
 	_, srv := newFakeGitLab(t, [2]string{"v1.3.0", relOther})
 	m := relPipeline(t, srv.URL)
-	registryEvidence(t, relCommit, firstModelReport(t, relCommit))
+	registryEvidence(t, firstModelReport(t, relCommit))
 	rec.Respond(relPromoter())
 	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
 		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)

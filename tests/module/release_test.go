@@ -132,12 +132,18 @@ func relGateReport(t *testing.T, commit string, lint gate.Status) *dagger.File {
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)
-	registryEvidence(t, relCommit, string(b))
+	registryEvidence(t, string(b))
 	return nil
 }
 
 // relManifest is what `helm get manifest` prints for a release deployed by the chart.
 func relManifest(env, commit string, digests map[string]string) string {
+	return chartManifest(env, commit, relRegistry, digests)
+}
+
+// chartManifest is what `helm get manifest` prints for a release the chart deployed with the
+// images <prefix>/<service>@<digest>.
+func chartManifest(env, commit, prefix string, digests map[string]string) string {
 	js, _ := json.Marshal(digests)
 	ann := fmt.Sprintf(`    soccerpredict.io/git-commit: %q
     soccerpredict.io/image-digests: %q
@@ -153,7 +159,7 @@ func relManifest(env, commit string, digests map[string]string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: soccer-predict-%s\n  annotations:\n%sspec:\n  template:\n    spec:\n      containers:\n        - name: %s\n          image: \"%s/%s@%s\"\n",
-			svc, ann, svc, relRegistry, svc, digests[svc])
+			svc, ann, svc, prefix, svc, digests[svc])
 	}
 	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"dagger/soccer-predict/internal/dagger"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -145,14 +146,15 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 }
 
 func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
-	run := func(srv *httptest.Server) (string, error) {
+	runWith := func(srv *httptest.Server, jobToken *dagger.Secret) (string, error) {
 		m := fresh(t, withRelease)
 		rbGitLab(m, srv)
 		rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 		rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success!\n"}))
 		return m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "",
-			dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
+			dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), jobToken, "", 777, 555, 0)
 	}
+	run := func(srv *httptest.Server) (string, error) { return runWith(srv, dag.SetSecret("job", jobTokenPln)) }
 	_, err := run(gitlabWithApprovals(t, "production", "bob"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
@@ -165,6 +167,13 @@ func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
 
 	_, err = run(gitlabJob(t, "production", "success", "bob", "carol"))
 	require.Error(t, err, "a finished rollback job cannot be replayed")
+	assert.Contains(t, err.Error(), "prove this GitLab job with --job-token", "GitLab no longer vouches for a finished job's token")
+	assert.Empty(t, rbHelmRollbacks())
+
+	_, err = runWith(gitlabJob(t, "production", "success", "bob", "carol"), nil)
+	require.Error(t, err, "named without its token, the finished job is looked up and refused")
+	assert.Contains(t, err.Error(), "refused (nothing was changed)")
+	assert.Contains(t, err.Error(), "job 777 is success, not running")
 	assert.Empty(t, rbHelmRollbacks())
 
 	out, err := run(gitlabWithApprovals(t, "production", "bob", "carol"))
@@ -221,6 +230,7 @@ type rbMLflow struct {
 	mu       sync.Mutex
 	versions map[string]string // version → status
 	champion string
+	token    string // the bearer token it accepts
 	tags     map[string]string
 	calls    []string
 	auth     []string
@@ -230,7 +240,7 @@ const rbMLflowToken = "MLFLOW-SECRET-token"
 
 func newRBMLflow(t *testing.T) (*rbMLflow, *httptest.Server) {
 	t.Helper()
-	f := &rbMLflow{versions: map[string]string{"3": "READY", "4": "READY", "5": "FAILED_REGISTRATION"}, champion: "4"}
+	f := &rbMLflow{versions: map[string]string{"3": "READY", "4": "READY", "5": "FAILED_REGISTRATION"}, champion: "4", token: rbMLflowToken}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -246,7 +256,7 @@ func (f *rbMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
 	}
-	if r.Header.Get("Authorization") != "Bearer "+rbMLflowToken {
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -332,8 +342,13 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Equal(t, "4", r.From)
 	assert.Contains(t, r.Plan, "move alias champion of model soccer-predict from version 4 to version 3")
 
-	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, "ana", "production", nil, nil, "", 0, 0, 0)
+	// A confirmation with too short a reason moves nothing, even where the person is proven and
+	// no approval is needed (staging).
+	mr := rbModelPipeline(t, srv.URL)
+	rbGitLab(mr, gitlabWithApprovals(t, "staging"))
+	_, err = mr.RollbackModel(context.Background(), "3", true, "short", token, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rollback not confirmed, nothing was changed: a reason of at least 10 characters is required (got 5)")
 	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
 
 	// A free-text actor with no approvals: production's champion does not move.

@@ -146,11 +146,8 @@ func TestAttestSignsWithTheKeyAsASecret(t *testing.T) {
 func TestDeployVerifiesSignaturesAgainstTheConfiguredKey(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
-	registryEvidence(t, commitSHA, fullGateReport(t, commitSHA, gate.Pass))
-	err := deployTo(t, m, "production")
-	require.Error(t, err, "no approvals were proven")
-	assert.Contains(t, err.Error(), "refused by the promotion policy", "the signed evidence counted")
-	assert.NotContains(t, err.Error(), "configured key")
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
+	refusedForApprovalsOnly(t, deployTo(t, m, "production"), "production") // the signed evidence counted
 	e := evidenceExec(t)
 	assert.Contains(t, e.Line(), "--public-key /trust/attestation.pub")
 	pub, ok := e.Container.StepWhere("withMountedFile", "path", "/trust/attestation.pub")
@@ -159,14 +156,18 @@ func TestDeployVerifiesSignaturesAgainstTheConfiguredKey(t *testing.T) {
 	assert.Contains(t, src.Chain.String(), strings.Split(testKeyPEM, "\n")[1], "the trusted key is the one compiled into the module")
 }
 
+// signedBy forges the key ID evidence.json says the signatures were checked against.
+func signedBy(keyID string) func(*attest.Summary) { return func(s *attest.Summary) { s.KeyID = keyID } }
+
 func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
-	// The tool checked no signature (or another key's): production refuses, nothing runs.
+	// An evidence.json whose signatures were checked against no key (or another key's), not
+	// the one the module passed: production refuses, nothing runs.
 	for name, keyID := range map[string]string{"unsigned": "", "another key": "sha256:" + strings.Repeat("0", 64)} {
 		t.Run(name, func(t *testing.T) {
 			m := fresh(t, withRelease)
 			deployHappy(t)
 			trustKey(t)
-			answerEvidence(t, commitSHA, keyID, fullGateReport(t, commitSHA, gate.Pass))
+			forgedVerify(t, fullGateReport(t, commitSHA, gate.Pass), signedBy(keyID))
 			err := deployTo(t, m, "production")
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "not against the configured key "+testKeyID)
@@ -178,7 +179,7 @@ func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
 	// No key configured: production refuses before reading the registry and says how to set one up.
 	m := fresh(t, withRelease)
 	deployHappy(t)
-	answerEvidence(t, commitSHA, "", fullGateReport(t, commitSHA, gate.Pass))
+	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass))
 	err := deployTo(t, m, "production")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused, nothing was changed")
@@ -190,7 +191,7 @@ func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
 	// A release is production's: the same refusal.
 	_, srv := newFakeGitLab(t, [2]string{"v1.3.0", relOther})
 	m = relPipeline(t, srv.URL)
-	answerEvidence(t, relCommit, "", fullGateReport(t, relCommit, gate.Pass))
+	fakeVerify(t, fullGateReport(t, relCommit, gate.Pass))
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(relPromoter())
 	_, err = m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
@@ -203,7 +204,7 @@ func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
 	// Configured key, unsigned summary: the release refuses too.
 	m = relPipeline(t, srv.URL)
 	trustKey(t)
-	answerEvidence(t, relCommit, "", fullGateReport(t, relCommit, gate.Pass))
+	forgedVerify(t, fullGateReport(t, relCommit, gate.Pass), signedBy(""))
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(relPromoter())
 	_, err = m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
@@ -218,18 +219,16 @@ func TestStagingRequiresSignaturesOnlyOnceAKeyIsConfigured(t *testing.T) {
 	// No key: unsigned evidence counts for staging, as before signing existed.
 	m := fresh(t, withRelease)
 	deployHappy(t)
-	answerEvidence(t, commitSHA, "", fullGateReport(t, commitSHA, gate.Pass))
-	err := deployTo(t, m, "staging")
-	require.Error(t, err, "no approvals were proven")
-	assert.Contains(t, err.Error(), "approval")
+	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass))
+	refusedForApprovalsOnly(t, deployTo(t, m, "staging"), "staging") // the unsigned evidence counted
 	assert.NotContains(t, evidenceExec(t).Line(), "--public-key")
 
-	// A key: unsigned evidence in the registry is refused.
+	// A key: a summary whose signatures were not checked against it is refused.
 	m = fresh(t, withRelease)
 	deployHappy(t)
 	trustKey(t)
-	answerEvidence(t, commitSHA, "", fullGateReport(t, commitSHA, gate.Pass))
-	err = deployTo(t, m, "staging")
+	forgedVerify(t, fullGateReport(t, commitSHA, gate.Pass), signedBy(""))
+	err := deployTo(t, m, "staging")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not against the configured key")
 

@@ -68,8 +68,8 @@ var CachePolicies = map[string]Policy{
 	"PublishBase":     {Never, "pushes the base image"},
 	"Promote":         {Never, "copies images to new tags"},
 	"Deploy":          {Never, "helm upgrade"},
-	"Release":         {Never, "promotes images and creates a GitLab release"},
+	"Release":         {Never, "promotes images by digest to vX.Y.Z (and latest); it only reads GitLab (tags, compare)"},
 	"RollbackService": {Never, "helm rollback"},
 	"RollbackModel":   {Never, "moves MLflow's champion alias"},
-	"RollbackData":    {Never, "restores DVC pointers"},
+	"RollbackData":    {Never, "its audit record carries the time of the call, and with --confirm it runs dvc pull/checkout against the remote"},
 }

@@ -260,6 +260,31 @@ func TestSummaryRoundTrip(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func TestSummaryCheckImages(t *testing.T) {
+	api := ref(repo + "@" + digest)
+	worker := ref("registry.example.com/sp/worker@sha256:" + strings.Repeat("b", 64))
+	sum := NewSummary(commit, Set{{Service: domain.API, Image: api, Problems: []string{}}, {Service: domain.Worker, Image: worker, Problems: []string{}}})
+	want := map[domain.Service]domain.ImageRef{domain.API: api, domain.Worker: worker}
+	require.NoError(t, sum.CheckImages(want), "exactly the images asked for")
+
+	other := ref(repo + "@sha256:" + strings.Repeat("c", 64))
+	for name, c := range map[string]struct {
+		want map[domain.Service]domain.ImageRef
+		why  string
+	}{
+		"another digest":    {map[domain.Service]domain.ImageRef{domain.API: other, domain.Worker: worker}, "api: it verified " + api.String() + ", not " + other.String()},
+		"an image left out": {map[domain.Service]domain.ImageRef{domain.API: api, domain.Worker: worker, domain.Airflow: other}, "airflow (" + other.String() + ") was not verified"},
+		"one not asked for": {map[domain.Service]domain.ImageRef{domain.API: api}, "worker (" + worker.String() + ") was not asked for"},
+	} {
+		err := sum.CheckImages(c.want)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "evidence.json is not about the images being deployed", name)
+		assert.Contains(t, err.Error(), c.why, name)
+	}
+	twice := NewSummary(commit, Set{{Service: domain.API, Image: api, Problems: []string{}}, {Service: domain.API, Image: api, Problems: []string{}}})
+	assert.ErrorContains(t, twice.CheckImages(map[domain.Service]domain.ImageRef{domain.API: api}), "api is listed twice")
+}
+
 func FuzzParseStatement(f *testing.F) {
 	s, _ := NewProvenance(input())
 	b, _ := s.JSON()

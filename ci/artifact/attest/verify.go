@@ -330,6 +330,36 @@ func ParseSummary(data []byte, commit domain.Commit) (Summary, error) {
 	return s, nil
 }
 
+// CheckImages is nil when the summary is about exactly the images asked for: every service of
+// want verified as that very reference, and no other. An evidence.json about other digests (a
+// stale file, another run's) proves nothing about the images being deployed.
+func (s Summary) CheckImages(want map[domain.Service]domain.ImageRef) error {
+	got := map[domain.Service]domain.ImageRef{}
+	var wrong []string
+	for _, v := range s.Images {
+		if _, twice := got[v.Service]; twice {
+			wrong = append(wrong, fmt.Sprintf("%s is listed twice", v.Service))
+		}
+		got[v.Service] = v.Image
+		if _, asked := want[v.Service]; !asked {
+			wrong = append(wrong, fmt.Sprintf("%s (%s) was not asked for", v.Service, v.Image))
+		}
+	}
+	for svc, ref := range want {
+		switch g, ok := got[svc]; {
+		case !ok:
+			wrong = append(wrong, fmt.Sprintf("%s (%s) was not verified", svc, ref))
+		case g != ref:
+			wrong = append(wrong, fmt.Sprintf("%s: it verified %s, not %s", svc, g, ref))
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	sort.Strings(wrong)
+	return fmt.Errorf("evidence.json is not about the images being deployed (%s): re-run the verification of these images", strings.Join(wrong, "; "))
+}
+
 // Err is nil when the evidence counts, else the error listing every problem.
 func (s Summary) Err() error {
 	if s.OK {

@@ -125,7 +125,7 @@ func TestGetManifestArgs(t *testing.T) {
 	_, err = helm.GetManifestArgs("sp", "ns", -1)
 	assert.ErrorContains(t, err, "negative")
 	_, err = helm.GetManifestArgs("SP", "ns", 0)
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, `release name "SP" is not a DNS-1123 label`)
 }
 
 func TestRollbackArgs(t *testing.T) {
@@ -135,14 +135,17 @@ func TestRollbackArgs(t *testing.T) {
 	argv, err = helm.RollbackArgs(helm.Rollback{Release: "sp", Namespace: "ns", Revision: 3, Timeout: 90 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"helm", "rollback", "sp", "3", "--namespace", "ns", "--wait", "--timeout", "1m30s"}, argv)
-	for _, bad := range []helm.Rollback{
-		{Release: "sp", Namespace: "ns", Revision: -2},
-		{Release: "", Namespace: "ns"},
-		{Release: "sp", Namespace: "NS"},
-		{Release: "sp", Namespace: "ns", Timeout: 2 * time.Hour},
+	for _, bad := range []struct {
+		r   helm.Rollback
+		why string
+	}{
+		{helm.Rollback{Release: "sp", Namespace: "ns", Revision: -2}, "revision -2 is negative"},
+		{helm.Rollback{Release: "", Namespace: "ns"}, "release name is empty"},
+		{helm.Rollback{Release: "sp", Namespace: "NS"}, `namespace "NS" is not a DNS-1123 label`},
+		{helm.Rollback{Release: "sp", Namespace: "ns", Timeout: 2 * time.Hour}, "timeout 2h0m0s is longer than 1h0m0s"},
 	} {
-		argv, err := helm.RollbackArgs(bad)
-		assert.Error(t, err, "%+v", bad)
+		argv, err := helm.RollbackArgs(bad.r)
+		assert.ErrorContains(t, err, bad.why, "%+v", bad.r)
 		assert.Nil(t, argv)
 	}
 }
@@ -155,7 +158,7 @@ func TestHistoryArgs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"helm", "history", "sp", "--namespace", "ns", "-o", "json", "--max", "20"}, argv)
 	_, err = helm.HistoryArgs("sp", "ns", -1)
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, "max -1 is negative")
 }
 
 func FuzzUpgradeArgs(f *testing.F) {

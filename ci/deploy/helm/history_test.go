@@ -44,22 +44,23 @@ func TestParseHistory(t *testing.T) {
 }
 
 func TestParseHistoryRejectsOtherOutput(t *testing.T) {
-	cases := map[string]string{
-		"empty":          "  \n",
-		"table output":   "REVISION\tUPDATED\tSTATUS\n1\tMon\tdeployed\n",
-		"helm list json": `[{"name":"sp","namespace":"ns","revision":"3","status":"deployed"}]`,
-		"no revision":    `[{"status":"deployed"}]`,
-		"zero revision":  `[{"revision":0,"status":"deployed"}]`,
-		"duplicate":      `[{"revision":1,"status":"superseded"},{"revision":1,"status":"deployed"}]`,
-		"bad status":     `[{"revision":1,"status":"great"}]`,
-		"bad time":       `[{"revision":1,"status":"deployed","updated":"yesterday"}]`,
-		"trailing data":  `[] []`,
-		"object":         `{"revision":1}`,
+	cases := map[string]struct{ in, why string }{
+		"empty":          {"  \n", "helm history output is empty"},
+		"table output":   {"REVISION\tUPDATED\tSTATUS\n1\tMon\tdeployed\n", "not the JSON list of `helm history -o json`"},
+		"helm list json": {`[{"name":"sp","namespace":"ns","revision":"3","status":"deployed"}]`, "not the JSON list of `helm history -o json`"},
+		"no revision":    {`[{"status":"deployed"}]`, "entry 0 has no revision"},
+		"zero revision":  {`[{"revision":0,"status":"deployed"}]`, "entry 0 has revision 0: revisions start at 1"},
+		"duplicate":      {`[{"revision":1,"status":"superseded"},{"revision":1,"status":"deployed"}]`, "lists revision 1 twice"},
+		"bad status":     {`[{"revision":1,"status":"great"}]`, `revision 1 has unknown status "great"`},
+		"bad time":       {`[{"revision":1,"status":"deployed","updated":"yesterday"}]`, "revision 1 has an unreadable updated time"},
+		"trailing data":  {`[] []`, "has data after the JSON list"},
+		"object":         {`{"revision":1}`, "not the JSON list of `helm history -o json`"},
 	}
-	for name, in := range cases {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			revs, err := helm.ParseHistory([]byte(in))
+			revs, err := helm.ParseHistory([]byte(c.in))
 			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.why)
 			assert.Nil(t, revs)
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
@@ -20,6 +21,9 @@ type DeployInputs struct {
 	GitLabToken        bool
 	ProjectID          bool
 	GateReport         bool
+	// KeyConfigured: an attestation public key is committed (attest.PublicKeyPath), so staging
+	// too counts only signed evidence from the registry and refuses report files.
+	KeyConfigured bool
 }
 
 // input is one missing input with the flag and the one-time user default that provide it.
@@ -44,7 +48,10 @@ func MissingDeployInputs(in DeployInputs) error {
 }
 
 // EvidenceHints says how to provide the evidence inputs a deploy to in.Env lacks (GitLab token,
-// project, gate report), for a refusal by Decide: the flag and the .env line of each. Empty when
+// project, and a gate report file where one counts), for a refusal by Decide: the flag and the
+// .env line of each. A gate report file is suggested only where attest.FileEvidence accepts one
+// (dev, and staging while no attestation key is configured): production, and staging with a key,
+// read the report publish attached to each image, and a file would only be refused. Empty when
 // none is missing or the environment needs no evidence. It never weakens the policy: the
 // refusal stands; this only says how to supply what it asked for.
 func EvidenceHints(in DeployInputs) string {
@@ -58,7 +65,7 @@ func EvidenceHints(in DeployInputs) string {
 	if !in.ProjectID {
 		miss = append(miss, input{"--project-id=<GitLab project id> (or CI_PROJECT_ID in --settings-file)", "DEPLOY_PROJECTID=<GitLab project id>"})
 	}
-	if !in.GateReport {
+	if !in.GateReport && attest.FileEvidence(in.Env, true, in.KeyConfigured) == nil {
 		miss = append(miss, input{"--gate-report=reports/gate-report.json (`dagger call gate-report export --path=reports` on this commit)", "DEPLOY_GATEREPORT=reports/gate-report.json"})
 	}
 	if len(miss) == 0 {

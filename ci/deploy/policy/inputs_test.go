@@ -37,9 +37,22 @@ func TestEvidenceHintsPerEnvironment(t *testing.T) {
 	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID=", "--gate-report", "DEPLOY_GATEREPORT=reports/gate-report.json"} {
 		assert.Contains(t, h, want)
 	}
+	// A gate report file is suggested only where one counts: production, and staging once an
+	// attestation key is configured, refuse files (attest.FileEvidence), so the hint never
+	// names one there.
+	for _, in := range []DeployInputs{{Env: domain.Production}, {Env: domain.Production, KeyConfigured: true}, {Env: domain.Staging, KeyConfigured: true}} {
+		h = EvidenceHints(in)
+		assert.Contains(t, h, "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", in)
+		assert.NotContains(t, h, "gate-report", in)
+		assert.NotContains(t, h, "GATEREPORT", in)
+	}
 	in := all
-	in.Env, in.GateReport = domain.Production, false
+	in.Env, in.GateReport, in.KeyConfigured = domain.Production, false, true
+	assert.Empty(t, EvidenceHints(in), "production lacks no input it could be given: its gate report is the registry's")
+	in.Env = domain.Staging
+	assert.Empty(t, EvidenceHints(in), "staging with a key: the same")
+	in.KeyConfigured = false
 	h = EvidenceHints(in)
-	assert.Contains(t, h, "DEPLOY_GATEREPORT")
+	assert.Contains(t, h, "DEPLOY_GATEREPORT=reports/gate-report.json", "staging without a key still takes the offline file")
 	assert.NotContains(t, h, "DEPLOY_GITLABTOKEN")
 }
