@@ -19,10 +19,6 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// plan and deploy share one path to their decision (decide): ci/deploy checks the flags, this
-// module gathers the facts the request needs (deployFacts), ci/deploy decides once; then each
-// executes the plan: plan renders and compares, deploy upgrades.
-
 // Plan shows what `deploy` would do, applying nothing: the manifests rendered for the
 // environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
 // the promotion-policy decision with every reason, and the traceability record. It returns
@@ -280,8 +276,10 @@ type deployFlags struct {
 	InsecureRegistries []string
 }
 
-// decide is plan's and deploy's decision: ci/deploy checks the flags before anything is read,
-// the module gathers the facts the request needs, and ci/deploy decides once.
+// decide is plan's and deploy's one path to their decision: ci/deploy checks the flags before
+// anything is read (deploy.Check), the module gathers the facts the request needs (deployFacts),
+// and ci/deploy decides once (deploy.Decide). Each then only executes the plan: plan renders and
+// compares, deploy upgrades.
 func (m *SoccerPredict) decide(ctx context.Context, f deployFlags, mode deploy.Mode) (deploy.Plan, error) {
 	if err := credentialPair(f.RegistryUsername, f.RegistryPassword); err != nil {
 		return deploy.Plan{}, fmt.Errorf("--registry-username/--registry-password: %w", err)
