@@ -11,7 +11,6 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
@@ -55,25 +54,14 @@ func (m *SoccerPredict) atCheckout(ctx context.Context, head *dagger.GitRef, nee
 	return &c, nil
 }
 
-// publishedImages fills every empty image with the one publish pushed for this commit:
-// <registry>/<service>:<branch tag> (ci/artifact), resolved to its digest in the registry by the
-// registry tool ci/cmd/oci (go-containerregistry), so the deploy is pinned by digest like CI's.
-func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environment, given map[domain.Service]string, username string, password *dagger.Secret, insecure []string) (map[domain.Service]string, error) {
-	var missing []domain.Service
-	for _, svc := range domain.Services() {
-		if given[svc] == "" {
-			missing = append(missing, svc)
-		}
-	}
+// publishedImages completes given with the image of each missing service: the one publish pushed
+// for the commit of s, <registry>/<service>:<branch tag> (ci/artifact), resolved to its digest in
+// the registry by the registry tool ci/cmd/oci (go-containerregistry), so the deploy is pinned by
+// digest like CI's. insecure are the --insecure-registry opt-ins (deploy.Check refused them for
+// production).
+func (m *SoccerPredict) publishedImages(ctx context.Context, s configpkg.Settings, given map[domain.Service]string, missing []domain.Service, username string, password *dagger.Secret, insecure []string) (map[domain.Service]string, error) {
 	if len(missing) == 0 {
 		return given, nil
-	}
-	if err := credentialPair(username, password); err != nil {
-		return nil, fmt.Errorf("registry credentials to look up the published images: %w (--registry-username/--registry-password, or DEPLOY_REGISTRYUSERNAME and DEPLOY_REGISTRYPASSWORD=env://… in .env)", err)
-	}
-	s, err := m.settings(ctx)
-	if err != nil {
-		return nil, err
 	}
 	commit, err := settingsCommit(s)
 	if err != nil {
@@ -100,10 +88,7 @@ func (m *SoccerPredict) publishedImages(ctx context.Context, env domain.Environm
 		args = append(args, "--ref", refs[svc].String())
 	}
 	args = append(args, creds...)
-	// The --insecure-registry opt-ins that name the registry looked up (production refuses any).
-	if err := policy.CheckInsecureRegistries(env, insecure); err != nil {
-		return nil, err
-	}
+	// The --insecure-registry opt-ins that name the registry looked up.
 	args = append(args, insecureArgs(insecure, reach...)...)
 	// A tag can move: read the registry every time.
 	out, err := ctr.

@@ -10,49 +10,14 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
-	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
-
-const (
-	ageKeyPath   = "/run/secrets/age.key"
-	decryptedDir = "/run/decrypted"
-	sopsBin      = "/usr/local/bin/sops-decrypt"
-)
-
-// deployRequest is what plan and deploy share: the target, the artifact and the evidence.
-type deployRequest struct {
-	Env                                 domain.Environment
-	APIImage, WorkerImage, AirflowImage string
-	ModelVersion                        string
-	Kubeconfig                          *dagger.Secret
-	GitLabToken                         *dagger.Secret
-	ProjectID                           string
-	JobID, DeploymentID                 int
-	Actor, PipelineSource               string
-	GateReport                          *dagger.File
-	ScanReport                          *dagger.Directory
-	Chart                               *dagger.Directory
-	RegistryUsername                    string
-	RegistryPassword                    *dagger.Secret
-	// InsecureRegistries are the --insecure-registry opt-ins for reading the evidence.
-	InsecureRegistries []string
-}
-
-// prepared is a deployment ready to plan or apply.
-type prepared struct {
-	settings configpkg.Settings
-	release  helm.Release
-	record   trace.Record
-	decision policy.Decision
-}
 
 // Plan shows what `deploy` would do, applying nothing: the manifests rendered for the
 // environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
@@ -141,72 +106,38 @@ func (m *SoccerPredict) Plan(
 	insecureRegistry []string,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
-	if err := credentialPair(registryUsername, registryPassword); err != nil {
-		return nil, fmt.Errorf("--registry-username/--registry-password: %w", err)
-	}
-	penv, err := domain.ParseEnvironment(env)
+	f := deployFlags{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, ageKey, gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId,
+		actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, head, insecureRegistry}
+	p, err := m.decide(ctx, f, deploy.Preview)
 	if err != nil {
 		return nil, err
 	}
-	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
-	if m, req, err = m.fromCheckout(ctx, head, req); err != nil {
-		return nil, err
-	}
-	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
-	if err != nil {
-		return nil, err
-	}
-
 	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
 	if err != nil {
 		return nil, err
 	}
-	if ageKey != nil {
-		p.release.SecretsFile = helm.SecretsPlaceholder
-	} else if p.release.Env.RequiresTrace() {
-		return nil, fmt.Errorf("plan for %s renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY", req.Env)
-	}
-	templateArgs, err := helm.TemplateArgs(p.release)
-	if err != nil {
+	if ctr, err = m.withSecrets(ctx, ctr, p.Secrets, ageKey); err != nil {
 		return nil, err
 	}
-	if ageKey != nil {
-		if ctr, templateArgs, err = m.withSecrets(ctx, ctr, chart, ageKey, p.release.Env, templateArgs); err != nil {
-			return nil, err
-		}
-	}
-	rendered, err := redacted(ctx, ctr, templateArgs)
+	rendered, err := redacted(ctx, ctr, p.Helm)
 	if err != nil {
-		return nil, fmt.Errorf("render the chart for %s: %w", req.Env, err)
+		return nil, fmt.Errorf("render the chart for %s: %w", p.Release.Env, err)
 	}
 	deployed := ""
-	if kubeconfig != nil {
-		if deployed, err = m.deployedManifest(ctx, ctr, p.release); err != nil {
+	if p.ReadDeployed != nil {
+		if deployed, err = deployedManifest(ctx, ctr, p.ReadDeployed, p.Release.Name, p.Release.Namespace); err != nil {
 			return nil, err
 		}
 	}
-	diff, err := helm.DiffManifests([]byte(deployed), []byte(rendered), "deployed", "candidate")
+	files, err := p.Files(rendered, deployed)
 	if err != nil {
 		return nil, err
 	}
-	diffText := diff.Summary() + "\n"
-	if kubeconfig == nil {
-		diffText = "no --kubeconfig: compared with an empty cluster\n" + diffText
+	dir := dag.Directory()
+	for _, file := range files {
+		dir = dir.WithNewFile(file.Name, file.Contents)
 	}
-	diffText += diff.Unified
-	policyJSON, err := p.decision.JSON()
-	if err != nil {
-		return nil, err
-	}
-	traceJSON, err := p.record.JSON()
-	if err != nil {
-		return nil, err
-	}
-	return dag.Directory().
-		WithNewFile(gate.Manifests, rendered).
-		WithNewFile(gate.Diff, diffText).
-		WithNewFile(gate.Policy, string(policyJSON)).
-		WithNewFile(gate.Trace, string(traceJSON)), nil
+	return dir, nil
 }
 
 // Deploy checks the promotion policy, then runs `helm upgrade --install --atomic --wait` with
@@ -299,34 +230,9 @@ func (m *SoccerPredict) Deploy(
 	insecureRegistry []string,
 ) (_ string, err error) {
 	defer surface(&err)
-	if err := credentialPair(registryUsername, registryPassword); err != nil {
-		return "", fmt.Errorf("--registry-username/--registry-password: %w", err)
-	}
-	penv, err := domain.ParseEnvironment(env)
-	if err != nil {
-		return "", err
-	}
-	if err := policy.MissingDeployInputs(policy.DeployInputs{Env: penv, Kubeconfig: kubeconfig != nil, AgeKey: ageKey != nil}); err != nil {
-		return "", err
-	}
-	req := deployRequest{penv, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, gitlabToken, projectId, jobId, deploymentId, actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, insecureRegistry}
-	if m, req, err = m.fromCheckout(ctx, head, req); err != nil {
-		return "", err
-	}
-	p, err := m.prepare(ctx, req, proofFlags{JobToken: jobToken, PipelineID: pipelineId})
-	if err != nil {
-		return "", err
-	}
-	if err := p.decision.Err(); err != nil {
-		_, keyConfigured := trustedPublicKey()
-		hints := policy.EvidenceHints(policy.DeployInputs{Env: penv, GitLabToken: gitlabToken != nil, ProjectID: orDefault(projectId, p.settings.ProjectID) != "", GateReport: gateReport != nil, KeyConfigured: keyConfigured})
-		if hints != "" {
-			hints = "\n" + hints
-		}
-		return "", fmt.Errorf("deploy to %s refused by the promotion policy (nothing was changed): %w%s", env, err, hints)
-	}
-	p.release.SecretsFile = helm.SecretsPlaceholder // sops-decrypt exec-file puts the tmpfs path there
-	upgrade, err := helm.UpgradeArgs(p.release)
+	f := deployFlags{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, ageKey, gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId,
+		actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, head, insecureRegistry}
+	p, err := m.decide(ctx, f, deploy.Apply)
 	if err != nil {
 		return "", err
 	}
@@ -334,164 +240,217 @@ func (m *SoccerPredict) Deploy(
 	if err != nil {
 		return "", err
 	}
-	ctr, args, err := m.withSecrets(ctx, ctr, chart, ageKey, p.release.Env, upgrade)
-	if err != nil {
+	if ctr, err = m.withSecrets(ctx, ctr, p.Secrets, ageKey); err != nil {
 		return "", err
 	}
 	out, err := ctr.
 		// Deploys are never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec(args).
+		WithExec(p.Helm).
 		Stdout(ctx)
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
-			return "", fmt.Errorf("helm upgrade of %s in %s failed (exit %d); --atomic rolled it back, the previous release is still serving:\n%s",
-				p.release.Name, p.release.Namespace, exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 20), "\n"))
+			return "", p.UpgradeFailed(exec.ExitCode, exec.Stderr)
 		}
 		return "", err
 	}
-	p.record.DeployedAt = time.Now().UTC()
-	return fmt.Sprintf("deployed %s to %s (namespace %s)\n\n%s\n%s", p.release.Name, env, p.release.Namespace, p.record.Text(), strings.Join(gate.Tail(out, 15), "\n")), nil
+	return p.Deployed(time.Now().UTC(), out), nil
 }
 
-// withSecrets prepares ctr to run argv (built with helm.SecretsPlaceholder) under
-// `sops-decrypt exec-file`: the age key mounted as a secret file, the environment's encrypted
-// values decrypted into a tmpfs only while helm runs, never into a layer or an output.
-func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, chart *dagger.Directory, ageKey *dagger.Secret, env domain.Environment, argv []string) (*dagger.Container, []string, error) {
-	rel := strings.TrimPrefix(helm.EncryptedSecretsFile(".", env), "./")
-	if ok, err := chart.Exists(ctx, rel); err != nil {
-		return nil, nil, err
-	} else if !ok {
-		return nil, nil, fmt.Errorf("no encrypted secrets for %s: create %s in the chart (sops --encrypt, see .sops.yaml); nothing was changed", env, rel)
+// deployFlags are plan's and deploy's flags, the same for both.
+type deployFlags struct {
+	Env                                 string
+	APIImage, WorkerImage, AirflowImage string
+	ModelVersion                        string
+	Kubeconfig, AgeKey                  *dagger.Secret
+	GitLabToken, JobToken               *dagger.Secret
+	ProjectID                           string
+	JobID, PipelineID, DeploymentID     int
+	Actor, PipelineSource               string
+	GateReport                          *dagger.File
+	ScanReport                          *dagger.Directory
+	Chart                               *dagger.Directory
+	RegistryUsername                    string
+	RegistryPassword                    *dagger.Secret
+	Head                                *dagger.GitRef
+	// InsecureRegistries are the --insecure-registry opt-ins for reading the registry.
+	InsecureRegistries []string
+}
+
+// decide is plan's and deploy's one path to their decision: ci/deploy checks the flags before
+// anything is read (deploy.Check), the module gathers the facts the request needs (deployFacts),
+// and ci/deploy decides once (deploy.Decide). Each then only executes the plan: plan renders and
+// compares, deploy upgrades.
+func (m *SoccerPredict) decide(ctx context.Context, f deployFlags, mode deploy.Mode) (deploy.Plan, error) {
+	if err := credentialPair(f.RegistryUsername, f.RegistryPassword); err != nil {
+		return deploy.Plan{}, fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
-	encrypted, err := chart.File(rel).Contents(ctx)
+	var trusted []byte
+	if pem, ok := trustedPublicKey(); ok {
+		trusted = pem
+	}
+	req, err := deploy.Check(deploy.Flags{
+		Mode:               mode,
+		Env:                f.Env,
+		Images:             f.images(),
+		Kubeconfig:         f.Kubeconfig != nil,
+		AgeKey:             f.AgeKey != nil,
+		GitLabToken:        f.GitLabToken != nil,
+		ProjectID:          f.ProjectID,
+		GateReport:         f.GateReport != nil,
+		ScanReport:         f.ScanReport != nil,
+		InsecureRegistries: f.InsecureRegistries,
+		TrustedKey:         trusted,
+		Claims: policy.Claims{
+			Actor: f.Actor, JobID: int64(f.JobID), PipelineID: int64(f.PipelineID),
+			DeploymentID: int64(f.DeploymentID), PipelineSource: f.PipelineSource,
+		},
+	})
 	if err != nil {
-		return nil, nil, err
+		return deploy.Plan{}, err
 	}
-	if err := helm.CheckSecretsRecipients(env, rel, []byte(encrypted)); err != nil {
-		return nil, nil, err
-	}
-	wrapped, err := helm.WithDecryptedSecrets(sopsBin, ageKeyPath, helm.EncryptedSecretsFile(chartDir, env), decryptedDir, argv)
+	facts, err := m.deployFacts(ctx, f, req)
 	if err != nil {
-		return nil, nil, err
+		return deploy.Plan{}, err
+	}
+	return deploy.Decide(facts)
+}
+
+func (f deployFlags) images() map[domain.Service]string {
+	return map[domain.Service]string{domain.API: f.APIImage, domain.Worker: f.WorkerImage, domain.Airflow: f.AirflowImage}
+}
+
+// deployFacts gathers what deploy.Decide needs, each fact after the ones it depends on: the
+// checkout's commit and branch, the images publish pushed for them (only those not given), the
+// dataset and model versions, the evidence of each digest, GitLab's answers and the chart's
+// encrypted secrets. It reads; deploy.Decide judges.
+func (m *SoccerPredict) deployFacts(ctx context.Context, f deployFlags, req deploy.Request) (deploy.Facts, error) {
+	missing := req.Missing()
+	m, err := m.atCheckout(ctx, f.Head, len(missing) > 0)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	images, err := m.publishedImages(ctx, s, f.images(), missing, f.RegistryUsername, f.RegistryPassword, f.InsecureRegistries)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	set, err := artifact.ParseSet(images)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	_, model, err := m.versions(ctx, f.ModelVersion)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	dataset, err := m.dataset(ctx)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	evidence, err := m.deployEvidence(ctx, s, req.Evidence, set, f)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	proof, author, err := fetchProof(ctx, s, req.Env, f.ProjectID, f.GitLabToken, f.JobToken, req.Claims)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	secrets, err := chartFile(ctx, f.Chart, req.SecretsFile)
+	if err != nil {
+		return deploy.Facts{}, err
+	}
+	return deploy.Facts{
+		Request: req, Settings: s, Images: set, Dataset: dataset, ModelVersion: model,
+		Evidence: evidence, GitLab: proof, Author: author, Secrets: secrets, ChartDir: chartDir,
+	}, nil
+}
+
+// deployEvidence reads the gate and scan evidence from where src says: the report files given,
+// or what the registry tool (oci verify) finds attached to each digest, whose documents are read
+// only when that evidence counts.
+func (m *SoccerPredict) deployEvidence(ctx context.Context, s configpkg.Settings, src deploy.EvidenceSource, set artifact.Set, f deployFlags) (deploy.Evidence, error) {
+	var ev deploy.Evidence
+	switch src.From {
+	case deploy.ReportFiles:
+		if f.GateReport != nil {
+			raw, err := f.GateReport.Contents(ctx)
+			if err != nil {
+				return ev, fmt.Errorf("--gate-report: %w", err)
+			}
+			ev.GateReport = []byte(raw)
+		}
+		if f.ScanReport != nil {
+			sc, err := m.scanReports(ctx, s, f.ScanReport)
+			if err != nil {
+				return ev, err
+			}
+			ev.Scan = sc
+		}
+	case deploy.Registry:
+		insecure, err := insecureRegistriesOf(f.InsecureRegistries, set.References())
+		if err != nil {
+			return ev, err
+		}
+		key, _, err := m.publicKey(ctx)
+		if err != nil {
+			return ev, err
+		}
+		trust := attestationTrust{Required: src.Signed, Key: key, KeyID: src.KeyID}
+		dir, sum, err := m.fetchEvidence(ctx, s, set, trust, f.RegistryUsername, f.RegistryPassword, insecure)
+		if err != nil {
+			return ev, err
+		}
+		ev.Registry = &sum
+		if !sum.OK {
+			return ev, nil
+		}
+		raw, err := dir.File(gate.GateReportJSON).Contents(ctx)
+		if err != nil {
+			return ev, err
+		}
+		ev.GateReport = []byte(raw)
+		if ev.Scan, err = m.scanReports(ctx, s, dir); err != nil {
+			return ev, err
+		}
+	}
+	return ev, nil
+}
+
+// chartFile reads file of the chart; nil when name is "" or the chart has no such file.
+func chartFile(ctx context.Context, chart *dagger.Directory, name string) ([]byte, error) {
+	if name == "" {
+		return nil, nil
+	}
+	ok, err := chart.Exists(ctx, name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	raw, err := chart.File(name).Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(raw), nil
+}
+
+// withSecrets gives ctr what the plan's secrets need: the sops-decrypt tool, the age key as a
+// mounted secret file and a tmpfs the values are decrypted into only while helm runs, never into
+// a layer or an output. No secrets: ctr as it is.
+func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, s *deploy.Secrets, ageKey *dagger.Secret) (*dagger.Container, error) {
+	if s == nil {
+		return ctr, nil
 	}
 	sops, err := m.tool(ctx, toolchain.SopsDecrypt)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	return ctr.
-		WithFile(sopsBin, sops).
-		WithMountedSecret(ageKeyPath, ageKey).
-		WithMountedTemp(decryptedDir), wrapped, nil
-}
-
-// fromCheckout completes req from the checkout's HEAD, as deploy and plan do when flags leave
-// them out: the commit (and, when an image is missing, the branch) from head, and every missing
-// image from those publish pushed for that commit (publishedImages).
-func (m *SoccerPredict) fromCheckout(ctx context.Context, head *dagger.GitRef, req deployRequest) (*SoccerPredict, deployRequest, error) {
-	m, err := m.atCheckout(ctx, head, req.APIImage == "" || req.WorkerImage == "" || req.AirflowImage == "")
-	if err != nil {
-		return nil, req, err
-	}
-	imgs, err := m.publishedImages(ctx, req.Env, map[domain.Service]string{domain.API: req.APIImage, domain.Worker: req.WorkerImage, domain.Airflow: req.AirflowImage}, req.RegistryUsername, req.RegistryPassword, req.InsecureRegistries)
-	if err != nil {
-		return nil, req, err
-	}
-	req.APIImage, req.WorkerImage, req.AirflowImage = imgs[domain.API], imgs[domain.Worker], imgs[domain.Airflow]
-	return m, req, nil
-}
-
-// proofFlags are the flags GitLab is asked to prove the run with.
-type proofFlags struct {
-	JobToken   *dagger.Secret
-	PipelineID int
-}
-
-// prepare validates the request and decides the policy.
-func (m *SoccerPredict) prepare(ctx context.Context, req deployRequest, pf proofFlags) (prepared, error) {
-	s, err := m.settings(ctx)
-	if err != nil {
-		return prepared{}, err
-	}
-	env := req.Env
-	set, err := artifact.ParseSet(map[domain.Service]string{domain.API: req.APIImage, domain.Worker: req.WorkerImage, domain.Airflow: req.AirflowImage})
-	if err != nil {
-		return prepared{}, err
-	}
-	images := map[domain.Service]domain.ImageRef(set)
-	dataset, model, err := m.versions(ctx, req.ModelVersion)
-	if err != nil {
-		return prepared{}, err
-	}
-	ds, err := m.dataset(ctx)
-	if err != nil {
-		return prepared{}, err
-	}
-	record := trace.Record{
-		Environment:    env,
-		GitCommit:      s.Commit,
-		ImageDigests:   map[domain.Service]domain.Digest{},
-		DatasetVersion: dataset,
-		DatasetPointer: ds.Pointer,
-		ModelVersion:   model,
-	}
-	for svc, img := range images {
-		record.ImageDigests[svc] = img.Digest
-	}
-	if err := record.Validate(); err != nil {
-		return prepared{}, fmt.Errorf("traceability record for %s: %w", env, err)
-	}
-	rel := helm.Release{
-		Name:        s.Release,
-		Namespace:   env.Namespace(s.Namespace),
-		Env:         env,
-		Chart:       chartDir,
-		SecretsFile: "/dev/null",
-		Timeout:     s.HelmTimeout,
-		Images:      images,
-		Trace:       record,
-	}
-	decision, err := m.policyDecision(ctx, s, env, set, images, req, pf)
-	if err != nil {
-		return prepared{}, err
-	}
-	return prepared{settings: s, release: rel, record: record, decision: decision}, nil
-}
-
-// policyDecision gathers the evidence the promotion policy needs (the gate report, the scan, and
-// GitLab's answers about the job, the token's owner and the deployment) and lets ci/deploy/policy decide.
-// Nothing here decides who deploys or from where: policy.Resolve does, from the evidence.
-func (m *SoccerPredict) policyDecision(ctx context.Context, s configpkg.Settings, env domain.Environment, set artifact.Set, images map[domain.Service]domain.ImageRef, req deployRequest, pf proofFlags) (policy.Decision, error) {
-	preq := policy.Request{
-		Env:            env,
-		Commit:         s.Commit,
-		PipelineSource: req.PipelineSource,
-		Branch:         s.Ref,
-		DefaultBranch:  s.DefaultBranch,
-		Images:         images,
-	}
-	if s.Tag != "" {
-		preq.Branch = ""
-	}
-	green, clean, report, err := m.evidence(ctx, s, env, set, req)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	preq.GateReportGreen, preq.ScanClean = green, clean
-	if preq.FirstModel, err = m.gateReportFirstModel(ctx, report); err != nil {
-		return policy.Decision{}, err
-	}
-	claims := policy.Claims{
-		Actor: req.Actor, JobID: int64(req.JobID), PipelineID: int64(pf.PipelineID),
-		DeploymentID: int64(req.DeploymentID), PipelineSource: req.PipelineSource,
-	}
-	proof, author, err := fetchProof(ctx, s, env, req.ProjectID, req.GitLabToken, pf.JobToken, claims)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	preq.Author = author
-	return policy.Resolve(preq, claims, proof), nil
+		WithFile(s.Tool, sops).
+		WithMountedSecret(s.AgeKey, ageKey).
+		WithMountedTemp(s.Decrypted), nil
 }
 
 // fetchProof asks GitLab what the policy needs to know: with the job token, the job it belongs
@@ -572,68 +531,9 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 	return proof, author, nil
 }
 
-// gateReportGreen reads a gate report: green only when it is the report of the commit being
-// deployed with every blocking gate of the catalog present and passed (gate.VerifyReport:
-// kinds from the catalog, never from the file). Anything else is refused with what is missing.
-func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Settings, f *dagger.File) (bool, error) {
-	if f == nil {
-		return false, nil
-	}
-	raw, err := f.Contents(ctx)
-	if err != nil {
-		return false, err
-	}
-	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
-		return false, fmt.Errorf("gate report: %w", err)
-	}
-	return true, nil
-}
-
-// scanClean re-evaluates the scan reports of every service with the blocking severities and
-// the project's .trivyignore: clean when no service has a blocking finding.
-func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (bool, error) {
-	if dir == nil {
-		return false, nil
-	}
-	pol, err := m.scanPolicy(ctx, s)
-	if err != nil {
-		return false, err
-	}
-	for _, svc := range domain.Services() {
-		name := gate.TrivyFor(svc)
-		ok, err := dir.Exists(ctx, name)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			return false, fmt.Errorf("--scan-report has no %s: pass the directory scan-report exported", name)
-		}
-		raw, err := dir.File(name).Contents(ctx)
-		if err != nil {
-			return false, err
-		}
-		rep, err := scan.ParseTrivy([]byte(raw))
-		if err != nil {
-			return false, fmt.Errorf("%s: %w", name, err)
-		}
-		v, err := scan.Evaluate(rep, pol)
-		if err != nil {
-			return false, err
-		}
-		if !v.Passed() {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// deployedManifest returns the release's current manifest (Secret values redacted), or ""
-// when the release is not installed yet.
-func (m *SoccerPredict) deployedManifest(ctx context.Context, ctr *dagger.Container, rel helm.Release) (string, error) {
-	argv, err := helm.GetManifestArgs(rel.Name, rel.Namespace, 0)
-	if err != nil {
-		return "", err
-	}
+// deployedManifest runs argv (helm get manifest) and returns the release's current manifest
+// (Secret values redacted), or "" when the release is not installed yet.
+func deployedManifest(ctx context.Context, ctr *dagger.Container, argv []string, release, namespace string) (string, error) {
 	stdout, stderr, code, err := live(ctx, ctr, redacting(argv))
 	if err != nil {
 		return "", err
@@ -644,5 +544,5 @@ func (m *SoccerPredict) deployedManifest(ctx context.Context, ctr *dagger.Contai
 	if strings.Contains(stderr, "release: not found") {
 		return "", nil
 	}
-	return "", fmt.Errorf("read the deployed release %s in %s: %s", rel.Name, rel.Namespace, strings.Join(gate.Tail(stderr, 5), " | "))
+	return "", fmt.Errorf("read the deployed release %s in %s: %s", release, namespace, strings.Join(gate.Tail(stderr, 5), " | "))
 }

@@ -12,7 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
@@ -306,55 +306,60 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	return dir, sum, nil
 }
 
-// evidence decides the gate and scan evidence of a deploy: the report files when given (an
-// offline fallback that production refuses), else, for staging and production, what the
-// registry holds for each image digest. Dev needs none.
-func (m *SoccerPredict) evidence(ctx context.Context, s configpkg.Settings, env domain.Environment, set artifact.Set, req deployRequest) (green, clean bool, report *dagger.File, err error) {
-	files := req.GateReport != nil || req.ScanReport != nil
-	keyConfigured := false
-	if files {
-		key, _, err := m.publicKey(ctx)
+// gateReportGreen reads a gate report: green only when it is the report of the commit being
+// deployed with every blocking gate of the catalog present and passed (gate.VerifyReport:
+// kinds from the catalog, never from the file). Anything else is refused with what is missing.
+func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Settings, f *dagger.File) (bool, error) {
+	if f == nil {
+		return false, nil
+	}
+	raw, err := f.Contents(ctx)
+	if err != nil {
+		return false, err
+	}
+	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
+		return false, fmt.Errorf("gate report: %w", err)
+	}
+	return true, nil
+}
+
+// scanClean re-evaluates the scan reports of every service with the blocking severities and
+// the project's .trivyignore (deploy.Scan.Clean): clean when no service has a blocking finding.
+func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (bool, error) {
+	sc, err := m.scanReports(ctx, s, dir)
+	if err != nil {
+		return false, err
+	}
+	return sc.Clean()
+}
+
+// scanReports reads dir's trivy-<service>.json files with the scan policy they are judged by
+// (scanPolicy); nil when there is no directory.
+func (m *SoccerPredict) scanReports(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (*deploy.Scan, error) {
+	if dir == nil {
+		return nil, nil
+	}
+	pol, err := m.scanPolicy(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	sc := &deploy.Scan{Reports: map[domain.Service][]byte{}, Policy: pol}
+	for _, svc := range domain.Services() {
+		name := gate.TrivyFor(svc)
+		ok, err := dir.Exists(ctx, name)
 		if err != nil {
-			return false, false, nil, err
+			return nil, err
 		}
-		keyConfigured = key != nil
-	}
-	if err := attest.FileEvidence(env, files, keyConfigured); err != nil {
-		return false, false, nil, err
-	}
-	if !attest.FromRegistry(env) {
-		return false, false, nil, nil // dev: no evidence needed, none read
-	}
-	if files {
-		if green, err = m.gateReportGreen(ctx, s, req.GateReport); err != nil {
-			return false, false, nil, fmt.Errorf("--gate-report: %w", err)
+		if !ok {
+			continue
 		}
-		clean, err = m.scanClean(ctx, s, req.ScanReport)
-		return green, clean, req.GateReport, err
+		raw, err := dir.File(name).Contents(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sc.Reports[svc] = []byte(raw)
 	}
-	if err := policy.CheckInsecureRegistries(env, req.InsecureRegistries); err != nil {
-		return false, false, nil, err
-	}
-	insecure, err := insecureRegistriesOf(req.InsecureRegistries, set.References())
-	if err != nil {
-		return false, false, nil, err
-	}
-	trust, err := m.attestationTrust(ctx, env)
-	if err != nil {
-		return false, false, nil, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
-	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, req.RegistryUsername, req.RegistryPassword, insecure)
-	if err != nil {
-		return false, false, nil, err
-	}
-	if err := sum.Err(); err != nil {
-		return false, false, nil, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
-	}
-	if green, err = m.gateReportGreen(ctx, s, dir.File(gate.GateReportJSON)); err != nil {
-		return false, false, nil, err
-	}
-	clean, err = m.scanClean(ctx, s, dir)
-	return green, clean, dir.File(gate.GateReportJSON), err
+	return sc, nil
 }
 
 // publishEvidence attaches the evidence of one pushed image (ref: repo@sha256:…): the gate

@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"dagger/soccer-predict/internal/dagger"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
-	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
-	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
 
@@ -84,23 +81,12 @@ func (m *SoccerPredict) RollbackService(
 	deploymentId int,
 ) (_ string, err error) {
 	defer surface(&err)
-	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
-	e, err := domain.ParseEnvironment(env)
-	if err != nil {
-		return "", err
-	}
-	if revision < 0 {
-		return "", fmt.Errorf("--revision=%d: pass a revision number from `helm history`, or 0 for the previous good revision; nothing was changed", revision)
-	}
-	if kubeconfig == nil {
-		return "", fmt.Errorf("--kubeconfig is required: the cluster's kubeconfig as a secret (--kubeconfig=env:KUBECONFIG_CONTENT)")
-	}
 	s, err := m.settings(ctx)
 	if err != nil {
 		return "", err
 	}
-	ns := e.Namespace(s.Namespace)
-	historyArgs, err := helm.HistoryArgs(s.Release, ns, 0)
+	flags := rollback.Flags{Env: env, Confirm: confirm, Reason: reason, Claims: rollbackClaims(actor, jobId, pipelineId, deploymentId)}
+	req, err := rollback.CheckService(flags, revision, kubeconfig != nil, s)
 	if err != nil {
 		return "", err
 	}
@@ -108,62 +94,34 @@ func (m *SoccerPredict) RollbackService(
 	if err != nil {
 		return "", err
 	}
-	raw, err := liveRead(ctx, ctr, historyArgs, fmt.Sprintf("the history of release %s in namespace %s", s.Release, ns))
+	history, err := liveRead(ctx, ctr, req.History, fmt.Sprintf("the history of release %s in namespace %s", req.Release, req.Namespace))
 	if err != nil {
 		return "", fmt.Errorf("%w; nothing was changed", err)
 	}
-	revs, err := helm.ParseHistory([]byte(raw))
-	if err != nil {
-		return "", fmt.Errorf("%w; nothing was changed", err)
-	}
-	target, err := helm.RollbackTarget(revs, revision)
-	if err != nil {
-		return "", fmt.Errorf("cannot roll back %s in %s: %w; nothing was changed", s.Release, ns, err)
-	}
-	current, _ := helm.Deployed(revs)
-	rollbackArgs, err := helm.RollbackArgs(helm.Rollback{Release: s.Release, Namespace: ns, Revision: target.Revision, Timeout: s.HelmTimeout})
+	who, err := rollbackWho(ctx, s, req.Env, flags.Claims, rollbackProof{gitlabToken, jobToken, projectId})
 	if err != nil {
 		return "", err
 	}
-	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", projectpkg.Join(rollbackArgs),
-		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
-	decision, err := rollbackDecision(ctx, s, e, actor, proofFlags)
-	if err != nil {
-		return "", err
-	}
-	if confirm {
-		if err := decision.Err(); err != nil {
-			return "", fmt.Errorf("rollback-service in %s refused (nothing was changed): %w", e, err)
-		}
-	}
-	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackService, Env: e, Target: strconv.Itoa(target.Revision),
-		From: strconv.Itoa(current.Revision), Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
-	})
-	if err != nil {
-		return "", err
-	}
-	if !out.Act {
-		text, err := auditText(out, planNote(decision))
-		return historyText(revs) + "\n" + text, err
+	plan, err := rollback.DecideService(rollback.ServiceFacts{Request: req, History: []byte(history), Who: who})
+	if err != nil || !plan.Outcome.Act {
+		return plan.Report, err
 	}
 	done := ctr.
 		// A rollback is never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_ROLLBACK_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec(rollbackArgs)
+		WithExec(plan.Rollback)
 	log, err := done.Stdout(ctx)
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
-			return "", fmt.Errorf("helm rollback of %s in %s to revision %d failed (exit %d): %s",
-				s.Release, ns, target.Revision, exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 10), " | "))
+			return "", plan.RollbackFailed(exec.ExitCode, exec.Stderr)
 		}
 		return "", err
 	}
-	if err := storeRollback(ctx, done, s, ns, out.Record); err != nil {
-		return "", fmt.Errorf("rolled back %s in %s to revision %d, but %w", s.Release, ns, target.Revision, err)
+	if err := storeRollback(ctx, done, plan); err != nil {
+		return "", err
 	}
-	return auditText(out, strings.Join(gate.Tail(log, 5), "\n")+"\naudit record stored: helm history "+domain.AuditRelease(s.Release)+" --namespace "+ns)
+	return plan.Done(log)
 }
 
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
@@ -221,78 +179,52 @@ func (m *SoccerPredict) RollbackModel(
 	deploymentId int,
 ) (_ string, err error) {
 	defer surface(&err)
-	proofFlags := rollbackProof{gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId}
-	if err := rollback.ValidateModelVersion(toVersion); err != nil {
-		return "", fmt.Errorf("%w; nothing was changed", err)
-	}
 	s, err := m.settings(ctx)
 	if err != nil {
 		return "", err
 	}
-	if s.MLflowURL == "" {
-		return "", fmt.Errorf("rollback-model needs the MLflow tracking server: set MLFLOW_TRACKING_URI in --settings-file (e.g. MLFLOW_TRACKING_URI=https://mlflow.example.com); nothing was changed")
+	flags := rollback.Flags{Env: env, Confirm: confirm, Reason: reason, Claims: rollbackClaims(actor, jobId, pipelineId, deploymentId)}
+	req, err := rollback.CheckModel(flags, toVersion, s)
+	if err != nil {
+		return "", err
 	}
 	client, err := m.mlflow(ctx, s, mlflowToken)
 	if err != nil {
 		return "", err
 	}
-	mv, err := client.GetModelVersion(ctx, s.MLflowModel, toVersion)
+	mv, err := client.GetModelVersion(ctx, req.Model, req.Version)
 	if err != nil {
-		return "", fmt.Errorf("cannot roll model %s back to version %s: %w; nothing was changed", s.MLflowModel, toVersion, err)
+		return "", fmt.Errorf("cannot roll model %s back to version %s: %w; nothing was changed", req.Model, req.Version, err)
 	}
-	if mv.Status != "" && mv.Status != "READY" {
-		return "", fmt.Errorf("model %s version %s is %s, not READY: pick a version whose registration succeeded; nothing was changed", s.MLflowModel, toVersion, mv.Status)
-	}
-	current := ""
-	switch cur, err := client.GetModelVersionByAlias(ctx, s.MLflowModel, mlflow.ChampionAlias); {
+	champion := ""
+	switch cur, err := client.GetModelVersionByAlias(ctx, req.Model, mlflow.ChampionAlias); {
 	case err == nil:
-		current = cur.Version
+		champion = cur.Version
 	case errors.Is(err, mlflow.ErrNotFound):
 	default:
-		return "", fmt.Errorf("read the champion of %s: %w; nothing was changed", s.MLflowModel, err)
+		return "", fmt.Errorf("read the champion of %s: %w; nothing was changed", req.Model, err)
 	}
-	if current == toVersion {
-		return "", fmt.Errorf("version %s is already the champion of %s: nothing to roll back; nothing was changed", toVersion, s.MLflowModel)
-	}
-	plan := fmt.Sprintf("move alias %s of model %s from version %s to version %s (run %s)",
-		mlflow.ChampionAlias, s.MLflowModel, orDefault(current, "(none)"), toVersion, orDefault(mv.RunID, "(unknown)"))
-	e, err := domain.ParseEnvironment(env)
-	if err != nil {
-		return "", fmt.Errorf("%w; nothing was changed", err)
-	}
-	decision, err := rollbackDecision(ctx, s, e, actor, proofFlags)
+	who, err := rollbackWho(ctx, s, req.Env, flags.Claims, rollbackProof{gitlabToken, jobToken, projectId})
 	if err != nil {
 		return "", err
 	}
-	if confirm {
-		if err := decision.Err(); err != nil {
-			return "", fmt.Errorf("rollback-model of %s refused (nothing was changed): %w", s.MLflowModel, err)
-		}
+	plan, err := rollback.DecideModel(rollback.ModelFacts{Request: req, Version: *mv, Champion: champion, Who: who})
+	if err != nil || !plan.Outcome.Act {
+		return plan.Report, err
 	}
-	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackModel, Env: e, Target: toVersion, From: current,
-		Reason: reason, Actor: recordActor(decision, actor), Confirm: confirm, Plan: plan,
-	})
+	previous, err := client.SetChampion(ctx, req.Model, req.Version)
+	if err != nil {
+		return "", fmt.Errorf("move the champion alias of %s to version %s: %w", req.Model, req.Version, err)
+	}
+	raw, err := plan.Moved(previous).JSON()
 	if err != nil {
 		return "", err
 	}
-	if !out.Act {
-		return auditText(out, planNote(decision))
-	}
-	previous, err := client.SetChampion(ctx, s.MLflowModel, toVersion)
-	if err != nil {
-		return "", fmt.Errorf("move the champion alias of %s to version %s: %w", s.MLflowModel, toVersion, err)
-	}
-	out.Record.From = previous
-	raw, err := out.Record.JSON()
-	if err != nil {
-		return "", err
-	}
-	if err := client.SetModelTag(ctx, s.MLflowModel, rollback.ModelTag, string(raw)); err != nil {
+	if err := client.SetModelTag(ctx, req.Model, rollback.ModelTag, string(raw)); err != nil {
 		return "", fmt.Errorf("moved the champion of %s to version %s, but the audit record could not be stored as tag %s of the registered model (%w): file this record by hand:\n%s",
-			s.MLflowModel, toVersion, rollback.ModelTag, err, raw)
+			req.Model, req.Version, rollback.ModelTag, err, raw)
 	}
-	return auditText(out, fmt.Sprintf("champion of %s: version %s → %s\naudit record stored: tag %s of registered model %s", s.MLflowModel, orDefault(previous, "(none)"), toVersion, rollback.ModelTag, s.MLflowModel))
+	return plan.Done(previous)
 }
 
 // RollbackData restores the project's DVC pointer files (dvc.lock and *.dvc) as they were at an
@@ -333,12 +265,9 @@ func (m *SoccerPredict) RollbackData(
 	repo *dagger.Directory,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
-	penv, err := domain.ParseEnvironment(env)
+	req, err := rollback.CheckData(rollback.Flags{Env: env, Confirm: confirm, Reason: reason, Claims: policy.Claims{Actor: actor}}, toRev, m.Project)
 	if err != nil {
-		return nil, fmt.Errorf("%w; nothing was changed", err)
-	}
-	if err := rollback.ValidateDVCRev(toRev); err != nil {
-		return nil, fmt.Errorf("%w; nothing was changed", err)
+		return nil, err
 	}
 	ctr, err := m.python(ctx, "requirements-data.txt")
 	if err != nil {
@@ -374,45 +303,27 @@ func (m *SoccerPredict) RollbackData(
 	if err != nil {
 		return nil, err
 	}
-	restore, remove, err := dvc.ParseNameStatus(status)
-	if err != nil {
-		return nil, fmt.Errorf("read which DVC pointer files changed since %s (%s): %w; nothing was changed", toRev, target, err)
-	}
-	if len(restore)+len(remove) == 0 {
-		return nil, fmt.Errorf("the DVC pointer files at %s (%s) are the ones in the repository now: nothing to roll back; nothing was changed", toRev, target)
-	}
-	var plan strings.Builder
-	fmt.Fprintf(&plan, "restore the DVC pointer files of %s from %s (%s):\n%s\n", m.Project, toRev, target, stat)
-	for _, f := range remove {
-		fmt.Fprintf(&plan, "delete %s (added after %s)\n", f, toRev)
-	}
-	out, err := rollback.Review(rollback.Request{
-		Action: rollback.RollbackData, Env: penv, Target: toRev, From: head,
-		Reason: reason, Actor: actor, Confirm: confirm, Plan: strings.TrimSpace(plan.String()),
-	})
+	plan, err := rollback.DecideData(rollback.DataFacts{Request: req, Head: head, Target: target, Stat: stat, NameStatus: status})
 	if err != nil {
 		return nil, err
 	}
 	result := dag.Directory()
-	notes := plan.String() + "\n" + out.Message + "\n"
-	if out.Act {
-		files := append(append([]string(nil), restore...), remove...)
-		restored := ctr.WithExec(append([]string{"git", "restore", "--source=" + target, "--worktree", "--"}, files...))
-		dvcNote, err := dvcMaterialize(ctx, restored.WithWorkdir(path.Join(repoDir, m.Project)), dvcRemoteCredentials, toRev)
-		if err != nil {
+	dvcNote := ""
+	if plan.Outcome.Act {
+		restored := ctr.WithExec(append([]string{"git", "restore", "--source=" + target, "--worktree", "--"}, plan.Changed()...))
+		if dvcNote, err = dvcMaterialize(ctx, restored.WithWorkdir(path.Join(repoDir, m.Project)), dvcRemoteCredentials, toRev); err != nil {
 			return nil, err
 		}
-		notes += "\n" + dvcNote + "\nCommit the restored pointer files (and the deletions above) in a merge request; " + rollback.FollowUp + "\n"
-		for _, f := range restore {
+		for _, f := range plan.Restore {
 			result = result.WithFile(f, restored.File(path.Join(repoDir, f)))
 		}
 	}
-	record, err := out.Record.JSON()
+	record, err := plan.Outcome.Record.JSON()
 	if err != nil {
 		return nil, err
 	}
 	return result.
-		WithNewFile(gate.RollbackPlan, notes).
+		WithNewFile(gate.RollbackPlan, plan.Notes(dvcNote)).
 		WithNewFile(gate.Audit, string(record)), nil
 }
 
@@ -463,33 +374,4 @@ func gitOutput(ctx context.Context, ctr *dagger.Container, argv []string, fix st
 	}
 	out, err := done.Stdout(ctx)
 	return strings.TrimSpace(out), err
-}
-
-// historyText lists the release's revisions, newest first, for choosing --revision.
-func historyText(revs []helm.Revision) string {
-	var b strings.Builder
-	b.WriteString("helm history (newest first):\n")
-	for i := len(revs) - 1; i >= 0; i-- {
-		r := revs[i]
-		fmt.Fprintf(&b, "  %d  %-11s %s  %s\n", r.Revision, r.Status, r.Chart, r.Description)
-	}
-	return b.String()
-}
-
-// auditText renders a reviewed rollback: what to do next, what was done, and the record.
-func auditText(out rollback.Outcome, done string) (string, error) {
-	record, err := out.Record.JSON()
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	b.WriteString(out.Message + "\n")
-	if done != "" {
-		b.WriteString("\n" + done + "\n")
-	}
-	b.WriteString("\n" + string(record))
-	if !strings.HasSuffix(b.String(), "\n") {
-		b.WriteString("\n")
-	}
-	return b.String(), nil
 }

@@ -15,59 +15,28 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
 )
 
-const (
-	// auditChartDir and auditRecordPath are where rollback-service puts the audit release's
-	// chart and the record it stores.
-	auditChartDir   = "/audit-chart"
-	auditRecordPath = "/audit/audit.json"
-)
-
-// rollbackProof are the flags a rollback is proven with, as for a deploy.
+// rollbackProof are the credentials GitLab is asked with who rolls back, as for a deploy.
 type rollbackProof struct {
-	GitLabToken, JobToken           *dagger.Secret
-	ProjectID                       string
-	JobID, PipelineID, DeploymentID int
+	GitLabToken, JobToken *dagger.Secret
+	ProjectID             string
 }
 
-// rollbackDecision asks GitLab what ci/deploy/policy needs (fetchProof) and lets policy.ResolveRollback
-// decide who rolls back and whether the rollback may act.
-func rollbackDecision(ctx context.Context, s configpkg.Settings, env domain.Environment, actor string, p rollbackProof) (policy.Decision, error) {
-	claims := policy.Claims{Actor: actor, JobID: int64(p.JobID), PipelineID: int64(p.PipelineID), DeploymentID: int64(p.DeploymentID)}
+// rollbackClaims are what a rollback's flags say about the run; GitLab checks them.
+func rollbackClaims(actor string, jobID, pipelineID, deploymentID int) policy.Claims {
+	return policy.Claims{Actor: actor, JobID: int64(jobID), PipelineID: int64(pipelineID), DeploymentID: int64(deploymentID)}
+}
+
+// rollbackWho asks GitLab what the rollback policy needs (fetchProof): who rolls back, the
+// commit's author and, for production, the approvals.
+func rollbackWho(ctx context.Context, s configpkg.Settings, env domain.Environment, claims policy.Claims, p rollbackProof) (rollback.Who, error) {
 	proof, author, err := fetchProof(ctx, s, env, p.ProjectID, p.GitLabToken, p.JobToken, claims)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	return policy.ResolveRollback(policy.Request{Env: env, Commit: s.Commit, Author: author}, claims, proof), nil
-}
-
-// recordActor is who the audit record names: the person GitLab proved, else (for a plan that
-// changes nothing) the claim, marked as unproven.
-func recordActor(d policy.Decision, claimed string) string {
-	switch {
-	case d.Actor != "":
-		return d.Actor
-	case strings.TrimSpace(claimed) != "":
-		return strings.TrimSpace(claimed) + " (not proven)"
-	}
-	return "unknown (not proven)"
-}
-
-// planNote tells, with a plan, what confirming would still need.
-func planNote(d policy.Decision) string {
-	if d.Allowed {
-		return ""
-	}
-	return "confirming will be refused until:\n  - " + strings.Join(d.Reasons, "\n  - ")
+	return rollback.Who{Proof: proof, Author: author}, err
 }
 
 // storeRollback keeps the record of a rollback that was done in the audit release of the
-// environment (domain.AuditRelease), after the rollback: done is the container that ran it.
-func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Settings, ns string, rec rollback.Record) error {
-	raw, err := rec.JSON()
-	if err != nil {
-		return err
-	}
-	argv, err := rollback.StoreArgs(s.Release, ns, auditChartDir, auditRecordPath, rec)
+// environment (plan.Store), after the rollback: done is the container that ran it.
+func storeRollback(ctx context.Context, done *dagger.Container, plan rollback.ServicePlan) error {
+	raw, err := plan.Outcome.Record.JSON()
 	if err != nil {
 		return err
 	}
@@ -76,22 +45,18 @@ func storeRollback(ctx context.Context, done *dagger.Container, s configpkg.Sett
 		chart = chart.WithNewFile(path, content)
 	}
 	_, err = done.
-		WithDirectory(auditChartDir, chart).
-		WithNewFile(auditRecordPath, string(raw)).
-		WithExec(argv).
+		WithDirectory(rollback.AuditChartDir, chart).
+		WithNewFile(rollback.AuditRecordFile, string(raw)).
+		WithExec(plan.Store).
 		Stdout(ctx)
-	if err != nil {
-		var msg string
-		var exec *dagger.ExecError
-		if errors.As(err, &exec) {
-			msg = fmt.Sprintf("exit %d: %s", exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 5), " | "))
-		} else {
-			msg = err.Error()
-		}
-		return fmt.Errorf("the audit record could not be stored in release %s of %s (%s): file this record by hand (e.g. in the GitLab environment's deployment) and check the kubeconfig may manage ConfigMaps:\n%s",
-			domain.AuditRelease(s.Release), ns, msg, raw)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var exec *dagger.ExecError
+	if errors.As(err, &exec) {
+		return plan.StoreFailed(fmt.Sprintf("exit %d: %s", exec.ExitCode, strings.Join(gate.Tail(exec.Stderr, 5), " | ")))
+	}
+	return plan.StoreFailed(err.Error())
 }
 
 // lastRollback reads the last record of the audit release of env: nil when none was stored.

@@ -1,0 +1,101 @@
+package deploy
+
+import (
+	"fmt"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
+)
+
+// Evidence is the gate and scan evidence the module read, from where Request.Evidence said.
+type Evidence struct {
+	// Registry is the registry tool's verification of every digest's evidence (Registry only).
+	Registry *attest.Summary
+	// GateReport is gate-report.json: the --gate-report file, or the one attached to the images
+	// (read only when the registry's evidence counts); nil when there is none.
+	GateReport []byte
+	// Scan is the directory of Trivy reports (--scan-report, or the registry's); nil when none.
+	Scan *Scan
+}
+
+// Scan is a directory of Trivy reports and the scan policy they are judged by.
+type Scan struct {
+	// Reports are the directory's trivy-<service>.json files, by service; a service without one
+	// is missing from the directory.
+	Reports map[domain.Service][]byte
+	// Policy is the blocking severities and the project's .trivyignore, evaluated now.
+	Policy scan.Policy
+}
+
+// Clean re-evaluates every service's Trivy report under the policy: clean when no service has a
+// blocking finding. No directory is not clean; a directory without a service's report is an error.
+func (s *Scan) Clean() (bool, error) {
+	if s == nil {
+		return false, nil
+	}
+	for _, svc := range domain.Services() {
+		name := gate.TrivyFor(svc)
+		raw, ok := s.Reports[svc]
+		if !ok {
+			return false, fmt.Errorf("--scan-report has no %s: pass the directory scan-report exported", name)
+		}
+		rep, err := scan.ParseTrivy(raw)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", name, err)
+		}
+		v, err := scan.Evaluate(rep, s.Policy)
+		if err != nil {
+			return false, err
+		}
+		if !v.Passed() {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// verdict is what the evidence says for the promotion policy.
+type verdict struct {
+	// green: the gate report is the green, complete report of the commit.
+	green bool
+	// clean: no image has a blocking finding.
+	clean bool
+	// firstModel: the report's model gate accepted its candidate without a champion.
+	firstModel bool
+}
+
+// judge reads the evidence from src for commit. A gate report is green only when it is the report
+// of the commit with every blocking gate of the catalog present and passed (gate.VerifyReport);
+// anything else is refused with what is missing. The registry's evidence must count first.
+// gateReportGiven says whether --gate-report was given (ReportFiles); the registry always has one.
+func (e Evidence) judge(src Source, gateReportGiven bool, env domain.Environment, commit domain.Commit) (verdict, error) {
+	var v verdict
+	wrap := func(err error) error { return fmt.Errorf("gate report: %w", err) }
+	switch src {
+	case NoEvidence:
+		return v, nil
+	case ReportFiles:
+		wrap = func(err error) error { return fmt.Errorf("--gate-report: gate report: %w", err) }
+	case Registry:
+		if e.Registry == nil {
+			return v, fmt.Errorf("deploy to %s refused, nothing was changed: the evidence of the images was not read from the registry", env)
+		}
+		if err := e.Registry.Err(); err != nil {
+			return v, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
+		}
+		gateReportGiven = true // attached to every image whose evidence counts
+	}
+	if gateReportGiven {
+		rep, err := gate.VerifyReport(e.GateReport, commit)
+		if err != nil {
+			return v, wrap(err)
+		}
+		v.green, v.firstModel = true, modelgate.UsedFirstModel(rep)
+	}
+	var err error
+	v.clean, err = e.Scan.Clean()
+	return v, err
+}
