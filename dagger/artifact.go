@@ -80,7 +80,7 @@ func (m *SoccerPredict) publishImages(ctx context.Context, username string, pass
 		}
 		addresses = append(addresses, a)
 	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, addresses)
+	insecure, err := m.insecureRegistriesOf(insecureRegistry, addresses)
 	if err != nil {
 		return nil, err
 	}

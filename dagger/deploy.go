@@ -391,7 +391,7 @@ func (m *SoccerPredict) deployEvidence(ctx context.Context, s configpkg.Settings
 			ev.Scan = sc
 		}
 	case deploy.Registry:
-		insecure, err := insecureRegistriesOf(f.InsecureRegistries, set.References())
+		insecure, err := m.insecureRegistriesOf(f.InsecureRegistries, set.References())
 		if err != nil {
 			return ev, err
 		}

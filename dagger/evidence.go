@@ -76,7 +76,7 @@ func (m *SoccerPredict) Attest(
 	if err != nil {
 		return "", fmt.Errorf("--image: %w", err)
 	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, []domain.ImageRef{ref})
+	insecure, err := m.insecureRegistriesOf(insecureRegistry, []domain.ImageRef{ref})
 	if err != nil {
 		return "", err
 	}
@@ -133,7 +133,7 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err != nil {
 		return nil, err
 	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, set.References())
+	insecure, err := m.insecureRegistriesOf(insecureRegistry, set.References())
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,9 @@ type SoccerPredict struct {
 	// Token for the MLflow tracking server, if it needs one.
 	// +private
 	MlflowToken *dagger.Secret
+	// The loopback registry of the images on the caller's machine, as a service.
+	// +private
+	LocalRegistry *dagger.Service
 }
 
 // New configures the pipeline. Every option is optional: with none, it runs on the bundled
@@ -108,6 +111,13 @@ func New(
 	// +defaultPath="/"
 	// +ignore=["*", "!go.mod", "!go.sum", "!ci", "!ci/**", "**/*_test.go", "**/testdata"]
 	pipelineSource *dagger.Directory,
+	// The registry on the machine running dagger call that the images are on
+	// (--registry=localhost:5000/…, kind's localhost:5001), as a service:
+	// --local-registry=tcp://localhost:5000. Inside a container localhost is the container
+	// itself: the registry tools reach this service instead, and references and digests keep
+	// naming localhost:5000. Needed whenever an image is on a loopback registry.
+	// +optional
+	localRegistry *dagger.Service,
 ) (_ *SoccerPredict, err error) {
 	defer surface(&err)
 	fileValues := map[string]string{}
@@ -161,6 +171,7 @@ func New(
 		ImageOverrides: configpkg.Environ(configpkg.FromEnviron(imageLines)),
 		PipelineSource: pipelineSource,
 		MlflowToken:    mlflowToken,
+		LocalRegistry:  localRegistry,
 	}, nil
 }
 

@@ -113,7 +113,7 @@ func (m *SoccerPredict) PublishBase(
 		return "", fmt.Errorf("--registry: %w", err)
 	}
 	address := domain.Tagged(baseRepo, tag)
-	insecure, err := insecureRegistriesOf(insecureRegistry, []domain.ImageRef{address})
+	insecure, err := m.insecureRegistriesOf(insecureRegistry, []domain.ImageRef{address})
 	if err != nil {
 		return "", err
 	}
@@ -188,7 +188,7 @@ func (m *SoccerPredict) Promote(
 		}
 		dsts = append(dsts, dst)
 	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, append([]domain.ImageRef{src}, dsts...))
+	insecure, err := m.insecureRegistriesOf(insecureRegistry, append([]domain.ImageRef{src}, dsts...))
 	if err != nil {
 		return "", err
 	}
@@ -250,10 +250,15 @@ func registryHost(repo domain.Repository) string {
 	return "docker.io"
 }
 
-// insecureRegistriesOf checks the --insecure-registry values before anything runs, with the
-// rule the registry tool applies (domain.ParseInsecureRegistries), and that one of refs is on
-// each host. It returns them lower-cased. Production refuses any (policy.CheckInsecureRegistries).
-func insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, error) {
+// insecureRegistriesOf checks, before anything runs, how the registries of refs will be reached:
+// the --insecure-registry values with the rule the registry tool applies
+// (domain.ParseInsecureRegistries), each naming the host of one of refs, returned lower-cased
+// (production refuses any: policy.CheckInsecureRegistries); and a loopback registry among refs
+// needs --local-registry.
+func (m *SoccerPredict) insecureRegistriesOf(hosts []string, refs []domain.ImageRef) ([]string, error) {
+	if err := m.checkLocalRegistry(refs); err != nil {
+		return nil, err
+	}
 	valid, err := domain.ParseInsecureRegistries(hosts)
 	if err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, err
 	}
-	insecure, err := insecureRegistriesOf(insecureRegistry, set.References())
+	insecure, err := m.insecureRegistriesOf(insecureRegistry, set.References())
 	if err != nil {
 		return nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
 	}

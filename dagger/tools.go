@@ -124,9 +124,10 @@ func (m *SoccerPredict) tool(ctx context.Context, t toolchain.GoTool) (*dagger.F
 // only as a mounted secret file; it returns the tool's registry arguments. reach are the images
 // the tool will read or write: a loopback registry among them (localhost:5000, kind's
 // localhost:5001) is on the caller's machine, while inside the container localhost is the
-// container itself, so each gets a service forwarding to that port of the caller's machine
-// (Host.service), bound under a name of its own, and the tool connects there for that registry
-// (--connect-to); references and digests keep naming the registry.
+// container itself, so the service the caller passed as --local-registry (tcp://localhost:5000,
+// a forward to that port of the caller's machine) is bound under a name of its own, and the tool
+// connects there for that registry (--connect-to); references and digests keep naming the
+// registry.
 func (m *SoccerPredict) toolContainer(ctx context.Context, t toolchain.GoTool, bin, username string, password *dagger.Secret, reach ...domain.ImageRef) (*dagger.Container, []string, error) {
 	file, err := m.tool(ctx, t)
 	if err != nil {
@@ -147,10 +148,24 @@ func (m *SoccerPredict) toolContainer(ctx context.Context, t toolchain.GoTool, b
 			WithMountedSecret("/run/secrets/registry-password", password)
 		args = []string{"--username-file", "/run/registry/username", "--password-file", "/run/secrets/registry-password"}
 	}
+	if err := m.checkLocalRegistry(reach); err != nil {
+		return nil, nil, err
+	}
 	for _, r := range domain.HostRoutes(reach...) {
-		svc := dag.Host().Service([]dagger.PortForward{{Backend: r.Port, Frontend: r.Port, Protocol: dagger.NetworkProtocolTcp}}, dagger.HostServiceOpts{Host: r.Host})
-		ctr = ctr.WithServiceBinding(r.Alias, svc)
+		ctr = ctr.WithServiceBinding(r.Alias, m.LocalRegistry)
 		args = append(args, domain.ConnectToFlag, r.ConnectTo())
 	}
 	return ctr, args, nil
+}
+
+// checkLocalRegistry refuses images on a loopback registry without --local-registry: a module
+// function cannot reach the caller's machine by itself (Dagger gives modules no Host), only
+// through a service the caller passes.
+func (m *SoccerPredict) checkLocalRegistry(refs []domain.ImageRef) error {
+	routes := domain.HostRoutes(refs...)
+	if len(routes) == 0 || m.LocalRegistry != nil {
+		return nil
+	}
+	r := routes[0]
+	return fmt.Errorf("the images are on %s, a registry on the machine running dagger call, which a container cannot reach as %s (there it is the container itself): pass the registry as a service before the function name, --local-registry=tcp://%s:%d", r.Registry, r.Host, r.Host, r.Port)
 }

@@ -208,6 +208,9 @@ func (e callEnv) value(t reflect.Type, flag, raw string) (reflect.Value, error) 
 		return reflect.ValueOf(dag.Host().File(filepath.Join("/work/repo", raw))), nil
 	case reflect.TypeOf((*dagger.Directory)(nil)):
 		return reflect.ValueOf(dag.Host().Directory(filepath.Join("/work/repo", raw))), nil
+	case reflect.TypeOf((*dagger.Service)(nil)):
+		// The CLI makes a service argument (tcp://localhost:5000) an Address's service.
+		return reflect.ValueOf(dag.Address(raw).Service()), nil
 	}
 	return reflect.Value{}, fmt.Errorf("--%s: argument type %s is not supported by the offline runner", flag, t)
 }

@@ -13,8 +13,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
-// routeOf returns the service bound under alias in an exec's container and the host.service
-// call behind it (its ports and upstream host), failing when there is none.
+// routeOf returns the chain of the service bound under alias in an exec's container, failing
+// when there is none.
 func routeOf(t *testing.T, e daggertest.Exec, alias string) daggertest.Chain {
 	t.Helper()
 	st, ok := e.Container.StepWhere("withServiceBinding", "alias", alias)
@@ -24,13 +24,18 @@ func routeOf(t *testing.T, e daggertest.Exec, alias string) daggertest.Chain {
 	return ref.Chain
 }
 
+// withLocalRegistry passes --local-registry=tcp://<hostport> as the CLI does (Address.service).
+func withLocalRegistry(hostport string) func(*newArgs) {
+	return func(a *newArgs) { a.localRegistry = dag.Address("tcp://" + hostport).Service() }
+}
+
 // A registry on the caller's localhost: inside a tool container localhost is the container, so
-// every registry tool of publish (push, attach) reaches it through a host service bound under
-// its own name and --connect-to, while the references (and so the digests) keep naming
-// localhost:5000.
+// every registry tool of publish (push, attach) reaches it through the --local-registry service
+// bound under its own name and --connect-to, while the references (and so the digests) keep
+// naming localhost:5000.
 func TestPublishReachesALoopbackRegistryOfTheCallersMachine(t *testing.T) {
 	const local = "localhost:5000/sp"
-	m := fresh(t, withRelease, func(a *newArgs) { a.registry = local })
+	m := fresh(t, withRelease, func(a *newArgs) { a.registry = local }, withLocalRegistry("localhost:5000"))
 	publishWorld(t, "push")
 	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
 	require.NoError(t, err, execsText())
@@ -41,17 +46,36 @@ func TestPublishReachesALoopbackRegistryOfTheCallersMachine(t *testing.T) {
 		assert.Contains(t, e.Line(), "--connect-to localhost:5000=registry-localhost-5000:5000", e.Line())
 		assert.Contains(t, e.Line(), " "+local+"/", "the reference still names the registry: %s", e.Line())
 		svc := routeOf(t, e, "registry-localhost-5000")
-		require.True(t, svc.Has("host"), "a service of the caller's machine: %s", svc)
-		host, _ := svc.StepWhere("service", "host", "localhost")
-		ports := host.Objects("ports")
-		require.Len(t, ports, 1, "%s", svc)
-		assert.EqualValues(t, 5000, ports[0]["backend"])
-		assert.EqualValues(t, 5000, ports[0]["frontend"])
-		assert.Equal(t, "TCP", ports[0]["protocol"])
+		_, ok := svc.StepWhere("address", "value", "tcp://localhost:5000")
+		assert.True(t, ok, "the caller's service: %s", svc)
 	}
 	for _, e := range execsWith("/usr/local/bin/oci normalize") {
 		assert.False(t, e.Container.Has("withServiceBinding"), "normalize reaches no registry")
 	}
+}
+
+// A module function cannot reach the caller's machine by itself: a loopback registry without
+// --local-registry is refused before anything runs, naming the flag; with it the same call runs.
+func TestALoopbackRegistryNeedsTheLocalRegistryService(t *testing.T) {
+	m := fresh(t, withRelease, func(a *newArgs) { a.registry = "localhost:5001/sp" })
+	publishWorld(t, "push")
+	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the images are on localhost:5001, a registry on the machine running dagger call")
+	assert.Contains(t, err.Error(), "--local-registry=tcp://localhost:5001")
+	assert.Empty(t, rec.Execs(), "nothing is built for images that could not be pushed")
+
+	src := "localhost:5001/sp/api@" + digestOf(1)
+	_, err = m.Promote(context.Background(), src, []string{"localhost:5001/sp/api:v1"}, "", nil, false, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--local-registry=tcp://localhost:5001")
+	assert.Empty(t, rec.Execs())
+
+	m = fresh(t, withRelease, func(a *newArgs) { a.registry = "localhost:5001/sp" }, withLocalRegistry("localhost:5001"))
+	publishWorld(t, "push")
+	_, err = m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
+	require.NoError(t, err, execsText())
+	assert.Len(t, execsWith("/usr/local/bin/oci push"), 3)
 }
 
 // Any other registry gets no route: nothing of the caller's machine is exposed.
@@ -70,7 +94,7 @@ func TestPublishToARemoteRegistryBindsNothing(t *testing.T) {
 
 // promote and verify-evidence reach the loopback registry the same way.
 func TestPromoteAndVerifyReachALoopbackRegistry(t *testing.T) {
-	m := fresh(t, withRelease, func(a *newArgs) { a.registry = "127.0.0.1:5001/sp" })
+	m := fresh(t, withRelease, func(a *newArgs) { a.registry = "127.0.0.1:5001/sp" }, withLocalRegistry("127.0.0.1:5001"))
 	happy(t)
 	src := "127.0.0.1:5001/sp/api@" + digestOf(1)
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "promote"}, map[string]any{
@@ -80,8 +104,8 @@ func TestPromoteAndVerifyReachALoopbackRegistry(t *testing.T) {
 	require.NoError(t, err, execsText())
 	e := mustExec(t, "/usr/local/bin/oci", "promote", "--connect-to 127.0.0.1:5001=registry-127-0-0-1-5001:5001")
 	svc := routeOf(t, e, "registry-127-0-0-1-5001")
-	_, ok := svc.StepWhere("service", "host", "127.0.0.1")
-	assert.True(t, ok, "the service forwards to the caller's 127.0.0.1: %s", svc)
+	_, ok := svc.StepWhere("address", "value", "tcp://127.0.0.1:5001")
+	assert.True(t, ok, "the caller's service: %s", svc)
 
 	_, _ = m.VerifyEvidence(context.Background(), src, "127.0.0.1:5001/sp/worker@"+digestOf(2), "127.0.0.1:5001/sp/airflow@"+digestOf(3), "", nil, nil)
 	v := mustExec(t, "/usr/local/bin/oci", "verify", "--connect-to 127.0.0.1:5001=registry-127-0-0-1-5001:5001")

@@ -392,9 +392,14 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 		}
 		return expectation{reach: reach}
 	case "publish":
+		prefix := readmePrefix
+		if v, ok := d.CtorArg("registry"); ok {
+			prefix = expand(v)
+		}
+		_, viaService := d.CtorArg("local-registry")
 		var reach [][]string
 		for _, svc := range services {
-			attach := []string{"/usr/local/bin/oci", "attach", "--image", readmePrefix + "/" + svc + "@" + serviceDigest[svc]}
+			attach := []string{"/usr/local/bin/oci", "attach", "--image", prefix + "/" + svc + "@" + serviceDigest[svc]}
 			if has("gate-report") {
 				attach = append(attach, "--gate-report /in/gate-report.json")
 			}
@@ -402,7 +407,13 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 			if has("signing-key") {
 				attach = append(attach, "--signing-key-file /run/secrets/signing-key")
 			}
-			reach = append(reach, []string{"/usr/local/bin/oci", "push", "--dst", readmePrefix + "/" + svc + ":" + readmeBranchTag}, attach)
+			push := []string{"/usr/local/bin/oci", "push", "--dst", prefix + "/" + svc + ":" + readmeBranchTag}
+			if viaService { // the tool reaches the caller's registry through the service
+				host := strings.SplitN(prefix, "/", 2)[0]
+				push = append(push, "--connect-to "+host+"=registry-"+strings.ReplaceAll(host, ":", "-")+":"+strings.SplitN(host, ":", 2)[1])
+				attach = append(attach, "--connect-to "+host)
+			}
+			reach = append(reach, push, attach)
 		}
 		return expectation{reach: reach}
 	case "attest":

@@ -31,6 +31,7 @@ import (
 	mathrand "math/rand/v2"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -423,26 +424,24 @@ func (w *toolWorld) step(c *replayCtr, st daggertest.Step, r *toolRun) error {
 		return nil
 	case "withServiceBinding":
 		// The engine writes the alias into the container's /etc/hosts with the service's address
-		// (engine/engineutil/executor_spec.go). Only a service of the caller's machine
-		// (host.service) is modelled: it forwards each frontend port to that port of the caller's
-		// host, and the caller's machine is this one, so the alias is that host's address when the
-		// ports are equal.
+		// (engine/engineutil/executor_spec.go). Only the caller's --local-registry is modelled:
+		// the CLI makes tcp://HOST:PORT an Address's service, a forward to that port of the
+		// caller's machine, and the caller's machine is this one, so the alias is HOST's address.
 		ref, ok := st.Ref("service")
-		if !ok || len(ref.Chain) != 2 || ref.Chain[0].Field != "host" || ref.Chain[1].Field != "service" {
-			return fmt.Errorf("only a host.service binding is modelled, not %s", ref.Chain)
+		if !ok || len(ref.Chain) != 2 || ref.Chain[0].Field != "address" || ref.Chain[1].Field != "service" {
+			return fmt.Errorf("only an address(tcp://…).service binding is modelled, not %s", ref.Chain)
 		}
-		for _, port := range ref.Chain[1].Objects("ports") {
-			if port["backend"] != port["frontend"] || port["protocol"] != "TCP" {
-				return fmt.Errorf("only TCP ports forwarded to the same port are modelled, not %v", port)
-			}
+		u, err := url.Parse(ref.Chain[0].Str("value"))
+		if err != nil || u.Scheme != "tcp" {
+			return fmt.Errorf("only a tcp:// address is modelled, not %q", ref.Chain[0].Str("value"))
 		}
-		host := ref.Chain[1].Str("host")
-		if host == "" || host == "localhost" {
+		host := u.Hostname()
+		if host == "localhost" {
 			host = "127.0.0.1"
 		}
 		ip, err := netip.ParseAddr(host)
 		if err != nil || !ip.IsLoopback() {
-			return fmt.Errorf("a host service to %q is not modelled: only the caller's loopback", host)
+			return fmt.Errorf("a service at %q is not modelled: only the caller's loopback", u.Host)
 		}
 		c.hosts = append(c.hosts, ip.String()+"\t"+st.Str("alias"))
 		return nil
@@ -1119,7 +1118,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	var normalize daggertest.Exec
 
 	t.Run("publish", func(t *testing.T) {
-		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
+		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		world(t)
 		dir, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("registry-password", password), "7",
 			dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), "", dag.SetSecret("signing-key", signingKey), nil, nil)
@@ -1171,7 +1170,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	require.Len(t, published, 3)
 
 	t.Run("verify-evidence", func(t *testing.T) {
-		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
+		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		world(t)
 		_, err := m.VerifyEvidence(context.Background(), published["api"], published["worker"], published["airflow"], "ci-user", dag.SetSecret("registry-password", password), nil)
 		w.check(t)
@@ -1188,7 +1187,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	})
 
 	t.Run("promote", func(t *testing.T) {
-		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
+		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		world(t)
 		dst := addr + "/prod/api:v1.0.0"
 		out, err := m.Promote(context.Background(), published["api"], []string{dst}, "ci-user", dag.SetSecret("registry-password", password), false, nil)
@@ -1200,7 +1199,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	})
 
 	t.Run("publish-base", func(t *testing.T) {
-		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix })
+		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		world(t)
 		ref, err := m.PublishBase(context.Background(), "ci-user", dag.SetSecret("registry-password", password), nil)
 		w.check(t)
@@ -1210,7 +1209,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 	})
 
 	t.Run("plan-resolves-the-published-tags", func(t *testing.T) {
-		m := fresh(t, func(a *newArgs) { a.registry = prefix })
+		m := fresh(t, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		deployHappy(t)
 		rec.Respond(w.respond)
 		head := checkoutHead(commitSHA, "refs/heads/main")

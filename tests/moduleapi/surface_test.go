@@ -54,3 +54,29 @@ func TestEveryFunctionSurfacesTheWholeErrorText(t *testing.T) {
 	}
 	assert.Greater(t, checked, 25, "the module's functions were found")
 }
+
+// The client Dagger v0.21.8 generates for a module has no Host: a module function cannot read
+// the caller's machine, only what the caller passes (a Directory, a File, a Service such as
+// --local-registry=tcp://localhost:5000). The offline harness aliases the whole SDK, so it would
+// compile a call to dag.Host() that the engine's build of the module refuses
+// ("dag.Host undefined", found in a real run): the module source must not use it.
+func TestTheModuleNeverAsksForTheHost(t *testing.T) {
+	files, err := filepath.Glob("../../dagger/*.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, ".gen.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(file, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "Host" {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "dag" {
+					t.Errorf("%s: dag.Host() does not exist in a module's generated client: take a *dagger.Service, *dagger.Directory or *dagger.File argument instead", fset.Position(sel.Pos()))
+				}
+			}
+			return true
+		})
+	}
+}
