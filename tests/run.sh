@@ -22,7 +22,12 @@ fi
 
 echo "== Go modules"
 for mod in . ci/deploy/secrets tests/chart dagger; do
-	(cd "$mod" && go mod download)
+	# An untidy go.mod/go.sum fails here, naming the module, instead of as a missing go.sum entry
+	# halfway through the run.
+	if ! (cd "$mod" && go mod download && go mod tidy -diff >/dev/null); then
+		echo "the $mod module is not tidy: run (cd $mod && go mod tidy) and commit go.mod/go.sum" >&2
+		exit 1
+	fi
 done
 
 scratch=$(mktemp -d)
