@@ -545,13 +545,25 @@ func (c *replayCtr) exec(args []string) (string, string, int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Args = args
-	cmd.Env = c.env
-	cmd.Dir = c.workdir
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: c.root}
-	err := cmd.Run()
+	var err error
+	// The services replay concurrently: a fork in another goroutine can briefly hold a write
+	// descriptor of a binary just written into a root (Go issue 22315), and exec then fails with
+	// ETXTBSY. That is the test's own race, not the module's: try again, a bounded number of times.
+	for attempt := 0; ; attempt++ {
+		stdout.Reset()
+		stderr.Reset()
+		cmd := exec.CommandContext(ctx, bin)
+		cmd.Args = args
+		cmd.Env = c.env
+		cmd.Dir = c.workdir
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: c.root}
+		err = cmd.Run()
+		if !errors.Is(err, syscall.ETXTBSY) || attempt == 20 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
