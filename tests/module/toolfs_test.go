@@ -1213,8 +1213,8 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 		deployHappy(t)
 		rec.Respond(w.respond)
 		head := checkoutHead(commitSHA, "refs/heads/main")
-		_, err := m.Plan(context.Background(), "dev", "", "", "", "7", nil, nil, nil, "", 0, 0, "", "", nil, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "ci-user", dag.SetSecret("registry-password", password), head, nil)
+		_, err := m.Deploy(context.Background(), "dev", "", "", "", nil, nil, "7", nil, "", 0, 0, "", "", nil, nil,
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "ci-user", dag.SetSecret("registry-password", password), head, nil, true)
 		w.check(t)
 		require.NoError(t, err, execsText())
 		require.Len(t, w.ran("resolve"), 1)
