@@ -307,29 +307,35 @@ func (m *SoccerPredict) deployEvidence(ctx context.Context, s configpkg.Settings
 		if err != nil {
 			return ev, err
 		}
-		key, _, err := m.publicKey(ctx)
-		if err != nil {
-			return ev, err
-		}
-		trust := attestationTrust{Required: src.Signed, Key: key, KeyID: src.KeyID}
-		dir, sum, err := m.fetchEvidence(ctx, s, set, trust, f.RegistryUsername, f.RegistryPassword, insecure)
-		if err != nil {
-			return ev, err
-		}
-		ev.Registry = &sum
-		if !sum.OK {
-			return ev, nil
-		}
-		raw, err := dir.File(gate.GateReportJSON).Contents(ctx)
-		if err != nil {
-			return ev, err
-		}
-		ev.GateReport = []byte(raw)
-		if ev.Scan, err = m.scanReports(ctx, s, dir); err != nil {
-			return ev, err
-		}
+		return m.registryEvidence(ctx, s, set, src.Signed, src.KeyID, f.RegistryUsername, f.RegistryPassword, insecure)
 	}
 	return ev, nil
+}
+
+// registryEvidence reads what the registry holds for set: the registry tool's verification of
+// each digest (oci verify, against the trusted key when signed) and, only when that evidence
+// counts, the gate report and the Trivy reports attached, with the scan policy they are judged by.
+func (m *SoccerPredict) registryEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, signed bool, keyID, username string, password *dagger.Secret, insecure []string) (deploy.Evidence, error) {
+	var ev deploy.Evidence
+	key, _, err := m.publicKey(ctx)
+	if err != nil {
+		return ev, err
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, attestationTrust{Required: signed, Key: key, KeyID: keyID}, username, password, insecure)
+	if err != nil {
+		return ev, err
+	}
+	ev.Registry = &sum
+	if !sum.OK {
+		return ev, nil
+	}
+	raw, err := dir.File(gate.GateReportJSON).Contents(ctx)
+	if err != nil {
+		return ev, err
+	}
+	ev.GateReport = []byte(raw)
+	ev.Scan, err = m.scanReports(ctx, s, dir)
+	return ev, err
 }
 
 // chartFile reads file of the chart; nil when name is "" or the chart has no such file.
