@@ -132,13 +132,13 @@ func (m *SoccerPredict) releaseFacts(ctx context.Context, s configpkg.Settings, 
 	}
 	insecure, err := m.insecureRegistriesOf(insecureRegistry, f.Images.References())
 	if err != nil {
-		return f, nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
+		return f, nil, release.Refused(err)
 	}
 	// The registry's evidence of each digest, signed by the trusted key. Its Trivy reports are
 	// re-evaluated under today's scan policy, never re-made: the images are not scanned again,
 	// so a vulnerability published since publish ran is not seen here.
-	if f.Evidence, err = m.registryEvidence(ctx, s, f.Images, true, req.KeyID, username, password, insecure); err != nil {
-		return f, nil, fmt.Errorf("release refused, nothing was promoted: %w", err)
+	if f.Evidence, err = m.registryEvidence(ctx, s, f.Images, req.Signed, req.KeyID, username, password, insecure); err != nil {
+		return f, nil, release.Refused(err)
 	}
 	if err := f.Refusal(); err != nil {
 		return f, nil, err

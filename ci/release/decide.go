@@ -31,8 +31,8 @@ import (
 //  3. Decide judges all of it and returns the Decision the module executes: the copies, the
 //     traceability record and the release notes. Copy.Promoted and Copy.Failed say what happened.
 
-// refused marks every refusal of a release: nothing was promoted.
-func refused(err error) error {
+// Refused marks a refusal of a release: nothing was promoted.
+func Refused(err error) error {
 	return fmt.Errorf("release refused, nothing was promoted: %w", err)
 }
 
@@ -62,9 +62,10 @@ type Request struct {
 	// staging release runs (FromStaging).
 	Given       artifact.Set
 	FromStaging bool
-	// KeyID is the trusted key the registry's evidence must be signed by: a release is
-	// production's, whose evidence counts only signed.
-	KeyID string
+	// Signed: the registry's evidence counts only signed by the trusted key KeyID (a release is
+	// production's: always).
+	Signed bool
+	KeyID  string
 	// Registry is the image repository prefix, for a staged image whose repository the live
 	// manifest does not name; ScanSeverities are the blocking severities, for the refusal.
 	Registry       domain.Repository
@@ -88,7 +89,7 @@ func Check(f Flags, s config.Settings) (Request, error) {
 		return Request{}, fmt.Errorf("--commit: %w", err)
 	}
 	if err := attest.FileEvidence(Target, f.GateReport, false); err != nil {
-		return Request{}, refused(err)
+		return Request{}, Refused(err)
 	}
 	if !f.GitLabToken {
 		return Request{}, fmt.Errorf("--gitlab-token is required: a GitLab token with read_api, as a secret (--gitlab-token=env:GITLAB_RELEASE_TOKEN)")
@@ -110,11 +111,11 @@ func Check(f Flags, s config.Settings) (Request, error) {
 	}
 	if f.TrustedKey != nil {
 		if req.KeyID, err = attest.PublicKeyID(f.TrustedKey); err != nil {
-			return Request{}, refused(err)
+			return Request{}, Refused(err)
 		}
 	}
-	if _, err := attest.SignaturesRequired(Target, req.KeyID != ""); err != nil {
-		return Request{}, refused(err)
+	if req.Signed, err = attest.SignaturesRequired(Target, req.KeyID != ""); err != nil {
+		return Request{}, Refused(err)
 	}
 	return req, nil
 }
@@ -141,7 +142,7 @@ func givenImages(f Flags) (artifact.Set, error) {
 // service). Staging must run the release commit.
 func (r Request) StagedImages(rec trace.Record, repos map[domain.Digest]domain.Repository) (artifact.Set, error) {
 	if rec.GitCommit != r.Commit {
-		return nil, refused(fmt.Errorf("staging runs commit %s, not the release commit %s: deploy the release commit to staging first, or pass the images", rec.GitCommit, r.Commit))
+		return nil, Refused(fmt.Errorf("staging runs commit %s, not the release commit %s: deploy the release commit to staging first, or pass the images", rec.GitCommit, r.Commit))
 	}
 	set := artifact.Set{}
 	for svc, digest := range rec.ImageDigests {
@@ -195,7 +196,7 @@ func (f Facts) Refusal() error {
 // the staged record's versions).
 func (f Facts) labels() error {
 	if err := f.record().CheckLabels(f.Labels); err != nil {
-		return refused(fmt.Errorf("the images are not the build of the release commit %s:\n%w", f.Request.Commit, err))
+		return Refused(fmt.Errorf("the images are not the build of the release commit %s:\n%w", f.Request.Commit, err))
 	}
 	return nil
 }
@@ -205,24 +206,24 @@ func (f Facts) labels() error {
 func (f Facts) evidence() (bool, error) {
 	ev := f.Evidence
 	if ev.Registry == nil {
-		return false, refused(errors.New("the evidence of the images was not read from the registry"))
+		return false, Refused(errors.New("the evidence of the images was not read from the registry"))
 	}
 	if err := ev.Registry.Err(); err != nil {
-		return false, refused(err)
+		return false, Refused(err)
 	}
 	rep, err := gate.VerifyReport(ev.GateReport, f.Request.Commit)
 	if err != nil {
-		return false, refused(fmt.Errorf("gate report: %w", err))
+		return false, Refused(fmt.Errorf("gate report: %w", err))
 	}
 	if err := policy.CheckFirstModel(Target, modelgate.UsedFirstModel(rep)); err != nil {
-		return false, refused(err)
+		return false, Refused(err)
 	}
 	clean, err := ev.Scan.Clean()
 	if err != nil {
-		return false, refused(err)
+		return false, Refused(err)
 	}
 	if !clean {
-		return false, refused(fmt.Errorf("the Trivy reports attached to the images have blocking findings (%s): fix them, publish and deploy a new commit to staging, then tag it", strings.Join(f.Request.ScanSeverities, ",")))
+		return false, Refused(fmt.Errorf("the Trivy reports attached to the images have blocking findings (%s): fix them, publish and deploy a new commit to staging, then tag it", strings.Join(f.Request.ScanSeverities, ",")))
 	}
 	return true, nil
 }
@@ -281,7 +282,7 @@ func Decide(f Facts) (Decision, error) {
 		return Decision{}, err
 	}
 	if f.Labels == nil {
-		return Decision{}, refused(errors.New("the images' labels were not read: they prove each image is the build of the release commit"))
+		return Decision{}, Refused(errors.New("the images' labels were not read: they prove each image is the build of the release commit"))
 	}
 	if err := f.labels(); err != nil {
 		return Decision{}, err

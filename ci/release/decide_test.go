@@ -102,7 +102,8 @@ func TestCheckRefusesWithTheReasonAndAcceptsItsTwin(t *testing.T) {
 			assert.Equal(t, domain.Commit(relCommit), req.Commit)
 			assert.Equal(t, "42", req.Project)
 			assert.Equal(t, req.Given == nil, req.FromStaging)
-			assert.NotEmpty(t, req.KeyID, "a release's evidence counts only signed by the trusted key")
+			assert.True(t, req.Signed, "a release's evidence counts only signed by the trusted key")
+			assert.NotEmpty(t, req.KeyID)
 		})
 	}
 	req, err := Check(relFlags(t), relSettings())

@@ -94,7 +94,7 @@ func TestBuildRefusesADisagreeingOrBrokenPointer(t *testing.T) {
 	assert.Contains(t, err.Error(), "re-create it with `dvc add data/raw/matches.csv`")
 }
 
-func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
+func TestDryRunRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	dvcShape(t, map[string]string{"data/raw/matches.csv.dvc": fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")})

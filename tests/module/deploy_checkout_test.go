@@ -116,9 +116,9 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	}
 }
 
-// `dagger call plan --env=staging` from a checkout plans what that deploy would install: HEAD's
+// `dagger call deploy --env=staging --dry-run` from a checkout shows what that deploy would install: HEAD's
 // commit, with the images publish pushed for it, resolved to digests.
-func TestPlanStagingFromACheckout(t *testing.T) {
+func TestDryRunStagingFromACheckout(t *testing.T) {
 	gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
@@ -136,7 +136,7 @@ func TestPlanStagingFromACheckout(t *testing.T) {
 		assert.Contains(t, tmpl.Line(), want)
 	}
 	_, upgraded := rec.ExecWith("helm", "upgrade")
-	assert.False(t, upgraded, "plan applies nothing")
+	assert.False(t, upgraded, "a dry run applies nothing")
 }
 
 func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {

@@ -124,7 +124,7 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 	return srv
 }
 
-func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
+func TestDryRunRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
@@ -288,7 +288,7 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
 }
 
-func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
+func TestDryRunFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	rec.Respond(func(c daggertest.Call) (any, bool) {
