@@ -19,132 +19,14 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// Plan shows what `deploy` would do, applying nothing: the manifests rendered for the
-// environment (Secret values redacted), a diff against what is deployed (with --kubeconfig),
-// the promotion-policy decision with every reason, and the traceability record. It returns
-// manifests.yaml, diff.txt, policy.json and trace.json. Like deploy, from a checkout it plans
-// HEAD's commit with the images publish pushed for it when no image flag is given.
-//
-// +cache="never"
-func (m *SoccerPredict) Plan(
-	ctx context.Context,
-	// Target environment: dev, staging or production.
-	env string,
-	// API image by digest, repo@sha256:… (GitLab: $API_IMAGE from publish's dotenv).
-	// +optional
-	apiImage string,
-	// Worker image by digest (GitLab: $WORKER_IMAGE).
-	// +optional
-	workerImage string,
-	// Airflow image by digest (GitLab: $AIRFLOW_IMAGE).
-	// +optional
-	airflowImage string,
-	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
-	// +optional
-	modelVersion string,
-	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT or
-	// file:$HOME/.kube/config); without it there is no diff.
-	// +optional
-	kubeconfig *dagger.Secret,
-	// age identity for the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY): plan renders
-	// exactly what deploy installs, so staging and production need it; dev renders without.
-	// +optional
-	ageKey *dagger.Secret,
-	// GitLab token that proves approvals (GitLab: env:GITLAB_DEPLOY_TOKEN).
-	// +optional
-	gitlabToken *dagger.Secret,
-	// GitLab project id (default: CI_PROJECT_ID setting).
-	// +optional
-	projectId string,
-	// The GitLab job running this deploy (GitLab: $CI_JOB_ID), proven with --job-token; its
-	// deployment holds the approvals. Naming a job makes the run a GitLab run.
-	// +optional
-	jobId int,
-	// From a laptop: the GitLab deployment (created by a deploy job, blocked or running) whose
-	// approvals allow this deploy.
-	// +optional
-	deploymentId int,
-	// Display only: who deploys is proven by GitLab (the job's user in CI, the token's owner on a
-	// laptop); a different name is refused.
-	// +optional
-	actor string,
-	// GitLab: $CI_PIPELINE_SOURCE.
-	// +optional
-	pipelineSource string,
-	// Offline fallback for dev, and for staging while no attestation key is committed
-	// (production refuses it): gate-report.json of this commit. Without it, staging and
-	// production read the gate report attached to each image in the registry.
-	// +optional
-	gateReport *dagger.File,
-	// Offline fallback, as --gate-report: the scan-report directory of these images. Without
-	// it, the Trivy reports attached to each image in the registry are used.
-	// +optional
-	scanReport *dagger.Directory,
-	// The Helm chart.
-	// +defaultPath="/charts/soccer-predict"
-	chart *dagger.Directory,
-	// GitLab CI: this job's own token (--job-token=env:CI_JOB_TOKEN). GitLab answers GET /job with
-	// the job, its user and its pipeline: that is what proves a GitLab run and who deploys.
-	// +optional
-	jobToken *dagger.Secret,
-	// GitLab CI: $CI_PIPELINE_ID; checked against the job's pipeline.
-	// +optional
-	pipelineId int,
-	// Registry user to read the images' evidence and, without image flags, to look up the images
-	// published for this commit (GitLab: $CI_REGISTRY_USER).
-	// +optional
-	registryUsername string,
-	// Registry password or token, as a secret (--registry-password=env:CI_REGISTRY_PASSWORD).
-	// +optional
-	registryPassword *dagger.Secret,
-	// The checkout's HEAD: the commit (and branch) planned when --commit (--ref) is not set.
-	// +defaultPath="./.git"
-	head *dagger.GitRef,
-	// A registry without TLS to read the evidence from (host[:port], exact; repeatable). Loopback
-	// registries need none; production refuses any.
-	// +optional
-	insecureRegistry []string,
-) (_ *dagger.Directory, err error) {
-	defer surface(&err)
-	f := deployFlags{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, ageKey, gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId,
-		actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, head, insecureRegistry}
-	p, err := m.decide(ctx, f, deploy.Preview)
-	if err != nil {
-		return nil, err
-	}
-	ctr, err := m.helmContainer(ctx, chart, kubeconfig)
-	if err != nil {
-		return nil, err
-	}
-	if ctr, err = m.withSecrets(ctx, ctr, p.Secrets, ageKey); err != nil {
-		return nil, err
-	}
-	rendered, err := redacted(ctx, ctr, p.Helm)
-	if err != nil {
-		return nil, fmt.Errorf("render the chart for %s: %w", p.Release.Env, err)
-	}
-	deployed := ""
-	if p.ReadDeployed != nil {
-		if deployed, err = deployedManifest(ctx, ctr, p.ReadDeployed, p.Release.Name, p.Release.Namespace); err != nil {
-			return nil, err
-		}
-	}
-	files, err := p.Files(rendered, deployed)
-	if err != nil {
-		return nil, err
-	}
-	dir := dag.Directory()
-	for _, file := range files {
-		dir = dir.WithNewFile(file.Name, file.Contents)
-	}
-	return dir, nil
-}
-
 // Deploy checks the promotion policy, then runs `helm upgrade --install --atomic --wait` with
 // the environment's values and its SOPS-encrypted secrets, decrypted with the age key into a
 // tmpfs only for helm's lifetime. A failed rollout is rolled back by --atomic: the previous
 // release keeps serving and the new pods never receive traffic (readiness gates it). Images
-// are deployed by digest, exactly as published: never rebuilt.
+// are deployed by digest, exactly as published: never rebuilt. With --dry-run it applies
+// nothing and returns what it would do: the policy's decision with every reason (a refusal is
+// reported, not an error), the traceability record, the diff of the rendered manifests against
+// the deployed release (with --kubeconfig) and the manifests, Secret values redacted.
 //
 // +cache="never"
 func (m *SoccerPredict) Deploy(
@@ -162,11 +44,13 @@ func (m *SoccerPredict) Deploy(
 	// +optional
 	airflowImage string,
 	// Kubeconfig of the target cluster, as a secret (--kubeconfig=env:KUBECONFIG_CONTENT); from a
-	// checkout, once in .env: DEPLOY_KUBECONFIG=file://${HOME}/.kube/config.
+	// checkout, once in .env: DEPLOY_KUBECONFIG=file://${HOME}/.kube/config. A dry run without
+	// it compares with an empty cluster.
 	// +optional
 	kubeconfig *dagger.Secret,
 	// age identity that decrypts the environment's SOPS secrets (--age-key=env:SOPS_AGE_KEY);
-	// from a checkout, once in .env: DEPLOY_AGEKEY=env://SOPS_AGE_KEY.
+	// from a checkout, once in .env: DEPLOY_AGEKEY=env://SOPS_AGE_KEY. A dry run renders exactly
+	// what deploy installs, so staging and production need it; dev renders without.
 	// +optional
 	ageKey *dagger.Secret,
 	// Model version to record (default: the version behind MLflow's champion alias when MLFLOW_TRACKING_URI is set, else model_version of metrics/champion.json).
@@ -228,11 +112,20 @@ func (m *SoccerPredict) Deploy(
 	// registries need none; production refuses any.
 	// +optional
 	insecureRegistry []string,
+	// Apply nothing: render the chart (`helm template`), compare it with the deployed release
+	// (`helm get manifest`, with --kubeconfig) and return the decision, the record, the diff and
+	// the manifests; save them with -o plan.txt.
+	// +optional
+	dryRun bool,
 ) (_ string, err error) {
 	defer surface(&err)
 	f := deployFlags{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, ageKey, gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId,
 		actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, head, insecureRegistry}
-	p, err := m.decide(ctx, f, deploy.Apply)
+	mode := deploy.Apply
+	if dryRun {
+		mode = deploy.Preview
+	}
+	p, err := m.decide(ctx, f, mode)
 	if err != nil {
 		return "", err
 	}
@@ -242,6 +135,9 @@ func (m *SoccerPredict) Deploy(
 	}
 	if ctr, err = m.withSecrets(ctx, ctr, p.Secrets, ageKey); err != nil {
 		return "", err
+	}
+	if p.Mode == deploy.Preview {
+		return dryRunOf(ctx, ctr, p)
 	}
 	out, err := ctr.
 		// Deploys are never cached: the same inputs must reach the cluster every time.
@@ -258,7 +154,23 @@ func (m *SoccerPredict) Deploy(
 	return p.Deployed(time.Now().UTC(), out), nil
 }
 
-// deployFlags are plan's and deploy's flags, the same for both.
+// dryRunOf executes a dry run's plan: it renders the chart (Secret values redacted), reads the
+// deployed release when the plan says so, and returns the plan's answer.
+func dryRunOf(ctx context.Context, ctr *dagger.Container, p deploy.Plan) (string, error) {
+	rendered, err := redacted(ctx, ctr, p.Helm)
+	if err != nil {
+		return "", fmt.Errorf("render the chart for %s: %w", p.Release.Env, err)
+	}
+	deployed := ""
+	if p.ReadDeployed != nil {
+		if deployed, err = deployedManifest(ctx, ctr, p.ReadDeployed, p.Release.Name, p.Release.Namespace); err != nil {
+			return "", err
+		}
+	}
+	return p.DryRun(rendered, deployed)
+}
+
+// deployFlags are deploy's flags, for a dry run or not.
 type deployFlags struct {
 	Env                                 string
 	APIImage, WorkerImage, AirflowImage string
@@ -278,10 +190,10 @@ type deployFlags struct {
 	InsecureRegistries []string
 }
 
-// decide is plan's and deploy's one path to their decision: ci/deploy checks the flags before
-// anything is read (deploy.Check), the module gathers the facts the request needs (deployFacts),
-// and ci/deploy decides once (deploy.Decide). Each then only executes the plan: plan renders and
-// compares, deploy upgrades.
+// decide is deploy's one path to its decision: ci/deploy checks the flags before anything is
+// read (deploy.Check), the module gathers the facts the request needs (deployFacts), and
+// ci/deploy decides once (deploy.Decide). Deploy then only executes the plan: a dry run renders
+// and compares, a deploy upgrades.
 func (m *SoccerPredict) decide(ctx context.Context, f deployFlags, mode deploy.Mode) (deploy.Plan, error) {
 	if err := credentialPair(f.RegistryUsername, f.RegistryPassword); err != nil {
 		return deploy.Plan{}, fmt.Errorf("--registry-username/--registry-password: %w", err)
@@ -395,29 +307,35 @@ func (m *SoccerPredict) deployEvidence(ctx context.Context, s configpkg.Settings
 		if err != nil {
 			return ev, err
 		}
-		key, _, err := m.publicKey(ctx)
-		if err != nil {
-			return ev, err
-		}
-		trust := attestationTrust{Required: src.Signed, Key: key, KeyID: src.KeyID}
-		dir, sum, err := m.fetchEvidence(ctx, s, set, trust, f.RegistryUsername, f.RegistryPassword, insecure)
-		if err != nil {
-			return ev, err
-		}
-		ev.Registry = &sum
-		if !sum.OK {
-			return ev, nil
-		}
-		raw, err := dir.File(gate.GateReportJSON).Contents(ctx)
-		if err != nil {
-			return ev, err
-		}
-		ev.GateReport = []byte(raw)
-		if ev.Scan, err = m.scanReports(ctx, s, dir); err != nil {
-			return ev, err
-		}
+		return m.registryEvidence(ctx, s, set, src.Signed, src.KeyID, f.RegistryUsername, f.RegistryPassword, insecure)
 	}
 	return ev, nil
+}
+
+// registryEvidence reads what the registry holds for set: the registry tool's verification of
+// each digest (oci verify, against the trusted key when signed) and, only when that evidence
+// counts, the gate report and the Trivy reports attached, with the scan policy they are judged by.
+func (m *SoccerPredict) registryEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, signed bool, keyID, username string, password *dagger.Secret, insecure []string) (deploy.Evidence, error) {
+	var ev deploy.Evidence
+	key, _, err := m.publicKey(ctx)
+	if err != nil {
+		return ev, err
+	}
+	dir, sum, err := m.fetchEvidence(ctx, s, set, attestationTrust{Required: signed, Key: key, KeyID: keyID}, username, password, insecure)
+	if err != nil {
+		return ev, err
+	}
+	ev.Registry = &sum
+	if !sum.OK {
+		return ev, nil
+	}
+	raw, err := dir.File(gate.GateReportJSON).Contents(ctx)
+	if err != nil {
+		return ev, err
+	}
+	ev.GateReport = []byte(raw)
+	ev.Scan, err = m.scanReports(ctx, s, dir)
+	return ev, err
 }
 
 // chartFile reads file of the chart; nil when name is "" or the chart has no such file.

@@ -306,33 +306,6 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	return dir, sum, nil
 }
 
-// gateReportGreen reads a gate report: green only when it is the report of the commit being
-// deployed with every blocking gate of the catalog present and passed (gate.VerifyReport:
-// kinds from the catalog, never from the file). Anything else is refused with what is missing.
-func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Settings, f *dagger.File) (bool, error) {
-	if f == nil {
-		return false, nil
-	}
-	raw, err := f.Contents(ctx)
-	if err != nil {
-		return false, err
-	}
-	if _, err := gate.VerifyReport([]byte(raw), s.Commit); err != nil {
-		return false, fmt.Errorf("gate report: %w", err)
-	}
-	return true, nil
-}
-
-// scanClean re-evaluates the scan reports of every service with the blocking severities and
-// the project's .trivyignore (deploy.Scan.Clean): clean when no service has a blocking finding.
-func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (bool, error) {
-	sc, err := m.scanReports(ctx, s, dir)
-	if err != nil {
-		return false, err
-	}
-	return sc.Clean()
-}
-
 // scanReports reads dir's trivy-<service>.json files with the scan policy they are judged by
 // (scanPolicy); nil when there is no directory.
 func (m *SoccerPredict) scanReports(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (*deploy.Scan, error) {

@@ -222,20 +222,3 @@ func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token 
 	}
 	return mlflow.New(s.MLflowURL, bearer)
 }
-
-// gateReportFirstModel reports whether the gate report's model gate accepted its candidate as the
-// first model, without a champion (production refuses that: ci/deploy/policy).
-func (m *SoccerPredict) gateReportFirstModel(ctx context.Context, f *dagger.File) (bool, error) {
-	if f == nil {
-		return false, nil
-	}
-	raw, err := f.Contents(ctx)
-	if err != nil {
-		return false, err
-	}
-	rep, err := gate.ParseReport([]byte(raw))
-	if err != nil {
-		return false, fmt.Errorf("--gate-report: %w", err)
-	}
-	return modelgate.UsedFirstModel(rep), nil
-}

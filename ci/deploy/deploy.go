@@ -1,6 +1,6 @@
 // Package deploy decides a deployment of the image set to an environment (`deploy`) and what one
-// would do (`plan`). The module reads the world; this package decides, in two steps a reader
-// follows top-down:
+// would do (`deploy --dry-run`). The module reads the world; this package decides, in two steps a
+// reader follows top-down:
 //
 //  1. Check reads the flags before anything is read: the environment, the inputs deploy cannot
 //     run without, where the gate and scan evidence comes from (report files, the registry, none)
@@ -9,7 +9,7 @@
 //     dataset and model, the evidence, GitLab's answers, the chart's encrypted secrets) and
 //     decides once: the traceability record, the evidence's verdict, the promotion policy
 //     (ci/deploy/policy), helm's command line and the secrets helm needs. The module executes
-//     the Plan; Plan.Deployed, Plan.UpgradeFailed and Plan.Files say what happened.
+//     the Plan; Plan.Deployed, Plan.UpgradeFailed and Plan.DryRun say what happened.
 package deploy
 
 import (
@@ -34,7 +34,8 @@ type Mode int
 const (
 	// Apply is `deploy`: helm upgrade, only when the promotion policy allows it.
 	Apply Mode = iota
-	// Preview is `plan`: helm template and a diff with the cluster, whatever the policy says.
+	// Preview is `deploy --dry-run`: helm template and a diff with the cluster, whatever the
+	// policy says; nothing is applied.
 	Preview
 )
 
@@ -46,7 +47,7 @@ const (
 	DecryptedDir = "/run/decrypted"
 )
 
-// Flags are the arguments of deploy and plan as plain values: a secret or a file only says
+// Flags are the arguments of deploy (dry run or not) as plain values: a secret or a file only says
 // whether it was given.
 type Flags struct {
 	Mode Mode
@@ -88,14 +89,14 @@ type EvidenceSource struct {
 	KeyID  string
 }
 
-// Request is a deploy or plan whose flags passed Check: what the module gathers facts for.
+// Request is a deploy (or dry run) whose flags passed Check: what the module gathers facts for.
 type Request struct {
 	Flags
 	Env domain.Environment
 	// Evidence says what evidence to read, and from where.
 	Evidence EvidenceSource
 	// SecretsFile is the environment's SOPS file, relative to the chart, when helm runs with the
-	// decrypted secrets (deploy always, plan with --age-key); "" when it runs without.
+	// decrypted secrets (deploy always, a dry run with --age-key); "" when it runs without.
 	SecretsFile string
 }
 
@@ -216,7 +217,8 @@ type Plan struct {
 	Release helm.Release
 	// Record is the traceability record the release carries.
 	Record trace.Record
-	// Policy is the promotion policy's decision: deploy runs only when it allows; plan reports it.
+	// Policy is the promotion policy's decision: deploy runs only when it allows; a dry run
+	// reports it.
 	Policy policy.Decision
 	// Helm is helm's command line: upgrade (Apply) or template (Preview), under sops-decrypt
 	// exec-file when Secrets is set.
@@ -227,7 +229,7 @@ type Plan struct {
 	ReadDeployed []string
 }
 
-// Decide decides a deploy (or its plan) from the facts: the traceability record, the evidence's
+// Decide decides a deploy (or its dry run) from the facts: the traceability record, the evidence's
 // verdict, the promotion policy and helm's command line with its secrets. For Apply a refusal
 // of the policy is an error listing every reason and what is missing to prove it; for Preview the
 // plan carries the decision, and staging and production are rendered only with their secrets,
@@ -278,7 +280,7 @@ func Decide(f Facts) (Plan, error) {
 	}, req.Claims, f.GitLab)
 	switch {
 	case req.Mode == Preview && !req.AgeKey && env.RequiresTrace():
-		return Plan{}, fmt.Errorf("plan for %s renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY", env)
+		return Plan{}, fmt.Errorf("a dry run for %s renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY", env)
 	case req.Mode == Apply:
 		if err := decision.Err(); err != nil {
 			hints := policy.EvidenceHints(policy.DeployInputs{Env: env, GitLabToken: req.GitLabToken, ProjectID: orDefault(req.ProjectID, s.ProjectID) != "", GateReport: req.GateReport, KeyConfigured: len(req.TrustedKey) > 0})
@@ -341,16 +343,15 @@ func (p Plan) UpgradeFailed(code int, stderr string) error {
 		p.Release.Name, p.Release.Namespace, code, strings.Join(gate.Tail(stderr, 20), "\n"))
 }
 
-// File is one file plan returns.
-type File struct{ Name, Contents string }
-
-// Files are plan's answer: the rendered manifests (Secret values redacted), their diff with the
-// deployed ones ("" when the release is not installed or no kubeconfig was given), the policy's
-// decision and the traceability record.
-func (p Plan) Files(rendered, deployed string) ([]File, error) {
+// DryRun is `deploy --dry-run`'s answer: a summary (where, the policy's decision with every
+// reason, the diff's counts), then four documents, each under a `==> name <==` header (as
+// `tail` prints several files): policy.json (the decision), trace.json (the record), diff.txt
+// (the rendered manifests against the deployed ones; against an empty cluster without a
+// kubeconfig or before the first install) and manifests.yaml (rendered, Secret values redacted).
+func (p Plan) DryRun(rendered, deployed string) (string, error) {
 	diff, err := helm.DiffManifests([]byte(deployed), []byte(rendered), "deployed", "candidate")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	diffText := diff.Summary() + "\n"
 	if p.ReadDeployed == nil {
@@ -359,18 +360,32 @@ func (p Plan) Files(rendered, deployed string) ([]File, error) {
 	diffText += diff.Unified
 	policyJSON, err := p.Policy.JSON()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	traceJSON, err := p.Record.JSON()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return []File{
-		{gate.Manifests, rendered},
-		{gate.Diff, diffText},
+	var b strings.Builder
+	fmt.Fprintf(&b, "dry run of deploy %s to %s (namespace %s): nothing was applied\n", p.Release.Name, p.Release.Env, p.Release.Namespace)
+	if p.Policy.Allowed {
+		b.WriteString("promotion policy: deploy would be allowed\n")
+	} else {
+		fmt.Fprintf(&b, "promotion policy: deploy would be refused:\n  - %s\n", strings.Join(p.Policy.Reasons, "\n  - "))
+	}
+	fmt.Fprintf(&b, "diff with the deployed release: %s\n", diff.Summary())
+	for _, doc := range []struct{ name, text string }{
 		{gate.Policy, string(policyJSON)},
 		{gate.Trace, string(traceJSON)},
-	}, nil
+		{gate.Diff, diffText},
+		{gate.Manifests, rendered},
+	} {
+		fmt.Fprintf(&b, "\n==> %s <==\n%s", doc.name, doc.text)
+		if !strings.HasSuffix(doc.text, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String(), nil
 }
 
 func orDefault(v, def string) string {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func TestCheckRefusesWhatTheFlagsAloneRefuse(t *testing.T) {
 			allowed: flags(Apply, "staging"),
 			reason:  "deploy to staging is missing 2 input(s); nothing was changed",
 		},
-		"plan needs neither": {
+		"a dry run needs neither": {
 			refused: func() Flags { f := flags(Apply, "dev"); f.Kubeconfig = false; return f }(),
 			allowed: func() Flags { f := flags(Preview, "dev"); f.Kubeconfig, f.AgeKey = false, false; return f }(),
 			reason:  "--kubeconfig=file:$HOME/.kube/config",
@@ -157,7 +158,7 @@ func TestCheckSaysWhatToRead(t *testing.T) {
 			func() Flags { f := flags(Apply, "production"); f.TrustedKey = key; return f }(),
 			EvidenceSource{From: Registry, Signed: true, KeyID: keyID}, "secrets/production.enc.yaml",
 		},
-		"plan without the age key renders without secrets": {
+		"a dry run without the age key renders without secrets": {
 			func() Flags { f := flags(Preview, "dev"); f.AgeKey = false; return f }(),
 			EvidenceSource{From: NoEvidence}, "",
 		},
@@ -302,9 +303,9 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 			"no encrypted secrets for staging: create secrets/staging.enc.yaml in the chart"},
 		"production secrets the test key opens": {Apply, "production", func(_ *Flags, f *Facts) { f.Secrets = sops(testAge) },
 			"secrets/production.enc.yaml can be decrypted with the repository's TEST key"},
-		"plan of staging without the age key": {Preview, "staging", func(fl *Flags, f *Facts) { fl.AgeKey = false },
-			"plan for staging renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY"},
-		"plan of production secrets the test key opens": {Preview, "production", func(_ *Flags, f *Facts) { f.Secrets = sops(testAge) },
+		"a dry run of staging without the age key": {Preview, "staging", func(fl *Flags, f *Facts) { fl.AgeKey = false },
+			"a dry run for staging renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY"},
+		"a dry run of production secrets the test key opens": {Preview, "production", func(_ *Flags, f *Facts) { f.Secrets = sops(testAge) },
 			"repository's TEST key"},
 	}
 	for name, tc := range cases {
@@ -353,28 +354,30 @@ func TestDecidePlanCarriesTheRefusalAndComparesWithTheCluster(t *testing.T) {
 	fl, facts := allowed(t, Preview, "production")
 	facts.GitLab.Deployment = approvedDeployment(t, "production", "bob")
 	p, err := decide(t, fl, facts)
-	require.NoError(t, err, "plan shows a refusal, it does not fail on it")
+	require.NoError(t, err, "a dry run shows a refusal, it does not fail on it")
 	assert.False(t, p.Policy.Allowed)
 	assert.Equal(t, []string{"helm", "get", "manifest", "soccer-predict", "--namespace", "soccerpredict-production"}, p.ReadDeployed)
 	assert.Contains(t, strings.Join(p.Helm, " "), "-- helm template soccer-predict /chart")
 
-	files, err := p.Files(configMap, "")
+	out, err := p.DryRun(configMap, "")
 	require.NoError(t, err)
-	names := map[string]string{}
-	for _, f := range files {
-		names[f.Name] = f.Contents
-	}
-	assert.Equal(t, configMap, names["manifests.yaml"])
-	assert.NotContains(t, names["diff.txt"], "no --kubeconfig")
+	assert.True(t, strings.HasPrefix(out, "dry run of deploy soccer-predict to production (namespace soccerpredict-production): nothing was applied\n"+
+		"promotion policy: deploy would be refused:\n  - "), out)
+	assert.Contains(t, out, "\ndiff with the deployed release: 0 changed, 1 added, 0 removed\n")
+	names := dryRunDocuments(t, out)
+	assert.Equal(t, []string{"policy.json", "trace.json", "diff.txt", "manifests.yaml"}, names.order)
+	assert.Equal(t, configMap, names.docs["manifests.yaml"])
+	assert.NotContains(t, names.docs["diff.txt"], "no --kubeconfig")
+	assert.Contains(t, names.docs["diff.txt"], "+  name: soccer-predict-trace")
 	var decision struct {
 		Allowed bool     `json:"allowed"`
 		Reasons []string `json:"reasons"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(names["policy.json"]), &decision))
+	require.NoError(t, json.Unmarshal([]byte(names.docs["policy.json"]), &decision))
 	assert.False(t, decision.Allowed)
 	require.Len(t, decision.Reasons, 1)
 	assert.Contains(t, decision.Reasons[0], "deployment 9001 has 1 (bob)")
-	assert.Contains(t, names["trace.json"], commit)
+	assert.Contains(t, names.docs["trace.json"], commit)
 
 	// Without a kubeconfig nor an age key, dev renders without secrets and compares with nothing.
 	fl, facts = allowed(t, Preview, "dev")
@@ -385,9 +388,36 @@ func TestDecidePlanCarriesTheRefusalAndComparesWithTheCluster(t *testing.T) {
 	assert.Nil(t, p.ReadDeployed)
 	assert.Equal(t, "helm", p.Helm[0])
 	assert.Contains(t, strings.Join(p.Helm, " "), "-f /dev/null")
-	files, err = p.Files(configMap, "")
+	out, err = p.DryRun(configMap, configMap)
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(files[1].Contents, "no --kubeconfig: compared with an empty cluster\n"), files[1].Contents)
+	diff := dryRunDocuments(t, out).docs["diff.txt"]
+	assert.True(t, strings.HasPrefix(diff, "no --kubeconfig: compared with an empty cluster\n0 changed, 0 added, 0 removed\n"), diff)
+	assert.Contains(t, out, "promotion policy: deploy would be allowed\n")
+}
+
+// documents are the documents of a dry run's answer, by name, and their order.
+type documents struct {
+	docs  map[string]string
+	order []string
+}
+
+// dryRunDocuments splits a dry run's answer at its `==> name <==` headers, independently of
+// how DryRun writes them.
+func dryRunDocuments(t *testing.T, out string) documents {
+	t.Helper()
+	d := documents{docs: map[string]string{}}
+	parts := regexp.MustCompile(`(?m)^==> (\S+) <==\n`).Split(out, -1)
+	names := regexp.MustCompile(`(?m)^==> (\S+) <==\n`).FindAllStringSubmatch(out, -1)
+	require.Len(t, parts, len(names)+1)
+	for i, n := range names {
+		d.order = append(d.order, n[1])
+		doc := parts[i+1]
+		if i+1 < len(names) {
+			doc = strings.TrimSuffix(doc, "\n") // the blank line before the next header
+		}
+		d.docs[n[1]] = doc
+	}
+	return d
 }
 
 func TestDecideFirstModelIsRefusedInProductionOnly(t *testing.T) {

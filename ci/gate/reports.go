@@ -43,13 +43,13 @@ const (
 	ImagesEnv = "images.env"
 	// ImagesJSON is the JSON list of published image references written by publish.
 	ImagesJSON = "images.json"
-	// Manifests is the rendered Kubernetes manifests written by plan.
+	// Manifests is the rendered Kubernetes manifests in deploy --dry-run's answer.
 	Manifests = "manifests.yaml"
-	// Diff is the difference between the live release and the plan written by plan.
+	// Diff is the difference between the live release and the rendered manifests in deploy --dry-run's answer.
 	Diff = "diff.txt"
-	// Policy is the policy decision written by plan.
+	// Policy is the policy decision in deploy --dry-run's answer.
 	Policy = "policy.json"
-	// Trace is the traceability record written by plan and release.
+	// Trace is the traceability record in deploy --dry-run's answer and release's files.
 	Trace = "trace.json"
 	// ReleaseNotes is the release notes written by release.
 	ReleaseNotes = "release-notes.md"

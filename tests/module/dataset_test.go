@@ -94,17 +94,16 @@ func TestBuildRefusesADisagreeingOrBrokenPointer(t *testing.T) {
 	assert.Contains(t, err.Error(), "re-create it with `dvc add data/raw/matches.csv`")
 }
 
-func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
+func TestDryRunRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	dvcShape(t, map[string]string{"data/raw/matches.csv.dvc": fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")})
 	api, worker, airflow := deployImages()
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+	out, err := m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
 	require.NoError(t, err)
-	id, _ := dir.ID(context.Background())
 	var record map[string]any
-	require.NoError(t, json.Unmarshal([]byte(containerChain(t, string(id)).Files()["trace.json"]), &record))
+	require.NoError(t, json.Unmarshal([]byte(dryRunDocs(t, out)["trace.json"]), &record))
 	assert.Equal(t, "md5:728b492a238a6a598afb0e51d7bac1c4", record["dataset_version"])
 	assert.Equal(t, "data/raw/matches.csv.dvc", record["dataset_pointer"])
 	tmpl := mustExec(t, "helm template")
@@ -115,7 +114,7 @@ func TestPlanRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	deployHappy(t)
 	dvcShape(t, map[string]string{})
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	_, err = m.Plan(context.Background(), "staging", api, worker, airflow, "7", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dataset version is empty")
 	assert.Contains(t, err.Error(), "dvc add")

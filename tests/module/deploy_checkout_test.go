@@ -96,7 +96,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	out, err := m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, false)
 	require.NoError(t, err, execsText())
 	assert.Contains(t, out, "deployed soccer-predict to staging")
 	verify := mustExec(t, "/usr/local/bin/oci", "verify", "--commit", commitSHA, "--image", "api="+registry+"/api@"+digestOf(1), "--password-file", "/run/secrets/registry-password")
@@ -116,9 +116,9 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	}
 }
 
-// `dagger call plan --env=staging` from a checkout plans what that deploy would install: HEAD's
+// `dagger call deploy --env=staging --dry-run` from a checkout shows what that deploy would install: HEAD's
 // commit, with the images publish pushed for it, resolved to digests.
-func TestPlanStagingFromACheckout(t *testing.T) {
+func TestDryRunStagingFromACheckout(t *testing.T) {
 	gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
 	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
@@ -126,10 +126,9 @@ func TestPlanStagingFromACheckout(t *testing.T) {
 	head := checkoutHead(commitSHA, "refs/heads/main")
 	publishedFor(registry, "main-01234567")
 
-	_, err := m.Plan(context.Background(), "staging", "", "", "", "7",
-		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+	_, err := m.Deploy(context.Background(), "staging", "", "", "", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7",
 		dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, true)
 	require.NoError(t, err, execsText())
 	mustExec(t, "/usr/local/bin/oci", "resolve", "--ref", registry+"/api:main-01234567")
 	tmpl := mustExec(t, "helm", "template")
@@ -137,7 +136,7 @@ func TestPlanStagingFromACheckout(t *testing.T) {
 		assert.Contains(t, tmpl.Line(), want)
 	}
 	_, upgraded := rec.ExecWith("helm", "upgrade")
-	assert.False(t, upgraded, "plan applies nothing")
+	assert.False(t, upgraded, "a dry run applies nothing")
 }
 
 func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
@@ -150,7 +149,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 		_, err := m.Deploy(context.Background(), "staging", "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", token, "42", 0, 0, "", "", gateReport, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil)
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil, false)
 		return err
 	}
 	token := func() *dagger.Secret { return dag.SetSecret("gitlab", gitlabTokenPln) }
@@ -203,7 +202,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 			_, err := m.Deploy(context.Background(), env, "", "", "",
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 				"7", nil, "42", 0, 0, "", "", nil, nil,
-				dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil)
+				dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil, false)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refused by the promotion policy")
 			assert.Contains(t, err.Error(), "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "the missing token is named with its .env line")
@@ -218,7 +217,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 func TestDeployWithoutClusterOrKeyNamesTheUserDefaults(t *testing.T) {
 	m := fresh(t)
 	_, err := m.Deploy(context.Background(), "staging", "", "", "", nil, nil, "", nil, "", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	for _, want := range []string{"missing 2 input(s); nothing was changed", "--kubeconfig=file:$HOME/.kube/config", "DEPLOY_KUBECONFIG=file://${HOME}/.kube/config", "--age-key=env:SOPS_AGE_KEY", "DEPLOY_AGEKEY=env://SOPS_AGE_KEY"} {
 		assert.Contains(t, err.Error(), want)
@@ -238,7 +237,7 @@ func TestDeployFromACheckoutLooksUpAPlainHTTPRegistryOnlyWhenOptedIn(t *testing.
 		_, err := m.Deploy(context.Background(), env, "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", nil, "42", 0, 0, "", "", nil, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, insecure)
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, insecure, false)
 		return err
 	}
 	_ = deploy("staging", []string{"REG.local:5000"})

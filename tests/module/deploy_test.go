@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -123,17 +124,18 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 	return srv
 }
 
-func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
+func TestDryRunRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
-	dir, err := m.Plan(context.Background(), "staging", api, worker, airflow, "7", kube, age, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
-	require.NoError(t, err)
-	id, _ := dir.ID(context.Background())
-	files := containerChain(t, string(id)).Files()
+	out, err := m.Deploy(context.Background(), "staging", api, worker, airflow, kube, age, "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
+	require.NoError(t, err, "a dry run reports the policy's refusal, it does not fail on it")
+	assert.Contains(t, out, "dry run of deploy soccer-predict to staging (namespace soccerpredict-staging): nothing was applied")
+	assert.Contains(t, out, "promotion policy: deploy would be refused:")
+	files := dryRunDocs(t, out)
 	assert.Equal(t, renderedChart, files["manifests.yaml"])
 	assert.Contains(t, files["diff.txt"], "changed")
 	var decision struct {
@@ -149,7 +151,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	tmpl := mustExec(t, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --file /chart/secrets/staging.enc.yaml", "helm template", "-f '{}'", "--set-string", "images.api.digest="+digestOf(1), "| /usr/local/bin/manifest-redact")
 	assert.Contains(t, tmpl.Line(), "values-staging.yaml")
 	_, ok := tmpl.Container.StepWhere("withMountedTemp", "path", "/run/decrypted")
-	assert.True(t, ok, "plan decrypts into a tmpfs like deploy")
+	assert.True(t, ok, "a dry run decrypts into a tmpfs like deploy")
 	assert.Contains(t, tmpl.Container.String(), `from(address:"alpine/helm:3.16.3")`)
 	get := mustExec(t, "set -o pipefail; helm get manifest soccer-predict --namespace soccerpredict-staging | /usr/local/bin/manifest-redact")
 	mount, ok := get.Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
@@ -157,11 +159,11 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	_, ok = mount.Ref("source")
 	assert.True(t, ok)
 	_, upgraded := rec.ExecWith("helm", "upgrade")
-	assert.False(t, upgraded, "plan never applies")
+	assert.False(t, upgraded, "a dry run never applies")
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))
 
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", kube, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow, kube, nil, "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, true)
 	assert.ErrorContains(t, err, "pass --age-key")
 }
 
@@ -173,7 +175,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
@@ -184,9 +186,9 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "dev, staging, production")
-	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
+	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "not pinned by digest")
 }
 
@@ -196,7 +198,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	api, worker, airflow := deployImages()
 	out, err := m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
 	require.NoError(t, err)
 	assert.Contains(t, out, "deployed soccer-predict to dev")
 
@@ -230,7 +232,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	})
 	_, err = m.Deploy(context.Background(), "dev", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
@@ -247,7 +249,7 @@ func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobTo
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", jobID, 0, actor, "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID, "", nil, nil, nil)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID, "", nil, nil, nil, false)
 }
 
 func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
@@ -277,16 +279,16 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	registryEvidence(t, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
+		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
 	noTrustKey(t) // staging's report-file fallback exists only while no attestation key is configured
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil)
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
 }
 
-func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
+func TestDryRunFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	rec.Respond(func(c daggertest.Call) (any, bool) {
@@ -296,7 +298,7 @@ func TestPlanFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testi
 		return nil, false
 	})
 	api, worker, airflow := deployImages()
-	_, err := m.Plan(context.Background(), "dev", api, worker, airflow, "7", nil, nil, nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+	_, err := m.Deploy(context.Background(), "dev", api, worker, airflow, nil, nil, "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "render the chart for dev")
 	e := mustExec(t, "helm template")
@@ -364,7 +366,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
@@ -375,9 +377,65 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	deployHappy(t)
 	testKeyed()
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	_, err = m.Plan(context.Background(), "production", api, worker, airflow, "7", nil, dag.SetSecret("age", ageKeyPlain), nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow, nil, dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	_, rendered := rec.ExecWith("helm", "template")
 	assert.False(t, rendered)
+}
+
+// dryRunDocs splits deploy --dry-run's answer at its `==> name <==` headers (as `tail` prints
+// several files) into its documents, by name.
+func dryRunDocs(t *testing.T, out string) map[string]string {
+	t.Helper()
+	header := regexp.MustCompile(`(?m)^==> (\S+) <==\n`)
+	names := header.FindAllStringSubmatch(out, -1)
+	parts := header.Split(out, -1)
+	require.NotEmpty(t, names, "a dry run's answer holds its documents: %s", out)
+	docs := map[string]string{}
+	for i, n := range names {
+		doc := parts[i+1]
+		if i+1 < len(names) {
+			doc = strings.TrimSuffix(doc, "\n") // the blank line before the next header
+		}
+		docs[n[1]] = doc
+	}
+	return docs
+}
+
+// One argument list: every flag given to deploy reaches its dry run and the deploy alike (the same
+// evidence read with the same registry login, the same GitLab proof, the same chart values); only
+// --dry-run tells them apart: helm template and a diff instead of helm upgrade.
+func TestDryRunAndDeployShareEveryFlag(t *testing.T) {
+	srv := gitlabWithApprovals(t, "production", "bob", "carol")
+	api, worker, airflow := deployImages()
+	run := func(dryRun bool) (string, daggertest.Exec, []string) {
+		m := fresh(t, withRelease)
+		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+		deployHappy(t)
+		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
+		out, err := m.Deploy(context.Background(), "production", api, worker, airflow,
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
+			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555,
+			"ci-user", dag.SetSecret("registry-password", "registry-plaintext-pw"), nil, nil, dryRun)
+		require.NoError(t, err, execsText())
+		verify := mustExec(t, "/usr/local/bin/oci", "verify", "--username-file", "--password-file")
+		helm := mustExec(t, "/usr/local/bin/sops-decrypt", "exec-file", "--", "helm")
+		var values []string
+		for _, v := range regexp.MustCompile(`--set-string (\S+)`).FindAllStringSubmatch(helm.Line(), -1) {
+			values = append(values, v[1])
+		}
+		_, upgraded := rec.ExecWith("helm", "upgrade")
+		assert.Equal(t, !dryRun, upgraded, "helm upgrade runs only without --dry-run")
+		return out, verify, values
+	}
+	dry, dryVerify, dryValues := run(true)
+	out, verify, values := run(false)
+	assert.Contains(t, dry, "promotion policy: deploy would be allowed", "the dry run proves the approvals the deploy proves")
+	assert.Contains(t, out, "deployed soccer-predict to production")
+	assert.Equal(t, verify.Args, dryVerify.Args, "the same evidence is read")
+	assert.Contains(t, values, "trace.modelVersion=7")
+	assert.Contains(t, values, "images.api.digest="+digestOf(1))
+	assert.Equal(t, values, dryValues, "the same values are rendered and installed")
 }

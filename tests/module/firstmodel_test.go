@@ -157,7 +157,7 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
+		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused by the promotion policy")
 	assert.Contains(t, err.Error(), "first model")

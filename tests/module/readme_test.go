@@ -285,6 +285,9 @@ type expectation struct {
 	returns [][]string
 	// refused is the reason the example must be refused with; "" means it must succeed.
 	refused string
+	// changesNothing: the example must make none of the acting calls even when it succeeds (a
+	// dry run); a refused example never may.
+	changesNothing bool
 }
 
 // gateTools are the calls that show each gate ran its tool.
@@ -322,7 +325,7 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 	arg := func(name string) string { v, _ := d.Chain[0].Arg(name); return expand(v) }
 	has := func(name string) bool { _, ok := d.Chain[0].Arg(name); return ok }
 	services := []string{"api", "worker", "airflow"}
-	// image is the reference deploy, plan and verify-evidence use for svc: the flag, else what
+	// image is the reference deploy (dry run or not) and verify-evidence use for svc: the flag, else what
 	// publish pushed for the checkout's commit.
 	image := func(svc string) string {
 		if v := arg(svc + "-image"); v != "" {
@@ -430,13 +433,13 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 			words = append(words, "--insecure-registry", arg("insecure-registry"))
 		}
 		return expectation{reach: [][]string{words}}
-	case "plan":
-		env := arg("env")
-		return expectation{reach: [][]string{verify(),
-			append([]string{"helm", "template", "soccer-predict", "/chart", "--namespace", "soccerpredict-" + env}, helmValues()...),
-			{"helm", "get", "manifest", "soccer-predict", "--namespace", "soccerpredict-" + env}}}
 	case "deploy":
 		env := arg("env")
+		if has("dry-run") {
+			return expectation{changesNothing: true, reach: [][]string{verify(),
+				append([]string{"helm", "template", "soccer-predict", "/chart", "--namespace", "soccerpredict-" + env}, helmValues()...),
+				{"helm", "get", "manifest", "soccer-predict", "--namespace", "soccerpredict-" + env}}}
+		}
 		if env == "production" && !keyed {
 			return expectation{refused: "production needs signed evidence and no attestation public key is configured"}
 		}
@@ -545,11 +548,11 @@ func missed(want expectation, err error, reached, chains []string) []string {
 	case want.refused != "" && !strings.Contains(err.Error(), want.refused):
 		out = append(out, fmt.Sprintf("refused with %q, not with %q", err.Error(), want.refused))
 	}
-	if want.refused != "" {
+	if want.refused != "" || want.changesNothing {
 		for _, a := range acting {
 			for _, r := range reached {
 				if daggertest.ContainsInOrder(r, a) {
-					out = append(out, "changed something although refused: "+r)
+					out = append(out, "changed something although it must change nothing: "+r)
 				}
 			}
 		}
@@ -629,7 +632,6 @@ func TestReadmeExamplesThatMissTheirOutcomeAreCaught(t *testing.T) {
 		{"dagger call deploy --env=production", true, "drop --gate-report and --scan-report"},
 		{"dagger call deploy --env=production", false, "drop --gate-report and --scan-report"},
 		{"dagger call deploy --env=staging", true, "report files are not signed"},
-		{"dagger call plan --env=staging", false, "pass --age-key"},
 		{`dagger call --settings-file=ci.env --commit=… rollback-model --to-version=11 --mlflow-token=env:MLFLOW_TOKEN --gitlab-token=env:GITLAB_TOKEN --deployment-id=1234 --confirm --reason="…"`, true,
 			"proving approvals needs the GitLab project"},
 	} {
@@ -652,5 +654,8 @@ func TestReadmeExamplesThatMissTheirOutcomeAreCaught(t *testing.T) {
 	assert.NotEmpty(t, missed(refusal, nil, nil, nil))
 	assert.NotEmpty(t, missed(refusal, fmt.Errorf("refused: drop --gate-report"), nil, nil))
 	assert.NotEmpty(t, missed(refusal, fmt.Errorf("refused: no attestation public key is configured"), []string{"exec: helm upgrade --install"}, nil))
+	dryRun := expectation{changesNothing: true, reach: [][]string{{"helm", "template"}}}
+	assert.Empty(t, missed(dryRun, nil, []string{"exec: helm template soccer-predict /chart"}, nil))
+	assert.NotEmpty(t, missed(dryRun, nil, []string{"exec: helm template soccer-predict /chart", "exec: helm upgrade --install soccer-predict"}, nil))
 	assert.NotEmpty(t, missed(expectation{returns: [][]string{{"docker/api.Dockerfile"}}}, nil, nil, []string{"container.from(python)"}))
 }

@@ -1220,19 +1220,19 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 		assert.Equal(t, ref[strings.Index(ref, "@")+1:], registryDigest(t, addr, "sp/base", "main-01234567"))
 	})
 
-	t.Run("plan-resolves-the-published-tags", func(t *testing.T) {
+	t.Run("dry-run-resolves-the-published-tags", func(t *testing.T) {
 		m := fresh(t, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		deployHappy(t)
 		rec.Respond(w.respond)
 		head := checkoutHead(commitSHA, "refs/heads/main")
-		_, err := m.Plan(context.Background(), "dev", "", "", "", "7", nil, nil, nil, "", 0, 0, "", "", nil, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "ci-user", dag.SetSecret("registry-password", password), head, nil)
+		_, err := m.Deploy(context.Background(), "dev", "", "", "", nil, nil, "7", nil, "", 0, 0, "", "", nil, nil,
+			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "ci-user", dag.SetSecret("registry-password", password), head, nil, true)
 		w.check(t)
 		require.NoError(t, err, execsText())
 		require.Len(t, w.ran("resolve"), 1)
 		tmpl := mustExec(t, "helm", "template")
 		for svc, ref := range published {
-			assert.Contains(t, tmpl.Line(), "images."+svc+".digest="+ref[strings.Index(ref, "@")+1:], "plan renders the digest the registry holds under the branch tag")
+			assert.Contains(t, tmpl.Line(), "images."+svc+".digest="+ref[strings.Index(ref, "@")+1:], "a dry run renders the digest the registry holds under the branch tag")
 		}
 	})
 

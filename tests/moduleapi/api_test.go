@@ -4,11 +4,13 @@
 package moduleapi
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -173,7 +175,7 @@ func TestEveryFunctionHasOneCachePolicy(t *testing.T) {
 // TestTheWorldIsNeverCachedForAWeek pins the issue's list: what reads the outside world or has
 // side effects is never cached across sessions.
 func TestTheWorldIsNeverCachedForAWeek(t *testing.T) {
-	for _, name := range []string{"Plan", "Trace", "ModelGate", "Check", "GateReport", "Scan", "ScanReport"} {
+	for _, name := range []string{"Trace", "ModelGate", "Check", "GateReport", "Scan", "ScanReport"} {
 		assert.NotEqual(t, Cached, CachePolicies[name].Cache, "%s reads the outside world: session or never", name)
 	}
 	for _, name := range []string{"Publish", "PublishBase", "Promote", "Deploy", "Release", "RollbackService", "RollbackModel", "RollbackData"} {
@@ -207,4 +209,73 @@ func TestSourceDefaultsToTheRepositoryWithATightIgnore(t *testing.T) {
 	for _, ignored := range []string{`".git"`, `".env"`, `"**/__pycache__"`, `"**/.venv"`, `"**/.dvc/cache"`, `"dagger/internal"`} {
 		assert.Contains(t, source.doc, ignored)
 	}
+}
+
+// maxSharedParams is how many parameters (same name, same type) two exported functions may have
+// in common. The rollbacks share ten (the environment, --confirm, --reason and what proves who
+// acts to GitLab): a family's common flags. More is one function's argument list written twice,
+// as `plan` and `deploy` once were (22 in common): a flag added to one then silently misses the
+// other. One function with a mode flag (`deploy --dry-run`) keeps one list.
+const maxSharedParams = 12
+
+// sharedParams are the parameters a and b both have, by name and type (ctx aside), sorted.
+func sharedParams(a, b function) []string {
+	mine := map[string]bool{}
+	for _, p := range a.params {
+		mine[p.name+" "+p.typ] = true
+	}
+	var out []string
+	for _, p := range b.params {
+		if p.name != "ctx" && mine[p.name+" "+p.typ] {
+			out = append(out, "--"+p.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestNoArgumentListIsWrittenTwice(t *testing.T) {
+	fns, _ := load(t)
+	names := make([]string, 0, len(fns))
+	for n := range fns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			shared := sharedParams(fns[a], fns[b])
+			assert.LessOrEqual(t, len(shared), maxSharedParams,
+				"%s and %s repeat %d parameters (%s): give them one function with a mode flag, as deploy --dry-run, so a flag is written once",
+				a, b, len(shared), strings.Join(shared, " "))
+		}
+	}
+	// The dry run is deploy's own flag: every deploy flag reaches it.
+	deploy := fns["Deploy"]
+	require.NotEmpty(t, deploy.params)
+	last := deploy.params[len(deploy.params)-1]
+	assert.Equal(t, param{"dryRun", "bool", last.doc}, last)
+	assert.True(t, last.optional(), "--dry-run is optional: `dagger call deploy --env=staging` deploys")
+	_, ok := fns["Plan"]
+	assert.False(t, ok, "plan is deploy --dry-run")
+}
+
+// The check above can fail: two functions with the same long list are caught, a family's few
+// common flags are not.
+func TestSharedParamsCountsByNameAndType(t *testing.T) {
+	list := func(names ...string) function {
+		f := function{params: []param{{"ctx", "context.Context", ""}}}
+		for _, n := range names {
+			f.params = append(f.params, param{n, "string", ""})
+		}
+		return f
+	}
+	var long []string
+	for i := 0; i <= maxSharedParams; i++ {
+		long = append(long, fmt.Sprintf("flag%02d", i))
+	}
+	assert.Len(t, sharedParams(list(long...), list(long...)), maxSharedParams+1)
+	assert.Equal(t, []string{"--env", "--reason"}, sharedParams(list("env", "reason", "revision"), list("reason", "toVersion", "env")))
+	other := list("env")
+	other.params[1].typ = "int"
+	assert.Empty(t, sharedParams(list("env"), other), "the same name with another type is another parameter")
 }

@@ -58,7 +58,6 @@ var CachePolicies = map[string]Policy{
 	"ScanReport": {Session, "Trivy's vulnerability database changes daily"},
 
 	// Live state this module changes: a second call in the same session must see the change.
-	"Plan":  {Never, "reads the cluster's release and GitLab's approvals, which deploy changes"},
 	"Trace": {Never, "reads the live Helm release and registry labels, which deploy and rollback change"},
 
 	// Side effects.
@@ -67,7 +66,7 @@ var CachePolicies = map[string]Policy{
 	"VerifyEvidence":  {Never, "reads the evidence attached in the registry, which publish and attest change"},
 	"PublishBase":     {Never, "pushes the base image"},
 	"Promote":         {Never, "copies images to new tags"},
-	"Deploy":          {Never, "helm upgrade"},
+	"Deploy":          {Never, "helm upgrade; with --dry-run it reads the cluster's release and GitLab's approvals, which a deploy changes"},
 	"Release":         {Never, "promotes images by digest to vX.Y.Z (and latest); it only reads GitLab (tags, compare)"},
 	"RollbackService": {Never, "helm rollback"},
 	"RollbackModel":   {Never, "moves MLflow's champion alias"},

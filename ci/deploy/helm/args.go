@@ -158,7 +158,7 @@ func UpgradeArgs(r Release) ([]string, error) {
 }
 
 // TemplateArgs returns the argv of `helm template` with the same values as
-// UpgradeArgs (for plan). Its output holds the Secret: pass it through
+// UpgradeArgs (for deploy --dry-run). Its output holds the Secret: pass it through
 // RedactSecrets before storing it.
 func TemplateArgs(r Release) ([]string, error) {
 	if err := r.validate(); err != nil {

@@ -56,7 +56,7 @@ func TestTemplateArgsShareTheValues(t *testing.T) {
 	tpl, err := helm.TemplateArgs(r)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"helm", "template", "soccer-predict", "/src/charts/soccer-predict", "--namespace", "soccerpredict-staging"}, tpl[:6])
-	assert.Equal(t, up[12:], tpl[6:], "plan renders exactly what deploy installs")
+	assert.Equal(t, up[12:], tpl[6:], "a dry run renders exactly what deploy installs")
 }
 
 func TestReleaseValidationNamesTheFix(t *testing.T) {
