@@ -127,9 +127,10 @@ func (m *SoccerPredict) RollbackService(
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
 // checks that the version exists and is READY and shows the plan (current champion → target);
 // only with --confirm and a --reason of at least 10 characters does it move the alias. The
-// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). Who rolls back is
-// proven by GitLab, and production needs the approvals of a production deploy, as for
-// rollback-service. The audit record is stored as a tag of the registered model
+// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). The champion is
+// what production serves, so moving it is a production change: who rolls back is proven by GitLab
+// and the approvals of a production deploy are needed, as for rollback-service. The audit record
+// must fit MLflow's 5000-character tag before the alias moves. The audit record is stored as a tag of the registered model
 // (soccerpredict.audit.last-rollback) and returned with what to do next: CI must be re-run.
 //
 // +cache="never"
@@ -151,8 +152,8 @@ func (m *SoccerPredict) RollbackModel(
 	// a laptop); a different name is refused.
 	// +optional
 	actor string,
-	// Environment the record is filed under (the champion alias is what production serves);
-	// production needs the approvals of a production deploy.
+	// The environment the champion alias serves: production, always. Moving it needs the
+	// approvals of a production deploy; any other value is refused.
 	// +optional
 	// +default="production"
 	env string,

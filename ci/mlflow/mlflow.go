@@ -28,10 +28,37 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // ChampionAlias is the alias of the model version in production.
 const ChampionAlias = "champion"
+
+// MaxTagValueLen is the longest value, in characters, MLflow stores in a registered model tag
+// (MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH in mlflow/utils/validation.py); a longer value is answered
+// with 400 INVALID_PARAMETER_VALUE.
+const MaxTagValueLen = 5000
+
+// AliasServes is the environment that serves the model version behind alias: the champion is
+// what production serves. Moving an alias is judged by that environment's rules, whatever
+// environment a caller names.
+func AliasServes(alias string) (domain.Environment, error) {
+	if alias == ChampionAlias {
+		return domain.Production, nil
+	}
+	return "", fmt.Errorf("mlflow: alias %q serves no environment: only %q (production) is moved by the pipeline", alias, ChampionAlias)
+}
+
+// CheckTagValue refuses a registered model tag value MLflow would refuse (MaxTagValueLen), before
+// anything that depends on the tag being stored is done.
+func CheckTagValue(key, value string) error {
+	if n := utf8.RuneCountInString(value); n > MaxTagValueLen {
+		return fmt.Errorf("mlflow: tag %s would hold %d characters; MLflow stores at most %d in a registered model tag", key, n, MaxTagValueLen)
+	}
+	return nil
+}
 
 // Sentinel errors, matched with errors.Is.
 var (
@@ -438,6 +465,9 @@ func (c *Client) SetModelTag(ctx context.Context, name, key, value string) error
 	}
 	if strings.TrimSpace(key) == "" {
 		return errors.New("mlflow: no tag key")
+	}
+	if err := CheckTagValue(key, value); err != nil {
+		return err
 	}
 	body := map[string]string{"name": name, "key": key, "value": value}
 	var out struct{}

@@ -196,7 +196,15 @@ func CheckModel(f Flags, version string, s config.Settings) (ModelRequest, error
 	if err != nil {
 		return ModelRequest{}, fmt.Errorf("%w; nothing was changed", err)
 	}
-	return ModelRequest{Flags: f, Env: env, Model: s.MLflowModel, Version: version, Commit: s.Commit}, nil
+	served, err := mlflow.AliasServes(mlflow.ChampionAlias)
+	if err != nil {
+		return ModelRequest{}, err
+	}
+	if env != served {
+		return ModelRequest{}, fmt.Errorf("rollback-model moves the %q alias of %s, which %s serves: it needs %s's approvals; drop --env=%s (or pass --env=%s); nothing was changed",
+			mlflow.ChampionAlias, s.MLflowModel, served, served, env, served)
+	}
+	return ModelRequest{Flags: f, Env: served, Model: s.MLflowModel, Version: version, Commit: s.Commit}, nil
 }
 
 // ModelFacts are what the module gathered for a ModelRequest.
@@ -218,9 +226,16 @@ type ModelPlan struct {
 }
 
 // DecideModel refuses a version that cannot serve (not READY, already the champion), decides
-// who rolls back and whether it may (refused only when confirmed) and reviews the request.
+// who rolls back and whether it may (refused only when confirmed) by the rules of the environment
+// the champion alias serves (production, whatever the request says), and reviews the request. A
+// record too long for MLflow's tag (mlflow.MaxTagValueLen) is refused here, before the alias moves.
 func DecideModel(f ModelFacts) (ModelPlan, error) {
 	req := f.Request
+	served, err := mlflow.AliasServes(mlflow.ChampionAlias)
+	if err != nil {
+		return ModelPlan{}, err
+	}
+	req.Env = served
 	if s := f.Version.Status; s != "" && s != "READY" {
 		return ModelPlan{}, fmt.Errorf("model %s version %s is %s, not READY: pick a version whose registration succeeded; nothing was changed", req.Model, req.Version, s)
 	}
@@ -243,6 +258,9 @@ func DecideModel(f ModelFacts) (ModelPlan, error) {
 		return ModelPlan{}, err
 	}
 	p := ModelPlan{Outcome: out, model: req.Model}
+	if err := p.fitsTag(); err != nil {
+		return ModelPlan{}, err
+	}
 	if !out.Act {
 		p.Report, err = auditText(out, planNote(decision))
 	}
@@ -255,6 +273,24 @@ func (p ModelPlan) Moved(previous string) Record {
 	rec := p.Outcome.Record
 	rec.From = previous
 	return rec
+}
+
+// maxVersionLen is the longest model version ValidateModelVersion accepts: the record's From, once
+// the registry answered, is at most that long.
+const maxVersionLen = 18
+
+// fitsTag refuses a record that MLflow would not store as ModelTag, whatever version the registry
+// says it moved the alias from.
+func (p ModelPlan) fitsTag() error {
+	raw, err := p.Moved(strings.Repeat("9", maxVersionLen)).JSON()
+	if err != nil {
+		return err
+	}
+	if err := mlflow.CheckTagValue(ModelTag, string(raw)); err != nil {
+		return fmt.Errorf("the audit record of this rollback-model would be %d characters; MLflow stores at most %d in a registered model tag: shorten --reason (it is %d characters); nothing was changed",
+			len([]rune(string(raw))), mlflow.MaxTagValueLen, len([]rune(strings.TrimSpace(p.Outcome.Record.Reason))))
+	}
+	return nil
 }
 
 // Done is rollback-model's answer once the alias moved from previous and the record was stored.

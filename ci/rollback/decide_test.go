@@ -11,6 +11,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 )
@@ -181,7 +182,7 @@ func TestCheckModelRefusesBadFlags(t *testing.T) {
 
 func model(t *testing.T, confirm bool, status, champion string, who Who) (ModelPlan, error) {
 	t.Helper()
-	req, err := CheckModel(Flags{Env: "staging", Confirm: confirm, Reason: rbReason}, "3", rbSettings())
+	req, err := CheckModel(Flags{Env: "production", Confirm: confirm, Reason: rbReason}, "3", rbSettings())
 	require.NoError(t, err)
 	return DecideModel(ModelFacts{Request: req, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: status}, Champion: champion, Who: who})
 }
@@ -194,7 +195,7 @@ func TestDecideModelRefusesWithTheReason(t *testing.T) {
 	_, err = model(t, true, "READY", "4", Who{})
 	assert.ErrorContains(t, err, "rollback-model of soccer-predict refused (nothing was changed)")
 
-	p, err := model(t, true, "READY", "4", tokenOwner())
+	p, err := model(t, true, "READY", "4", approvedBy(t, "bob", "carol"))
 	require.NoError(t, err, "the positive twin")
 	assert.True(t, p.Outcome.Act)
 	assert.Equal(t, "move alias champion of model soccer-predict from version 4 to version 3 (run run3)", p.Outcome.Record.Plan)
@@ -209,6 +210,57 @@ func TestDecideModelRefusesWithTheReason(t *testing.T) {
 	assert.False(t, p.Outcome.Act)
 	assert.Contains(t, p.Outcome.Record.Plan, "from version (none) to version 3 (run run3)")
 	assert.Contains(t, p.Report, "confirming will be refused until")
+}
+
+// The champion alias is what production serves: moving it is a production change, whatever --env
+// says (an attacker with push rights and no approver would otherwise pass --env=staging, where a
+// known actor is enough).
+func TestRollbackModelIsJudgedByTheEnvironmentTheAliasServes(t *testing.T) {
+	for _, env := range []string{"staging", "dev"} {
+		_, err := CheckModel(Flags{Env: env, Confirm: true, Reason: rbReason}, "3", rbSettings())
+		require.Error(t, err, env)
+		assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals; drop --env=`+env+` (or pass --env=production)`)
+		assert.Contains(t, err.Error(), "nothing was changed")
+	}
+
+	// A request whose environment was set by hand is still judged by the alias.
+	req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: rbReason}, "3", rbSettings())
+	require.NoError(t, err)
+	assert.Equal(t, domain.Production, req.Env)
+	forged := req
+	forged.Env = domain.Staging
+	facts := ModelFacts{Request: forged, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: "READY"}, Champion: "4", Who: tokenOwner()}
+	_, err = DecideModel(facts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rollback-model of soccer-predict refused (nothing was changed): deployment to production refused")
+	assert.Contains(t, err.Error(), "production needs 2 approval(s) proven by GitLab and none was given")
+
+	facts.Who = approvedBy(t, "bob", "carol")
+	p, err := DecideModel(facts)
+	require.NoError(t, err, "the positive twin: production's approvals")
+	assert.True(t, p.Outcome.Act)
+	assert.Equal(t, domain.Production, p.Outcome.Record.Env, "the record is filed under the environment the alias serves")
+}
+
+// MLflow refuses a registered model tag value over 5000 characters (400 INVALID_PARAMETER_VALUE):
+// the record must fit before the alias moves, not after.
+func TestRollbackModelRecordMustFitMLflowsTagLimitBeforeAnythingMoves(t *testing.T) {
+	decide := func(reason string) (ModelPlan, error) {
+		req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: reason}, "3", rbSettings())
+		require.NoError(t, err)
+		return DecideModel(ModelFacts{Request: req, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: "READY"}, Champion: "4", Who: approvedBy(t, "bob", "carol")})
+	}
+	_, err := decide(strings.Repeat("r", 5000))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the audit record of this rollback-model would be")
+	assert.Contains(t, err.Error(), "characters; MLflow stores at most 5000 in a registered model tag: shorten --reason")
+	assert.Contains(t, err.Error(), "nothing was changed")
+
+	p, err := decide(strings.Repeat("r", 3000))
+	require.NoError(t, err, "the positive twin")
+	raw, err := p.Moved(strings.Repeat("9", 18)).JSON()
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len([]rune(string(raw))), mlflow.MaxTagValueLen, "whatever version the registry moved it from, the record fits")
 }
 
 func TestDataRollbackRefusesWhatCannotBeRestored(t *testing.T) {

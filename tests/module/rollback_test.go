@@ -342,14 +342,15 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Equal(t, "4", r.From)
 	assert.Contains(t, r.Plan, "move alias champion of model soccer-predict from version 4 to version 3")
 
-	// A confirmation with too short a reason moves nothing, even where the person is proven and
-	// no approval is needed (staging).
+	// The champion is what production serves: --env=staging, where a proven person would be
+	// enough, does not move it.
 	mr := rbModelPipeline(t, srv.URL)
 	rbGitLab(mr, gitlabWithApprovals(t, "staging"))
-	_, err = mr.RollbackModel(context.Background(), "3", true, "short", token, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
+	_, err = mr.RollbackModel(context.Background(), "3", true, rbReason, token, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "rollback not confirmed, nothing was changed: a reason of at least 10 characters is required (got 5)")
-	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
+	assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals`)
+	assert.Zero(t, f.posts(), "--env=staging moves nothing")
+
 
 	// A free-text actor with no approvals: production's champion does not move.
 	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production", nil, nil, "", 0, 0, 0)
@@ -362,6 +363,19 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	m = fresh(t, withRelease)
 	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
 	rbGitLab(m, gitlabWithApprovals(t, "production", "bob", "carol"))
+	// A confirmation with too short a reason moves nothing.
+	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, "", "production",
+		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rollback not confirmed, nothing was changed: a reason of at least 10 characters is required (got 5)")
+	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
+	// Nor does a reason MLflow could not keep in the record's tag: checked before the alias moves.
+	_, err = m.RollbackModel(context.Background(), "3", true, strings.Repeat("INC-123 ", 700), token, "", "production",
+		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MLflow stores at most 5000 in a registered model tag: shorten --reason")
+	assert.Zero(t, f.posts(), "the record is checked before the alias moves")
+
 	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
 	require.NoError(t, err)
