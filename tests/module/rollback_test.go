@@ -351,7 +351,6 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals`)
 	assert.Zero(t, f.posts(), "--env=staging moves nothing")
 
-
 	// A free-text actor with no approvals: production's champion does not move.
 	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
