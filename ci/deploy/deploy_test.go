@@ -33,8 +33,8 @@ const (
 	registry  = "registry.example.com/sp"
 	testAge   = "age1yugsrl9yfgduykd6xwgn6lw90dtd0qzhl9p8t5e7d4zagdxvzdfqwh03h5" // the repository's TEST key
 	ownAge    = "age1productionownkeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	cleanScan = `{"SchemaVersion": 2, "ArtifactName": "img", "Results": []}`
-	dirtyScan = `{"SchemaVersion": 2, "ArtifactName": "img", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`
+	cleanScan = `{"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`
+	dirtyScan = `{"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`
 )
 
 func digest(n int) string { return "sha256:" + strings.Repeat(string(rune('0'+n)), 64) }
@@ -292,6 +292,14 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 		"a blocking finding in production": {Apply, "production", func(_ *Flags, f *Facts) {
 			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
 		}, "refused by the promotion policy (nothing was changed): deployment to production refused:\n  - the image scan has blocking findings"},
+		"a blocking finding in staging": {Apply, "staging", func(_ *Flags, f *Facts) {
+			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
+		}, "refused by the promotion policy (nothing was changed): deployment to staging refused:\n  - the image scan has blocking findings"},
+		"a scan report file that scanned nothing": {Apply, "staging", func(fl *Flags, f *Facts) {
+			fl.TrustedKey, fl.GateReport, fl.ScanReport = nil, true, true
+			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Pass), Scan: scanDir(t, map[domain.Service]string{
+				domain.API: `{"SchemaVersion":2,"ArtifactName":"x"}`, domain.Worker: cleanScan, domain.Airflow: cleanScan})}
+		}, `trivy-api.json: trivy report of "x" has no Results and no OS: Trivy scanned nothing it could judge, so it is not a scan`},
 		"one approval short in production": {Apply, "production", func(_ *Flags, f *Facts) { f.GitLab.Deployment = approvedDeployment(t, "production", "bob") },
 			"production needs 2 approval(s) from distinct people other than the commit author and the person deploying; deployment 9001 has 1 (bob)"},
 		"the author's own approval": {Apply, "staging", func(_ *Flags, f *Facts) { f.GitLab.Deployment = approvedDeployment(t, "staging", "alice") },

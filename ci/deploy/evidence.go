@@ -42,7 +42,7 @@ func (s *Scan) Clean() (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("--scan-report has no %s: pass the directory scan-report exported", name)
 		}
-		rep, err := scan.ParseTrivy(raw)
+		rep, err := scan.ParseImageReport(raw)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", name, err)
 		}

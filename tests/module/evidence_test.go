@@ -84,7 +84,7 @@ func forgedVerify(t *testing.T, gateReport string, forge func(*attest.Summary), 
 			}
 			return gateReport, true
 		case "trivy-api.json", "trivy-worker.json", "trivy-airflow.json":
-			return `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "ArtifactType": "container_image", "Results": []}`, true
+			return `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`, true
 		}
 		return nil, false
 	})

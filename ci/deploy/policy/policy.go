@@ -4,9 +4,8 @@
 //
 //   - dev: from GitLab only for a push to the default branch; from a laptop only when dev is named
 //     explicitly (there is no default environment). No approval.
-//   - staging: the gate report is green, and 1 approval.
-//   - production: the gate report is green, the scan is clean (no blocking finding), every image is
-//     pinned by digest, and 2 approvals from distinct people.
+//   - staging: the gate report is green, the scan is clean (no blocking finding), and 1 approval.
+//   - production: the same, every image pinned by digest, and 2 approvals from distinct people.
 //
 // An approval counts only when it is "approved" and its author is none of: the commit author, the
 // person deploying (the actor), or the person who triggered the GitLab deployment. Each person counts
@@ -313,12 +312,12 @@ func Decide(req Request) Decision {
 		if !req.GateReportGreen {
 			refuse("the gate report is not green: run `check`, fix every failing blocking gate, and deploy the commit whose pipeline passed")
 		}
+		if !req.ScanClean {
+			refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
+		}
 		if env.IsProduction() {
 			if err := CheckFirstModel(env, req.FirstModel); err != nil {
 				refuse("%v", err)
-			}
-			if !req.ScanClean {
-				refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
 			}
 			checkImages(req.Images, refuse)
 		}

@@ -141,6 +141,8 @@ func TestStaging(t *testing.T) {
 		want []string
 	}{
 		"gate red":            {func(r *Request) { r.GateReportGreen = false }, []string{"gate report is not green"}},
+		"scan has blocking findings": {func(r *Request) { r.ScanClean = false }, []string{
+			"the image scan has blocking findings (HIGH or CRITICAL): fix them"}},
 		"no evidence":         {func(r *Request) { r.Evidence = nil }, []string{"--deployment-id", "cannot be skipped"}},
 		"no evidence, laptop": {func(r *Request) { r.Evidence, r.Source = nil, SourceLocal }, []string{"--deployment-id"}},
 		"zero approvals":      {func(r *Request) { r.Evidence = EvidenceFromDeployment(deployment("staging")) }, []string{"needs 1 approval(s)", "has 0"}},
