@@ -140,7 +140,7 @@ func TestStaging(t *testing.T) {
 		mut  func(*Request)
 		want []string
 	}{
-		"gate red":            {func(r *Request) { r.GateReportGreen = false }, []string{"gate report is not green"}},
+		"gate red": {func(r *Request) { r.GateReportGreen = false }, []string{"gate report is not green"}},
 		"scan has blocking findings": {func(r *Request) { r.ScanClean = false }, []string{
 			"the image scan has blocking findings (HIGH or CRITICAL): fix them"}},
 		"no evidence":         {func(r *Request) { r.Evidence = nil }, []string{"--deployment-id", "cannot be skipped"}},
