@@ -24,6 +24,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 )
 
@@ -187,11 +188,21 @@ func gateReport(t *testing.T, sha string, status gate.Status) []byte {
 	t.Helper()
 	rep := gate.Report{Commit: sha}
 	for _, g := range gate.Catalog() {
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, status, "x"))
+		rep.Results = append(rep.Results, gateResult(g.Name, status, "x"))
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)
 	return b
+}
+
+// gateResult is a gate's result as the module writes it: the model gate records the tolerances
+// that judged it (here none).
+func gateResult(name string, status gate.Status, summary string) gate.Result {
+	r := gate.NewResult(name, status, summary)
+	if name == gate.ModelGate {
+		r.Details = []string{modelgate.RecordTolerances(nil)}
+	}
+	return r
 }
 
 func scanDir(t *testing.T, reports map[domain.Service]string) *Scan {
@@ -281,6 +292,13 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 		}, "deploy to staging refused, nothing was changed: evidence in the registry does not count:\n  - worker: no Trivy report is attached"},
 		"the registry's gate report of another commit": {Apply, "production", func(_ *Flags, f *Facts) { f.Evidence.GateReport = gateReport(t, other, gate.Pass) },
 			"gate report: gate report does not count as evidence: it is the report of " + other + ", not of " + commit},
+		"a gate report judged with tolerances beyond the bounds": {Apply, "staging", func(_ *Flags, f *Facts) {
+			rep := gate.Report{Commit: commit}
+			for _, g := range gate.Catalog() {
+				rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, "x", modelgate.TolerancesDetail+"accuracy=1"))
+			}
+			f.Evidence.GateReport, _ = rep.JSON()
+		}, "gate report: the gate report's model gate was judged with tolerances this module refuses: tolerance accuracy=1 is above its bound 0.05"},
 		"a red gate report file": {Apply, "staging", func(fl *Flags, f *Facts) {
 			fl.TrustedKey, fl.GateReport = nil, true
 			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Fail)}
@@ -405,7 +423,7 @@ func TestDecideFirstModelIsRefusedInProductionOnly(t *testing.T) {
 		if g.Name == gate.ModelGate {
 			summary = "first model (SP_FIRST_MODEL): no champion to compare with"
 		}
-		first.Results = append(first.Results, gate.NewResult(g.Name, gate.Pass, summary))
+		first.Results = append(first.Results, gateResult(g.Name, gate.Pass, summary))
 	}
 	raw, err := first.JSON()
 	require.NoError(t, err)

@@ -93,6 +93,9 @@ func (e Evidence) judge(src Source, gateReportGiven bool, env domain.Environment
 		if err != nil {
 			return v, wrap(err)
 		}
+		if _, err := modelgate.ReportTolerances(rep); err != nil {
+			return v, wrap(err)
+		}
 		v.green, v.firstModel = true, modelgate.UsedFirstModel(rep)
 	}
 	var err error

@@ -31,7 +31,7 @@ func fullGateReport(t *testing.T, commit string, blocking gate.Status) string {
 		if g.Name == gate.Lint {
 			st = blocking
 		}
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, st, "x"))
+		rep.Results = append(rep.Results, gateResult(g.Name, st, "x"))
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)

@@ -189,7 +189,7 @@ func firstModelReport(t *testing.T, commit string) string {
 		if g.Name == gate.ModelGate {
 			summary = modelgate.FirstModelSummary + ": candidate accepted on 3 quality metrics"
 		}
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, summary))
+		rep.Results = append(rep.Results, gateResult(g.Name, gate.Pass, summary))
 	}
 	raw, err := rep.JSON()
 	require.NoError(t, err)
