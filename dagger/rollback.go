@@ -148,6 +148,12 @@ func (m *SoccerPredict) RollbackModel(
 	// constructor's --mlflow-token; omit both for a server without authentication.
 	// +optional
 	mlflowToken *dagger.Secret,
+	// Password for an MLflow server with HTTP Basic login, with MLFLOW_TRACKING_USERNAME
+	// (--settings-file), as a secret (--mlflow-password=env:MLFLOW_TRACKING_PASSWORD); default:
+	// the constructor's --mlflow-password. Username and password win over the token, as in
+	// MLflow's own client.
+	// +optional
+	mlflowPassword *dagger.Secret,
 	// Display only: who rolls back is proven by GitLab (the job's user in CI, the token's owner on
 	// a laptop); a different name is refused.
 	// +optional
@@ -189,7 +195,7 @@ func (m *SoccerPredict) RollbackModel(
 	if err != nil {
 		return "", err
 	}
-	client, err := m.mlflow(ctx, s, mlflowToken)
+	client, err := m.mlflow(ctx, s, mlflowToken, mlflowPassword)
 	if err != nil {
 		return "", err
 	}

@@ -53,6 +53,7 @@ type Settings struct {
 	Release         string            `env:"SP_RELEASE, default=soccer-predict"`
 	MLflowURL       string            `env:"MLFLOW_TRACKING_URI"`
 	MLflowModel     string            `env:"SP_MLFLOW_MODEL, default=soccer-predict"`
+	MLflowUsername  string            `env:"MLFLOW_TRACKING_USERNAME"`
 	GitLabAPI       string            `env:"CI_API_V4_URL, default=https://gitlab.com/api/v4"`
 	ProjectID       string            `env:"CI_PROJECT_ID"`
 }
@@ -89,6 +90,7 @@ func Catalog() []Setting {
 		{"SP_RELEASE", "soccer-predict", "Helm release name, at most 47 characters: its rollback audit release `<name>-audit` must be one too."},
 		{"MLFLOW_TRACKING_URI", "", "MLflow server; when set, the champion baseline comes from its `champion` alias."},
 		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow."},
+		{"MLFLOW_TRACKING_USERNAME", "", "Username for an MLflow server with HTTP Basic login (`mlflow server --app-name basic-auth`), with the password as `--mlflow-password`: as in MLflow's own client, username and password are sent as Basic and win over `--mlflow-token` (sent as Bearer)."},
 		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals."},
 		{"CI_PROJECT_ID", "", "GitLab project id for the approvals and release-notes API calls."},
 	}

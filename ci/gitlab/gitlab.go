@@ -105,6 +105,9 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	if strings.ContainsAny(token, "\r\n") {
 		return nil, errors.New("gitlab: the token contains a line break: pass the token alone, without surrounding whitespace")
 	}
+	if domain.ClearText(u) {
+		return nil, fmt.Errorf("gitlab: base URL %s is plain http: a GitLab token is sent only over https, or to a loopback host (localhost, 127.0.0.1, ::1): use the https URL of the instance", u.Redacted())
+	}
 	p := strings.TrimSuffix(u.Path, "/")
 	if !strings.HasSuffix(p, "/api/v4") {
 		p += "/api/v4"
@@ -117,7 +120,27 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	if c.http == nil {
 		c.http = http.DefaultClient
 	}
+	// Go's client forwards custom headers (PRIVATE-TOKEN, JOB-TOKEN) on every redirect, to any
+	// host: a redirect away from the instance is refused, never followed with the token.
+	hc := *c.http
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !domain.SameOrigin(c.api, req.URL) {
+			return &redirectError{from: via[0].Method + " " + via[0].URL.Path, to: req.URL.Scheme + "://" + req.URL.Host}
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	c.http = &hc
 	return c, nil
+}
+
+// redirectError is a redirect to another host than the instance's.
+type redirectError struct{ from, to string }
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("GitLab redirected %s to %s: the token is never sent to another host; pass the URL it redirects to as the GitLab URL (CI_API_V4_URL) if that is the instance", e.from, e.to)
 }
 
 // projectPath renders a project id (numeric id or "group/project" path) as a path segment.

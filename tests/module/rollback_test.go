@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -231,9 +232,12 @@ type rbMLflow struct {
 	versions map[string]string // version → status
 	champion string
 	token    string // the bearer token it accepts
-	tags     map[string]string
-	calls    []string
-	auth     []string
+	// basic is "user:password" when the server runs `mlflow server --app-name basic-auth`: it
+	// then accepts only that HTTP Basic login and answers anything else with 401.
+	basic string
+	tags  map[string]string
+	calls []string
+	auth  []string
 }
 
 const rbMLflowToken = "MLFLOW-SECRET-token"
@@ -256,7 +260,7 @@ func (f *rbMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
 	}
-	if r.Header.Get("Authorization") != "Bearer "+f.token {
+	if u, p, ok := r.BasicAuth(); f.basic != "" && (!ok || u+":"+p != f.basic) || f.basic == "" && r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -331,7 +335,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	m := rbModelPipeline(t, srv.URL)
 	token := dag.SetSecret("mlflow-token", rbMLflowToken)
 
-	out, err := m.RollbackModel(context.Background(), "3", false, "", token, "ana", "production", nil, nil, "", 0, 0, 0)
+	out, err := m.RollbackModel(context.Background(), "3", false, "", token, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.NoError(t, err)
 	assert.Zero(t, f.posts(), "nothing moves without --confirm")
 	assert.Equal(t, "4", f.champion)
@@ -346,13 +350,13 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	// enough, does not move it.
 	mr := rbModelPipeline(t, srv.URL)
 	rbGitLab(mr, gitlabWithApprovals(t, "staging"))
-	_, err = mr.RollbackModel(context.Background(), "3", true, rbReason, token, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
+	_, err = mr.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals`)
 	assert.Zero(t, f.posts(), "--env=staging moves nothing")
 
 	// A free-text actor with no approvals: production's champion does not move.
-	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production", nil, nil, "", 0, 0, 0)
+	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused (nothing was changed)")
 	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
@@ -363,19 +367,19 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
 	rbGitLab(m, gitlabWithApprovals(t, "production", "bob", "carol"))
 	// A confirmation with too short a reason moves nothing.
-	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, "", "production",
+	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, nil, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rollback not confirmed, nothing was changed: a reason of at least 10 characters is required (got 5)")
 	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
 	// Nor does a reason MLflow could not keep in the record's tag: checked before the alias moves.
-	_, err = m.RollbackModel(context.Background(), "3", true, strings.Repeat("INC-123 ", 700), token, "", "production",
+	_, err = m.RollbackModel(context.Background(), "3", true, strings.Repeat("INC-123 ", 700), token, nil, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MLflow stores at most 5000 in a registered model tag: shorten --reason")
 	assert.Zero(t, f.posts(), "the record is checked before the alias moves")
 
-	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "", "production",
+	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.posts(), "the alias, then the record")
@@ -397,6 +401,24 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Empty(t, rec.Execs(), "rollback-model only talks to MLflow")
 }
 
+// `mlflow server --app-name basic-auth` answers a Bearer token with 401; MLflow's own client logs
+// in with MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD as HTTP Basic, and so does the module.
+func TestRollbackModelLogsInWithHTTPBasicAsMLflowsClient(t *testing.T) {
+	f, srv := newRBMLflow(t)
+	f.basic = "ci-bot:MLFLOW-SECRET-password"
+	m := rbModelPipeline(t, srv.URL)
+	_, err := m.RollbackModel(context.Background(), "3", false, "", dag.SetSecret("mlflow-token", rbMLflowToken), nil, "ana", "production", nil, nil, "", 0, 0, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "HTTP 401", "a token alone does not log in")
+
+	m.Settings = append(m.Settings, "MLFLOW_TRACKING_USERNAME=ci-bot")
+	out, err := m.RollbackModel(context.Background(), "3", false, "", dag.SetSecret("mlflow-token", rbMLflowToken), dag.SetSecret("mlflow-password", "MLFLOW-SECRET-password"), "ana", "production", nil, nil, "", 0, 0, 0)
+	require.NoError(t, err, "the positive twin: username and password as Basic")
+	assert.Contains(t, out, "move alias champion of model soccer-predict from version 4 to version 3")
+	assert.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte("ci-bot:MLFLOW-SECRET-password")), f.auth[len(f.auth)-1])
+	assert.Empty(t, rec.Leaked("MLFLOW-SECRET-password"))
+}
+
 func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing.T) {
 	for _, tc := range []struct{ version, want string }{
 		{"9", "RESOURCE_DOES_NOT_EXIST"},
@@ -408,7 +430,7 @@ func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing
 		t.Run(tc.version, func(t *testing.T) {
 			f, srv := newRBMLflow(t)
 			m := rbModelPipeline(t, srv.URL)
-			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), "ana", "production", nil, nil, "", 0, 0, 0)
+			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), nil, "ana", "production", nil, nil, "", 0, 0, 0)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), "nothing was changed")
@@ -420,7 +442,7 @@ func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing
 
 func TestRollbackModelNamesTheMissingTrackingServerSetting(t *testing.T) {
 	m := rbModelPipeline(t, "")
-	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, "ana", "production", nil, nil, "", 0, 0, 0)
+	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MLFLOW_TRACKING_URI")
 }
