@@ -488,6 +488,9 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 			return proof, author, fmt.Errorf("look up the commit author: %w", err)
 		}
 		author = policy.Identity{Name: c.AuthorName, Email: c.AuthorEmail}
+		if proof.AuthorLinks, err = policy.FetchAuthorLinks(ctx, client, project, s.Commit, c.AuthorEmail); err != nil {
+			return proof, author, err
+		}
 	}
 	jobID := claims.JobID
 	if proof.Job != nil {

@@ -236,7 +236,7 @@ func approvedDeployment(t *testing.T, env string, approvers ...string) *policy.E
 		"id": 9001, "sha": commit, "status": "blocked",
 		"user":        map[string]any{"username": "dave", "name": "Dave"},
 		"environment": map[string]any{"name": env},
-		"deployable":  map[string]any{"id": 777, "pipeline": map[string]any{"id": 555, "sha": commit}},
+		"deployable":  map[string]any{"id": 777, "name": "deploy-" + env, "pipeline": map[string]any{"id": 555, "sha": commit}},
 		"approvals":   approvals,
 	})
 	require.NoError(t, err)

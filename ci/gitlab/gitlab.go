@@ -249,6 +249,9 @@ type User struct {
 	WebURL   string `json:"web_url,omitempty"`
 	// PublicEmail is only present on /user and when the user made an email public.
 	PublicEmail string `json:"public_email,omitempty"`
+	// Bot is true for the bot user behind a project, group or service-account token (GitLab's
+	// User entity: /user, /users/:id, a job's user, a merge request's author).
+	Bot bool `json:"bot,omitempty"`
 }
 
 // Approval is one decision on a deployment.

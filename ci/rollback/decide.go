@@ -125,7 +125,8 @@ func DecideService(f ServiceFacts) (ServicePlan, error) {
 	}
 	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", projectpkg.Join(argv),
 		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
-	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author}, req.Claims, f.Who.Proof)
+	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author,
+		Job: policy.RollbackJob(string(RollbackService), req.Env)}, req.Claims, f.Who.Proof)
 	if req.Confirm {
 		if err := decision.Err(); err != nil {
 			return ServicePlan{}, fmt.Errorf("rollback-service in %s refused (nothing was changed): %w", req.Env, err)
@@ -244,7 +245,8 @@ func DecideModel(f ModelFacts) (ModelPlan, error) {
 	}
 	plan := fmt.Sprintf("move alias %s of model %s from version %s to version %s (run %s)",
 		mlflow.ChampionAlias, req.Model, orNone(f.Champion), req.Version, orUnknown(f.Version.RunID))
-	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author}, req.Claims, f.Who.Proof)
+	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author,
+		Job: policy.RollbackJob(string(RollbackModel), req.Env)}, req.Claims, f.Who.Proof)
 	if req.Confirm {
 		if err := decision.Err(); err != nil {
 			return ModelPlan{}, fmt.Errorf("rollback-model of %s refused (nothing was changed): %w", req.Model, err)

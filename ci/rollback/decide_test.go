@@ -37,8 +37,9 @@ func tokenOwner() Who {
 	return Who{Proof: policy.Proof{TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}}, Author: policy.Identity{Name: "Alice", Email: "alice@example.com"}}
 }
 
-// approvedBy is tokenOwner with the production deployment 9001 of job 777, approved by approvers.
-func approvedBy(t *testing.T, approvers ...string) Who {
+// approvedBy is tokenOwner with the production deployment 9001 of job 777 (the rollback job of
+// action), approved by approvers.
+func approvedBy(t *testing.T, action Action, approvers ...string) Who {
 	t.Helper()
 	var approvals []map[string]any
 	for _, a := range approvers {
@@ -47,7 +48,7 @@ func approvedBy(t *testing.T, approvers ...string) Who {
 	raw, err := json.Marshal(map[string]any{
 		"id": 9001, "sha": rbCommit, "status": "blocked", "user": map[string]any{"username": "dave"},
 		"environment": map[string]any{"name": "production"},
-		"deployable":  map[string]any{"id": 777, "pipeline": map[string]any{"id": 555, "sha": rbCommit}},
+		"deployable":  map[string]any{"id": 777, "name": string(action) + "-production", "pipeline": map[string]any{"id": 555, "sha": rbCommit}},
 		"approvals":   approvals,
 	})
 	require.NoError(t, err)
@@ -101,7 +102,7 @@ func TestDecideServiceRefusesWithTheReason(t *testing.T) {
 		"no history":            {"staging", 0, 0, nil, nil, " ", "helm history output is empty"},
 		"who rolls back is not proven": {"staging", 0, 0, func(*testing.T) Who { return Who{} }, nil, rbHistory,
 			"rollback-service in staging refused (nothing was changed): deployment to staging refused:\n  - who rolls back is unknown"},
-		"one approval in production": {"production", 0, 0, func(t *testing.T) Who { return approvedBy(t, "bob") }, func(t *testing.T) Who { return approvedBy(t, "bob", "carol") }, rbHistory,
+		"one approval in production": {"production", 0, 0, func(t *testing.T) Who { return approvedBy(t, RollbackService, "bob") }, func(t *testing.T) Who { return approvedBy(t, RollbackService, "bob", "carol") }, rbHistory,
 			"production needs 2 approval(s) from distinct people other than the commit author and the person deploying; deployment 9001 has 1 (bob)"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -195,7 +196,7 @@ func TestDecideModelRefusesWithTheReason(t *testing.T) {
 	_, err = model(t, true, "READY", "4", Who{})
 	assert.ErrorContains(t, err, "rollback-model of soccer-predict refused (nothing was changed)")
 
-	p, err := model(t, true, "READY", "4", approvedBy(t, "bob", "carol"))
+	p, err := model(t, true, "READY", "4", approvedBy(t, RollbackModel, "bob", "carol"))
 	require.NoError(t, err, "the positive twin")
 	assert.True(t, p.Outcome.Act)
 	assert.Equal(t, "move alias champion of model soccer-predict from version 4 to version 3 (run run3)", p.Outcome.Record.Plan)
@@ -235,7 +236,11 @@ func TestRollbackModelIsJudgedByTheEnvironmentTheAliasServes(t *testing.T) {
 	assert.Contains(t, err.Error(), "rollback-model of soccer-predict refused (nothing was changed): deployment to production refused")
 	assert.Contains(t, err.Error(), "production needs 2 approval(s) proven by GitLab and none was given")
 
-	facts.Who = approvedBy(t, "bob", "carol")
+	facts.Who = approvedBy(t, RollbackService, "bob", "carol")
+	_, err = DecideModel(facts)
+	assert.ErrorContains(t, err, "deployment 9001 was created by job rollback-service-production, not rollback-model-production", "another rollback job's approvals")
+
+	facts.Who = approvedBy(t, RollbackModel, "bob", "carol")
 	p, err := DecideModel(facts)
 	require.NoError(t, err, "the positive twin: production's approvals")
 	assert.True(t, p.Outcome.Act)
@@ -248,7 +253,7 @@ func TestRollbackModelRecordMustFitMLflowsTagLimitBeforeAnythingMoves(t *testing
 	decide := func(reason string) (ModelPlan, error) {
 		req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: reason}, "3", rbSettings())
 		require.NoError(t, err)
-		return DecideModel(ModelFacts{Request: req, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: "READY"}, Champion: "4", Who: approvedBy(t, "bob", "carol")})
+		return DecideModel(ModelFacts{Request: req, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: "READY"}, Champion: "4", Who: approvedBy(t, RollbackModel, "bob", "carol")})
 	}
 	_, err := decide(strings.Repeat("r", 5000))
 	require.Error(t, err)

@@ -42,8 +42,14 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 		}
 		d := map[string]any{"id": 9001, "iid": 12, "ref": "main", "sha": deployedSHA, "status": "blocked",
 			"user": map[string]any{"username": "dave", "name": "Dave Deployer"}, "environment": map[string]any{"id": 3, "name": env},
-			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "manual"}, "approvals": approvals}
+			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "manual",
+				"pipeline": map[string]any{"id": 555, "sha": deployedSHA, "ref": "main", "status": "blocked"}}, "approvals": approvals}
 		switch r.URL.Path {
+		case "/api/v4/projects/42/repository/commits/" + commitSHA + "/merge_requests":
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "alice", "name": "Alice Author", "state": "active", "bot": false}}})
+		case "/api/v4/users":
+			_, _ = w.Write([]byte(`[]`)) // the author keeps her email private
 		case "/api/v4/projects/42/repository/commits/" + commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case "/api/v4/projects/42/deployments":

@@ -79,8 +79,16 @@ func gitlabWithApprovals(t *testing.T, env string, approvers ...string) *httptes
 // gitlabJob is gitlabWithApprovals with job 777 in jobStatus.
 func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httptest.Server {
 	t.Helper()
+	return gitlabJobNamed(t, "deploy-"+env, env, jobStatus, approvers...)
+}
+
+// gitlabJobNamed is GitLab with job 777 named name (its deployment of env holds the approvals), in
+// jobStatus. The commit's author, Alice Author <alice@example.com> in git, opened its merge
+// request as the GitLab user aauthor ("A. Author"), a name git's free text does not give away.
+func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...string) *httptest.Server {
+	t.Helper()
 	job := map[string]any{
-		"id": 777, "name": "deploy-" + env, "status": jobStatus, "ref": "main",
+		"id": 777, "name": name, "status": jobStatus, "ref": "main",
 		"user":     map[string]any{"id": 5, "username": "erin", "name": "Erin Engineer"},
 		"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"},
 		"commit":   map[string]any{"id": commitSHA},
@@ -103,6 +111,11 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 		switch {
 		case r.URL.Path == "/api/v4/projects/42/repository/commits/"+commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat: model v2", "author_name": "Alice Author", "author_email": "alice@example.com"})
+		case r.URL.Path == "/api/v4/projects/42/repository/commits/"+commitSHA+"/merge_requests":
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "aauthor", "name": "A. Author", "state": "active", "bot": false}}})
+		case r.URL.Path == "/api/v4/users":
+			_, _ = w.Write([]byte(`[]`)) // alice keeps her email private
 		case r.URL.Path == "/api/v4/projects/42/jobs/777":
 			_ = json.NewEncoder(w).Encode(job)
 		case r.URL.Path == "/api/v4/user":
@@ -116,7 +129,7 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 				"id": 9001, "iid": 12, "ref": "main", "sha": commitSHA, "status": "running",
 				"user":        map[string]any{"username": "dave", "name": "Dave Deployer"},
 				"environment": map[string]any{"id": 3, "name": env},
-				"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": jobStatus,
+				"deployable": map[string]any{"id": 777, "name": name, "status": jobStatus,
 					"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"}},
 				"approvals": approvals,
 			}
@@ -344,6 +357,16 @@ func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
 	t.Run("laptop: the deployer is the token's owner", func(t *testing.T) {
 		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 0, "erin", nil, 0)
 		refused(t, err, "--actor=erin disagrees with GitLab, which says mallory deploys")
+	})
+	t.Run("laptop borrows a running job's identity by naming it", func(t *testing.T) {
+		// The job runs and its deployment is approved: with only a personal token, naming it
+		// used to make its user the deployer.
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 777, "", nil, 555)
+		refused(t, err, "job 777 was looked up by its id, not proven by its own token")
+	})
+	t.Run("the author approves under her GitLab account, not her git name", func(t *testing.T) {
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "aauthor"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
+		refused(t, err, "aauthor (linked to the commit's author in GitLab)")
 	})
 	t.Run("an expired job token changes nothing", func(t *testing.T) {
 		_, err := deployAs(t, gitlabJob(t, "production", "success", "bob", "carol"), 777, "", dag.SetSecret("job", jobTokenPln), 555)

@@ -185,6 +185,11 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 		switch {
 		case p == "/api/v4/user":
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": 5, "username": "erin", "name": "Erin Engineer"})
+		case p == project+"/repository/commits/"+commitSHA+"/merge_requests":
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "alice", "name": "Alice Author", "state": "active", "bot": false}}})
+		case p == "/api/v4/users":
+			_, _ = w.Write([]byte(`[]`)) // the author keeps her email private
 		case p == project+"/repository/commits/"+commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat: model v2", "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case p == project+"/deployments":

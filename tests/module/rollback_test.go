@@ -156,28 +156,28 @@ func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
 			dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), jobToken, "", 777, 555, 0)
 	}
 	run := func(srv *httptest.Server) (string, error) { return runWith(srv, dag.SetSecret("job", jobTokenPln)) }
-	_, err := run(gitlabWithApprovals(t, "production", "bob"))
+	_, err := run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
 	assert.Empty(t, rbHelmRollbacks(), "nothing is rolled back")
 
-	_, err = run(gitlabWithApprovals(t, "production", "bob", "erin"))
+	_, err = run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob", "erin"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "erin (the person deploying)", "the job's user cannot approve their own rollback")
 	assert.Empty(t, rbHelmRollbacks())
 
-	_, err = run(gitlabJob(t, "production", "success", "bob", "carol"))
+	_, err = run(gitlabJobNamed(t, "rollback-service-production", "production", "success", "bob", "carol"))
 	require.Error(t, err, "a finished rollback job cannot be replayed")
 	assert.Contains(t, err.Error(), "prove this GitLab job with --job-token", "GitLab no longer vouches for a finished job's token")
 	assert.Empty(t, rbHelmRollbacks())
 
-	_, err = runWith(gitlabJob(t, "production", "success", "bob", "carol"), nil)
+	_, err = runWith(gitlabJobNamed(t, "rollback-service-production", "production", "success", "bob", "carol"), nil)
 	require.Error(t, err, "named without its token, the finished job is looked up and refused")
 	assert.Contains(t, err.Error(), "refused (nothing was changed)")
 	assert.Contains(t, err.Error(), "job 777 is success, not running")
 	assert.Empty(t, rbHelmRollbacks())
 
-	out, err := run(gitlabWithApprovals(t, "production", "bob", "carol"))
+	out, err := run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob", "carol"))
 	require.NoError(t, err)
 	require.Len(t, rbHelmRollbacks(), 1)
 	assert.Equal(t, "erin", rbRecord(t, out).Actor)
@@ -365,7 +365,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	// The rollback job, proven by its own token, with two independent approvals.
 	m = fresh(t, withRelease)
 	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
-	rbGitLab(m, gitlabWithApprovals(t, "production", "bob", "carol"))
+	rbGitLab(m, gitlabJobNamed(t, "rollback-model-production", "production", "running", "bob", "carol"))
 	// A confirmation with too short a reason moves nothing.
 	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, nil, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)

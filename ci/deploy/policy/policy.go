@@ -80,6 +80,8 @@ type Identity struct {
 	Username string `json:"username,omitempty"`
 	Name     string `json:"name,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// Bot is GitLab's word that the user is the bot of a project, group or service-account token.
+	Bot bool `json:"bot,omitempty"`
 }
 
 // Known reports whether at least one field is set.
@@ -144,6 +146,8 @@ type Evidence struct {
 	deployableID int64
 	pipelineID   int64
 	pipelineSHA  string
+	// jobName is the name of that job: a deploy job's approvals are not a rollback job's.
+	jobName string
 }
 
 // DeploymentID is the GitLab deployment the approvals belong to.
@@ -164,6 +168,9 @@ func (e *Evidence) JobID() int64 { return e.deployableID }
 // PipelineID is the pipeline of the job that created the deployment (0 when none).
 func (e *Evidence) PipelineID() int64 { return e.pipelineID }
 
+// JobName is the name of the CI job that created the deployment ("" when none).
+func (e *Evidence) JobName() string { return e.jobName }
+
 // Approvals returns a copy of the approvals recorded on the deployment.
 func (e *Evidence) Approvals() []Approval { return append([]Approval(nil), e.approvals...) }
 
@@ -180,7 +187,7 @@ func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
 		triggeredBy:  Identity{Username: d.User.Username, Name: d.User.Name},
 	}
 	if d.Deployable != nil {
-		ev.deployableID = d.Deployable.ID
+		ev.deployableID, ev.jobName = d.Deployable.ID, d.Deployable.Name
 		if d.Deployable.Pipeline != nil {
 			ev.pipelineID = d.Deployable.Pipeline.ID
 			ev.pipelineSHA = d.Deployable.Pipeline.SHA
@@ -243,7 +250,20 @@ type Request struct {
 	FirstModel bool
 	// Evidence is the GitLab deployment proving the approvals; nil when none was given.
 	Evidence *Evidence
+	// Job is the GitLab CI job whose deployment's approvals count: DeployJob(Env) for a deploy
+	// (Resolve sets it), RollbackJob(action, Env) for a rollback (its caller sets it).
+	Job string
+	// authorLinks are the GitLab users linked to the commit's author (Proof.AuthorLinks).
+	authorLinks []Identity
 }
+
+// DeployJob is the name of the GitLab CI job that deploys to env (.gitlab-ci.yml; tests/gitlabci
+// holds the file to it): its deployment holds the approvals of a deploy.
+func DeployJob(env domain.Environment) string { return "deploy-" + string(env) }
+
+// RollbackJob is the name of the GitLab CI job that runs rollback action ("rollback-service",
+// "rollback-model") in env (.gitlab-ci.yml; tests/gitlabci holds the file to it).
+func RollbackJob(action string, env domain.Environment) string { return action + "-" + string(env) }
 
 // Decision is the verdict. Allowed is true exactly when Reasons is empty.
 type Decision struct {
@@ -293,6 +313,7 @@ func Decide(req Request) Decision {
 	refuse := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
 
 	env := req.Env
+	req.Job = DeployJob(env) // a deploy counts only the approvals of its environment's deploy job
 	if _, err := ParseSource(string(req.Source)); err != nil {
 		refuse("%v", err)
 	}
@@ -398,8 +419,17 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 	if !DeployableStatus(ev.status) {
 		refuse("deployment %d is %s, not blocked or running: a deployment that already ran, failed or was canceled cannot be reused; run the deploy job of a new pipeline (or pass --deployment-id of a deployment that is waiting for its job)", ev.deploymentID, orUnknown(ev.status))
 	}
-	if ev.pipelineSHA != "" && ev.pipelineSHA != string(req.Commit) {
-		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, ev.pipelineSHA, orUnknown(req.Commit))
+	switch {
+	case ev.deployableID != 0 && ev.pipelineID == 0:
+		refuse("deployment %d was created by job %d of no pipeline: approvals are bound to a pipeline of the commit; approve the deployment its pipeline created", ev.deploymentID, ev.deployableID)
+	case ev.pipelineSHA != string(req.Commit):
+		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, orUnknown(ev.pipelineSHA), orUnknown(req.Commit))
+	}
+	switch {
+	case req.Job == "":
+		refuse("no rollback job named: the approvals of a rollback are those of its GitLab job's deployment (policy.RollbackJob)")
+	case ev.jobName != req.Job:
+		refuse("deployment %d was created by job %s, not %s: its approvals are for that job; approve the deployment of %s", ev.deploymentID, orUnknown(ev.jobName), req.Job, req.Job)
 	}
 
 	counted := map[string]bool{}
@@ -415,6 +445,8 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (no GitLab username)", orUnknown(who)))
 		case a.User.SamePerson(req.Author):
 			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (commit author)")
+		case linked(a.User, req.authorLinks):
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (linked to the commit's author in GitLab)")
 		case a.User.SamePerson(req.Actor):
 			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (the person deploying)")
 		case a.User.SamePerson(ev.triggeredBy):
@@ -438,6 +470,16 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 		}
 		refuse("%s: ask another eligible reviewer to approve deployment %d in GitLab", msg, ev.deploymentID)
 	}
+}
+
+// linked reports whether u may be one of the GitLab users linked to the commit's author.
+func linked(u Identity, links []Identity) bool {
+	for _, l := range links {
+		if u.SamePerson(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // DeployableStatus reports whether a GitLab deployment in this status may still deploy: blocked

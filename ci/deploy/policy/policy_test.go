@@ -50,13 +50,23 @@ var (
 	}
 )
 
+// deployment is the deployment env's deploy job of pipeline 6 created for commit, as GitLab's
+// Deployments API returns it.
 func deployment(env string, approvals ...gitlab.Approval) *gitlab.Deployment {
-	return &gitlab.Deployment{
+	d := &gitlab.Deployment{
 		ID: 42, SHA: commit, Status: "running",
 		User:        gitlab.User{Username: "dave", Name: "Dave Deployer"},
 		Environment: gitlab.Environment{Name: env},
+		Deployable:  &gitlab.Deployable{ID: 664, Name: DeployJob(domain.Environment(env)), Status: "running"},
 		Approvals:   approvals,
 	}
+	d.Deployable.Pipeline = &struct {
+		ID     int64  `json:"id"`
+		SHA    string `json:"sha"`
+		Ref    string `json:"ref"`
+		Status string `json:"status"`
+	}{ID: 6, SHA: commit, Ref: "main"}
+	return d
 }
 
 func prodRequest() Request {

@@ -1,0 +1,125 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
+)
+
+// The attacker of these tests is a developer with push rights and no approver rights (mallory),
+// or an approver who wants her own approval to count (alice). Each refusal names its reason and
+// each has its positive twin.
+
+func refused(t *testing.T, d Decision, reason string) {
+	t.Helper()
+	require.False(t, d.Allowed, "the bypass was allowed")
+	assert.Contains(t, strings.Join(d.Reasons, "\n"), reason)
+}
+
+// A laptop run can only be the token's owner: naming a running job's id with a personal token
+// used to make the module look the job up and take its user as the deployer.
+func TestAJobIsProvenOnlyByItsOwnToken(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	borrowed := ciProof("dave", ab...)
+	borrowed.Job = JobFromGitLab(ciJob("dave"), false) // GET /projects/:id/jobs/:id with alice's token
+	borrowed.TokenOwner = &gitlab.User{Username: "alice", Name: "Alice"}
+	refused(t, Resolve(baseRequest(domain.Production), ciClaims(), borrowed),
+		"job 664 was looked up by its id, not proven by its own token: in GitLab CI pass --job-token=env:CI_JOB_TOKEN; from a laptop drop --job-id and --pipeline-id (the deployer is then the owner of --gitlab-token)")
+
+	d := Resolve(baseRequest(domain.Production), ciClaims(), ciProof("dave", ab...))
+	require.True(t, d.Allowed, "the positive twin: the job's own token: %v", d.Reasons)
+	assert.Equal(t, "dave", d.Actor)
+}
+
+// Project, group and service-account tokens belong to bot users (GitLab's user object has
+// "bot": true). A bot is nobody: as the deployer, an approver deploying with one would keep her
+// own approval.
+func TestABotUserCannotDeployToStagingOrProduction(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	laptop := laptopProof("project_42_bot_1a2b", ab...)
+	laptop.TokenOwner.Bot = true
+	refused(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, laptop),
+		"project_42_bot_1a2b is a GitLab bot user (a project, group or service-account token): production is deployed by a person; use your own personal access token")
+
+	ci := ciProof("x", ab...)
+	j := ciJob("group_7_bot_9")
+	j.User.Bot = true
+	ci.Job = JobFromGitLab(j, true)
+	refused(t, Resolve(baseRequest(domain.Production), ciClaims(), ci), "group_7_bot_9 is a GitLab bot user")
+
+	staging := laptopProof("project_42_bot_1a2b")
+	staging.TokenOwner.Bot = true
+	staging.Deployment = EvidenceFromDeployment(jobDeployment("staging", "blocked", ciJobID, ciPipelineID, approve("alice")))
+	staging.Deployment.jobName = DeployJob(domain.Staging)
+	refused(t, Resolve(baseRequest(domain.Staging), Claims{DeploymentID: 42}, staging), "staging is deployed by a person")
+	refused(t, ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{TokenOwner: staging.TokenOwner}), "staging is deployed by a person")
+
+	// The positive twins: a person's token; and dev, which needs nobody proven.
+	d := Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, laptopProof("erin", ab...))
+	require.True(t, d.Allowed, d.Reasons)
+	bot := Proof{TokenOwner: &gitlab.User{Username: "project_42_bot_1a2b", Bot: true}}
+	assert.True(t, Resolve(baseRequest(domain.Dev), Claims{}, bot).Allowed)
+}
+
+// Git's author name and email are free text: an author whose git identity differs from her GitLab
+// account is still linked to it through the commit's merge request and GitLab's user lookup by
+// email, and no linked identity's approval counts.
+func TestAnApprovalByALinkedIdentityOfTheAuthorDoesNotCount(t *testing.T) {
+	req := baseRequest(domain.Production)
+	req.Author = Identity{Name: "Totally Not Mallory", Email: "nobody@example.org"}
+	proof := laptopProof("erin", approve("mallory"), approve("bob"))
+	proof.AuthorLinks = []Identity{{Username: "mallory", Name: "Mallory"}}
+	d := Resolve(req, Claims{DeploymentID: 42}, proof)
+	refused(t, d, "production needs 2 approval(s)")
+	assert.Contains(t, d.IgnoredApprovals, "mallory (linked to the commit's author in GitLab)")
+
+	proof = laptopProof("erin", approve("mallory"), approve("bob"), approve("carol2"))
+	proof.AuthorLinks = []Identity{{Username: "mallory", Name: "Mallory"}}
+	d = Resolve(req, Claims{DeploymentID: 42}, proof)
+	require.True(t, d.Allowed, "the positive twin: two others approved: %v", d.Reasons)
+	assert.Equal(t, []string{"bob", "carol2"}, d.ValidApprovals)
+}
+
+// The approvals of a rollback job and of a deploy job are not interchangeable: the evidence keeps
+// the name of the job that created the deployment.
+func TestApprovalsAreBoundToTheJobTheyWereGivenFor(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	rollbackJobs := laptopProof("erin", ab...)
+	rollbackJobs.Deployment.jobName = RollbackJob("rollback-service", domain.Production)
+	refused(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, rollbackJobs),
+		"deployment 42 was created by job rollback-service-production, not deploy-production: its approvals are for that job; approve the deployment of deploy-production")
+
+	deployJobs := laptopProof("erin", ab...)
+	rb := baseRequest(domain.Production)
+	rb.Job = RollbackJob("rollback-model", domain.Production)
+	refused(t, ResolveRollback(rb, Claims{DeploymentID: 42}, deployJobs),
+		"deployment 42 was created by job deploy-production, not rollback-model-production")
+
+	// The positive twins.
+	require.True(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, deployJobs).Allowed)
+	rollbackModel := laptopProof("erin", ab...)
+	rollbackModel.Deployment.jobName = RollbackJob("rollback-model", domain.Production)
+	d := ResolveRollback(rb, Claims{DeploymentID: 42}, rollbackModel)
+	require.True(t, d.Allowed, d.Reasons)
+	// A rollback must say which job's approvals it takes.
+	refused(t, ResolveRollback(baseRequest(domain.Production), Claims{DeploymentID: 42}, rollbackModel), "no rollback job named")
+}
+
+// A deployment whose job belongs to no pipeline binds its approvals to nothing.
+func TestADeploymentWithoutAPipelineIsRefused(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	d := jobDeployment("production", "blocked", ciJobID, ciPipelineID, ab...)
+	d.Deployable.Name = DeployJob(domain.Production)
+	d.Deployable.Pipeline = nil
+	proof := laptopProof("erin")
+	proof.Deployment = EvidenceFromDeployment(d)
+	refused(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, proof),
+		"deployment 42 was created by job 664 of no pipeline: approvals are bound to a pipeline of the commit; approve the deployment its pipeline created")
+
+	require.True(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, laptopProof("erin", ab...)).Allowed, "the positive twin")
+}

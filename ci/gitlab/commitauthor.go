@@ -1,0 +1,54 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
+)
+
+// MergeRequest is a merge request as GET /projects/:id/repository/commits/:sha/merge_requests
+// lists it.
+type MergeRequest struct {
+	ID     int64  `json:"id"`
+	IID    int64  `json:"iid"`
+	Title  string `json:"title"`
+	State  string `json:"state"`
+	Author User   `json:"author"`
+	WebURL string `json:"web_url"`
+}
+
+// CommitMergeRequests lists the merge requests associated with commit sha (Commits API): their
+// authors are GitLab accounts behind a commit whose git author is free text.
+func (c *Client) CommitMergeRequests(ctx context.Context, project string, sha domain.Commit) ([]MergeRequest, error) {
+	pp, err := projectPath(project)
+	if err != nil {
+		return nil, err
+	}
+	if sha == "" {
+		return nil, errors.New("gitlab: no commit: pass the commit sha (--commit or $CI_COMMIT_SHA)")
+	}
+	var out []MergeRequest
+	path := pp + "/repository/commits/" + url.PathEscape(string(sha)) + "/merge_requests"
+	if _, err := c.get(ctx, path, url.Values{"per_page": {"100"}}, fmt.Sprintf("commit %s is not in project %s: push it first or check --commit", sha, project), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UsersByEmail lists the GitLab users GET /users?search=<email> finds for email: GitLab matches
+// an email query exactly (against public emails, and every verified email for an administrator).
+func (c *Client) UsersByEmail(ctx context.Context, email string) ([]User, error) {
+	email = strings.TrimSpace(email)
+	if at := strings.LastIndex(email, "@"); at <= 0 || at == len(email)-1 || strings.ContainsAny(email, " \t") {
+		return nil, fmt.Errorf("gitlab: %q is not an email address: pass the commit author's email", email)
+	}
+	var out []User
+	if _, err := c.get(ctx, "/users", url.Values{"search": {email}, "per_page": {"100"}}, "", &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
