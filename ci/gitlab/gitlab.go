@@ -1,11 +1,13 @@
 // Package gitlab is a minimal client for the few GitLab REST endpoints the pipeline needs: a
 // deployment and its approvals (the proof behind the promotion policy), a protected environment's
-// approval rules, a commit's author, the commits between two refs (release notes), the project's
-// tags, and the user a token belongs to.
+// approval rules, a commit's author and the GitLab users behind it (its merge requests' authors, the
+// users of an email), the commits between two refs (release notes), the project's tags, and the
+// user a token belongs to.
 //
 // The base URL and the token are always given explicitly (nothing is read from the environment).
 // The token is only ever sent in the PRIVATE-TOKEN header (personal, project or group access token)
-// or the JOB-TOKEN header (CI_JOB_TOKEN); it never appears in a URL or in an error.
+// or the JOB-TOKEN header (CI_JOB_TOKEN), over https (or to a loopback host) and never on a
+// redirect to another host; it never appears in a URL or in an error.
 package gitlab
 
 import (

@@ -26,8 +26,13 @@
 //     and the deployment must be the one that job created (gitlab.Client.JobDeployment);
 //   - from a laptop the same proof is required: the run must reference a GitLab deployment created by
 //     a CI job of the same environment and the same commit (--deployment-id), fetched with the
-//     user's own token. The actor of a laptop run is the owner of that token
-//     (gitlab.Client.CurrentUser). Without a deployment, staging and production are refused.
+//     user's own token. The actor of a laptop run is always the owner of that token
+//     (gitlab.Client.CurrentUser): a job named by --job-id counts only when its own job token
+//     proved it. Without a deployment, staging and production are refused.
+//
+// The deployer of staging or production is a person: a GitLab bot user (the user behind a project,
+// group or service-account token) is refused. A deployment's approvals count for the job that
+// created it only (DeployJob, RollbackJob), in its pipeline: a deployment without one is refused.
 //
 // Resolve is the one function from that evidence to the decision; --actor is display only and
 // refused when it disagrees with the deployer GitLab proved. The evidence binds the approvals to one
@@ -40,7 +45,10 @@
 // Git commit authorship is free text (name and email) while approvals carry GitLab usernames, so the
 // comparison is deliberately conservative: two identities are the same person when their usernames,
 // their emails or their normalized display names match, or when a username equals the local part of
-// the other's email. A false match can only discard an approval (and refuse), never allow.
+// the other's email. A false match can only discard an approval (and refuse), never allow. Beyond
+// git's free text, the author is linked to GitLab users (FetchAuthorLinks: the authors of the
+// commit's merge requests, the users GitLab finds by the author's email), and none of them may
+// approve either.
 package policy
 
 import (
