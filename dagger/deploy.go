@@ -243,11 +243,22 @@ func (m *SoccerPredict) Deploy(
 	if ctr, err = m.withSecrets(ctx, ctr, p.Secrets, ageKey); err != nil {
 		return "", err
 	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	spent, err := spend(ctx, s, gitlabToken, projectId, p.Policy.Use)
+	if err != nil {
+		return "", err
+	}
 	out, err := ctr.
 		// Deploys are never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
 		WithExec(p.Helm).
 		Stdout(ctx)
+	if serr := spent(ctx, err == nil); serr != nil && err == nil {
+		return "", serr
+	}
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
@@ -523,6 +534,9 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 			return proof, author, err
 		}
 		proof.Deployment = policy.EvidenceFromDeployment(d)
+	}
+	if proof.Later, err = policy.FetchLater(ctx, client, project, proof.Deployment); err != nil {
+		return proof, author, err
 	}
 	if jobID == 0 && claims.PipelineID == 0 {
 		u, err := client.CurrentUser(ctx)

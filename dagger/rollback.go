@@ -106,11 +106,18 @@ func (m *SoccerPredict) RollbackService(
 	if err != nil || !plan.Outcome.Act {
 		return plan.Report, err
 	}
+	spent, err := spend(ctx, s, gitlabToken, projectId, plan.Use)
+	if err != nil {
+		return "", err
+	}
 	done := ctr.
 		// A rollback is never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_ROLLBACK_AT", time.Now().UTC().Format(time.RFC3339Nano)).
 		WithExec(plan.Rollback)
 	log, err := done.Stdout(ctx)
+	if serr := spent(ctx, err == nil); serr != nil && err == nil {
+		return "", serr
+	}
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
@@ -219,7 +226,14 @@ func (m *SoccerPredict) RollbackModel(
 	if err != nil || !plan.Outcome.Act {
 		return plan.Report, err
 	}
+	spent, err := spend(ctx, s, gitlabToken, projectId, plan.Use)
+	if err != nil {
+		return "", err
+	}
 	previous, err := client.SetChampion(ctx, req.Model, req.Version)
+	if serr := spent(ctx, err == nil); serr != nil && err == nil {
+		return "", serr
+	}
 	if err != nil {
 		return "", fmt.Errorf("move the champion alias of %s to version %s: %w", req.Model, req.Version, err)
 	}

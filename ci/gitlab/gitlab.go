@@ -11,6 +11,7 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,35 +156,52 @@ func projectPath(project string) (string, error) {
 
 // get performs GET path?query and decodes the JSON body into out. It returns the response headers.
 func (c *Client) get(ctx context.Context, path string, query url.Values, hint404 string, out any) (http.Header, error) {
+	return c.do(ctx, http.MethodGet, path, query, nil, hint404, out)
+}
+
+// do performs method path?query with body (JSON, nil for none) and decodes the JSON answer into
+// out. It returns the response headers.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, hint404 string, out any) (http.Header, error) {
 	// path is built from escaped segments (a project path holds %2F): keep that encoding.
 	unescaped, err := url.PathUnescape(path)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: invalid path: %w", path, err)
+		return nil, fmt.Errorf("gitlab: %s %s: invalid path: %w", method, path, err)
 	}
 	u := *c.api
 	u.Path = c.api.Path + unescaped
 	u.RawPath = c.api.EscapedPath() + path
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var rdr io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("gitlab: %s %s: encode request: %w", method, path, err)
+		}
+		rdr = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rdr)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: %w", path, err)
+		return nil, fmt.Errorf("gitlab: %s %s: %w", method, path, err)
 	}
 	req.Header.Set(c.header, c.token)
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: %s: check the GitLab URL and the network", path, c.redact(err.Error()))
+		return nil, fmt.Errorf("gitlab: %s %s: %s: check the GitLab URL and the network", method, path, c.redact(err.Error()))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: reading the answer: %s", path, c.redact(err.Error()))
+		return nil, fmt.Errorf("gitlab: %s %s: reading the answer: %s", method, path, c.redact(err.Error()))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.apiError(http.MethodGet, path, resp.StatusCode, body, hint404)
+		return nil, c.apiError(method, path, resp.StatusCode, data, hint404)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: the answer is not the expected JSON (%v): check that the base URL points at a GitLab instance", path, err)
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil, fmt.Errorf("gitlab: %s %s: the answer is not the expected JSON (%v): check that the base URL points at a GitLab instance", method, path, err)
 	}
 	return resp.Header, nil
 }
@@ -195,6 +213,9 @@ func (c *Client) apiError(method, path string, status int, body []byte, hint404 
 		e.Hint = "the token was rejected (expired, revoked or mistyped): pass a valid GitLab access token with the read_api scope"
 	case http.StatusForbidden:
 		e.Hint = "the token's user may not read this: grant it at least the Reporter role on the project and the read_api scope"
+		if method != http.MethodGet {
+			e.Hint = "the token's user may not do this: it needs the api scope and, for a protected environment, to be allowed to deploy to it"
+		}
 	case http.StatusNotFound:
 		e.Hint = hint404
 		if e.Hint == "" {
@@ -377,24 +398,37 @@ func (c *Client) JobDeployment(ctx context.Context, project string, environment 
 	if jobID <= 0 {
 		return nil, fmt.Errorf("gitlab: job id %d is not positive: pass $CI_JOB_ID", jobID)
 	}
+	found, err := c.newestDeployment(ctx, pp, project, environment, func(d Deployment) bool { return d.Deployable != nil && d.Deployable.ID == jobID })
+	if err != nil || found == nil {
+		if err == nil {
+			err = fmt.Errorf("gitlab: no deployment of environment %q was created by job %d: give the deploy job `environment: %s` in .gitlab-ci.yml, or pass --deployment-id", environment, jobID, environment)
+		}
+		return nil, err
+	}
+	// The list omits approvals: fetch the deployment itself.
+	return c.Deployment(ctx, project, found.ID)
+}
+
+// newestDeployment walks the deployments of environment newest first (at most
+// maxDeploymentPages pages of 100) and returns the first that match accepts, nil when none does.
+func (c *Client) newestDeployment(ctx context.Context, pp, project string, environment domain.Environment, match func(Deployment) bool) (*Deployment, error) {
 	for page := 1; page <= maxDeploymentPages; page++ {
 		var list []Deployment
 		q := url.Values{"environment": {string(environment)}, "order_by": {"id"}, "sort": {"desc"}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
-		h, err := c.get(ctx, pp+"/deployments", q, fmt.Sprintf("project %s does not exist or is not visible to the token: check $CI_PROJECT_ID", project), &list)
+		h, err := c.get(ctx, pp+"/deployments", q, fmt.Sprintf("project %s does not exist or is not visible to the token: check the project id (--project-id, $CI_PROJECT_ID)", project), &list)
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range list {
-			if d.Deployable != nil && d.Deployable.ID == jobID {
-				// The list omits approvals: fetch the deployment itself.
-				return c.Deployment(ctx, project, d.ID)
+		for i := range list {
+			if match(list[i]) {
+				return &list[i], nil
 			}
 		}
 		if h.Get("X-Next-Page") == "" || len(list) == 0 {
-			break
+			return nil, nil
 		}
 	}
-	return nil, fmt.Errorf("gitlab: no deployment of environment %q was created by job %d: give the deploy job `environment: %s` in .gitlab-ci.yml, or pass --deployment-id", environment, jobID, environment)
+	return nil, nil
 }
 
 // Commit fetches one commit (its author is the commit author the policy keeps away from approvals).

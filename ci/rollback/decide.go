@@ -12,6 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
@@ -100,7 +101,9 @@ type ServicePlan struct {
 	Report string
 	// Rollback is helm rollback's command line; Store the command that keeps the record in the
 	// audit release (AuditChartDir, AuditRecordFile), run after it by the same container.
-	Rollback, Store    []string
+	Rollback, Store []string
+	// Use is the deployment a laptop run records in GitLab before it rolls back (policy.UseOf).
+	Use                *gitlab.NewDeployment
 	release, namespace string
 	target             int
 }
@@ -145,7 +148,7 @@ func DecideService(f ServiceFacts) (ServicePlan, error) {
 		p.Report = historyText(revs) + "\n" + text
 		return p, err
 	}
-	p.Rollback = argv
+	p.Rollback, p.Use = argv, decision.Use
 	if p.Store, err = StoreArgs(req.Release, req.Namespace, AuditChartDir, AuditRecordFile, out.Record); err != nil {
 		return ServicePlan{}, err
 	}
@@ -223,7 +226,9 @@ type ModelPlan struct {
 	Outcome Outcome
 	// Report is the answer when it does not act: how to confirm, and the record.
 	Report string
-	model  string
+	// Use is the deployment a laptop run records in GitLab before it moves the alias (policy.UseOf).
+	Use   *gitlab.NewDeployment
+	model string
 }
 
 // DecideModel refuses a version that cannot serve (not READY, already the champion), decides
@@ -259,7 +264,7 @@ func DecideModel(f ModelFacts) (ModelPlan, error) {
 	if err != nil {
 		return ModelPlan{}, err
 	}
-	p := ModelPlan{Outcome: out, model: req.Model}
+	p := ModelPlan{Outcome: out, model: req.Model, Use: decision.Use}
 	if err := p.fitsTag(); err != nil {
 		return ModelPlan{}, err
 	}

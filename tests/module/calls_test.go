@@ -439,10 +439,14 @@ func mustReachTheWorld(t *testing.T, d gitlabci.DaggerCall, world *outsideWorld,
 // http.DefaultTransport for gitlab.com only, for the duration of the test.
 func gitlabComFake(t *testing.T, o *outsideWorld) {
 	t.Helper()
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.gitlab = append(o.gitlab, r.Method+" "+r.URL.RequestURI())
 		o.mu.Unlock()
+		if made.serve(w, r) {
+			return
+		}
 		env := r.URL.Query().Get("environment")
 		if env == "" {
 			env = "staging"
@@ -465,7 +469,7 @@ func gitlabComFake(t *testing.T, o *outsideWorld) {
 		case strings.HasSuffix(p, "/repository/commits/"+commitSHA):
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat", "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case strings.HasSuffix(p, "/deployments"):
-			_ = json.NewEncoder(w).Encode([]map[string]any{d})
+			_ = json.NewEncoder(w).Encode(append(made.list(env), d))
 		case strings.HasSuffix(p, "/deployments/9001"):
 			_ = json.NewEncoder(w).Encode(d)
 		case strings.HasSuffix(p, "/user"):

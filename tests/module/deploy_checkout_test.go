@@ -28,12 +28,16 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 	t.Helper()
 	var mu sync.Mutex
 	var asked []string
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		asked = append(asked, r.URL.RequestURI())
 		mu.Unlock()
 		if r.Header.Get("PRIVATE-TOKEN") != gitlabTokenPln {
 			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if made.serve(w, r) {
 			return
 		}
 		var approvals []map[string]any
@@ -54,7 +58,7 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case "/api/v4/projects/42/deployments":
 			assert.Equal(t, env, r.URL.Query().Get("environment"))
-			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 9002, "sha": strings.Repeat("c", 40)}, d})
+			_ = json.NewEncoder(w).Encode(append(made.list(env), map[string]any{"id": 9002, "sha": strings.Repeat("c", 40)}, d))
 		case "/api/v4/projects/42/deployments/9001":
 			_ = json.NewEncoder(w).Encode(d)
 		case "/api/v4/user":
@@ -120,6 +124,15 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	for _, p := range []string{kubeconfigPlain, ageKeyPlain, gitlabTokenPln, "registry-plaintext-pw"} {
 		assert.Empty(t, rec.Leaked(p))
 	}
+
+	// The deploy recorded its use of deployment 9001's approvals in GitLab: the same approvals,
+	// still blocked there, do not deploy a second time.
+	_, err = m.Deploy(context.Background(), "staging", "", "", "",
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "deployment 9001's approvals were already used by the deploy mallory recorded as deployment 9501 (success): approvals are used once")
 }
 
 // `dagger call plan --env=staging` from a checkout plans what that deploy would install: HEAD's

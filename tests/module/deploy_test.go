@@ -93,6 +93,7 @@ func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...stri
 		"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"},
 		"commit":   map[string]any{"id": commitSHA},
 	}
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v4/job" {
 			if r.Header.Get("JOB-TOKEN") != jobTokenPln || jobStatus != "running" {
@@ -106,6 +107,9 @@ func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...stri
 		if r.Header.Get("PRIVATE-TOKEN") != gitlabTokenPln {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
+			return
+		}
+		if made.serve(w, r) {
 			return
 		}
 		switch {
@@ -138,7 +142,7 @@ func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...stri
 				return
 			}
 			assert.Equal(t, env, r.URL.Query().Get("environment"))
-			_ = json.NewEncoder(w).Encode([]map[string]any{d})
+			_ = json.NewEncoder(w).Encode(append(made.list(env), d))
 		default:
 			http.NotFound(w, r)
 		}

@@ -172,6 +172,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 			"approvals": approvals}
 	}
 	project := "/api/v4/projects/" + readmeProject
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.gitlab = append(o.gitlab, r.Method+" "+r.URL.RequestURI())
@@ -179,6 +180,9 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 		if r.Header.Get("PRIVATE-TOKEN") != gitlabTokenPln {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
+			return
+		}
+		if made.serve(w, r) {
 			return
 		}
 		p := r.URL.Path
@@ -193,7 +197,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 		case p == project+"/repository/commits/"+commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat: model v2", "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case p == project+"/deployments":
-			var list []map[string]any // newest first, as the module asks
+			list := made.list(r.URL.Query().Get("environment")) // newest first, as the module asks
 			for i := len(readmeDeployments) - 1; i >= 0; i-- {
 				if d := readmeDeployments[i]; d.env == r.URL.Query().Get("environment") {
 					list = append(list, deployment(d))

@@ -123,3 +123,47 @@ func TestADeploymentWithoutAPipelineIsRefused(t *testing.T) {
 
 	require.True(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, laptopProof("erin", ab...)).Allowed, "the positive twin")
 }
+
+// One approval is used once. GitLab finishes a CI job's deployment itself; a laptop run records
+// its use of a still-blocked deployment as a deployment of its own (UseOf, recorded through the
+// Deployments API), and any later run finds it (Proof.Later) and is refused.
+func TestALaptopRunSpendsTheDeploymentItUsed(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	proof := laptopProof("erin", ab...)
+	d := Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, proof)
+	require.True(t, d.Allowed, d.Reasons)
+	use, ok := UseOf(d, proof)
+	require.True(t, ok, "a laptop run records its use")
+	assert.Equal(t, gitlab.NewDeployment{Environment: "production", SHA: commit, Ref: "main", Status: gitlab.DeploymentRunning}, use)
+	assert.Equal(t, &use, d.Use, "the decision carries it")
+
+	recorded := gitlab.Deployment{ID: 51, SHA: commit, Ref: "main", Status: gitlab.DeploymentSuccess,
+		User: gitlab.User{Username: "erin"}, Environment: gitlab.Environment{Name: "production"}}
+	replay := laptopProof("erin", ab...)
+	replay.Later = []gitlab.Deployment{recorded}
+	refused(t, Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, replay),
+		"deployment 42's approvals were already used by the deploy erin recorded as deployment 51 (success): approvals are used once; approve the deployment of a new pipeline")
+	ci := ciProof("dave", ab...)
+	ci.Later = []gitlab.Deployment{recorded}
+	refused(t, Resolve(baseRequest(domain.Production), ciClaims(), ci), "were already used by the deploy erin recorded")
+
+	// The positive twins: a recorded use that failed (nothing was deployed), a later CI deployment,
+	// a use of another commit; and a CI run records nothing (GitLab finishes its deployment).
+	for _, later := range []gitlab.Deployment{
+		{ID: 51, SHA: commit, Status: gitlab.DeploymentFailed, Environment: gitlab.Environment{Name: "production"}},
+		{ID: 52, SHA: commit, Status: "success", Environment: gitlab.Environment{Name: "production"}, Deployable: &gitlab.Deployable{ID: 900, Name: "deploy-production"}},
+		{ID: 53, SHA: fakeCommit("other"), Status: "success", Environment: gitlab.Environment{Name: "production"}},
+	} {
+		p := laptopProof("erin", ab...)
+		p.Later = []gitlab.Deployment{later}
+		d := Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, p)
+		assert.True(t, d.Allowed, "%+v: %v", later, d.Reasons)
+	}
+	d = Resolve(baseRequest(domain.Production), ciClaims(), ciProof("dave", ab...))
+	require.True(t, d.Allowed, d.Reasons)
+	_, ok = UseOf(d, ciProof("dave", ab...))
+	assert.False(t, ok)
+	assert.Nil(t, d.Use)
+	_, ok = UseOf(Resolve(baseRequest(domain.Dev), Claims{}, Proof{}), Proof{})
+	assert.False(t, ok, "dev uses no approvals")
+}

@@ -39,3 +39,50 @@ func FetchAuthorLinks(ctx context.Context, g AuthorLinker, project string, sha d
 	}
 	return links, nil
 }
+
+// Approvals are used once. GitLab finishes the deployment of a CI job that ran (success, failed,
+// canceled: DeployableStatus refuses it afterwards). A laptop run that used a deployment still
+// blocked or running records its use as a deployment of its own through the Deployments API
+// (UseOf: running before helm, success or failed after), and every later run reads the
+// deployments after the one it uses (Proof.Later, FetchLater): a recorded use of the same commit,
+// running or successful, spends the approvals.
+
+// DeploymentLister is what FetchLater asks GitLab; *gitlab.Client implements it.
+type DeploymentLister interface {
+	DeploymentsAfter(ctx context.Context, project string, environment domain.Environment, after int64) ([]gitlab.Deployment, error)
+}
+
+// FetchLater lists the deployments of ev's environment newer than ev (nil for no evidence).
+func FetchLater(ctx context.Context, g DeploymentLister, project string, ev *Evidence) ([]gitlab.Deployment, error) {
+	if ev == nil {
+		return nil, nil
+	}
+	later, err := g.DeploymentsAfter(ctx, project, domain.Environment(ev.environment), ev.deploymentID)
+	if err != nil {
+		return nil, fmt.Errorf("check that the approvals of deployment %d were not used already: %w", ev.deploymentID, err)
+	}
+	return later, nil
+}
+
+// UseOf is the deployment a laptop run records before it acts, so that the approvals of the
+// deployment it used count once; false when there is none to record (a GitLab run, whose own
+// deployment GitLab finishes; a refusal; an environment without approvals).
+func UseOf(d Decision, proof Proof) (gitlab.NewDeployment, bool) {
+	ev := proof.Deployment
+	if !d.Allowed || d.Source != SourceLocal || ev == nil || d.Env.Approvals() == 0 {
+		return gitlab.NewDeployment{}, false
+	}
+	return gitlab.NewDeployment{Environment: ev.environment, SHA: ev.sha, Ref: ev.ref, Tag: ev.tag, Status: gitlab.DeploymentRunning}, true
+}
+
+// spentBy is the recorded use of ev's approvals among later: a deployment made through the API
+// (no job) of the same commit, running or successful.
+func spentBy(ev *Evidence, later []gitlab.Deployment) *gitlab.Deployment {
+	for i, l := range later {
+		if l.Deployable == nil && l.SHA == ev.sha && l.ID > ev.deploymentID &&
+			(l.Status == gitlab.DeploymentRunning || l.Status == gitlab.DeploymentSuccess) {
+			return &later[i]
+		}
+	}
+	return nil
+}

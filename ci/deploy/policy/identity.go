@@ -72,6 +72,8 @@ type Proof struct {
 	// (FetchAuthorLinks): the authors of the commit's merge requests and the users GitLab finds by
 	// the author's email. None of them may approve.
 	AuthorLinks []Identity
+	// Later are the deployments of the environment newer than Deployment (FetchLater).
+	Later []gitlab.Deployment
 }
 
 // Resolve is the promotion policy from evidence to decision: it establishes where the run comes from
@@ -130,6 +132,7 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 	req.Evidence = proof.Deployment
 	req.Actor = Identity{}
 	req.authorLinks = proof.AuthorLinks
+	req.later = proof.Later
 	gitlabRun := claims.JobID != 0 || claims.PipelineID != 0 || proof.Job != nil
 	if gitlabRun {
 		req.Source = SourceGitLab
@@ -166,6 +169,9 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 	if len(reasons) > 0 {
 		d.Reasons = append(reasons, d.Reasons...)
 		d.Allowed = false
+	}
+	if use, ok := UseOf(d, proof); ok {
+		d.Use = &use
 	}
 	return d
 }

@@ -349,6 +349,16 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			}
 			proof.Deployment = EvidenceFromDeployment(dep)
 		}
+		// A later deployment of the environment: a laptop's recorded use of these approvals, or not.
+		usedAlready := false
+		if rng.Intn(4) == 0 {
+			l := gitlab.Deployment{ID: 60, SHA: pick([]string{commit, fakeCommit("other")}), Status: pick([]string{"success", "running", "failed"})}
+			if rng.Intn(3) == 0 {
+				l.Deployable = &gitlab.Deployable{ID: 901}
+			}
+			usedAlready = l.Deployable == nil && l.SHA == commit && l.Status != "failed"
+			proof.Later = []gitlab.Deployment{l}
+		}
 		req := baseRequest(domain.Production)
 		authorName := pick([]string{"carol", "alice", "bob", "dave", "erin"})
 		req.Author = Identity{Username: authorName}
@@ -374,6 +384,7 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			require.NotEmpty(t, wantJob, "case %d: a rollback without a named job", i)
 			require.Equal(t, wantJob, jobName, "case %d: another job's approvals", i)
 			require.True(t, hasPipeline, "case %d: a deployment without a pipeline", i)
+			require.False(t, usedAlready, "case %d: approvals a laptop run already used", i)
 			// Who deploys, by the rules of the package documentation: the job's user for a
 			// GitLab run (any job or pipeline claimed, or a job proven), else the token's owner.
 			var deployer string

@@ -61,7 +61,7 @@ func EvidenceHints(in DeployInputs) string {
 	}
 	var miss []input
 	if !in.GitLabToken {
-		miss = append(miss, input{"--gitlab-token=env:GITLAB_TOKEN (read_api, proves the approvals)", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN"})
+		miss = append(miss, input{"--gitlab-token=env:GITLAB_TOKEN (api: proves the approvals and records their use)", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN"})
 	}
 	if !in.ProjectID {
 		miss = append(miss, input{"--project-id=<GitLab project id> (or CI_PROJECT_ID in --settings-file)", "DEPLOY_PROJECTID=<GitLab project id>"})

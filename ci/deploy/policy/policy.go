@@ -156,6 +156,9 @@ type Evidence struct {
 	pipelineSHA  string
 	// jobName is the name of that job: a deploy job's approvals are not a rollback job's.
 	jobName string
+	// ref and tag are the deployment's ref (a branch, or a tag when tag is true).
+	ref string
+	tag bool
 }
 
 // DeploymentID is the GitLab deployment the approvals belong to.
@@ -191,11 +194,12 @@ func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
 		deploymentID: d.ID,
 		environment:  d.Environment.Name,
 		sha:          d.SHA,
+		ref:          d.Ref,
 		status:       d.Status,
 		triggeredBy:  Identity{Username: d.User.Username, Name: d.User.Name},
 	}
 	if d.Deployable != nil {
-		ev.deployableID, ev.jobName = d.Deployable.ID, d.Deployable.Name
+		ev.deployableID, ev.jobName, ev.tag = d.Deployable.ID, d.Deployable.Name, d.Deployable.Tag
 		if d.Deployable.Pipeline != nil {
 			ev.pipelineID = d.Deployable.Pipeline.ID
 			ev.pipelineSHA = d.Deployable.Pipeline.SHA
@@ -263,6 +267,8 @@ type Request struct {
 	Job string
 	// authorLinks are the GitLab users linked to the commit's author (Proof.AuthorLinks).
 	authorLinks []Identity
+	// later are the deployments after Evidence's (Proof.Later).
+	later []gitlab.Deployment
 }
 
 // DeployJob is the name of the GitLab CI job that deploys to env (.gitlab-ci.yml; tests/gitlabci
@@ -289,6 +295,9 @@ type Decision struct {
 	// proved ("" when unknown).
 	Source Source `json:"source,omitempty"`
 	Actor  string `json:"actor,omitempty"`
+	// Use is the deployment a laptop run records in GitLab before it acts, so that the approvals
+	// it used count once (UseOf); nil when there is none to record.
+	Use *gitlab.NewDeployment `json:"use,omitempty"`
 }
 
 // Err returns nil when the deployment is allowed, and otherwise an error listing every reason.
@@ -432,6 +441,10 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 		refuse("deployment %d was created by job %d of no pipeline: approvals are bound to a pipeline of the commit; approve the deployment its pipeline created", ev.deploymentID, ev.deployableID)
 	case ev.pipelineSHA != string(req.Commit):
 		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, orUnknown(ev.pipelineSHA), orUnknown(req.Commit))
+	}
+	if used := spentBy(ev, req.later); used != nil {
+		refuse("deployment %d's approvals were already used by the deploy %s recorded as deployment %d (%s): approvals are used once; approve the deployment of a new pipeline",
+			ev.deploymentID, orUnknown(used.User.Username), used.ID, used.Status)
 	}
 	switch {
 	case req.Job == "":

@@ -54,7 +54,7 @@ var (
 // Deployments API returns it.
 func deployment(env string, approvals ...gitlab.Approval) *gitlab.Deployment {
 	d := &gitlab.Deployment{
-		ID: 42, SHA: commit, Status: "running",
+		ID: 42, SHA: commit, Ref: "main", Status: "running",
 		User:        gitlab.User{Username: "dave", Name: "Dave Deployer"},
 		Environment: gitlab.Environment{Name: env},
 		Deployable:  &gitlab.Deployable{ID: 664, Name: DeployJob(domain.Environment(env)), Status: "running"},
