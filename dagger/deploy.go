@@ -538,6 +538,9 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 	if proof.Later, err = policy.FetchLater(ctx, client, project, proof.Deployment); err != nil {
 		return proof, author, err
 	}
+	if err := policy.CheckApprovers(ctx, client, proof.Deployment); err != nil {
+		return proof, author, err
+	}
 	if jobID == 0 && claims.PipelineID == 0 {
 		u, err := client.CurrentUser(ctx)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
@@ -51,4 +52,19 @@ func (c *Client) UsersByEmail(ctx context.Context, email string) ([]User, error)
 		return nil, err
 	}
 	return out, nil
+}
+
+// User fetches one user (GET /users/:id): GitLab's User entity, which says whether it is a bot.
+func (c *Client) User(ctx context.Context, id int64) (*User, error) {
+	if id <= 0 {
+		return nil, fmt.Errorf("gitlab: user id %d is not positive", id)
+	}
+	var u User
+	if _, err := c.get(ctx, "/users/"+strconv.FormatInt(id, 10), nil, fmt.Sprintf("user %d does not exist (or is not visible to the token)", id), &u); err != nil {
+		return nil, err
+	}
+	if u.ID != id {
+		return nil, fmt.Errorf("gitlab: asked for user %d but GitLab answered with user %d: check the base URL", id, u.ID)
+	}
+	return &u, nil
 }

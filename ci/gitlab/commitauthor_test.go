@@ -39,6 +39,8 @@ func TestTheCommitsAuthorIsLinkedToGitLabUsers(t *testing.T) {
 			fmt.Fprint(w, usersJSON)
 		case r.URL.Path == "/api/v4/users":
 			fmt.Fprint(w, `[]`)
+		case r.URL.Path == "/api/v4/users/77": // the User entity: GET /users/:id says whether it is a bot
+			fmt.Fprint(w, `{"id": 77, "username": "project_7_bot_3f2a", "name": "deploy-bot", "state": "active", "bot": true}`)
 		default:
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprint(w, `{"message":"404 Not found"}`)
@@ -62,6 +64,12 @@ func TestTheCommitsAuthorIsLinkedToGitLabUsers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, none)
 	assert.Contains(t, asked, "/api/v4/users?per_page=100&search="+url.QueryEscape("m@example.org"))
+
+	bot, err := c.User(context.Background(), 77)
+	require.NoError(t, err)
+	assert.True(t, bot.Bot)
+	_, err = c.User(context.Background(), 78)
+	assert.ErrorContains(t, err, "user 78 does not exist")
 
 	_, err = c.UsersByEmail(context.Background(), "not an email")
 	assert.ErrorContains(t, err, `"not an email" is not an email address`)

@@ -92,3 +92,22 @@ func (a *apiDeployments) statuses() []string {
 	}
 	return out
 }
+
+// approverIDs are the GitLab user ids of the people who approve in the fakes.
+var approverIDs = map[string]int{"alice": 101, "bob": 102, "carol": 103, "erin": 104, "aauthor": 105, "dave": 106}
+
+// approval is name's approval as a deployment lists it (the user as GitLab's UserBasic: no bot).
+func approval(name string) map[string]any {
+	return map[string]any{"user": map[string]any{"id": approverIDs[name], "username": name, "name": name, "state": "active"}, "status": "approved"}
+}
+
+// serveUser answers GET /users/:id for the approvers (GitLab's User entity, which says bot).
+func serveUser(w http.ResponseWriter, r *http.Request) bool {
+	for name, id := range approverIDs {
+		if r.Method == http.MethodGet && r.URL.Path == fmt.Sprintf("/api/v4/users/%d", id) {
+			_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "username": name, "name": name, "state": "active", "bot": false})
+			return true
+		}
+	}
+	return false
+}

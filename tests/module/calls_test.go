@@ -444,7 +444,7 @@ func gitlabComFake(t *testing.T, o *outsideWorld) {
 		o.mu.Lock()
 		o.gitlab = append(o.gitlab, r.Method+" "+r.URL.RequestURI())
 		o.mu.Unlock()
-		if made.serve(w, r) {
+		if made.serve(w, r) || serveUser(w, r) {
 			return
 		}
 		env := r.URL.Query().Get("environment")
@@ -456,8 +456,7 @@ func gitlabComFake(t *testing.T, o *outsideWorld) {
 			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "running",
 				"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"}},
 			"approvals": []map[string]any{
-				{"user": map[string]any{"username": "bob", "name": "Bob"}, "status": "approved"},
-				{"user": map[string]any{"username": "carol", "name": "Carol"}, "status": "approved"},
+				approval("bob"), approval("carol"),
 			}}
 		p := r.URL.Path
 		switch {

@@ -37,12 +37,12 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		if made.serve(w, r) {
+		if made.serve(w, r) || serveUser(w, r) {
 			return
 		}
 		var approvals []map[string]any
 		for _, a := range approvers {
-			approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+			approvals = append(approvals, approval(a))
 		}
 		d := map[string]any{"id": 9001, "iid": 12, "ref": "main", "sha": deployedSHA, "status": "blocked",
 			"user": map[string]any{"username": "dave", "name": "Dave Deployer"}, "environment": map[string]any{"id": 3, "name": env},

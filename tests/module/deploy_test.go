@@ -109,7 +109,7 @@ func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...stri
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
 			return
 		}
-		if made.serve(w, r) {
+		if made.serve(w, r) || serveUser(w, r) {
 			return
 		}
 		switch {
@@ -127,7 +127,7 @@ func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...stri
 		case r.URL.Path == "/api/v4/projects/42/deployments" || r.URL.Path == "/api/v4/projects/42/deployments/9001":
 			var approvals []map[string]any
 			for _, a := range approvers {
-				approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+				approvals = append(approvals, approval(a))
 			}
 			d := map[string]any{
 				"id": 9001, "iid": 12, "ref": "main", "sha": commitSHA, "status": "running",

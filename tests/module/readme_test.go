@@ -163,7 +163,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 	deployment := func(d readmeDeployment) map[string]any {
 		var approvals []map[string]any
 		for _, a := range d.approvers {
-			approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+			approvals = append(approvals, approval(a))
 		}
 		return map[string]any{"id": d.id, "iid": d.id - 1200, "ref": "main", "sha": commitSHA, "status": "blocked",
 			"user": map[string]any{"username": "alice", "name": "Alice Author"}, "environment": map[string]any{"name": d.env},
@@ -182,7 +182,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
 			return
 		}
-		if made.serve(w, r) {
+		if made.serve(w, r) || serveUser(w, r) {
 			return
 		}
 		p := r.URL.Path

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,4 +168,39 @@ func TestALaptopRunSpendsTheDeploymentItUsed(t *testing.T) {
 	assert.Nil(t, d.Use)
 	_, ok = UseOf(Resolve(baseRequest(domain.Dev), Claims{}, Proof{}), Proof{})
 	assert.False(t, ok, "dev uses no approvals")
+}
+
+// users answers GET /users/:id as GitLab does: the User entity, with bot.
+type users map[int64]gitlab.User
+
+func (u users) User(_ context.Context, id int64) (*gitlab.User, error) {
+	if v, ok := u[id]; ok {
+		return &v, nil
+	}
+	return nil, &gitlab.APIError{Method: "GET", Path: "/users/" + strconv.FormatInt(id, 10), StatusCode: 404, Message: "404 User Not Found"}
+}
+
+// A deployment's approvals name their users as GitLab's UserBasic, without saying whether they
+// are bots: a maintainer who approves once as herself and once with a project access token would
+// count twice. Each approver is looked up (GET /users/:id), and a bot's approval does not count.
+func TestABotsApprovalDoesNotCount(t *testing.T) {
+	withIDs := func() Proof {
+		a, b := approve("alice"), approve("project_42_bot_77")
+		a.User.ID, b.User.ID = 49, 77
+		return laptopProof("erin", a, b)
+	}
+	proof := withIDs()
+	require.NoError(t, CheckApprovers(context.Background(), users{49: {ID: 49, Username: "alice"}, 77: {ID: 77, Username: "project_42_bot_77", Bot: true}}, proof.Deployment))
+	d := Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, proof)
+	refused(t, d, "production needs 2 approval(s)")
+	assert.Contains(t, d.IgnoredApprovals, "project_42_bot_77 (a bot user: approvals are given by people)")
+
+	proof = withIDs()
+	require.NoError(t, CheckApprovers(context.Background(), users{49: {ID: 49, Username: "alice"}, 77: {ID: 77, Username: "project_42_bot_77"}}, proof.Deployment))
+	d = Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, proof)
+	require.True(t, d.Allowed, "the positive twin: two people: %v", d.Reasons)
+
+	proof = withIDs()
+	err := CheckApprovers(context.Background(), users{49: {ID: 49, Username: "alice"}}, proof.Deployment)
+	assert.ErrorContains(t, err, "look up approver project_42_bot_77 (GitLab user 77) to know whether it is a bot")
 }

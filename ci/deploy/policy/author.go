@@ -86,3 +86,31 @@ func spentBy(ev *Evidence, later []gitlab.Deployment) *gitlab.Deployment {
 	}
 	return nil
 }
+
+// UserGetter is what CheckApprovers asks GitLab; *gitlab.Client implements it.
+type UserGetter interface {
+	User(ctx context.Context, id int64) (*gitlab.User, error)
+}
+
+// CheckApprovers looks up each user who approved ev (GET /users/:id) to learn whether it is a
+// bot: a deployment's approvals name their users without it (GitLab's UserBasic), and a bot's
+// approval (a project, group or service-account token) is nobody's and does not count.
+func CheckApprovers(ctx context.Context, g UserGetter, ev *Evidence) error {
+	if ev == nil {
+		return nil
+	}
+	for i, a := range ev.approvals {
+		if a.Status != StatusApproved {
+			continue
+		}
+		if a.userID <= 0 {
+			return fmt.Errorf("GitLab reported no user id for approver %s of deployment %d: check the GitLab URL", orUnknown(a.User.String()), ev.deploymentID)
+		}
+		u, err := g.User(ctx, a.userID)
+		if err != nil {
+			return fmt.Errorf("look up approver %s (GitLab user %d) to know whether it is a bot: %w", orUnknown(a.User.String()), a.userID, err)
+		}
+		ev.approvals[i].User.Bot = u.Bot
+	}
+	return nil
+}

@@ -137,6 +137,8 @@ type Approval struct {
 	User    Identity `json:"user"`
 	Status  string   `json:"status"`
 	Comment string   `json:"comment,omitempty"`
+	// userID is the approver's GitLab user id (CheckApprovers looks it up).
+	userID int64
 }
 
 // Evidence is the proof of approvals: one GitLab deployment as the Deployments API returned it. Its
@@ -210,6 +212,7 @@ func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
 			User:    Identity{Username: a.User.Username, Name: a.User.Name, Email: a.User.PublicEmail},
 			Status:  a.Status,
 			Comment: a.Comment,
+			userID:  a.User.ID,
 		})
 	}
 	return ev
@@ -464,6 +467,8 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (status %q)", orUnknown(who), a.Status))
 		case key == "":
 			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (no GitLab username)", orUnknown(who)))
+		case a.User.Bot:
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (a bot user: approvals are given by people)")
 		case a.User.SamePerson(req.Author):
 			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (commit author)")
 		case linked(a.User, req.authorLinks):
