@@ -323,11 +323,15 @@ func (m *SoccerPredict) gateReportGreen(ctx context.Context, s configpkg.Setting
 	return true, nil
 }
 
-// scanClean re-evaluates the scan reports of every service with the blocking severities and
-// the project's .trivyignore (deploy.Scan.Clean): clean when no service has a blocking finding.
+// scanClean re-evaluates, for a release (production), the scan reports of every service with
+// the blocking severities, never fewer than scan.Floor, and the project's .trivyignore
+// (deploy.Scan.Clean): clean when no service has a blocking finding.
 func (m *SoccerPredict) scanClean(ctx context.Context, s configpkg.Settings, dir *dagger.Directory) (bool, error) {
 	sc, err := m.scanReports(ctx, s, dir)
 	if err != nil {
+		return false, err
+	}
+	if err := sc.Policy.CheckFor(domain.Production); err != nil {
 		return false, err
 	}
 	return sc.Clean()

@@ -318,6 +318,10 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Pass), Scan: scanDir(t, map[domain.Service]string{
 				domain.API: `{"SchemaVersion":2,"ArtifactName":"x"}`, domain.Worker: cleanScan, domain.Airflow: cleanScan})}
 		}, `trivy-api.json: trivy report of "x" has no Results and no OS: Trivy scanned nothing it could judge, so it is not a scan`},
+		"a settings file whose severities let a CRITICAL finding through": {Apply, "production", func(_ *Flags, f *Facts) {
+			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
+			f.Evidence.Scan.Policy.Severities = []scan.Severity{scan.Unknown}
+		}, "SP_SCAN_SEVERITIES=UNKNOWN does not block HIGH and CRITICAL, which always block in production"},
 		"one approval short in production": {Apply, "production", func(_ *Flags, f *Facts) { f.GitLab.Deployment = approvedDeployment(t, "production", "bob") },
 			"production needs 2 approval(s) from distinct people other than the commit author and the person deploying; deployment 9001 has 1 (bob)"},
 		"the author's own approval": {Apply, "staging", func(_ *Flags, f *Facts) { f.GitLab.Deployment = approvedDeployment(t, "staging", "alice") },

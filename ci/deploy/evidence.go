@@ -98,6 +98,11 @@ func (e Evidence) judge(src Source, gateReportGiven bool, env domain.Environment
 		}
 		v.green, v.firstModel = true, modelgate.UsedFirstModel(rep)
 	}
+	if e.Scan != nil {
+		if err := e.Scan.Policy.CheckFor(env); err != nil {
+			return v, err
+		}
+	}
 	var err error
 	v.clean, err = e.Scan.Clean()
 	return v, err

@@ -372,6 +372,22 @@ func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
 		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "aauthor"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
 		refused(t, err, "aauthor (linked to the commit's author in GitLab)")
 	})
+	t.Run("a settings file that blocks no severity production blocks", func(t *testing.T) {
+		api, worker, airflow := deployImages()
+		srv := gitlabWithApprovals(t, "production", "bob", "carol")
+		m := fresh(t, withRelease)
+		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42", "SP_SCAN_SEVERITIES=UNKNOWN")
+		deployHappy(t)
+		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
+		_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
+			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "SP_SCAN_SEVERITIES=UNKNOWN does not block HIGH and CRITICAL, which always block in production")
+		_, ran := rec.ExecWith("helm", "upgrade")
+		assert.False(t, ran, "nothing is deployed")
+	})
 	t.Run("an expired job token changes nothing", func(t *testing.T) {
 		_, err := deployAs(t, gitlabJob(t, "production", "success", "bob", "carol"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
 		require.Error(t, err)
