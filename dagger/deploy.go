@@ -471,6 +471,7 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environment, projectID string, gitlabToken, jobToken *dagger.Secret, claims policy.Claims) (policy.Proof, policy.Identity, error) {
 	var proof policy.Proof
 	var author policy.Identity
+	proof.Source.API = s.GitLabAPI
 	if jobToken != nil {
 		jc, err := gitlabClient(ctx, s, jobToken, gitlab.WithJobToken())
 		if err != nil {
@@ -493,6 +494,11 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 	if project == "" {
 		return proof, author, fmt.Errorf("proving approvals needs the GitLab project: pass --project-id=$CI_PROJECT_ID or set CI_PROJECT_ID")
 	}
+	p, err := client.Project(ctx, project)
+	if err != nil {
+		return proof, author, fmt.Errorf("look up the GitLab project: %w", err)
+	}
+	proof.Source.Project = p.PathWithNamespace
 	if s.Commit != "" {
 		c, err := client.Commit(ctx, project, s.Commit)
 		if err != nil {

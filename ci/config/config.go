@@ -91,7 +91,7 @@ func Catalog() []Setting {
 		{"MLFLOW_TRACKING_URI", "", "MLflow server; when set, the champion baseline comes from its `champion` alias."},
 		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow."},
 		{"MLFLOW_TRACKING_USERNAME", "", "Username for an MLflow server with HTTP Basic login (`mlflow server --app-name basic-auth`), with the password as `--mlflow-password`: as in MLflow's own client, username and password are sent as Basic and win over `--mlflow-token` (sent as Bearer)."},
-		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals."},
+		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals. Staging and production count only the answers of `https://gitlab.com/api/v4` about project `soccerpredictai/soccerpredict`, fixed in the module's code (`policy.TrustedGitLabAPI`, `policy.TrustedProject`): another value is refused there."},
 		{"CI_PROJECT_ID", "", "GitLab project id for the approvals and release-notes API calls."},
 	}
 }

@@ -263,10 +263,11 @@ func allowed(t *testing.T, mode Mode, env string) (Flags, Facts) {
 		Dataset:      dvc.Dataset{Version: "md5:" + strings.Repeat("a", 32), Pointer: "data/raw/matches.csv.dvc"},
 		ModelVersion: "7",
 		Evidence:     Evidence{Registry: &summary, GateReport: gateReport(t, commit, gate.Pass), Scan: cleanDir(t)},
-		GitLab:       policy.Proof{TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}, Deployment: approvedDeployment(t, env, "bob", "carol")},
-		Author:       policy.Identity{Name: "Alice Author", Email: "alice@example.com"},
-		Secrets:      sops(ownAge),
-		ChartDir:     "/chart",
+		GitLab: policy.Proof{Source: policy.ProofSource{API: policy.TrustedGitLabAPI, Project: policy.TrustedProject},
+			TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}, Deployment: approvedDeployment(t, env, "bob", "carol")},
+		Author:   policy.Identity{Name: "Alice Author", Email: "alice@example.com"},
+		Secrets:  sops(ownAge),
+		ChartDir: "/chart",
 	}
 }
 

@@ -68,3 +68,26 @@ func (c *Client) User(ctx context.Context, id int64) (*User, error) {
 	}
 	return &u, nil
 }
+
+// Project is a project as GET /projects/:id answers it (the fields the pipeline reads).
+type Project struct {
+	ID                int64  `json:"id"`
+	PathWithNamespace string `json:"path_with_namespace"`
+	WebURL            string `json:"web_url"`
+}
+
+// Project fetches project (a numeric id or the group/project path): the path GitLab names it by.
+func (c *Client) Project(ctx context.Context, project string) (*Project, error) {
+	pp, err := projectPath(project)
+	if err != nil {
+		return nil, err
+	}
+	var p Project
+	if _, err := c.get(ctx, pp, nil, fmt.Sprintf("project %s does not exist or is not visible to the token: check --project-id", project), &p); err != nil {
+		return nil, err
+	}
+	if p.PathWithNamespace == "" {
+		return nil, fmt.Errorf("gitlab: project %s: the answer names no path_with_namespace: check that the base URL points at a GitLab instance", project)
+	}
+	return &p, nil
+}

@@ -39,6 +39,8 @@ func TestTheCommitsAuthorIsLinkedToGitLabUsers(t *testing.T) {
 			fmt.Fprint(w, usersJSON)
 		case r.URL.Path == "/api/v4/users":
 			fmt.Fprint(w, `[]`)
+		case r.URL.EscapedPath() == "/api/v4/projects/7" || r.URL.EscapedPath() == "/api/v4/projects/g%2Fp":
+			fmt.Fprint(w, `{"id": 7, "name": "p", "path": "p", "path_with_namespace": "g/p", "web_url": "https://gitlab.example.com/g/p"}`)
 		case r.URL.Path == "/api/v4/users/77": // the User entity: GET /users/:id says whether it is a bot
 			fmt.Fprint(w, `{"id": 77, "username": "project_7_bot_3f2a", "name": "deploy-bot", "state": "active", "bot": true}`)
 		default:
@@ -64,6 +66,14 @@ func TestTheCommitsAuthorIsLinkedToGitLabUsers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, none)
 	assert.Contains(t, asked, "/api/v4/users?per_page=100&search="+url.QueryEscape("m@example.org"))
+
+	for _, id := range []string{"7", "g/p"} {
+		p, err := c.Project(context.Background(), id)
+		require.NoError(t, err)
+		assert.Equal(t, "g/p", p.PathWithNamespace, id)
+	}
+	_, err = c.Project(context.Background(), "8")
+	assert.ErrorContains(t, err, "project 8 does not exist")
 
 	bot, err := c.User(context.Background(), 77)
 	require.NoError(t, err)

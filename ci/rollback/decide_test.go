@@ -34,7 +34,8 @@ func rbSettings() config.Settings {
 
 // tokenOwner is GitLab's answer on a laptop: the token belongs to erin.
 func tokenOwner() Who {
-	return Who{Proof: policy.Proof{TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}}, Author: policy.Identity{Name: "Alice", Email: "alice@example.com"}}
+	return Who{Proof: policy.Proof{Source: policy.ProofSource{API: policy.TrustedGitLabAPI, Project: policy.TrustedProject},
+		TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}}, Author: policy.Identity{Name: "Alice", Email: "alice@example.com"}}
 }
 
 // approvedBy is tokenOwner with the production deployment 9001 of job 777 (the rollback job of

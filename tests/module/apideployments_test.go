@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 )
 
 // apiDeployments answers what GitLab's Deployments API answers for deployments made outside CI
@@ -110,4 +112,16 @@ func serveUser(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// serveProject answers GET /projects/:id for the fake's one project: the project the policy
+// trusts (policy.TrustedProject), as GitLab names it.
+func serveProject(w http.ResponseWriter, r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/api/v4/projects/")
+	if r.Method != http.MethodGet || !ok || rest == "" || strings.Contains(rest, "/") {
+		return false
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": 42, "name": "soccerpredict", "path_with_namespace": policy.TrustedProject,
+		"web_url": "https://gitlab.com/" + policy.TrustedProject})
+	return true
 }

@@ -444,7 +444,7 @@ func gitlabComFake(t *testing.T, o *outsideWorld) {
 		o.mu.Lock()
 		o.gitlab = append(o.gitlab, r.Method+" "+r.URL.RequestURI())
 		o.mu.Unlock()
-		if made.serve(w, r) || serveUser(w, r) {
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
 			return
 		}
 		env := r.URL.Query().Get("environment")

@@ -37,7 +37,7 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		if made.serve(w, r) || serveUser(w, r) {
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
 			return
 		}
 		var approvals []map[string]any
@@ -97,7 +97,7 @@ func publishedFor(prefix, tag string) {
 func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	gl, asked := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+	asGitLabCom(t, gl)
 	deployHappy(t)
 	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass)) // no attestation key, as shipped
 	head := checkoutHead(commitSHA, "refs/heads/main")
@@ -140,7 +140,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 func TestPlanStagingFromACheckout(t *testing.T) {
 	gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+	asGitLabCom(t, gl)
 	deployHappy(t)
 	head := checkoutHead(commitSHA, "refs/heads/main")
 	publishedFor(registry, "main-01234567")
@@ -162,7 +162,7 @@ func TestPlanStagingFromACheckout(t *testing.T) {
 func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 	run := func(t *testing.T, gl *httptest.Server, headRef string, gateReport *dagger.File, token *dagger.Secret) error {
 		m := fresh(t, func(a *newArgs) { a.registry = registry })
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+		asGitLabCom(t, gl)
 		deployHappy(t)
 		head := checkoutHead(commitSHA, headRef)
 		publishedFor(registry, "main-01234567")
@@ -214,7 +214,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			gl, _ := laptopGitLab(t, env, commitSHA, "bob", "carol")
 			m := fresh(t, func(a *newArgs) { a.registry = registry })
-			m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+			asGitLabCom(t, gl)
 			deployHappy(t)
 			registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass)) // the key is committed
 			head := checkoutHead(commitSHA, "refs/heads/main")

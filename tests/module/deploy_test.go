@@ -109,7 +109,7 @@ func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...stri
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
 			return
 		}
-		if made.serve(w, r) || serveUser(w, r) {
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
 			return
 		}
 		switch {
@@ -269,7 +269,8 @@ func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobTo
 	t.Helper()
 	api, worker, airflow := deployImages()
 	m := fresh(t, withRelease)
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 	deployHappy(t)
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
@@ -372,11 +373,26 @@ func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
 		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "aauthor"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
 		refused(t, err, "aauthor (linked to the commit's author in GitLab)")
 	})
+	t.Run("a GitLab of the caller's choosing approves", func(t *testing.T) {
+		// The attacker's server answers everything a real GitLab would, approvals included.
+		api, worker, airflow := deployImages()
+		srv := gitlabWithApprovals(t, "production", "bob", "carol")
+		m := fresh(t, withRelease)
+		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+		deployHappy(t)
+		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
+		_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
+			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
+		refused(t, err, "approvals are proven by "+srv.URL+"/api/v4, not by the GitLab fixed for staging and production (https://gitlab.com/api/v4")
+	})
 	t.Run("a settings file that blocks no severity production blocks", func(t *testing.T) {
 		api, worker, airflow := deployImages()
 		srv := gitlabWithApprovals(t, "production", "bob", "carol")
 		m := fresh(t, withRelease)
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42", "SP_SCAN_SEVERITIES=UNKNOWN")
+		asGitLabCom(t, srv)
+		m.Settings = append(m.Settings, "CI_PROJECT_ID=42", "SP_SCAN_SEVERITIES=UNKNOWN")
 		deployHappy(t)
 		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 		_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
@@ -411,7 +427,8 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	api, worker, airflow := deployImages()
 
 	m := fresh(t, withRelease)
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 	deployHappy(t)
 	testKeyed()
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))

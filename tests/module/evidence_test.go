@@ -211,7 +211,8 @@ func TestDeployAndReleaseCountOnlyTheEvidenceOfTheirOwnImages(t *testing.T) {
 	deployProduction := func(forge func(*attest.Summary)) (string, error) {
 		srv := gitlabWithApprovals(t, "production", "bob", "carol")
 		m := fresh(t, withRelease)
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+		asGitLabCom(t, srv)
+		m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 		deployHappy(t)
 		trustKey(t)
 		forgedVerify(t, fullGateReport(t, commitSHA, gate.Pass), forge)

@@ -150,7 +150,8 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	api, worker, airflow := deployImages()
 	srv := gitlabWithApprovals(t, "production", "bob", "carol")
 	m := fresh(t, withRelease)
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 	deployHappy(t)
 	// The gate report attached in the registry is green, but its model gate ran as the first model.
 	registryEvidence(t, firstModelReport(t, commitSHA))

@@ -182,7 +182,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
 			return
 		}
-		if made.serve(w, r) || serveUser(w, r) {
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
 			return
 		}
 		p := r.URL.Path

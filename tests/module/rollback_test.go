@@ -91,15 +91,17 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Empty(t, rbHelmRollbacks())
 }
 
-// rbGitLab points m at a fake GitLab (see gitlabWithApprovals: the token's owner is mallory, job
-// 777 of pipeline 555 is erin's).
-func rbGitLab(m *SoccerPredict, srv *httptest.Server) {
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+// rbGitLab points m at a fake GitLab answering as gitlab.com, the instance the policy trusts (see
+// gitlabWithApprovals: the token's owner is mallory, job 777 of pipeline 555 is erin's).
+func rbGitLab(t *testing.T, m *SoccerPredict, srv *httptest.Server) {
+	t.Helper()
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 }
 
 func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	m := fresh(t)
-	rbGitLab(m, gitlabWithApprovals(t, "staging"))
+	rbGitLab(t, m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success! Happy Helming!\n"}))
 	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
@@ -138,7 +140,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 
 	// --actor naming someone else than the token's owner is refused and changes nothing.
 	m = fresh(t)
-	rbGitLab(m, gitlabWithApprovals(t, "staging"))
+	rbGitLab(t, m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 	_, err = m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
@@ -149,7 +151,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
 	runWith := func(srv *httptest.Server, jobToken *dagger.Secret) (string, error) {
 		m := fresh(t, withRelease)
-		rbGitLab(m, srv)
+		rbGitLab(t, m, srv)
 		rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 		rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success!\n"}))
 		return m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "",
@@ -349,7 +351,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	// The champion is what production serves: --env=staging, where a proven person would be
 	// enough, does not move it.
 	mr := rbModelPipeline(t, srv.URL)
-	rbGitLab(mr, gitlabWithApprovals(t, "staging"))
+	rbGitLab(t, mr, gitlabWithApprovals(t, "staging"))
 	_, err = mr.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals`)
@@ -365,7 +367,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	// The rollback job, proven by its own token, with two independent approvals.
 	m = fresh(t, withRelease)
 	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
-	rbGitLab(m, gitlabJobNamed(t, "rollback-model-production", "production", "running", "bob", "carol"))
+	rbGitLab(t, m, gitlabJobNamed(t, "rollback-model-production", "production", "running", "bob", "carol"))
 	// A confirmation with too short a reason moves nothing.
 	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, nil, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)

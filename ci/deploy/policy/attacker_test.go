@@ -59,7 +59,7 @@ func TestABotUserCannotDeployToStagingOrProduction(t *testing.T) {
 	staging.Deployment = EvidenceFromDeployment(jobDeployment("staging", "blocked", ciJobID, ciPipelineID, approve("alice")))
 	staging.Deployment.jobName = DeployJob(domain.Staging)
 	refused(t, Resolve(baseRequest(domain.Staging), Claims{DeploymentID: 42}, staging), "staging is deployed by a person")
-	refused(t, ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{TokenOwner: staging.TokenOwner}), "staging is deployed by a person")
+	refused(t, ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{Source: trusted, TokenOwner: staging.TokenOwner}), "staging is deployed by a person")
 
 	// The positive twins: a person's token; and dev, which needs nobody proven.
 	d := Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, laptopProof("erin", ab...))
@@ -203,4 +203,37 @@ func TestABotsApprovalDoesNotCount(t *testing.T) {
 	proof = withIDs()
 	err := CheckApprovers(context.Background(), users{49: {ID: 49, Username: "alice"}}, proof.Deployment)
 	assert.ErrorContains(t, err, "look up approver project_42_bot_77 (GitLab user 77) to know whether it is a bot")
+}
+
+// The caller used to choose which GitLab proves the approvals (CI_API_V4_URL in --settings-file,
+// --project-id): a fake server, or a project of their own with sock-puppet approvers, approved
+// production. For staging and production the instance and the project are fixed in this package.
+func TestTheGitLabThatProvesApprovalsIsFixedInCode(t *testing.T) {
+	ab := []gitlab.Approval{approve("alice"), approve("bob")}
+	for name, tc := range map[string]struct {
+		source ProofSource
+		reason string
+	}{
+		"a GitLab of the caller's choosing": {ProofSource{API: "https://gitlab.evil.example/api/v4", Project: TrustedProject},
+			"approvals are proven by https://gitlab.evil.example/api/v4, not by the GitLab fixed for staging and production (https://gitlab.com/api/v4, policy.TrustedGitLabAPI)"},
+		"a project of the caller's own": {ProofSource{API: TrustedGitLabAPI, Project: "mallory/sockpuppets"},
+			"approvals are proven in project mallory/sockpuppets, not in soccerpredictai/soccerpredict (policy.TrustedProject)"},
+		"a project GitLab did not name": {ProofSource{API: TrustedGitLabAPI},
+			"approvals are proven in project unknown, not in soccerpredictai/soccerpredict"},
+	} {
+		for _, env := range []domain.Environment{domain.Staging, domain.Production} {
+			p := laptopProof("erin", ab...)
+			if env == domain.Staging {
+				p.Deployment = EvidenceFromDeployment(jobDeployment("staging", "blocked", ciJobID, ciPipelineID, ab...))
+			}
+			p.Source = tc.source
+			refused(t, Resolve(baseRequest(env), Claims{DeploymentID: 42}, p), tc.reason)
+			_ = name
+		}
+	}
+	p := laptopProof("erin", ab...)
+	p.Source = ProofSource{API: TrustedGitLabAPI + "/", Project: "SoccerPredictAI/soccerpredict"}
+	d := Resolve(baseRequest(domain.Production), Claims{DeploymentID: 42}, p)
+	require.True(t, d.Allowed, "the positive twin: the fixed GitLab and project: %v", d.Reasons)
+	assert.True(t, Resolve(baseRequest(domain.Dev), Claims{}, Proof{Source: ProofSource{API: "http://localhost:8080/api/v4"}}).Allowed, "dev keeps its conveniences")
 }

@@ -74,6 +74,9 @@ type Proof struct {
 	AuthorLinks []Identity
 	// Later are the deployments of the environment newer than Deployment (FetchLater).
 	Later []gitlab.Deployment
+	// Source is where the proof came from: staging and production count only the GitLab and the
+	// project fixed in code (TrustedGitLabAPI, TrustedProject).
+	Source ProofSource
 }
 
 // Resolve is the promotion policy from evidence to decision: it establishes where the run comes from
@@ -148,6 +151,9 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 		if ev := proof.Deployment; ev != nil && ev.deployableID == 0 {
 			refuse("deployment %d was not created by a GitLab CI job, so its approvals are not bound to a pipeline: pass --deployment-id of the deploy job's deployment (Operate > Environments)", ev.deploymentID)
 		}
+	}
+	if req.Env.Approvals() > 0 && (proof.Job != nil || proof.TokenOwner != nil || proof.Deployment != nil) {
+		checkSource(proof.Source, refuse)
 	}
 	if req.Actor.Bot && req.Env.Approvals() > 0 {
 		refuse("%s is a GitLab bot user (a project, group or service-account token): %s is deployed by a person; use your own personal access token (laptop) or run the job as yourself", req.Actor.Username, req.Env)

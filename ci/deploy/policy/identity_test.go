@@ -53,8 +53,12 @@ func ciClaims() Claims {
 	return Claims{JobID: ciJobID, PipelineID: ciPipelineID, PipelineSource: "push"}
 }
 
+// trusted is where GitLab's answers come from in the fixtures: the instance and project fixed in code.
+var trusted = ProofSource{API: TrustedGitLabAPI, Project: TrustedProject}
+
 func ciProof(user string, approvals ...gitlab.Approval) Proof {
 	return Proof{
+		Source:     trusted,
 		Job:        JobFromGitLab(ciJob(user), true),
 		Deployment: EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, ciPipelineID, approvals...)),
 	}
@@ -62,6 +66,7 @@ func ciProof(user string, approvals ...gitlab.Approval) Proof {
 
 func laptopProof(owner string, approvals ...gitlab.Approval) Proof {
 	return Proof{
+		Source:     trusted,
 		TokenOwner: &gitlab.User{Username: owner, Name: owner},
 		Deployment: EvidenceFromDeployment(jobDeployment("production", "blocked", ciJobID, ciPipelineID, approvals...)),
 	}
@@ -282,6 +287,8 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 		ciRun := rng.Intn(2) == 0
 		var claims Claims
 		var proof Proof
+		// Where GitLab's answers come from: mostly the instance and project fixed in code.
+		proof.Source = ProofSource{API: pick([]string{"https://gitlab.com/api/v4", "https://gitlab.evil.example/api/v4"}), Project: pick([]string{"soccerpredictai/soccerpredict", "mallory/sockpuppets", ""})}
 		depStatus := "blocked"
 		if ciRun {
 			claims = Claims{JobID: pickID([]int64{ciJobID, 0, 700}), PipelineID: pickID([]int64{ciPipelineID, 0, 5}), DeploymentID: pickID([]int64{0, 42})}
@@ -376,6 +383,7 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			require.True(t, DeployableStatus(ev.status), "case %d: deployment %s", i, ev.status)
 			require.Equal(t, "production", ev.environment)
 			require.Equal(t, commit, ev.sha)
+			require.Equal(t, ProofSource{API: "https://gitlab.com/api/v4", Project: "soccerpredictai/soccerpredict"}, proof.Source, "case %d: another GitLab's word", i)
 			// Its job is the one whose approvals were asked for, in a pipeline of this commit.
 			wantJob := "deploy-production"
 			if k == 1 {
@@ -438,7 +446,7 @@ func TestResolveRollback(t *testing.T) {
 		want   string
 	}{
 		"production without approvals":      {domain.Production, ciClaims(), ciProof("dave", approve("alice")), "production needs 2 approval(s)"},
-		"production with no deployment":     {domain.Production, Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
+		"production with no deployment":     {domain.Production, Claims{}, Proof{Source: trusted, TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
 		"production approver rolls back":    {domain.Production, ciClaims(), ciProof("alice", ab...), "alice (the person deploying)"},
 		"production with a free-text actor": {domain.Production, Claims{Actor: "ana"}, Proof{}, "--actor=ana cannot be checked"},
 		"production replays a finished rollback": {domain.Production, Claims{DeploymentID: 42}, func() Proof {
@@ -447,7 +455,7 @@ func TestResolveRollback(t *testing.T) {
 			return p
 		}(), "cannot be reused"},
 		"staging: who rolls back is unproven": {domain.Staging, Claims{Actor: "ana"}, Proof{}, "who rolls back is unknown"},
-		"staging: --actor disagrees":          {domain.Staging, Claims{Actor: "ana"}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
+		"staging: --actor disagrees":          {domain.Staging, Claims{Actor: "ana"}, Proof{Source: trusted, TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := ResolveRollback(func() Request { r := baseRequest(tc.env); r.Images, r.Job = nil, DeployJob(tc.env); return r }(), tc.claims, tc.proof)
@@ -455,7 +463,7 @@ func TestResolveRollback(t *testing.T) {
 			assert.Contains(t, strings.Join(d.Reasons, "\n"), tc.want)
 		})
 	}
-	d = ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}})
+	d = ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{Source: trusted, TokenOwner: &gitlab.User{Username: "erin"}})
 	assert.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, "erin", d.Actor)
 	assert.Equal(t, 0, d.RequiredApprovals)
