@@ -267,10 +267,16 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 // deployAs deploys to production against the fake GitLab srv with the given identity flags.
 func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobToken *dagger.Secret, pipelineID int) (string, error) {
 	t.Helper()
+	asGitLabCom(t, srv)
+	return deployWith(t, jobID, actor, jobToken, pipelineID, "CI_PROJECT_ID=42")
+}
+
+// deployWith deploys to production with the given identity flags and settings.
+func deployWith(t *testing.T, jobID int, actor string, jobToken *dagger.Secret, pipelineID int, settings ...string) (string, error) {
+	t.Helper()
 	api, worker, airflow := deployImages()
 	m := fresh(t, withRelease)
-	asGitLabCom(t, srv)
-	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
+	m.Settings = append(m.Settings, settings...)
 	deployHappy(t)
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
@@ -375,30 +381,13 @@ func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
 	})
 	t.Run("a GitLab of the caller's choosing approves", func(t *testing.T) {
 		// The attacker's server answers everything a real GitLab would, approvals included.
-		api, worker, airflow := deployImages()
 		srv := gitlabWithApprovals(t, "production", "bob", "carol")
-		m := fresh(t, withRelease)
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
-		deployHappy(t)
-		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-		_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
-			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
+		_, err := deployWith(t, 777, "", dag.SetSecret("job", jobTokenPln), 555, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
 		refused(t, err, "approvals are proven by "+srv.URL+"/api/v4, not by the GitLab fixed for staging and production (https://gitlab.com/api/v4")
 	})
 	t.Run("a settings file that blocks no severity production blocks", func(t *testing.T) {
-		api, worker, airflow := deployImages()
-		srv := gitlabWithApprovals(t, "production", "bob", "carol")
-		m := fresh(t, withRelease)
-		asGitLabCom(t, srv)
-		m.Settings = append(m.Settings, "CI_PROJECT_ID=42", "SP_SCAN_SEVERITIES=UNKNOWN")
-		deployHappy(t)
-		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-		_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
-			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil)
+		asGitLabCom(t, gitlabWithApprovals(t, "production", "bob", "carol"))
+		_, err := deployWith(t, 777, "", dag.SetSecret("job", jobTokenPln), 555, "CI_PROJECT_ID=42", "SP_SCAN_SEVERITIES=UNKNOWN")
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "SP_SCAN_SEVERITIES=UNKNOWN does not block HIGH and CRITICAL, which always block in production")
 		_, ran := rec.ExecWith("helm", "upgrade")
