@@ -134,7 +134,8 @@ func (m *SoccerPredict) RollbackService(
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
 // checks that the version exists and is READY and shows the plan (current champion → target);
 // only with --confirm and a --reason of at least 10 characters does it move the alias. The
-// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). The champion is
+// server is MLFLOW_TRACKING_URI (--settings-file) and the model soccer-predict (fixed in code; another
+// SP_MLFLOW_MODEL is refused). The champion is
 // what production serves, so moving it is a production change: who rolls back is proven by GitLab
 // and the approvals of a production deploy are needed, as for rollback-service. The audit record
 // must fit MLflow's 5000-character tag before the alias moves. The audit record is stored as a tag of the registered model

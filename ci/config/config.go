@@ -89,7 +89,7 @@ func Catalog() []Setting {
 		{"SP_NAMESPACE", "soccerpredict", "Kubernetes namespace prefix; the environment is appended (`soccerpredict-staging`)."},
 		{"SP_RELEASE", "soccer-predict", "Helm release name, at most 47 characters: its rollback audit release `<name>-audit` must be one too."},
 		{"MLFLOW_TRACKING_URI", "", "MLflow server; when set, the champion baseline comes from its `champion` alias."},
-		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow."},
+		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow (the model gate's champion). `rollback-model` moves only `soccer-predict`, the model production serves (fixed in code, `mlflow.ProductionModel`): another value is refused there."},
 		{"MLFLOW_TRACKING_USERNAME", "", "Username for an MLflow server with HTTP Basic login (`mlflow server --app-name basic-auth`), with the password as `--mlflow-password`: as in MLflow's own client, username and password are sent as Basic and win over `--mlflow-token` (sent as Bearer)."},
 		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals. Staging and production count only the answers of `https://gitlab.com/api/v4` about project `soccerpredictai/soccerpredict`, fixed in the module's code (`policy.TrustedGitLabAPI`, `policy.TrustedProject`): another value is refused there."},
 		{"CI_PROJECT_ID", "", "GitLab project id for the approvals and release-notes API calls."},

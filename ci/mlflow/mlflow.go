@@ -38,6 +38,11 @@ import (
 // ChampionAlias is the alias of the model version in production.
 const ChampionAlias = "champion"
 
+// ProductionModel is the registered model whose champion production serves, fixed in the module's
+// code (as SP_MLFLOW_MODEL's default): rollback-model judges and moves only its alias, whatever a
+// settings file names.
+const ProductionModel = "soccer-predict"
+
 // MaxTagValueLen is the longest value, in characters, MLflow stores in a registered model tag
 // (MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH in mlflow/utils/validation.py); a longer value is answered
 // with 400 INVALID_PARAMETER_VALUE.

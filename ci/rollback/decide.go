@@ -204,6 +204,9 @@ func CheckModel(f Flags, version string, s config.Settings) (ModelRequest, error
 	if err != nil {
 		return ModelRequest{}, err
 	}
+	if s.MLflowModel != mlflow.ProductionModel {
+		return ModelRequest{}, fmt.Errorf("SP_MLFLOW_MODEL=%s is not the registered model production serves (%s, mlflow.ProductionModel): drop it from the settings; nothing was changed", s.MLflowModel, mlflow.ProductionModel)
+	}
 	if env != served {
 		return ModelRequest{}, fmt.Errorf("rollback-model moves the %q alias of %s, which %s serves: it needs %s's approvals; drop --env=%s (or pass --env=%s); nothing was changed",
 			mlflow.ChampionAlias, s.MLflowModel, served, served, env, served)

@@ -248,6 +248,20 @@ func TestRollbackModelIsJudgedByTheEnvironmentTheAliasServes(t *testing.T) {
 	assert.Equal(t, domain.Production, p.Outcome.Record.Env, "the record is filed under the environment the alias serves")
 }
 
+// The registered model whose champion production serves is fixed in code: a settings file naming
+// another (SP_MLFLOW_MODEL) does not choose what rollback-model judges and moves.
+func TestRollbackModelMovesOnlyTheModelProductionServes(t *testing.T) {
+	s := rbSettings()
+	s.MLflowModel = "shadow-model"
+	_, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: rbReason}, "3", s)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `SP_MLFLOW_MODEL=shadow-model is not the registered model production serves (soccer-predict, mlflow.ProductionModel): drop it from the settings; nothing was changed`)
+
+	req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: rbReason}, "3", rbSettings())
+	require.NoError(t, err, "the positive twin")
+	assert.Equal(t, mlflow.ProductionModel, req.Model)
+}
+
 // MLflow refuses a registered model tag value over 5000 characters (400 INVALID_PARAMETER_VALUE):
 // the record must fit before the alias moves, not after.
 func TestRollbackModelRecordMustFitMLflowsTagLimitBeforeAnythingMoves(t *testing.T) {
