@@ -168,6 +168,11 @@ func TestALaptopRunSpendsTheDeploymentItUsed(t *testing.T) {
 	assert.Nil(t, d.Use)
 	_, ok = UseOf(Resolve(baseRequest(domain.Dev), Claims{}, Proof{}), Proof{})
 	assert.False(t, ok, "dev uses no approvals")
+	stagingRollback := laptopProof("erin", approve("alice"))
+	stagingRollback.Deployment = EvidenceFromDeployment(jobDeployment("staging", "blocked", ciJobID, ciPipelineID, approve("alice")))
+	d = ResolveRollback(baseRequest(domain.Staging), Claims{}, stagingRollback)
+	require.True(t, d.Allowed, d.Reasons)
+	assert.Nil(t, d.Use, "a staging rollback counts no approvals, so it spends none")
 }
 
 // users answers GET /users/:id as GitLab does: the User entity, with bot.

@@ -66,10 +66,10 @@ func FetchLater(ctx context.Context, g DeploymentLister, project string, ev *Evi
 
 // UseOf is the deployment a laptop run records before it acts, so that the approvals of the
 // deployment it used count once; false when there is none to record (a GitLab run, whose own
-// deployment GitLab finishes; a refusal; an environment without approvals).
+// deployment GitLab finishes; a refusal; a decision that counted no approvals).
 func UseOf(d Decision, proof Proof) (gitlab.NewDeployment, bool) {
 	ev := proof.Deployment
-	if !d.Allowed || d.Source != SourceLocal || ev == nil || d.Env.Approvals() == 0 {
+	if !d.Allowed || d.Source != SourceLocal || ev == nil || d.RequiredApprovals == 0 {
 		return gitlab.NewDeployment{}, false
 	}
 	return gitlab.NewDeployment{Environment: ev.environment, SHA: ev.sha, Ref: ev.ref, Tag: ev.tag, Status: gitlab.DeploymentRunning}, true
