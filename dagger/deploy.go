@@ -139,11 +139,22 @@ func (m *SoccerPredict) Deploy(
 	if p.Mode == deploy.Preview {
 		return dryRunOf(ctx, ctr, p)
 	}
+	s, err := m.settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	spent, err := spend(ctx, s, gitlabToken, projectId, p.Policy.Use)
+	if err != nil {
+		return "", err
+	}
 	out, err := ctr.
 		// Deploys are never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
 		WithExec(p.Helm).
 		Stdout(ctx)
+	if serr := spent(ctx, err == nil); serr != nil && err == nil {
+		return "", serr
+	}
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
@@ -378,6 +389,7 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environment, projectID string, gitlabToken, jobToken *dagger.Secret, claims policy.Claims) (policy.Proof, policy.Identity, error) {
 	var proof policy.Proof
 	var author policy.Identity
+	proof.Source.API = s.GitLabAPI
 	if jobToken != nil {
 		jc, err := gitlabClient(ctx, s, jobToken, gitlab.WithJobToken())
 		if err != nil {
@@ -400,12 +412,20 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 	if project == "" {
 		return proof, author, fmt.Errorf("proving approvals needs the GitLab project: pass --project-id=$CI_PROJECT_ID or set CI_PROJECT_ID")
 	}
+	p, err := client.Project(ctx, project)
+	if err != nil {
+		return proof, author, fmt.Errorf("look up the GitLab project: %w", err)
+	}
+	proof.Source.Project = p.PathWithNamespace
 	if s.Commit != "" {
 		c, err := client.Commit(ctx, project, s.Commit)
 		if err != nil {
 			return proof, author, fmt.Errorf("look up the commit author: %w", err)
 		}
 		author = policy.Identity{Name: c.AuthorName, Email: c.AuthorEmail}
+		if proof.AuthorLinks, err = policy.FetchAuthorLinks(ctx, client, project, s.Commit, c.AuthorEmail); err != nil {
+			return proof, author, err
+		}
 	}
 	jobID := claims.JobID
 	if proof.Job != nil {
@@ -438,6 +458,12 @@ func fetchProof(ctx context.Context, s configpkg.Settings, env domain.Environmen
 			return proof, author, err
 		}
 		proof.Deployment = policy.EvidenceFromDeployment(d)
+	}
+	if proof.Later, err = policy.FetchLater(ctx, client, project, proof.Deployment); err != nil {
+		return proof, author, err
+	}
+	if err := policy.CheckApprovers(ctx, client, proof.Deployment); err != nil {
+		return proof, author, err
 	}
 	if jobID == 0 && claims.PipelineID == 0 {
 		u, err := client.CurrentUser(ctx)

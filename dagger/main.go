@@ -42,6 +42,9 @@ type SoccerPredict struct {
 	// Token for the MLflow tracking server, if it needs one.
 	// +private
 	MlflowToken *dagger.Secret
+	// Password for an MLflow server with HTTP Basic login (MLFLOW_TRACKING_USERNAME).
+	// +private
+	MlflowPassword *dagger.Secret
 	// The loopback registry of the images on the caller's machine, as a service.
 	// +private
 	LocalRegistry *dagger.Service
@@ -106,6 +109,10 @@ func New(
 	// --mlflow-token=env:MLFLOW_TRACKING_TOKEN.
 	// +optional
 	mlflowToken *dagger.Secret,
+	// Password for an MLflow server with HTTP Basic login, with MLFLOW_TRACKING_USERNAME
+	// (--settings-file), as a secret: --mlflow-password=env:MLFLOW_TRACKING_PASSWORD.
+	// +optional
+	mlflowPassword *dagger.Secret,
 	// The pipeline's own Go source, its helper tools are built from; defaults to this
 	// module's repository.
 	// +defaultPath="/"
@@ -171,6 +178,7 @@ func New(
 		ImageOverrides: configpkg.Environ(configpkg.FromEnviron(imageLines)),
 		PipelineSource: pipelineSource,
 		MlflowToken:    mlflowToken,
+		MlflowPassword: mlflowPassword,
 		LocalRegistry:  localRegistry,
 	}, nil
 }

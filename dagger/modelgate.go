@@ -192,7 +192,7 @@ func (m *SoccerPredict) drift(ctx context.Context) ([]byte, error) {
 // mlflowChampion reads the champion from the MLflow model registry: the version behind the
 // `champion` alias and its run's metrics.
 func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings) ([]byte, string, error) {
-	client, err := m.mlflow(ctx, s, nil)
+	client, err := m.mlflow(ctx, s, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -207,18 +207,31 @@ func (m *SoccerPredict) mlflowChampion(ctx context.Context, s configpkg.Settings
 	return doc, version, err
 }
 
-// mlflow is a client of the configured tracking server, authenticated with token (default: the
-// constructor's --mlflow-token; none for a server without authentication).
-func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token *dagger.Secret) (*mlflow.Client, error) {
+// mlflow is a client of the configured tracking server, authenticated as MLflow's own client
+// does: MLFLOW_TRACKING_USERNAME with password as HTTP Basic, else token as Bearer (defaults:
+// the constructor's --mlflow-password and --mlflow-token; none for a server without
+// authentication).
+func (m *SoccerPredict) mlflow(ctx context.Context, s configpkg.Settings, token, password *dagger.Secret) (*mlflow.Client, error) {
 	if s.MLflowURL == "" {
 		return nil, fmt.Errorf("MLflow is not configured: set MLFLOW_TRACKING_URI (in --settings-file) to the tracking server")
 	}
 	if token == nil {
 		token = m.MlflowToken
 	}
+	if password == nil {
+		password = m.MlflowPassword
+	}
 	bearer, err := secretText(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return mlflow.New(s.MLflowURL, bearer)
+	pw, err := secretText(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	var opts []mlflow.Option
+	if s.MLflowUsername != "" || pw != "" {
+		opts = append(opts, mlflow.WithBasicAuth(s.MLflowUsername, pw))
+	}
+	return mlflow.New(s.MLflowURL, bearer, opts...)
 }

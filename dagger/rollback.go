@@ -106,11 +106,18 @@ func (m *SoccerPredict) RollbackService(
 	if err != nil || !plan.Outcome.Act {
 		return plan.Report, err
 	}
+	spent, err := spend(ctx, s, gitlabToken, projectId, plan.Use)
+	if err != nil {
+		return "", err
+	}
 	done := ctr.
 		// A rollback is never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_ROLLBACK_AT", time.Now().UTC().Format(time.RFC3339Nano)).
 		WithExec(plan.Rollback)
 	log, err := done.Stdout(ctx)
+	if serr := spent(ctx, err == nil); serr != nil && err == nil {
+		return "", serr
+	}
 	if err != nil {
 		var exec *dagger.ExecError
 		if errors.As(err, &exec) {
@@ -127,9 +134,11 @@ func (m *SoccerPredict) RollbackService(
 // RollbackModel moves the MLflow model's champion alias back to an earlier model version. It
 // checks that the version exists and is READY and shows the plan (current champion → target);
 // only with --confirm and a --reason of at least 10 characters does it move the alias. The
-// server is MLFLOW_TRACKING_URI and the model SP_MLFLOW_MODEL (--settings-file). Who rolls back is
-// proven by GitLab, and production needs the approvals of a production deploy, as for
-// rollback-service. The audit record is stored as a tag of the registered model
+// server is MLFLOW_TRACKING_URI (--settings-file) and the model soccer-predict (fixed in code; another
+// SP_MLFLOW_MODEL is refused). The champion is
+// what production serves, so moving it is a production change: who rolls back is proven by GitLab
+// and the approvals of a production deploy are needed, as for rollback-service. The audit record
+// must fit MLflow's 5000-character tag before the alias moves. The audit record is stored as a tag of the registered model
 // (soccerpredict.audit.last-rollback) and returned with what to do next: CI must be re-run.
 //
 // +cache="never"
@@ -147,12 +156,18 @@ func (m *SoccerPredict) RollbackModel(
 	// constructor's --mlflow-token; omit both for a server without authentication.
 	// +optional
 	mlflowToken *dagger.Secret,
+	// Password for an MLflow server with HTTP Basic login, with MLFLOW_TRACKING_USERNAME
+	// (--settings-file), as a secret (--mlflow-password=env:MLFLOW_TRACKING_PASSWORD); default:
+	// the constructor's --mlflow-password. Username and password win over the token, as in
+	// MLflow's own client.
+	// +optional
+	mlflowPassword *dagger.Secret,
 	// Display only: who rolls back is proven by GitLab (the job's user in CI, the token's owner on
 	// a laptop); a different name is refused.
 	// +optional
 	actor string,
-	// Environment the record is filed under (the champion alias is what production serves);
-	// production needs the approvals of a production deploy.
+	// The environment the champion alias serves: production, always. Moving it needs the
+	// approvals of a production deploy; any other value is refused.
 	// +optional
 	// +default="production"
 	env string,
@@ -188,7 +203,7 @@ func (m *SoccerPredict) RollbackModel(
 	if err != nil {
 		return "", err
 	}
-	client, err := m.mlflow(ctx, s, mlflowToken)
+	client, err := m.mlflow(ctx, s, mlflowToken, mlflowPassword)
 	if err != nil {
 		return "", err
 	}
@@ -212,7 +227,14 @@ func (m *SoccerPredict) RollbackModel(
 	if err != nil || !plan.Outcome.Act {
 		return plan.Report, err
 	}
+	spent, err := spend(ctx, s, gitlabToken, projectId, plan.Use)
+	if err != nil {
+		return "", err
+	}
 	previous, err := client.SetChampion(ctx, req.Model, req.Version)
+	if serr := spent(ctx, err == nil); serr != nil && err == nil {
+		return "", serr
+	}
 	if err != nil {
 		return "", fmt.Errorf("move the champion alias of %s to version %s: %w", req.Model, req.Version, err)
 	}

@@ -281,7 +281,7 @@ func (m *SoccerPredict) scanTarball(ctx context.Context, svc domain.Service, tar
 	if err != nil {
 		return nil, nil, scan.Verdict{}, toolFailure("trivy image of "+string(svc), err)
 	}
-	report, err := scan.ParseTrivy([]byte(out))
+	report, err := scan.ParseImageReport([]byte(out))
 	if err != nil {
 		return nil, nil, scan.Verdict{}, fmt.Errorf("%s image: %w", svc, err)
 	}

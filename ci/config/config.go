@@ -53,6 +53,7 @@ type Settings struct {
 	Release         string            `env:"SP_RELEASE, default=soccer-predict"`
 	MLflowURL       string            `env:"MLFLOW_TRACKING_URI"`
 	MLflowModel     string            `env:"SP_MLFLOW_MODEL, default=soccer-predict"`
+	MLflowUsername  string            `env:"MLFLOW_TRACKING_USERNAME"`
 	GitLabAPI       string            `env:"CI_API_V4_URL, default=https://gitlab.com/api/v4"`
 	ProjectID       string            `env:"CI_PROJECT_ID"`
 }
@@ -77,19 +78,20 @@ func Catalog() []Setting {
 		{"SP_REGISTRY_MIRROR", "", "Prefix for every tool image (GitLab Dependency Proxy or an air-gapped mirror); `--registry-mirror`."},
 		{"SP_GATE_CONCURRENCY", "4", "Gates `check` runs at once (1-16)."},
 		{"SP_RUFF_VERSION", "", "ruff release `X.Y.Z` the lint gate runs when the project's `requirements-dev.txt` does not list ruff (its pin always wins); installed with pip unless the python image's ruff is that version. Unset: the image's ruff, its version named in the report."},
-		{"SP_MODEL_TOLERANCES", "accuracy=0.002,brier=0.001,log_loss=0.001", "Per-metric absolute tolerance vs the champion: numerical noise between library builds (one match in 500 for accuracy), far below a real regression. `accuracy=0` makes the gate exact."},
+		{"SP_MODEL_TOLERANCES", "accuracy=0.002,brier=0.001,log_loss=0.001", "Per-metric absolute tolerance vs the champion: numerical noise between library builds (one match in 500 for accuracy), far below a real regression. `accuracy=0` makes the gate exact. Bounded in the module's code (0.05 for a quality metric, 50 for `latency_ms_p95`): a larger value is refused; the gate report records the tolerances that judged it, and deploy refuses a report that does not, or whose tolerances exceed the bounds."},
 		{"SP_PERF_BUDGET_PCT", "10", "Latency increase (percent) that raises the perf-regression signal."},
 		{"SP_FIRST_MODEL", "false", "`true` only for the very first model: the model gate accepts a candidate when there is no champion (else no champion is an error); production refuses a gate report that used it. `model-gate --first-model` sets it for one call."},
 		{TrainCommandSetting, project.DefaultTrainCommand, "The project's training command on its full data: the model gate's candidate, and how `metrics/champion.json` is written (`{metrics}` = `metrics/champion.json`). Run without a shell, words split as `sh` would; `{metrics}` (required) is replaced by the metrics JSON path the gate reads back, `{model}` by where to save the model. The default fits the bundled sample; a project without `--full` sets its own, e.g. `python -m soccerpredict.pipeline.train --out {metrics} --model-out {model}`."},
 		{SmokeCommandSetting, project.DefaultSmokeCommand, "The project's smoke training command (the `smoke` gate: the pipeline runs end to end on the reduced dataset), with the same placeholders as `SP_TRAIN_COMMAND`."},
-		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL): vulnerabilities and secrets alike, in the images and in the project's files."},
+		{"SP_SCAN_SEVERITIES", "HIGH,CRITICAL", "Trivy severities that block (from UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL): vulnerabilities and secrets alike, in the images and in the project's files. Staging, production and `release` always block HIGH and CRITICAL (fixed in `ci/artifact/scan`): a value that blocks fewer is refused there."},
 		{"SP_SCAN_IGNORE_UNFIXED", "true", "Vulnerabilities with no fixed version are reported but do not block (Trivy's --ignore-unfixed). Never applies to a secret."},
 		{"SP_HELM_TIMEOUT", "10m", "`helm upgrade --timeout` (Go duration, 30s-1h)."},
 		{"SP_NAMESPACE", "soccerpredict", "Kubernetes namespace prefix; the environment is appended (`soccerpredict-staging`)."},
 		{"SP_RELEASE", "soccer-predict", "Helm release name, at most 47 characters: its rollback audit release `<name>-audit` must be one too."},
 		{"MLFLOW_TRACKING_URI", "", "MLflow server; when set, the champion baseline comes from its `champion` alias."},
-		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow."},
-		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals."},
+		{"SP_MLFLOW_MODEL", "soccer-predict", "Registered model name in MLflow (the model gate's champion). `rollback-model` moves only `soccer-predict`, the model production serves (fixed in code, `mlflow.ProductionModel`): another value is refused there."},
+		{"MLFLOW_TRACKING_USERNAME", "", "Username for an MLflow server with HTTP Basic login (`mlflow server --app-name basic-auth`), with the password as `--mlflow-password`: as in MLflow's own client, username and password are sent as Basic and win over `--mlflow-token` (sent as Bearer)."},
+		{"CI_API_V4_URL", "https://gitlab.com/api/v4", "GitLab API used to prove deployment approvals. Staging and production count only the answers of `https://gitlab.com/api/v4` about project `soccerpredictai/soccerpredict`, fixed in the module's code (`policy.TrustedGitLabAPI`, `policy.TrustedProject`): another value is refused there."},
 		{"CI_PROJECT_ID", "", "GitLab project id for the approvals and release-notes API calls."},
 	}
 }

@@ -283,7 +283,7 @@ func Decide(f Facts) (Plan, error) {
 		return Plan{}, fmt.Errorf("a dry run for %s renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY", env)
 	case req.Mode == Apply:
 		if err := decision.Err(); err != nil {
-			hints := policy.EvidenceHints(policy.DeployInputs{Env: env, GitLabToken: req.GitLabToken, ProjectID: orDefault(req.ProjectID, s.ProjectID) != "", GateReport: req.GateReport, KeyConfigured: len(req.TrustedKey) > 0})
+			hints := policy.EvidenceHints(policy.DeployInputs{Env: env, GitLabToken: req.GitLabToken, ProjectID: orDefault(req.ProjectID, s.ProjectID) != "", GateReport: req.GateReport, ScanReport: req.ScanReport, KeyConfigured: len(req.TrustedKey) > 0})
 			if hints != "" {
 				hints = "\n" + hints
 			}

@@ -25,6 +25,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 )
 
@@ -34,8 +35,8 @@ const (
 	registry  = "registry.example.com/sp"
 	testAge   = "age1yugsrl9yfgduykd6xwgn6lw90dtd0qzhl9p8t5e7d4zagdxvzdfqwh03h5" // the repository's TEST key
 	ownAge    = "age1productionownkeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	cleanScan = `{"SchemaVersion": 2, "ArtifactName": "img", "Results": []}`
-	dirtyScan = `{"SchemaVersion": 2, "ArtifactName": "img", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`
+	cleanScan = `{"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`
+	dirtyScan = `{"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`
 )
 
 func digest(n int) string { return "sha256:" + strings.Repeat(string(rune('0'+n)), 64) }
@@ -188,11 +189,21 @@ func gateReport(t *testing.T, sha string, status gate.Status) []byte {
 	t.Helper()
 	rep := gate.Report{Commit: sha}
 	for _, g := range gate.Catalog() {
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, status, "x"))
+		rep.Results = append(rep.Results, gateResult(g.Name, status, "x"))
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)
 	return b
+}
+
+// gateResult is a gate's result as the module writes it: the model gate records the tolerances
+// that judged it (here none).
+func gateResult(name string, status gate.Status, summary string) gate.Result {
+	r := gate.NewResult(name, status, summary)
+	if name == gate.ModelGate {
+		r.Details = []string{modelgate.RecordTolerances(nil)}
+	}
+	return r
 }
 
 func scanDir(t *testing.T, reports map[domain.Service]string) *Scan {
@@ -226,7 +237,7 @@ func approvedDeployment(t *testing.T, env string, approvers ...string) *policy.E
 		"id": 9001, "sha": commit, "status": "blocked",
 		"user":        map[string]any{"username": "dave", "name": "Dave"},
 		"environment": map[string]any{"name": env},
-		"deployable":  map[string]any{"id": 777, "pipeline": map[string]any{"id": 555, "sha": commit}},
+		"deployable":  map[string]any{"id": 777, "name": "deploy-" + env, "pipeline": map[string]any{"id": 555, "sha": commit}},
 		"approvals":   approvals,
 	})
 	require.NoError(t, err)
@@ -253,10 +264,11 @@ func allowed(t *testing.T, mode Mode, env string) (Flags, Facts) {
 		Dataset:      dvc.Dataset{Version: "md5:" + strings.Repeat("a", 32), Pointer: "data/raw/matches.csv.dvc"},
 		ModelVersion: "7",
 		Evidence:     Evidence{Registry: &summary, GateReport: gateReport(t, commit, gate.Pass), Scan: cleanDir(t)},
-		GitLab:       policy.Proof{TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}, Deployment: approvedDeployment(t, env, "bob", "carol")},
-		Author:       policy.Identity{Name: "Alice Author", Email: "alice@example.com"},
-		Secrets:      sops(ownAge),
-		ChartDir:     "/chart",
+		GitLab: policy.Proof{Source: policy.ProofSource{API: policy.TrustedGitLabAPI, Project: policy.TrustedProject},
+			TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}, Deployment: approvedDeployment(t, env, "bob", "carol")},
+		Author:   policy.Identity{Name: "Alice Author", Email: "alice@example.com"},
+		Secrets:  sops(ownAge),
+		ChartDir: "/chart",
 	}
 }
 
@@ -282,6 +294,13 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 		}, "deploy to staging refused, nothing was changed: evidence in the registry does not count:\n  - worker: no Trivy report is attached"},
 		"the registry's gate report of another commit": {Apply, "production", func(_ *Flags, f *Facts) { f.Evidence.GateReport = gateReport(t, other, gate.Pass) },
 			"gate report: gate report does not count as evidence: it is the report of " + other + ", not of " + commit},
+		"a gate report judged with tolerances beyond the bounds": {Apply, "staging", func(_ *Flags, f *Facts) {
+			rep := gate.Report{Commit: commit}
+			for _, g := range gate.Catalog() {
+				rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, "x", modelgate.TolerancesDetail+"accuracy=1"))
+			}
+			f.Evidence.GateReport, _ = rep.JSON()
+		}, "gate report: the gate report's model gate was judged with tolerances this module refuses: tolerance accuracy=1 is above its bound 0.05"},
 		"a red gate report file": {Apply, "staging", func(fl *Flags, f *Facts) {
 			fl.TrustedKey, fl.GateReport = nil, true
 			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Fail)}
@@ -293,6 +312,18 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 		"a blocking finding in production": {Apply, "production", func(_ *Flags, f *Facts) {
 			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
 		}, "refused by the promotion policy (nothing was changed): deployment to production refused:\n  - the image scan has blocking findings"},
+		"a blocking finding in staging": {Apply, "staging", func(_ *Flags, f *Facts) {
+			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
+		}, "refused by the promotion policy (nothing was changed): deployment to staging refused:\n  - the image scan has blocking findings"},
+		"a scan report file that scanned nothing": {Apply, "staging", func(fl *Flags, f *Facts) {
+			fl.TrustedKey, fl.GateReport, fl.ScanReport = nil, true, true
+			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Pass), Scan: scanDir(t, map[domain.Service]string{
+				domain.API: `{"SchemaVersion":2,"ArtifactName":"x"}`, domain.Worker: cleanScan, domain.Airflow: cleanScan})}
+		}, `trivy-api.json: trivy report of "x" has no Results and no OS: Trivy scanned nothing it could judge, so it is not a scan`},
+		"a settings file whose severities let a CRITICAL finding through": {Apply, "production", func(_ *Flags, f *Facts) {
+			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
+			f.Evidence.Scan.Policy.Severities = []scan.Severity{scan.Unknown}
+		}, "SP_SCAN_SEVERITIES=UNKNOWN does not block HIGH and CRITICAL, which always block in production"},
 		"one approval short in production": {Apply, "production", func(_ *Flags, f *Facts) { f.GitLab.Deployment = approvedDeployment(t, "production", "bob") },
 			"production needs 2 approval(s) from distinct people other than the commit author and the person deploying; deployment 9001 has 1 (bob)"},
 		"the author's own approval": {Apply, "staging", func(_ *Flags, f *Facts) { f.GitLab.Deployment = approvedDeployment(t, "staging", "alice") },
@@ -427,7 +458,7 @@ func TestDecideFirstModelIsRefusedInProductionOnly(t *testing.T) {
 		if g.Name == gate.ModelGate {
 			summary = "first model (SP_FIRST_MODEL): no champion to compare with"
 		}
-		first.Results = append(first.Results, gate.NewResult(g.Name, gate.Pass, summary))
+		first.Results = append(first.Results, gateResult(g.Name, gate.Pass, summary))
 	}
 	raw, err := first.JSON()
 	require.NoError(t, err)

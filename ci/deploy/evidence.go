@@ -42,7 +42,7 @@ func (s *Scan) Clean() (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("--scan-report has no %s: pass the directory scan-report exported", name)
 		}
-		rep, err := scan.ParseTrivy(raw)
+		rep, err := scan.ParseImageReport(raw)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", name, err)
 		}
@@ -93,7 +93,15 @@ func (e Evidence) judge(src Source, gateReportGiven bool, env domain.Environment
 		if err != nil {
 			return v, wrap(err)
 		}
+		if _, err := modelgate.ReportTolerances(rep); err != nil {
+			return v, wrap(err)
+		}
 		v.green, v.firstModel = true, modelgate.UsedFirstModel(rep)
+	}
+	if e.Scan != nil {
+		if err := e.Scan.Policy.CheckFor(env); err != nil {
+			return v, err
+		}
 	}
 	var err error
 	v.clean, err = e.Scan.Clean()

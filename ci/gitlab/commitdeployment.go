@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
-// CommitDeployment finds the newest deployment of commit sha to an environment (the one the
-// pipeline of that commit created for its deploy job, which approvers approve in GitLab) and
+// CommitDeployment finds the newest deployment a CI job created for commit sha in an environment
+// (the one the pipeline of that commit created for its deploy job, which approvers approve in GitLab) and
 // returns it with its approvals. It is how a deploy from a checkout finds its evidence without
 // a --deployment-id: the approvals are still GitLab's, for that exact commit and environment.
 func (c *Client) CommitDeployment(ctx context.Context, project string, environment domain.Environment, sha domain.Commit) (*Deployment, error) {
@@ -25,22 +23,15 @@ func (c *Client) CommitDeployment(ctx context.Context, project string, environme
 	if sha == "" {
 		return nil, errors.New("gitlab: no commit: pass the commit sha (--commit or $CI_COMMIT_SHA)")
 	}
-	for page := 1; page <= maxDeploymentPages; page++ {
-		var list []Deployment
-		q := url.Values{"environment": {string(environment)}, "order_by": {"id"}, "sort": {"desc"}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
-		h, err := c.get(ctx, pp+"/deployments", q, fmt.Sprintf("project %s does not exist or is not visible to the token: check --project-id", project), &list)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range list {
-			if d.SHA == string(sha) {
-				// The list omits approvals: fetch the deployment itself.
-				return c.Deployment(ctx, project, d.ID)
-			}
-		}
-		if h.Get("X-Next-Page") == "" || len(list) == 0 {
-			break
-		}
+	// Only a CI job's deployment holds approvals; one made through the API (a laptop run's
+	// recorded use of them) does not.
+	found, err := c.newestDeployment(ctx, pp, project, environment, func(d Deployment) bool { return d.SHA == string(sha) && d.Deployable != nil })
+	if err != nil {
+		return nil, err
+	}
+	if found != nil {
+		// The list omits approvals: fetch the deployment itself.
+		return c.Deployment(ctx, project, found.ID)
 	}
 	return nil, fmt.Errorf("gitlab: commit %s has no deployment to %q: run its pipeline on the default branch (the deploy-%s job creates the deployment approvers approve), or pass --deployment-id", sha, environment, environment)
 }

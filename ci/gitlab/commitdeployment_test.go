@@ -23,9 +23,10 @@ func TestCommitDeploymentPicksTheNewestDeploymentOfThatCommitAndEnvironment(t *t
 			assert.Equal(t, "staging", r.URL.Query().Get("environment"))
 			assert.Equal(t, "desc", r.URL.Query().Get("sort"))
 			_ = json.NewEncoder(w).Encode([]map[string]any{
-				{"id": 30, "sha": other, "status": "blocked"},
-				{"id": 29, "sha": sha, "status": "blocked"},
-				{"id": 20, "sha": sha, "status": "success"},
+				{"id": 31, "sha": sha, "status": "success", "deployable": nil}, // a laptop's recorded use, made through the API
+				{"id": 30, "sha": other, "status": "blocked", "deployable": map[string]any{"id": 8}},
+				{"id": 29, "sha": sha, "status": "blocked", "deployable": map[string]any{"id": 7}},
+				{"id": 20, "sha": sha, "status": "success", "deployable": map[string]any{"id": 6}},
 			})
 		case "/api/v4/projects/7/deployments/29":
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": 29, "sha": sha, "status": "blocked", "environment": map[string]any{"name": "staging"},
@@ -40,7 +41,7 @@ func TestCommitDeploymentPicksTheNewestDeploymentOfThatCommitAndEnvironment(t *t
 
 	d, err := c.CommitDeployment(context.Background(), "7", domain.Staging, domain.Commit(sha))
 	require.NoError(t, err)
-	assert.Equal(t, int64(29), d.ID, "the newest deployment of this commit, never another commit's")
+	assert.Equal(t, int64(29), d.ID, "the newest deployment a CI job created for this commit, never another commit's nor one made through the API")
 	require.Len(t, d.Approvals, 1, "approvals come from the single-deployment endpoint")
 
 	_, err = c.CommitDeployment(context.Background(), "7", "staging", "1111111111111111111111111111111111111111")

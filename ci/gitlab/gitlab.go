@@ -1,14 +1,17 @@
 // Package gitlab is a minimal client for the few GitLab REST endpoints the pipeline needs: a
 // deployment and its approvals (the proof behind the promotion policy), a protected environment's
-// approval rules, a commit's author, the commits between two refs (release notes), the project's
-// tags, and the user a token belongs to.
+// approval rules, a commit's author and the GitLab users behind it (its merge requests' authors, the
+// users of an email), the commits between two refs (release notes), the project's tags, and the
+// user a token belongs to.
 //
 // The base URL and the token are always given explicitly (nothing is read from the environment).
 // The token is only ever sent in the PRIVATE-TOKEN header (personal, project or group access token)
-// or the JOB-TOKEN header (CI_JOB_TOKEN); it never appears in a URL or in an error.
+// or the JOB-TOKEN header (CI_JOB_TOKEN), over https (or to a loopback host) and never on a
+// redirect to another host; it never appears in a URL or in an error.
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,6 +108,9 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	if strings.ContainsAny(token, "\r\n") {
 		return nil, errors.New("gitlab: the token contains a line break: pass the token alone, without surrounding whitespace")
 	}
+	if domain.ClearText(u) {
+		return nil, fmt.Errorf("gitlab: base URL %s is plain http: a GitLab token is sent only over https, or to a loopback host (localhost, 127.0.0.1, ::1): use the https URL of the instance", u.Redacted())
+	}
 	p := strings.TrimSuffix(u.Path, "/")
 	if !strings.HasSuffix(p, "/api/v4") {
 		p += "/api/v4"
@@ -117,7 +123,27 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	if c.http == nil {
 		c.http = http.DefaultClient
 	}
+	// Go's client forwards custom headers (PRIVATE-TOKEN, JOB-TOKEN) on every redirect, to any
+	// host: a redirect away from the instance is refused, never followed with the token.
+	hc := *c.http
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !domain.SameOrigin(c.api, req.URL) {
+			return &redirectError{from: via[0].Method + " " + via[0].URL.Path, to: req.URL.Scheme + "://" + req.URL.Host}
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	c.http = &hc
 	return c, nil
+}
+
+// redirectError is a redirect to another host than the instance's.
+type redirectError struct{ from, to string }
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("GitLab redirected %s to %s: the token is never sent to another host; pass the URL it redirects to as the GitLab URL (CI_API_V4_URL) if that is the instance", e.from, e.to)
 }
 
 // projectPath renders a project id (numeric id or "group/project" path) as a path segment.
@@ -130,35 +156,52 @@ func projectPath(project string) (string, error) {
 
 // get performs GET path?query and decodes the JSON body into out. It returns the response headers.
 func (c *Client) get(ctx context.Context, path string, query url.Values, hint404 string, out any) (http.Header, error) {
+	return c.do(ctx, http.MethodGet, path, query, nil, hint404, out)
+}
+
+// do performs method path?query with body (JSON, nil for none) and decodes the JSON answer into
+// out. It returns the response headers.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, hint404 string, out any) (http.Header, error) {
 	// path is built from escaped segments (a project path holds %2F): keep that encoding.
 	unescaped, err := url.PathUnescape(path)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: invalid path: %w", path, err)
+		return nil, fmt.Errorf("gitlab: %s %s: invalid path: %w", method, path, err)
 	}
 	u := *c.api
 	u.Path = c.api.Path + unescaped
 	u.RawPath = c.api.EscapedPath() + path
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var rdr io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("gitlab: %s %s: encode request: %w", method, path, err)
+		}
+		rdr = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rdr)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: %w", path, err)
+		return nil, fmt.Errorf("gitlab: %s %s: %w", method, path, err)
 	}
 	req.Header.Set(c.header, c.token)
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: %s: check the GitLab URL and the network", path, c.redact(err.Error()))
+		return nil, fmt.Errorf("gitlab: %s %s: %s: check the GitLab URL and the network", method, path, c.redact(err.Error()))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: reading the answer: %s", path, c.redact(err.Error()))
+		return nil, fmt.Errorf("gitlab: %s %s: reading the answer: %s", method, path, c.redact(err.Error()))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.apiError(http.MethodGet, path, resp.StatusCode, body, hint404)
+		return nil, c.apiError(method, path, resp.StatusCode, data, hint404)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return nil, fmt.Errorf("gitlab: GET %s: the answer is not the expected JSON (%v): check that the base URL points at a GitLab instance", path, err)
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil, fmt.Errorf("gitlab: %s %s: the answer is not the expected JSON (%v): check that the base URL points at a GitLab instance", method, path, err)
 	}
 	return resp.Header, nil
 }
@@ -170,6 +213,9 @@ func (c *Client) apiError(method, path string, status int, body []byte, hint404 
 		e.Hint = "the token was rejected (expired, revoked or mistyped): pass a valid GitLab access token with the read_api scope"
 	case http.StatusForbidden:
 		e.Hint = "the token's user may not read this: grant it at least the Reporter role on the project and the read_api scope"
+		if method != http.MethodGet {
+			e.Hint = "the token's user may not do this: it needs the api scope and, for a protected environment, to be allowed to deploy to it"
+		}
 	case http.StatusNotFound:
 		e.Hint = hint404
 		if e.Hint == "" {
@@ -226,6 +272,9 @@ type User struct {
 	WebURL   string `json:"web_url,omitempty"`
 	// PublicEmail is only present on /user and when the user made an email public.
 	PublicEmail string `json:"public_email,omitempty"`
+	// Bot is true for the bot user behind a project, group or service-account token (GitLab's
+	// User entity: /user, /users/:id, a job's user, a merge request's author).
+	Bot bool `json:"bot,omitempty"`
 }
 
 // Approval is one decision on a deployment.
@@ -349,24 +398,37 @@ func (c *Client) JobDeployment(ctx context.Context, project string, environment 
 	if jobID <= 0 {
 		return nil, fmt.Errorf("gitlab: job id %d is not positive: pass $CI_JOB_ID", jobID)
 	}
+	found, err := c.newestDeployment(ctx, pp, project, environment, func(d Deployment) bool { return d.Deployable != nil && d.Deployable.ID == jobID })
+	if err != nil || found == nil {
+		if err == nil {
+			err = fmt.Errorf("gitlab: no deployment of environment %q was created by job %d: give the deploy job `environment: %s` in .gitlab-ci.yml, or pass --deployment-id", environment, jobID, environment)
+		}
+		return nil, err
+	}
+	// The list omits approvals: fetch the deployment itself.
+	return c.Deployment(ctx, project, found.ID)
+}
+
+// newestDeployment walks the deployments of environment newest first (at most
+// maxDeploymentPages pages of 100) and returns the first that match accepts, nil when none does.
+func (c *Client) newestDeployment(ctx context.Context, pp, project string, environment domain.Environment, match func(Deployment) bool) (*Deployment, error) {
 	for page := 1; page <= maxDeploymentPages; page++ {
 		var list []Deployment
 		q := url.Values{"environment": {string(environment)}, "order_by": {"id"}, "sort": {"desc"}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
-		h, err := c.get(ctx, pp+"/deployments", q, fmt.Sprintf("project %s does not exist or is not visible to the token: check $CI_PROJECT_ID", project), &list)
+		h, err := c.get(ctx, pp+"/deployments", q, fmt.Sprintf("project %s does not exist or is not visible to the token: check the project id (--project-id, $CI_PROJECT_ID)", project), &list)
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range list {
-			if d.Deployable != nil && d.Deployable.ID == jobID {
-				// The list omits approvals: fetch the deployment itself.
-				return c.Deployment(ctx, project, d.ID)
+		for i := range list {
+			if match(list[i]) {
+				return &list[i], nil
 			}
 		}
 		if h.Get("X-Next-Page") == "" || len(list) == 0 {
-			break
+			return nil, nil
 		}
 	}
-	return nil, fmt.Errorf("gitlab: no deployment of environment %q was created by job %d: give the deploy job `environment: %s` in .gitlab-ci.yml, or pass --deployment-id", environment, jobID, environment)
+	return nil, nil
 }
 
 // Commit fetches one commit (its author is the commit author the policy keeps away from approvals).

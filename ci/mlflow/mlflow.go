@@ -9,9 +9,11 @@
 //	GET  /api/2.0/mlflow/runs/get?run_id=                        → {"run": {"data": {"metrics": [{key, value}]}}}
 //	POST /api/2.0/mlflow/registered-models/alias {name, alias, version} → {}
 //
-// The base URL and the credentials are given explicitly. A token is sent as "Authorization: Bearer"
-// (MLFLOW_TRACKING_TOKEN). Credentials never
-// appear in a URL or an error.
+// The base URL and the credentials are given explicitly, as MLflow's own client sends them: a
+// username and password as HTTP Basic (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD: the
+// login of `mlflow server --app-name basic-auth`), else a token as "Authorization: Bearer"
+// (MLFLOW_TRACKING_TOKEN). Credentials go over https only, except to a loopback host, are never
+// sent on a redirect to another host, and never appear in a URL or an error.
 package mlflow
 
 import (
@@ -28,10 +30,42 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // ChampionAlias is the alias of the model version in production.
 const ChampionAlias = "champion"
+
+// ProductionModel is the registered model whose champion production serves, fixed in the module's
+// code (as SP_MLFLOW_MODEL's default): rollback-model judges and moves only its alias, whatever a
+// settings file names.
+const ProductionModel = "soccer-predict"
+
+// MaxTagValueLen is the longest value, in characters, MLflow stores in a registered model tag
+// (MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH in mlflow/utils/validation.py); a longer value is answered
+// with 400 INVALID_PARAMETER_VALUE.
+const MaxTagValueLen = 5000
+
+// AliasServes is the environment that serves the model version behind alias: the champion is
+// what production serves. Moving an alias is judged by that environment's rules, whatever
+// environment a caller names.
+func AliasServes(alias string) (domain.Environment, error) {
+	if alias == ChampionAlias {
+		return domain.Production, nil
+	}
+	return "", fmt.Errorf("mlflow: alias %q serves no environment: only %q (production) is moved by the pipeline", alias, ChampionAlias)
+}
+
+// CheckTagValue refuses a registered model tag value MLflow would refuse (MaxTagValueLen), before
+// anything that depends on the tag being stored is done.
+func CheckTagValue(key, value string) error {
+	if n := utf8.RuneCountInString(value); n > MaxTagValueLen {
+		return fmt.Errorf("mlflow: tag %s would hold %d characters; MLflow stores at most %d in a registered model tag", key, n, MaxTagValueLen)
+	}
+	return nil
+}
 
 // Sentinel errors, matched with errors.Is.
 var (
@@ -96,11 +130,20 @@ type Option func(*Client)
 // WithHTTPClient sets the HTTP client (default: one with a 30 s timeout).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
+// WithBasicAuth authenticates with HTTP Basic (MLFLOW_TRACKING_USERNAME and
+// MLFLOW_TRACKING_PASSWORD), the login of `mlflow server --app-name basic-auth`. As in MLflow's own
+// client (mlflow/utils/rest_utils.py), a username and password are sent as Basic and win over
+// a token; the token is sent as Bearer only without them. One without the other is an error.
+func WithBasicAuth(username, password string) Option {
+	return func(c *Client) { c.username, c.password = username, password }
+}
+
 // Client talks to one MLflow tracking server.
 type Client struct {
-	base  *url.URL
-	token string
-	http  *http.Client
+	base               *url.URL
+	token              string
+	username, password string
+	http               *http.Client
 }
 
 // New returns a client for the tracking server at baseURL (e.g. http://mlflow:5000). token is sent
@@ -121,14 +164,39 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	switch {
+	case (c.username == "") != (c.password == ""):
+		return nil, errors.New("mlflow: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD go together: set both for HTTP Basic, or neither")
+	case strings.Contains(c.username, ":"):
+		return nil, errors.New("mlflow: MLFLOW_TRACKING_USERNAME contains ':', which HTTP Basic cannot carry: use the username alone")
+	case strings.ContainsAny(c.username+c.password, "\r\n"):
+		return nil, errors.New("mlflow: the username or password contains a line break: pass them alone")
+	}
+	if (c.token != "" || c.password != "") && domain.ClearText(u) {
+		return nil, fmt.Errorf("mlflow: tracking URL %s is plain http: MLflow credentials are sent only over https, or to a loopback host (localhost, 127.0.0.1, ::1): use the https URL of the tracking server", u.Redacted())
+	}
 	if c.http == nil {
 		c.http = http.DefaultClient
 	}
+	// Go's client forwards Authorization on a redirect to another port of the same host (and to
+	// its subdomains): a redirect away from the server is refused, never followed with credentials.
+	hc := *c.http
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !domain.SameOrigin(c.base, req.URL) {
+			return fmt.Errorf("MLflow redirected %s %s to %s://%s: credentials are never sent to another host; set MLFLOW_TRACKING_URI to the server it redirects to if that is the tracking server",
+				via[0].Method, via[0].URL.Path, req.URL.Scheme, req.URL.Host)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	c.http = &hc
 	return c, nil
 }
 
 func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.token} {
+	for _, secret := range []string{c.token, c.password} {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
@@ -158,7 +226,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
+	switch {
+	case c.username != "" && c.password != "":
+		req.SetBasicAuth(c.username, c.password)
+	case c.token != "":
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
@@ -438,6 +509,9 @@ func (c *Client) SetModelTag(ctx context.Context, name, key, value string) error
 	}
 	if strings.TrimSpace(key) == "" {
 		return errors.New("mlflow: no tag key")
+	}
+	if err := CheckTagValue(key, value); err != nil {
+		return err
 	}
 	body := map[string]string{"name": name, "key": key, "value": value}
 	var out struct{}

@@ -218,6 +218,11 @@ func (f Facts) evidence() (bool, error) {
 	if err := policy.CheckFirstModel(Target, modelgate.UsedFirstModel(rep)); err != nil {
 		return false, Refused(err)
 	}
+	if ev.Scan != nil {
+		if err := ev.Scan.Policy.CheckFor(Target); err != nil {
+			return false, Refused(err)
+		}
+	}
 	clean, err := ev.Scan.Clean()
 	if err != nil {
 		return false, Refused(err)

@@ -12,6 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 	projectpkg "gitlab.com/soccerpredictai/pipeline/ci/project"
 )
@@ -100,7 +101,9 @@ type ServicePlan struct {
 	Report string
 	// Rollback is helm rollback's command line; Store the command that keeps the record in the
 	// audit release (AuditChartDir, AuditRecordFile), run after it by the same container.
-	Rollback, Store    []string
+	Rollback, Store []string
+	// Use is the deployment a laptop run records in GitLab before it rolls back (policy.UseOf).
+	Use                *gitlab.NewDeployment
 	release, namespace string
 	target             int
 }
@@ -125,7 +128,8 @@ func DecideService(f ServiceFacts) (ServicePlan, error) {
 	}
 	plan := fmt.Sprintf("%s (revision %d %s → revision %d %s, %q)", projectpkg.Join(argv),
 		current.Revision, current.Chart, target.Revision, target.Chart, target.Description)
-	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author}, req.Claims, f.Who.Proof)
+	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author,
+		Job: policy.RollbackJob(string(RollbackService), req.Env)}, req.Claims, f.Who.Proof)
 	if req.Confirm {
 		if err := decision.Err(); err != nil {
 			return ServicePlan{}, fmt.Errorf("rollback-service in %s refused (nothing was changed): %w", req.Env, err)
@@ -144,7 +148,7 @@ func DecideService(f ServiceFacts) (ServicePlan, error) {
 		p.Report = historyText(revs) + "\n" + text
 		return p, err
 	}
-	p.Rollback = argv
+	p.Rollback, p.Use = argv, decision.Use
 	if p.Store, err = StoreArgs(req.Release, req.Namespace, AuditChartDir, AuditRecordFile, out.Record); err != nil {
 		return ServicePlan{}, err
 	}
@@ -196,7 +200,18 @@ func CheckModel(f Flags, version string, s config.Settings) (ModelRequest, error
 	if err != nil {
 		return ModelRequest{}, fmt.Errorf("%w; nothing was changed", err)
 	}
-	return ModelRequest{Flags: f, Env: env, Model: s.MLflowModel, Version: version, Commit: s.Commit}, nil
+	served, err := mlflow.AliasServes(mlflow.ChampionAlias)
+	if err != nil {
+		return ModelRequest{}, err
+	}
+	if s.MLflowModel != mlflow.ProductionModel {
+		return ModelRequest{}, fmt.Errorf("SP_MLFLOW_MODEL=%s is not the registered model production serves (%s, mlflow.ProductionModel): drop it from the settings; nothing was changed", s.MLflowModel, mlflow.ProductionModel)
+	}
+	if env != served {
+		return ModelRequest{}, fmt.Errorf("rollback-model moves the %q alias of %s, which %s serves: it needs %s's approvals; drop --env=%s (or pass --env=%s); nothing was changed",
+			mlflow.ChampionAlias, s.MLflowModel, served, served, env, served)
+	}
+	return ModelRequest{Flags: f, Env: served, Model: s.MLflowModel, Version: version, Commit: s.Commit}, nil
 }
 
 // ModelFacts are what the module gathered for a ModelRequest.
@@ -214,13 +229,22 @@ type ModelPlan struct {
 	Outcome Outcome
 	// Report is the answer when it does not act: how to confirm, and the record.
 	Report string
-	model  string
+	// Use is the deployment a laptop run records in GitLab before it moves the alias (policy.UseOf).
+	Use   *gitlab.NewDeployment
+	model string
 }
 
 // DecideModel refuses a version that cannot serve (not READY, already the champion), decides
-// who rolls back and whether it may (refused only when confirmed) and reviews the request.
+// who rolls back and whether it may (refused only when confirmed) by the rules of the environment
+// the champion alias serves (production, whatever the request says), and reviews the request. A
+// record too long for MLflow's tag (mlflow.MaxTagValueLen) is refused here, before the alias moves.
 func DecideModel(f ModelFacts) (ModelPlan, error) {
 	req := f.Request
+	served, err := mlflow.AliasServes(mlflow.ChampionAlias)
+	if err != nil {
+		return ModelPlan{}, err
+	}
+	req.Env = served
 	if s := f.Version.Status; s != "" && s != "READY" {
 		return ModelPlan{}, fmt.Errorf("model %s version %s is %s, not READY: pick a version whose registration succeeded; nothing was changed", req.Model, req.Version, s)
 	}
@@ -229,7 +253,8 @@ func DecideModel(f ModelFacts) (ModelPlan, error) {
 	}
 	plan := fmt.Sprintf("move alias %s of model %s from version %s to version %s (run %s)",
 		mlflow.ChampionAlias, req.Model, orNone(f.Champion), req.Version, orUnknown(f.Version.RunID))
-	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author}, req.Claims, f.Who.Proof)
+	decision := policy.ResolveRollback(policy.Request{Env: req.Env, Commit: req.Commit, Author: f.Who.Author,
+		Job: policy.RollbackJob(string(RollbackModel), req.Env)}, req.Claims, f.Who.Proof)
 	if req.Confirm {
 		if err := decision.Err(); err != nil {
 			return ModelPlan{}, fmt.Errorf("rollback-model of %s refused (nothing was changed): %w", req.Model, err)
@@ -242,7 +267,10 @@ func DecideModel(f ModelFacts) (ModelPlan, error) {
 	if err != nil {
 		return ModelPlan{}, err
 	}
-	p := ModelPlan{Outcome: out, model: req.Model}
+	p := ModelPlan{Outcome: out, model: req.Model, Use: decision.Use}
+	if err := p.fitsTag(); err != nil {
+		return ModelPlan{}, err
+	}
 	if !out.Act {
 		p.Report, err = auditText(out, planNote(decision))
 	}
@@ -255,6 +283,24 @@ func (p ModelPlan) Moved(previous string) Record {
 	rec := p.Outcome.Record
 	rec.From = previous
 	return rec
+}
+
+// maxVersionLen is the longest model version ValidateModelVersion accepts: the record's From, once
+// the registry answered, is at most that long.
+const maxVersionLen = 18
+
+// fitsTag refuses a record that MLflow would not store as ModelTag, whatever version the registry
+// says it moved the alias from.
+func (p ModelPlan) fitsTag() error {
+	raw, err := p.Moved(strings.Repeat("9", maxVersionLen)).JSON()
+	if err != nil {
+		return err
+	}
+	if err := mlflow.CheckTagValue(ModelTag, string(raw)); err != nil {
+		return fmt.Errorf("the audit record of this rollback-model would be %d characters; MLflow stores at most %d in a registered model tag: shorten --reason (it is %d characters); nothing was changed",
+			len([]rune(string(raw))), mlflow.MaxTagValueLen, len([]rune(strings.TrimSpace(p.Outcome.Record.Reason))))
+	}
+	return nil
 }
 
 // Done is rollback-model's answer once the alias moved from previous and the record was stored.

@@ -11,6 +11,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gitlab"
 	"gitlab.com/soccerpredictai/pipeline/ci/mlflow"
 )
@@ -33,11 +34,13 @@ func rbSettings() config.Settings {
 
 // tokenOwner is GitLab's answer on a laptop: the token belongs to erin.
 func tokenOwner() Who {
-	return Who{Proof: policy.Proof{TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}}, Author: policy.Identity{Name: "Alice", Email: "alice@example.com"}}
+	return Who{Proof: policy.Proof{Source: policy.ProofSource{API: policy.TrustedGitLabAPI, Project: policy.TrustedProject},
+		TokenOwner: &gitlab.User{Username: "erin", Name: "Erin"}}, Author: policy.Identity{Name: "Alice", Email: "alice@example.com"}}
 }
 
-// approvedBy is tokenOwner with the production deployment 9001 of job 777, approved by approvers.
-func approvedBy(t *testing.T, approvers ...string) Who {
+// approvedBy is tokenOwner with the production deployment 9001 of job 777 (the rollback job of
+// action), approved by approvers.
+func approvedBy(t *testing.T, action Action, approvers ...string) Who {
 	t.Helper()
 	var approvals []map[string]any
 	for _, a := range approvers {
@@ -46,7 +49,7 @@ func approvedBy(t *testing.T, approvers ...string) Who {
 	raw, err := json.Marshal(map[string]any{
 		"id": 9001, "sha": rbCommit, "status": "blocked", "user": map[string]any{"username": "dave"},
 		"environment": map[string]any{"name": "production"},
-		"deployable":  map[string]any{"id": 777, "pipeline": map[string]any{"id": 555, "sha": rbCommit}},
+		"deployable":  map[string]any{"id": 777, "name": string(action) + "-production", "pipeline": map[string]any{"id": 555, "sha": rbCommit}},
 		"approvals":   approvals,
 	})
 	require.NoError(t, err)
@@ -100,7 +103,7 @@ func TestDecideServiceRefusesWithTheReason(t *testing.T) {
 		"no history":            {"staging", 0, 0, nil, nil, " ", "helm history output is empty"},
 		"who rolls back is not proven": {"staging", 0, 0, func(*testing.T) Who { return Who{} }, nil, rbHistory,
 			"rollback-service in staging refused (nothing was changed): deployment to staging refused:\n  - who rolls back is unknown"},
-		"one approval in production": {"production", 0, 0, func(t *testing.T) Who { return approvedBy(t, "bob") }, func(t *testing.T) Who { return approvedBy(t, "bob", "carol") }, rbHistory,
+		"one approval in production": {"production", 0, 0, func(t *testing.T) Who { return approvedBy(t, RollbackService, "bob") }, func(t *testing.T) Who { return approvedBy(t, RollbackService, "bob", "carol") }, rbHistory,
 			"production needs 2 approval(s) from distinct people other than the commit author and the person deploying; deployment 9001 has 1 (bob)"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -181,7 +184,7 @@ func TestCheckModelRefusesBadFlags(t *testing.T) {
 
 func model(t *testing.T, confirm bool, status, champion string, who Who) (ModelPlan, error) {
 	t.Helper()
-	req, err := CheckModel(Flags{Env: "staging", Confirm: confirm, Reason: rbReason}, "3", rbSettings())
+	req, err := CheckModel(Flags{Env: "production", Confirm: confirm, Reason: rbReason}, "3", rbSettings())
 	require.NoError(t, err)
 	return DecideModel(ModelFacts{Request: req, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: status}, Champion: champion, Who: who})
 }
@@ -194,7 +197,7 @@ func TestDecideModelRefusesWithTheReason(t *testing.T) {
 	_, err = model(t, true, "READY", "4", Who{})
 	assert.ErrorContains(t, err, "rollback-model of soccer-predict refused (nothing was changed)")
 
-	p, err := model(t, true, "READY", "4", tokenOwner())
+	p, err := model(t, true, "READY", "4", approvedBy(t, RollbackModel, "bob", "carol"))
 	require.NoError(t, err, "the positive twin")
 	assert.True(t, p.Outcome.Act)
 	assert.Equal(t, "move alias champion of model soccer-predict from version 4 to version 3 (run run3)", p.Outcome.Record.Plan)
@@ -209,6 +212,75 @@ func TestDecideModelRefusesWithTheReason(t *testing.T) {
 	assert.False(t, p.Outcome.Act)
 	assert.Contains(t, p.Outcome.Record.Plan, "from version (none) to version 3 (run run3)")
 	assert.Contains(t, p.Report, "confirming will be refused until")
+}
+
+// The champion alias is what production serves: moving it is a production change, whatever --env
+// says (an attacker with push rights and no approver would otherwise pass --env=staging, where a
+// known actor is enough).
+func TestRollbackModelIsJudgedByTheEnvironmentTheAliasServes(t *testing.T) {
+	for _, env := range []string{"staging", "dev"} {
+		_, err := CheckModel(Flags{Env: env, Confirm: true, Reason: rbReason}, "3", rbSettings())
+		require.Error(t, err, env)
+		assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals; drop --env=`+env+` (or pass --env=production)`)
+		assert.Contains(t, err.Error(), "nothing was changed")
+	}
+
+	// A request whose environment was set by hand is still judged by the alias.
+	req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: rbReason}, "3", rbSettings())
+	require.NoError(t, err)
+	assert.Equal(t, domain.Production, req.Env)
+	forged := req
+	forged.Env = domain.Staging
+	facts := ModelFacts{Request: forged, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: "READY"}, Champion: "4", Who: tokenOwner()}
+	_, err = DecideModel(facts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rollback-model of soccer-predict refused (nothing was changed): deployment to production refused")
+	assert.Contains(t, err.Error(), "production needs 2 approval(s) proven by GitLab and none was given")
+
+	facts.Who = approvedBy(t, RollbackService, "bob", "carol")
+	_, err = DecideModel(facts)
+	assert.ErrorContains(t, err, "deployment 9001 was created by job rollback-service-production, not rollback-model-production", "another rollback job's approvals")
+
+	facts.Who = approvedBy(t, RollbackModel, "bob", "carol")
+	p, err := DecideModel(facts)
+	require.NoError(t, err, "the positive twin: production's approvals")
+	assert.True(t, p.Outcome.Act)
+	assert.Equal(t, domain.Production, p.Outcome.Record.Env, "the record is filed under the environment the alias serves")
+}
+
+// The registered model whose champion production serves is fixed in code: a settings file naming
+// another (SP_MLFLOW_MODEL) does not choose what rollback-model judges and moves.
+func TestRollbackModelMovesOnlyTheModelProductionServes(t *testing.T) {
+	s := rbSettings()
+	s.MLflowModel = "shadow-model"
+	_, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: rbReason}, "3", s)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `SP_MLFLOW_MODEL=shadow-model is not the registered model production serves (soccer-predict, mlflow.ProductionModel): drop it from the settings; nothing was changed`)
+
+	req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: rbReason}, "3", rbSettings())
+	require.NoError(t, err, "the positive twin")
+	assert.Equal(t, mlflow.ProductionModel, req.Model)
+}
+
+// MLflow refuses a registered model tag value over 5000 characters (400 INVALID_PARAMETER_VALUE):
+// the record must fit before the alias moves, not after.
+func TestRollbackModelRecordMustFitMLflowsTagLimitBeforeAnythingMoves(t *testing.T) {
+	decide := func(reason string) (ModelPlan, error) {
+		req, err := CheckModel(Flags{Env: "production", Confirm: true, Reason: reason}, "3", rbSettings())
+		require.NoError(t, err)
+		return DecideModel(ModelFacts{Request: req, Version: mlflow.ModelVersion{Version: "3", RunID: "run3", Status: "READY"}, Champion: "4", Who: approvedBy(t, RollbackModel, "bob", "carol")})
+	}
+	_, err := decide(strings.Repeat("r", 5000))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the audit record of this rollback-model would be")
+	assert.Contains(t, err.Error(), "characters; MLflow stores at most 5000 in a registered model tag: shorten --reason")
+	assert.Contains(t, err.Error(), "nothing was changed")
+
+	p, err := decide(strings.Repeat("r", 3000))
+	require.NoError(t, err, "the positive twin")
+	raw, err := p.Moved(strings.Repeat("9", 18)).JSON()
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len([]rune(string(raw))), mlflow.MaxTagValueLen, "whatever version the registry moved it from, the record fits")
 }
 
 func TestDataRollbackRefusesWhatCannotBeRestored(t *testing.T) {

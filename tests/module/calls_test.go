@@ -439,27 +439,36 @@ func mustReachTheWorld(t *testing.T, d gitlabci.DaggerCall, world *outsideWorld,
 // http.DefaultTransport for gitlab.com only, for the duration of the test.
 func gitlabComFake(t *testing.T, o *outsideWorld) {
 	t.Helper()
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.gitlab = append(o.gitlab, r.Method+" "+r.URL.RequestURI())
 		o.mu.Unlock()
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
+			return
+		}
 		env := r.URL.Query().Get("environment")
 		if env == "" {
 			env = "staging"
 		}
 		d := map[string]any{"id": 9001, "iid": 12, "ref": "main", "sha": commitSHA, "status": "running",
 			"user": map[string]any{"username": "dave", "name": "Dave Deployer"}, "environment": map[string]any{"id": 3, "name": env},
-			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "running"},
+			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "running",
+				"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"}},
 			"approvals": []map[string]any{
-				{"user": map[string]any{"username": "bob", "name": "Bob"}, "status": "approved"},
-				{"user": map[string]any{"username": "carol", "name": "Carol"}, "status": "approved"},
+				approval("bob"), approval("carol"),
 			}}
 		p := r.URL.Path
 		switch {
+		case strings.HasSuffix(p, "/repository/commits/"+commitSHA+"/merge_requests"):
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "alice", "name": "Alice Author", "state": "active", "bot": false}}})
+		case strings.HasSuffix(p, "/api/v4/users"):
+			_, _ = w.Write([]byte(`[]`)) // the author keeps her email private
 		case strings.HasSuffix(p, "/repository/commits/"+commitSHA):
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat", "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case strings.HasSuffix(p, "/deployments"):
-			_ = json.NewEncoder(w).Encode([]map[string]any{d})
+			_ = json.NewEncoder(w).Encode(append(made.list(env), d))
 		case strings.HasSuffix(p, "/deployments/9001"):
 			_ = json.NewEncoder(w).Encode(d)
 		case strings.HasSuffix(p, "/user"):

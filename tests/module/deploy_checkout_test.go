@@ -28,6 +28,7 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 	t.Helper()
 	var mu sync.Mutex
 	var asked []string
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		asked = append(asked, r.URL.RequestURI())
@@ -36,19 +37,28 @@ func laptopGitLab(t *testing.T, env, deployedSHA string, approvers ...string) (*
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
+			return
+		}
 		var approvals []map[string]any
 		for _, a := range approvers {
-			approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+			approvals = append(approvals, approval(a))
 		}
 		d := map[string]any{"id": 9001, "iid": 12, "ref": "main", "sha": deployedSHA, "status": "blocked",
 			"user": map[string]any{"username": "dave", "name": "Dave Deployer"}, "environment": map[string]any{"id": 3, "name": env},
-			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "manual"}, "approvals": approvals}
+			"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": "manual",
+				"pipeline": map[string]any{"id": 555, "sha": deployedSHA, "ref": "main", "status": "blocked"}}, "approvals": approvals}
 		switch r.URL.Path {
+		case "/api/v4/projects/42/repository/commits/" + commitSHA + "/merge_requests":
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "alice", "name": "Alice Author", "state": "active", "bot": false}}})
+		case "/api/v4/users":
+			_, _ = w.Write([]byte(`[]`)) // the author keeps her email private
 		case "/api/v4/projects/42/repository/commits/" + commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case "/api/v4/projects/42/deployments":
 			assert.Equal(t, env, r.URL.Query().Get("environment"))
-			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 9002, "sha": strings.Repeat("c", 40)}, d})
+			_ = json.NewEncoder(w).Encode(append(made.list(env), map[string]any{"id": 9002, "sha": strings.Repeat("c", 40)}, d))
 		case "/api/v4/projects/42/deployments/9001":
 			_ = json.NewEncoder(w).Encode(d)
 		case "/api/v4/user":
@@ -87,7 +97,7 @@ func publishedFor(prefix, tag string) {
 func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	gl, asked := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+	asGitLabCom(t, gl)
 	deployHappy(t)
 	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass)) // no attestation key, as shipped
 	head := checkoutHead(commitSHA, "refs/heads/main")
@@ -114,6 +124,15 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	for _, p := range []string{kubeconfigPlain, ageKeyPlain, gitlabTokenPln, "registry-plaintext-pw"} {
 		assert.Empty(t, rec.Leaked(p))
 	}
+
+	// The deploy recorded its use of deployment 9001's approvals in GitLab: the same approvals,
+	// still blocked there, do not deploy a second time.
+	_, err = m.Deploy(context.Background(), "staging", "", "", "",
+		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "deployment 9001's approvals were already used by the deploy mallory recorded as deployment 9501 (success): approvals are used once")
 }
 
 // `dagger call deploy --env=staging --dry-run` from a checkout shows what that deploy would install: HEAD's
@@ -121,7 +140,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 func TestDryRunStagingFromACheckout(t *testing.T) {
 	gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+	asGitLabCom(t, gl)
 	deployHappy(t)
 	head := checkoutHead(commitSHA, "refs/heads/main")
 	publishedFor(registry, "main-01234567")
@@ -142,7 +161,7 @@ func TestDryRunStagingFromACheckout(t *testing.T) {
 func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 	run := func(t *testing.T, gl *httptest.Server, headRef string, gateReport *dagger.File, token *dagger.Secret) error {
 		m := fresh(t, func(a *newArgs) { a.registry = registry })
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+		asGitLabCom(t, gl)
 		deployHappy(t)
 		head := checkoutHead(commitSHA, headRef)
 		publishedFor(registry, "main-01234567")
@@ -194,7 +213,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			gl, _ := laptopGitLab(t, env, commitSHA, "bob", "carol")
 			m := fresh(t, func(a *newArgs) { a.registry = registry })
-			m.Settings = append(m.Settings, "CI_API_V4_URL="+gl.URL+"/api/v4")
+			asGitLabCom(t, gl)
 			deployHappy(t)
 			registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass)) // the key is committed
 			head := checkoutHead(commitSHA, "refs/heads/main")

@@ -18,6 +18,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
+	"gitlab.com/soccerpredictai/pipeline/ci/gate/modelgate"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
 )
 
@@ -40,9 +41,9 @@ func deployHappy(t *testing.T) {
 	noTrustKey(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "template"}, map[string]any{"stdout": renderedChart}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": strings.Replace(renderedChart, commitSHA, strings.Repeat("a", 40), 1)}))
-	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "Results": []}`))
-	rec.Respond(daggertest.OnFile("trivy-worker.json", `{"SchemaVersion": 2, "ArtifactName": "worker", "Results": []}`))
-	rec.Respond(daggertest.OnFile("trivy-airflow.json", `{"SchemaVersion": 2, "ArtifactName": "airflow", "Results": []}`))
+	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`))
+	rec.Respond(daggertest.OnFile("trivy-worker.json", `{"SchemaVersion": 2, "ArtifactName": "worker", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`))
+	rec.Respond(daggertest.OnFile("trivy-airflow.json", `{"SchemaVersion": 2, "ArtifactName": "airflow", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`))
 	for _, env := range []string{"dev", "staging", "production"} {
 		raw, err := os.ReadFile("../charts/soccer-predict/secrets/" + env + ".enc.yaml")
 		require.NoError(t, err)
@@ -50,10 +51,20 @@ func deployHappy(t *testing.T) {
 	}
 }
 
+// gateResult is a gate's result as the module writes it: the model gate records the tolerances
+// that judged it (here none).
+func gateResult(name string, status gate.Status, summary string) gate.Result {
+	r := gate.NewResult(name, status, summary)
+	if name == gate.ModelGate {
+		r.Details = []string{modelgate.RecordTolerances(nil)}
+	}
+	return r
+}
+
 func greenReport(commit string) *dagger.File {
 	rep := gate.Report{Commit: commit}
 	for _, g := range gate.Catalog() {
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, "x"))
+		rep.Results = append(rep.Results, gateResult(g.Name, gate.Pass, "x"))
 	}
 	b, _ := rep.JSON()
 	return dag.File("gate-report.json", string(b))
@@ -69,12 +80,21 @@ func gitlabWithApprovals(t *testing.T, env string, approvers ...string) *httptes
 // gitlabJob is gitlabWithApprovals with job 777 in jobStatus.
 func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httptest.Server {
 	t.Helper()
+	return gitlabJobNamed(t, "deploy-"+env, env, jobStatus, approvers...)
+}
+
+// gitlabJobNamed is GitLab with job 777 named name (its deployment of env holds the approvals), in
+// jobStatus. The commit's author, Alice Author <alice@example.com> in git, opened its merge
+// request as the GitLab user aauthor ("A. Author"), a name git's free text does not give away.
+func gitlabJobNamed(t *testing.T, name, env, jobStatus string, approvers ...string) *httptest.Server {
+	t.Helper()
 	job := map[string]any{
-		"id": 777, "name": "deploy-" + env, "status": jobStatus, "ref": "main",
+		"id": 777, "name": name, "status": jobStatus, "ref": "main",
 		"user":     map[string]any{"id": 5, "username": "erin", "name": "Erin Engineer"},
 		"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"},
 		"commit":   map[string]any{"id": commitSHA},
 	}
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v4/job" {
 			if r.Header.Get("JOB-TOKEN") != jobTokenPln || jobStatus != "running" {
@@ -90,9 +110,17 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
 			return
 		}
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
+			return
+		}
 		switch {
 		case r.URL.Path == "/api/v4/projects/42/repository/commits/"+commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat: model v2", "author_name": "Alice Author", "author_email": "alice@example.com"})
+		case r.URL.Path == "/api/v4/projects/42/repository/commits/"+commitSHA+"/merge_requests":
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "aauthor", "name": "A. Author", "state": "active", "bot": false}}})
+		case r.URL.Path == "/api/v4/users":
+			_, _ = w.Write([]byte(`[]`)) // alice keeps her email private
 		case r.URL.Path == "/api/v4/projects/42/jobs/777":
 			_ = json.NewEncoder(w).Encode(job)
 		case r.URL.Path == "/api/v4/user":
@@ -100,13 +128,13 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 		case r.URL.Path == "/api/v4/projects/42/deployments" || r.URL.Path == "/api/v4/projects/42/deployments/9001":
 			var approvals []map[string]any
 			for _, a := range approvers {
-				approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+				approvals = append(approvals, approval(a))
 			}
 			d := map[string]any{
 				"id": 9001, "iid": 12, "ref": "main", "sha": commitSHA, "status": "running",
 				"user":        map[string]any{"username": "dave", "name": "Dave Deployer"},
 				"environment": map[string]any{"id": 3, "name": env},
-				"deployable": map[string]any{"id": 777, "name": "deploy-" + env, "status": jobStatus,
+				"deployable": map[string]any{"id": 777, "name": name, "status": jobStatus,
 					"pipeline": map[string]any{"id": 555, "sha": commitSHA, "ref": "main", "status": "running"}},
 				"approvals": approvals,
 			}
@@ -115,7 +143,7 @@ func gitlabJob(t *testing.T, env, jobStatus string, approvers ...string) *httpte
 				return
 			}
 			assert.Equal(t, env, r.URL.Query().Get("environment"))
-			_ = json.NewEncoder(w).Encode([]map[string]any{d})
+			_ = json.NewEncoder(w).Encode(append(made.list(env), d))
 		default:
 			http.NotFound(w, r)
 		}
@@ -171,7 +199,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	m := fresh(t, withRelease)
 	deployHappy(t)
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`))
+	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "ArtifactType": "container_image", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`))
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
@@ -241,9 +269,16 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 // deployAs deploys to production against the fake GitLab srv with the given identity flags.
 func deployAs(t *testing.T, srv *httptest.Server, jobID int, actor string, jobToken *dagger.Secret, pipelineID int) (string, error) {
 	t.Helper()
+	asGitLabCom(t, srv)
+	return deployWith(t, jobID, actor, jobToken, pipelineID, "CI_PROJECT_ID=42")
+}
+
+// deployWith deploys to production with the given identity flags and settings.
+func deployWith(t *testing.T, jobID int, actor string, jobToken *dagger.Secret, pipelineID int, settings ...string) (string, error) {
+	t.Helper()
 	api, worker, airflow := deployImages()
 	m := fresh(t, withRelease)
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	m.Settings = append(m.Settings, settings...)
 	deployHappy(t)
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
@@ -336,6 +371,30 @@ func TestDeployIdentityIsProvenNeverDeclared(t *testing.T) {
 		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 0, "erin", nil, 0)
 		refused(t, err, "--actor=erin disagrees with GitLab, which says mallory deploys")
 	})
+	t.Run("laptop borrows a running job's identity by naming it", func(t *testing.T) {
+		// The job runs and its deployment is approved: with only a personal token, naming it
+		// used to make its user the deployer.
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "carol"), 777, "", nil, 555)
+		refused(t, err, "job 777 was looked up by its id, not proven by its own token")
+	})
+	t.Run("the author approves under her GitLab account, not her git name", func(t *testing.T) {
+		_, err := deployAs(t, gitlabWithApprovals(t, "production", "bob", "aauthor"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
+		refused(t, err, "aauthor (linked to the commit's author in GitLab)")
+	})
+	t.Run("a GitLab of the caller's choosing approves", func(t *testing.T) {
+		// The attacker's server answers everything a real GitLab would, approvals included.
+		srv := gitlabWithApprovals(t, "production", "bob", "carol")
+		_, err := deployWith(t, 777, "", dag.SetSecret("job", jobTokenPln), 555, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+		refused(t, err, "approvals are proven by "+srv.URL+"/api/v4, not by the GitLab fixed for staging and production (https://gitlab.com/api/v4")
+	})
+	t.Run("a settings file that blocks no severity production blocks", func(t *testing.T) {
+		asGitLabCom(t, gitlabWithApprovals(t, "production", "bob", "carol"))
+		_, err := deployWith(t, 777, "", dag.SetSecret("job", jobTokenPln), 555, "CI_PROJECT_ID=42", "SP_SCAN_SEVERITIES=UNKNOWN")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "SP_SCAN_SEVERITIES=UNKNOWN does not block HIGH and CRITICAL, which always block in production")
+		_, ran := rec.ExecWith("helm", "upgrade")
+		assert.False(t, ran, "nothing is deployed")
+	})
 	t.Run("an expired job token changes nothing", func(t *testing.T) {
 		_, err := deployAs(t, gitlabJob(t, "production", "success", "bob", "carol"), 777, "", dag.SetSecret("job", jobTokenPln), 555)
 		require.Error(t, err)
@@ -359,7 +418,8 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	api, worker, airflow := deployImages()
 
 	m := fresh(t, withRelease)
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 	deployHappy(t)
 	testKeyed()
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))

@@ -31,7 +31,7 @@ func fullGateReport(t *testing.T, commit string, blocking gate.Status) string {
 		if g.Name == gate.Lint {
 			st = blocking
 		}
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, st, "x"))
+		rep.Results = append(rep.Results, gateResult(g.Name, st, "x"))
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)
@@ -84,7 +84,7 @@ func forgedVerify(t *testing.T, gateReport string, forge func(*attest.Summary), 
 			}
 			return gateReport, true
 		case "trivy-api.json", "trivy-worker.json", "trivy-airflow.json":
-			return `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "ArtifactType": "container_image", "Results": []}`, true
+			return `{"SchemaVersion": 2, "ArtifactName": "/tmp/image.tar", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`, true
 		}
 		return nil, false
 	})
@@ -211,7 +211,8 @@ func TestDeployAndReleaseCountOnlyTheEvidenceOfTheirOwnImages(t *testing.T) {
 	deployProduction := func(forge func(*attest.Summary)) (string, error) {
 		srv := gitlabWithApprovals(t, "production", "bob", "carol")
 		m := fresh(t, withRelease)
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+		asGitLabCom(t, srv)
+		m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 		deployHappy(t)
 		trustKey(t)
 		forgedVerify(t, fullGateReport(t, commitSHA, gate.Pass), forge)

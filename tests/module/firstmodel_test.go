@@ -150,7 +150,8 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	api, worker, airflow := deployImages()
 	srv := gitlabWithApprovals(t, "production", "bob", "carol")
 	m := fresh(t, withRelease)
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 	deployHappy(t)
 	// The gate report attached in the registry is green, but its model gate ran as the first model.
 	registryEvidence(t, firstModelReport(t, commitSHA))
@@ -189,7 +190,7 @@ func firstModelReport(t *testing.T, commit string) string {
 		if g.Name == gate.ModelGate {
 			summary = modelgate.FirstModelSummary + ": candidate accepted on 3 quality metrics"
 		}
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, gate.Pass, summary))
+		rep.Results = append(rep.Results, gateResult(g.Name, gate.Pass, summary))
 	}
 	raw, err := rep.JSON()
 	require.NoError(t, err)

@@ -163,7 +163,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 	deployment := func(d readmeDeployment) map[string]any {
 		var approvals []map[string]any
 		for _, a := range d.approvers {
-			approvals = append(approvals, map[string]any{"user": map[string]any{"username": a, "name": a}, "status": "approved"})
+			approvals = append(approvals, approval(a))
 		}
 		return map[string]any{"id": d.id, "iid": d.id - 1200, "ref": "main", "sha": commitSHA, "status": "blocked",
 			"user": map[string]any{"username": "alice", "name": "Alice Author"}, "environment": map[string]any{"name": d.env},
@@ -172,6 +172,7 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 			"approvals": approvals}
 	}
 	project := "/api/v4/projects/" + readmeProject
+	made := &apiDeployments{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.gitlab = append(o.gitlab, r.Method+" "+r.URL.RequestURI())
@@ -181,14 +182,22 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 			_, _ = w.Write([]byte(`{"message":"401 Unauthorized"}`))
 			return
 		}
+		if made.serve(w, r) || serveUser(w, r) || serveProject(w, r) {
+			return
+		}
 		p := r.URL.Path
 		switch {
 		case p == "/api/v4/user":
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": 5, "username": "erin", "name": "Erin Engineer"})
+		case p == project+"/repository/commits/"+commitSHA+"/merge_requests":
+			_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 31, "iid": 3, "title": "feat: model v2", "state": "merged",
+				"author": map[string]any{"id": 4, "username": "alice", "name": "Alice Author", "state": "active", "bot": false}}})
+		case p == "/api/v4/users":
+			_, _ = w.Write([]byte(`[]`)) // the author keeps her email private
 		case p == project+"/repository/commits/"+commitSHA:
 			_ = json.NewEncoder(w).Encode(map[string]any{"id": commitSHA, "title": "feat: model v2", "author_name": "Alice Author", "author_email": "alice@example.com"})
 		case p == project+"/deployments":
-			var list []map[string]any // newest first, as the module asks
+			list := made.list(r.URL.Query().Get("environment")) // newest first, as the module asks
 			for i := len(readmeDeployments) - 1; i >= 0; i-- {
 				if d := readmeDeployments[i]; d.env == r.URL.Query().Get("environment") {
 					list = append(list, deployment(d))

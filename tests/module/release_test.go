@@ -128,7 +128,7 @@ func relGateReport(t *testing.T, commit string, lint gate.Status) *dagger.File {
 		if g.Name == gate.Lint {
 			st = lint
 		}
-		rep.Results = append(rep.Results, gate.NewResult(g.Name, st, "x"))
+		rep.Results = append(rep.Results, gateResult(g.Name, st, "x"))
 	}
 	b, err := rep.JSON()
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,15 +91,17 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Empty(t, rbHelmRollbacks())
 }
 
-// rbGitLab points m at a fake GitLab (see gitlabWithApprovals: the token's owner is mallory, job
-// 777 of pipeline 555 is erin's).
-func rbGitLab(m *SoccerPredict, srv *httptest.Server) {
-	m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+// rbGitLab points m at a fake GitLab answering as gitlab.com, the instance the policy trusts (see
+// gitlabWithApprovals: the token's owner is mallory, job 777 of pipeline 555 is erin's).
+func rbGitLab(t *testing.T, m *SoccerPredict, srv *httptest.Server) {
+	t.Helper()
+	asGitLabCom(t, srv)
+	m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 }
 
 func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	m := fresh(t)
-	rbGitLab(m, gitlabWithApprovals(t, "staging"))
+	rbGitLab(t, m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success! Happy Helming!\n"}))
 	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
@@ -137,7 +140,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 
 	// --actor naming someone else than the token's owner is refused and changes nothing.
 	m = fresh(t)
-	rbGitLab(m, gitlabWithApprovals(t, "staging"))
+	rbGitLab(t, m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 	_, err = m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
@@ -148,35 +151,35 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
 	runWith := func(srv *httptest.Server, jobToken *dagger.Secret) (string, error) {
 		m := fresh(t, withRelease)
-		rbGitLab(m, srv)
+		rbGitLab(t, m, srv)
 		rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 		rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success!\n"}))
 		return m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "",
 			dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), jobToken, "", 777, 555, 0)
 	}
 	run := func(srv *httptest.Server) (string, error) { return runWith(srv, dag.SetSecret("job", jobTokenPln)) }
-	_, err := run(gitlabWithApprovals(t, "production", "bob"))
+	_, err := run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
 	assert.Empty(t, rbHelmRollbacks(), "nothing is rolled back")
 
-	_, err = run(gitlabWithApprovals(t, "production", "bob", "erin"))
+	_, err = run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob", "erin"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "erin (the person deploying)", "the job's user cannot approve their own rollback")
 	assert.Empty(t, rbHelmRollbacks())
 
-	_, err = run(gitlabJob(t, "production", "success", "bob", "carol"))
+	_, err = run(gitlabJobNamed(t, "rollback-service-production", "production", "success", "bob", "carol"))
 	require.Error(t, err, "a finished rollback job cannot be replayed")
 	assert.Contains(t, err.Error(), "prove this GitLab job with --job-token", "GitLab no longer vouches for a finished job's token")
 	assert.Empty(t, rbHelmRollbacks())
 
-	_, err = runWith(gitlabJob(t, "production", "success", "bob", "carol"), nil)
+	_, err = runWith(gitlabJobNamed(t, "rollback-service-production", "production", "success", "bob", "carol"), nil)
 	require.Error(t, err, "named without its token, the finished job is looked up and refused")
 	assert.Contains(t, err.Error(), "refused (nothing was changed)")
 	assert.Contains(t, err.Error(), "job 777 is success, not running")
 	assert.Empty(t, rbHelmRollbacks())
 
-	out, err := run(gitlabWithApprovals(t, "production", "bob", "carol"))
+	out, err := run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob", "carol"))
 	require.NoError(t, err)
 	require.Len(t, rbHelmRollbacks(), 1)
 	assert.Equal(t, "erin", rbRecord(t, out).Actor)
@@ -231,9 +234,12 @@ type rbMLflow struct {
 	versions map[string]string // version → status
 	champion string
 	token    string // the bearer token it accepts
-	tags     map[string]string
-	calls    []string
-	auth     []string
+	// basic is "user:password" when the server runs `mlflow server --app-name basic-auth`: it
+	// then accepts only that HTTP Basic login and answers anything else with 401.
+	basic string
+	tags  map[string]string
+	calls []string
+	auth  []string
 }
 
 const rbMLflowToken = "MLFLOW-SECRET-token"
@@ -256,7 +262,7 @@ func (f *rbMLflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
 	}
-	if r.Header.Get("Authorization") != "Bearer "+f.token {
+	if u, p, ok := r.BasicAuth(); f.basic != "" && (!ok || u+":"+p != f.basic) || f.basic == "" && r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -331,7 +337,7 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	m := rbModelPipeline(t, srv.URL)
 	token := dag.SetSecret("mlflow-token", rbMLflowToken)
 
-	out, err := m.RollbackModel(context.Background(), "3", false, "", token, "ana", "production", nil, nil, "", 0, 0, 0)
+	out, err := m.RollbackModel(context.Background(), "3", false, "", token, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.NoError(t, err)
 	assert.Zero(t, f.posts(), "nothing moves without --confirm")
 	assert.Equal(t, "4", f.champion)
@@ -342,17 +348,17 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Equal(t, "4", r.From)
 	assert.Contains(t, r.Plan, "move alias champion of model soccer-predict from version 4 to version 3")
 
-	// A confirmation with too short a reason moves nothing, even where the person is proven and
-	// no approval is needed (staging).
+	// The champion is what production serves: --env=staging, where a proven person would be
+	// enough, does not move it.
 	mr := rbModelPipeline(t, srv.URL)
-	rbGitLab(mr, gitlabWithApprovals(t, "staging"))
-	_, err = mr.RollbackModel(context.Background(), "3", true, "short", token, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
+	rbGitLab(t, mr, gitlabWithApprovals(t, "staging"))
+	_, err = mr.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "", "staging", dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "rollback not confirmed, nothing was changed: a reason of at least 10 characters is required (got 5)")
-	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
+	assert.Contains(t, err.Error(), `rollback-model moves the "champion" alias of soccer-predict, which production serves: it needs production's approvals`)
+	assert.Zero(t, f.posts(), "--env=staging moves nothing")
 
 	// A free-text actor with no approvals: production's champion does not move.
-	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "ana", "production", nil, nil, "", 0, 0, 0)
+	_, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused (nothing was changed)")
 	assert.Contains(t, err.Error(), "production needs 2 approval(s)")
@@ -361,8 +367,21 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	// The rollback job, proven by its own token, with two independent approvals.
 	m = fresh(t, withRelease)
 	m.Settings = append(m.Settings, "MLFLOW_TRACKING_URI="+srv.URL)
-	rbGitLab(m, gitlabWithApprovals(t, "production", "bob", "carol"))
-	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, "", "production",
+	rbGitLab(t, m, gitlabJobNamed(t, "rollback-model-production", "production", "running", "bob", "carol"))
+	// A confirmation with too short a reason moves nothing.
+	_, err = m.RollbackModel(context.Background(), "3", true, "short", token, nil, "", "production",
+		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rollback not confirmed, nothing was changed: a reason of at least 10 characters is required (got 5)")
+	assert.Zero(t, f.posts(), "a confirmation without a reason moves nothing")
+	// Nor does a reason MLflow could not keep in the record's tag: checked before the alias moves.
+	_, err = m.RollbackModel(context.Background(), "3", true, strings.Repeat("INC-123 ", 700), token, nil, "", "production",
+		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MLflow stores at most 5000 in a registered model tag: shorten --reason")
+	assert.Zero(t, f.posts(), "the record is checked before the alias moves")
+
+	out, err = m.RollbackModel(context.Background(), "3", true, rbReason, token, nil, "", "production",
 		dag.SetSecret("gitlab", gitlabTokenPln), dag.SetSecret("job", jobTokenPln), "", 777, 555, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.posts(), "the alias, then the record")
@@ -384,6 +403,24 @@ func TestRollbackModelPlansThenMovesTheChampionAliasOnlyWhenConfirmed(t *testing
 	assert.Empty(t, rec.Execs(), "rollback-model only talks to MLflow")
 }
 
+// `mlflow server --app-name basic-auth` answers a Bearer token with 401; MLflow's own client logs
+// in with MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD as HTTP Basic, and so does the module.
+func TestRollbackModelLogsInWithHTTPBasicAsMLflowsClient(t *testing.T) {
+	f, srv := newRBMLflow(t)
+	f.basic = "ci-bot:MLFLOW-SECRET-password"
+	m := rbModelPipeline(t, srv.URL)
+	_, err := m.RollbackModel(context.Background(), "3", false, "", dag.SetSecret("mlflow-token", rbMLflowToken), nil, "ana", "production", nil, nil, "", 0, 0, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "HTTP 401", "a token alone does not log in")
+
+	m.Settings = append(m.Settings, "MLFLOW_TRACKING_USERNAME=ci-bot")
+	out, err := m.RollbackModel(context.Background(), "3", false, "", dag.SetSecret("mlflow-token", rbMLflowToken), dag.SetSecret("mlflow-password", "MLFLOW-SECRET-password"), "ana", "production", nil, nil, "", 0, 0, 0)
+	require.NoError(t, err, "the positive twin: username and password as Basic")
+	assert.Contains(t, out, "move alias champion of model soccer-predict from version 4 to version 3")
+	assert.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte("ci-bot:MLFLOW-SECRET-password")), f.auth[len(f.auth)-1])
+	assert.Empty(t, rec.Leaked("MLFLOW-SECRET-password"))
+}
+
 func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing.T) {
 	for _, tc := range []struct{ version, want string }{
 		{"9", "RESOURCE_DOES_NOT_EXIST"},
@@ -395,7 +432,7 @@ func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing
 		t.Run(tc.version, func(t *testing.T) {
 			f, srv := newRBMLflow(t)
 			m := rbModelPipeline(t, srv.URL)
-			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), "ana", "production", nil, nil, "", 0, 0, 0)
+			_, err := m.RollbackModel(context.Background(), tc.version, true, rbReason, dag.SetSecret("mlflow-token", rbMLflowToken), nil, "ana", "production", nil, nil, "", 0, 0, 0)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), "nothing was changed")
@@ -407,7 +444,7 @@ func TestRollbackModelRefusesAVersionThatCannotServeAndChangesNothing(t *testing
 
 func TestRollbackModelNamesTheMissingTrackingServerSetting(t *testing.T) {
 	m := rbModelPipeline(t, "")
-	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, "ana", "production", nil, nil, "", 0, 0, 0)
+	_, err := m.RollbackModel(context.Background(), "3", true, rbReason, nil, nil, "ana", "production", nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MLFLOW_TRACKING_URI")
 }

@@ -59,7 +59,7 @@ func gateJSON(t *testing.T, c string) []byte {
 }
 
 func trivyJSON(imageID string) []byte {
-	return []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q},"Results":[]}`, imageID))
+	return []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"OS":{"Family":"debian","Name":"12.5"},"ImageID":%q},"Results":[]}`, imageID))
 }
 
 func sbomJSON(imageID string) []byte {

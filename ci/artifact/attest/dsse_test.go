@@ -81,7 +81,7 @@ func documents(t *testing.T, image string) map[string][]byte {
 	require.NoError(t, err)
 	return map[string][]byte{
 		attest.TypeGateReport: gateDoc(t, gate.Pass),
-		attest.TypeTrivy:      []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q},"Results":[]}`, sConfig)),
+		attest.TypeTrivy:      []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"OS":{"Family":"debian","Name":"12.5"},"ImageID":%q},"Results":[]}`, sConfig)),
 		attest.TypeSBOM:       []byte(fmt.Sprintf(`{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"bom-ref":"x","properties":[{"name":"aquasecurity:trivy:ImageID","value":%q}]}}}`, sConfig)),
 		attest.TypeInToto:     prov,
 	}

@@ -64,7 +64,7 @@ func gateDoc(t *testing.T, commit string) []byte {
 }
 
 func trivyDoc(configDigest string) []byte {
-	return []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q},"Results":[]}`, configDigest))
+	return []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"OS":{"Family":"debian","Name":"12.5"},"ImageID":%q},"Results":[]}`, configDigest))
 }
 
 func sbomDoc(configDigest string) []byte {
@@ -323,7 +323,7 @@ func TestEvidenceBindsScansByLayersWhenTheConfigDiffers(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("%q", h.String()))
 	}
 	tarballConfig := "sha256:" + strings.Repeat("9", 64)
-	trivy := fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q,"DiffIDs":[%s]}}`, tarballConfig, strings.Join(ids, ","))
+	trivy := fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"OS":{"Family":"debian","Name":"12.5"},"ImageID":%q,"DiffIDs":[%s]}}`, tarballConfig, strings.Join(ids, ","))
 	var props []string
 	for _, id := range ids {
 		props = append(props, `{"name":"aquasecurity:trivy:DiffID","value":`+id+`}`)

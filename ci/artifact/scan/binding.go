@@ -10,6 +10,9 @@ import (
 // ArtifactTypeImage is Trivy's ArtifactType for `trivy image`, also with --input <tarball>.
 const ArtifactTypeImage = "container_image"
 
+// ArtifactTypeFilesystem is Trivy's ArtifactType for `trivy fs` (the secret scan of the project).
+const ArtifactTypeFilesystem = "filesystem"
+
 // isDigest applies domain's digest rule to a digest read from a document or a registry.
 func isDigest(s string) bool { _, err := domain.ParseDigest(s); return err == nil }
 

@@ -87,10 +87,39 @@ func TestParseTrivyErrors(t *testing.T) {
 	r, err := ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x","Results":[{"Target":"t","Vulnerabilities":null}]}`))
 	require.NoError(t, err)
 	assert.Empty(t, Findings(r))
-	r, err = ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x"}`))
-	require.NoError(t, err)
+	r, err = ParseTrivy([]byte(`{"SchemaVersion":2,"ArtifactName":"x","ArtifactType":"filesystem"}`))
+	require.NoError(t, err, "a clean filesystem scan lists nothing: it has no OS to name")
 	assert.Empty(t, Findings(r))
 	assert.Equal(t, "", r.OperatingSystem())
+}
+
+// A report with no results and no OS says Trivy found nothing to scan: it is not a clean scan,
+// it is not a scan (an attacker's `{"SchemaVersion":2,"ArtifactName":"x"}` would otherwise be a
+// clean report of any image).
+func TestAReportThatScannedNothingIsNotAScan(t *testing.T) {
+	for _, in := range []string{
+		`{"SchemaVersion":2,"ArtifactName":"x"}`,
+		`{"SchemaVersion":2,"ArtifactName":"x","ArtifactType":"container_image","Metadata":{"ImageID":"sha256:00"}}`,
+		`{"SchemaVersion":2,"ArtifactName":"x","ArtifactType":"container_image","Results":[]}`,
+	} {
+		_, err := ParseTrivy([]byte(in))
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), `trivy report of "x" has no Results and no OS: Trivy scanned nothing it could judge, so it is not a scan`, in)
+		_, err = ParseImageReport([]byte(in))
+		assert.ErrorContains(t, err, "not a scan", in)
+	}
+	// The positive twins: an image whose OS Trivy detected, clean; an image Trivy read packages of.
+	for _, in := range []string{
+		`{"SchemaVersion":2,"ArtifactName":"x","ArtifactType":"container_image","Metadata":{"OS":{"Family":"debian","Name":"12.5"}}}`,
+		`{"SchemaVersion":2,"ArtifactName":"x","ArtifactType":"container_image","Results":[{"Target":"Python","Class":"lang-pkgs","Type":"python-pkg"}]}`,
+	} {
+		r, err := ParseImageReport([]byte(in))
+		require.NoError(t, err, in)
+		assert.Empty(t, Findings(r))
+	}
+	// Where an image's scan is asked for, a filesystem scan is not one.
+	_, err := ParseImageReport([]byte(`{"SchemaVersion":2,"ArtifactName":"x","ArtifactType":"filesystem"}`))
+	assert.ErrorContains(t, err, `trivy report of "x" has ArtifactType "filesystem", not "container_image": it is not an image scan`)
 }
 
 func TestSeverities(t *testing.T) {

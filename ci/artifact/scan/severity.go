@@ -2,8 +2,11 @@ package scan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 // Severity is a Trivy severity; higher values are more severe.
@@ -84,4 +87,24 @@ func JoinSeverities(ss []Severity) string {
 		names[i] = s.String()
 	}
 	return strings.Join(names, ",")
+}
+
+// Floor is what always blocks where a deployment needs approvals (staging, production): fixed in
+// this package, not in a setting, so that a settings file can make the scan stricter there but
+// never let a HIGH or CRITICAL finding through.
+var Floor = []Severity{Critical, High}
+
+// CheckFor refuses a policy that blocks less than Floor in env (staging, production); dev keeps
+// whatever SP_SCAN_SEVERITIES says.
+func (p Policy) CheckFor(env domain.Environment) error {
+	if env.Approvals() == 0 {
+		return nil
+	}
+	for _, f := range Floor {
+		if !slices.Contains(p.Severities, f) {
+			return fmt.Errorf("SP_SCAN_SEVERITIES=%s does not block %s, which always block in %s: remove SP_SCAN_SEVERITIES from the settings (or list them in it); nothing was changed",
+				JoinSeverities(p.Severities), strings.Join([]string{High.String(), "and", Critical.String()}, " "), env)
+		}
+	}
+	return nil
 }

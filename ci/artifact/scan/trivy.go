@@ -70,8 +70,9 @@ func (r Report) OperatingSystem() string {
 }
 
 // ParseTrivy parses `trivy image --format json` (or `trivy fs`) output. It needs SchemaVersion 2
-// and an ArtifactName (so `{}` is not a clean report); Results, vulnerability and secret lists
-// may be absent (a clean image). Every vulnerability needs an ID, a package name and a known
+// and an ArtifactName (so `{}` is not a clean report), and, unless it is a filesystem scan, the
+// OS Trivy detected or at least one Result (a report that scanned nothing is not a scan);
+// vulnerability and secret lists may be absent (a clean image). Every vulnerability needs an ID, a package name and a known
 // severity; every secret a rule ID and a known severity.
 // Whether the report is the one of a given image is [Report.Names]'s question.
 func ParseTrivy(data []byte) (Report, error) {
@@ -92,6 +93,12 @@ func ParseTrivy(data []byte) (Report, error) {
 	}
 	if strings.TrimSpace(r.ArtifactName) == "" {
 		return Report{}, fmt.Errorf("trivy report names no ArtifactName, so it is not the report of any image: %s", fix)
+	}
+	// Trivy names the OS it detected in an image and lists a Result per target it read packages
+	// (or secrets) from; a clean image still has one or the other. Only a filesystem scan of files
+	// with nothing to report has neither.
+	if r.ArtifactType != ArtifactTypeFilesystem && r.Metadata.OS == nil && len(r.Results) == 0 {
+		return Report{}, fmt.Errorf("trivy report of %q has no Results and no OS: Trivy scanned nothing it could judge, so it is not a scan (a clean image's report names its OS or the targets read): %s", r.ArtifactName, fix)
 	}
 	for i, res := range r.Results {
 		for j, v := range res.Vulnerabilities {
@@ -220,4 +227,18 @@ func ImageScanArgs(input, output, secretConfig string) []string {
 func SourceScanArgs(dir, output, secretConfig string) []string {
 	return []string{"trivy", "fs", "--scanners", "secret", "--secret-config", secretConfig,
 		"--format", "json", "--output", output, "--exit-code", "0", dir}
+}
+
+// ParseImageReport is ParseTrivy for a report that must be an image's scan (`trivy image`): its
+// ArtifactType is ArtifactTypeImage (a filesystem scan has no OS to name, so it would pass the
+// "not a scan" rule where an image's scan is asked for).
+func ParseImageReport(data []byte) (Report, error) {
+	r, err := ParseTrivy(data)
+	if err != nil {
+		return Report{}, err
+	}
+	if r.ArtifactType != ArtifactTypeImage {
+		return Report{}, fmt.Errorf("trivy report of %q has ArtifactType %q, not %q: it is not an image scan: run `trivy image --format json` on the image", r.ArtifactName, r.ArtifactType, ArtifactTypeImage)
+	}
+	return r, nil
 }

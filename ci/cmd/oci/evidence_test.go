@@ -93,7 +93,7 @@ func files(t *testing.T, image, config string) []string {
 	require.NoError(t, err)
 	return []string{
 		"--gate-report", write(t, dir, "gate-report.json", gj),
-		"--trivy", write(t, dir, "trivy.json", []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q}}`, config))),
+		"--trivy", write(t, dir, "trivy.json", []byte(fmt.Sprintf(`{"SchemaVersion":2,"ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"OS":{"Family":"debian","Name":"12.5"},"ImageID":%q}}`, config))),
 		"--sbom", write(t, dir, "sbom.json", []byte(fmt.Sprintf(`{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"properties":[{"name":"aquasecurity:trivy:ImageID","value":%q}]}}}`, config))),
 		"--provenance", write(t, dir, "prov.json", pj),
 	}

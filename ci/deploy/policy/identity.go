@@ -47,7 +47,7 @@ func JobFromGitLab(j *gitlab.Job, viaJobToken bool) *Job {
 	}
 	out := &Job{id: j.ID, status: j.Status, ref: j.Ref, viaJobToken: viaJobToken}
 	if j.User != nil {
-		out.user = Identity{Username: j.User.Username, Name: j.User.Name, Email: j.User.PublicEmail}
+		out.user = identityOf(*j.User)
 	}
 	if j.Pipeline != nil {
 		out.pipelineID, out.pipelineSHA, out.pipelineSource = j.Pipeline.ID, j.Pipeline.SHA, j.Pipeline.Source
@@ -68,6 +68,15 @@ type Proof struct {
 	// Deployment is the GitLab deployment holding the approvals: the job's own deployment in CI, the
 	// --deployment-id one on a laptop.
 	Deployment *Evidence
+	// AuthorLinks are the GitLab users linked to the commit's author beyond git's free text
+	// (FetchAuthorLinks): the authors of the commit's merge requests and the users GitLab finds by
+	// the author's email. None of them may approve.
+	AuthorLinks []Identity
+	// Later are the deployments of the environment newer than Deployment (FetchLater).
+	Later []gitlab.Deployment
+	// Source is where the proof came from: staging and production count only the GitLab and the
+	// project fixed in code (TrustedGitLabAPI, TrustedProject).
+	Source ProofSource
 }
 
 // Resolve is the promotion policy from evidence to decision: it establishes where the run comes from
@@ -125,6 +134,8 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 
 	req.Evidence = proof.Deployment
 	req.Actor = Identity{}
+	req.authorLinks = proof.AuthorLinks
+	req.later = proof.Later
 	gitlabRun := claims.JobID != 0 || claims.PipelineID != 0 || proof.Job != nil
 	if gitlabRun {
 		req.Source = SourceGitLab
@@ -132,7 +143,7 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 	} else {
 		req.Source = SourceLocal
 		if proof.TokenOwner != nil && strings.TrimSpace(proof.TokenOwner.Username) != "" {
-			req.Actor = Identity{Username: proof.TokenOwner.Username, Name: proof.TokenOwner.Name, Email: proof.TokenOwner.PublicEmail}
+			req.Actor = identityOf(*proof.TokenOwner)
 		}
 		if ev := proof.Deployment; ev != nil && claims.DeploymentID != 0 && ev.deploymentID != claims.DeploymentID {
 			refuse("GitLab answered with deployment %d, not --deployment-id=%d: check the GitLab URL", ev.deploymentID, claims.DeploymentID)
@@ -140,6 +151,12 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 		if ev := proof.Deployment; ev != nil && ev.deployableID == 0 {
 			refuse("deployment %d was not created by a GitLab CI job, so its approvals are not bound to a pipeline: pass --deployment-id of the deploy job's deployment (Operate > Environments)", ev.deploymentID)
 		}
+	}
+	if req.Env.Approvals() > 0 && (proof.Job != nil || proof.TokenOwner != nil || proof.Deployment != nil) {
+		checkSource(proof.Source, refuse)
+	}
+	if req.Actor.Bot && req.Env.Approvals() > 0 {
+		refuse("%s is a GitLab bot user (a project, group or service-account token): %s is deployed by a person; use your own personal access token (laptop) or run the job as yourself", req.Actor.Username, req.Env)
 	}
 	if c := strings.TrimSpace(claims.Actor); c != "" {
 		switch {
@@ -159,6 +176,9 @@ func resolve(req Request, claims Claims, proof Proof, decide func(Request) Decis
 		d.Reasons = append(reasons, d.Reasons...)
 		d.Allowed = false
 	}
+	if use, ok := UseOf(d, proof); ok {
+		d.Use = &use
+	}
 	return d
 }
 
@@ -168,6 +188,9 @@ func gitlabActor(req Request, claims Claims, proof Proof, refuse func(string, ..
 	if j == nil {
 		refuse("--job-id/--pipeline-id make this a GitLab run, which GitLab must confirm: in GitLab CI pass --job-token=env:CI_JOB_TOKEN (or --gitlab-token with --job-id); on a laptop drop --job-id and --pipeline-id")
 		return Identity{}
+	}
+	if !j.viaJobToken {
+		refuse("job %d was looked up by its id, not proven by its own token: in GitLab CI pass --job-token=env:CI_JOB_TOKEN; from a laptop drop --job-id and --pipeline-id (the deployer is then the owner of --gitlab-token)", j.id)
 	}
 	if claims.JobID == 0 {
 		refuse("GitLab reports job %d but no --job-id was given: pass --job-id=$CI_JOB_ID", j.id)
@@ -210,6 +233,11 @@ func gitlabActor(req Request, claims Claims, proof Proof, refuse func(string, ..
 		return Identity{}
 	}
 	return j.user
+}
+
+// identityOf is a GitLab user as the policy knows people.
+func identityOf(u gitlab.User) Identity {
+	return Identity{Username: u.Username, Name: u.Name, Email: u.PublicEmail, Bot: u.Bot}
 }
 
 // ID is the job's id as GitLab reported it.

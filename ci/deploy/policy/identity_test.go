@@ -32,7 +32,7 @@ func jobDeployment(env, status string, jobID, pipelineID int64, approvals ...git
 	d := deployment(env, approvals...)
 	d.Status = status
 	d.User = gitlab.User{Username: "trigger", Name: "Trig Gerer"}
-	d.Deployable = &gitlab.Deployable{ID: jobID, Status: "running"}
+	d.Deployable = &gitlab.Deployable{ID: jobID, Name: DeployJob(domain.Environment(env)), Status: "running"}
 	d.Deployable.Pipeline = &struct {
 		ID     int64  `json:"id"`
 		SHA    string `json:"sha"`
@@ -53,8 +53,12 @@ func ciClaims() Claims {
 	return Claims{JobID: ciJobID, PipelineID: ciPipelineID, PipelineSource: "push"}
 }
 
+// trusted is where GitLab's answers come from in the fixtures: the instance and project fixed in code.
+var trusted = ProofSource{API: TrustedGitLabAPI, Project: TrustedProject}
+
 func ciProof(user string, approvals ...gitlab.Approval) Proof {
 	return Proof{
+		Source:     trusted,
 		Job:        JobFromGitLab(ciJob(user), true),
 		Deployment: EvidenceFromDeployment(jobDeployment("production", "running", ciJobID, ciPipelineID, approvals...)),
 	}
@@ -62,6 +66,7 @@ func ciProof(user string, approvals ...gitlab.Approval) Proof {
 
 func laptopProof(owner string, approvals ...gitlab.Approval) Proof {
 	return Proof{
+		Source:     trusted,
 		TokenOwner: &gitlab.User{Username: owner, Name: owner},
 		Deployment: EvidenceFromDeployment(jobDeployment("production", "blocked", ciJobID, ciPipelineID, approvals...)),
 	}
@@ -207,7 +212,9 @@ func TestResolveBypasses(t *testing.T) {
 		{"laptop uses a deployment created outside CI", func(c *Claims) { *c = Claims{DeploymentID: 42} },
 			func() Proof {
 				p := laptopProof("erin")
-				p.Deployment = EvidenceFromDeployment(deployment("production", ab...))
+				d := deployment("production", ab...)
+				d.Deployable = nil
+				p.Deployment = EvidenceFromDeployment(d)
 				return p
 			}, domain.Production, "not created by a GitLab CI job"},
 		{"laptop uses a deployment of another commit's pipeline", func(c *Claims) { *c = Claims{DeploymentID: 42} },
@@ -280,6 +287,8 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 		ciRun := rng.Intn(2) == 0
 		var claims Claims
 		var proof Proof
+		// Where GitLab's answers come from: mostly the instance and project fixed in code.
+		proof.Source = ProofSource{API: pick([]string{"https://gitlab.com/api/v4", "https://gitlab.evil.example/api/v4"}), Project: pick([]string{"soccerpredictai/soccerpredict", "mallory/sockpuppets", ""})}
 		depStatus := "blocked"
 		if ciRun {
 			claims = Claims{JobID: pickID([]int64{ciJobID, 0, 700}), PipelineID: pickID([]int64{ciPipelineID, 0, 5}), DeploymentID: pickID([]int64{0, 42})}
@@ -292,20 +301,30 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 		// The oracle's own record of who is who: the usernames the generator gave the job's
 		// user and the token's owner, never what the policy parsed from them.
 		jobUser, tokenOwner := "", ""
+		jobViaToken, jobUserBot, tokenOwnerBot := false, false, false
 		if ciRun == (rng.Intn(10) < 8) {
 			u := pick(users)
 			jobUser = u
 			j := ciJob("x")
 			j.ID, j.Status = pickID([]int64{ciJobID, 700}), pick([]string{"running", "success", "failed", "manual", ""})
-			j.User = &gitlab.User{Username: u, Name: u}
+			jobUserBot = rng.Intn(8) == 0
+			j.User = &gitlab.User{Username: u, Name: u, Bot: jobUserBot}
 			j.Pipeline.ID = pickID([]int64{ciPipelineID, 5})
 			j.Pipeline.SHA, j.Commit.ID = pick([]string{commit, fakeCommit("other"), ""}), pick([]string{commit, fakeCommit("other"), ""})
-			proof.Job = JobFromGitLab(j, rng.Intn(2) == 0)
+			jobViaToken = rng.Intn(10) < 8
+			proof.Job = JobFromGitLab(j, jobViaToken)
 		}
 		if rng.Intn(10) < 7 {
 			u := pick([]string{"erin", "dave", "alice", "bob", "carol", "mallory", ""})
 			tokenOwner = u
-			proof.TokenOwner = &gitlab.User{Username: u, Name: u}
+			tokenOwnerBot = rng.Intn(8) == 0
+			proof.TokenOwner = &gitlab.User{Username: u, Name: u, Bot: tokenOwnerBot}
+		}
+		// The GitLab users linked to the commit's author (its merge request's author, the users of
+		// its email), as the generator chose them.
+		linkedTo := pick([]string{"", "alice", "bob", "mallory"})
+		if linkedTo != "" {
+			proof.AuthorLinks = []Identity{{Username: linkedTo}}
 		}
 		var approvals []gitlab.Approval
 		triggeredBy := ""
@@ -316,6 +335,7 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			}
 			approvals = append(approvals, a)
 		}
+		jobName, hasPipeline := "", false
 		if rng.Intn(10) > 0 {
 			dep := jobDeployment(pick([]string{"production", "staging"}),
 				pick([]string{depStatus, "blocked", "running", "success", "failed", "canceled", "created", ""}),
@@ -323,6 +343,12 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			dep.ID = pickID([]int64{42, 41})
 			dep.SHA = pick([]string{commit, fakeCommit("other"), ""})
 			dep.Deployable.Pipeline.SHA = pick([]string{commit, fakeCommit("other"), ""})
+			jobName = pick([]string{"deploy-production", "rollback-service-production", "deploy-staging", ""})
+			dep.Deployable.Name = jobName
+			hasPipeline = rng.Intn(10) > 0
+			if !hasPipeline {
+				dep.Deployable.Pipeline = nil
+			}
 			triggeredBy = pick([]string{"trigger", "alice", "bob", "dave", ""})
 			dep.User = gitlab.User{Username: triggeredBy}
 			if rng.Intn(8) == 0 {
@@ -330,12 +356,23 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			}
 			proof.Deployment = EvidenceFromDeployment(dep)
 		}
+		// A later deployment of the environment: a laptop's recorded use of these approvals, or not.
+		usedAlready := false
+		if rng.Intn(4) == 0 {
+			l := gitlab.Deployment{ID: 60, SHA: pick([]string{commit, fakeCommit("other")}), Status: pick([]string{"success", "running", "failed"})}
+			if rng.Intn(3) == 0 {
+				l.Deployable = &gitlab.Deployable{ID: 901}
+			}
+			usedAlready = l.Deployable == nil && l.SHA == commit && l.Status != "failed"
+			proof.Later = []gitlab.Deployment{l}
+		}
 		req := baseRequest(domain.Production)
 		authorName := pick([]string{"carol", "alice", "bob", "dave", "erin"})
 		req.Author = Identity{Username: authorName}
 		req.Source, req.Actor = Source(pick([]string{"gitlab", "local", ""})), Identity{Username: pick(users)}
+		req.Job = pick([]string{"rollback-service-production", "", "deploy-production"})
 
-		for _, resolve := range []func(Request, Claims, Proof) Decision{Resolve, ResolveRollback} {
+		for k, resolve := range []func(Request, Claims, Proof) Decision{Resolve, ResolveRollback} {
 			d := resolve(req, claims, proof)
 			if !d.Allowed {
 				continue
@@ -346,6 +383,16 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			require.True(t, DeployableStatus(ev.status), "case %d: deployment %s", i, ev.status)
 			require.Equal(t, "production", ev.environment)
 			require.Equal(t, commit, ev.sha)
+			require.Equal(t, ProofSource{API: "https://gitlab.com/api/v4", Project: "soccerpredictai/soccerpredict"}, proof.Source, "case %d: another GitLab's word", i)
+			// Its job is the one whose approvals were asked for, in a pipeline of this commit.
+			wantJob := "deploy-production"
+			if k == 1 {
+				wantJob = req.Job
+			}
+			require.NotEmpty(t, wantJob, "case %d: a rollback without a named job", i)
+			require.Equal(t, wantJob, jobName, "case %d: another job's approvals", i)
+			require.True(t, hasPipeline, "case %d: a deployment without a pipeline", i)
+			require.False(t, usedAlready, "case %d: approvals a laptop run already used", i)
 			// Who deploys, by the rules of the package documentation: the job's user for a
 			// GitLab run (any job or pipeline claimed, or a job proven), else the token's owner.
 			var deployer string
@@ -354,8 +401,11 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 				require.Equal(t, "running", proof.Job.status)
 				require.Equal(t, claims.JobID, proof.Job.id)
 				require.Equal(t, ev.deployableID, proof.Job.id)
+				require.True(t, jobViaToken, "case %d: a job looked up by id, not proven by its token", i)
+				require.False(t, jobUserBot, "case %d: a bot deploys", i)
 				deployer = person(t, jobUser)
 			} else {
+				require.False(t, tokenOwnerBot, "case %d: a bot deploys", i)
 				deployer = person(t, tokenOwner)
 			}
 			require.NotEmpty(t, deployer, "case %d: deployer unproven", i)
@@ -363,7 +413,7 @@ func TestPropertyNoFewerThanTwoIndependentApprovals(t *testing.T) {
 			if claims.Actor != "" {
 				require.Equal(t, deployer, person(t, claims.Actor), "case %d: --actor disagreed and was accepted", i)
 			}
-			excluded := map[string]bool{person(t, authorName): true, deployer: true, person(t, triggeredBy): true}
+			excluded := map[string]bool{person(t, authorName): true, deployer: true, person(t, triggeredBy): true, person(t, linkedTo): true}
 			independent := map[string]bool{}
 			for _, a := range approvals {
 				require.NotEqual(t, StatusRejected, a.Status)
@@ -383,6 +433,7 @@ func TestResolveRollback(t *testing.T) {
 	// A rollback restores an earlier release: gates, scan and images are not re-checked.
 	req := baseRequest(domain.Production)
 	req.GateReportGreen, req.ScanClean, req.Images = false, false, nil
+	req.Job = DeployJob(domain.Production) // the fixtures' deployments are the deploy job's
 	d := ResolveRollback(req, ciClaims(), ciProof("dave", ab...))
 	require.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, "dave", d.Actor)
@@ -395,7 +446,7 @@ func TestResolveRollback(t *testing.T) {
 		want   string
 	}{
 		"production without approvals":      {domain.Production, ciClaims(), ciProof("dave", approve("alice")), "production needs 2 approval(s)"},
-		"production with no deployment":     {domain.Production, Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
+		"production with no deployment":     {domain.Production, Claims{}, Proof{Source: trusted, TokenOwner: &gitlab.User{Username: "erin"}}, "none was given"},
 		"production approver rolls back":    {domain.Production, ciClaims(), ciProof("alice", ab...), "alice (the person deploying)"},
 		"production with a free-text actor": {domain.Production, Claims{Actor: "ana"}, Proof{}, "--actor=ana cannot be checked"},
 		"production replays a finished rollback": {domain.Production, Claims{DeploymentID: 42}, func() Proof {
@@ -404,15 +455,15 @@ func TestResolveRollback(t *testing.T) {
 			return p
 		}(), "cannot be reused"},
 		"staging: who rolls back is unproven": {domain.Staging, Claims{Actor: "ana"}, Proof{}, "who rolls back is unknown"},
-		"staging: --actor disagrees":          {domain.Staging, Claims{Actor: "ana"}, Proof{TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
+		"staging: --actor disagrees":          {domain.Staging, Claims{Actor: "ana"}, Proof{Source: trusted, TokenOwner: &gitlab.User{Username: "erin"}}, "--actor=ana disagrees"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			d := ResolveRollback(func() Request { r := baseRequest(tc.env); r.Images = nil; return r }(), tc.claims, tc.proof)
+			d := ResolveRollback(func() Request { r := baseRequest(tc.env); r.Images, r.Job = nil, DeployJob(tc.env); return r }(), tc.claims, tc.proof)
 			require.False(t, d.Allowed)
 			assert.Contains(t, strings.Join(d.Reasons, "\n"), tc.want)
 		})
 	}
-	d = ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{TokenOwner: &gitlab.User{Username: "erin"}})
+	d = ResolveRollback(baseRequest(domain.Staging), Claims{}, Proof{Source: trusted, TokenOwner: &gitlab.User{Username: "erin"}})
 	assert.True(t, d.Allowed, d.Reasons)
 	assert.Equal(t, "erin", d.Actor)
 	assert.Equal(t, 0, d.RequiredApprovals)

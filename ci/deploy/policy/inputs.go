@@ -21,6 +21,7 @@ type DeployInputs struct {
 	GitLabToken        bool
 	ProjectID          bool
 	GateReport         bool
+	ScanReport         bool
 	// KeyConfigured: an attestation public key is committed (attest.PublicKeyPath), so staging
 	// too counts only signed evidence from the registry and refuses report files.
 	KeyConfigured bool
@@ -48,7 +49,7 @@ func MissingDeployInputs(in DeployInputs) error {
 }
 
 // EvidenceHints says how to provide the evidence inputs a deploy to in.Env lacks (GitLab token,
-// project, and a gate report file where one counts), for a refusal by Decide: the flag and the
+// project, and the gate and scan report files where they count), for a refusal by Decide: the flag and the
 // .env line of each. A gate report file is suggested only where attest.FileEvidence accepts one
 // (dev, and staging while no attestation key is configured): production, and staging with a key,
 // read the report publish attached to each image, and a file would only be refused. Empty when
@@ -60,13 +61,17 @@ func EvidenceHints(in DeployInputs) string {
 	}
 	var miss []input
 	if !in.GitLabToken {
-		miss = append(miss, input{"--gitlab-token=env:GITLAB_TOKEN (read_api, proves the approvals)", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN"})
+		miss = append(miss, input{"--gitlab-token=env:GITLAB_TOKEN (api: proves the approvals and records their use)", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN"})
 	}
 	if !in.ProjectID {
 		miss = append(miss, input{"--project-id=<GitLab project id> (or CI_PROJECT_ID in --settings-file)", "DEPLOY_PROJECTID=<GitLab project id>"})
 	}
-	if !in.GateReport && attest.FileEvidence(in.Env, true, in.KeyConfigured) == nil {
+	files := attest.FileEvidence(in.Env, true, in.KeyConfigured) == nil
+	if !in.GateReport && files {
 		miss = append(miss, input{"--gate-report=reports/gate-report.json (`dagger call gate-report export --path=reports` on this commit)", "DEPLOY_GATEREPORT=reports/gate-report.json"})
+	}
+	if !in.ScanReport && files {
+		miss = append(miss, input{"--scan-report=scan (`dagger call scan-report export --path=scan` on this commit: staging needs a clean scan too)", "DEPLOY_SCANREPORT=scan"})
 	}
 	if len(miss) == 0 {
 		return ""

@@ -27,14 +27,14 @@ func TestMissingDeployInputsNamesEachFlagAndItsUserDefault(t *testing.T) {
 
 func TestEvidenceHintsPerEnvironment(t *testing.T) {
 	assert.Empty(t, EvidenceHints(DeployInputs{Env: domain.Dev}), "dev needs no approvals")
-	all := DeployInputs{GitLabToken: true, ProjectID: true, GateReport: true}
+	all := DeployInputs{GitLabToken: true, ProjectID: true, GateReport: true, ScanReport: true}
 	for _, env := range []domain.Environment{domain.Staging, domain.Production} {
 		in := all
 		in.Env = env
 		assert.Empty(t, EvidenceHints(in), env)
 	}
 	h := EvidenceHints(DeployInputs{Env: domain.Staging})
-	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID=", "--gate-report", "DEPLOY_GATEREPORT=reports/gate-report.json"} {
+	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID=", "--gate-report", "DEPLOY_GATEREPORT=reports/gate-report.json", "--scan-report", "DEPLOY_SCANREPORT=scan"} {
 		assert.Contains(t, h, want)
 	}
 	// A gate report file is suggested only where one counts: production, and staging once an
@@ -45,14 +45,16 @@ func TestEvidenceHintsPerEnvironment(t *testing.T) {
 		assert.Contains(t, h, "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", in)
 		assert.NotContains(t, h, "gate-report", in)
 		assert.NotContains(t, h, "GATEREPORT", in)
+		assert.NotContains(t, h, "scan-report", in)
 	}
 	in := all
-	in.Env, in.GateReport, in.KeyConfigured = domain.Production, false, true
+	in.Env, in.GateReport, in.ScanReport, in.KeyConfigured = domain.Production, false, false, true
 	assert.Empty(t, EvidenceHints(in), "production lacks no input it could be given: its gate report is the registry's")
 	in.Env = domain.Staging
 	assert.Empty(t, EvidenceHints(in), "staging with a key: the same")
 	in.KeyConfigured = false
 	h = EvidenceHints(in)
 	assert.Contains(t, h, "DEPLOY_GATEREPORT=reports/gate-report.json", "staging without a key still takes the offline file")
+	assert.Contains(t, h, "DEPLOY_SCANREPORT=scan", "and the scan it must honour")
 	assert.NotContains(t, h, "DEPLOY_GITLABTOKEN")
 }

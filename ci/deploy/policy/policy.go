@@ -4,9 +4,8 @@
 //
 //   - dev: from GitLab only for a push to the default branch; from a laptop only when dev is named
 //     explicitly (there is no default environment). No approval.
-//   - staging: the gate report is green, and 1 approval.
-//   - production: the gate report is green, the scan is clean (no blocking finding), every image is
-//     pinned by digest, and 2 approvals from distinct people.
+//   - staging: the gate report is green, the scan is clean (no blocking finding), and 1 approval.
+//   - production: the same, every image pinned by digest, and 2 approvals from distinct people.
 //
 // An approval counts only when it is "approved" and its author is none of: the commit author, the
 // person deploying (the actor), or the person who triggered the GitLab deployment. Each person counts
@@ -27,8 +26,13 @@
 //     and the deployment must be the one that job created (gitlab.Client.JobDeployment);
 //   - from a laptop the same proof is required: the run must reference a GitLab deployment created by
 //     a CI job of the same environment and the same commit (--deployment-id), fetched with the
-//     user's own token. The actor of a laptop run is the owner of that token
-//     (gitlab.Client.CurrentUser). Without a deployment, staging and production are refused.
+//     user's own token. The actor of a laptop run is always the owner of that token
+//     (gitlab.Client.CurrentUser): a job named by --job-id counts only when its own job token
+//     proved it. Without a deployment, staging and production are refused.
+//
+// The deployer of staging or production is a person: a GitLab bot user (the user behind a project,
+// group or service-account token) is refused. A deployment's approvals count for the job that
+// created it only (DeployJob, RollbackJob), in its pipeline: a deployment without one is refused.
 //
 // Resolve is the one function from that evidence to the decision; --actor is display only and
 // refused when it disagrees with the deployer GitLab proved. The evidence binds the approvals to one
@@ -41,7 +45,10 @@
 // Git commit authorship is free text (name and email) while approvals carry GitLab usernames, so the
 // comparison is deliberately conservative: two identities are the same person when their usernames,
 // their emails or their normalized display names match, or when a username equals the local part of
-// the other's email. A false match can only discard an approval (and refuse), never allow.
+// the other's email. A false match can only discard an approval (and refuse), never allow. Beyond
+// git's free text, the author is linked to GitLab users (FetchAuthorLinks: the authors of the
+// commit's merge requests, the users GitLab finds by the author's email), and none of them may
+// approve either.
 package policy
 
 import (
@@ -81,6 +88,8 @@ type Identity struct {
 	Username string `json:"username,omitempty"`
 	Name     string `json:"name,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// Bot is GitLab's word that the user is the bot of a project, group or service-account token.
+	Bot bool `json:"bot,omitempty"`
 }
 
 // Known reports whether at least one field is set.
@@ -128,6 +137,8 @@ type Approval struct {
 	User    Identity `json:"user"`
 	Status  string   `json:"status"`
 	Comment string   `json:"comment,omitempty"`
+	// userID is the approver's GitLab user id (CheckApprovers looks it up).
+	userID int64
 }
 
 // Evidence is the proof of approvals: one GitLab deployment as the Deployments API returned it. Its
@@ -145,6 +156,11 @@ type Evidence struct {
 	deployableID int64
 	pipelineID   int64
 	pipelineSHA  string
+	// jobName is the name of that job: a deploy job's approvals are not a rollback job's.
+	jobName string
+	// ref and tag are the deployment's ref (a branch, or a tag when tag is true).
+	ref string
+	tag bool
 }
 
 // DeploymentID is the GitLab deployment the approvals belong to.
@@ -165,6 +181,9 @@ func (e *Evidence) JobID() int64 { return e.deployableID }
 // PipelineID is the pipeline of the job that created the deployment (0 when none).
 func (e *Evidence) PipelineID() int64 { return e.pipelineID }
 
+// JobName is the name of the CI job that created the deployment ("" when none).
+func (e *Evidence) JobName() string { return e.jobName }
+
 // Approvals returns a copy of the approvals recorded on the deployment.
 func (e *Evidence) Approvals() []Approval { return append([]Approval(nil), e.approvals...) }
 
@@ -177,11 +196,12 @@ func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
 		deploymentID: d.ID,
 		environment:  d.Environment.Name,
 		sha:          d.SHA,
+		ref:          d.Ref,
 		status:       d.Status,
 		triggeredBy:  Identity{Username: d.User.Username, Name: d.User.Name},
 	}
 	if d.Deployable != nil {
-		ev.deployableID = d.Deployable.ID
+		ev.deployableID, ev.jobName, ev.tag = d.Deployable.ID, d.Deployable.Name, d.Deployable.Tag
 		if d.Deployable.Pipeline != nil {
 			ev.pipelineID = d.Deployable.Pipeline.ID
 			ev.pipelineSHA = d.Deployable.Pipeline.SHA
@@ -192,6 +212,7 @@ func EvidenceFromDeployment(d *gitlab.Deployment) *Evidence {
 			User:    Identity{Username: a.User.Username, Name: a.User.Name, Email: a.User.PublicEmail},
 			Status:  a.Status,
 			Comment: a.Comment,
+			userID:  a.User.ID,
 		})
 	}
 	return ev
@@ -244,7 +265,22 @@ type Request struct {
 	FirstModel bool
 	// Evidence is the GitLab deployment proving the approvals; nil when none was given.
 	Evidence *Evidence
+	// Job is the GitLab CI job whose deployment's approvals count: DeployJob(Env) for a deploy
+	// (Resolve sets it), RollbackJob(action, Env) for a rollback (its caller sets it).
+	Job string
+	// authorLinks are the GitLab users linked to the commit's author (Proof.AuthorLinks).
+	authorLinks []Identity
+	// later are the deployments after Evidence's (Proof.Later).
+	later []gitlab.Deployment
 }
+
+// DeployJob is the name of the GitLab CI job that deploys to env (.gitlab-ci.yml; tests/gitlabci
+// holds the file to it): its deployment holds the approvals of a deploy.
+func DeployJob(env domain.Environment) string { return "deploy-" + string(env) }
+
+// RollbackJob is the name of the GitLab CI job that runs rollback action ("rollback-service",
+// "rollback-model") in env (.gitlab-ci.yml; tests/gitlabci holds the file to it).
+func RollbackJob(action string, env domain.Environment) string { return action + "-" + string(env) }
 
 // Decision is the verdict. Allowed is true exactly when Reasons is empty.
 type Decision struct {
@@ -262,6 +298,9 @@ type Decision struct {
 	// proved ("" when unknown).
 	Source Source `json:"source,omitempty"`
 	Actor  string `json:"actor,omitempty"`
+	// Use is the deployment a laptop run records in GitLab before it acts, so that the approvals
+	// it used count once (UseOf); nil when there is none to record.
+	Use *gitlab.NewDeployment `json:"use,omitempty"`
 }
 
 // Err returns nil when the deployment is allowed, and otherwise an error listing every reason.
@@ -294,6 +333,7 @@ func Decide(req Request) Decision {
 	refuse := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
 
 	env := req.Env
+	req.Job = DeployJob(env) // a deploy counts only the approvals of its environment's deploy job
 	if _, err := ParseSource(string(req.Source)); err != nil {
 		refuse("%v", err)
 	}
@@ -313,12 +353,12 @@ func Decide(req Request) Decision {
 		if !req.GateReportGreen {
 			refuse("the gate report is not green: run `check`, fix every failing blocking gate, and deploy the commit whose pipeline passed")
 		}
+		if !req.ScanClean {
+			refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
+		}
 		if env.IsProduction() {
 			if err := CheckFirstModel(env, req.FirstModel); err != nil {
 				refuse("%v", err)
-			}
-			if !req.ScanClean {
-				refuse("the image scan has blocking findings (HIGH or CRITICAL): fix them (update the base image or dependencies) and re-run `scan`")
 			}
 			checkImages(req.Images, refuse)
 		}
@@ -399,8 +439,21 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 	if !DeployableStatus(ev.status) {
 		refuse("deployment %d is %s, not blocked or running: a deployment that already ran, failed or was canceled cannot be reused; run the deploy job of a new pipeline (or pass --deployment-id of a deployment that is waiting for its job)", ev.deploymentID, orUnknown(ev.status))
 	}
-	if ev.pipelineSHA != "" && ev.pipelineSHA != string(req.Commit) {
-		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, ev.pipelineSHA, orUnknown(req.Commit))
+	switch {
+	case ev.deployableID != 0 && ev.pipelineID == 0:
+		refuse("deployment %d was created by job %d of no pipeline: approvals are bound to a pipeline of the commit; approve the deployment its pipeline created", ev.deploymentID, ev.deployableID)
+	case ev.pipelineSHA != string(req.Commit):
+		refuse("deployment %d was created by a pipeline of commit %s, not %s: approve the deployment of this commit's pipeline", ev.deploymentID, orUnknown(ev.pipelineSHA), orUnknown(req.Commit))
+	}
+	if used := spentBy(ev, req.later); used != nil {
+		refuse("deployment %d's approvals were already used by the deploy %s recorded as deployment %d (%s): approvals are used once; approve the deployment of a new pipeline",
+			ev.deploymentID, orUnknown(used.User.Username), used.ID, used.Status)
+	}
+	switch {
+	case req.Job == "":
+		refuse("no rollback job named: the approvals of a rollback are those of its GitLab job's deployment (policy.RollbackJob)")
+	case ev.jobName != req.Job:
+		refuse("deployment %d was created by job %s, not %s: its approvals are for that job; approve the deployment of %s", ev.deploymentID, orUnknown(ev.jobName), req.Job, req.Job)
 	}
 
 	counted := map[string]bool{}
@@ -414,8 +467,12 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (status %q)", orUnknown(who), a.Status))
 		case key == "":
 			d.IgnoredApprovals = append(d.IgnoredApprovals, fmt.Sprintf("%s (no GitLab username)", orUnknown(who)))
+		case a.User.Bot:
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (a bot user: approvals are given by people)")
 		case a.User.SamePerson(req.Author):
 			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (commit author)")
+		case linked(a.User, req.authorLinks):
+			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (linked to the commit's author in GitLab)")
 		case a.User.SamePerson(req.Actor):
 			d.IgnoredApprovals = append(d.IgnoredApprovals, who+" (the person deploying)")
 		case a.User.SamePerson(ev.triggeredBy):
@@ -439,6 +496,16 @@ func checkApprovals(d *Decision, env domain.Environment, req Request, refuse fun
 		}
 		refuse("%s: ask another eligible reviewer to approve deployment %d in GitLab", msg, ev.deploymentID)
 	}
+}
+
+// linked reports whether u may be one of the GitLab users linked to the commit's author.
+func linked(u Identity, links []Identity) bool {
+	for _, l := range links {
+		if u.SamePerson(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // DeployableStatus reports whether a GitLab deployment in this status may still deploy: blocked

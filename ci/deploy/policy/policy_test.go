@@ -50,13 +50,23 @@ var (
 	}
 )
 
+// deployment is the deployment env's deploy job of pipeline 6 created for commit, as GitLab's
+// Deployments API returns it.
 func deployment(env string, approvals ...gitlab.Approval) *gitlab.Deployment {
-	return &gitlab.Deployment{
-		ID: 42, SHA: commit, Status: "running",
+	d := &gitlab.Deployment{
+		ID: 42, SHA: commit, Ref: "main", Status: "running",
 		User:        gitlab.User{Username: "dave", Name: "Dave Deployer"},
 		Environment: gitlab.Environment{Name: env},
+		Deployable:  &gitlab.Deployable{ID: 664, Name: DeployJob(domain.Environment(env)), Status: "running"},
 		Approvals:   approvals,
 	}
+	d.Deployable.Pipeline = &struct {
+		ID     int64  `json:"id"`
+		SHA    string `json:"sha"`
+		Ref    string `json:"ref"`
+		Status string `json:"status"`
+	}{ID: 6, SHA: commit, Ref: "main"}
+	return d
 }
 
 func prodRequest() Request {
@@ -140,7 +150,9 @@ func TestStaging(t *testing.T) {
 		mut  func(*Request)
 		want []string
 	}{
-		"gate red":            {func(r *Request) { r.GateReportGreen = false }, []string{"gate report is not green"}},
+		"gate red": {func(r *Request) { r.GateReportGreen = false }, []string{"gate report is not green"}},
+		"scan has blocking findings": {func(r *Request) { r.ScanClean = false }, []string{
+			"the image scan has blocking findings (HIGH or CRITICAL): fix them"}},
 		"no evidence":         {func(r *Request) { r.Evidence = nil }, []string{"--deployment-id", "cannot be skipped"}},
 		"no evidence, laptop": {func(r *Request) { r.Evidence, r.Source = nil, SourceLocal }, []string{"--deployment-id"}},
 		"zero approvals":      {func(r *Request) { r.Evidence = EvidenceFromDeployment(deployment("staging")) }, []string{"needs 1 approval(s)", "has 0"}},

@@ -252,8 +252,8 @@ func (r Report) Summary() string {
 // MaxDetails is how many failed tests Result lists before summarising the rest.
 const MaxDetails = 50
 
-// Result is the test gate's result: Fail when any test failed or errored, or when no
-// test ran at all; else Pass. Details name each failed test with its message.
+// Result is the test gate's result: Fail when any test failed or errored, when no test ran
+// at all, or when every test was skipped (nothing was tested); else Pass. Details name each failed test with its message.
 func (r Report) Result() gate.Result {
 	switch {
 	case r.Failures+r.Errors > 0:
@@ -272,6 +272,9 @@ func (r Report) Result() gate.Result {
 		return gate.NewResult(gate.Test, gate.Fail, r.Summary(), details...)
 	case r.Tests == 0:
 		return gate.NewResult(gate.Test, gate.Fail, "no tests ran: "+r.Summary(), "pytest collected no test: check the test paths in pyproject.toml")
+	case r.Passed() == 0:
+		return gate.NewResult(gate.Test, gate.Fail, "no test passed: every test was skipped: "+r.Summary(),
+			"a run where every test is skipped tests nothing: remove the skip marks (or the -m/-k filter) so the project's tests run")
 	default:
 		return gate.NewResult(gate.Test, gate.Pass, r.Summary())
 	}

@@ -62,6 +62,22 @@ func TestNoTestsFails(t *testing.T) {
 	assert.Contains(t, res.Summary, "no tests ran")
 }
 
+// A run where every test was skipped tested nothing: `pytest -m nothing` or a blanket
+// skip marker must not pass the gate. One test that passed is enough (the positive twin).
+func TestAllSkippedFails(t *testing.T) {
+	r, err := Parse([]byte(`<testsuites><testsuite name="pytest" errors="0" failures="0" skipped="2" tests="2" time="0.01">
+<testcase classname="t" name="a"><skipped message="blanket skip"/></testcase><testcase classname="t" name="b"><skipped/></testcase></testsuite></testsuites>`))
+	require.NoError(t, err)
+	res := r.Result()
+	assert.Equal(t, gate.Fail, res.Status)
+	assert.Equal(t, "no test passed: every test was skipped: 0 passed, 0 failed, 0 errors, 2 skipped", res.Summary)
+	assert.Equal(t, []string{"a run where every test is skipped tests nothing: remove the skip marks (or the -m/-k filter) so the project's tests run"}, res.Details)
+
+	r, err = Parse([]byte(`<testsuite errors="0" failures="0" skipped="1" tests="2"><testcase name="a"><skipped/></testcase><testcase name="b"/></testsuite>`))
+	require.NoError(t, err)
+	assert.Equal(t, gate.Pass, r.Result().Status, "one passed test and a skipped one pass")
+}
+
 func TestAttributesUnderCountFailClosed(t *testing.T) {
 	x := `<testsuite tests="1" failures="0" errors="0" skipped="0">
 <testcase classname="t" name="a"><failure>boom
@@ -192,7 +208,7 @@ func TestParseProperty(t *testing.T) {
 		require.Equal(t, skips, r.Skipped)
 		require.Equal(t, passes, r.Passed())
 		require.Len(t, r.Failed, fails+errs)
-		wantPass := fails+errs == 0 && r.Tests > 0
+		wantPass := fails+errs == 0 && passes > 0
 		require.Equal(t, wantPass, r.Result().Status == gate.Pass, b.String())
 	}
 }

@@ -39,6 +39,9 @@ func (c Config) Validate() error {
 		if tol < 0 || math.IsNaN(tol) || math.IsInf(tol, 0) {
 			return fmt.Errorf("tolerance %s=%v must be a finite number >= 0", name, tol)
 		}
+		if err := checkBound(name, tol); err != nil {
+			return err
+		}
 	}
 	if c.MaxSlowdown < 0 || math.IsNaN(c.MaxSlowdown) || math.IsInf(c.MaxSlowdown, 0) {
 		return fmt.Errorf("max slowdown %v must be a finite fraction >= 0 (0.10 = 10%% slower allowed)", c.MaxSlowdown)
@@ -189,6 +192,7 @@ func (o Outcome) Results() (model, perf gate.Result) {
 	if len(o.Ignored) > 0 {
 		details = append(details, "not compared (unknown direction): "+strings.Join(o.Ignored, ", "))
 	}
+	details = append(details, RecordTolerances(o.Config.Tolerances))
 	switch {
 	case !hasCandQuality:
 		model = gate.NewResult(gate.ModelGate, gate.Fail,

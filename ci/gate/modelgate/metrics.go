@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 )
 
 // Direction says which way a metric improves.
@@ -161,7 +163,8 @@ func ParseMetrics(data []byte) (Metrics, error) {
 type Tolerances map[string]float64
 
 // ParseTolerances reads "accuracy=0.01,log_loss=0.02" (spaces allowed, empty string
-// means none). Names must be known metrics, values finite and >= 0, each name once.
+// means none). Names must be known metrics, values finite, >= 0 and within MaxTolerance, each
+// name once.
 func ParseTolerances(s string) (Tolerances, error) {
 	out := Tolerances{}
 	if strings.TrimSpace(s) == "" {
@@ -190,6 +193,9 @@ func ParseTolerances(s string) (Tolerances, error) {
 		if f < 0 {
 			return nil, fmt.Errorf("tolerance %s=%s is negative: tolerances are how much worse the candidate may be, >= 0", name, value)
 		}
+		if err := checkBound(name, f); err != nil {
+			return nil, err
+		}
 		out[name] = f
 	}
 	return out, nil
@@ -207,4 +213,79 @@ func (t Tolerances) String() string {
 		parts[i] = k + "=" + strconv.FormatFloat(t[k], 'g', -1, 64)
 	}
 	return strings.Join(parts, ",")
+}
+
+// Tolerance bounds. A tolerance absorbs the noise between two trainings of the same model on
+// the same data (the defaults are 0.001 to 0.002); it is not a way to accept a worse model. The
+// bounds are fixed here, in the module's code, not in a setting: a settings file that could
+// raise them (accuracy=1 passes any candidate) would turn the blocking gate into a waiver.
+//   - MaxQualityTolerance: 0.05 for every quality metric. accuracy, f1, roc_auc and brier live in
+//     [0, 1], so 0.05 is five points, 25 times the default accuracy tolerance; log_loss, rmse and
+//     mae of a match model are of the order of 1, so 0.05 is about 5%. A larger regression is a
+//     decision to review, not noise.
+//   - MaxPerformanceTolerance: 50 ms on top of the relative slowdown for latency_ms_p95, a
+//     signal only (perf-regression never blocks).
+const (
+	MaxQualityTolerance     = 0.05
+	MaxPerformanceTolerance = 50.0
+)
+
+// MaxTolerance is the largest tolerance metric name may have (0 for an unknown metric).
+func MaxTolerance(name string) float64 {
+	s, ok := Lookup(name)
+	switch {
+	case !ok:
+		return 0
+	case s.Class == Performance:
+		return MaxPerformanceTolerance
+	}
+	return MaxQualityTolerance
+}
+
+// checkBound refuses a tolerance above its metric's bound.
+func checkBound(name string, tol float64) error {
+	if limit := MaxTolerance(name); tol > limit {
+		return fmt.Errorf("tolerance %s=%s is above its bound %s: a tolerance absorbs the noise between two trainings of the same model, it does not accept a worse one; lower it in SP_MODEL_TOLERANCES (the bounds are fixed in ci/gate/modelgate)",
+			name, strconv.FormatFloat(tol, 'g', -1, 64), strconv.FormatFloat(limit, 'g', -1, 64))
+	}
+	return nil
+}
+
+// TolerancesDetail starts the detail of the model-gate result that records the tolerances that
+// judged it (RecordTolerances); ReportTolerances reads it back from a gate report.
+const TolerancesDetail = "tolerances (SP_MODEL_TOLERANCES): "
+
+// RecordTolerances is the model-gate detail recording t.
+func RecordTolerances(t Tolerances) string {
+	if len(t) == 0 {
+		return TolerancesDetail + "none"
+	}
+	return TolerancesDetail + t.String()
+}
+
+// ReportTolerances returns the tolerances a gate report's passed model gate was judged with, and
+// refuses a report whose passed model gate does not record them or records tolerances above the
+// bounds. A report without a passed model gate has none to check.
+func ReportTolerances(rep gate.Report) (Tolerances, error) {
+	for _, r := range rep.Results {
+		if r.Name != gate.ModelGate || r.Status != gate.Pass {
+			continue
+		}
+		for _, d := range r.Details {
+			raw, ok := strings.CutPrefix(d, TolerancesDetail)
+			if !ok {
+				continue
+			}
+			if raw == "none" {
+				raw = ""
+			}
+			t, err := ParseTolerances(raw)
+			if err != nil {
+				return nil, fmt.Errorf("the gate report's model gate was judged with tolerances this module refuses: %w; re-run `check`", err)
+			}
+			return t, nil
+		}
+		return nil, errors.New("the gate report's model gate does not record the tolerances (SP_MODEL_TOLERANCES) that judged it: re-run `check` with this module so the report says what judged the candidate")
+	}
+	return Tolerances{}, nil
 }

@@ -41,15 +41,15 @@ func TestParseTolerances(t *testing.T) {
 	assert.Empty(t, empty)
 
 	bad := map[string]string{
-		"accuracy":                  "has no '='",
-		"accuracy=0.01,":            "entry 2 is empty",
-		"acc=0.01":                  `unknown metric "acc": use one of accuracy, f1, roc_auc`,
-		"accuracy=x":                `accuracy="x" is not a number`,
-		"accuracy=-0.1":             "is negative",
-		"accuracy=NaN":              "is not a number",
-		"accuracy=Inf":              "is not a number",
-		"accuracy=0.1,accuracy=0.2": "given twice",
-		"accuracy=0.1;log_loss=0.2": "is not a number",
+		"accuracy":                    "has no '='",
+		"accuracy=0.01,":              "entry 2 is empty",
+		"acc=0.01":                    `unknown metric "acc": use one of accuracy, f1, roc_auc`,
+		"accuracy=x":                  `accuracy="x" is not a number`,
+		"accuracy=-0.1":               "is negative",
+		"accuracy=NaN":                "is not a number",
+		"accuracy=Inf":                "is not a number",
+		"accuracy=0.01,accuracy=0.02": "given twice",
+		"accuracy=0.1;log_loss=0.2":   "is not a number",
 	}
 	for in, want := range bad {
 		_, err := ParseTolerances(in)
