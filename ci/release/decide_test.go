@@ -28,8 +28,8 @@ const (
 	relCommit  = "0123456789abcdef0123456789abcdef01234567"
 	relOther   = "fedcba9876543210fedcba9876543210fedcba98"
 	relPrefix  = "registry.gitlab.com/sp"
-	cleanTrivy = `{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}`
-	redTrivy   = `{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`
+	cleanTrivy = `{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`
+	redTrivy   = `{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "1", "FixedVersion": "2", "Severity": "CRITICAL"}]}]}`
 )
 
 func publicKeyPEM(t *testing.T) []byte {

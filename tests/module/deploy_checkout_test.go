@@ -130,7 +130,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	_, err = m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil)
+		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "deployment 9001's approvals were already used by the deploy mallory recorded as deployment 9501 (success): approvals are used once")
 }
