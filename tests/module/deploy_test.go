@@ -471,7 +471,8 @@ func TestDryRunAndDeployShareEveryFlag(t *testing.T) {
 	api, worker, airflow := deployImages()
 	run := func(dryRun bool) (string, daggertest.Exec, []string) {
 		m := fresh(t, withRelease)
-		m.Settings = append(m.Settings, "CI_API_V4_URL="+srv.URL+"/api/v4", "CI_PROJECT_ID=42")
+		asGitLabCom(t, srv)
+		m.Settings = append(m.Settings, "CI_PROJECT_ID=42")
 		deployHappy(t)
 		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 		out, err := m.Deploy(context.Background(), "production", api, worker, airflow,
