@@ -545,13 +545,24 @@ func (c *replayCtr) exec(args []string) (string, string, int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Args = args
-	cmd.Env = c.env
-	cmd.Dir = c.workdir
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: c.root}
-	err := cmd.Run()
+	var err error
+	// A binary just written may still be open for writing in a child another goroutine forked
+	// meanwhile (golang/go#22315): exec then fails with ETXTBSY until that child execs. Retry.
+	for attempt := 0; ; attempt++ {
+		stdout.Reset()
+		stderr.Reset()
+		cmd := exec.CommandContext(ctx, bin)
+		cmd.Args = args
+		cmd.Env = c.env
+		cmd.Dir = c.workdir
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: c.root}
+		err = cmd.Run()
+		if !errors.Is(err, syscall.ETXTBSY) || attempt == 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
@@ -996,13 +1007,22 @@ func buildTools(t *testing.T) (oci, reg string) {
 	args := toolchain.OCI.GoBuild()
 	i := indexOf(args, "-o")
 	require.GreaterOrEqual(t, i, 0, "the tool build names its output: %v", args)
-	args[i+1] = dir + "/"
-	args = append(args, "./tests/testregistry")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = filepath.Join(repo, toolchain.OCI.ModuleDir)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s:\n%s", strings.Join(args, " "), out)
+	args[i+1] = filepath.Join(dir, toolchain.OCI.Name)
+	// The registry tool is its own Go module (toolchain.OCI.ModuleDir); the test registry is
+	// the root module's.
+	for _, b := range []struct {
+		dir  string
+		args []string
+	}{
+		{filepath.Join(repo, toolchain.OCI.ModuleDir), args},
+		{repo, []string{"go", "build", "-o", filepath.Join(dir, "testregistry"), "./tests/testregistry"}},
+	} {
+		cmd := exec.Command(b.args[0], b.args[1:]...)
+		cmd.Dir = b.dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s:\n%s", strings.Join(b.args, " "), out)
+	}
 	return filepath.Join(dir, toolchain.OCI.Name), filepath.Join(dir, "testregistry")
 }
 

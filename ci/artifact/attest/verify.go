@@ -328,6 +328,9 @@ type Summary struct {
 	// KeyID identifies the public key the signatures were checked against (see KeyID); empty
 	// when signatures were not required.
 	KeyID string `json:"keyID,omitempty"`
+	// SigstorePolicy names the Sigstore trust policy the bundles were checked against
+	// (BundleVerifier.Policy); empty when Sigstore bundles were not required.
+	SigstorePolicy string `json:"sigstorePolicy,omitempty"`
 	// Images is the verification of each image.
 	Images []Verified `json:"images"`
 }
