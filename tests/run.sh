@@ -5,7 +5,9 @@
 #      smoke training run, whose metrics the Go model gate then evaluates;
 #   2. go test ./... (ci/ decisions, registry, GitLab CI, harness, pins, sample vs gates);
 #   3. the modules kept apart so their heavy dependencies never reach the Dagger module's build
-#      graph: ci/deploy/secrets (SOPS + age, sops-decrypt) and tests/chart (Helm SDK, Kubernetes types);
+#      graph: ci/deploy/secrets (SOPS + age, sops-decrypt), ci/artifact/attest/sigstore
+#      (sigstore-go; its tests build the real cosign CLI), ci/cmd/oci (the registry tool, which
+#      signs with sigstore-go) and tests/chart (Helm SDK, Kubernetes types);
 #   4. the Dagger module itself, type-checked and exercised offline (tests/run-module-tests.sh).
 # GITLAB_CI_SCHEMA points at GitLab's JSON Schema for .gitlab-ci.yml (default: ../shared/...).
 set -euo pipefail
@@ -21,7 +23,7 @@ if [[ -z "${GITLAB_CI_SCHEMA:-}" && -f "$root/../shared/schemas/gitlab-ci.json" 
 fi
 
 echo "== Go modules"
-for mod in . ci/deploy/secrets tests/chart dagger; do
+for mod in . ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart dagger; do
 	# An untidy go.mod/go.sum fails here, naming the module, instead of as a missing go.sum entry
 	# halfway through the run.
 	if ! (cd "$mod" && go mod download && go mod tidy -diff >/dev/null); then
@@ -42,7 +44,7 @@ echo "== go vet + go test (root module)"
 go vet ./...
 go test -count=1 ./...
 
-for mod in ci/deploy/secrets tests/chart; do
+for mod in ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart; do
 	echo "== go vet + go test ($mod module)"
 	(cd "$mod" && go vet ./... && go test -count=1 ./...)
 done

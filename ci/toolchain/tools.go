@@ -24,8 +24,11 @@ var (
 	// SopsDecrypt decrypts SOPS+age files for helm, straight into a tmpfs (ci/deploy/secrets).
 	SopsDecrypt = GoTool{Name: "sops-decrypt", ModuleDir: "ci/deploy/secrets", Package: "./cmd/sops-decrypt"}
 	// OCI is the registry tool: normalize, push, promote and resolve images; attach, sign and
-	// verify their evidence (ci/artifact/registry, ci/artifact/attest, ci/artifact/attest/signing).
-	OCI = GoTool{Name: "oci", ModuleDir: ".", Package: "./ci/cmd/oci"}
+	// verify their evidence (ci/artifact/registry, ci/artifact/attest, ci/artifact/attest/signing,
+	// ci/artifact/attest/sigstore). Its own Go module: sigstore-go's dependency versions (among
+	// them OpenTelemetry's) must not reach the root module, whose requirements the Dagger module
+	// inherits.
+	OCI = GoTool{Name: "oci", ModuleDir: "ci/cmd/oci", Package: "."}
 	// ManifestRedact blanks Secret values in manifest streams (ci/deploy/helm).
 	ManifestRedact = GoTool{Name: "manifest-redact", ModuleDir: ".", Package: "./ci/cmd/manifest-redact"}
 )

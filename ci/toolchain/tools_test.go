@@ -22,5 +22,5 @@ func TestEveryToolExistsAsAMainPackageInItsModule(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
-	assert.Equal(t, []string{"go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/oci", "./ci/cmd/oci"}, OCI.GoBuild())
+	assert.Equal(t, []string{"go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/oci", "."}, OCI.GoBuild())
 }

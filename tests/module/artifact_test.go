@@ -102,7 +102,7 @@ func TestPromoteCopiesByDigestWithTheToolAndAMountedPassword(t *testing.T) {
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
 	assert.True(t, ok, "password must be a mounted secret: %s", e.Container)
 	assert.NotContains(t, e.Line(), "--allow-overwrite")
-	build := mustExec(t, "go", "build", "./ci/cmd/oci")
+	build := mustExec(t, "go", "build", "-o", "/out/oci")
 	assert.Contains(t, build.Container.String(), `from(address:"golang:1.26")`)
 	for _, cache := range []string{"soccer-predict-gomod", "soccer-predict-gobuild"} {
 		assert.Contains(t, build.Container.String(), `cacheVolume(key:"`+cache+`")`)

@@ -197,8 +197,8 @@ func TestDeployStagingReadsEachDigestsEvidenceFromTheRegistry(t *testing.T) {
 	assert.True(t, ok, "the registry password is a mounted secret")
 	_, ok = e.Container.StepWhere("withEnvVariable", "name", "SP_EVIDENCE_AT")
 	assert.True(t, ok, "the registry is read every time, never from the cache")
-	build := mustExec(t, "go", "build", "./ci/cmd/oci")
-	_, ok = build.Container.StepWhere("withWorkdir", "path", "/pipeline")
+	build := mustExec(t, "go", "build", "-o", "/out/oci")
+	_, ok = build.Container.StepWhere("withWorkdir", "path", "/pipeline/ci/cmd/oci")
 	assert.True(t, ok)
 	assert.Empty(t, rec.Leaked(evPassword))
 }

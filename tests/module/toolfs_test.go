@@ -1008,13 +1008,22 @@ func buildTools(t *testing.T) (oci, reg string) {
 	args := toolchain.OCI.GoBuild()
 	i := indexOf(args, "-o")
 	require.GreaterOrEqual(t, i, 0, "the tool build names its output: %v", args)
-	args[i+1] = dir + "/"
-	args = append(args, "./tests/testregistry")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = filepath.Join(repo, toolchain.OCI.ModuleDir)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s:\n%s", strings.Join(args, " "), out)
+	args[i+1] = filepath.Join(dir, toolchain.OCI.Name)
+	// The registry tool is its own Go module (toolchain.OCI.ModuleDir); the test registry is
+	// the root module's.
+	for _, b := range []struct {
+		dir  string
+		args []string
+	}{
+		{filepath.Join(repo, toolchain.OCI.ModuleDir), args},
+		{repo, []string{"go", "build", "-o", filepath.Join(dir, "testregistry"), "./tests/testregistry"}},
+	} {
+		cmd := exec.Command(b.args[0], b.args[1:]...)
+		cmd.Dir = b.dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s:\n%s", strings.Join(b.args, " "), out)
+	}
 	return filepath.Join(dir, toolchain.OCI.Name), filepath.Join(dir, "testregistry")
 }
 

@@ -21,6 +21,12 @@
 //     whose subject is the digest; [SignaturesRequired] is the rule per environment (production
 //     always, staging once [PublicKeyPath] is committed), [ParsePublicKey] and [KeyID] read the
 //     trusted key.
+//   - Sigstore bundles (bundle.go, policy.go): the referrer layout cosign v3 writes
+//     ([TypeSigstoreBundle] and its annotations), cosign's vuln predicate for the Trivy report,
+//     [VerifyBundles] counting only bundles a [BundleVerifier] accepts (envelopes of the
+//     earlier format: "republish"), and the committed trust policy ([SigstorePolicyPath],
+//     [ParseSigstorePolicy], [TrustedSigstorePolicy]); signing and checking them is
+//     ci/artifact/attest/sigstore's job (sigstore-go, its own Go module, tools and tests only).
 //
 // The package is plain Go (standard library and ci/ packages) so the module may build
 // statements and apply the rules; reading and writing referrers is ci/artifact/registry's job

@@ -30,8 +30,9 @@ const (
 
 	// PredicateGateReport is the predicateType of a statement whose predicate is gate-report.json.
 	PredicateGateReport = "https://gitlab.com/soccerpredictai/pipeline/attestation/gate-report/v1"
-	// PredicateTrivy is the predicateType of a statement whose predicate is Trivy's JSON report
-	// (schema 2), verbatim.
+	// PredicateTrivy is the predicateType of the statements of earlier releases whose predicate
+	// is Trivy's JSON report (schema 2), verbatim; still read (OpenStatement), no longer written:
+	// the report is now the scanner.result of cosign's PredicateVuln.
 	PredicateTrivy = "https://gitlab.com/soccerpredictai/pipeline/attestation/trivy-report/v2"
 	// PredicateCycloneDX is the in-toto predicate type of a CycloneDX SBOM (as `cosign attest
 	// --type cyclonedx` writes it).
@@ -46,13 +47,16 @@ const (
 // predicateOf maps each artifact type to the predicateType of its statement.
 var predicateOf = map[string]string{
 	TypeGateReport: PredicateGateReport,
-	TypeTrivy:      PredicateTrivy,
+	TypeTrivy:      PredicateVuln,
 	TypeSBOM:       PredicateCycloneDX,
 	TypeInToto:     PredicateSLSAProvenance,
 }
 
 // artifactTypeOf is the artifact type a statement of predicateType carries ("" when unknown).
 func artifactTypeOf(predicateType string) string {
+	if predicateType == PredicateTrivy {
+		return TypeTrivy
+	}
 	for typ, p := range predicateOf {
 		if p == predicateType {
 			return typ
@@ -62,8 +66,8 @@ func artifactTypeOf(predicateType string) string {
 }
 
 // Attachable lists every artifact type a referrer written by publish may have: the unsigned
-// documents of Types and the signed envelopes.
-func Attachable() []string { return append(Types(), TypeDSSE) }
+// documents of Types, the signed envelopes of earlier releases and the Sigstore bundles.
+func Attachable() []string { return append(Types(), TypeDSSE, TypeSigstoreBundle) }
 
 // genericStatement is an in-toto v1 Statement with any predicate.
 type genericStatement struct {
@@ -102,6 +106,11 @@ func StatementFor(image, artifactType string, document []byte) ([]byte, error) {
 	}
 	if _, ok := probe.(map[string]any); !ok {
 		return nil, fmt.Errorf("the %s is not a JSON object", Describe(artifactType))
+	}
+	if artifactType == TypeTrivy {
+		if document, err = vulnOf(document); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -143,6 +152,10 @@ func OpenStatement(payload []byte, digest domain.Digest) (artifactType string, d
 	}
 	if len(s.Predicate) == 0 || bytes.Equal(bytes.TrimSpace(s.Predicate), []byte("null")) {
 		return typ, nil, fmt.Errorf("the signed %s statement has no predicate", Describe(typ))
+	}
+	if s.PredicateType == PredicateVuln {
+		report, err := reportOfVuln(s.Predicate)
+		return typ, report, err
 	}
 	return typ, []byte(s.Predicate), nil
 }
@@ -194,31 +207,58 @@ type EnvelopeVerifier interface {
 }
 
 // candidates returns, by artifact type, the documents that may count for ev's digest, and, by
-// artifact type ("" when unknown), why the others do not. With a verifier only statements in
-// envelopes it verifies count; without one (signatures not required) the unsigned documents
-// and the statements of the envelopes count, their signatures unchecked.
-func (ev Evidence) candidates(digest domain.Digest, v EnvelopeVerifier) (map[string][][]byte, map[string][]string) {
+// artifact type ("" when unknown), why the others do not. With a bundle verifier only
+// statements in bundles it verifies count; with an envelope verifier only statements in
+// envelopes it verifies; without either (signatures not required) the unsigned documents and
+// the statements of the envelopes and bundles count, their signatures unchecked.
+func (ev Evidence) candidates(digest domain.Digest, r rule) (map[string][][]byte, map[string][]string) {
 	docs := map[string][][]byte{}
 	why := map[string][]string{}
-	if v == nil {
+	if !r.signed() {
 		for typ, list := range ev.Documents {
 			docs[typ] = append(docs[typ], list...)
 		}
 	} else {
+		trusted := PublicKeyPath
+		if r.bundle != nil {
+			trusted = SigstorePolicyPath + ": " + r.bundle.Policy()
+		} else {
+			trusted += " (" + r.env.KeyID() + ")"
+		}
 		for typ, list := range ev.Documents {
 			if len(list) > 0 {
-				why[typ] = appendUnique(why[typ], fmt.Sprintf("%d unsigned %s(s) attached do not count: signatures are required and checked against %s (%s)", len(list), Describe(typ), PublicKeyPath, v.KeyID()))
+				why[typ] = appendUnique(why[typ], fmt.Sprintf("%d unsigned %s(s) attached do not count: signatures are required and checked against %s", len(list), Describe(typ), trusted))
 			}
 		}
 	}
+	open := func(payloadType string, payload []byte) {
+		if payloadType != PayloadTypeInToto {
+			why[""] = appendUnique(why[""], fmt.Sprintf("a signed envelope's payloadType is %q, not %q", payloadType, PayloadTypeInToto))
+			return
+		}
+		typ, doc, err := OpenStatement(payload, digest)
+		if err != nil {
+			why[typ] = appendUnique(why[typ], err.Error())
+			return
+		}
+		docs[typ] = append(docs[typ], doc)
+	}
 	for _, raw := range ev.Envelopes {
+		if r.bundle != nil {
+			typ := ""
+			if e, perr := ParseEnvelope(raw); perr == nil {
+				typ = peekPredicate(e.Payload)
+			}
+			why[typ] = appendUnique(why[typ], "a DSSE envelope of the earlier evidence format does not count: deploys and releases accept only Sigstore bundles, republish the image (publish attaches them)")
+			continue
+		}
 		var (
 			pt      string
 			payload []byte
 			err     error
 		)
-		if v != nil {
-			pt, payload, err = v.VerifyEnvelope(raw)
+		if r.env != nil {
+			pt, payload, err = r.env.VerifyEnvelope(raw)
 		} else {
 			var e Envelope
 			e, err = ParseEnvelope(raw)
@@ -232,18 +272,44 @@ func (ev Evidence) candidates(digest domain.Digest, v EnvelopeVerifier) (map[str
 			why[typ] = appendUnique(why[typ], fmt.Sprintf("a signed envelope does not count: %v", err))
 			continue
 		}
-		if pt != PayloadTypeInToto {
-			why[""] = appendUnique(why[""], fmt.Sprintf("a signed envelope's payloadType is %q, not %q", pt, PayloadTypeInToto))
-			continue
+		open(pt, payload)
+	}
+	for _, raw := range ev.Bundles {
+		switch {
+		case r.bundle != nil:
+			payload, err := r.bundle.VerifyBundle(raw, string(digest))
+			if err != nil {
+				typ := ""
+				if e, perr := bundleEnvelope(raw); perr == nil {
+					typ = peekPredicate(e.Payload)
+				}
+				why[typ] = appendUnique(why[typ], fmt.Sprintf("a Sigstore bundle does not count: %v", err))
+				continue
+			}
+			open(PayloadTypeInToto, payload)
+		case r.env != nil:
+			// Bundles are not what the key-only rule checks.
+		default:
+			e, err := bundleEnvelope(raw)
+			if err != nil {
+				why[""] = appendUnique(why[""], err.Error())
+				continue
+			}
+			open(e.PayloadType, e.Payload)
 		}
-		typ, doc, err := OpenStatement(payload, digest)
-		if err != nil {
-			why[typ] = appendUnique(why[typ], err.Error())
-			continue
-		}
-		docs[typ] = append(docs[typ], doc)
 	}
 	return docs, why
+}
+
+// bundleEnvelope reads the DSSE envelope of a Sigstore bundle without checking anything.
+func bundleEnvelope(raw []byte) (Envelope, error) {
+	var b struct {
+		DSSE *Envelope `json:"dsseEnvelope"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil || b.DSSE == nil || b.DSSE.PayloadType == "" {
+		return Envelope{}, errors.New("a Sigstore bundle holds no DSSE envelope")
+	}
+	return *b.DSSE, nil
 }
 
 // SignaturesRequired decides whether the evidence of a deploy to env (or a release:

@@ -128,7 +128,7 @@ func TestSignedEvidenceRefusesEachForgery(t *testing.T) {
 			require.NoError(t, json.Unmarshal(raw, &e))
 			var st struct{ PredicateType string }
 			require.NoError(t, json.Unmarshal(e.Payload, &st))
-			want := map[string]string{attest.TypeGateReport: attest.PredicateGateReport, attest.TypeTrivy: attest.PredicateTrivy, attest.TypeSBOM: attest.PredicateCycloneDX, attest.TypeInToto: attest.PredicateSLSAProvenance}[typ]
+			want := map[string]string{attest.TypeGateReport: attest.PredicateGateReport, attest.TypeTrivy: attest.PredicateVuln, attest.TypeSBOM: attest.PredicateCycloneDX, attest.TypeInToto: attest.PredicateSLSAProvenance}[typ]
 			if st.PredicateType == want {
 				ev.Envelopes[i] = env
 				return
@@ -307,4 +307,41 @@ func pinnedRef(t *testing.T, s string) domain.ImageRef {
 	r, err := domain.ParsePinnedRef(s)
 	require.NoError(t, err)
 	return r
+}
+
+func TestTrivyReportIsCosignsVulnPredicateAndTheEarlierTypeStillOpens(t *testing.T) {
+	report := documents(t, sImage)[attest.TypeTrivy]
+	st, err := attest.StatementFor(sImage, attest.TypeTrivy, report)
+	require.NoError(t, err)
+	var s struct {
+		PredicateType string
+		Predicate     struct {
+			Scanner struct {
+				URI    string
+				Result json.RawMessage
+			}
+			Metadata struct{ ScanStartedOn time.Time }
+		}
+	}
+	require.NoError(t, json.Unmarshal(st, &s))
+	assert.Equal(t, "https://cosign.sigstore.dev/attestation/vuln/v1", s.PredicateType)
+	assert.Equal(t, "pkg:github/aquasecurity/trivy", s.Predicate.Scanner.URI)
+	assert.JSONEq(t, string(report), string(s.Predicate.Scanner.Result))
+	typ, doc, err := attest.OpenStatement(st, domain.Digest(sDigest))
+	require.NoError(t, err)
+	assert.Equal(t, attest.TypeTrivy, typ)
+	assert.JSONEq(t, string(report), string(doc), "the report comes back verbatim")
+
+	// Statements of the earlier releases carried the report itself under the project's type.
+	legacy := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":%q,"digest":{"sha256":%q}}],"predicateType":%q,"predicate":%s}`, sRepo, strings.TrimPrefix(sDigest, "sha256:"), attest.PredicateTrivy, report)
+	typ, doc, err = attest.OpenStatement([]byte(legacy), domain.Digest(sDigest))
+	require.NoError(t, err)
+	assert.Equal(t, attest.TypeTrivy, typ)
+	assert.JSONEq(t, string(report), string(doc))
+
+	// A vuln predicate from another scanner is not a Trivy report.
+	other := strings.Replace(string(st), "pkg:github/aquasecurity/trivy", "pkg:github/anchore/grype", 1)
+	_, _, err = attest.OpenStatement([]byte(other), domain.Digest(sDigest))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not Trivy")
 }

@@ -32,6 +32,9 @@ type Evidence struct {
 	Documents map[string][][]byte `json:"-"`
 	// Envelopes holds every DSSE envelope (TypeDSSE referrer) attached to the digest, unchecked.
 	Envelopes [][]byte `json:"-"`
+	// Bundles holds every Sigstore bundle (TypeSigstoreBundle referrer) attached to the digest,
+	// unchecked.
+	Bundles [][]byte `json:"-"`
 }
 
 // Verified is the outcome of Verify for one image.
@@ -75,8 +78,9 @@ const (
 // others are ignored. Whether the Trivy findings block is the scan policy's question (scan.Evaluate).
 //
 // Verify does not require signatures: the unsigned documents and the statements in the
-// envelopes count alike. VerifySigned does.
-func Verify(ev Evidence, commit domain.Commit) Verified { return verify(ev, commit, nil) }
+// envelopes and bundles count alike, their signatures unchecked (trace reads what an image
+// carries, in either format). VerifySigned and VerifyBundles do.
+func Verify(ev Evidence, commit domain.Commit) Verified { return verify(ev, commit, rule{}) }
 
 // VerifySigned is Verify where only statements signed by the key of v count (the statement's
 // subject the digest): unsigned documents, envelopes signed by another key or whose payload
@@ -86,10 +90,30 @@ func VerifySigned(ev Evidence, commit domain.Commit, v EnvelopeVerifier) Verifie
 	if v == nil {
 		return Verified{Service: ev.Service, Image: ev.Image, Problems: []string{"signatures are required but no public key was given"}}
 	}
-	return verify(ev, commit, v)
+	return verify(ev, commit, rule{env: v})
 }
 
-func verify(ev Evidence, commit domain.Commit, sv EnvelopeVerifier) Verified {
+// VerifyBundles is Verify where only the statements of Sigstore bundles that bv verifies count
+// (the trust policy of deploys and releases): unsigned documents, DSSE envelopes of the earlier
+// format (the problem says to republish), bundles signed otherwise than the policy says and
+// statements about another image never count. bv must not be nil.
+func VerifyBundles(ev Evidence, commit domain.Commit, bv BundleVerifier) Verified {
+	if bv == nil {
+		return Verified{Service: ev.Service, Image: ev.Image, Problems: []string{"signatures are required but no Sigstore policy was given"}}
+	}
+	return verify(ev, commit, rule{bundle: bv})
+}
+
+// rule is what counts: with neither verifier, every document unchecked; with env, statements in
+// DSSE envelopes it verifies; with bundle, statements in Sigstore bundles it verifies.
+type rule struct {
+	env    EnvelopeVerifier
+	bundle BundleVerifier
+}
+
+func (r rule) signed() bool { return r.env != nil || r.bundle != nil }
+
+func verify(ev Evidence, commit domain.Commit, sv rule) Verified {
 	v := Verified{Service: ev.Service, Image: ev.Image, Problems: []string{}}
 	add := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
 	ref := ev.Image
@@ -116,7 +140,10 @@ func verify(ev Evidence, commit domain.Commit, sv EnvelopeVerifier) Verified {
 		if typ == TypeGateReport {
 			fix = fmt.Sprintf(attestCommand, commit, ev.Image, commit)
 		}
-		if sv != nil {
+		switch {
+		case sv.bundle != nil:
+			fix += ", signing as the committed Sigstore policy (" + SigstorePolicyPath + ") says: " + sv.bundle.Policy()
+		case sv.env != nil:
 			fix += " with --signing-key=env:SP_SIGNING_KEY, the private half of " + PublicKeyPath
 		}
 		return fix
@@ -173,8 +200,8 @@ func verify(ev Evidence, commit domain.Commit, sv EnvelopeVerifier) Verified {
 }
 
 // describeSigned names an artifact type, "signed …" when signatures are required.
-func describeSigned(typ string, sv EnvelopeVerifier) string {
-	if sv != nil {
+func describeSigned(typ string, sv rule) string {
+	if sv.signed() {
 		return "signed " + Describe(typ)
 	}
 	return Describe(typ)
@@ -301,6 +328,9 @@ type Summary struct {
 	// KeyID identifies the public key the signatures were checked against (see KeyID); empty
 	// when signatures were not required.
 	KeyID string `json:"keyID,omitempty"`
+	// SigstorePolicy names the Sigstore trust policy the bundles were checked against
+	// (BundleVerifier.Policy); empty when Sigstore bundles were not required.
+	SigstorePolicy string `json:"sigstorePolicy,omitempty"`
 	// Images is the verification of each image.
 	Images []Verified `json:"images"`
 }

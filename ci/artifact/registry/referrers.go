@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -49,6 +50,12 @@ type Attachment struct {
 	ArtifactType string
 	// Data is the document.
 	Data []byte
+	// PredicateType is, for a Sigstore bundle (attest.TypeSigstoreBundle), the predicateType
+	// of its statement: the referrer's dev.sigstore.bundle.predicateType annotation.
+	PredicateType string
+	// Created is, for a Sigstore bundle, the referrer's org.opencontainers.image.created
+	// annotation (cosign writes the signing time; zero: now).
+	Created time.Time
 }
 
 // Attached is one referrer written.
@@ -136,13 +143,30 @@ func Attach(ctx context.Context, subject domain.ImageRef, docs []Attachment, opt
 			return out, registryError(err, sub, "push to", opts)
 		}
 		ld, _ := layer.Digest()
+		var annotations map[string]string
+		cfgArtifactType := ""
+		if d.ArtifactType == attest.TypeSigstoreBundle {
+			// cosign v3's layout (ociremote.WriteAttestationNewBundleFormat): the artifact type on
+			// the manifest and on its config, three annotations.
+			created := d.Created
+			if created.IsZero() {
+				created = time.Now()
+			}
+			cfgArtifactType = d.ArtifactType
+			annotations = map[string]string{
+				attest.AnnotationCreated:             created.UTC().Format(time.RFC3339),
+				attest.AnnotationBundleContent:       attest.BundleContentDSSE,
+				attest.AnnotationBundlePredicateType: d.PredicateType,
+			}
+		}
 		m := v1.Manifest{
 			SchemaVersion: 2,
 			MediaType:     types.OCIManifestSchema1,
 			ArtifactType:  d.ArtifactType,
-			Config:        v1.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Size: int64(len(emptyConfig)), Digest: cfgDigest, Data: emptyConfig},
+			Config:        v1.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Size: int64(len(emptyConfig)), Digest: cfgDigest, Data: emptyConfig, ArtifactType: cfgArtifactType},
 			Layers:        []v1.Descriptor{{MediaType: types.MediaType(d.ArtifactType), Size: int64(len(d.Data)), Digest: ld}},
 			Subject:       &v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest},
+			Annotations:   annotations,
 		}
 		raw, err := json.Marshal(m)
 		if err != nil {
@@ -290,6 +314,10 @@ func FetchEvidence(ctx context.Context, service domain.Service, image domain.Ima
 		}
 		if h, _, _ := v1.SHA256(bytes.NewReader(data)); h != l.Digest {
 			continue // content does not match its digest
+		}
+		if r.artifactType == attest.TypeSigstoreBundle {
+			ev.Bundles = append(ev.Bundles, data) // Sigstore bundles: attest.VerifyBundles opens them
+			continue
 		}
 		if r.artifactType == attest.TypeDSSE {
 			ev.Envelopes = append(ev.Envelopes, data) // signed statements: attest.VerifySigned opens them

@@ -88,10 +88,10 @@ func provDoc(t *testing.T, image, commit string) []byte {
 // allDocs is what publish attaches to one image.
 func allDocs(t *testing.T, image, configDigest, commit string) []Attachment {
 	return []Attachment{
-		{attest.TypeGateReport, gateDoc(t, commit)},
-		{attest.TypeTrivy, trivyDoc(configDigest)},
-		{attest.TypeSBOM, sbomDoc(configDigest)},
-		{attest.TypeInToto, provDoc(t, image, commit)},
+		{ArtifactType: attest.TypeGateReport, Data: gateDoc(t, commit)},
+		{ArtifactType: attest.TypeTrivy, Data: trivyDoc(configDigest)},
+		{ArtifactType: attest.TypeSBOM, Data: sbomDoc(configDigest)},
+		{ArtifactType: attest.TypeInToto, Data: provDoc(t, image, commit)},
 	}
 }
 
@@ -277,9 +277,9 @@ func TestAttachRefusesBadInput(t *testing.T) {
 	image, cfg := pushBuild(t, reg+"/sp/api:main-01234567", evCommit)
 	_, err := attachS(ctx(t), reg+"/sp/api:main-01234567", allDocs(t, image, cfg, evCommit), plainHTTP)
 	assert.ErrorIs(t, err, ErrNotByDigest)
-	_, err = attachS(ctx(t), image, []Attachment{{"application/json", []byte("{}")}}, plainHTTP)
+	_, err = attachS(ctx(t), image, []Attachment{{ArtifactType: "application/json", Data: []byte("{}")}}, plainHTTP)
 	assert.ErrorContains(t, err, "unknown artifact type")
-	_, err = attachS(ctx(t), image, []Attachment{{attest.TypeTrivy, nil}}, plainHTTP)
+	_, err = attachS(ctx(t), image, []Attachment{{ArtifactType: attest.TypeTrivy}}, plainHTTP)
 	assert.ErrorContains(t, err, "is empty")
 	missing := reg + "/sp/api@sha256:" + strings.Repeat("e", 64)
 	_, err = attachS(ctx(t), missing, allDocs(t, missing, cfg, evCommit), plainHTTP)

@@ -14,6 +14,7 @@ import (
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/sigstore"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
@@ -36,6 +37,7 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		attest.TypeInToto:     fs.String("provenance", "", "in-toto statement with the SLSA provenance of the image"),
 	}
 	sf := signingFlags(fs)
+	sg := addSigstoreFlags(fs, true)
 	reg := addRegistryFlags(fs, 10*time.Minute)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,18 +60,29 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(docs) == 0 {
 		return usageError{msg: "nothing to attach: pass at least one of --gate-report, --trivy, --sbom, --provenance"}
 	}
-	signer, err := sf.signer()
-	if err != nil {
-		return err
-	}
-	if signer != nil {
-		if docs, err = signAll(signer, *image, docs); err != nil {
-			return usageError{msg: err.Error()}
-		}
-	}
 	opts, timeout, err := reg.options()
 	if err != nil {
 		return err
+	}
+	if sg.enabled() {
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		docs, err = signBundles(sctx, sg, sf, *image, docs)
+		cancel()
+		if err != nil {
+			return err
+		}
+	} else if *sg.idToken != "" {
+		return usageError{msg: "--id-token-file needs --sigstore-policy"}
+	} else {
+		signer, err := sf.signer()
+		if err != nil {
+			return err
+		}
+		if signer != nil {
+			if docs, err = signAll(signer, *image, docs); err != nil {
+				return usageError{msg: err.Error()}
+			}
+		}
 	}
 	opts.UserAgent = evidenceAgent
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -95,13 +108,25 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&images, "image", "`service=repo@sha256:<64 hex>`; repeat for each image")
 	commit := fs.String("commit", "", "the commit the images must be the build of (required)")
 	out := fs.String("out", "", "directory to write evidence.json and the documents that counted (required)")
-	publicKey := fs.String("public-key", "", "trusted attestation public key (PEM); when given, only statements signed by it count")
+	publicKey := fs.String("public-key", "", "trusted attestation public key (PEM); when given, only statements signed by it count (with --sigstore-policy: the key of a keyed policy)")
+	sg := addSigstoreFlags(fs, false)
 	reg := addRegistryFlags(fs, 10*time.Minute)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var trusted *signing.Verifier
-	if *publicKey != "" {
+	var (
+		trusted *signing.Verifier
+		bundles *sigstore.Verifier
+	)
+	if sg.enabled() {
+		p, root, err := sg.load()
+		if err != nil {
+			return err
+		}
+		if bundles, err = sg.verifier(p, root, *publicKey); err != nil {
+			return err
+		}
+	} else if *publicKey != "" {
 		v, err := loadVerifier(*publicKey)
 		if err != nil {
 			return err
@@ -165,7 +190,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%s: %w", it.service, err)
 		}
 		v := attest.Verify(ev, verified)
-		if trusted != nil {
+		switch {
+		case bundles != nil:
+			v = attest.VerifyBundles(ev, verified, bundles)
+		case trusted != nil:
 			v = attest.VerifySigned(ev, verified, trusted)
 		}
 		set = append(set, v)
@@ -186,6 +214,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sum := attest.NewSummary(verified, set)
 	if trusted != nil {
 		sum.KeyID = trusted.KeyID()
+	}
+	if bundles != nil {
+		sum.SigstorePolicy = bundles.Policy()
 	}
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {

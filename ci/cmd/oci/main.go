@@ -24,13 +24,19 @@
 //	    registries without the referrers API); with a signing key, each document as an in-toto
 //	    statement in a DSSE envelope (ci/artifact/attest/signing), refusing a key that is not
 //	    the private half of --public-key; prints {"image":…,"attached":[…]}.
+//	oci attach … --sigstore-policy F (--signing-key-file F --public-key F | --id-token-file F) [--trusted-root F]
+//	    attaches each document as a Sigstore bundle of its in-toto statement, in the referrer
+//	    layout cosign v3 writes (ci/artifact/attest/sigstore): keyed with the key, or keyless with
+//	    a Fulcio certificate for the job's OIDC token and a Rekor entry, as the policy says.
 //	oci check-key --signing-key-file F [--signing-password-file F] [--public-key F]
 //	    checks the signing key (and that it matches the public key) and prints its key ID;
 //	    publish runs it before pushing anything.
 //	oci verify --commit <sha> --image service=repo@sha256:… [--image …] --out DIR [--public-key F] [registry flags]
 //	    reads what the registry holds for every image and checks it (ci/artifact/attest.Verify,
 //	    VerifySigned with --public-key); writes DIR/evidence.json and the documents that
-//	    counted. Evidence that does not count is listed there, not an error of the tool.
+//	    counted. Evidence that does not count is listed there, not an error of the tool. With
+//	    --sigstore-policy F [--trusted-root F] [--public-key F], only Sigstore bundles that
+//	    policy trusts count (attest.VerifyBundles): DSSE envelopes of the earlier format do not.
 //
 // Registry flags: --username-file F --password-file F (mounted secret files) or
 // --username-env VAR --password-env VAR; without them access is anonymous.

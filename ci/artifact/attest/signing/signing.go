@@ -87,6 +87,21 @@ func LoadSigner(data, password []byte) (*Signer, error) {
 	return &Signer{key: ec, keyID: id}, nil
 }
 
+// SignerFromKey is a Signer of an ECDSA P-256 key already in memory.
+func SignerFromKey(key *ecdsa.PrivateKey) (*Signer, error) {
+	if key == nil || key.Curve != elliptic.P256() {
+		return nil, errors.New("the signing key is not an ECDSA P-256 key")
+	}
+	id, err := attest.KeyID(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{key: key, keyID: id}, nil
+}
+
+// PrivateKey is the signer's key, for the Sigstore signer (ci/artifact/attest/sigstore).
+func (s *Signer) PrivateKey() *ecdsa.PrivateKey { return s.key }
+
 // Public is the signer's public key.
 func (s *Signer) Public() *ecdsa.PublicKey { return &s.key.PublicKey }
 
