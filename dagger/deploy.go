@@ -140,9 +140,9 @@ func (m *SoccerPredict) Plan(
 	return dir, nil
 }
 
-// Deploy checks the promotion policy, then runs `helm upgrade --install --atomic --wait` with
+// Deploy checks the promotion policy, then runs `helm upgrade --install --rollback-on-failure --wait=watcher` with
 // the environment's values and its SOPS-encrypted secrets, decrypted with the age key into a
-// tmpfs only for helm's lifetime. A failed rollout is rolled back by --atomic: the previous
+// tmpfs only for helm's lifetime. A failed rollout is rolled back by --rollback-on-failure: the previous
 // release keeps serving and the new pods never receive traffic (readiness gates it). Images
 // are deployed by digest, exactly as published: never rebuilt.
 //

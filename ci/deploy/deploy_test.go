@@ -331,7 +331,7 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Equal(t, []string{"bob", "carol"}, p.Policy.ValidApprovals)
 	assert.Equal(t, "erin", p.Policy.Actor, "the deployer is the token's owner")
 	line := strings.Join(p.Helm, " ")
-	assert.True(t, strings.HasPrefix(line, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --file /chart/secrets/production.enc.yaml --tmpdir /run/decrypted -- helm upgrade --install --atomic --wait"), line)
+	assert.True(t, strings.HasPrefix(line, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --file /chart/secrets/production.enc.yaml --tmpdir /run/decrypted -- helm upgrade --install --rollback-on-failure --wait=watcher"), line)
 	for _, want := range []string{"--namespace soccerpredict-production", "-f {}", "images.api.digest=" + digest(1), "trace.gitCommit=" + commit, "trace.modelVersion=7"} {
 		assert.Contains(t, line, want)
 	}
@@ -344,7 +344,7 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Contains(t, out, "2025-05-01T12:00:00Z")
 	assert.Contains(t, out, "has been upgraded")
 	err = p.UpgradeFailed(1, "Error: UPGRADE FAILED: context deadline exceeded")
-	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-production failed (exit 1); --atomic rolled it back, the previous release is still serving:\nError: UPGRADE FAILED: context deadline exceeded")
+	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-production failed (exit 1); --rollback-on-failure rolled it back, the previous release is still serving:\nError: UPGRADE FAILED: context deadline exceeded")
 }
 
 const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: soccer-predict-trace\n"

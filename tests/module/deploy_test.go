@@ -150,7 +150,7 @@ func TestPlanRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing.T
 	assert.Contains(t, tmpl.Line(), "values-staging.yaml")
 	_, ok := tmpl.Container.StepWhere("withMountedTemp", "path", "/run/decrypted")
 	assert.True(t, ok, "plan decrypts into a tmpfs like deploy")
-	assert.Contains(t, tmpl.Container.String(), `from(address:"alpine/helm:3.16.3")`)
+	assert.Contains(t, tmpl.Container.String(), `from(address:"alpine/helm:4.3.2")`)
 	get := mustExec(t, "set -o pipefail; helm get manifest soccer-predict --namespace soccerpredict-staging | /usr/local/bin/manifest-redact")
 	mount, ok := get.Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
 	require.True(t, ok, "kubeconfig must be a mounted secret: %s", get.Container)
@@ -202,7 +202,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 
 	e := mustExec(t, "/usr/local/bin/sops-decrypt", "exec-file", "--identity", "/run/secrets/age.key",
 		"--file", "/chart/secrets/dev.enc.yaml", "--tmpdir", "/run/decrypted", "--",
-		"helm", "upgrade", "--install", "--atomic", "--wait", "--timeout", "10m0s")
+		"helm", "upgrade", "--install", "--rollback-on-failure", "--wait=watcher", "--timeout", "10m0s")
 	line := e.Line()
 	for _, want := range []string{"--namespace soccerpredict-dev", "soccer-predict /chart", "-f /chart/values-dev.yaml", "-f {}",
 		"images.api.digest=" + digestOf(1), "images.worker.repository=" + registry + "/worker", "trace.gitCommit=" + commitSHA, "trace.modelVersion=7"} {
@@ -224,7 +224,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"helm", "upgrade"}, map[string]any{}))
 	rec.Respond(func(c daggertest.Call) (any, bool) {
 		if args, ok := c.ExecArgs(); ok && strings.Contains(strings.Join(args, " "), "helm upgrade") && c.Leaf == "stdout" {
-			return &daggertest.ExecError{Cmd: args, ExitCode: 1, Stderr: "Error: UPGRADE FAILED: release soccer-predict failed, and has been rolled back due to atomic being set: context deadline exceeded"}, true
+			return &daggertest.ExecError{Cmd: args, ExitCode: 1, Stderr: "Error: UPGRADE FAILED: release soccer-predict failed, and has been rolled back due to rollback-on-failure being set: context deadline exceeded"}, true
 		}
 		return nil, false
 	})
@@ -232,7 +232,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
+	assert.Contains(t, err.Error(), "--rollback-on-failure rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
 }
 
