@@ -20,6 +20,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
@@ -345,6 +346,14 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Contains(t, out, "has been upgraded")
 	err = p.UpgradeFailed(1, "Error: UPGRADE FAILED: context deadline exceeded")
 	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-production failed (exit 1); --rollback-on-failure rolled it back, the previous release is still serving:\nError: UPGRADE FAILED: context deadline exceeded")
+}
+
+func TestUpgradeFailedNamesTheFixWhenHelmCouldNotReachTheCluster(t *testing.T) {
+	p := Plan{Release: helm.Release{Name: "soccer-predict", Namespace: "soccerpredict-staging"}}
+	err := p.UpgradeFailed(1, `Error: kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`)
+	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-staging failed (exit 1): the API server in the kubeconfig cannot be reached: check the kubeconfig's server address and that this runner can reach it:\n"+
+		`Error: kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`)
+	assert.NotContains(t, err.Error(), "rolled it back")
 }
 
 const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: soccer-predict-trace\n"
