@@ -20,7 +20,9 @@ for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -9 "$pid" 2>/dev/null || true
+		if [[ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" == */"$c" ]]; then
+			kill -9 "$pid" 2>/dev/null || true
+		fi
 		echo "down.sh: stopped $c ($pid)" >&2
 	fi
 	rm -f "$f"
