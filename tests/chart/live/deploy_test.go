@@ -77,7 +77,7 @@ func TestReadinessGatesTheRollout(t *testing.T) {
 	mustUpgrade(t, good)
 
 	bad := release(ns, domain.Staging, "gate-bad")
-	bad.Images[domain.API] = domain.Pinned(bad.Images[domain.API].Repository, holdDigest)
+	holdAPI(bad)
 	bad.Timeout = 20 * time.Second
 	start := time.Now()
 	_, stderr, err := upgrade(context.Background(), t, kubeconfig, bad)
@@ -97,9 +97,7 @@ func TestReadinessGatesTheRollout(t *testing.T) {
 	// Rolled back: the failed revision, then the good one again; the previous revision serves.
 	assert.Equal(t, []string{"1:superseded", "2:failed", "3:deployed"}, statuses(history(t, good.Name, ns)))
 	assertServing(t, good)
-	got, err := liveTrace(t, good.Name, ns)
-	require.NoError(t, err)
-	assert.Equal(t, expected(good), got)
+	assertTraced(t, good)
 }
 
 func TestPlanDiffShowsExactlyWhatChanges(t *testing.T) {
@@ -145,9 +143,7 @@ func TestPlanDiffShowsExactlyWhatChanges(t *testing.T) {
 	}
 	assert.Equal(t, []string{"- image: " + deployed.Images[domain.API].String(), "+ image: " + candidate.Images[domain.API].String()}, images, "only the api image changes:\n%s", d.Unified)
 	// Nothing was applied.
-	got, err := liveTrace(t, deployed.Name, ns)
-	require.NoError(t, err)
-	assert.Equal(t, expected(deployed), got)
+	assertTraced(t, deployed)
 }
 
 // storeAudit writes r into the audit release with the argv of ci/rollback.
@@ -207,17 +203,13 @@ func TestRollbackServiceToPreviousGoodAndToARevisionKeepsTheAuditRecord(t *testi
 	// The previous good revision: 2.
 	first := rollbackTo(0, "bad rollout of rb-3, errors on /predict")
 	assertServing(t, rels[1])
-	got, err := liveTrace(t, name, ns)
-	require.NoError(t, err)
-	assert.Equal(t, expected(rels[1]), got)
+	assertTraced(t, rels[1])
 	assert.Equal(t, first, lastAudit(t, name, ns))
 
 	// An explicit revision: 1.
 	second := rollbackTo(1, "rb-2 also misbehaves under load")
 	assertServing(t, rels[0])
-	got, err = liveTrace(t, name, ns)
-	require.NoError(t, err)
-	assert.Equal(t, expected(rels[0]), got)
+	assertTraced(t, rels[0])
 	assert.Equal(t, second, lastAudit(t, name, ns))
 
 	// The audit release keeps one revision per rollback, and survives the next deploy.

@@ -84,7 +84,7 @@ func TestTwoDeploysOfOneEnvironmentOneWins(t *testing.T) {
 
 	// Deploy A's api never becomes Ready by itself: it holds the release pending while B runs.
 	a := release(ns, domain.Staging, "conc-a")
-	a.Images[domain.API] = domain.Pinned(a.Images[domain.API].Repository, holdDigest)
+	holdAPI(a)
 	type result struct {
 		stderr string
 		err    error
@@ -115,9 +115,7 @@ func TestTwoDeploysOfOneEnvironmentOneWins(t *testing.T) {
 	}
 	require.NoError(t, r.err, r.stderr)
 	assert.Equal(t, []string{"1:superseded", "2:deployed"}, statuses(history(t, base.Name, ns)))
-	got, err := liveTrace(t, base.Name, ns)
-	require.NoError(t, err)
-	assert.Equal(t, expected(a), got)
+	assertTraced(t, a)
 }
 
 func TestADeployKilledHalfWayIsRecoveredByTheNext(t *testing.T) {
@@ -128,7 +126,7 @@ func TestADeployKilledHalfWayIsRecoveredByTheNext(t *testing.T) {
 
 	// A deploy whose helm is killed (SIGKILL: no chance to roll back) mid-rollout.
 	killed := release(ns, domain.Staging, "kill-2")
-	killed.Images[domain.API] = domain.Pinned(killed.Images[domain.API].Repository, holdDigest)
+	holdAPI(killed)
 	killed.Timeout = 5 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {

@@ -222,6 +222,19 @@ func liveTrace(t testing.TB, rel, ns string) (citrace.Record, error) {
 	return citrace.FromManifest(objs, rel)
 }
 
+// assertTraced checks that trace reads rel's record back from the live release.
+func assertTraced(t testing.TB, rel cihelm.Release) {
+	t.Helper()
+	got, err := liveTrace(t, rel.Name, rel.Namespace)
+	require.NoError(t, err)
+	require.Equal(t, expected(rel), got)
+}
+
+// holdAPI pins rel's api image to the digest kwok never makes Ready.
+func holdAPI(rel cihelm.Release) {
+	rel.Images[domain.API] = domain.Pinned(rel.Images[domain.API].Repository, holdDigest)
+}
+
 func history(t testing.TB, rel, ns string) []cihelm.Revision {
 	t.Helper()
 	argv, err := cihelm.HistoryArgs(rel, ns, 0)
