@@ -3,9 +3,11 @@
 // starts (kube-apiserver, controller manager, scheduler, etcd; kwok plays the kubelet), and reads
 // the result back with client-go and the module's readers (ci/trace, ci/deploy/helm).
 //
-// TestMain calls up.sh (idempotent; it builds the binaries on a cold cache) unless
-// SP_CLUSTER_KUBECONFIG names the kubeconfig of a cluster up.sh already started. It never skips:
-// without a cluster the tests fail, naming the script.
+// TestMain calls up.sh (idempotent; it builds the binaries on a cold cache, which takes longer than
+// go test's default -timeout on two cores: run up.sh first) unless SP_CLUSTER_KUBECONFIG names the
+// kubeconfig of a cluster up.sh already started; a cluster it started keeps running (stop it with
+// tests/cluster/down.sh). It never skips: without a cluster the tests fail, naming the script.
+// Each test works in namespaces of its own, so the tests run in parallel.
 package live_test
 
 import (
