@@ -144,7 +144,9 @@ func (m *SoccerPredict) Plan(
 // the environment's values and its SOPS-encrypted secrets, decrypted with the age key into a
 // tmpfs only for helm's lifetime. A failed rollout is rolled back by --rollback-on-failure: the previous
 // release keeps serving and the new pods never receive traffic (readiness gates it). Images
-// are deployed by digest, exactly as published: never rebuilt.
+// are deployed by digest, exactly as published: never rebuilt. A release left pending by a deploy
+// killed half-way is first rolled back to its deployed revision, once that deploy's timeout has
+// passed (before then it is another deploy in progress, and deploy refuses).
 //
 // +cache="never"
 func (m *SoccerPredict) Deploy(
@@ -243,6 +245,10 @@ func (m *SoccerPredict) Deploy(
 	if ctr, err = m.withSecrets(ctx, ctr, p.Secrets, ageKey); err != nil {
 		return "", err
 	}
+	recovered, err := recoverPending(ctx, ctr, p.Release)
+	if err != nil {
+		return "", err
+	}
 	out, err := ctr.
 		// Deploys are never cached: the same inputs must reach the cluster every time.
 		WithEnvVariable("SP_DEPLOY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -254,6 +260,9 @@ func (m *SoccerPredict) Deploy(
 			return "", p.UpgradeFailed(exec.ExitCode, exec.Stderr)
 		}
 		return "", err
+	}
+	if recovered != "" {
+		return recovered + "\n" + p.Deployed(time.Now().UTC(), out), nil
 	}
 	return p.Deployed(time.Now().UTC(), out), nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,8 @@ func deployHappy(t *testing.T) {
 	projectFiles(t)
 	noTrustKey(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "template"}, map[string]any{"stdout": renderedChart}))
+	// What helm history says of a release that was never installed.
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 1, "stderr": "Error: release: not found\n"}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": strings.Replace(renderedChart, commitSHA, strings.Repeat("a", 40), 1)}))
 	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "Results": []}`))
 	rec.Respond(daggertest.OnFile("trivy-worker.json", `{"SchemaVersion": 2, "ArtifactName": "worker", "Results": []}`))
@@ -380,4 +383,41 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	_, rendered := rec.ExecWith("helm", "template")
 	assert.False(t, rendered)
+}
+
+// pendingHistory is `helm history -o json` of a release whose revision 3 a killed deploy left
+// pending-upgrade at updated.
+func pendingHistory(updated time.Time) string {
+	return `[{"revision":1,"updated":"2026-12-01T10:00:00Z","status":"superseded","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Install complete"},` +
+		`{"revision":2,"updated":"2026-12-02T10:00:00Z","status":"deployed","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Upgrade complete"},` +
+		`{"revision":3,"updated":"` + updated.UTC().Format(time.RFC3339) + `","status":"pending-upgrade","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Preparing upgrade"}]`
+}
+
+func TestDeployRecoversAReleaseAKilledDeployLeftPending(t *testing.T) {
+	m := fresh(t, withRelease)
+	deployHappy(t)
+	api, worker, airflow := deployImages()
+	deployDev := func() (string, error) {
+		return m.Deploy(context.Background(), "dev", api, worker, airflow,
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil)
+	}
+
+	// Pending for a minute: another deploy may be running; refused before helm upgrade runs.
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": pendingHistory(time.Now().Add(-time.Minute))}))
+	_, err := deployDev()
+	require.ErrorContains(t, err, "another deploy of soccer-predict in soccerpredict-dev is in progress (revision 3 is pending-upgrade since")
+	_, upgraded := rec.ExecWith("helm", "upgrade", "--install")
+	assert.False(t, upgraded, "nothing is deployed while another deploy may run")
+	_, rolledBack := rec.ExecWith("helm", "rollback")
+	assert.False(t, rolledBack)
+
+	// Pending for longer than the deploys' timeout: rolled back to revision 2, said so, then deployed.
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": pendingHistory(time.Now().Add(-time.Hour))}))
+	out, err := deployDev()
+	require.NoError(t, err)
+	assert.Contains(t, out, "revision 3 of soccer-predict in soccerpredict-dev was left pending-upgrade at ")
+	assert.Contains(t, out, "rolled back to revision 2 (the last deployed) before deploying")
+	assert.Contains(t, out, "deployed soccer-predict to dev")
+	mustExec(t, "helm", "rollback", "soccer-predict", "2", "--namespace", "soccerpredict-dev", "--wait=watcher", "--timeout", "10m0s")
 }
