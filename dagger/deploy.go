@@ -19,14 +19,16 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// Deploy checks the promotion policy, then runs `helm upgrade --install --atomic --wait` with
+// Deploy checks the promotion policy, then runs `helm upgrade --install --rollback-on-failure --wait=watcher` with
 // the environment's values and its SOPS-encrypted secrets, decrypted with the age key into a
-// tmpfs only for helm's lifetime. A failed rollout is rolled back by --atomic: the previous
+// tmpfs only for helm's lifetime. A failed rollout is rolled back by --rollback-on-failure: the previous
 // release keeps serving and the new pods never receive traffic (readiness gates it). Images
-// are deployed by digest, exactly as published: never rebuilt. With --dry-run it applies
-// nothing and returns what it would do: the policy's decision with every reason (a refusal is
-// reported, not an error), the traceability record, the diff of the rendered manifests against
-// the deployed release (with --kubeconfig) and the manifests, Secret values redacted.
+// are deployed by digest, exactly as published: never rebuilt. A release left pending by a deploy
+// killed half-way is first rolled back to its deployed revision, once that deploy's timeout has
+// passed (before then it is another deploy in progress, and deploy refuses). With --dry-run it
+// applies nothing and returns what it would do: the policy's decision with every reason (a
+// refusal is reported, not an error), the traceability record, the diff of the rendered manifests
+// against the deployed release (with --kubeconfig) and the manifests, Secret values redacted.
 //
 // +cache="never"
 func (m *SoccerPredict) Deploy(
@@ -139,6 +141,10 @@ func (m *SoccerPredict) Deploy(
 	if p.Mode == deploy.Preview {
 		return dryRunOf(ctx, ctr, p)
 	}
+	recovered, err := recoverPending(ctx, ctr, p.Release)
+	if err != nil {
+		return "", err
+	}
 	s, err := m.settings(ctx)
 	if err != nil {
 		return "", err
@@ -161,6 +167,9 @@ func (m *SoccerPredict) Deploy(
 			return "", p.UpgradeFailed(exec.ExitCode, exec.Stderr)
 		}
 		return "", err
+	}
+	if recovered != "" {
+		return recovered + "\n" + p.Deployed(time.Now().UTC(), out), nil
 	}
 	return p.Deployed(time.Now().UTC(), out), nil
 }

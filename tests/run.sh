@@ -7,7 +7,10 @@
 #   3. the modules kept apart so their heavy dependencies never reach the Dagger module's build
 #      graph: ci/deploy/secrets (SOPS + age, sops-decrypt), ci/artifact/attest/sigstore
 #      (sigstore-go; its tests build the real cosign CLI), ci/cmd/oci (the registry tool, which
-#      signs with sigstore-go) and tests/chart (Helm SDK, Kubernetes types);
+#      signs with sigstore-go) and tests/chart (Helm SDK, Kubernetes types), whose live tests run
+#      the module's helm command lines against a real control plane that tests/cluster/up.sh
+#      builds (k8s.io/kubernetes, etcd, kwok, helm; cached) and starts, and tests/cluster/down.sh
+#      stops at exit;
 #   4. the Dagger module itself, type-checked and exercised offline (tests/run-module-tests.sh).
 # GITLAB_CI_SCHEMA points at GitLab's JSON Schema for .gitlab-ci.yml (default: ../shared/...).
 set -euo pipefail
@@ -23,7 +26,7 @@ if [[ -z "${GITLAB_CI_SCHEMA:-}" && -f "$root/../shared/schemas/gitlab-ci.json" 
 fi
 
 echo "== Go modules"
-for mod in . ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart dagger; do
+for mod in . ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart tests/cluster/tools dagger; do
 	# An untidy go.mod/go.sum fails here, naming the module, instead of as a missing go.sum entry
 	# halfway through the run.
 	if ! (cd "$mod" && go mod download && go mod tidy -diff >/dev/null); then
@@ -33,7 +36,9 @@ for mod in . ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/char
 done
 
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+# The cluster of this run is its own (state and ports), apart from one a developer may have up.
+export SP_CLUSTER_STATE="$scratch/cluster" SP_CLUSTER_PORT=${SP_CLUSTER_PORT:-26443}
+trap 'bash tests/cluster/down.sh || true; rm -rf "$scratch"' EXIT
 export SP_SMOKE_METRICS="$scratch/candidate.json"
 export SP_MODEL_RUNS="$scratch/runs"
 
@@ -43,6 +48,10 @@ SMOKE_METRICS_OUT="$SP_SMOKE_METRICS" MODEL_RUNS_OUT="$SP_MODEL_RUNS" bash tests
 echo "== go vet + go test (root module)"
 go vet ./...
 go test -count=1 ./...
+
+echo "== control plane for the live tests (tests/cluster/up.sh)"
+SP_CLUSTER_KUBECONFIG=$(bash tests/cluster/up.sh)
+export SP_CLUSTER_KUBECONFIG
 
 for mod in ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart; do
 	echo "== go vet + go test ($mod module)"

@@ -337,9 +337,14 @@ func (p Plan) Deployed(at time.Time, helmOutput string) string {
 	return fmt.Sprintf("deployed %s to %s (namespace %s)\n\n%s\n%s", p.Release.Name, p.Release.Env, p.Release.Namespace, rec.Text(), strings.Join(gate.Tail(helmOutput, 15), "\n"))
 }
 
-// UpgradeFailed is deploy's error when helm upgrade exited with code: --atomic rolled it back.
+// UpgradeFailed is deploy's error when helm upgrade exited with code: helm could not act on the
+// cluster at all (helm.ExplainFailure names the fix), or --rollback-on-failure rolled it back.
 func (p Plan) UpgradeFailed(code int, stderr string) error {
-	return fmt.Errorf("helm upgrade of %s in %s failed (exit %d); --atomic rolled it back, the previous release is still serving:\n%s",
+	if fix := helm.ExplainFailure(stderr); fix != "" {
+		return fmt.Errorf("helm upgrade of %s in %s failed (exit %d): %s:\n%s",
+			p.Release.Name, p.Release.Namespace, code, fix, strings.Join(gate.Tail(stderr, 20), "\n"))
+	}
+	return fmt.Errorf("helm upgrade of %s in %s failed (exit %d); --rollback-on-failure rolled it back, the previous release is still serving:\n%s",
 		p.Release.Name, p.Release.Namespace, code, strings.Join(gate.Tail(stderr, 20), "\n"))
 }
 

@@ -21,6 +21,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/scan"
 	"gitlab.com/soccerpredictai/pipeline/ci/config"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/dvc"
@@ -363,7 +364,7 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Equal(t, []string{"bob", "carol"}, p.Policy.ValidApprovals)
 	assert.Equal(t, "erin", p.Policy.Actor, "the deployer is the token's owner")
 	line := strings.Join(p.Helm, " ")
-	assert.True(t, strings.HasPrefix(line, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --file /chart/secrets/production.enc.yaml --tmpdir /run/decrypted -- helm upgrade --install --atomic --wait"), line)
+	assert.True(t, strings.HasPrefix(line, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --file /chart/secrets/production.enc.yaml --tmpdir /run/decrypted -- helm upgrade --install --rollback-on-failure --wait=watcher"), line)
 	for _, want := range []string{"--namespace soccerpredict-production", "-f {}", "images.api.digest=" + digest(1), "trace.gitCommit=" + commit, "trace.modelVersion=7"} {
 		assert.Contains(t, line, want)
 	}
@@ -376,7 +377,15 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Contains(t, out, "2025-05-01T12:00:00Z")
 	assert.Contains(t, out, "has been upgraded")
 	err = p.UpgradeFailed(1, "Error: UPGRADE FAILED: context deadline exceeded")
-	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-production failed (exit 1); --atomic rolled it back, the previous release is still serving:\nError: UPGRADE FAILED: context deadline exceeded")
+	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-production failed (exit 1); --rollback-on-failure rolled it back, the previous release is still serving:\nError: UPGRADE FAILED: context deadline exceeded")
+}
+
+func TestUpgradeFailedNamesTheFixWhenHelmCouldNotReachTheCluster(t *testing.T) {
+	p := Plan{Release: helm.Release{Name: "soccer-predict", Namespace: "soccerpredict-staging"}}
+	err := p.UpgradeFailed(1, `Error: kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`)
+	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-staging failed (exit 1): the API server in the kubeconfig cannot be reached: check the kubeconfig's server address and that this runner can reach it:\n"+
+		`Error: kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`)
+	assert.NotContains(t, err.Error(), "rolled it back")
 }
 
 const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: soccer-predict-trace\n"

@@ -134,14 +134,14 @@ func TestDecideServicePlansThePreviousGoodRevision(t *testing.T) {
 	assert.Equal(t, "2", p.Outcome.Record.Target, "the failed revision 3 is skipped")
 	assert.Equal(t, "4", p.Outcome.Record.From)
 	assert.Equal(t, "ana (not proven)", p.Outcome.Record.Actor)
-	assert.Equal(t, `helm rollback soccer-predict 2 --namespace soccerpredict-production --wait --timeout 10m0s (revision 4 soccer-predict-0.1.1 → revision 2 soccer-predict-0.1.0, "Upgrade complete")`, p.Outcome.Record.Plan)
+	assert.Equal(t, `helm rollback soccer-predict 2 --namespace soccerpredict-production --wait=watcher --timeout 10m0s (revision 4 soccer-predict-0.1.1 → revision 2 soccer-predict-0.1.0, "Upgrade complete")`, p.Outcome.Record.Plan)
 	assert.True(t, strings.HasPrefix(p.Report, "helm history (newest first):\n  4  deployed    soccer-predict-0.1.1  Upgrade complete\n"), p.Report)
 	assert.Contains(t, p.Report, "confirming will be refused until:\n  - ")
 	assert.Contains(t, p.Report, "re-run with --confirm")
 
 	p, err = service(t, "staging", 1, true, "", tokenOwner(), rbHistory)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"helm", "rollback", "soccer-predict", "1", "--namespace", "soccerpredict-staging", "--wait", "--timeout", "10m0s"}, p.Rollback)
+	assert.Equal(t, []string{"helm", "rollback", "soccer-predict", "1", "--namespace", "soccerpredict-staging", "--wait=watcher", "--timeout", "10m0s"}, p.Rollback)
 	assert.Equal(t, "erin", p.Outcome.Record.Actor, "the token's owner, never free text")
 	assert.Equal(t, []string{"helm", "upgrade", "--install", "soccer-predict-audit", "/audit-chart", "--namespace", "soccerpredict-staging", "--create-namespace",
 		"--set-file", "record=/audit/audit.json", "--description", "rollback-service 4 → 1 by erin"}, p.Store)

@@ -32,7 +32,9 @@ var defaults = map[Image]string{
 	Python: "python:3.11-slim-bookworm",
 	Golang: "golang:1.26",
 	Trivy:  "aquasec/trivy:0.58.1",
-	Helm:   "alpine/helm:3.16.3",
+	// Helm 4 (Helm 3's security support ended in November 2026), pinned by tag like every
+	// default; the same version as tests/cluster's helm CLI and tests/chart's SDK.
+	Helm:   "alpine/helm:4.3.2",
 	Curl:   "curlimages/curl:8.11.1",
 	MkDocs: "squidfunk/mkdocs-material:9.5.49",
 }

@@ -49,7 +49,7 @@ func TestSet(t *testing.T) {
 	s, err := NewSet(map[Image]string{Python: "python:3.12-slim@" + digest, Helm: ""}, "mirror.internal/proxy/")
 	require.NoError(t, err)
 	assert.Equal(t, "mirror.internal/proxy/python:3.12-slim@"+digest, s.Ref(Python))
-	assert.Equal(t, "mirror.internal/proxy/alpine/helm:3.16.3", s.Ref(Helm))
+	assert.Equal(t, "mirror.internal/proxy/alpine/helm:4.3.2", s.Ref(Helm))
 
 	s, err = NewSet(map[Image]string{Golang: "golang:1.26@" + digest}, "")
 	require.NoError(t, err)

@@ -8,9 +8,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/engine"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -28,9 +30,9 @@ func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var bf []*loader.BufferedFile
+	var bf []*archive.BufferedFile
 	for _, n := range names {
-		bf = append(bf, &loader.BufferedFile{Name: n, Data: []byte(files[n])})
+		bf = append(bf, &archive.BufferedFile{Name: n, Data: []byte(files[n])})
 	}
 	ch, err := loader.LoadFiles(bf)
 	require.NoError(t, err)
@@ -42,8 +44,8 @@ func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
 	record, err := out.Record.JSON()
 	require.NoError(t, err)
 
-	opts := chartutil.ReleaseOptions{Name: domain.AuditRelease("soccer-predict"), Namespace: "soccerpredict-production", Revision: 3, IsUpgrade: true}
-	rv, err := chartutil.ToRenderValues(ch, map[string]any{"record": string(record)}, opts, chartutil.DefaultCapabilities)
+	opts := common.ReleaseOptions{Name: domain.AuditRelease("soccer-predict"), Namespace: "soccerpredict-production", Revision: 3, IsUpgrade: true}
+	rv, err := chartutil.ToRenderValues(ch, map[string]any{"record": string(record)}, opts, common.DefaultCapabilities)
 	require.NoError(t, err)
 	rendered, err := engine.Render(ch, rv)
 	require.NoError(t, err)
@@ -59,7 +61,7 @@ func TestAuditChartKeepsTheRecordVerbatim(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, out.Record, back)
 
-	rv, err = chartutil.ToRenderValues(ch, map[string]any{}, opts, chartutil.DefaultCapabilities)
+	rv, err = chartutil.ToRenderValues(ch, map[string]any{}, opts, common.DefaultCapabilities)
 	require.NoError(t, err)
 	_, err = engine.Render(ch, rv)
 	assert.ErrorContains(t, err, "pass --set-file record=")

@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/lint"
-	"helm.sh/helm/v3/pkg/lint/support"
+	"helm.sh/helm/v4/pkg/chart/v2/lint"
+	"helm.sh/helm/v4/pkg/chart/v2/lint/support"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
@@ -16,7 +16,7 @@ import (
 // warning level or above.
 func lintMessages(t *testing.T, vals map[string]any, namespace string) []support.Message {
 	t.Helper()
-	linter := lint.All(chartDir(t), vals, namespace, false)
+	linter := lint.RunAll(chartDir(t), vals, namespace)
 	var out []support.Message
 	for _, m := range linter.Messages {
 		if m.Severity >= support.WarningSev {

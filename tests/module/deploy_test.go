@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,6 +41,8 @@ func deployHappy(t *testing.T) {
 	projectFiles(t)
 	noTrustKey(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "template"}, map[string]any{"stdout": renderedChart}))
+	// What helm history says of a release that was never installed.
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 1, "stderr": "Error: release: not found\n"}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": strings.Replace(renderedChart, commitSHA, strings.Repeat("a", 40), 1)}))
 	rec.Respond(daggertest.OnFile("trivy-api.json", `{"SchemaVersion": 2, "ArtifactName": "api", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`))
 	rec.Respond(daggertest.OnFile("trivy-worker.json", `{"SchemaVersion": 2, "ArtifactName": "worker", "ArtifactType": "container_image", "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}}, "Results": []}`))
@@ -180,7 +183,7 @@ func TestDryRunRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing
 	assert.Contains(t, tmpl.Line(), "values-staging.yaml")
 	_, ok := tmpl.Container.StepWhere("withMountedTemp", "path", "/run/decrypted")
 	assert.True(t, ok, "a dry run decrypts into a tmpfs like deploy")
-	assert.Contains(t, tmpl.Container.String(), `from(address:"alpine/helm:3.16.3")`)
+	assert.Contains(t, tmpl.Container.String(), `from(address:"alpine/helm:4.3.2")`)
 	get := mustExec(t, "set -o pipefail; helm get manifest soccer-predict --namespace soccerpredict-staging | /usr/local/bin/manifest-redact")
 	mount, ok := get.Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
 	require.True(t, ok, "kubeconfig must be a mounted secret: %s", get.Container)
@@ -232,7 +235,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 
 	e := mustExec(t, "/usr/local/bin/sops-decrypt", "exec-file", "--identity", "/run/secrets/age.key",
 		"--file", "/chart/secrets/dev.enc.yaml", "--tmpdir", "/run/decrypted", "--",
-		"helm", "upgrade", "--install", "--atomic", "--wait", "--timeout", "10m0s")
+		"helm", "upgrade", "--install", "--rollback-on-failure", "--wait=watcher", "--timeout", "10m0s")
 	line := e.Line()
 	for _, want := range []string{"--namespace soccerpredict-dev", "soccer-predict /chart", "-f /chart/values-dev.yaml", "-f {}",
 		"images.api.digest=" + digestOf(1), "images.worker.repository=" + registry + "/worker", "trace.gitCommit=" + commitSHA, "trace.modelVersion=7"} {
@@ -254,7 +257,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"helm", "upgrade"}, map[string]any{}))
 	rec.Respond(func(c daggertest.Call) (any, bool) {
 		if args, ok := c.ExecArgs(); ok && strings.Contains(strings.Join(args, " "), "helm upgrade") && c.Leaf == "stdout" {
-			return &daggertest.ExecError{Cmd: args, ExitCode: 1, Stderr: "Error: UPGRADE FAILED: release soccer-predict failed, and has been rolled back due to atomic being set: context deadline exceeded"}, true
+			return &daggertest.ExecError{Cmd: args, ExitCode: 1, Stderr: "Error: UPGRADE FAILED: release soccer-predict failed, and has been rolled back due to rollback-on-failure being set: context deadline exceeded"}, true
 		}
 		return nil, false
 	})
@@ -262,7 +265,7 @@ func TestDeployDevRunsHelmUnderSopsWithMountedSecrets(t *testing.T) {
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--atomic rolled it back, the previous release is still serving")
+	assert.Contains(t, err.Error(), "--rollback-on-failure rolled it back, the previous release is still serving")
 	assert.Contains(t, err.Error(), "context deadline exceeded")
 }
 
@@ -499,4 +502,41 @@ func TestDryRunAndDeployShareEveryFlag(t *testing.T) {
 	assert.Contains(t, values, "trace.modelVersion=7")
 	assert.Contains(t, values, "images.api.digest="+digestOf(1))
 	assert.Equal(t, values, dryValues, "the same values are rendered and installed")
+}
+
+// pendingHistory is `helm history -o json` of a release whose revision 3 a killed deploy left
+// pending-upgrade at updated.
+func pendingHistory(updated time.Time) string {
+	return `[{"revision":1,"updated":"2026-12-01T10:00:00Z","status":"superseded","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Install complete"},` +
+		`{"revision":2,"updated":"2026-12-02T10:00:00Z","status":"deployed","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Upgrade complete"},` +
+		`{"revision":3,"updated":"` + updated.UTC().Format(time.RFC3339) + `","status":"pending-upgrade","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Preparing upgrade"}]`
+}
+
+func TestDeployRecoversAReleaseAKilledDeployLeftPending(t *testing.T) {
+	m := fresh(t, withRelease)
+	deployHappy(t)
+	api, worker, airflow := deployImages()
+	deployDev := func() (string, error) {
+		return m.Deploy(context.Background(), "dev", api, worker, airflow,
+			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
+			"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+	}
+
+	// Pending for a minute: another deploy may be running; refused before helm upgrade runs.
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": pendingHistory(time.Now().Add(-time.Minute))}))
+	_, err := deployDev()
+	require.ErrorContains(t, err, "another deploy of soccer-predict in soccerpredict-dev is in progress (revision 3 is pending-upgrade since")
+	_, upgraded := rec.ExecWith("helm", "upgrade", "--install")
+	assert.False(t, upgraded, "nothing is deployed while another deploy may run")
+	_, rolledBack := rec.ExecWith("helm", "rollback")
+	assert.False(t, rolledBack)
+
+	// Pending for longer than the deploys' timeout: rolled back to revision 2, said so, then deployed.
+	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": pendingHistory(time.Now().Add(-time.Hour))}))
+	out, err := deployDev()
+	require.NoError(t, err)
+	assert.Contains(t, out, "revision 3 of soccer-predict in soccerpredict-dev was left pending-upgrade at ")
+	assert.Contains(t, out, "rolled back to revision 2 (the last deployed) before deploying")
+	assert.Contains(t, out, "deployed soccer-predict to dev")
+	mustExec(t, "helm", "rollback", "soccer-predict", "2", "--namespace", "soccerpredict-dev", "--wait=watcher", "--timeout", "10m0s")
 }

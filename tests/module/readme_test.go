@@ -461,7 +461,7 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 			}
 		}
 		return expectation{reach: [][]string{verify(),
-			append([]string{"helm", "upgrade", "--install", "--atomic", "--wait", "--namespace", "soccerpredict-" + env}, helmValues()...),
+			append([]string{"helm", "upgrade", "--install", "--rollback-on-failure", "--wait=watcher", "--namespace", "soccerpredict-" + env}, helmValues()...),
 			{"gitlab: GET /api/v4/projects/" + readmeProject + "/deployments/" + id}}}
 	case "release":
 		if !keyed {

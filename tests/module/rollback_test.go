@@ -64,7 +64,7 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.True(t, ok, "the kubeconfig is a mounted secret file: %s", h.Container)
 	_, ok = h.Container.StepWhere("withEnvVariable", "name", "SP_READ_AT")
 	assert.True(t, ok, "the history is read live, never from the cache")
-	assert.Contains(t, h.Container.String(), `from(address:"alpine/helm:3.16.3")`)
+	assert.Contains(t, h.Container.String(), `from(address:"alpine/helm:4.3.2")`)
 
 	assert.Empty(t, rbHelmRollbacks(), "nothing acts without --confirm")
 	assert.Contains(t, out, "nothing was changed")
@@ -78,7 +78,7 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Equal(t, "ana (not proven)", r.Actor, "--actor is display only: without GitLab's word it is marked unproven")
 	assert.False(t, r.Confirmed)
 	assert.Contains(t, out, "confirming will be refused until", "the plan says what confirming still needs")
-	assert.Contains(t, r.Plan, "helm rollback soccer-predict 2 --namespace soccerpredict-production --wait --timeout 10m0s")
+	assert.Contains(t, r.Plan, "helm rollback soccer-predict 2 --namespace soccerpredict-production --wait=watcher --timeout 10m0s")
 	assert.Equal(t, rollback.FollowUp, r.FollowUp)
 	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
 
@@ -109,7 +109,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 
 	rb := rbHelmRollbacks()
 	require.Len(t, rb, 1)
-	assert.Equal(t, []string{"helm", "rollback", "soccer-predict", "1", "--namespace", "soccerpredict-staging", "--wait", "--timeout", "10m0s"}, rb[0].Args)
+	assert.Equal(t, []string{"helm", "rollback", "soccer-predict", "1", "--namespace", "soccerpredict-staging", "--wait=watcher", "--timeout", "10m0s"}, rb[0].Args)
 	_, ok := rb[0].Container.StepWhere("withMountedSecret", "path", "/run/secrets/kubeconfig")
 	assert.True(t, ok)
 	_, ok = rb[0].Container.StepWhere("withEnvVariable", "name", "SP_ROLLBACK_AT")

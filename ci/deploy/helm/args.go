@@ -138,7 +138,7 @@ func setString(key, value string) string {
 
 // UpgradeArgs returns the argv of
 //
-//	helm upgrade --install --atomic --wait --timeout <d> --namespace <ns> --create-namespace
+//	helm upgrade --install --rollback-on-failure --wait=watcher --timeout <d> --namespace <ns> --create-namespace
 //	  <release> <chart> -f <chart>/values.yaml -f <chart>/values-<env>.yaml -f <secrets>
 //	  --set-string images.<svc>.repository=... --set-string images.<svc>.digest=...
 //	  --set-string trace.gitCommit=... trace.datasetVersion=... trace.modelVersion=... trace.environment=<env>
@@ -150,7 +150,7 @@ func UpgradeArgs(r Release) ([]string, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	args := []string{"helm", "upgrade", "--install", "--atomic", "--wait",
+	args := []string{"helm", "upgrade", "--install", "--rollback-on-failure", "--wait=watcher",
 		"--timeout", timeout.String(),
 		"--namespace", r.Namespace, "--create-namespace",
 		r.Name, r.Chart}
@@ -195,7 +195,7 @@ type Rollback struct {
 }
 
 // RollbackArgs returns the argv of
-// `helm rollback <release> [revision] --namespace <ns> --wait --timeout <d>`.
+// `helm rollback <release> [revision] --namespace <ns> --wait=watcher --timeout <d>`.
 func RollbackArgs(rb Rollback) ([]string, error) {
 	if err := validateTarget(rb.Release, rb.Namespace); err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func RollbackArgs(rb Rollback) ([]string, error) {
 	if rb.Revision > 0 {
 		args = append(args, strconv.Itoa(rb.Revision))
 	}
-	return append(args, "--namespace", rb.Namespace, "--wait", "--timeout", timeout.String()), nil
+	return append(args, "--namespace", rb.Namespace, "--wait=watcher", "--timeout", timeout.String()), nil
 }
 
 // HistoryArgs returns the argv of `helm history <release> --namespace <ns>

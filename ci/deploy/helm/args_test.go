@@ -17,7 +17,7 @@ func TestUpgradeArgs(t *testing.T) {
 	argv, err := helm.UpgradeArgs(testRelease())
 	require.NoError(t, err)
 	assert.Equal(t, []string{
-		"helm", "upgrade", "--install", "--atomic", "--wait", "--timeout", "7m0s",
+		"helm", "upgrade", "--install", "--rollback-on-failure", "--wait=watcher", "--timeout", "7m0s",
 		"--namespace", "soccerpredict-staging", "--create-namespace",
 		"soccer-predict", "/src/charts/soccer-predict",
 		"-f", "/src/charts/soccer-predict/values.yaml",
@@ -131,10 +131,10 @@ func TestGetManifestArgs(t *testing.T) {
 func TestRollbackArgs(t *testing.T) {
 	argv, err := helm.RollbackArgs(helm.Rollback{Release: "sp", Namespace: "ns"})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"helm", "rollback", "sp", "--namespace", "ns", "--wait", "--timeout", "10m0s"}, argv)
+	assert.Equal(t, []string{"helm", "rollback", "sp", "--namespace", "ns", "--wait=watcher", "--timeout", "10m0s"}, argv)
 	argv, err = helm.RollbackArgs(helm.Rollback{Release: "sp", Namespace: "ns", Revision: 3, Timeout: 90 * time.Second})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"helm", "rollback", "sp", "3", "--namespace", "ns", "--wait", "--timeout", "1m30s"}, argv)
+	assert.Equal(t, []string{"helm", "rollback", "sp", "3", "--namespace", "ns", "--wait=watcher", "--timeout", "1m30s"}, argv)
 	for _, bad := range []struct {
 		r   helm.Rollback
 		why string

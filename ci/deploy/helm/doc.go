@@ -7,6 +7,7 @@
 // values that carry it, are ci/trace's (trace.Record.ChartValues).
 //
 // It is plain Go with no helm, Kubernetes or SOPS import, so the Dagger module
-// can import it. Argv slices start with "helm" and target helm v3 flags
-// (--atomic).
+// can import it. Argv slices start with "helm" and target Helm 4's flags (the
+// toolchain's helm image is Helm 4): --rollback-on-failure (Helm 3's --atomic, deprecated in 4)
+// and --wait=watcher (kstatus readiness; a bare --wait is Helm 3's boolean form, deprecated).
 package helm

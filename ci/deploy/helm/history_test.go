@@ -13,7 +13,8 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 )
 
-// historyJSON is shaped like `helm history sp -o json` (helm v3).
+// historyJSON is shaped like `helm history sp -o json` (Helm 3 and 4 alike; tests/chart/live parses
+// the real Helm 4 output).
 const historyJSON = `[{"revision":1,"updated":"2024-05-02T10:11:12.123456789Z","status":"superseded","chart":"soccer-predict-0.1.0","app_version":"0.1.0","description":"Install complete"},{"revision":3,"updated":"2024-05-03T09:00:00+02:00","status":"deployed","chart":"soccer-predict-0.2.0-rc.1","app_version":"0.2.0","description":"Upgrade complete"},{"revision":2,"updated":"","status":"failed","chart":"soccer-predict-0.1.1","app_version":"0.1.1","description":"Upgrade \"sp\" failed: context deadline exceeded"}]
 `
 
