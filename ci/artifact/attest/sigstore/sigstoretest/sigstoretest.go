@@ -203,7 +203,7 @@ func Documents(image, commit, config string) (map[string][]byte, error) {
 	}
 	return map[string][]byte{
 		attest.TypeGateReport: report,
-		attest.TypeTrivy:      fmt.Appendf(nil, `{"SchemaVersion":2,"CreatedAt":"2026-03-01T08:00:00Z","ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q},"Results":[],"Trivy":{"Version":"0.69.3"}}`, config),
+		attest.TypeTrivy:      fmt.Appendf(nil, `{"SchemaVersion":2,"CreatedAt":"2026-03-01T08:00:00Z","ArtifactName":"/tmp/image.tar","ArtifactType":"container_image","Metadata":{"ImageID":%q,"OS":{"Family":"debian","Name":"12.5"}},"Results":[],"Trivy":{"Version":"0.69.3"}}`, config),
 		attest.TypeSBOM:       fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"bom-ref":"x","properties":[{"name":"aquasecurity:trivy:ImageID","value":%q}]}}}`, config),
 		attest.TypeInToto:     prov,
 	}, nil
