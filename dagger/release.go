@@ -143,11 +143,17 @@ func (m *SoccerPredict) releaseFacts(ctx context.Context, s configpkg.Settings, 
 	if err := f.Refusal(); err != nil {
 		return f, nil, err
 	}
+	var images []domain.ImageRef
+	for _, svc := range domain.Services() {
+		images = append(images, f.Images[svc])
+	}
+	read, err := m.imageLabels(ctx, images, username, password, insecure)
+	if err != nil {
+		return f, nil, err
+	}
 	f.Labels = map[domain.Service]map[string]string{}
 	for _, svc := range domain.Services() {
-		if f.Labels[svc], err = imageLabels(ctx, f.Images[svc], username, password); err != nil {
-			return f, nil, err
-		}
+		f.Labels[svc] = read[f.Images[svc].String()]
 	}
 	if err := f.Refusal(); err != nil {
 		return f, nil, err

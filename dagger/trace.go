@@ -15,6 +15,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/rollback"
+	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 	"gitlab.com/soccerpredictai/pipeline/ci/trace"
 )
 
@@ -218,9 +219,10 @@ func (m *SoccerPredict) liveTrace(ctx context.Context, s configpkg.Settings, env
 // digest. Repositories come from the manifest; a digest the manifest does not name is looked
 // up under <registry>/<service>.
 func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settings, rec trace.Record, repos map[domain.Digest]domain.Repository, username string, password *dagger.Secret) (map[domain.Service]map[string]string, map[domain.Service]string, error) {
-	labels := map[domain.Service]map[string]string{}
-	refs := map[domain.Service]string{}
-	for svc, digest := range rec.ImageDigests {
+	pinned := map[domain.Service]domain.ImageRef{}
+	var all []domain.ImageRef
+	for _, svc := range domain.Services() {
+		digest := rec.ImageDigests[svc]
 		if digest == "" {
 			continue // dev may run an image by tag: nothing to read
 		}
@@ -228,12 +230,17 @@ func (m *SoccerPredict) traceImageLabels(ctx context.Context, s configpkg.Settin
 		if !ok {
 			repo = s.Registry.Service(svc)
 		}
-		ref := domain.Pinned(repo, digest)
-		l, err := imageLabels(ctx, ref, username, password)
-		if err != nil {
-			return nil, nil, err
-		}
-		labels[svc], refs[svc] = l, ref.String()
+		pinned[svc] = domain.Pinned(repo, digest)
+		all = append(all, pinned[svc])
+	}
+	read, err := m.imageLabels(ctx, all, username, password, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := map[domain.Service]map[string]string{}
+	refs := map[domain.Service]string{}
+	for svc, ref := range pinned {
+		labels[svc], refs[svc] = read[ref.String()], ref.String()
 	}
 	return labels, refs, nil
 }
@@ -251,25 +258,48 @@ func checkedRecord(rec trace.Record) trace.Record {
 	return out
 }
 
-// imageLabels reads the traceability labels of an image by digest from its registry (the
-// image config only; nothing runs). Absent labels are left out.
-func imageLabels(ctx context.Context, ref domain.ImageRef, username string, password *dagger.Secret) (map[string]string, error) {
-	ctr := dag.Container()
-	if password != nil {
-		ctr = ctr.WithRegistryAuth(registryHost(ref.Repository), username, password)
+// imageLabels reads the traceability labels of images by digest (image config only; nothing
+// runs) with the registry tool, `oci labels`, so that every registry the tool reaches can be read:
+// a loopback one through --local-registry included, which the engine itself cannot pull from.
+// The answer is keyed by each reference's string; absent labels are left out. insecure are the
+// --insecure-registry opt-ins of the caller (nil: none).
+func (m *SoccerPredict) imageLabels(ctx context.Context, refs []domain.ImageRef, username string, password *dagger.Secret, insecure []string) (map[string]map[string]string, error) {
+	if len(refs) == 0 {
+		return map[string]map[string]string{}, nil
 	}
-	ctr = ctr.From(ref.String())
-	out := map[string]string{}
-	for _, k := range traceLabels {
-		v, err := ctr.Label(ctx, k)
-		if err != nil {
-			return nil, fmt.Errorf("read label %s of %s: %w", k, ref, err)
+	ctr, creds, err := m.toolContainer(ctx, toolchain.OCI, ociBin, username, password, refs...)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{ociBin, "labels"}
+	for _, r := range refs {
+		args = append(args, "--image", r.String())
+	}
+	args = append(args, creds...)
+	args = append(args, insecureArgs(insecure, refs...)...)
+	// An image by digest never changes: its labels may come from the cache.
+	out, err := ctr.WithExec(args).Stdout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the labels of the images: %w", toolFailure("oci labels", err))
+	}
+	var read map[string]map[string]string
+	if err := json.Unmarshal([]byte(out), &read); err != nil {
+		return nil, fmt.Errorf("oci labels printed %q: %w", strings.TrimSpace(out), err)
+	}
+	res := map[string]map[string]string{}
+	for _, r := range refs {
+		all, ok := read[r.String()]
+		if !ok {
+			return nil, fmt.Errorf("oci labels did not answer for %s", r)
 		}
-		if v != "" {
-			out[k] = v
+		res[r.String()] = map[string]string{}
+		for _, k := range traceLabels {
+			if v := all[k]; v != "" {
+				res[r.String()][k] = v
+			}
 		}
 	}
-	return out, nil
+	return res, nil
 }
 
 // liveRead runs argv, a read of the cluster's live state, in ctr and returns its stdout. It

@@ -18,6 +18,9 @@
 //	    {"source":…,"digest":…,"destinations":[…]}.
 //	oci resolve --ref repo:tag [--ref …] [registry flags]
 //	    prints {"repo:tag":"repo@sha256:…",…}: the digest each tag points at now.
+//	oci labels --image repo@sha256:<64 hex> [--image …] [registry flags]
+//	    prints {"repo@sha256:…":{"label":"value",…},…}: the config labels of each image (what
+//	    trace and release read of a published image: commit, dataset, model).
 //	oci attach --image repo@sha256:<64 hex> [--gate-report F] [--trivy F] [--sbom F] [--provenance F]
 //	         [--signing-key-file F [--signing-password-file F] [--public-key F]] [registry flags]
 //	    attaches the evidence of an image as OCI 1.1 referrers (tag-schema fallback for
@@ -85,6 +88,7 @@ var subcommands = map[string]func(ctx context.Context, args []string, stdout, st
 	"push":    runPush,
 	"promote": runPromote,
 	"resolve": runResolve,
+	"labels":  runLabels,
 	"attach":  runAttach,
 	"check-key": func(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheckKey(args, stdout, stderr)
@@ -92,7 +96,7 @@ var subcommands = map[string]func(ctx context.Context, args []string, stdout, st
 	"verify": runVerify,
 }
 
-const subcommandNames = "normalize, push, promote, resolve, attach, check-key or verify"
+const subcommandNames = "normalize, push, promote, resolve, labels, attach, check-key or verify"
 
 // dispatch runs the subcommand named by args[0].
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
