@@ -226,11 +226,11 @@ func TestDispatchNamesTheSubcommands(t *testing.T) {
 	err := dispatch(context.Background(), nil, &out, &errb)
 	require.Error(t, err)
 	assert.Equal(t, 2, exitCode(err))
-	assert.Contains(t, err.Error(), "normalize, push, promote, resolve, attach, check-key or verify")
+	assert.Contains(t, err.Error(), "normalize, push, promote, resolve, labels, attach, check-key or verify")
 	err = dispatch(context.Background(), []string{"--src", "x"}, &out, &errb)
 	assert.Equal(t, 2, exitCode(err))
 	assert.Contains(t, err.Error(), `unknown subcommand "--src"`)
 	err = dispatch(context.Background(), []string{"--help"}, &out, &errb)
 	assert.Equal(t, 0, exitCode(err))
-	assert.Contains(t, errb.String(), "usage: oci <normalize|push|promote|resolve|attach|check-key|verify>")
+	assert.Contains(t, errb.String(), "usage: oci <normalize|push|promote|resolve|labels|attach|check-key|verify>")
 }
