@@ -38,9 +38,16 @@ done
 scratch=$(mktemp -d)
 # The cluster of this run is its own (state and ports), apart from one a developer may have up.
 export SP_CLUSTER_STATE="$scratch/cluster" SP_CLUSTER_PORT=${SP_CLUSTER_PORT:-26443}
-trap 'bash tests/cluster/down.sh || true; rm -rf "$scratch"' EXIT
+cluster_pid=
+trap '[[ -n $cluster_pid ]] && kill "$cluster_pid" 2>/dev/null; bash tests/cluster/down.sh || true; rm -rf "$scratch"' EXIT
 export SP_SMOKE_METRICS="$scratch/candidate.json"
 export SP_MODEL_RUNS="$scratch/runs"
+
+# The control plane's cold build (k8s.io/kubernetes, etcd, kwok, helm) is the longest step: it runs
+# in the background from here, beside the Python section (one core) and the root module's tests.
+echo "== control plane for the live tests (tests/cluster/up.sh): building and starting in the background"
+bash tests/cluster/up.sh >"$scratch/kubeconfig.path" 2>"$scratch/cluster.log" &
+cluster_pid=$!
 
 echo "== sample project (Python, Debian packages)"
 SMOKE_METRICS_OUT="$SP_SMOKE_METRICS" MODEL_RUNS_OUT="$SP_MODEL_RUNS" bash tests/python/run.sh
@@ -49,8 +56,15 @@ echo "== go vet + go test (root module)"
 go vet ./...
 go test -count=1 ./...
 
-echo "== control plane for the live tests (tests/cluster/up.sh)"
-SP_CLUSTER_KUBECONFIG=$(bash tests/cluster/up.sh)
+echo "== control plane for the live tests: waiting for tests/cluster/up.sh"
+if ! wait "$cluster_pid"; then
+	cat "$scratch/cluster.log" >&2
+	echo "tests/cluster/up.sh failed (its output is above); run it alone to retry: bash tests/cluster/up.sh" >&2
+	exit 1
+fi
+cluster_pid=
+cat "$scratch/cluster.log"
+SP_CLUSTER_KUBECONFIG=$(cat "$scratch/kubeconfig.path")
 export SP_CLUSTER_KUBECONFIG
 
 for mod in ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart; do
