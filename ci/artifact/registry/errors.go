@@ -126,3 +126,20 @@ func ReferenceArg(flag, s string) (domain.ImageRef, error) {
 	}
 	return r, nil
 }
+
+// readFailure is the error of a failed read of ref (as the user gave it) from registry host: the
+// plain-HTTP refusal when the registry has no TLS and may not be reached over plain HTTP, a login
+// problem (authError), notFound when the registry has no such image, and otherwise "cannot read
+// subject", naming the registry's answer. Resolve, Labels and PromoteAll's source read share it.
+func readFailure(err error, opts Options, host, ref, subject, notFound string) error {
+	if perr := opts.PlainHTTP.CheckReachable(host, err); perr != nil {
+		return perr
+	}
+	switch {
+	case isUnauthorized(err):
+		return authError(err, host, "read", ref, opts.haveCreds())
+	case isNotFound(err):
+		return newError(ErrNotFound, err, "%s", notFound)
+	}
+	return newError(ErrRegistry, err, "cannot read %s: %v: check that the registry is reachable", subject, err)
+}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -27,16 +28,8 @@ func Labels(ctx context.Context, ref domain.ImageRef, opts Options) (map[string]
 	}
 	img, err := remote.Image(d, opts.remote(ctx)...)
 	if err != nil {
-		if perr := opts.PlainHTTP.CheckReachable(d.RegistryStr(), err); perr != nil {
-			return nil, perr
-		}
-		switch {
-		case isUnauthorized(err):
-			return nil, authError(err, d.RegistryStr(), "read", ref.String(), opts.haveCreds())
-		case isNotFound(err):
-			return nil, newError(ErrNotFound, err, "%s does not exist in its registry: check the digest (it is the one publish printed)", ref)
-		}
-		return nil, newError(ErrRegistry, err, "cannot read %s: %v: check that the registry is reachable", ref, err)
+		return nil, readFailure(err, opts, d.RegistryStr(), ref.String(), ref.String(),
+			fmt.Sprintf("%s does not exist in its registry: check the digest (it is the one publish printed)", ref))
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {

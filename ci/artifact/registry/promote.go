@@ -89,17 +89,8 @@ func PromoteAll(ctx context.Context, src domain.ImageRef, dsts []domain.ImageRef
 
 	desc, err := remote.Get(srcRef, ro...)
 	if err != nil {
-		if perr := opts.PlainHTTP.CheckReachable(srcRef.RegistryStr(), err); perr != nil {
-			return Result{}, perr
-		}
-		switch {
-		case isUnauthorized(err):
-			return Result{}, authError(err, srcRef.RegistryStr(), "read", srcName, opts.haveCreds())
-		case isNotFound(err):
-			return Result{}, newError(ErrNotFound, err,
-				"image %s not found: check the digest and that it was published (publish writes the digests to images.env)", srcName)
-		}
-		return Result{}, newError(ErrRegistry, err, "cannot read image %s: %v: check that the registry is reachable", srcName, err)
+		return Result{}, readFailure(err, opts, srcRef.RegistryStr(), srcName, "image "+srcName,
+			fmt.Sprintf("image %s not found: check the digest and that it was published (publish writes the digests to images.env)", srcName))
 	}
 	digest, err := registryDigest(desc.Digest.String(), srcName)
 	if err != nil {

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -28,17 +29,8 @@ func Resolve(ctx context.Context, ref domain.ImageRef, opts Options) (domain.Ima
 	}
 	desc, err := remote.Head(tag, opts.remote(ctx)...)
 	if err != nil {
-		if perr := opts.PlainHTTP.CheckReachable(tag.RegistryStr(), err); perr != nil {
-			return domain.ImageRef{}, perr
-		}
-		switch {
-		case isUnauthorized(err):
-			return domain.ImageRef{}, authError(err, tag.RegistryStr(), "read", ref.String(), opts.haveCreds())
-		case isNotFound(err):
-			return domain.ImageRef{}, newError(ErrNotFound, err,
-				"%s does not exist: this commit's images were not published (run the publish job, or `dagger call --commit=… --ref=… publish`), or pass the image by digest", ref)
-		}
-		return domain.ImageRef{}, newError(ErrRegistry, err, "cannot read %s: %v: check that the registry is reachable", ref, err)
+		return domain.ImageRef{}, readFailure(err, opts, tag.RegistryStr(), ref.String(), ref.String(),
+			fmt.Sprintf("%s does not exist: this commit's images were not published (run the publish job, or `dagger call --commit=… --ref=… publish`), or pass the image by digest", ref))
 	}
 	if !desc.MediaType.IsImage() && !desc.MediaType.IsIndex() {
 		return domain.ImageRef{}, newError(ErrUnsupported, nil, "%s has media type %q, which is neither an image manifest nor an index", ref, desc.MediaType)
