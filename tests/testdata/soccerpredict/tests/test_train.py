@@ -77,7 +77,10 @@ def test_champion_is_the_full_run_of_this_project(tmp_path: Path) -> None:
     # Not a no-skill baseline: better than always predicting the most frequent outcome,
     # and than the uniform guess's log-loss (ln 3).
     assert champion["log_loss"] < math.log(3) - 0.05
-    assert compare_to_champion(candidate, champion, tolerance=0.0, latency_tolerance=10.0) == []
+    # Quality only: latency is a measurement of this machine at this moment (the model gate
+    # judges it, as a signal), not a property of the committed champion.
+    quality = {k: v for k, v in champion.items() if k != "latency_ms_p95"}
+    assert compare_to_champion(candidate, quality, tolerance=0.0) == []
 
 
 def test_a_badly_regularised_candidate_fails_the_champion_gate(tmp_path: Path) -> None:
