@@ -90,8 +90,9 @@ func (m *SoccerPredict) Deploy(
 	// reports attached to each image digest are used.
 	// +optional
 	scanReport *dagger.Directory,
-	// The Helm chart.
-	// +defaultPath="/charts/soccer-predict"
+	// Dev only: a Helm chart to deploy instead of the one committed with the module
+	// (charts/soccer-predict). Staging and production refuse it: they deploy the module's chart.
+	// +optional
 	chart *dagger.Directory,
 	// GitLab CI: this job's own token (--job-token=env:CI_JOB_TOKEN). GitLab answers GET /job with
 	// the job, its user and its pipeline: that is what proves a GitLab run and who deploys.
@@ -121,6 +122,10 @@ func (m *SoccerPredict) Deploy(
 	dryRun bool,
 ) (_ string, err error) {
 	defer surface(&err)
+	// The chart and the tool images are trust roots: refused before anything runs.
+	if m, chart, err = m.forEnv(ctx, env, chart); err != nil {
+		return "", err
+	}
 	f := deployFlags{env, apiImage, workerImage, airflowImage, modelVersion, kubeconfig, ageKey, gitlabToken, jobToken, projectId, jobId, pipelineId, deploymentId,
 		actor, pipelineSource, gateReport, scanReport, chart, registryUsername, registryPassword, head, insecureRegistry}
 	mode := deploy.Apply

@@ -36,9 +36,6 @@ type SoccerPredict struct {
 	// Tool image overrides as tool=reference lines.
 	// +private
 	ImageOverrides []string
-	// The pipeline's own Go source (go.mod, go.sum, ci/) its helper tools are built from.
-	// +private
-	PipelineSource *dagger.Directory
 	// Token for the MLflow tracking server, if it needs one.
 	// +private
 	MlflowToken *dagger.Secret
@@ -84,19 +81,25 @@ func New(
 	// +optional
 	registry string,
 	// Prefix every tool image is pulled through, e.g. GitLab's
-	// $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX or an air-gapped mirror.
+	// $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX or an air-gapped mirror. Staging and production
+	// (deploy, rollbacks, release) accept only the prefix committed in ci/toolchain/pins.go
+	// (gitlab.com:443/soccerpredictai/dependency_proxy/containers) or none.
 	// +optional
 	registryMirror string,
 	// Override the Python image (pin by tag, or tag@sha256:digest).
 	// +optional
 	pythonImage string,
-	// Override the Go image used to build the pipeline's helper tools.
+	// Override the Go image the pipeline's helper tools (verify, decrypt, redact) are built and
+	// run in. Staging and production (deploy, rollbacks, release) refuse it (commit a pin in
+	// ci/toolchain/pins.go).
 	// +optional
 	golangImage string,
-	// Override the Trivy image.
+	// Override the Trivy image. Staging and production (deploy, rollbacks, release) refuse it
+	// (commit a pin in ci/toolchain/pins.go).
 	// +optional
 	trivyImage string,
-	// Override the Helm image.
+	// Override the Helm image. Staging and production (deploy, rollbacks, release) refuse it
+	// (commit a pin in ci/toolchain/pins.go).
 	// +optional
 	helmImage string,
 	// Override the curl image used by the API contract test.
@@ -113,11 +116,6 @@ func New(
 	// (--settings-file), as a secret: --mlflow-password=env:MLFLOW_TRACKING_PASSWORD.
 	// +optional
 	mlflowPassword *dagger.Secret,
-	// The pipeline's own Go source, its helper tools are built from; defaults to this
-	// module's repository.
-	// +defaultPath="/"
-	// +ignore=["*", "!go.mod", "!go.sum", "!ci", "!ci/**", "**/*_test.go", "**/testdata"]
-	pipelineSource *dagger.Directory,
 	// The registry on the machine running dagger call that the images are on
 	// (--registry=localhost:5000/…, kind's localhost:5001), as a service:
 	// --local-registry=tcp://localhost:5000. Inside a container localhost is the container
@@ -176,7 +174,6 @@ func New(
 		Project:        dir,
 		Settings:       configpkg.Environ(values),
 		ImageOverrides: configpkg.Environ(configpkg.FromEnviron(imageLines)),
-		PipelineSource: pipelineSource,
 		MlflowToken:    mlflowToken,
 		MlflowPassword: mlflowPassword,
 		LocalRegistry:  localRegistry,

@@ -58,8 +58,9 @@ func (m *SoccerPredict) Release(
 	// are not given (--kubeconfig=env:KUBECONFIG_CONTENT).
 	// +optional
 	kubeconfig *dagger.Secret,
-	// The Helm chart.
-	// +defaultPath="/charts/soccer-predict"
+	// Refused: a release is production's, and reads the staging release with the chart committed
+	// with the module (charts/soccer-predict). Drop --chart.
+	// +optional
 	chart *dagger.Directory,
 	// Registry host[:port] without TLS to reach over plain http when promoting (see promote);
 	// repeat for several. Loopback registries need none.
@@ -67,6 +68,10 @@ func (m *SoccerPredict) Release(
 	insecureRegistry []string,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
+	// The chart and the tool images are trust roots: production's, decided before anything runs.
+	if m, chart, err = m.forEnvironment(ctx, domain.Production, chart); err != nil {
+		return nil, err
+	}
 	if err := credentialPair(username, password); err != nil {
 		return nil, err
 	}

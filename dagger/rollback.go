@@ -55,8 +55,9 @@ func (m *SoccerPredict) RollbackService(
 	// a laptop); a different name is refused.
 	// +optional
 	actor string,
-	// The Helm chart.
-	// +defaultPath="/charts/soccer-predict"
+	// Dev only: a Helm chart instead of the one committed with the module (charts/soccer-predict).
+	// Staging and production refuse it.
+	// +optional
 	chart *dagger.Directory,
 	// GitLab token that proves who rolls back and, for production, the approvals (GitLab:
 	// env:GITLAB_DEPLOY_TOKEN; laptop: your own personal access token).
@@ -81,6 +82,10 @@ func (m *SoccerPredict) RollbackService(
 	deploymentId int,
 ) (_ string, err error) {
 	defer surface(&err)
+	// The chart and the tool images are trust roots: refused before anything runs.
+	if m, chart, err = m.forEnv(ctx, env, chart); err != nil {
+		return "", err
+	}
 	s, err := m.settings(ctx)
 	if err != nil {
 		return "", err
@@ -194,6 +199,10 @@ func (m *SoccerPredict) RollbackModel(
 	deploymentId int,
 ) (_ string, err error) {
 	defer surface(&err)
+	// The images are trust roots: refused before anything runs.
+	if m, _, err = m.forEnv(ctx, env, nil); err != nil {
+		return "", err
+	}
 	s, err := m.settings(ctx)
 	if err != nil {
 		return "", err
@@ -287,6 +296,10 @@ func (m *SoccerPredict) RollbackData(
 	repo *dagger.Directory,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
+	// The images are trust roots: refused before anything runs.
+	if m, _, err = m.forEnv(ctx, env, nil); err != nil {
+		return nil, err
+	}
 	req, err := rollback.CheckData(rollback.Flags{Env: env, Confirm: confirm, Reason: reason, Claims: policy.Claims{Actor: actor}}, toRev, m.Project)
 	if err != nil {
 		return nil, err

@@ -100,8 +100,10 @@ func (e *surfaced) Cause() error { return e.cause }
 // ociBin is where the registry tool (ci/cmd/oci) sits in its container.
 const ociBin = "/usr/local/bin/oci"
 
-// tool builds one of the pipeline's helper programs as a static binary in the Go image,
-// with shared module and build caches, so a fresh engine compiles it once per change.
+// tool builds one of the pipeline's helper programs as a static binary in the Go image, from
+// the module's own source (toolSource: never a directory a caller passes), with shared module
+// and build caches, so a fresh engine compiles it once per change. For staging and production
+// the Go image is the committed one (forEnv).
 func (m *SoccerPredict) tool(ctx context.Context, t toolchain.GoTool) (*dagger.File, error) {
 	imgs, err := m.images(ctx)
 	if err != nil {
@@ -113,7 +115,7 @@ func (m *SoccerPredict) tool(ctx context.Context, t toolchain.GoTool) (*dagger.F
 		WithMountedCache("/root/.cache/go-build", dag.CacheVolume("soccer-predict-gobuild")).
 		WithEnvVariable("CGO_ENABLED", "0").
 		WithEnvVariable("GOFLAGS", "-mod=readonly").
-		WithDirectory("/pipeline", m.PipelineSource).
+		WithDirectory("/pipeline", toolSource()).
 		WithWorkdir(path.Join("/pipeline", t.ModuleDir)).
 		WithExec(t.GoBuild()).
 		File(t.Binary()), nil

@@ -1,6 +1,7 @@
 package daggertest
 
 import (
+	"path"
 	"strings"
 )
 
@@ -272,4 +273,30 @@ func cleanJoin(dir, p string) string {
 		return p
 	}
 	return dir + "/" + p
+}
+
+// OwnSource reports whether the directory chain c is the calling module's own source
+// (`currentModule.source`, then `directory(path:)` and `filter(include:, exclude:)` steps) and,
+// when it is, the path it names relative to the module's context root and the filters applied
+// on the way, resolved as Dagger v0.21.8 does: `currentModule.source` is the context directory
+// narrowed to the source subpath, dagger.json's "source" (core/schema/module.go
+// currentModuleSource); `directory(path:)` joins the path to the directory's own, a leading "/"
+// included, inside the same snapshot, and containerd's RootPath keeps ".." at the snapshot's
+// root (core/directory.go DirectorySubdirectoryLazy).
+func (c Chain) OwnSource(sourceSubpath string) (dir string, filters []Step, ok bool) {
+	if len(c) < 2 || c[0].Field != "currentModule" || c[1].Field != "source" {
+		return "", nil, false
+	}
+	dir = path.Join("/", sourceSubpath)
+	for _, s := range c[2:] {
+		switch s.Field {
+		case "directory":
+			dir = path.Join(dir, s.Str("path"))
+		case "filter":
+			filters = append(filters, s)
+		default:
+			return "", nil, false
+		}
+	}
+	return strings.TrimPrefix(dir, "/"), filters, true
 }

@@ -124,3 +124,50 @@ func TestUnparsableQueriesAreErrors(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0]["message"], "does not parse")
 }
+
+func TestOwnSourceResolvesTheModulesContextPaths(t *testing.T) {
+	r := start(t)
+	data, errs, _ := query(t, r, r.Token, `query Query {currentModule{source{directory(path:".."){directory(path:"charts/soccer-predict"){id}}}}}`)
+	require.Empty(t, errs)
+	id := data["currentModule"].(map[string]any)["source"].(map[string]any)["directory"].(map[string]any)["directory"].(map[string]any)["id"].(string)
+	chain, ok := r.Chain(id)
+	require.True(t, ok)
+	dir, filters, ok := chain.OwnSource("dagger")
+	require.True(t, ok, chain.String())
+	assert.Equal(t, "charts/soccer-predict", dir)
+	assert.Empty(t, filters)
+
+	data, errs, _ = query(t, r, r.Token, `query Query {currentModule{source{directory(path:".."){filter(include:["ci/**"]){id}}}}}`)
+	require.Empty(t, errs)
+	id = data["currentModule"].(map[string]any)["source"].(map[string]any)["directory"].(map[string]any)["filter"].(map[string]any)["id"].(string)
+	chain, _ = r.Chain(id)
+	dir, filters, ok = chain.OwnSource("dagger")
+	require.True(t, ok)
+	assert.Equal(t, "", dir, "the context root")
+	require.Len(t, filters, 1)
+	assert.Equal(t, []string{"ci/**"}, filters[0].Strings("include"))
+
+	// Without "..": the source subpath itself; ".." past the root stays at the root.
+	for q, want := range map[string]string{
+		`query Query {currentModule{source{id}}}`:                             "dagger",
+		`query Query {currentModule{source{directory(path:"../../.."){id}}}}`: "",
+		`query Query {currentModule{source{directory(path:"/charts"){id}}}}`:  "dagger/charts",
+	} {
+		data, errs, _ = query(t, r, r.Token, q)
+		require.Empty(t, errs, q)
+		src := data["currentModule"].(map[string]any)["source"].(map[string]any)
+		if d, ok := src["directory"].(map[string]any); ok {
+			src = d
+		}
+		chain, _ = r.Chain(src["id"].(string))
+		dir, _, ok = chain.OwnSource("dagger")
+		require.True(t, ok, q)
+		assert.Equal(t, want, dir, q)
+	}
+
+	// A host directory is not the module's source.
+	data, _, _ = query(t, r, r.Token, `query Query {host{directory(path:"/work/repo"){id}}}`)
+	chain, _ = r.Chain(data["host"].(map[string]any)["directory"].(map[string]any)["id"].(string))
+	_, _, ok = chain.OwnSource("dagger")
+	assert.False(t, ok)
+}

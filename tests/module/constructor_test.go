@@ -17,7 +17,7 @@ import (
 // build calls the constructor with the given settings file and flags.
 func build(settings *dagger.File, project, registry, mirror, python string) (*SoccerPredict, error) {
 	return New(context.Background(), dag.Host().Directory("/work/repo"), project, settings, "", "", "", "",
-		registry, mirror, python, "", "", "", "", "", nil, nil, dag.Host().Directory("/work/repo"), nil)
+		registry, mirror, python, "", "", "", "", "", nil, nil, nil)
 }
 
 func TestConstructorRejectsBadInputNamingTheFix(t *testing.T) {

@@ -100,7 +100,7 @@ func TestDryRunRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	dvcShape(t, map[string]string{"data/raw/matches.csv.dvc": fixture(t, "../tests/testdata/soccerpredict/data/raw/matches.csv.dvc")})
 	api, worker, airflow := deployImages()
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	out, err := m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
+	out, err := m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, true)
 	require.NoError(t, err)
 	var record map[string]any
 	require.NoError(t, json.Unmarshal([]byte(dryRunDocs(t, out)["trace.json"]), &record))
@@ -114,7 +114,7 @@ func TestDryRunRecordsWhichPointerTheDatasetVersionCameFrom(t *testing.T) {
 	deployHappy(t)
 	dvcShape(t, map[string]string{})
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
+	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dataset version is empty")
 	assert.Contains(t, err.Error(), "dvc add")

@@ -106,7 +106,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	out, err := m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, false)
+		nil, nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, false)
 	require.NoError(t, err, execsText())
 	assert.Contains(t, out, "deployed soccer-predict to staging")
 	verify := mustExec(t, "/usr/local/bin/oci", "verify", "--commit", commitSHA, "--image", "api="+registry+"/api@"+digestOf(1), "--password-file", "/run/secrets/registry-password")
@@ -130,7 +130,7 @@ func TestDeployStagingLiterallyFromACheckout(t *testing.T) {
 	_, err = m.Deploy(context.Background(), "staging", "", "", "",
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, false)
+		nil, nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "deployment 9001's approvals were already used by the deploy mallory recorded as deployment 9501 (success): approvals are used once")
 }
@@ -147,7 +147,7 @@ func TestDryRunStagingFromACheckout(t *testing.T) {
 
 	_, err := m.Deploy(context.Background(), "staging", "", "", "", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7",
 		dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, true)
+		nil, nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, true)
 	require.NoError(t, err, execsText())
 	mustExec(t, "/usr/local/bin/oci", "resolve", "--ref", registry+"/api:main-01234567")
 	tmpl := mustExec(t, "helm", "template")
@@ -168,7 +168,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 		_, err := m.Deploy(context.Background(), "staging", "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", token, "42", 0, 0, "", "", gateReport, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil, false)
+			nil, nil, 0, "", nil, head, nil, false)
 		return err
 	}
 	token := func() *dagger.Secret { return dag.SetSecret("gitlab", gitlabTokenPln) }
@@ -221,7 +221,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 			_, err := m.Deploy(context.Background(), env, "", "", "",
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 				"7", nil, "42", 0, 0, "", "", nil, nil,
-				dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, nil, false)
+				nil, nil, 0, "", nil, head, nil, false)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refused by the promotion policy")
 			assert.Contains(t, err.Error(), "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "the missing token is named with its .env line")
@@ -236,7 +236,7 @@ func TestDeployRefusalHintsNameOnlyInputsThatCount(t *testing.T) {
 func TestDeployWithoutClusterOrKeyNamesTheUserDefaults(t *testing.T) {
 	m := fresh(t)
 	_, err := m.Deploy(context.Background(), "staging", "", "", "", nil, nil, "", nil, "", 0, 0, "", "", nil, nil,
-		dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		nil, nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	for _, want := range []string{"missing 2 input(s); nothing was changed", "--kubeconfig=file:$HOME/.kube/config", "DEPLOY_KUBECONFIG=file://${HOME}/.kube/config", "--age-key=env:SOPS_AGE_KEY", "DEPLOY_AGEKEY=env://SOPS_AGE_KEY"} {
 		assert.Contains(t, err.Error(), want)
@@ -256,7 +256,7 @@ func TestDeployFromACheckoutLooksUpAPlainHTTPRegistryOnlyWhenOptedIn(t *testing.
 		_, err := m.Deploy(context.Background(), env, "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", nil, "42", 0, 0, "", "", nil, nil,
-			dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, head, insecure, false)
+			nil, nil, 0, "", nil, head, insecure, false)
 		return err
 	}
 	_ = deploy("staging", []string{"REG.local:5000"})

@@ -162,7 +162,7 @@ func TestDryRunRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing
 	api, worker, airflow := deployImages()
 	kube := dag.SetSecret("kubeconfig", kubeconfigPlain)
 	age := dag.SetSecret("age", ageKeyPlain)
-	out, err := m.Deploy(context.Background(), "staging", api, worker, airflow, kube, age, "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
+	out, err := m.Deploy(context.Background(), "staging", api, worker, airflow, kube, age, "7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, true)
 	require.NoError(t, err, "a dry run reports the policy's refusal, it does not fail on it")
 	assert.Contains(t, out, "dry run of deploy soccer-predict to staging (namespace soccerpredict-staging): nothing was applied")
 	assert.Contains(t, out, "promotion policy: deploy would be refused:")
@@ -194,7 +194,7 @@ func TestDryRunRendersRedactedManifestsDiffAndDecisionWithoutApplying(t *testing
 	assert.Empty(t, rec.Leaked(kubeconfigPlain))
 	assert.Empty(t, rec.Leaked(ageKeyPlain))
 
-	_, err = m.Deploy(context.Background(), "production", api, worker, airflow, kube, nil, "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, true)
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow, kube, nil, "7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, true)
 	assert.ErrorContains(t, err, "pass --age-key")
 }
 
@@ -206,7 +206,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "refused by the promotion policy (nothing was changed)")
@@ -217,7 +217,7 @@ func TestDeployRefusesWithEveryReasonAndChangesNothing(t *testing.T) {
 	_, built := rec.ExecWith("go", "build", "./cmd/sops-decrypt")
 	assert.False(t, built, "nothing is even prepared for a refused deploy")
 
-	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
+	_, err = m.Deploy(context.Background(), "prod", api, worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "dev, staging, production")
 	_, err = m.Deploy(context.Background(), "dev", registry+"/api:latest", worker, airflow, dag.SetSecret("k", "x"), dag.SetSecret("a", "y"), "", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "not pinned by digest")
@@ -287,7 +287,7 @@ func deployWith(t *testing.T, jobID int, actor string, jobToken *dagger.Secret, 
 	return m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", jobID, 0, actor, "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), jobToken, pipelineID, "", nil, nil, nil, false)
+		nil, nil, nil, jobToken, pipelineID, "", nil, nil, nil, false)
 }
 
 func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
@@ -317,12 +317,12 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 	registryEvidence(t, fullGateReport(t, strings.Repeat("b", 40), gate.Pass))
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
 	noTrustKey(t) // staging's report-file fallback exists only while no attestation key is configured
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, dag.Host().Directory("/c"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, nil, nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
 }
 
@@ -429,7 +429,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	_, err = m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
+		nil, nil, nil, dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	assert.Contains(t, err.Error(), "sops updatekeys secrets/production.enc.yaml")
@@ -440,7 +440,7 @@ func TestDeployAndPlanRefuseProductionSecretsTheTestKeyOpens(t *testing.T) {
 	deployHappy(t)
 	testKeyed()
 	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
-	_, err = m.Deploy(context.Background(), "production", api, worker, airflow, nil, dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, true)
+	_, err = m.Deploy(context.Background(), "production", api, worker, airflow, nil, dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository's TEST key")
 	_, rendered := rec.ExecWith("helm", "template")
@@ -481,7 +481,7 @@ func TestDryRunAndDeployShareEveryFlag(t *testing.T) {
 		out, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "erin", "push",
-			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555,
+			nil, nil, nil, dag.SetSecret("job", jobTokenPln), 555,
 			"ci-user", dag.SetSecret("registry-password", "registry-plaintext-pw"), nil, nil, dryRun)
 		require.NoError(t, err, execsText())
 		verify := mustExec(t, "/usr/local/bin/oci", "verify", "--username-file", "--password-file")

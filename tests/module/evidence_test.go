@@ -183,7 +183,7 @@ func TestDeployStagingReadsEachDigestsEvidenceFromTheRegistry(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"),
+		"7", nil, "", 0, 0, "", "", nil, nil, nil,
 		nil, 0, "ci-user", dag.SetSecret("registry-password", evPassword), nil, nil, false)
 	refusedForApprovalsOnly(t, err, "staging") // the registry's evidence counted
 
@@ -219,7 +219,7 @@ func TestDeployAndReleaseCountOnlyTheEvidenceOfTheirOwnImages(t *testing.T) {
 		return m.Deploy(context.Background(), "production", api, worker, airflow,
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 			"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-			nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
+			nil, nil, nil, dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
 	}
 	out, err := deployProduction(nil)
 	require.NoError(t, err, execsText())
@@ -251,7 +251,7 @@ func TestDeployAndReleaseCountOnlyTheEvidenceOfTheirOwnImages(t *testing.T) {
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(relPromoter())
 	_, err = m.Release(context.Background(), "v2.0.0", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "release refused, nothing was promoted")
 	assert.Contains(t, err.Error(), "("+relRef("worker")+") was not verified")
@@ -295,7 +295,7 @@ func TestDeployRefusesWhatTheRegistryDoesNotProve(t *testing.T) {
 			registryEvidence(t, tc.gate, tc.problems...)
 			_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+				"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refused, nothing was changed")
 			assert.Contains(t, err.Error(), tc.want)
@@ -320,7 +320,7 @@ func TestDeployDoesNotTrustAForgedSummary(t *testing.T) {
 			rec.Respond(daggertest.OnFile("evidence.json", sum))
 			_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 				dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-				"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+				"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "evidence.json")
 		})
@@ -332,7 +332,7 @@ func TestDeployDoesNotTrustAForgedSummary(t *testing.T) {
 	rec.Respond(daggertest.OnFile("gate-report.json", fullGateReport(t, commitSHA, gate.Error)))
 	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (error)")
 }
@@ -343,7 +343,7 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", greenReport(commitSHA), nil, nil, nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
 	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")
@@ -354,14 +354,14 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	deployHappy(t)
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), nil, nil, 0, "", nil, nil, nil, false)
 	refusedForApprovalsOnly(t, err, "staging") // the report files counted
 	_, read = rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read, "files given: the registry is not read")
 
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/c"), nil, 0, "ci-user", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "ci-user", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "--registry-username/--registry-password")
 }
 
@@ -457,7 +457,7 @@ func TestDeployEvidenceReadsTakeThePlainHTTPOptIn(t *testing.T) {
 		registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
 		_, err := m.Deploy(context.Background(), env, api, worker, airflow,
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-			"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"),
+			"7", nil, "", 0, 0, "", "", nil, nil, nil,
 			nil, 0, "", nil, nil, insecure, false)
 		return err
 	}

@@ -158,7 +158,7 @@ func TestDeployProductionRefusesAFirstModelGateReport(t *testing.T) {
 	_, err := m.Deploy(context.Background(), "production", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", dag.SetSecret("gitlab", gitlabTokenPln), "", 777, 0, "", "push",
-		nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
+		nil, nil, nil, dag.SetSecret("job", jobTokenPln), 555, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused by the promotion policy")
 	assert.Contains(t, err.Error(), "first model")
@@ -174,7 +174,7 @@ func TestReleaseRefusesAFirstModelGateReport(t *testing.T) {
 	registryEvidence(t, firstModelReport(t, relCommit))
 	rec.Respond(relPromoter())
 	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "release refused, nothing was promoted")
 	assert.Contains(t, err.Error(), "first model")

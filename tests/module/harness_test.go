@@ -51,7 +51,7 @@ func fresh(t *testing.T, opts ...func(*newArgs)) *SoccerPredict {
 		o(&a)
 	}
 	m, err := New(context.Background(), a.source, a.project, a.config, a.commit, a.ref, a.tag, a.commitTime,
-		a.registry, a.registryMirror, a.python, "", "", "", "", "", a.mlflowToken, nil, dag.Host().Directory("/work/repo"), a.localRegistry)
+		a.registry, a.registryMirror, a.python, a.golang, a.trivy, a.helm, "", "", a.mlflowToken, nil, a.localRegistry)
 	require.NoError(t, err)
 	return m
 }
@@ -61,6 +61,7 @@ type newArgs struct {
 	config                              *dagger.File
 	project, commit, ref, tag, registry string
 	registryMirror, python              string
+	golang, trivy, helm                 string
 	commitTime                          string
 	mlflowToken                         *dagger.Secret
 	localRegistry                       *dagger.Service

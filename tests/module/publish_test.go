@@ -234,7 +234,7 @@ func TestPublishAndBuildRefuseWithoutTheCommitTime(t *testing.T) {
 	assert.ErrorContains(t, err, "--commit-time=$CI_COMMIT_TIMESTAMP")
 
 	_, err = New(context.Background(), dag.Host().Directory("/work/repo"), "", nil, commitSHA, "main", "", "2025-03-01 09:00",
-		registry, "", "", "", "", "", "", "", nil, nil, dag.Host().Directory("/work/repo"), nil)
+		registry, "", "", "", "", "", "", "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "CI_COMMIT_TIMESTAMP=")
 }

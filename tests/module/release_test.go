@@ -278,7 +278,7 @@ func TestReleasePromotesTheStagedDigestsByDigestToTheVersionAndLatest(t *testing
 
 	dir, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report,
 		"ci-user", dag.SetSecret("registry-password", relPassword), "", "", "", "",
-		dag.SetSecret("kubeconfig", relKube), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		dag.SetSecret("kubeconfig", relKube), nil, nil)
 	require.NoError(t, err, execsText())
 
 	// The images are the ones staging runs, read from the live release through the redactor.
@@ -355,7 +355,7 @@ func TestReleaseRefusesARedGateReportOrTheReportOfAnotherCommitInTheRegistry(t *
 			report := relGateReport(t, tc.commit, tc.lint)
 			rec.Respond(relPromoter())
 			_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-				relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+				relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 			require.Error(t, err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
@@ -386,7 +386,7 @@ func TestReleaseRefusesAVersionThatIsInvalidOrNotGreaterThanTheLastTag(t *testin
 			rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 			rec.Respond(relPromoter())
 			_, err := m.Release(context.Background(), tc.version, dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-				relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+				relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Empty(t, relPromotions(), "nothing is promoted")
@@ -403,9 +403,8 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 	labels[relRef("worker")][trace.LabelRevision] = relOther
 	rec.Respond(relLabels(labels))
 	rec.Respond(relPromoter())
-	chart := dag.Host().Directory("/work/repo/charts/soccer-predict")
 	_, err := m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart, nil)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was promoted")
 	assert.Contains(t, err.Error(), "worker")
@@ -416,7 +415,7 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 	// With the right labels, a pre-release gets its version tag and not latest.
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	dir, err := m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, chart, nil)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 	require.NoError(t, err, execsText())
 	require.Len(t, relPromotions(), 3)
 	for _, svc := range relServices {
@@ -437,7 +436,7 @@ func TestReleaseOfGivenDigestsChecksTheyWereBuiltFromTheReleaseCommit(t *testing
 
 	// Half the images is a usage error.
 	_, err = m.Release(context.Background(), "v2.0.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), "", "", nil, chart, nil)
+		relRef("api"), "", "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--worker-image is missing")
 }
@@ -449,14 +448,14 @@ func TestReleaseRefusesWhenStagingRunsAnotherCommit(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": relManifest("staging", relOther, relDigests())}))
 	rec.Respond(relPromoter())
 	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "", "", "", "",
-		dag.SetSecret("kubeconfig", relKube), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		dag.SetSecret("kubeconfig", relKube), nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "staging runs commit "+relOther)
 	assert.Empty(t, relPromotions())
 
 	// Without images nor a kubeconfig there is nothing to release.
 	_, err = m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "", "", "", "",
-		nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--kubeconfig")
 	relNoLeaks(t)
@@ -470,7 +469,7 @@ func TestReleasePassesThePlainHTTPOptInAndRefusesAnUnneededOne(t *testing.T) {
 
 	// A host no image is on: refused before GitLab is asked or anything is promoted.
 	_, err := m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), []string{"reg.local:5000"})
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, []string{"reg.local:5000"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--insecure-registry=reg.local:5000 is not needed")
 	assert.Contains(t, err.Error(), "nothing was promoted")
@@ -480,7 +479,7 @@ func TestReleasePassesThePlainHTTPOptInAndRefusesAnUnneededOne(t *testing.T) {
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(relPromoter())
 	_, err = m.Release(context.Background(), "v1.4.0", dag.SetSecret("gitlab-token", relToken), report, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), []string{host})
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, []string{host})
 	require.NoError(t, err, execsText())
 	promos := relPromotions()
 	require.Len(t, promos, 3, execsText())

@@ -56,7 +56,7 @@ func rbRecord(t *testing.T, out string) rollback.Record {
 func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *testing.T) {
 	m := fresh(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
-	out, err := m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, false, "", "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
+	out, err := m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, false, "", "ana", nil, nil, nil, "", 0, 0, 0)
 	require.NoError(t, err)
 
 	h := mustExec(t, "helm", "history", "soccer-predict", "--namespace", "soccerpredict-production", "-o", "json")
@@ -83,7 +83,7 @@ func TestRollbackServicePlansFromHelmHistoryAndChangesNothingWithoutConfirm(t *t
 	assert.Empty(t, rec.Leaked("KUBE-SECRET-token"))
 
 	// --confirm without proof of who rolls back and without approvals acts neither.
-	_, err = m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
+	_, err = m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "ana", nil, nil, nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused (nothing was changed)")
 	assert.Contains(t, err.Error(), "--actor=ana cannot be checked")
@@ -104,7 +104,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	rbGitLab(t, m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 	rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success! Happy Helming!\n"}))
-	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
+	out, err := m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "", nil, dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.NoError(t, err)
 
 	rb := rbHelmRollbacks()
@@ -142,7 +142,7 @@ func TestRollbackServiceRollsBackWithConfirmAndReason(t *testing.T) {
 	m = fresh(t)
 	rbGitLab(t, m, gitlabWithApprovals(t, "staging"))
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
-	_, err = m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
+	_, err = m.RollbackService(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), 1, true, rbReason, "ana", nil, dag.SetSecret("gitlab", gitlabTokenPln), nil, "", 0, 0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--actor=ana disagrees with GitLab, which says mallory deploys")
 	assert.Empty(t, rbHelmRollbacks())
@@ -155,7 +155,7 @@ func TestRollbackServiceInProductionNeedsTheApprovalsOfADeploy(t *testing.T) {
 		rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
 		rec.Respond(daggertest.OnExec([]string{"helm", "rollback"}, map[string]any{"stdout": "Rollback was a success!\n"}))
 		return m.RollbackService(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), 0, true, rbReason, "",
-			dag.Host().Directory(rbChart()), dag.SetSecret("gitlab", gitlabTokenPln), jobToken, "", 777, 555, 0)
+			nil, dag.SetSecret("gitlab", gitlabTokenPln), jobToken, "", 777, 555, 0)
 	}
 	run := func(srv *httptest.Server) (string, error) { return runWith(srv, dag.SetSecret("job", jobTokenPln)) }
 	_, err := run(gitlabJobNamed(t, "rollback-service-production", "production", "running", "bob"))
@@ -204,7 +204,7 @@ func TestRollbackServiceRefusesABadRevisionAndChangesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := fresh(t)
 			rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 0, "stdout": rbHistory}))
-			_, err := m.RollbackService(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.revision, true, rbReason, "ana", dag.Host().Directory(rbChart()), nil, nil, "", 0, 0, 0)
+			_, err := m.RollbackService(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.revision, true, rbReason, "ana", nil, nil, nil, "", 0, 0, 0)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Empty(t, rbHelmRollbacks(), "a bad revision changes nothing")

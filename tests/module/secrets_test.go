@@ -192,7 +192,7 @@ func TestNoSettingAddsToTheAllowList(t *testing.T) {
 		rec.Reset()
 		rec.Respond(daggertest.OnFile("/work/prod.env", key+"=/tmp/allow-everything.yaml\n"))
 		_, err := New(context.Background(), dag.Host().Directory("/work/repo"), "", dag.Host().File("/work/prod.env"), "", "", "", "",
-			"", "", "", "", "", "", "", "", nil, nil, dag.Host().Directory("/work/repo"), nil)
+			"", "", "", "", "", "", "", "", nil, nil, nil)
 		require.Error(t, err, key)
 		assert.Contains(t, err.Error(), "unknown setting(s) "+key)
 	}

@@ -33,8 +33,8 @@ func pipelineKinds() []pipelineKind {
 	common := map[string]string{
 		"CI_COMMIT_SHA": commitSHA, "CI_DEFAULT_BRANCH": "main", "CI_REGISTRY_IMAGE": registry,
 		"CI_REGISTRY": "registry.example.com", "CI_REGISTRY_USER": "gitlab-ci-token", "CI_REGISTRY_PASSWORD": "job-token-plaintext",
-		"CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX": "gitlab.example.com:443/soccerpredictai/dependency_proxy/containers",
-		"CI_DEPENDENCY_PROXY_SERVER":             "gitlab.example.com:443", "CI_DEPENDENCY_PROXY_USER": "gitlab-ci-token", "CI_DEPENDENCY_PROXY_PASSWORD": "job-token-plaintext",
+		"CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX": "gitlab.com:443/soccerpredictai/dependency_proxy/containers",
+		"CI_DEPENDENCY_PROXY_SERVER":             "gitlab.com:443", "CI_DEPENDENCY_PROXY_USER": "gitlab-ci-token", "CI_DEPENDENCY_PROXY_PASSWORD": "job-token-plaintext",
 		"CI_PROJECT_ID": "42", "CI_JOB_ID": "777", "CI_PIPELINE_ID": "555", "CI_COMMIT_TIMESTAMP": "2025-03-01T09:00:00+01:00",
 		"CI_PIPELINE_URL": "https://gitlab.com/soccerpredictai/soccerpredict/-/pipelines/555", "CI_JOB_TOKEN": "job-token-plaintext", "GITLAB_USER_LOGIN": "erin",
 		"CI_API_V4_URL": "https://gitlab.com/api/v4", "CI_PROJECT_URL": "https://gitlab.com/soccerpredictai/soccerpredict",

@@ -67,7 +67,7 @@ func deployTo(t *testing.T, m *SoccerPredict, env string) error {
 	api, worker, airflow := deployImages()
 	_, err := m.Deploy(context.Background(), env, api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", nil, nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 	return err
 }
 
@@ -195,7 +195,7 @@ func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(relPromoter())
 	_, err = m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was promoted")
 	assert.Contains(t, err.Error(), "no attestation public key is configured")
@@ -208,7 +208,7 @@ func TestProductionAndReleaseRefuseUnsignedEvidence(t *testing.T) {
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(relPromoter())
 	_, err = m.Release(context.Background(), "v2.0.0-rc.1", dag.SetSecret("gitlab-token", relToken), nil, "", nil, "",
-		relRef("api"), relRef("worker"), relRef("airflow"), nil, dag.Host().Directory("/work/repo/charts/soccer-predict"), nil)
+		relRef("api"), relRef("worker"), relRef("airflow"), nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not against the configured key")
 	assert.Empty(t, relPromotions())
@@ -242,7 +242,7 @@ func TestStagingRequiresSignaturesOnlyOnceAKeyIsConfigured(t *testing.T) {
 	api, worker, airflow := deployImages()
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), dag.Host().Directory("/work/repo/charts/soccer-predict"), nil, 0, "", nil, nil, nil, false)
+		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), nil, nil, 0, "", nil, nil, nil, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "report files are not signed: drop --gate-report and --scan-report")
 	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")

@@ -91,7 +91,7 @@ func TestTheCLIPrintsTheWrappingOfAnEngineError(t *testing.T) {
 		return nil, false
 	})
 	_, err := New(context.Background(), dag.Host().Directory("/work/repo"), "", dag.Host().File("/work/settings.env"), "", "", "", "",
-		"", "", "", "", "", "", "", "", nil, nil, dag.Host().Directory("/work/repo"), nil)
+		"", "", "", "", "", "", "", "", nil, nil, nil)
 	require.Error(t, err)
 	assert.Equal(t, "read --settings-file: open settings.env: no such file or directory", cliMessage(err))
 }
