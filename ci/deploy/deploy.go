@@ -45,6 +45,9 @@ const (
 	SopsTool     = "/usr/local/bin/sops-decrypt"
 	AgeKeyFile   = "/run/secrets/age.key"
 	DecryptedDir = "/run/decrypted"
+	// RefusedKeyFile is where production's helm container holds the repository's test key
+	// (helm.RepositoryTestKeyPath, from the module's own source) that must not open its secrets.
+	RefusedKeyFile = "/run/refused/test-age.key"
 )
 
 // Flags are the arguments of deploy (dry run or not) as plain values: a secret or a file only says
@@ -208,6 +211,10 @@ type Facts struct {
 // as a mounted secret file and a tmpfs for the decrypted values (never a layer or an output).
 type Secrets struct {
 	Tool, AgeKey, Decrypted string
+	// RefusedKey, when set (production), is where the container must hold the repository's test
+	// key (helm.RepositoryTestKeyPath, read from the module's own source): sops-decrypt refuses
+	// secrets it opens.
+	RefusedKey string
 }
 
 // Plan is the decision the module executes.
@@ -306,7 +313,7 @@ func Decide(f Facts) (Plan, error) {
 		if p.Helm, err = withSecrets(req.SecretsFile, f.Secrets, f.ChartDir, env, p.Helm); err != nil {
 			return Plan{}, err
 		}
-		p.Secrets = &Secrets{Tool: SopsTool, AgeKey: AgeKeyFile, Decrypted: DecryptedDir}
+		p.Secrets = &Secrets{Tool: SopsTool, AgeKey: AgeKeyFile, Decrypted: DecryptedDir, RefusedKey: refusedKey(env)}
 	}
 	if req.Mode == Preview && req.Kubeconfig {
 		if p.ReadDeployed, err = helm.GetManifestArgs(rel.Name, rel.Namespace, 0); err != nil {
@@ -326,7 +333,16 @@ func withSecrets(file string, encrypted []byte, chartDir string, env domain.Envi
 	if err := helm.CheckSecretsRecipients(env, file, encrypted); err != nil {
 		return nil, err
 	}
-	return helm.WithDecryptedSecrets(SopsTool, AgeKeyFile, helm.EncryptedSecretsFile(chartDir, env), DecryptedDir, argv)
+	return helm.WithDecryptedSecrets(SopsTool, AgeKeyFile, refusedKey(env), helm.EncryptedSecretsFile(chartDir, env), DecryptedDir, argv)
+}
+
+// refusedKey is the key file sops-decrypt must find unable to open env's secrets: the
+// repository's test key for production; none elsewhere (dev and staging may use it).
+func refusedKey(env domain.Environment) string {
+	if env.IsProduction() {
+		return RefusedKeyFile
+	}
+	return ""
 }
 
 // Deployed is deploy's answer once helm upgrade succeeded at the time at: where, the record, and

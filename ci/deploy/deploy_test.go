@@ -364,11 +364,12 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Equal(t, []string{"bob", "carol"}, p.Policy.ValidApprovals)
 	assert.Equal(t, "erin", p.Policy.Actor, "the deployer is the token's owner")
 	line := strings.Join(p.Helm, " ")
-	assert.True(t, strings.HasPrefix(line, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --file /chart/secrets/production.enc.yaml --tmpdir /run/decrypted -- helm upgrade --install --rollback-on-failure --wait=watcher"), line)
+	assert.True(t, strings.HasPrefix(line, "/usr/local/bin/sops-decrypt exec-file --identity /run/secrets/age.key --refuse-identity /run/refused/test-age.key --file /chart/secrets/production.enc.yaml --tmpdir /run/decrypted -- helm upgrade --install --rollback-on-failure --wait=watcher"), line)
 	for _, want := range []string{"--namespace soccerpredict-production", "-f {}", "images.api.digest=" + digest(1), "trace.gitCommit=" + commit, "trace.modelVersion=7"} {
 		assert.Contains(t, line, want)
 	}
-	assert.Equal(t, &Secrets{Tool: "/usr/local/bin/sops-decrypt", AgeKey: "/run/secrets/age.key", Decrypted: "/run/decrypted"}, p.Secrets)
+	assert.Equal(t, &Secrets{Tool: "/usr/local/bin/sops-decrypt", AgeKey: "/run/secrets/age.key", Decrypted: "/run/decrypted", RefusedKey: "/run/refused/test-age.key"}, p.Secrets,
+		"production's secrets must not open with the repository's test key: sops-decrypt tries it")
 	assert.Nil(t, p.ReadDeployed, "deploy reads nothing back")
 	assert.Equal(t, domain.Digest(digest(2)), p.Record.ImageDigests[domain.Worker])
 
@@ -378,6 +379,17 @@ func TestDecideDeployRunsHelmUpgradeUnderSops(t *testing.T) {
 	assert.Contains(t, out, "has been upgraded")
 	err = p.UpgradeFailed(1, "Error: UPGRADE FAILED: context deadline exceeded")
 	assert.EqualError(t, err, "helm upgrade of soccer-predict in soccerpredict-production failed (exit 1); --rollback-on-failure rolled it back, the previous release is still serving:\nError: UPGRADE FAILED: context deadline exceeded")
+}
+
+// TestDecideOnlyProductionRefusesTheTestKey: staging may use the repository's test key (its
+// shipped secrets are encrypted to it), so only production's plan carries --refuse-identity.
+func TestDecideOnlyProductionRefusesTheTestKey(t *testing.T) {
+	fl, facts := allowed(t, Apply, "staging")
+	p, err := decide(t, fl, facts)
+	require.NoError(t, err)
+	require.NotNil(t, p.Secrets)
+	assert.Empty(t, p.Secrets.RefusedKey)
+	assert.NotContains(t, p.Helm, "--refuse-identity")
 }
 
 func TestUpgradeFailedNamesTheFixWhenHelmCouldNotReachTheCluster(t *testing.T) {

@@ -23,13 +23,16 @@ func EncryptedSecretsFile(chart string, env domain.Environment) string {
 
 // WithDecryptedSecrets wraps a helm argv so that it runs under
 //
-//	<sopsDecrypt> exec-file --identity <identity> --file <encrypted> [--tmpdir <tmpdir>] -- <argv...>
+//	<sopsDecrypt> exec-file --identity <identity> [--refuse-identity <refuse>] --file <encrypted> [--tmpdir <tmpdir>] -- <argv...>
 //
 // which decrypts the file to a 0600 temporary file, substitutes "{}" in argv
 // with its path, runs helm and deletes the file. argv must contain "{}"
-// (build it with Release.SecretsFile = SecretsPlaceholder). tmpdir may be
-// empty (sops-decrypt then uses /dev/shm when it exists).
-func WithDecryptedSecrets(sopsDecrypt, identity, encrypted, tmpdir string, argv []string) ([]string, error) {
+// (build it with Release.SecretsFile = SecretsPlaceholder). refuse, when not
+// empty, is an age key file that must not open the file (production: the
+// repository's test key): sops-decrypt tries it on every encrypted data key
+// and refuses before decrypting anything. tmpdir may be empty (sops-decrypt
+// then uses /dev/shm when it exists).
+func WithDecryptedSecrets(sopsDecrypt, identity, refuse, encrypted, tmpdir string, argv []string) ([]string, error) {
 	if sopsDecrypt == "" {
 		return nil, fmt.Errorf("no sops-decrypt binary path: build ci/deploy/secrets/cmd/sops-decrypt and pass its path")
 	}
@@ -52,7 +55,11 @@ func WithDecryptedSecrets(sopsDecrypt, identity, encrypted, tmpdir string, argv 
 	if !found {
 		return nil, fmt.Errorf("the command has no %q argument: set Release.SecretsFile to helm.SecretsPlaceholder", SecretsPlaceholder)
 	}
-	out := []string{sopsDecrypt, "exec-file", "--identity", identity, "--file", encrypted}
+	out := []string{sopsDecrypt, "exec-file", "--identity", identity}
+	if refuse != "" {
+		out = append(out, "--refuse-identity", refuse)
+	}
+	out = append(out, "--file", encrypted)
 	if tmpdir != "" {
 		out = append(out, "--tmpdir", tmpdir)
 	}
@@ -60,8 +67,14 @@ func WithDecryptedSecrets(sopsDecrypt, identity, encrypted, tmpdir string, argv 
 	return append(out, argv...), nil
 }
 
+// RepositoryTestKeyPath is the TEST-ONLY age key committed with the repository. Anyone with the
+// repository holds it, so production's secrets must never open with it: deploy hands it to
+// sops-decrypt as --refuse-identity for production, which tries it on the file's encrypted data
+// keys (CheckSecretsRecipients only reads the recipient labels, which anyone can edit).
+const RepositoryTestKeyPath = "tests/testdata/keys/test-age.key"
+
 // RepositoryTestRecipient is the age recipient (public key) of the TEST-ONLY key committed at
-// tests/testdata/keys/test-age.key. Anyone with the repository holds its private key, so
+// RepositoryTestKeyPath. Anyone with the repository holds its private key, so
 // production's secrets must never be encrypted to it.
 const RepositoryTestRecipient = "age1yugsrl9yfgduykd6xwgn6lw90dtd0qzhl9p8t5e7d4zagdxvzdfqwh03h5"
 
@@ -90,9 +103,11 @@ func SopsRecipients(encrypted []byte) ([]string, error) {
 	return out, nil
 }
 
-// CheckSecretsRecipients refuses secrets that are not the environment's own: a production file
-// whose recipients include the repository's test key (RepositoryTestRecipient), or a file encrypted
-// to no age recipient. dev and staging may use the test key.
+// CheckSecretsRecipients refuses secrets that are not the environment's own, by their labels,
+// before anything is built: a production file whose recipients include the repository's test key
+// (RepositoryTestRecipient), or a file encrypted to no age recipient. dev and staging may use the
+// test key. Labels can lie: the key itself is tried by sops-decrypt --refuse-identity
+// (WithDecryptedSecrets), which production always runs.
 func CheckSecretsRecipients(env domain.Environment, file string, encrypted []byte) error {
 	recipients, err := SopsRecipients(encrypted)
 	if err != nil {

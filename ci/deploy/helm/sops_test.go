@@ -23,16 +23,20 @@ func TestWithDecryptedSecrets(t *testing.T) {
 	r.SecretsFile = helm.SecretsPlaceholder
 	up, err := helm.UpgradeArgs(r)
 	require.NoError(t, err)
-	argv, err := helm.WithDecryptedSecrets("/usr/local/bin/sops-decrypt", "/run/secrets/age.key",
+	argv, err := helm.WithDecryptedSecrets("/usr/local/bin/sops-decrypt", "/run/secrets/age.key", "",
 		helm.EncryptedSecretsFile(r.Chart, r.Env), "", up)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/usr/local/bin/sops-decrypt", "exec-file", "--identity", "/run/secrets/age.key",
 		"--file", "/src/charts/soccer-predict/secrets/staging.enc.yaml", "--"}, argv[:7])
 	assert.Equal(t, up, argv[7:])
 
-	argv, err = helm.WithDecryptedSecrets("sops-decrypt", "k", "f", "/dev/shm", []string{"helm", "template", "-f", "{}"})
+	argv, err = helm.WithDecryptedSecrets("sops-decrypt", "k", "", "f", "/dev/shm", []string{"helm", "template", "-f", "{}"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sops-decrypt", "exec-file", "--identity", "k", "--file", "f", "--tmpdir", "/dev/shm", "--", "helm", "template", "-f", "{}"}, argv)
+
+	argv, err = helm.WithDecryptedSecrets("sops-decrypt", "k", "/run/refused/test-age.key", "f", "", []string{"helm", "template", "-f", "{}"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sops-decrypt", "exec-file", "--identity", "k", "--refuse-identity", "/run/refused/test-age.key", "--file", "f", "--", "helm", "template", "-f", "{}"}, argv)
 
 	for _, c := range []struct {
 		bin, id, file string
@@ -45,13 +49,13 @@ func TestWithDecryptedSecrets(t *testing.T) {
 		{"s", "k", "f", nil, "no command"},
 		{"s", "k", "f", []string{"helm", "-f", "/tmp/plain.yaml"}, "SecretsPlaceholder"},
 	} {
-		_, err := helm.WithDecryptedSecrets(c.bin, c.id, c.file, "", c.argv)
+		_, err := helm.WithDecryptedSecrets(c.bin, c.id, "", c.file, "", c.argv)
 		assert.ErrorContains(t, err, c.want)
 	}
 }
 
 func TestRepositoryTestRecipientIsTheCommittedTestKey(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "tests", "testdata", "keys", "test-age.key"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", filepath.FromSlash(helm.RepositoryTestKeyPath)))
 	require.NoError(t, err)
 	// The age library (ci/deploy/secrets/shipped) checks that this comment is the key's public key.
 	assert.Contains(t, string(data), "# public key: "+helm.RepositoryTestRecipient+"\n")

@@ -32,4 +32,8 @@ var (
 	// ErrBadIdentity means the age identity file could not be read or holds
 	// no usable identity.
 	ErrBadIdentity = errors.New("unusable age identity")
+	// ErrForbiddenKey means the file can be decrypted with an identity it must
+	// never be encrypted to (production secrets the repository's committed
+	// test key opens).
+	ErrForbiddenKey = errors.New("SOPS file opens with a forbidden key")
 )

@@ -230,3 +230,37 @@ func TestProcessExitStatus(t *testing.T) {
 	entries, _ := os.ReadDir(tmp)
 	assert.Empty(t, entries)
 }
+
+// TestRefuseIdentity: a production file the repository's test key opens is refused before the
+// command runs, whatever its recipient labels say; a file the key does not open runs.
+func TestRefuseIdentity(t *testing.T) {
+	f := newFixture(t)
+	// The fixture's file is encrypted to age.key; other.key plays production's own key.
+	tmp := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "ran")
+	t.Setenv("SOPS_DECRYPT_HELPER", "1")
+	t.Setenv("SOPS_DECRYPT_EXIT", "0")
+
+	_, _, err := runCLI("exec-file", "--identity", f.keyFile, "--refuse-identity", f.keyFile, "--file", f.encFile, "--tmpdir", tmp,
+		"--", "sh", "-c", "touch "+marker, "{}")
+	require.Error(t, err)
+	assert.Equal(t, exitForbidden, exitCode(err), "%v", err)
+	assert.Contains(t, err.Error(), "opens with a forbidden key")
+	assert.Contains(t, err.Error(), "sops updatekeys")
+	assert.NoFileExists(t, marker, "the command never ran")
+	entries, _ := os.ReadDir(tmp)
+	assert.Empty(t, entries, "nothing was decrypted to disk")
+
+	_, _, err = runCLI("check", "--identity", f.keyFile, "--refuse-identity", f.keyFile, "--file", f.encFile)
+	assert.Equal(t, exitForbidden, exitCode(err), "%v", err)
+
+	// Positive twin: a key that does not open the file is no reason to refuse.
+	out, _, err := runCLI("exec-file", "--identity", f.keyFile, "--refuse-identity", f.otherKeyFile, "--file", f.encFile, "--tmpdir", tmp,
+		"--", os.Args[0], "-f", "{}")
+	require.NoError(t, err)
+	assert.Len(t, strings.Fields(out), 3)
+
+	_, _, err = runCLI("check", "--identity", f.keyFile, "--refuse-identity", filepath.Join(f.dir, "nope.key"), "--file", f.encFile)
+	assert.Equal(t, exitKey, exitCode(err))
+	assert.Contains(t, err.Error(), "--refuse-identity")
+}

@@ -21,6 +21,7 @@ const (
 	exitMalformed = 4
 	exitKey       = 5
 	exitTampered  = 6
+	exitForbidden = 7
 )
 
 // usageError marks errors in the command line itself.
@@ -33,12 +34,15 @@ func usagef(format string, a ...any) error {
 }
 
 const usageText = `usage:
-  sops-decrypt exec-file --identity FILE --file FILE [--tmpdir DIR] [--placeholder {}] -- COMMAND [ARGS...]
-  sops-decrypt check --identity FILE --file FILE
+  sops-decrypt exec-file --identity FILE --file FILE [--refuse-identity FILE] [--tmpdir DIR] [--placeholder {}] -- COMMAND [ARGS...]
+  sops-decrypt check --identity FILE --file FILE [--refuse-identity FILE]
 
 exec-file  decrypt FILE to a 0600 file in --tmpdir, run COMMAND with {} replaced by its path,
            remove the file afterwards; exits with COMMAND's status
 check      verify FILE decrypts and is intact; print its key names (never values)
+
+--refuse-identity  an age key FILE must never open (production: the repository's test key):
+                   refused, exit 7, before anything is decrypted, when it opens any age stanza
 `
 
 // shmDir is the preferred memory-backed directory for plaintext files.
@@ -75,6 +79,8 @@ func exitCode(err error) int {
 		return exitKey
 	case errors.Is(err, secrets.ErrTampered):
 		return exitTampered
+	case errors.Is(err, secrets.ErrForbiddenKey):
+		return exitForbidden
 	}
 	return exitFailure
 }
@@ -102,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type common struct {
 	identity string
 	file     string
+	refuse   string
 }
 
 func newFlagSet(name string, stderr io.Writer, c *common) *flag.FlagSet {
@@ -109,6 +116,7 @@ func newFlagSet(name string, stderr io.Writer, c *common) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.identity, "identity", "", "age identity file (e.g. the mounted secret /run/secrets/age.key)")
 	fs.StringVar(&c.file, "file", "", "SOPS-encrypted YAML file (e.g. charts/soccer-predict/secrets/staging.enc.yaml)")
+	fs.StringVar(&c.refuse, "refuse-identity", "", "age identity file that must not open --file (production: the repository's test key)")
 	return fs
 }
 
@@ -126,8 +134,25 @@ func (c common) validate(sub string) error {
 	return nil
 }
 
-// decrypt loads the identity and decrypts the file.
+// decrypt loads the identity and decrypts the file, first refusing a file that
+// --refuse-identity opens.
 func (c common) decrypt() ([]byte, error) {
+	if c.refuse != "" {
+		forbidden, err := secrets.LoadIdentityFile(c.refuse)
+		if err != nil {
+			return nil, fmt.Errorf("--refuse-identity: %w", err)
+		}
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return secrets.DecryptFile(c.file, forbidden) // names the files that exist
+			}
+			return nil, fmt.Errorf("reading %s: %w", c.file, err)
+		}
+		if err := secrets.CheckNotOpenableBy(data, forbidden); err != nil {
+			return nil, fmt.Errorf("%s: %w: encrypt it only to the environment's own key (remove that key from its rule in .sops.yaml, then sops updatekeys %s or re-encrypt it)", c.file, err, c.file)
+		}
+	}
 	ids, err := secrets.LoadIdentityFile(c.identity)
 	if err != nil {
 		return nil, err
