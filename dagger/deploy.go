@@ -12,6 +12,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy"
+	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/policy"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
@@ -390,10 +391,16 @@ func (m *SoccerPredict) withSecrets(ctx context.Context, ctr *dagger.Container, 
 	if err != nil {
 		return nil, err
 	}
-	return ctr.
+	ctr = ctr.
 		WithFile(s.Tool, sops).
 		WithMountedSecret(s.AgeKey, ageKey).
-		WithMountedTemp(s.Decrypted), nil
+		WithMountedTemp(s.Decrypted)
+	if s.RefusedKey != "" {
+		// The repository's test key, from the module's own source (never the caller's): the
+		// production secrets must not open with it.
+		ctr = ctr.WithFile(s.RefusedKey, ownSource().File(helm.RepositoryTestKeyPath))
+	}
+	return ctr, nil
 }
 
 // fetchProof asks GitLab what the policy needs to know: with the job token, the job it belongs

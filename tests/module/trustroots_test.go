@@ -168,6 +168,43 @@ func TestProductionDeploysTheChartCommittedWithTheModule(t *testing.T) {
 	for _, e := range rec.Execs() {
 		assert.NotContains(t, e.Container.String(), `host.directory(path:"/work/repo")`, "nothing a caller passes builds a tool: %s", e.Line())
 	}
+	assertRefusesTheTestKey(t, upgrade)
+}
+
+// assertRefusesTheTestKey checks that production's helm runs under sops-decrypt
+// --refuse-identity with the repository's test key, taken from the module's own source (never
+// from --source or a caller's file) and loaded with the module by dagger.json.
+func assertRefusesTheTestKey(t *testing.T, e daggertest.Exec) {
+	t.Helper()
+	const at, key = "/run/refused/test-age.key", "tests/testdata/keys/test-age.key"
+	assert.Contains(t, e.Line(), "sops-decrypt exec-file --identity /run/secrets/age.key --refuse-identity "+at+" --file ")
+	st, ok := e.Container.StepWhere("withFile", "path", at)
+	require.True(t, ok, "the test key is mounted at %s", at)
+	ref, ok := st.Ref("source")
+	require.True(t, ok)
+	src := ref.Chain.String()
+	assert.True(t, strings.HasPrefix(src, `currentModule.source.directory(path:"..").file(path:"`+key+`")`), "the key comes from the module's own source: %s", src)
+	cfg := readModuleConfig(t)
+	assert.True(t, cfg.included(key), "dagger.json must load %s with the module: include %v", key, cfg.Include)
+	raw, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(key)))
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "AGE-SECRET-KEY-1")
+}
+
+// Staging may use the repository's test key (its shipped secrets are encrypted to it): no
+// --refuse-identity there.
+func TestStagingDoesNotRefuseTheTestKey(t *testing.T) {
+	m := fresh(t, withRelease)
+	deployHappy(t)
+	api, worker, airflow := deployImages()
+	registryEvidence(t, fullGateReport(t, commitSHA, gate.Pass))
+	_, err := m.Deploy(context.Background(), "staging", api, worker, airflow, dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, true)
+	require.NoError(t, err)
+	tmpl := mustExec(t, "helm template")
+	assert.Contains(t, tmpl.Line(), "sops-decrypt exec-file --identity /run/secrets/age.key --file ", "staging renders under sops-decrypt")
+	assert.NotContains(t, tmpl.Line(), "--refuse-identity")
+	_, ok := tmpl.Container.StepWhere("withFile", "path", "/run/refused/test-age.key")
+	assert.False(t, ok)
 }
 
 // Dev keeps the convenience: its --chart is what it deploys.
