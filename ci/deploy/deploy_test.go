@@ -152,7 +152,7 @@ func TestCheckSaysWhatToRead(t *testing.T) {
 			func() Flags { f := flags(Apply, "dev"); f.GateReport = true; return f }(),
 			EvidenceSource{From: NoEvidence}, "secrets/dev.enc.yaml",
 		},
-		"staging from the registry, under the committed policy": {flags(Apply, "staging"), EvidenceSource{From: Registry, Trust: committed}, "secrets/staging.enc.yaml"},
+		"staging from the registry, under the committed policy":    {flags(Apply, "staging"), EvidenceSource{From: Registry, Trust: committed}, "secrets/staging.enc.yaml"},
 		"production from the registry, under the committed policy": {flags(Apply, "production"), EvidenceSource{From: Registry, Trust: committed}, "secrets/production.enc.yaml"},
 		"a dry run without the age key renders without secrets": {
 			func() Flags { f := flags(Preview, "dev"); f.AgeKey = false; return f }(),
