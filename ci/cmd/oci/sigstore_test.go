@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,6 +114,19 @@ func TestVerifySigstoreBundlesKeylessAndTheEarlierFormat(t *testing.T) {
 	sum = verifySummary(t, old, "--sigstore-policy", policy, "--trusted-root", root)
 	assert.False(t, sum.OK)
 	assert.Contains(t, strings.Join(sum.Problems, "\n"), attest.RepublishFix)
+
+	// What trace reads of a published image, in either format: the image's own labels (`oci
+	// labels`, the commit it was built from), which its referrers, old or new, do not change;
+	// and, without a signature rule, the documents of both formats (attest.Verify).
+	assert.True(t, verifySummary(t, good).OK, "the new format is read without a signature rule too")
+	out.Reset()
+	errb.Reset()
+	require.NoError(t, runLabels(context.Background(), []string{"--image", old, "--image", good}, &out, &errb), errb.String())
+	var labels map[string]map[string]string
+	require.NoError(t, json.Unmarshal(out.Bytes(), &labels))
+	for _, img := range []string{old, good} {
+		assert.Equal(t, commit, labels[img][attest.LabelRevision], "%s: trace reads the commit of an image in either format", img)
+	}
 }
 
 func TestSigstoreFlagsRefuseWhatThePolicyDoesNotSay(t *testing.T) {
