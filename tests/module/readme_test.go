@@ -120,7 +120,7 @@ func laptop() map[string]string {
 		"API_IMAGE": registry + "/api@" + digestOf(1), "WORKER_IMAGE": registry + "/worker@" + digestOf(2), "AIRFLOW_IMAGE": registry + "/airflow@" + digestOf(3),
 		"REGISTRY_PASSWORD": "registry-pw-plaintext", "SOPS_AGE_KEY": ageKeyPlain, "GITLAB_TOKEN": gitlabTokenPln,
 		"MLFLOW_TOKEN": "mlflow-token-plaintext", "MLFLOW_TRACKING_TOKEN": "mlflow-token-plaintext",
-		"SP_SIGNING_KEY": signingKeyPlain,
+		"SP_SIGNING_KEY": signingKeyPlain, "SIGSTORE_ID_TOKEN": idTokenPlain,
 	}
 }
 
@@ -628,7 +628,7 @@ func TestReadmeExamplesRun(t *testing.T) {
 				problems, reached := runExample(t, d, dotenv, keyed)
 				assert.Empty(t, problems, "README example misses its expected outcome:\n%s\nreached:\n  %s", d.Line, strings.Join(reached, "\n  "))
 				ran[d.Function()] = true
-				for _, p := range []string{ageKeyPlain, gitlabTokenPln, "registry-pw-plaintext", "mlflow-token-plaintext", "SIGNING-KEY-PLAINTEXT"} {
+				for _, p := range []string{ageKeyPlain, gitlabTokenPln, "registry-pw-plaintext", "mlflow-token-plaintext", "SIGNING-KEY-PLAINTEXT", "OIDC-TOKEN-plaintext"} {
 					assert.Empty(t, rec.Leaked(p))
 				}
 			})
