@@ -10,6 +10,7 @@ import (
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact"
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	configpkg "gitlab.com/soccerpredictai/pipeline/ci/config"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy"
 	"gitlab.com/soccerpredictai/pipeline/ci/deploy/helm"
@@ -80,15 +81,13 @@ func (m *SoccerPredict) Deploy(
 	// GitLab: $CI_PIPELINE_SOURCE.
 	// +optional
 	pipelineSource string,
-	// Offline fallback for dev, and for staging while no attestation key is committed
-	// (production, and staging once it is, refuse it): gate-report.json of this commit. Without
-	// it, staging and production read the gate report attached to each image digest in the
-	// registry (publish attaches it; see verify-evidence), signed by the private half of
-	// ci/artifact/attest/trust/attestation.pub (production always, staging once that key is committed).
+	// Refused for staging and production, which read the gate report attached to each image
+	// digest in the registry (publish attaches it; see verify-evidence), counting only Sigstore
+	// bundles signed as ci/artifact/attest/trust/sigstore.json says; dev reads no evidence.
 	// +optional
 	gateReport *dagger.File,
-	// Offline fallback, as --gate-report: the scan-report directory. Without it, the Trivy
-	// reports attached to each image digest are used.
+	// Refused like --gate-report: staging and production use the signed Trivy reports attached
+	// to each image digest.
 	// +optional
 	scanReport *dagger.Directory,
 	// Dev only: a Helm chart to deploy instead of the one committed with the module
@@ -224,10 +223,6 @@ func (m *SoccerPredict) decide(ctx context.Context, f deployFlags, mode deploy.M
 	if err := credentialPair(f.RegistryUsername, f.RegistryPassword); err != nil {
 		return deploy.Plan{}, fmt.Errorf("--registry-username/--registry-password: %w", err)
 	}
-	var trusted []byte
-	if pem, ok := trustedPublicKey(); ok {
-		trusted = pem
-	}
 	req, err := deploy.Check(deploy.Flags{
 		Mode:               mode,
 		Env:                f.Env,
@@ -239,7 +234,7 @@ func (m *SoccerPredict) decide(ctx context.Context, f deployFlags, mode deploy.M
 		GateReport:         f.GateReport != nil,
 		ScanReport:         f.ScanReport != nil,
 		InsecureRegistries: f.InsecureRegistries,
-		TrustedKey:         trusted,
+		Trust:              committedTrust(),
 		Claims: policy.Claims{
 			Actor: f.Actor, JobID: int64(f.JobID), PipelineID: int64(f.PipelineID),
 			DeploymentID: int64(f.DeploymentID), PipelineSource: f.PipelineSource,
@@ -289,7 +284,7 @@ func (m *SoccerPredict) deployFacts(ctx context.Context, f deployFlags, req depl
 	if err != nil {
 		return deploy.Facts{}, err
 	}
-	evidence, err := m.deployEvidence(ctx, s, req.Evidence, set, f)
+	evidence, err := m.deployEvidence(ctx, s, req.Env, req.Evidence, set, f)
 	if err != nil {
 		return deploy.Facts{}, err
 	}
@@ -307,47 +302,26 @@ func (m *SoccerPredict) deployFacts(ctx context.Context, f deployFlags, req depl
 	}, nil
 }
 
-// deployEvidence reads the gate and scan evidence from where src says: the report files given,
-// or what the registry tool (oci verify) finds attached to each digest, whose documents are read
-// only when that evidence counts.
-func (m *SoccerPredict) deployEvidence(ctx context.Context, s configpkg.Settings, src deploy.EvidenceSource, set artifact.Set, f deployFlags) (deploy.Evidence, error) {
-	var ev deploy.Evidence
-	switch src.From {
-	case deploy.ReportFiles:
-		if f.GateReport != nil {
-			raw, err := f.GateReport.Contents(ctx)
-			if err != nil {
-				return ev, fmt.Errorf("--gate-report: %w", err)
-			}
-			ev.GateReport = []byte(raw)
-		}
-		if f.ScanReport != nil {
-			sc, err := m.scanReports(ctx, s, f.ScanReport)
-			if err != nil {
-				return ev, err
-			}
-			ev.Scan = sc
-		}
-	case deploy.Registry:
-		insecure, err := m.insecureRegistriesOf(f.InsecureRegistries, set.References())
-		if err != nil {
-			return ev, err
-		}
-		return m.registryEvidence(ctx, s, set, src.Signed, src.KeyID, f.RegistryUsername, f.RegistryPassword, insecure)
+// deployEvidence reads the gate and scan evidence where src says: none (dev), or what the
+// registry tool (oci verify) finds attached to each digest under the committed Sigstore policy,
+// whose documents are read only when that evidence counts.
+func (m *SoccerPredict) deployEvidence(ctx context.Context, s configpkg.Settings, env domain.Environment, src deploy.EvidenceSource, set artifact.Set, f deployFlags) (deploy.Evidence, error) {
+	if src.From != deploy.Registry {
+		return deploy.Evidence{}, nil
 	}
-	return ev, nil
+	insecure, err := m.insecureRegistriesOf(f.InsecureRegistries, set.References())
+	if err != nil {
+		return deploy.Evidence{}, err
+	}
+	return m.registryEvidence(ctx, s, set, src.Trust, env, f.RegistryUsername, f.RegistryPassword, insecure)
 }
 
 // registryEvidence reads what the registry holds for set: the registry tool's verification of
-// each digest (oci verify, against the trusted key when signed) and, only when that evidence
+// each digest (oci verify, Sigstore bundles under trust, env's rule) and, only when that evidence
 // counts, the gate report and the Trivy reports attached, with the scan policy they are judged by.
-func (m *SoccerPredict) registryEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, signed bool, keyID, username string, password *dagger.Secret, insecure []string) (deploy.Evidence, error) {
+func (m *SoccerPredict) registryEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, trust attest.Trust, env domain.Environment, username string, password *dagger.Secret, insecure []string) (deploy.Evidence, error) {
 	var ev deploy.Evidence
-	key, _, err := m.publicKey(ctx)
-	if err != nil {
-		return ev, err
-	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, attestationTrust{Required: signed, Key: key, KeyID: keyID}, username, password, insecure)
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, env, username, password, insecure)
 	if err != nil {
 		return ev, err
 	}

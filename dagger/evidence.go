@@ -50,9 +50,10 @@ func (m *SoccerPredict) Attest(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
-	// Private key that signs the documents (each an in-toto statement in a DSSE envelope), as a
-	// secret: --signing-key=env:SP_SIGNING_KEY. Staging and production count only evidence signed
-	// by the private half of ci/artifact/attest/trust/attestation.pub (see docs/evidence.md).
+	// Private key that signs the documents as Sigstore bundles when the committed policy
+	// (ci/artifact/attest/trust/sigstore.json) says keyed, as a secret:
+	// --signing-key=env:SP_SIGNING_KEY, the private half of ci/artifact/attest/trust/attestation.pub.
+	// Refused under the committed keyless policy (pass --sigstore-id-token).
 	// +optional
 	signingKey *dagger.Secret,
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
@@ -63,10 +64,21 @@ func (m *SoccerPredict) Attest(
 	// never for production.
 	// +optional
 	insecureRegistry []string,
+	// The CI job's OIDC token, as a secret (GitLab: --sigstore-id-token=env:SIGSTORE_ID_TOKEN from
+	// `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`): signs each document keylessly as a
+	// Sigstore bundle (a Fulcio certificate for the pipeline, a Rekor entry) under the committed
+	// keyless policy. Without it (or --signing-key) the documents are attached unsigned, which
+	// staging and production refuse.
+	// +optional
+	sigstoreIdToken *dagger.Secret,
 ) (_ string, err error) {
 	defer surface(&err)
 	if err := credentialPair(username, password); err != nil {
 		return "", err
+	}
+	signing := signingKeys{sigstoreIdToken, signingKey, signingKeyPassword}
+	if _, _, err := attest.SigningFor(committedTrust(), signing.IDToken != nil, signing.Key != nil, signing.Password != nil); err != nil {
+		return "", fmt.Errorf("nothing was attached: %w", err)
 	}
 	s, err := m.settings(ctx)
 	if err != nil {
@@ -88,17 +100,18 @@ func (m *SoccerPredict) Attest(
 			return "", fmt.Errorf("--trivy: %w", err)
 		}
 	}
-	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signingKeys{signingKey, signingKeyPassword}, Insecure: insecure}, username, password)
+	return m.attach(ctx, attachment{Image: ref, GateReport: gateReport, Trivy: trivy, SBOM: sbom, Signing: signing, Insecure: insecure}, username, password)
 }
 
 // VerifyEvidence reads, from the registry, the evidence attached to each image digest and
 // checks it against --commit: a gate report of that commit with every blocking gate passed,
 // a Trivy report and an SBOM of that very image, a SLSA provenance whose subject is the digest,
-// and the image's org.opencontainers.image.revision label. When ci/artifact/attest/trust/attestation.pub
-// is committed (compiled into the module), only statements signed by its private half count (staging's rule;
-// production and release refuse without that key). It returns evidence.json, the gate
-// report and the Trivy reports that counted, and fails listing every problem with the command
-// that fixes it. deploy (staging, production) and release run the same check.
+// and the image's org.opencontainers.image.revision label. Only Sigstore bundles signed as the
+// committed policy says count (ci/artifact/attest/trust/sigstore.json, compiled into the module:
+// keyless, the project's default-branch pipeline); evidence of the earlier format (unsigned
+// documents, DSSE envelopes) is refused: republish. It returns evidence.json, the gate report and
+// the Trivy reports that counted, and fails listing every problem with the command that fixes
+// it. deploy (staging, production) and release run the same check.
 //
 // +cache="never"
 func (m *SoccerPredict) VerifyEvidence(
@@ -122,6 +135,10 @@ func (m *SoccerPredict) VerifyEvidence(
 	insecureRegistry []string,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
+	// It checks as staging does, so it builds its verifier as staging does: committed images.
+	if m, _, err = m.forEnvironment(ctx, domain.Staging, nil); err != nil {
+		return nil, err
+	}
 	if err := credentialPair(username, password); err != nil {
 		return nil, err
 	}
@@ -137,12 +154,12 @@ func (m *SoccerPredict) VerifyEvidence(
 	if err != nil {
 		return nil, err
 	}
-	// The staging rule: signatures are required when ci/artifact/attest/trust/attestation.pub is configured.
-	trust, err := m.attestationTrust(ctx, domain.Staging)
+	// The staging rule: Sigstore bundles under the committed policy.
+	trust, _, err := attest.EvidenceTrust(domain.Staging, committedTrust())
 	if err != nil {
 		return nil, err
 	}
-	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, username, password, insecure)
+	dir, sum, err := m.fetchEvidence(ctx, s, set, trust, domain.Staging, username, password, insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +190,7 @@ type attachment struct {
 	GateReport, Trivy, SBOM *dagger.File
 	// Provenance, when set, is the statement (JSON) to attach.
 	Provenance string
-	// Signing is the key every document is signed with (none: attached unsigned).
+	// Signing is what every document is signed with (none: attached unsigned).
 	Signing signingKeys
 	// Insecure are the --insecure-registry opt-ins (insecureRegistriesOf).
 	Insecure []string
@@ -201,7 +218,7 @@ func (m *SoccerPredict) attach(ctx context.Context, a attachment, username strin
 		ctr = ctr.WithNewFile(p, a.Provenance)
 		args = append(args, "--provenance", p)
 	}
-	ctr, signArgs, err := m.withSigningKey(ctx, ctr, a.Signing)
+	ctr, signArgs, err := withSigning(ctr, a.Signing)
 	if err != nil {
 		return "", err
 	}
@@ -261,9 +278,10 @@ func (m *SoccerPredict) provenance(ctx context.Context, s configpkg.Settings, sv
 	return string(b), err
 }
 
-// fetchEvidence runs `oci verify` for the set: the directory holds evidence.json and the
-// documents that counted.
-func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, trust attestationTrust, username string, password *dagger.Secret, insecure []string) (*dagger.Directory, attest.Summary, error) {
+// fetchEvidence runs `oci verify` for the set under the committed trust and env's rule: the
+// directory holds evidence.json and the documents that counted. The answer must be about this
+// very question (attest.Summary.Check: commit, images, env, this run's nonce, the policy).
+func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings, set artifact.Set, trust attest.Trust, env domain.Environment, username string, password *dagger.Secret, insecure []string) (*dagger.Directory, attest.Summary, error) {
 	if s.Commit == "" {
 		return nil, attest.Summary{}, fmt.Errorf("verifying the evidence needs the commit: pass --commit=$CI_COMMIT_SHA to the constructor")
 	}
@@ -275,15 +293,19 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	args := []string{ociBin, "verify", "--commit", commit.String(), "--out", evidenceOut}
+	nonce, err := newNonce()
+	if err != nil {
+		return nil, attest.Summary{}, err
+	}
+	args := []string{ociBin, "verify", "--commit", commit.String(), "--out", evidenceOut, "--env", string(env), "--nonce", nonce}
 	for _, svc := range domain.Services() {
 		args = append(args, "--image", string(svc)+"="+set[svc].String())
 	}
 	for _, h := range insecure {
 		args = append(args, "--insecure-registry", h)
 	}
-	ctr, keyArgs := trust.withVerifyKey(ctr)
-	args = append(args, keyArgs...)
+	ctr, trustArgs := withTrust(ctr, trust)
+	args = append(args, trustArgs...)
 	dir := ctr.
 		// The registry is the source of truth: read it every time.
 		WithEnvVariable("SP_EVIDENCE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
@@ -297,10 +319,7 @@ func (m *SoccerPredict) fetchEvidence(ctx context.Context, s configpkg.Settings,
 	if err != nil {
 		return nil, attest.Summary{}, err
 	}
-	if err := sum.CheckImages(set); err != nil {
-		return nil, attest.Summary{}, err
-	}
-	if err := sum.CheckSigned(trust.Required, trust.KeyID); err != nil {
+	if err := sum.Check(attest.Asked{Commit: commit, Images: set, Env: env, Nonce: nonce, Trust: trust.Name}); err != nil {
 		return nil, attest.Summary{}, err
 	}
 	return dir, sum, nil

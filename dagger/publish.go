@@ -29,7 +29,9 @@ const publishConcurrency = 3
 // digests, never a rebuild. It needs --commit, --ref (or --tag) and --commit-time.
 // To every pushed digest it attaches, as OCI 1.1 referrers, the Trivy report and CycloneDX
 // SBOM of the pushed image, its SLSA v1 provenance, and the gate report given with
-// --gate-report: the evidence deploy and release read back (see verify-evidence).
+// --gate-report, each signed as a Sigstore bundle under the committed policy (keyless with
+// --sigstore-id-token; keyed with --signing-key): the evidence deploy and release read back
+// (see verify-evidence).
 //
 // +cache="never"
 func (m *SoccerPredict) Publish(
@@ -50,10 +52,10 @@ func (m *SoccerPredict) Publish(
 	// The pipeline recorded in the provenance (GitLab: $CI_PIPELINE_URL); default "local".
 	// +optional
 	pipeline string,
-	// Private key that signs the evidence (each document an in-toto statement in a DSSE
-	// envelope), as a secret: --signing-key=env:SP_SIGNING_KEY (ECDSA P-256, PEM, or cosign.key).
-	// Staging and production count only evidence signed by the private half of
-	// ci/artifact/attest/trust/attestation.pub; without it the evidence is attached unsigned.
+	// Private key that signs the evidence as Sigstore bundles when the committed policy
+	// (ci/artifact/attest/trust/sigstore.json) says keyed (air-gapped), as a secret:
+	// --signing-key=env:SP_SIGNING_KEY (ECDSA P-256, PEM, or cosign.key), the private half of
+	// ci/artifact/attest/trust/attestation.pub. Refused under the committed keyless policy.
 	// +optional
 	signingKey *dagger.Secret,
 	// Password of a cosign encrypted signing key, as a secret: --signing-key-password=env:COSIGN_PASSWORD.
@@ -64,10 +66,17 @@ func (m *SoccerPredict) Publish(
 	// never for production.
 	// +optional
 	insecureRegistry []string,
+	// The CI job's OIDC token, as a secret (GitLab: --sigstore-id-token=env:SIGSTORE_ID_TOKEN from
+	// `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`): signs every document keylessly as a
+	// Sigstore bundle (Fulcio certificate for the pipeline, Rekor entry) under the committed
+	// keyless policy, the default. Without it (or --signing-key under a keyed policy) the
+	// evidence is attached unsigned: dev's convenience, which staging and production refuse.
+	// +optional
+	sigstoreIdToken *dagger.Secret,
 ) (_ *dagger.Directory, err error) {
 	defer surface(&err)
-	signing := signingKeys{signingKey, signingKeyPassword}
-	if err := m.checkSigningKey(ctx, signing); err != nil {
+	signing := signingKeys{sigstoreIdToken, signingKey, signingKeyPassword}
+	if err := m.checkSigning(ctx, signing); err != nil {
 		return nil, err
 	}
 	return m.publishImages(ctx, username, password, modelVersion, gateReport, pipeline, signing, insecureRegistry)

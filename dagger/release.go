@@ -79,10 +79,9 @@ func (m *SoccerPredict) Release(
 	if err != nil {
 		return nil, err
 	}
-	trusted, _ := trustedPublicKey()
 	req, err := release.Check(release.Flags{
 		Version: version, GitLabToken: gitlabToken != nil, GateReport: gateReport != nil, Kubeconfig: kubeconfig != nil,
-		ProjectID: projectId, TrustedKey: trusted,
+		ProjectID: projectId, Trust: committedTrust(),
 		Images: map[domain.Service]string{domain.API: apiImage, domain.Worker: workerImage, domain.Airflow: airflowImage},
 	}, s)
 	if err != nil {
@@ -139,10 +138,10 @@ func (m *SoccerPredict) releaseFacts(ctx context.Context, s configpkg.Settings, 
 	if err != nil {
 		return f, nil, release.Refused(err)
 	}
-	// The registry's evidence of each digest, signed by the trusted key. Its Trivy reports are
+	// The registry's evidence of each digest, Sigstore bundles under the committed policy. Its Trivy reports are
 	// re-evaluated under today's scan policy, never re-made: the images are not scanned again,
 	// so a vulnerability published since publish ran is not seen here.
-	if f.Evidence, err = m.registryEvidence(ctx, s, f.Images, req.Signed, req.KeyID, username, password, insecure); err != nil {
+	if f.Evidence, err = m.registryEvidence(ctx, s, f.Images, req.Trust, release.Target, username, password, insecure); err != nil {
 		return f, nil, release.Refused(err)
 	}
 	if err := f.Refusal(); err != nil {

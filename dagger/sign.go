@@ -2,130 +2,120 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
-	"path"
 	"time"
 
 	"dagger/soccer-predict/internal/dagger"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
-	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 )
 
-// Where the registry tool (ci/cmd/oci) finds the keys: the signing key and its password only as mounted
-// secret files, the trusted public key (compiled into the module) as a file.
+// Where the registry tool (ci/cmd/oci) finds what it signs and verifies with: the job's OIDC
+// token, the signing key and its password only as mounted secret files; the committed trust (the
+// Sigstore policy, a keyed policy's public key, a private Sigstore's trusted root), compiled into
+// the module, as files.
 const (
+	idTokenFile         = "/run/secrets/sigstore-id-token"
 	signingKeyFile      = "/run/secrets/signing-key"
 	signingPasswordFile = "/run/secrets/signing-key-password"
+	sigstorePolicyFile  = "/trust/sigstore.json"
 	trustedKeyFile      = "/trust/attestation.pub"
+	trustedRootFile     = "/trust/trusted_root.json"
 )
 
-// signingKeys is the private key publish and attest sign the evidence with (both nil: unsigned).
+// signingKeys are the signing inputs of publish and attest (all nil: unsigned).
 type signingKeys struct {
-	Key, Password *dagger.Secret
+	IDToken, Key, Password *dagger.Secret
 }
 
-// attestationTrust is the trusted attestation public key (attest.PublicKeyPath, compiled into the
-// module, never a flag) and whether the evidence being verified must be signed by it.
-type attestationTrust struct {
-	Required bool
-	// Key is the public key file (nil when none is configured); KeyID identifies it.
-	Key   *dagger.File
-	KeyID string
-}
-
-// trustedPublicKey is the attestation public key compiled into the module (attest.PublicKeyPath,
+// committedTrust is the trust directory compiled into the module (attest.CommittedTrustFiles,
 // go:embed): no argument of any function can replace it. Tests substitute it.
-var trustedPublicKey = attest.TrustedPublicKey
+var committedTrust = attest.CommittedTrustFiles
 
-// publicKey returns the trusted attestation public key as a file to mount in the registry tool,
-// with its key ID; nil when none is committed.
-func (m *SoccerPredict) publicKey(ctx context.Context) (*dagger.File, string, error) {
-	pem, ok := trustedPublicKey()
-	if !ok {
-		return nil, "", nil
-	}
-	id, err := attest.PublicKeyID(pem)
-	if err != nil {
-		return nil, "", err
-	}
-	name := path.Base(attest.PublicKeyPath)
-	return dag.Directory().WithNewFile(name, string(pem)).File(name), id, nil
-}
-
-// attestationTrust decides, with ci/artifact/attest, whether the evidence of a deploy to env (release:
-// production) must be signed, and by which key.
-func (m *SoccerPredict) attestationTrust(ctx context.Context, env domain.Environment) (attestationTrust, error) {
-	key, id, err := m.publicKey(ctx)
-	if err != nil {
-		return attestationTrust{}, err
-	}
-	required, err := attest.SignaturesRequired(env, key != nil)
-	if err != nil {
-		return attestationTrust{}, err
-	}
-	return attestationTrust{Required: required, Key: key, KeyID: id}, nil
-}
-
-// withVerifyKey mounts the trusted key for `oci verify` when signatures are required and
-// returns its arguments.
-func (t attestationTrust) withVerifyKey(ctr *dagger.Container) (*dagger.Container, []string) {
-	if !t.Required {
-		return ctr, nil
-	}
-	return ctr.WithMountedFile(trustedKeyFile, t.Key), []string{"--public-key", trustedKeyFile}
-}
-
-// withSigningKey mounts the signing key (and its password) as secret files for
-// `oci attach`, with the trusted public key when one is configured (the tool refuses a
-// key that is not its private half), and returns the arguments.
-func (m *SoccerPredict) withSigningKey(ctx context.Context, ctr *dagger.Container, k signingKeys) (*dagger.Container, []string, error) {
-	if k.Key == nil {
-		if k.Password != nil {
-			return nil, nil, fmt.Errorf("--signing-key-password needs --signing-key (e.g. --signing-key=env:SP_SIGNING_KEY)")
-		}
-		return ctr, nil, nil
-	}
-	ctr = ctr.WithMountedSecret(signingKeyFile, k.Key)
-	args := []string{"--signing-key-file", signingKeyFile}
-	if k.Password != nil {
-		ctr = ctr.WithMountedSecret(signingPasswordFile, k.Password)
-		args = append(args, "--signing-password-file", signingPasswordFile)
-	}
-	pub, _, err := m.publicKey(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if pub != nil {
-		ctr = ctr.WithMountedFile(trustedKeyFile, pub)
+// withTrust mounts the committed trust for the registry tool and returns its arguments: the
+// Sigstore policy always, the public key of a keyed policy, the trusted root of a private
+// Sigstore.
+func withTrust(ctr *dagger.Container, t attest.Trust) (*dagger.Container, []string) {
+	ctr = ctr.WithNewFile(sigstorePolicyFile, string(t.Files.Policy))
+	args := []string{"--sigstore-policy", sigstorePolicyFile}
+	if !t.Keyless() {
+		ctr = ctr.WithNewFile(trustedKeyFile, string(t.Files.PublicKey))
 		args = append(args, "--public-key", trustedKeyFile)
+	}
+	if t.Keyless() && t.Files.TrustedRoot != nil {
+		ctr = ctr.WithNewFile(trustedRootFile, string(t.Files.TrustedRoot))
+		args = append(args, "--trusted-root", trustedRootFile)
+	}
+	return ctr, args
+}
+
+// withSigning mounts what `oci attach` signs with, as ci/artifact/attest.SigningFor decides from
+// the committed policy: keyless, the job's OIDC token as a secret file; keyed, the signing key
+// (and its password) as secret files with the trusted public key (the tool refuses a key that is
+// not its private half); nothing given, nothing (the evidence is attached unsigned).
+func withSigning(ctr *dagger.Container, k signingKeys) (*dagger.Container, []string, error) {
+	how, trust, err := attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
+	if err != nil || how == attest.Unsigned {
+		return ctr, nil, err
+	}
+	ctr, args := withTrust(ctr, trust)
+	switch how {
+	case attest.SignKeyless:
+		ctr = ctr.WithMountedSecret(idTokenFile, k.IDToken)
+		args = append(args, "--id-token-file", idTokenFile)
+	case attest.SignKeyed:
+		ctr = ctr.WithMountedSecret(signingKeyFile, k.Key)
+		args = append(args, "--signing-key-file", signingKeyFile)
+		if k.Password != nil {
+			ctr = ctr.WithMountedSecret(signingPasswordFile, k.Password)
+			args = append(args, "--signing-password-file", signingPasswordFile)
+		}
 	}
 	return ctr, args, nil
 }
 
-// checkSigningKey runs `oci check-key` before publish builds or pushes anything: a key the
-// tool cannot read, a wrong cosign password, or a key that is not the private half of the
-// trusted public key fails here, not after the images are pushed. No key: nothing to check.
-func (m *SoccerPredict) checkSigningKey(ctx context.Context, k signingKeys) error {
-	if k.Key == nil && k.Password == nil {
+// checkSigning runs before publish builds or pushes anything: signing flags that do not fit the
+// committed policy are refused here, and under a keyed policy `oci check-key` checks the key (one
+// the tool cannot read, a wrong cosign password, or a key that is not the private half of the
+// trusted public key fails here, not after the images are pushed). No flag: nothing to check.
+func (m *SoccerPredict) checkSigning(ctx context.Context, k signingKeys) error {
+	how, trust, err := attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
+	if err != nil {
+		return fmt.Errorf("nothing was built or pushed: %w", err)
+	}
+	if how != attest.SignKeyed {
 		return nil
 	}
 	ctr, _, err := m.toolContainer(ctx, toolchain.OCI, ociBin, "", nil)
 	if err != nil {
 		return err
 	}
-	ctr, args, err := m.withSigningKey(ctx, ctr, k)
-	if err != nil {
-		return err
+	ctr = ctr.WithNewFile(trustedKeyFile, string(trust.Files.PublicKey)).WithMountedSecret(signingKeyFile, k.Key)
+	args := []string{ociBin, "check-key", "--signing-key-file", signingKeyFile, "--public-key", trustedKeyFile}
+	if k.Password != nil {
+		ctr = ctr.WithMountedSecret(signingPasswordFile, k.Password)
+		args = append(args, "--signing-password-file", signingPasswordFile)
 	}
 	_, err = ctr.
 		// A check of secret inputs: run it every time, never answer it from the cache.
 		WithEnvVariable("SP_CHECK_KEY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec(append([]string{ociBin, "check-key"}, args...)).
+		WithExec(args).
 		Stdout(ctx)
 	if err != nil {
 		return fmt.Errorf("--signing-key (nothing was built or pushed): %w", toolFailure("oci check-key", err))
 	}
 	return nil
+}
+
+// newNonce is a random value for one verification: `oci verify` echoes it in evidence.json, so an
+// answer of another run (a cached or planted file) is told apart (attest.Summary.Check).
+func newNonce() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }

@@ -54,8 +54,9 @@ func (m *SoccerPredict) Trace(
 	// Registry password or token, as a secret: --password=env:CI_REGISTRY_PASSWORD.
 	// +optional
 	password *dagger.Secret,
-	// The Helm chart.
-	// +defaultPath="/charts/soccer-predict"
+	// A Helm chart to trace dev with, for a chart still in review. Refused for staging and
+	// production, which are traced with the module's own committed chart.
+	// +optional
 	chart *dagger.Directory,
 ) (_ string, err error) {
 	defer surface(&err)
@@ -71,6 +72,9 @@ func (m *SoccerPredict) Trace(
 	}
 	e, err := domain.ParseEnvironment(env)
 	if err != nil {
+		return "", err
+	}
+	if m, chart, err = m.forEnvironment(ctx, e, chart); err != nil {
 		return "", err
 	}
 	s, err := m.settings(ctx)

@@ -66,8 +66,9 @@ type Flags struct {
 	GateReport, ScanReport bool
 	// InsecureRegistries are the --insecure-registry opt-ins.
 	InsecureRegistries []string
-	// TrustedKey is the attestation public key compiled into the module (PEM); nil when none.
-	TrustedKey []byte
+	// Trust are the committed trust files compiled into the module (attest.CommittedTrustFiles):
+	// the Sigstore policy the evidence must be signed under, never an argument.
+	Trust attest.TrustFiles
 	// Claims are what the command line says about the run (--actor, --job-id, …): GitLab checks them.
 	Claims policy.Claims
 }
@@ -76,20 +77,20 @@ type Flags struct {
 type Source int
 
 const (
-	// NoEvidence: dev needs none, and none is read.
+	// NoEvidence: dev needs none, and none is read (its --gate-report and --scan-report are
+	// ignored: a convenience that proves nothing).
 	NoEvidence Source = iota
-	// ReportFiles: --gate-report and --scan-report, the offline fallback production refuses.
-	ReportFiles
 	// Registry: the evidence attached to each image digest, read and verified by the registry tool.
 	Registry
 )
 
-// EvidenceSource says where the evidence comes from and, for the registry, which key must sign it.
+// EvidenceSource says where the evidence comes from and, for the registry, the trust its
+// Sigstore bundles are checked against.
 type EvidenceSource struct {
 	From Source
-	// Signed is true when the registry's evidence counts only signed by the trusted key (KeyID).
-	Signed bool
-	KeyID  string
+	// Trust is the committed Sigstore policy the registry's evidence must be signed under
+	// (From == Registry: staging and production count only such bundles).
+	Trust attest.Trust
 }
 
 // Request is a deploy (or dry run) whose flags passed Check: what the module gathers facts for.
@@ -131,44 +132,21 @@ func Check(f Flags) (Request, error) {
 	return req, nil
 }
 
-// evidenceSource decides where a deploy to env reads its evidence: the report files when given
-// (refused where only signed evidence counts: production always, staging once a key is
-// committed), else, for staging and production, the registry. Dev needs none.
+// evidenceSource decides where a deploy to env reads its evidence: dev reads none; staging and
+// production read the registry and count only the Sigstore bundles the committed policy trusts
+// (report files are refused: they are not signed).
 func evidenceSource(env domain.Environment, f Flags) (EvidenceSource, error) {
-	files := f.GateReport || f.ScanReport
-	if files {
-		keyID, err := trustedKeyID(f.TrustedKey)
-		if err != nil {
-			return EvidenceSource{}, err
-		}
-		if err := attest.FileEvidence(env, true, keyID != ""); err != nil {
-			return EvidenceSource{}, err
-		}
+	if err := attest.FileEvidence(env, f.GateReport || f.ScanReport); err != nil {
+		return EvidenceSource{}, err
 	}
-	switch {
-	case !attest.FromRegistry(env):
+	if !attest.FromRegistry(env) {
 		return EvidenceSource{From: NoEvidence}, nil
-	case files:
-		return EvidenceSource{From: ReportFiles}, nil
 	}
-	refused := func(err error) error { return fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err) }
-	keyID, err := trustedKeyID(f.TrustedKey)
+	trust, _, err := attest.EvidenceTrust(env, f.Trust)
 	if err != nil {
-		return EvidenceSource{}, refused(err)
+		return EvidenceSource{}, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
 	}
-	signed, err := attest.SignaturesRequired(env, keyID != "")
-	if err != nil {
-		return EvidenceSource{}, refused(err)
-	}
-	return EvidenceSource{From: Registry, Signed: signed, KeyID: keyID}, nil
-}
-
-// trustedKeyID identifies the trusted attestation key; "" when none is configured.
-func trustedKeyID(pem []byte) (string, error) {
-	if pem == nil {
-		return "", nil
-	}
-	return attest.PublicKeyID(pem)
+	return EvidenceSource{From: Registry, Trust: trust}, nil
 }
 
 // Missing are the services whose image was not given: the module looks up the ones publish
@@ -265,7 +243,7 @@ func Decide(f Facts) (Plan, error) {
 		Images:      images,
 		Trace:       record,
 	}
-	verdict, err := f.Evidence.judge(req.Evidence.From, req.GateReport, env, s.Commit)
+	verdict, err := f.Evidence.judge(req.Evidence.From, env, s.Commit)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -290,7 +268,7 @@ func Decide(f Facts) (Plan, error) {
 		return Plan{}, fmt.Errorf("a dry run for %s renders the chart with its secrets, like deploy: pass --age-key=env:SOPS_AGE_KEY", env)
 	case req.Mode == Apply:
 		if err := decision.Err(); err != nil {
-			hints := policy.EvidenceHints(policy.DeployInputs{Env: env, GitLabToken: req.GitLabToken, ProjectID: orDefault(req.ProjectID, s.ProjectID) != "", GateReport: req.GateReport, ScanReport: req.ScanReport, KeyConfigured: len(req.TrustedKey) > 0})
+			hints := policy.EvidenceHints(policy.DeployInputs{Env: env, GitLabToken: req.GitLabToken, ProjectID: orDefault(req.ProjectID, s.ProjectID) != "", GateReport: req.GateReport, ScanReport: req.ScanReport})
 			if hints != "" {
 				hints = "\n" + hints
 			}

@@ -63,7 +63,7 @@ func trustedKey(t *testing.T) ([]byte, string) {
 }
 
 func flags(mode Mode, env string) Flags {
-	return Flags{Mode: mode, Env: env, Images: givenImages(), Kubeconfig: true, AgeKey: true}
+	return Flags{Mode: mode, Env: env, Images: givenImages(), Kubeconfig: true, AgeKey: true, Trust: attest.CommittedTrustFiles()}
 }
 
 func TestCheckRefusesWhatTheFlagsAloneRefuse(t *testing.T) {
@@ -101,27 +101,31 @@ func TestCheckRefusesWhatTheFlagsAloneRefuse(t *testing.T) {
 		},
 		"production from report files": {
 			refused: func() Flags { f := flags(Apply, "production"); f.GateReport = true; return f }(),
-			allowed: func() Flags { f := flags(Apply, "staging"); f.GateReport = true; return f }(),
+			allowed: func() Flags { f := flags(Apply, "dev"); f.GateReport = true; return f }(),
 			reason:  "production reads the gate report and the scan attached to each image in the registry",
 		},
-		"staging's unsigned report files once a key is committed": {
-			refused: func() Flags { f := flags(Apply, "staging"); f.ScanReport, f.TrustedKey = true, key; return f }(),
-			allowed: func() Flags { f := flags(Apply, "staging"); f.TrustedKey = key; return f }(),
+		"staging's unsigned report files": {
+			refused: func() Flags { f := flags(Apply, "staging"); f.ScanReport = true; return f }(),
+			allowed: flags(Apply, "staging"),
 			reason:  "report files are not signed",
 		},
-		"production without a trusted key": {
-			refused: flags(Apply, "production"),
-			allowed: func() Flags { f := flags(Apply, "production"); f.TrustedKey = key; return f }(),
-			reason:  "deploy to production refused, nothing was changed: production needs signed evidence and no attestation public key is configured",
+		"production without a committed Sigstore policy": {
+			refused: func() Flags { f := flags(Apply, "production"); f.Trust = attest.TrustFiles{}; return f }(),
+			allowed: flags(Apply, "production"),
+			reason:  "deploy to production refused, nothing was changed: production counts only Sigstore-signed evidence: no Sigstore policy is committed",
 		},
-		"a committed private key": {
+		"a keyed policy with a committed private key": {
 			refused: func() Flags {
 				f := flags(Apply, "staging")
-				f.TrustedKey = []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+				f.Trust = attest.TrustFiles{Policy: []byte(`{"mode":"keyed"}`), PublicKey: []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")}
 				return f
 			}(),
-			allowed: func() Flags { f := flags(Apply, "staging"); f.TrustedKey = key; return f }(),
-			reason:  "commit only the public half",
+			allowed: func() Flags {
+				f := flags(Apply, "staging")
+				f.Trust = attest.TrustFiles{Policy: []byte(`{"mode":"keyed"}`), PublicKey: key}
+				return f
+			}(),
+			reason: "commit only the public half",
 		},
 	}
 	for name, tc := range cases {
@@ -136,7 +140,8 @@ func TestCheckRefusesWhatTheFlagsAloneRefuse(t *testing.T) {
 }
 
 func TestCheckSaysWhatToRead(t *testing.T) {
-	key, keyID := trustedKey(t)
+	committed, err := attest.CommittedTrustFiles().Trust()
+	require.NoError(t, err)
 	cases := map[string]struct {
 		flags       Flags
 		evidence    EvidenceSource
@@ -147,19 +152,8 @@ func TestCheckSaysWhatToRead(t *testing.T) {
 			func() Flags { f := flags(Apply, "dev"); f.GateReport = true; return f }(),
 			EvidenceSource{From: NoEvidence}, "secrets/dev.enc.yaml",
 		},
-		"staging from the files given": {
-			func() Flags { f := flags(Apply, "staging"); f.GateReport = true; return f }(),
-			EvidenceSource{From: ReportFiles}, "secrets/staging.enc.yaml",
-		},
-		"staging from the registry, unsigned without a key": {flags(Apply, "staging"), EvidenceSource{From: Registry}, "secrets/staging.enc.yaml"},
-		"staging from the registry, signed with a key": {
-			func() Flags { f := flags(Apply, "staging"); f.TrustedKey = key; return f }(),
-			EvidenceSource{From: Registry, Signed: true, KeyID: keyID}, "secrets/staging.enc.yaml",
-		},
-		"production, signed": {
-			func() Flags { f := flags(Apply, "production"); f.TrustedKey = key; return f }(),
-			EvidenceSource{From: Registry, Signed: true, KeyID: keyID}, "secrets/production.enc.yaml",
-		},
+		"staging from the registry, under the committed policy":    {flags(Apply, "staging"), EvidenceSource{From: Registry, Trust: committed}, "secrets/staging.enc.yaml"},
+		"production from the registry, under the committed policy": {flags(Apply, "production"), EvidenceSource{From: Registry, Trust: committed}, "secrets/production.enc.yaml"},
 		"a dry run without the age key renders without secrets": {
 			func() Flags { f := flags(Preview, "dev"); f.AgeKey = false; return f }(),
 			EvidenceSource{From: NoEvidence}, "",
@@ -251,12 +245,11 @@ func approvedDeployment(t *testing.T, env string, approvers ...string) *policy.E
 // owner), approved by enough others, with the registry's green, clean, counting evidence.
 func allowed(t *testing.T, mode Mode, env string) (Flags, Facts) {
 	t.Helper()
-	key, keyID := trustedKey(t)
 	f := flags(mode, env)
-	f.TrustedKey, f.GitLabToken, f.ProjectID = key, true, "42"
+	f.GitLabToken, f.ProjectID = true, "42"
 	set, err := artifact.ParseSet(givenImages())
 	require.NoError(t, err)
-	summary := attest.Summary{Commit: commit, OK: true, Problems: []string{}, KeyID: keyID, Images: []attest.Verified{{}}}
+	summary := attest.Summary{Commit: commit, OK: true, Problems: []string{}, Images: []attest.Verified{{}}}
 	return f, Facts{
 		Settings: config.Settings{
 			Commit: commit, Ref: "main", DefaultBranch: "main", Namespace: "soccerpredict", Release: "soccer-predict", HelmTimeout: 10 * time.Minute,
@@ -302,25 +295,12 @@ func TestDecideRefusesWithTheReason(t *testing.T) {
 			}
 			f.Evidence.GateReport, _ = rep.JSON()
 		}, "gate report: the gate report's model gate was judged with tolerances this module refuses: tolerance accuracy=1 is above its bound 0.05"},
-		"a red gate report file": {Apply, "staging", func(fl *Flags, f *Facts) {
-			fl.TrustedKey, fl.GateReport = nil, true
-			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Fail)}
-		}, "--gate-report: gate report: gate report does not count as evidence: blocking gates not passed: lint (fail)"},
-		"a scan directory without the worker's report": {Apply, "staging", func(fl *Flags, f *Facts) {
-			fl.TrustedKey, fl.ScanReport = nil, true
-			f.Evidence = Evidence{Scan: scanDir(t, map[domain.Service]string{domain.API: cleanScan, domain.Airflow: cleanScan})}
-		}, "--scan-report has no trivy-worker.json"},
 		"a blocking finding in production": {Apply, "production", func(_ *Flags, f *Facts) {
 			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
 		}, "refused by the promotion policy (nothing was changed): deployment to production refused:\n  - the image scan has blocking findings"},
 		"a blocking finding in staging": {Apply, "staging", func(_ *Flags, f *Facts) {
 			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
 		}, "refused by the promotion policy (nothing was changed): deployment to staging refused:\n  - the image scan has blocking findings"},
-		"a scan report file that scanned nothing": {Apply, "staging", func(fl *Flags, f *Facts) {
-			fl.TrustedKey, fl.GateReport, fl.ScanReport = nil, true, true
-			f.Evidence = Evidence{GateReport: gateReport(t, commit, gate.Pass), Scan: scanDir(t, map[domain.Service]string{
-				domain.API: `{"SchemaVersion":2,"ArtifactName":"x"}`, domain.Worker: cleanScan, domain.Airflow: cleanScan})}
-		}, `trivy-api.json: trivy report of "x" has no Results and no OS: Trivy scanned nothing it could judge, so it is not a scan`},
 		"a settings file whose severities let a CRITICAL finding through": {Apply, "production", func(_ *Flags, f *Facts) {
 			f.Evidence.Scan = scanDir(t, map[domain.Service]string{domain.API: dirtyScan, domain.Worker: cleanScan, domain.Airflow: cleanScan})
 			f.Evidence.Scan.Policy.Severities = []scan.Severity{scan.Unknown}

@@ -14,10 +14,10 @@ import (
 type Evidence struct {
 	// Registry is the registry tool's verification of every digest's evidence (Registry only).
 	Registry *attest.Summary
-	// GateReport is gate-report.json: the --gate-report file, or the one attached to the images
-	// (read only when the registry's evidence counts); nil when there is none.
+	// GateReport is gate-report.json attached to the images (read only when the registry's
+	// evidence counts); nil when there is none.
 	GateReport []byte
-	// Scan is the directory of Trivy reports (--scan-report, or the registry's); nil when none.
+	// Scan is the registry's Trivy reports; nil when none.
 	Scan *Scan
 }
 
@@ -40,7 +40,7 @@ func (s *Scan) Clean() (bool, error) {
 		name := gate.TrivyFor(svc)
 		raw, ok := s.Reports[svc]
 		if !ok {
-			return false, fmt.Errorf("--scan-report has no %s: pass the directory scan-report exported", name)
+			return false, fmt.Errorf("the evidence read has no %s: republish the images (publish attaches the Trivy report of each)", name)
 		}
 		rep, err := scan.ParseImageReport(raw)
 		if err != nil {
@@ -70,40 +70,32 @@ type verdict struct {
 // judge reads the evidence from src for commit. A gate report is green only when it is the report
 // of the commit with every blocking gate of the catalog present and passed (gate.VerifyReport);
 // anything else is refused with what is missing. The registry's evidence must count first.
-// gateReportGiven says whether --gate-report was given (ReportFiles); the registry always has one.
-func (e Evidence) judge(src Source, gateReportGiven bool, env domain.Environment, commit domain.Commit) (verdict, error) {
+func (e Evidence) judge(src Source, env domain.Environment, commit domain.Commit) (verdict, error) {
 	var v verdict
 	wrap := func(err error) error { return fmt.Errorf("gate report: %w", err) }
-	switch src {
-	case NoEvidence:
+	if src != Registry {
 		return v, nil
-	case ReportFiles:
-		wrap = func(err error) error { return fmt.Errorf("--gate-report: gate report: %w", err) }
-	case Registry:
-		if e.Registry == nil {
-			return v, fmt.Errorf("deploy to %s refused, nothing was changed: the evidence of the images was not read from the registry", env)
-		}
-		if err := e.Registry.Err(); err != nil {
-			return v, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
-		}
-		gateReportGiven = true // attached to every image whose evidence counts
 	}
-	if gateReportGiven {
-		rep, err := gate.VerifyReport(e.GateReport, commit)
-		if err != nil {
-			return v, wrap(err)
-		}
-		if _, err := modelgate.ReportTolerances(rep); err != nil {
-			return v, wrap(err)
-		}
-		v.green, v.firstModel = true, modelgate.UsedFirstModel(rep)
+	if e.Registry == nil {
+		return v, fmt.Errorf("deploy to %s refused, nothing was changed: the evidence of the images was not read from the registry", env)
 	}
+	if err := e.Registry.Err(); err != nil {
+		return v, fmt.Errorf("deploy to %s refused, nothing was changed: %w", env, err)
+	}
+	// The gate report is attached to every image whose evidence counts.
+	rep, err := gate.VerifyReport(e.GateReport, commit)
+	if err != nil {
+		return v, wrap(err)
+	}
+	if _, err := modelgate.ReportTolerances(rep); err != nil {
+		return v, wrap(err)
+	}
+	v.green, v.firstModel = true, modelgate.UsedFirstModel(rep)
 	if e.Scan != nil {
 		if err := e.Scan.Policy.CheckFor(env); err != nil {
 			return v, err
 		}
 	}
-	var err error
 	v.clean, err = e.Scan.Clean()
 	return v, err
 }

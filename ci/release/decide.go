@@ -47,8 +47,8 @@ type Flags struct {
 	ProjectID string
 	// Images are --api-image, --worker-image and --airflow-image ("" when not given).
 	Images map[domain.Service]string
-	// TrustedKey is the attestation public key compiled into the module (PEM); nil when none.
-	TrustedKey []byte
+	// Trust are the committed trust files compiled into the module (attest.CommittedTrustFiles).
+	Trust attest.TrustFiles
 }
 
 // Request is a release whose flags passed Check: what the module gathers facts for.
@@ -62,10 +62,9 @@ type Request struct {
 	// staging release runs (FromStaging).
 	Given       artifact.Set
 	FromStaging bool
-	// Signed: the registry's evidence counts only signed by the trusted key KeyID (a release is
-	// production's: always).
-	Signed bool
-	KeyID  string
+	// Trust is the committed Sigstore policy the registry's evidence must be signed under (a
+	// release is production's: always).
+	Trust attest.Trust
 	// Registry is the image repository prefix, for a staged image whose repository the live
 	// manifest does not name; ScanSeverities are the blocking severities, for the refusal.
 	Registry       domain.Repository
@@ -75,7 +74,8 @@ type Request struct {
 // Check decides what the flags and the settings alone decide, before anything is read: the
 // version, the release commit, that no report file is given (a release reads the registry's),
 // the GitLab token and project, the images (all three given, or none and a kubeconfig to read the
-// ones staging runs) and that a trusted key is configured. A refusal reads and changes nothing.
+// ones staging runs) and the committed Sigstore policy the evidence must be signed under. A
+// refusal reads and changes nothing.
 func Check(f Flags, s config.Settings) (Request, error) {
 	v, err := domain.ParseVersion(f.Version)
 	if err != nil {
@@ -88,7 +88,7 @@ func Check(f Flags, s config.Settings) (Request, error) {
 	if err != nil {
 		return Request{}, fmt.Errorf("--commit: %w", err)
 	}
-	if err := attest.FileEvidence(Target, f.GateReport, false); err != nil {
+	if err := attest.FileEvidence(Target, f.GateReport); err != nil {
 		return Request{}, Refused(err)
 	}
 	if !f.GitLabToken {
@@ -109,12 +109,7 @@ func Check(f Flags, s config.Settings) (Request, error) {
 	if req.FromStaging && !f.Kubeconfig {
 		return Request{}, fmt.Errorf("no images: pass --api-image, --worker-image and --airflow-image (the digests that passed staging), or --kubeconfig to read them from the staging release")
 	}
-	if f.TrustedKey != nil {
-		if req.KeyID, err = attest.PublicKeyID(f.TrustedKey); err != nil {
-			return Request{}, Refused(err)
-		}
-	}
-	if req.Signed, err = attest.SignaturesRequired(Target, req.KeyID != ""); err != nil {
+	if req.Trust, _, err = attest.EvidenceTrust(Target, f.Trust); err != nil {
 		return Request{}, Refused(err)
 	}
 	return req, nil
@@ -179,7 +174,7 @@ type Facts struct {
 
 // Refusal judges the facts gathered so far, in the order the module gathers them, and returns
 // the first refusal; nil when nothing gathered refuses. The evidence must count for the release
-// commit (signed by the trusted key), its gate report be the commit's green report with a model
+// commit (Sigstore bundles the committed policy trusts), its gate report be the commit's green report with a model
 // compared to a champion, and its Trivy reports have no blocking finding; the images' labels must
 // say they are the build of the release commit.
 func (f Facts) Refusal() error {

@@ -53,9 +53,10 @@ func relImages() map[domain.Service]string {
 	return out
 }
 
-// relFlags are a tag pipeline's flags: the version, the token, the three images, a trusted key.
+// relFlags are a tag pipeline's flags: the version, the token, the three images, the committed
+// trust.
 func relFlags(t *testing.T) Flags {
-	return Flags{Version: "v1.4.0", GitLabToken: true, Images: relImages(), TrustedKey: publicKeyPEM(t)}
+	return Flags{Version: "v1.4.0", GitLabToken: true, Images: relImages(), Trust: attest.CommittedTrustFiles()}
 }
 
 func TestCheckRefusesWithTheReasonAndAcceptsItsTwin(t *testing.T) {
@@ -84,9 +85,15 @@ func TestCheckRefusesWithTheReasonAndAcceptsItsTwin(t *testing.T) {
 		"no images and no cluster to read them from": {
 			func(f *Flags, _ *config.Settings) { f.Images = nil }, func(f *Flags, _ *config.Settings) { f.Images, f.Kubeconfig = nil, true },
 			"no images: pass --api-image, --worker-image and --airflow-image"},
-		"no trusted key": {
-			func(f *Flags, _ *config.Settings) { f.TrustedKey = nil }, func(*Flags, *config.Settings) {},
-			"release refused, nothing was promoted: production needs signed evidence and no attestation public key is configured"},
+		"no committed Sigstore policy": {
+			func(f *Flags, _ *config.Settings) { f.Trust = attest.TrustFiles{} }, func(*Flags, *config.Settings) {},
+			"release refused, nothing was promoted: production counts only Sigstore-signed evidence: no Sigstore policy is committed"},
+		"a keyed policy without its public key": {
+			func(f *Flags, _ *config.Settings) { f.Trust = attest.TrustFiles{Policy: []byte(`{"mode":"keyed"}`)} },
+			func(f *Flags, _ *config.Settings) {
+				f.Trust = attest.TrustFiles{Policy: []byte(`{"mode":"keyed"}`), PublicKey: publicKeyPEM(t)}
+			},
+			"says keyed and no public key is committed"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, s := relFlags(t), relSettings()
@@ -102,8 +109,7 @@ func TestCheckRefusesWithTheReasonAndAcceptsItsTwin(t *testing.T) {
 			assert.Equal(t, domain.Commit(relCommit), req.Commit)
 			assert.Equal(t, "42", req.Project)
 			assert.Equal(t, req.Given == nil, req.FromStaging)
-			assert.True(t, req.Signed, "a release's evidence counts only signed by the trusted key")
-			assert.NotEmpty(t, req.KeyID)
+			assert.NotEmpty(t, req.Trust.Name, "a release's evidence counts only signed under the committed policy")
 		})
 	}
 	req, err := Check(relFlags(t), relSettings())
@@ -168,7 +174,7 @@ func releasable(t *testing.T) Facts {
 	t.Helper()
 	req, err := Check(relFlags(t), relSettings())
 	require.NoError(t, err)
-	sum := attest.Summary{Commit: relCommit, OK: true, Problems: []string{}, KeyID: req.KeyID, Images: []attest.Verified{{}}}
+	sum := attest.Summary{Commit: relCommit, OK: true, Problems: []string{}, SigstorePolicy: req.Trust.Name, Images: []attest.Verified{{}}}
 	labels := map[domain.Service]map[string]string{}
 	for _, svc := range domain.Services() {
 		labels[svc] = map[string]string{trace.LabelRevision: relCommit, trace.LabelDatasetVersion: "md5:abc", trace.LabelModelVersion: "7"}
@@ -291,7 +297,7 @@ func TestAPreReleaseKeepsLatest(t *testing.T) {
 	require.NoError(t, err)
 	f := releasable(t)
 	f.Request = req
-	f.Evidence.Registry.KeyID = req.KeyID
+	f.Evidence.Registry.SigstorePolicy = req.Trust.Name
 	d, err := Decide(f)
 	require.NoError(t, err)
 	for _, c := range d.Plan.Copies {

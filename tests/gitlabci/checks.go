@@ -41,7 +41,18 @@ var OptionalCtorFlags = map[string]string{"tag": "$CI_COMMIT_TAG", "commit-time"
 	"settings-file": "$SOCCERPREDICT_SETTINGS"}
 
 // SecretFlags are the module flags of type Secret: their value must be an env:NAME reference.
-var SecretFlags = map[string]bool{"password": true, "gitlab-token": true, "kubeconfig": true, "age-key": true, "signing-key": true, "signing-key-password": true}
+var SecretFlags = map[string]bool{"password": true, "gitlab-token": true, "kubeconfig": true, "age-key": true, "signing-key": true, "signing-key-password": true, "sigstore-id-token": true}
+
+// SigningFunctions attach evidence: under the committed keyless Sigstore policy their job signs
+// with its own OIDC token (IDTokenVariable, audience IDTokenAudience).
+var SigningFunctions = map[string]bool{"publish": true, "attest": true}
+
+// The job's OIDC token publish and attest sign with: GitLab's id_tokens entry and the audience
+// Sigstore's Fulcio accepts.
+const (
+	IDTokenVariable = "SIGSTORE_ID_TOKEN"
+	IDTokenAudience = "sigstore"
+)
 
 // secretName matches variable names that hold credentials.
 var secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE|CREDENTIAL|KUBECONFIG|AGE_KEY|_KEY$)`)
@@ -271,6 +282,58 @@ func CheckSecrets(c *Config) []string {
 		}
 		return p
 	})...)
+}
+
+// CheckSigning: every job that calls publish or attest declares the OIDC token Fulcio accepts
+// (`id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`) and passes it as
+// --sigstore-id-token=env:SIGSTORE_ID_TOKEN, the committed keyless policy's signing input; the
+// publish job must exist and sign. A job passing --signing-key would be refused by the module
+// under the keyless policy.
+func CheckSigning(c *Config) []string {
+	signed := false
+	problems := eachJob(c, func(name string, job map[string]any, calls []DaggerCall) []string {
+		var p []string
+		for _, d := range calls {
+			if !SigningFunctions[d.Function()] {
+				continue
+			}
+			arg, _ := d.Chain[0].Arg("sigstore-id-token")
+			if arg != "env:"+IDTokenVariable {
+				p = append(p, fmt.Sprintf("job %s: %s must sign keylessly: pass --sigstore-id-token=env:%s", name, d.Function(), IDTokenVariable))
+			}
+			if _, ok := d.Chain[0].Arg("signing-key"); ok {
+				p = append(p, fmt.Sprintf("job %s: %s passes --signing-key, which the committed keyless policy refuses: pass --sigstore-id-token=env:%s", name, d.Function(), IDTokenVariable))
+			}
+			tokens, _ := job["id_tokens"].(map[string]any)
+			tok, _ := tokens[IDTokenVariable].(map[string]any)
+			if !hasAudience(tok["aud"], IDTokenAudience) {
+				p = append(p, fmt.Sprintf("job %s: declare `id_tokens: %s: {aud: %s}` (the OIDC token Fulcio accepts)", name, IDTokenVariable, IDTokenAudience))
+			}
+			if d.Function() == "publish" && len(p) == 0 {
+				signed = true
+			}
+		}
+		return p
+	})
+	if !signed {
+		problems = append(problems, "no publish job signs its evidence keylessly: the publish job needs id_tokens SIGSTORE_ID_TOKEN (aud sigstore) and --sigstore-id-token=env:SIGSTORE_ID_TOKEN")
+	}
+	return problems
+}
+
+// hasAudience reports whether an id_tokens aud (a string or a list) is exactly want or lists it.
+func hasAudience(aud any, want string) bool {
+	switch a := aud.(type) {
+	case string:
+		return a == want
+	case []any:
+		for _, e := range a {
+			if e == want {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // exportDirs returns the export directories of a job's calls, by function.

@@ -49,6 +49,7 @@ var checks = map[string]func(c *Config, engine string) []string{
 	"interruptible": func(c *Config, _ string) []string { return CheckInterruptible(c) },
 	"deploy":        func(c *Config, _ string) []string { return CheckDeployJobs(c) },
 	"rollback":      func(c *Config, _ string) []string { return CheckRollbackJobs(c) },
+	"signing":       func(c *Config, _ string) []string { return CheckSigning(c) },
 }
 
 func TestChecksPassOnTheFile(t *testing.T) {
@@ -71,6 +72,18 @@ func TestChecksCatchBrokenCopies(t *testing.T) {
 		edit  func(t *testing.T, d map[string]any)
 		want  string
 	}{
+		{"publish without its OIDC token", "signing", func(t *testing.T, d map[string]any) {
+			delete(node(t, d, "publish"), "id_tokens")
+		}, "declare `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`"},
+		{"an OIDC token for another audience", "signing", func(t *testing.T, d map[string]any) {
+			node(t, d, "publish", "id_tokens", "SIGSTORE_ID_TOKEN")["aud"] = "https://gitlab.com"
+		}, "declare `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`"},
+		{"publish signing with a key", "signing", func(t *testing.T, d map[string]any) {
+			editScript(t, d, "publish", "--sigstore-id-token=env:SIGSTORE_ID_TOKEN", "--signing-key=env:SP_SIGNING_KEY")
+		}, "passes --signing-key, which the committed keyless policy refuses"},
+		{"publish not signing", "signing", func(t *testing.T, d map[string]any) {
+			editScript(t, d, "publish", " --sigstore-id-token=env:SIGSTORE_ID_TOKEN", "")
+		}, "publish must sign keylessly"},
 		{"a non-dagger line", "scripts", func(t *testing.T, d map[string]any) {
 			j := node(t, d, "gates")
 			j["script"] = append(j["script"].([]any)[:1], "echo done")

@@ -81,7 +81,7 @@ func TestBuildRefusesWithoutCommitOrUnknownService(t *testing.T) {
 
 func TestPublishRejectsHalfCredentials(t *testing.T) {
 	m := fresh(t, withRelease)
-	_, err := m.Publish(context.Background(), "ci-user", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "ci-user", nil, "", nil, "", nil, nil, nil, nil)
 	assert.ErrorContains(t, err, "pass both --username and --password")
 	assert.Empty(t, rec.CallsTo("publish"))
 }

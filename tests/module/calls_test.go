@@ -513,5 +513,6 @@ func artifactsOfAGreenPipeline(t *testing.T) {
 	publishWorld(t, "push")
 	report := fullGateReport(t, commitSHA, gate.Pass)
 	rec.Respond(daggertest.OnFile("reports/gate-report.json", report)) // the gate-report job's artifact
-	registryEvidence(t, report)
+	asShipped(t)                                                       // the committed keyless policy
+	fakeVerify(t, report)                                              // the evidence publish signed under it
 }

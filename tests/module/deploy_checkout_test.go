@@ -142,11 +142,12 @@ func TestDryRunStagingFromACheckout(t *testing.T) {
 	m := fresh(t, func(a *newArgs) { a.registry = registry })
 	asGitLabCom(t, gl)
 	deployHappy(t)
+	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass)) // the signed evidence publish attached
 	head := checkoutHead(commitSHA, "refs/heads/main")
 	publishedFor(registry, "main-01234567")
 
 	_, err := m.Deploy(context.Background(), "staging", "", "", "", dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain), "7",
-		dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil,
+		dag.SetSecret("gitlab", gitlabTokenPln), "42", 0, 0, "", "", nil, nil,
 		nil, nil, 0, "me", dag.SetSecret("registry", "registry-plaintext-pw"), head, nil, true)
 	require.NoError(t, err, execsText())
 	mustExec(t, "/usr/local/bin/oci", "resolve", "--ref", registry+"/api:main-01234567")
@@ -159,15 +160,18 @@ func TestDryRunStagingFromACheckout(t *testing.T) {
 }
 
 func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
-	run := func(t *testing.T, gl *httptest.Server, headRef string, gateReport *dagger.File, token *dagger.Secret) error {
+	run := func(t *testing.T, gl *httptest.Server, headRef string, gateReport string, token *dagger.Secret) error {
 		m := fresh(t, func(a *newArgs) { a.registry = registry })
 		asGitLabCom(t, gl)
 		deployHappy(t)
+		if gateReport != "" {
+			fakeVerify(t, gateReport) // the signed evidence publish attached
+		}
 		head := checkoutHead(commitSHA, headRef)
 		publishedFor(registry, "main-01234567")
 		_, err := m.Deploy(context.Background(), "staging", "", "", "",
 			dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
-			"7", token, "42", 0, 0, "", "", gateReport, nil,
+			"7", token, "42", 0, 0, "", "", nil, nil,
 			nil, nil, 0, "", nil, head, nil, false)
 		return err
 	}
@@ -175,21 +179,21 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 
 	t.Run("approvals of another commit", func(t *testing.T) {
 		gl, _ := laptopGitLab(t, "staging", strings.Repeat("d", 40), "bob")
-		err := run(t, gl, "refs/heads/main", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
+		err := run(t, gl, "refs/heads/main", fullGateReport(t, commitSHA, gate.Pass), token())
 		assert.ErrorContains(t, err, "has no deployment to \"staging\"")
 		_, ran := rec.ExecWith("helm", "upgrade")
 		assert.False(t, ran)
 	})
 	t.Run("no approval", func(t *testing.T) {
 		gl, _ := laptopGitLab(t, "staging", commitSHA)
-		err := run(t, gl, "refs/heads/main", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
+		err := run(t, gl, "refs/heads/main", fullGateReport(t, commitSHA, gate.Pass), token())
 		assert.ErrorContains(t, err, "refused by the promotion policy")
 		_, ran := rec.ExecWith("helm", "upgrade")
 		assert.False(t, ran)
 	})
 	t.Run("no token: the refusal says how to provide it", func(t *testing.T) {
 		gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
-		err := run(t, gl, "refs/heads/main", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil)
+		err := run(t, gl, "refs/heads/main", fullGateReport(t, commitSHA, gate.Pass), nil)
 		require.Error(t, err)
 		for _, want := range []string{"refused by the promotion policy", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN"} {
 			assert.Contains(t, err.Error(), want)
@@ -198,7 +202,7 @@ func TestDeployFromACheckoutRefusesWhatItCannotProve(t *testing.T) {
 	})
 	t.Run("detached HEAD: the branch tag is unknown", func(t *testing.T) {
 		gl, _ := laptopGitLab(t, "staging", commitSHA, "bob")
-		err := run(t, gl, commitSHA, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), token())
+		err := run(t, gl, commitSHA, fullGateReport(t, commitSHA, gate.Pass), token())
 		assert.ErrorContains(t, err, "pass --ref=")
 		_, looked := rec.ExecWith("oci", "resolve")
 		assert.False(t, looked)

@@ -39,7 +39,7 @@ func deployHappy(t *testing.T) {
 	t.Helper()
 	happy(t)
 	projectFiles(t)
-	noTrustKey(t)
+	asShipped(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "template"}, map[string]any{"stdout": renderedChart}))
 	// What helm history says of a release that was never installed.
 	rec.Respond(daggertest.OnExec([]string{"helm", "history"}, map[string]any{"exitCode": 1, "stderr": "Error: release: not found\n"}))
@@ -319,11 +319,11 @@ func TestDeployProductionNeedsTwoApprovalsProvenByGitLab(t *testing.T) {
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", nil, nil, nil, nil, 0, "", nil, nil, nil, false)
 	assert.ErrorContains(t, err, "it is the report of "+strings.Repeat("b", 40)+", not of "+commitSHA)
-	noTrustKey(t) // staging's report-file fallback exists only while no attestation key is configured
+	asShipped(t) // staging counts only signed evidence: a report file, green or not, is refused
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", greenReport(strings.Repeat("b", 40)), nil, nil, nil, 0, "", nil, nil, nil, false)
-	assert.ErrorContains(t, err, "--gate-report: gate report: gate report does not count as evidence: it is the report of "+strings.Repeat("b", 40))
+	assert.ErrorContains(t, err, "report files are not signed")
 }
 
 func TestDryRunFailsWhenHelmCannotRenderInsteadOfReturningAnEmptyManifest(t *testing.T) {
@@ -498,7 +498,9 @@ func TestDryRunAndDeployShareEveryFlag(t *testing.T) {
 	out, verify, values := run(false)
 	assert.Contains(t, dry, "promotion policy: deploy would be allowed", "the dry run proves the approvals the deploy proves")
 	assert.Contains(t, out, "deployed soccer-predict to production")
-	assert.Equal(t, verify.Args, dryVerify.Args, "the same evidence is read")
+	nonce := regexp.MustCompile(`(--nonce) [0-9a-f]{32}`)
+	assert.NotEqual(t, verify.Line(), dryVerify.Line(), "each run asks with its own nonce")
+	assert.Equal(t, nonce.ReplaceAllString(verify.Line(), "$1 N"), nonce.ReplaceAllString(dryVerify.Line(), "$1 N"), "the same evidence is read")
 	assert.Contains(t, values, "trace.modelVersion=7")
 	assert.Contains(t, values, "images.api.digest="+digestOf(1))
 	assert.Equal(t, values, dryValues, "the same values are rendered and installed")

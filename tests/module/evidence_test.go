@@ -4,7 +4,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,9 +41,9 @@ func fullGateReport(t *testing.T, commit string, blocking gate.Status) string {
 	return string(b)
 }
 
-// registryEvidence is the registry of a pipeline whose source holds a trusted attestation key
-// (trustKey): publish attached gateReport, signed, to every image, plus what problems name; the
-// registry tool answers for it as fakeVerify says.
+// registryEvidence is the registry of a pipeline whose source holds a keyed Sigstore policy and
+// its key (trustKey): publish attached gateReport, signed, to every image, plus what problems
+// name; the registry tool answers for it as fakeVerify says.
 func registryEvidence(t *testing.T, gateReport string, problems ...string) {
 	t.Helper()
 	trustKey(t)
@@ -49,7 +52,9 @@ func registryEvidence(t *testing.T, gateReport string, problems ...string) {
 
 // fakeVerify answers `oci verify` (ci/cmd/oci) as the tool does for the request the module made,
 // never for anything else: evidence.json is about that exec's --commit and its --image
-// references; its key ID is the trusted key's only when the module passed --public-key. The
+// references, echoes its --env and --nonce, and names the trust of the Sigstore policy the
+// module mounted at --sigstore-policy (with the key at --public-key when keyed), as the tool's
+// verifier names it; no policy, no name. The
 // registry holds gateReport for every image: it counts (and is written out) only when it is the
 // complete green report of the requested commit (gate.VerifyReport, as the tool checks it);
 // problems are the registry's other findings, "<service>: …", listed under that image. The
@@ -99,9 +104,12 @@ func forgedVerify(t *testing.T, gateReport string, forge func(*attest.Summary), 
 
 // verification is what the module asked `oci verify` for.
 type verification struct {
-	commit domain.Commit
-	images []attest.Verified // service and reference, in the order asked
-	keyed  bool              // --public-key was given
+	commit     domain.Commit
+	images     []attest.Verified // service and reference, in the order asked
+	env, nonce string
+	// trust is what the Sigstore policy the module mounted trusts, named as the tool names it
+	// ("" without --sigstore-policy).
+	trust string
 }
 
 // verifyRequest finds the `oci verify` exec a call reads the output of.
@@ -114,7 +122,9 @@ func verifyRequest(c daggertest.Call) (verification, bool) {
 		if len(args) < 2 || args[0] != "/usr/local/bin/oci" || args[1] != "verify" {
 			return verification{}, false
 		}
+		files := c.Chain[:i].NewFiles()
 		var v verification
+		var policyFile, keyFile string
 		for j := 2; j < len(args); j++ {
 			switch args[j] {
 			case "--commit":
@@ -126,13 +136,41 @@ func verifyRequest(c daggertest.Call) (verification, bool) {
 					return verification{}, false
 				}
 				v.images = append(v.images, attest.Verified{Service: domain.Service(svc), Image: img, Problems: []string{}})
+			case "--env":
+				v.env = args[j+1]
+			case "--nonce":
+				v.nonce = args[j+1]
+			case "--sigstore-policy":
+				policyFile = args[j+1]
 			case "--public-key":
-				v.keyed = true
+				keyFile = args[j+1]
 			}
+		}
+		if policyFile != "" {
+			v.trust = trustNamed(files[policyFile], files[keyFile])
 		}
 		return v, true
 	}
 	return verification{}, false
+}
+
+// trustNamed names what a Sigstore policy trusts as the registry tool's verifier does
+// (ci/artifact/attest/sigstore: the keyless identity and issuer, or "key sha256:<hex of the
+// DER public key>"), from the files the module mounted; "unreadable" when they are not.
+func trustNamed(policy, publicKey string) string {
+	p, err := attest.ParseSigstorePolicy([]byte(policy))
+	if err != nil {
+		return "unreadable policy"
+	}
+	if p.Mode == attest.ModeKeyless {
+		return "identity " + p.Keyless.Identity() + " issued by " + p.Keyless.Issuer()
+	}
+	block, _ := pem.Decode([]byte(publicKey))
+	if block == nil {
+		return "unreadable key"
+	}
+	sum := sha256.Sum256(block.Bytes)
+	return "key sha256:" + hex.EncodeToString(sum[:])
 }
 
 // verifierSummary is the evidence.json the tool writes for req.
@@ -159,13 +197,7 @@ func verifierSummary(t *testing.T, req verification, gateReport string, problems
 	}
 	sort.Slice(set, func(i, j int) bool { return set[i].Service < set[j].Service })
 	sum := attest.NewSummary(req.commit, set)
-	if req.keyed {
-		pem, ok := trustedPublicKey()
-		require.True(t, ok, "--public-key is passed only when a key is configured")
-		id, err := attest.PublicKeyID(pem)
-		require.NoError(t, err)
-		sum.KeyID = id
-	}
+	sum.Environment, sum.Nonce, sum.SigstorePolicy = domain.Environment(req.env), req.nonce, req.trust
 	return sum
 }
 
@@ -349,15 +381,22 @@ func TestProductionRefusesReportFiles(t *testing.T) {
 	_, read := rec.ExecWith("/usr/local/bin/oci", "verify")
 	assert.False(t, read)
 
-	// Staging may still use the files offline, checked as strictly.
+	// Staging refuses them too: they are not signed. Nothing is read.
 	m = fresh(t, withRelease)
 	deployHappy(t)
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
 		"7", nil, "", 0, 0, "", "", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.Directory(), nil, nil, 0, "", nil, nil, nil, false)
-	refusedForApprovalsOnly(t, err, "staging") // the report files counted
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "staging counts only evidence signed as "+attest.SigstorePolicyPath+" says, and report files are not signed")
 	_, read = rec.ExecWith("/usr/local/bin/oci", "verify")
-	assert.False(t, read, "files given: the registry is not read")
+	assert.False(t, read, "refused before anything is read")
+
+	// The twin: without the files, staging's signed registry evidence counts.
+	m = fresh(t, withRelease)
+	deployHappy(t)
+	fakeVerify(t, fullGateReport(t, commitSHA, gate.Pass))
+	refusedForApprovalsOnly(t, deployTo(t, m, "staging"), "staging")
 
 	_, err = m.Deploy(context.Background(), "staging", api, worker, airflow,
 		dag.SetSecret("kubeconfig", kubeconfigPlain), dag.SetSecret("age", ageKeyPlain),
@@ -381,14 +420,14 @@ func TestVerifyEvidenceAndAttest(t *testing.T) {
 
 	// attest attaches only the complete green report of the commit.
 	m = fresh(t, withRelease)
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil, nil, nil, nil)
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, strings.Repeat("b", 40), gate.Pass)), nil, nil, "", nil, nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was attached")
 	_, attached := rec.ExecWith("/usr/local/bin/oci", "attach")
 	assert.False(t, attached)
 
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword), nil, nil, nil)
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), nil, nil, "ci-user", dag.SetSecret("pw", evPassword), nil, nil, nil, nil)
 	require.NoError(t, err)
 	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--gate-report", "/in/gate-report.json")
 	_, ok := e.Container.StepWhere("withMountedSecret", "path", "/run/secrets/registry-password")
@@ -416,7 +455,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	report := dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass))
-	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "https://gitlab.com/p/-/pipelines/9", nil, nil, nil, nil)
 	require.NoError(t, err, execsText())
 	for _, svc := range []string{"api", "worker", "airflow"} {
 		ref := registry + "/" + svc + "@" + serviceDigest[svc]
@@ -440,7 +479,7 @@ func TestPublishAttachesTheEvidenceOfEveryPushedDigest(t *testing.T) {
 
 	// A gate report that does not count is refused before anything is built or pushed.
 	m = fresh(t, withRelease)
-	_, err = m.Publish(context.Background(), "", nil, "7", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Fail)), "", nil, nil, nil)
+	_, err = m.Publish(context.Background(), "", nil, "7", dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Fail)), "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lint (fail)")
 	assert.Empty(t, rec.CallsTo("publish"))

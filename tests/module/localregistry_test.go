@@ -37,7 +37,7 @@ func TestPublishReachesALoopbackRegistryOfTheCallersMachine(t *testing.T) {
 	const local = "localhost:5000/sp"
 	m := fresh(t, withRelease, func(a *newArgs) { a.registry = local }, withLocalRegistry("localhost:5000"))
 	publishWorld(t, "push")
-	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil, nil)
 	require.NoError(t, err, execsText())
 
 	tools := append(execsWith("/usr/local/bin/oci push"), execsWith("/usr/local/bin/oci attach")...)
@@ -59,7 +59,7 @@ func TestPublishReachesALoopbackRegistryOfTheCallersMachine(t *testing.T) {
 func TestALoopbackRegistryNeedsTheLocalRegistryService(t *testing.T) {
 	m := fresh(t, withRelease, func(a *newArgs) { a.registry = "localhost:5001/sp" })
 	publishWorld(t, "push")
-	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the images are on localhost:5001, a registry on the machine running dagger call")
 	assert.Contains(t, err.Error(), "--local-registry=tcp://localhost:5001")
@@ -73,7 +73,7 @@ func TestALoopbackRegistryNeedsTheLocalRegistryService(t *testing.T) {
 
 	m = fresh(t, withRelease, func(a *newArgs) { a.registry = "localhost:5001/sp" }, withLocalRegistry("localhost:5001"))
 	publishWorld(t, "push")
-	_, err = m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
+	_, err = m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil, nil)
 	require.NoError(t, err, execsText())
 	assert.Len(t, execsWith("/usr/local/bin/oci push"), 3)
 }
@@ -82,7 +82,7 @@ func TestALoopbackRegistryNeedsTheLocalRegistryService(t *testing.T) {
 func TestPublishToARemoteRegistryBindsNothing(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
-	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, nil, nil)
 	require.NoError(t, err, execsText())
 	pushes := execsWith("/usr/local/bin/oci push")
 	require.Len(t, pushes, 3)
@@ -118,7 +118,7 @@ func TestPublishTakesThePlainHTTPOptIn(t *testing.T) {
 	const plain = "reg.local:5000"
 	m := fresh(t, withRelease, func(a *newArgs) { a.registry = plain + "/sp" })
 	publishWorld(t, "push")
-	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, []string{plain})
+	_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, []string{plain}, nil)
 	require.NoError(t, err, execsText())
 	for _, e := range append(execsWith("/usr/local/bin/oci push"), execsWith("/usr/local/bin/oci attach")...) {
 		assert.Contains(t, e.Line(), "--insecure-registry "+plain, e.Line())
@@ -133,7 +133,7 @@ func TestPublishTakesThePlainHTTPOptIn(t *testing.T) {
 		{[]string{"http://reg.local:5000"}, "has a scheme"},
 	} {
 		m := fresh(t, withRelease, func(a *newArgs) { a.registry = plain + "/sp" })
-		_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, tc.hosts)
+		_, err := m.Publish(context.Background(), "", nil, "7", nil, "", nil, nil, tc.hosts, nil)
 		require.Error(t, err, tc.hosts)
 		assert.Contains(t, err.Error(), tc.want)
 		assert.Empty(t, rec.Execs(), "nothing may run on a bad opt-in")

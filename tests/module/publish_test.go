@@ -101,7 +101,7 @@ func TestPublishScansAndPushesTheVerySameImage(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	password := dag.SetSecret("registry-password", "hunter2-registry-plaintext")
-	dir, err := m.Publish(context.Background(), "ci-user", password, "", nil, "", nil, nil, nil)
+	dir, err := m.Publish(context.Background(), "ci-user", password, "", nil, "", nil, nil, nil, nil)
 	require.NoError(t, err)
 
 	assert.Empty(t, rec.CallsTo("publish"), "nothing is pushed by the engine: the scanned archive is pushed by the tool")
@@ -158,7 +158,7 @@ func TestPublishScansAndPushesTheVerySameImage(t *testing.T) {
 func TestPublishRetryReusesTheTag(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "reuse")
-	dir, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	dir, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.NoError(t, err)
 	id, _ := dir.ID(context.Background())
 	files := containerChain(t, string(id)).Files()
@@ -173,7 +173,7 @@ func TestPublishPushesNothingWhenAScanBlocks(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	rec.Respond(daggertest.OnFile("trivy-worker.json", fixture(t, "../ci/artifact/scan/testdata/trivy-api.json")))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was pushed")
 	assert.Contains(t, err.Error(), "worker image "+digestOf(2))
@@ -187,7 +187,7 @@ func TestPublishFailsWhenTheRegistryRefusesToMoveATag(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"oci", "push", "--dst", registry + "/api:main-01234567"}, map[string]any{
 		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/oci", "push"}, ExitCode: 5, Stderr: "oci: published tag holds another digest: …"},
 	}))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "api")
 	assert.NotContains(t, err.Error(), "Likely cause", "the sample's Dockerfiles pass SOURCE_DATE_EPOCH to every step: no hint")
@@ -202,7 +202,7 @@ func TestPublishNamesTheDockerfileStepsBehindARefusedRebuild(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"oci", "push", "--dst", registry + "/api:main-01234567"}, map[string]any{
 		"stdout": &daggertest.ExecError{Cmd: []string{"/usr/local/bin/oci", "push"}, ExitCode: 5, Stderr: "oci: published tag holds another digest: …"},
 	}))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "published tag holds another digest")
 	assert.Contains(t, err.Error(), "docker/api.Dockerfile line 2 (stage 0): RUN runs pip without SOURCE_DATE_EPOCH")
@@ -214,7 +214,7 @@ func TestPublishRefusesAPushThatIsNotTheScannedDigest(t *testing.T) {
 	rec.Respond(daggertest.OnExec([]string{"oci", "push", "--dst", registry + "/worker:main-01234567"}, map[string]any{
 		"stdout": `{"tag":"x","reference":"` + registry + `/worker@` + digestOf(9) + `","digest":"` + digestOf(9) + `","action":"reuse"}`,
 	}))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not the scanned image "+digestOf(2))
 }
@@ -226,7 +226,7 @@ func TestPublishAndBuildRefuseWithoutTheCommitTime(t *testing.T) {
 	rec.Reset()
 	happy(t)
 	projectFiles(t)
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--commit-time=$CI_COMMIT_TIMESTAMP")
 	assert.Empty(t, rec.Execs(), "nothing is built without the commit time")

@@ -120,7 +120,7 @@ func laptop() map[string]string {
 		"API_IMAGE": registry + "/api@" + digestOf(1), "WORKER_IMAGE": registry + "/worker@" + digestOf(2), "AIRFLOW_IMAGE": registry + "/airflow@" + digestOf(3),
 		"REGISTRY_PASSWORD": "registry-pw-plaintext", "SOPS_AGE_KEY": ageKeyPlain, "GITLAB_TOKEN": gitlabTokenPln,
 		"MLFLOW_TOKEN": "mlflow-token-plaintext", "MLFLOW_TRACKING_TOKEN": "mlflow-token-plaintext",
-		"SP_SIGNING_KEY": signingKeyPlain,
+		"SP_SIGNING_KEY": signingKeyPlain, "SIGSTORE_ID_TOKEN": idTokenPlain,
 	}
 }
 
@@ -230,8 +230,8 @@ func readmeGitLab(t *testing.T, o *outsideWorld) {
 }
 
 // readmeWorld answers, for one example, everything the README's world holds; keyed: the
-// repository holds the attestation key (docs/evidence.md "Signing") and publish signed the
-// evidence with it.
+// repository holds a keyed Sigstore policy and its key (docs/evidence.md "Signing") and publish
+// signed the evidence with it; else the keyless policy as shipped.
 func readmeWorld(t *testing.T, keyed bool) *outsideWorld {
 	t.Helper()
 	rec.Reset()
@@ -240,7 +240,7 @@ func readmeWorld(t *testing.T, keyed bool) *outsideWorld {
 	if keyed {
 		registryEvidence(t, report)
 	} else {
-		noTrustKey(t) // as the repository ships (docs/evidence.md)
+		asShipped(t) // as the repository ships (docs/evidence.md)
 		fakeVerify(t, report)
 	}
 	world := &outsideWorld{}
@@ -347,10 +347,26 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 		for _, svc := range services {
 			words = append(words, "--image "+svc+"="+image(svc))
 		}
+		words = append(words, "--sigstore-policy /trust/sigstore.json")
 		if keyed {
 			words = append(words, "--public-key")
 		}
 		return words
+	}
+	// signing is what attach signs with as the world's policy says, or the refusal of a flag
+	// that does not fit it.
+	signing := func() ([]string, string) {
+		switch {
+		case has("signing-key") && !keyed:
+			return nil, "pass --sigstore-id-token=env:SIGSTORE_ID_TOKEN"
+		case has("sigstore-id-token") && keyed:
+			return nil, "is keyed: pass --signing-key=env:SP_SIGNING_KEY"
+		case has("signing-key"):
+			return []string{"--sigstore-policy /trust/sigstore.json", "--public-key /trust/attestation.pub", "--signing-key-file /run/secrets/signing-key"}, ""
+		case has("sigstore-id-token"):
+			return []string{"--sigstore-policy /trust/sigstore.json", "--id-token-file /run/secrets/sigstore-id-token"}, ""
+		}
+		return nil, ""
 	}
 	helmValues := func() []string {
 		var words []string
@@ -416,9 +432,11 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 				attach = append(attach, "--gate-report /in/gate-report.json")
 			}
 			attach = append(attach, "--trivy /in/trivy.json", "--sbom /in/sbom.cdx.json", "--provenance /in/provenance.json")
-			if has("signing-key") {
-				attach = append(attach, "--signing-key-file /run/secrets/signing-key")
+			sign, refused := signing()
+			if refused != "" {
+				return expectation{refused: refused}
 			}
+			attach = append(attach, sign...)
 			push := []string{"/usr/local/bin/oci", "push", "--dst", prefix + "/" + svc + ":" + readmeBranchTag}
 			if viaService { // the tool reaches the caller's registry through the service
 				host := strings.SplitN(prefix, "/", 2)[0]
@@ -429,13 +447,13 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 		}
 		return expectation{reach: reach}
 	case "attest":
-		return expectation{reach: [][]string{{"/usr/local/bin/oci", "attach", "--image", arg("image"), "--gate-report /in/gate-report.json", "--signing-key-file /run/secrets/signing-key"}}}
-	case "verify-evidence":
-		words := []string{"/usr/local/bin/oci", "verify", "--commit", commitSHA}
-		for _, svc := range services {
-			words = append(words, "--image "+svc+"="+image(svc))
+		sign, refused := signing()
+		if refused != "" {
+			return expectation{refused: refused}
 		}
-		return expectation{reach: [][]string{words}}
+		return expectation{reach: [][]string{append([]string{"/usr/local/bin/oci", "attach", "--image", arg("image"), "--gate-report /in/gate-report.json"}, sign...)}}
+	case "verify-evidence":
+		return expectation{reach: [][]string{verify()}}
 	case "promote":
 		words := []string{"/usr/local/bin/oci", "promote", "--src", arg("source"), "--dst", arg("to")}
 		if has("insecure-registry") {
@@ -449,9 +467,6 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 				append([]string{"helm", "template", "soccer-predict", "/chart", "--namespace", "soccerpredict-" + env}, helmValues()...),
 				{"helm", "get", "manifest", "soccer-predict", "--namespace", "soccerpredict-" + env}}}
 		}
-		if env == "production" && !keyed {
-			return expectation{refused: "production needs signed evidence and no attestation public key is configured"}
-		}
 		id := arg("deployment-id")
 		if id == "" {
 			for _, dep := range readmeDeployments {
@@ -464,9 +479,6 @@ func readmeOutcome(t *testing.T, d gitlabci.DaggerCall, keyed bool) expectation 
 			append([]string{"helm", "upgrade", "--install", "--rollback-on-failure", "--wait=watcher", "--namespace", "soccerpredict-" + env}, helmValues()...),
 			{"gitlab: GET /api/v4/projects/" + readmeProject + "/deployments/" + id}}}
 	case "release":
-		if !keyed {
-			return expectation{refused: "release refused, nothing was promoted: production needs signed evidence and no attestation public key is configured"}
-		}
 		reach := [][]string{{"helm", "get", "manifest", "soccer-predict", "--namespace", "soccerpredict-staging"}, verify(),
 			{"gitlab: GET /api/v4/projects/" + readmeProject + "/repository/tags"},
 			{"gitlab: GET /api/v4/projects/" + readmeProject + "/repository/compare", "from=" + readmeOlderTag, "to=" + commitSHA}}
@@ -596,15 +608,15 @@ func anyInOrder(lines, words []string) bool {
 // as Dagger's user defaults) in the README's world, must come to its expected outcome
 // (readmeOutcome): make the calls to the cluster, registry, GitLab, MLflow or tool it exists
 // for, with the arguments the example gives, and succeed, or be refused with the expected
-// reason and change nothing. It runs as the repository ships (no attestation key) and as an
-// operator has it once the key is committed (docs/evidence.md "Signing").
+// reason and change nothing. It runs as the repository ships (the keyless Sigstore policy) and
+// as an air-gapped operator has it with a keyed policy and its key (docs/evidence.md "Signing").
 func TestReadmeExamplesRun(t *testing.T) {
 	cmds, dotenv := readmeCommands(t)
 	ran := map[string]bool{}
 	for _, keyed := range []bool{false, true} {
 		world := "as shipped"
 		if keyed {
-			world = "with the attestation key"
+			world = "with a keyed policy"
 		}
 		for _, cmd := range cmds {
 			if strings.Contains(cmd, "--help") {
@@ -616,7 +628,7 @@ func TestReadmeExamplesRun(t *testing.T) {
 				problems, reached := runExample(t, d, dotenv, keyed)
 				assert.Empty(t, problems, "README example misses its expected outcome:\n%s\nreached:\n  %s", d.Line, strings.Join(reached, "\n  "))
 				ran[d.Function()] = true
-				for _, p := range []string{ageKeyPlain, gitlabTokenPln, "registry-pw-plaintext", "mlflow-token-plaintext", "SIGNING-KEY-PLAINTEXT"} {
+				for _, p := range []string{ageKeyPlain, gitlabTokenPln, "registry-pw-plaintext", "mlflow-token-plaintext", "SIGNING-KEY-PLAINTEXT", "OIDC-TOKEN-plaintext"} {
 					assert.Empty(t, rec.Leaked(p))
 				}
 			})

@@ -38,7 +38,7 @@ func TestPublishBuildsEveryServiceWithTheCommitTimeAsSourceDateEpoch(t *testing.
 	} {
 		m := fresh(t, withRelease, func(a *newArgs) { a.commitTime = tc.commitTime })
 		publishWorld(t, "push")
-		_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+		_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 		require.NoError(t, err, tc.commitTime)
 		assert.Equal(t, map[string][]string{"api": {tc.epoch}, "worker": {tc.epoch}, "airflow": {tc.epoch}}, dockerBuildEpochs(t),
 			"%s: each service's one dockerBuild carries the commit time, never the clock", tc.commitTime)

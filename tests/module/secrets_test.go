@@ -180,7 +180,7 @@ func TestABrokenSecretConfigStopsTheScanAndPublish(t *testing.T) {
 	_, ran := rec.ExecWith("trivy")
 	assert.False(t, ran)
 
-	_, err = m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err = m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "field allow-rule not found")
 	assert.Empty(t, execsWith("/usr/local/bin/oci push"))
@@ -203,7 +203,7 @@ func TestPublishPushesNothingWhenAnImageHoldsASecret(t *testing.T) {
 	publishWorld(t, "push")
 	rec.Respond(daggertest.OnFile("trivy-api.json", imageWithSecrets(t, "api")))
 
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was pushed")
 	assert.Contains(t, err.Error(), "api image "+digestOf(1)+": image scan found 2 blocking secrets")
@@ -264,7 +264,7 @@ func TestAttestAttachesAHandGivenTrivyReportRedacted(t *testing.T) {
 		return last.Str("contents"), last.Field == "file" && last.Str("name") == "trivy-api.json"
 	})
 	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "attach"}, map[string]any{"stdout": `{"image":"x","attached":[]}`}))
-	_, err := m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", raw), nil, "", nil, nil, nil, nil)
+	_, err := m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", raw), nil, "", nil, nil, nil, nil, nil)
 	require.NoError(t, err)
 	e := mustExec(t, "/usr/local/bin/oci", "attach", "--image", api, "--trivy", "/in/trivy.json")
 	attached := mountedSource(t, e, "/in/trivy.json")
@@ -272,7 +272,7 @@ func TestAttestAttachesAHandGivenTrivyReportRedacted(t *testing.T) {
 	assert.NotContains(t, attached, `\"Code\"`)
 	assert.Contains(t, attached, `\"RuleID\": \"aws-access-key-id\"`)
 
-	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", "not json"), nil, "", nil, nil, nil, nil)
+	_, err = m.Attest(context.Background(), api, dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), dag.File("trivy-api.json", "not json"), nil, "", nil, nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--trivy: trivy report is not a JSON object")
 }
@@ -322,7 +322,7 @@ func TestPublishPushesNothingWhenTheAPIModuleCarriesAKey(t *testing.T) {
 	m := fresh(t, withRelease)
 	publishWorld(t, "push")
 	rec.Respond(daggertest.OnFile("trivy-api.json", recorded(t, "trivy-image-planted.json")))
-	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil)
+	_, err := m.Publish(context.Background(), "", nil, "", nil, "", nil, nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was pushed")
 	assert.Contains(t, err.Error(), "CRITICAL secret aws-access-key-id in /app/src/soccerpredict/aws_settings.py:1 (AWS Access Key ID)")

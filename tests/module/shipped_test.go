@@ -112,6 +112,12 @@ func jobVars(t *testing.T, c *gitlabci.Config, kind pipelineKind, name string, j
 			vars[k] = fmt.Sprint(v)
 		}
 	}
+	// GitLab gives the job each OIDC token its id_tokens declare, as a variable.
+	if tokens, ok := job["id_tokens"].(map[string]any); ok {
+		for k := range tokens {
+			vars[k] = "plaintext-of-" + k
+		}
+	}
 	// A manual rollback job is run with its variables filled in GitLab's "Run job" form
 	// (docs/gitlab.md, Rollbacks): what the reviewer of the rollback types there.
 	if when, _ := job["when"].(string); strings.HasPrefix(name, "rollback-") || when == "manual" {
@@ -212,14 +218,16 @@ func TestShippedLinesRunAsShipped(t *testing.T) {
 					mustReachTheWorld(t, d, world, err)
 					ran[d.Function()] = true
 					if d.Function() == "publish" {
-						// The shipped publish signs the evidence with the SP_SIGNING_KEY secret
-						// (docs/evidence.md "Signing"); its plaintext never reaches a query.
+						// The shipped publish signs keylessly with the job's OIDC token under the
+						// committed policy (docs/evidence.md "Signing"): the line is accepted under it
+						// (TestPublishSignsKeylesslyWithTheTokenOnlyAsASecretFile: how the token is
+						// mounted), and its plaintext never reaches a query.
 						signed := false
 						for _, a := range d.AllArgs() {
-							signed = signed || (a.Name == "signing-key" && a.Value == "env:SP_SIGNING_KEY")
+							signed = signed || (a.Name == "sigstore-id-token" && a.Value == "env:SIGSTORE_ID_TOKEN")
 						}
-						assert.True(t, signed, "publish passes --signing-key=env:SP_SIGNING_KEY: %s", d.Line)
-						assert.Empty(t, rec.Leaked("plaintext-of-SP_SIGNING_KEY"))
+						assert.True(t, signed, "publish passes --sigstore-id-token=env:SIGSTORE_ID_TOKEN: %s", d.Line)
+						assert.Empty(t, rec.Leaked("plaintext-of-SIGSTORE_ID_TOKEN"))
 					}
 				})
 			}

@@ -48,6 +48,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 	"gitlab.com/soccerpredictai/pipeline/ci/gate"
 	"gitlab.com/soccerpredictai/pipeline/ci/toolchain"
 	"gitlab.com/soccerpredictai/pipeline/tests/daggertest"
@@ -1100,6 +1101,15 @@ func referrers(t *testing.T, addr, repo, digest string) []string {
 	return out
 }
 
+// keyIDOf is the key ID of a PEM public key by its definition: SHA-256 of the DER.
+func keyIDOf(t *testing.T, public string) string {
+	t.Helper()
+	block, _ := pem.Decode([]byte(public))
+	require.NotNil(t, block)
+	sum := sha256.Sum256(block.Bytes)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // signingPair is an attestation key pair made for the test: the private half as the secret's
 // PKCS#8 PEM, the public half as the trusted key compiled into the module.
 func signingPair(t *testing.T) (private, public string) {
@@ -1133,7 +1143,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 		rec.Respond(w.respond)
 	}
 	signingKey, publicKey := signingPair(t)
-	setTrustedKey(t, []byte(publicKey), true)
+	setTrust(t, attest.TrustFiles{Policy: []byte(keyedPolicyJSON), PublicKey: []byte(publicKey)})
 	const password = "toolfs-registry-password-plaintext"
 	published := map[string]string{} // service → repo@digest publish returned
 	var normalize daggertest.Exec
@@ -1142,7 +1152,7 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 		m := fresh(t, withRelease, func(a *newArgs) { a.registry = prefix }, withLocalRegistry(strings.SplitN(prefix, "/", 2)[0]))
 		world(t)
 		dir, err := m.Publish(context.Background(), "ci-user", dag.SetSecret("registry-password", password), "7",
-			dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), "", dag.SetSecret("signing-key", signingKey), nil, nil)
+			dag.File("gate-report.json", fullGateReport(t, commitSHA, gate.Pass)), "", dag.SetSecret("signing-key", signingKey), nil, nil, nil)
 		w.check(t)
 		require.NoError(t, err, execsText())
 
@@ -1177,8 +1187,8 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 			require.NotNil(t, archive, "%s: publish pinned the digest of an archive normalize wrote", res.Service)
 			assert.Equal(t, commitSHA, archive.Labels["org.opencontainers.image.revision"])
 			assert.Equal(t, commitTimeUTC, archive.Created, "normalize set the commit time")
-			assert.Equal(t, []string{attest.TypeDSSE, attest.TypeDSSE, attest.TypeDSSE, attest.TypeDSSE}, referrers(t, addr, repo, res.Digest),
-				"%s: the gate report, Trivy report, SBOM and provenance are attached to the pushed digest, each signed", res.Service)
+			assert.Equal(t, []string{attest.TypeSigstoreBundle, attest.TypeSigstoreBundle, attest.TypeSigstoreBundle, attest.TypeSigstoreBundle}, referrers(t, addr, repo, res.Digest),
+				"%s: the gate report, Trivy report, SBOM and provenance are attached to the pushed digest, each a Sigstore bundle", res.Service)
 		}
 		assert.Len(t, w.ran("push"), 3)
 		assert.Len(t, w.ran("attach"), 3)
@@ -1203,7 +1213,9 @@ func TestRegistryToolRunsInTheDirectoriesTheModuleDeclares(t *testing.T) {
 		var sum attest.Summary
 		require.NoError(t, json.Unmarshal(b, &sum), string(b))
 		assert.True(t, sum.OK, string(b))
-		assert.NotEmpty(t, sum.KeyID, "the signatures were checked against the trusted key")
+		assert.Equal(t, "key "+keyIDOf(t, publicKey), sum.SigstorePolicy, "the bundles were checked against the committed keyed policy's key")
+		assert.Equal(t, domain.Staging, sum.Environment, "verify-evidence applies staging's rule")
+		assert.Regexp(t, `^[0-9a-f]{32}$`, sum.Nonce, "the run's nonce is echoed")
 		require.Len(t, sum.Images, 3)
 	})
 

@@ -25,9 +25,8 @@ func TestTraceReadsTheLiveRecordAndChecksEveryImageLabel(t *testing.T) {
 	m := fresh(t, func(a *newArgs) { a.registry = relRegistry })
 	trManifest("production", relCommit)
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
-	chart := dag.Host().Directory("/work/repo/charts/soccer-predict")
 
-	out, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, chart)
+	out, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, nil)
 	require.NoError(t, err, execsText())
 
 	read := mustExec(t, "sh", "-c", "set -o pipefail; helm get manifest soccer-predict --namespace soccerpredict-production | /usr/local/bin/manifest-redact")
@@ -52,7 +51,7 @@ func TestTraceReadsTheLiveRecordAndChecksEveryImageLabel(t *testing.T) {
 	assert.Contains(t, out, "consistency: OK")
 	assert.Contains(t, out, "last rollback: none recorded")
 
-	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, chart)
+	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, nil)
 	require.NoError(t, err)
 	var report struct {
 		Record     trace.Record                 `json:"record"`
@@ -76,7 +75,7 @@ func TestTraceFailsWhenAnImageDisagreesWithTheRecord(t *testing.T) {
 	labels[relRef("worker")][trace.LabelRevision] = relOther
 	labels[relRef("api")][trace.LabelModelVersion] = "6"
 	rec.Respond(relLabels(labels))
-	_, err := m.Trace(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	_, err := m.Trace(context.Background(), "staging", dag.SetSecret("kubeconfig", relKube), "text", "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "consistency: MISMATCH")
 	assert.Contains(t, err.Error(), "worker")
@@ -85,13 +84,23 @@ func TestTraceFailsWhenAnImageDisagreesWithTheRecord(t *testing.T) {
 	assert.Contains(t, err.Error(), relCommit, "the error shows the record too")
 }
 
+func TestTraceRefusesACallersChartForStagingAndProduction(t *testing.T) {
+	for _, env := range []string{"staging", "production"} {
+		m := fresh(t)
+		_, err := m.Trace(context.Background(), env, dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		require.Error(t, err, env)
+		assert.Contains(t, err.Error(), "--chart is refused for "+env)
+		assert.Empty(t, rec.Execs(), "nothing is read before the refusal")
+	}
+}
+
 func TestTraceRefusesBadInputBeforeReadingTheCluster(t *testing.T) {
 	for _, tc := range []struct{ env, format, want string }{
 		{"production", "yaml", "use text or json"},
 		{"qa", "text", "qa"},
 	} {
 		m := fresh(t)
-		_, err := m.Trace(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.format, "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+		_, err := m.Trace(context.Background(), tc.env, dag.SetSecret("kubeconfig", relKube), tc.format, "", nil, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), tc.want)
 		assert.Empty(t, rec.Execs())
@@ -109,14 +118,14 @@ func TestTraceNamesAReleaseThatIsNotDeployedOrNotTraceable(t *testing.T) {
 	// A release whose annotations do not say which environment it is, is refused.
 	m = fresh(t)
 	trManifest("staging", relCommit)
-	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `records environment "staging"`)
 
 	// A manifest without the trace ConfigMap was not deployed by this chart.
 	m = fresh(t)
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "manifest"}, map[string]any{"exitCode": 0, "stdout": "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\n"}))
-	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, dag.Host().Directory("/work/repo/charts/soccer-predict"))
+	_, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "soccer-predict-trace")
 }
@@ -135,16 +144,15 @@ func TestTraceShowsTheLastRollback(t *testing.T) {
 	values, err := json.Marshal(map[string]any{"record": string(raw)})
 	require.NoError(t, err)
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "values", "soccer-predict-audit"}, map[string]any{"exitCode": 0, "stdout": string(values)}))
-	chart := dag.Host().Directory("/work/repo/charts/soccer-predict")
 
-	text, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, chart)
+	text, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, nil)
 	require.NoError(t, err)
 	assert.Contains(t, text, `last rollback: 2026-11-30T12:00:00Z rollback-service in production: 42 → 41 by erin ("INC-7: 5xx after 42")`)
 	read := mustExec(t, "helm", "get", "values", "soccer-predict-audit", "--namespace", "soccerpredict-production", "--output", "json")
 	_, ok := read.Container.StepWhere("withEnvVariable", "name", "SP_READ_AT")
 	assert.True(t, ok, "read live")
 
-	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, chart)
+	js, err := m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "json", "", nil, nil)
 	require.NoError(t, err)
 	var report struct {
 		LastRollback *rollback.Record `json:"lastRollback"`
@@ -158,7 +166,7 @@ func TestTraceShowsTheLastRollback(t *testing.T) {
 	trManifest("production", relCommit)
 	rec.Respond(relLabels(relGoodLabels(relCommit, relRefs())))
 	rec.Respond(daggertest.OnExec([]string{"helm", "get", "values", "soccer-predict-audit"}, map[string]any{"exitCode": 1, "stderr": "Error: configmaps is forbidden"}))
-	text, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, chart)
+	text, err = m.Trace(context.Background(), "production", dag.SetSecret("kubeconfig", relKube), "text", "", nil, nil)
 	require.NoError(t, err)
 	assert.Contains(t, text, "last rollback: could not be read")
 	assert.Contains(t, text, "forbidden")

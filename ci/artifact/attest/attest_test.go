@@ -218,15 +218,15 @@ func TestVerifyNeedsACommitAndADigest(t *testing.T) {
 	assert.ErrorContains(t, Set{}.Err(), "no image was verified")
 }
 
-func TestFileEvidenceOnlyOffProduction(t *testing.T) {
-	require.NoError(t, FileEvidence(domain.Dev, true, true))
-	require.NoError(t, FileEvidence(domain.Staging, true, false), "staging without a key: the offline fallback")
-	staged := FileEvidence(domain.Staging, true, true)
-	require.ErrorIs(t, staged, ErrFileEvidence, "staging with a key counts only signed evidence: files are not signed")
+func TestFileEvidenceOnlyInDev(t *testing.T) {
+	require.NoError(t, FileEvidence(domain.Dev, true), "dev: the offline convenience")
+	staged := FileEvidence(domain.Staging, true)
+	require.ErrorIs(t, staged, ErrFileEvidence, "staging counts only Sigstore bundles: files are not signed")
 	assert.Contains(t, staged.Error(), "drop --gate-report and --scan-report")
-	require.NoError(t, FileEvidence(domain.Staging, false, true))
-	require.NoError(t, FileEvidence(domain.Production, false, true))
-	err := FileEvidence(domain.Production, true, false)
+	assert.Contains(t, staged.Error(), SigstorePolicyPath)
+	require.NoError(t, FileEvidence(domain.Staging, false))
+	require.NoError(t, FileEvidence(domain.Production, false))
+	err := FileEvidence(domain.Production, true)
 	require.ErrorIs(t, err, ErrFileEvidence)
 	assert.Contains(t, err.Error(), "drop --gate-report and --scan-report")
 	assert.False(t, FromRegistry(domain.Dev))

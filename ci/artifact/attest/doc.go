@@ -13,25 +13,26 @@
 //     is the digest and whose source is the commit, and an image whose
 //     org.opencontainers.image.revision label is the commit. Every problem says what is
 //     missing and which command produces it;
-//   - [FileEvidence] is the rule for caller-supplied report files (the offline fallback):
-//     production refuses them;
+//   - [FileEvidence] is the rule for caller-supplied report files: only dev takes them;
 //   - signed evidence (dsse.go): [StatementFor] wraps each document in an in-toto v1 Statement
 //     about the digest, signed in a DSSE envelope ([TypeDSSE]) by ci/artifact/attest/signing;
 //     [VerifySigned] counts only statements whose signature an [EnvelopeVerifier] accepts and
-//     whose subject is the digest; [SignaturesRequired] is the rule per environment (production
-//     always, staging once [PublicKeyPath] is committed), [ParsePublicKey] and [KeyID] read the
-//     trusted key.
+//     whose subject is the digest (the earlier format, still read by trace); [ParsePublicKey]
+//     and [KeyID] read a keyed policy's key.
 //   - Sigstore bundles (bundle.go, policy.go): the referrer layout cosign v3 writes
 //     ([TypeSigstoreBundle] and its annotations), cosign's vuln predicate for the Trivy report,
 //     [VerifyBundles] counting only bundles a [BundleVerifier] accepts (envelopes of the
 //     earlier format: "republish"), and the committed trust policy ([SigstorePolicyPath],
 //     [ParseSigstorePolicy], [TrustedSigstorePolicy]); signing and checking them is
-//     ci/artifact/attest/sigstore's job (sigstore-go, its own Go module, tools and tests only).
+//     ci/artifact/attest/sigstore's job (sigstore-go, its own Go module, tools and tests only);
+//   - the rules of the module (rule.go): [EvidenceTrust] (staging and production count only
+//     bundles under the committed policy), [SigningFor] (the signing flag of the policy's mode),
+//     [Summary.Check] (the verifier's answer is about this run's question), [RepublishFix].
 //
 // The package is plain Go (standard library and ci/ packages) so the module may build
 // statements and apply the rules; reading and writing referrers is ci/artifact/registry's job
 // (go-containerregistry) and signing is ci/artifact/attest/signing's (go-securesystemslib), both run as
 // the ci/cmd/oci tool. Unsigned documents are bound to the image only by the referrer's
 // subject digest: anyone with push access to the repository could attach one, which is why
-// production counts only signed statements.
+// staging and production count only signed statements.
 package attest

@@ -226,9 +226,14 @@ func (ev Evidence) candidates(digest domain.Digest, r rule) (map[string][][]byte
 			trusted += " (" + r.env.KeyID() + ")"
 		}
 		for typ, list := range ev.Documents {
-			if len(list) > 0 {
-				why[typ] = appendUnique(why[typ], fmt.Sprintf("%d unsigned %s(s) attached do not count: signatures are required and checked against %s", len(list), Describe(typ), trusted))
+			if len(list) == 0 {
+				continue
 			}
+			if r.bundle != nil {
+				why[typ] = appendUnique(why[typ], fmt.Sprintf("%d unsigned %s(s) of the earlier evidence format attached do not count: %s", len(list), Describe(typ), RepublishFix))
+				continue
+			}
+			why[typ] = appendUnique(why[typ], fmt.Sprintf("%d unsigned %s(s) attached do not count: signatures are required and checked against %s", len(list), Describe(typ), trusted))
 		}
 	}
 	open := func(payloadType string, payload []byte) {
@@ -249,7 +254,7 @@ func (ev Evidence) candidates(digest domain.Digest, r rule) (map[string][][]byte
 			if e, perr := ParseEnvelope(raw); perr == nil {
 				typ = peekPredicate(e.Payload)
 			}
-			why[typ] = appendUnique(why[typ], "a DSSE envelope of the earlier evidence format does not count: deploys and releases accept only Sigstore bundles, republish the image (publish attaches them)")
+			why[typ] = appendUnique(why[typ], "a DSSE envelope of the earlier evidence format does not count: "+RepublishFix)
 			continue
 		}
 		var (
@@ -312,29 +317,6 @@ func bundleEnvelope(raw []byte) (Envelope, error) {
 	return *b.DSSE, nil
 }
 
-// SignaturesRequired decides whether the evidence of a deploy to env (or a release:
-// domain.Production) counts only when signed by the trusted key (PublicKeyPath in the
-// pipeline's repository; keyConfigured says whether it exists):
-//
-//   - production (and release): always; without a configured key it refuses, since unsigned
-//     evidence proves only that someone could push to the registry;
-//   - staging: when a key is configured (then unsigned evidence in the registry is refused);
-//     without one, unsigned evidence counts as before. The report files of FileEvidence stay an
-//     offline fallback for staging, given explicitly by a deployer GitLab has proven;
-//   - dev: no evidence is read.
-func SignaturesRequired(env domain.Environment, keyConfigured bool) (bool, error) {
-	switch env {
-	case domain.Production:
-		if !keyConfigured {
-			return false, fmt.Errorf("production needs signed evidence and no attestation public key is configured: create a key pair (docs/evidence.md \"Signing\"), commit its public half as %s, and publish with --signing-key=env:SP_SIGNING_KEY", PublicKeyPath)
-		}
-		return true, nil
-	case domain.Staging:
-		return keyConfigured, nil
-	}
-	return false, nil
-}
-
 // ParsePublicKey reads the attestation public key: a PEM "PUBLIC KEY" block (PKIX, as
 // `openssl pkey -pubout` and `cosign generate-key-pair` write it) holding an ECDSA P-256 key.
 func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
@@ -378,17 +360,4 @@ func PublicKeyID(data []byte) (string, error) {
 		return "", err
 	}
 	return KeyID(pub)
-}
-
-// CheckSigned verifies that a summary was made under the signature rule: when signatures are
-// required, the tool must have checked them against keyID (the configured key).
-func (s Summary) CheckSigned(required bool, keyID string) error {
-	if required && s.KeyID != keyID {
-		got := s.KeyID
-		if got == "" {
-			got = "no key (signatures unchecked)"
-		}
-		return fmt.Errorf("evidence.json was verified against %s, not against the configured key %s (%s): re-run the verification", got, keyID, PublicKeyPath)
-	}
-	return nil
 }

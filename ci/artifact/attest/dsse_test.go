@@ -228,32 +228,6 @@ func TestStatementForAndOpenStatement(t *testing.T) {
 	}
 }
 
-func TestSignaturesRequiredPerEnvironment(t *testing.T) {
-	for _, tc := range []struct {
-		env        domain.Environment
-		configured bool
-		required   bool
-		err        string
-	}{
-		{domain.Production, true, true, ""},
-		{domain.Production, false, false, "no attestation public key is configured"},
-		{domain.Staging, true, true, ""},
-		{domain.Staging, false, false, ""},
-		{domain.Dev, true, false, ""},
-		{domain.Dev, false, false, ""},
-	} {
-		got, err := attest.SignaturesRequired(tc.env, tc.configured)
-		if tc.err != "" {
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.err)
-			assert.Contains(t, err.Error(), attest.PublicKeyPath)
-			continue
-		}
-		require.NoError(t, err)
-		assert.Equal(t, tc.required, got, "%s configured=%v", tc.env, tc.configured)
-	}
-}
-
 func TestPublicKeyAndSummaryKey(t *testing.T) {
 	kp := newKeyPair(t)
 	id, err := attest.PublicKeyID(kp.pub)
@@ -276,18 +250,7 @@ func TestPublicKeyAndSummaryKey(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.want, name)
 	}
 
-	sum := attest.Summary{Commit: sCommit, OK: true, Images: []attest.Verified{{Service: "api", Image: pinnedRef(t, sImage)}}}
-	assert.NoError(t, sum.CheckSigned(false, id), "signatures not required: any summary")
-	assert.ErrorContains(t, sum.CheckSigned(true, id), "no key (signatures unchecked)")
-	sum.KeyID = "sha256:" + strings.Repeat("0", 64)
-	assert.ErrorContains(t, sum.CheckSigned(true, id), "not against the configured key "+id)
-	sum.KeyID = id
-	assert.NoError(t, sum.CheckSigned(true, id))
-	b, err := json.Marshal(sum)
-	require.NoError(t, err)
-	back, err := attest.ParseSummary(b, sCommit)
-	require.NoError(t, err)
-	assert.Equal(t, id, back.KeyID)
+	assert.Equal(t, "key "+id, attest.KeyTrust(id), "a keyed policy's trust names the key")
 }
 
 func FuzzOpenStatement(f *testing.F) {

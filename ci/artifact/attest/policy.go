@@ -18,7 +18,7 @@ import (
 //	  "mode": "keyless",                       // or "keyed": the key at PublicKeyPath
 //	  "keyless": {
 //	    "instance": "https://gitlab.com",      // the GitLab instance: the OIDC issuer
-//	    "project": "soccerpredictai/pipeline", // the project whose pipeline signs
+//	    "project": "soccerpredictai/soccerpredict", // the project whose pipeline signs
 //	    "defaultBranch": "main",               // its protected default branch
 //	    "fulcioURL": "https://fulcio.sigstore.dev",  // default: public good
 //	    "rekorURL": "https://rekor.sigstore.dev",    // default: public good

@@ -18,7 +18,7 @@ func TestCommittedSigstorePolicyIsGitLabKeylessOnThePublicGood(t *testing.T) {
 	assert.Equal(t, attest.ModeKeyless, p.Mode)
 	// GitLab's documented cosign identity for a pipeline of the default branch (Fulcio's SAN is
 	// the token's ci_config_ref_uri), issuer the instance.
-	assert.Equal(t, "https://gitlab.com/soccerpredictai/pipeline//.gitlab-ci.yml@refs/heads/main", p.Keyless.Identity())
+	assert.Equal(t, "https://gitlab.com/soccerpredictai/soccerpredict//.gitlab-ci.yml@refs/heads/main", p.Keyless.Identity())
 	assert.Equal(t, "https://gitlab.com", p.Keyless.Issuer())
 	assert.Equal(t, "https://fulcio.sigstore.dev", p.Keyless.FulcioURL)
 	assert.Equal(t, "https://rekor.sigstore.dev", p.Keyless.RekorURL)

@@ -294,19 +294,18 @@ func (s Set) Err() error {
 var ErrFileEvidence = errors.New("report files are not evidence here")
 
 // FileEvidence is the rule for caller-supplied report files (--gate-report, --scan-report):
-// they are an offline fallback for dev, and for staging while no attestation key is configured
-// (keyConfigured: PublicKeyPath exists). Production, and staging once signatures are required
-// (SignaturesRequired), read the evidence attached to each image digest in the registry and
-// refuse files: a file is not signed and proves nothing about the image it names.
-func FileEvidence(env domain.Environment, given, keyConfigured bool) error {
+// they are an offline fallback for dev only. Staging and production (and releases) count only
+// the Sigstore bundles attached to each image digest in the registry (EvidenceTrust): a file is
+// not signed and proves nothing about the image it names.
+func FileEvidence(env domain.Environment, given bool) error {
 	if !given {
 		return nil
 	}
 	if env.IsProduction() {
 		return fmt.Errorf("%w: production reads the gate report and the scan attached to each image in the registry: drop --gate-report and --scan-report (publish attaches them; `dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence)
 	}
-	if required, _ := SignaturesRequired(env, keyConfigured); required {
-		return fmt.Errorf("%w: %s counts only evidence signed by the key of %s, and report files are not signed: drop --gate-report and --scan-report (and DEPLOY_GATEREPORT from .env) and deploy images publish attached signed evidence to (`dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence, env, PublicKeyPath)
+	if FromRegistry(env) {
+		return fmt.Errorf("%w: %s counts only evidence signed as %s says, and report files are not signed: drop --gate-report and --scan-report (and DEPLOY_GATEREPORT from .env) and deploy images publish attached signed evidence to (`dagger call verify-evidence` shows what the registry holds)", ErrFileEvidence, env, SigstorePolicyPath)
 	}
 	return nil
 }
@@ -329,8 +328,13 @@ type Summary struct {
 	// when signatures were not required.
 	KeyID string `json:"keyID,omitempty"`
 	// SigstorePolicy names the Sigstore trust policy the bundles were checked against
-	// (BundleVerifier.Policy); empty when Sigstore bundles were not required.
+	// (BundleVerifier.Policy, Trust.Name); empty when Sigstore bundles were not required.
 	SigstorePolicy string `json:"sigstorePolicy,omitempty"`
+	// Environment is the environment the verification was asked for (`oci verify --env`),
+	// echoed so the module can refuse another run's answer (Summary.Check).
+	Environment domain.Environment `json:"environment,omitempty"`
+	// Nonce is the random value of the run that asked (`oci verify --nonce`), echoed.
+	Nonce string `json:"nonce,omitempty"`
 	// Images is the verification of each image.
 	Images []Verified `json:"images"`
 }

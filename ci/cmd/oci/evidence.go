@@ -109,6 +109,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	commit := fs.String("commit", "", "the commit the images must be the build of (required)")
 	out := fs.String("out", "", "directory to write evidence.json and the documents that counted (required)")
 	publicKey := fs.String("public-key", "", "trusted attestation public key (PEM); when given, only statements signed by it count (with --sigstore-policy: the key of a keyed policy)")
+	env := fs.String("env", "", "the environment whose rule the caller applies (dev, staging, production), echoed in evidence.json")
+	nonce := fs.String("nonce", "", "the caller's random value for this run, echoed in evidence.json so an answer of another run is told apart")
 	sg := addSigstoreFlags(fs, false)
 	reg := addRegistryFlags(fs, 10*time.Minute)
 	if err := parseFlags(fs, args); err != nil {
@@ -142,6 +144,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *out == "" {
 		return usageError{msg: "--out is required: a directory for evidence.json"}
+	}
+	var environment domain.Environment
+	if *env != "" {
+		if environment, err = domain.ParseEnvironment(*env); err != nil {
+			return usageError{msg: "--env: " + err.Error()}
+		}
 	}
 	if len(images) == 0 {
 		return usageError{msg: "--image is required: pass service=repo@sha256:… for each image"}
@@ -212,6 +220,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	sum := attest.NewSummary(verified, set)
+	sum.Environment, sum.Nonce = environment, *nonce
 	if trusted != nil {
 		sum.KeyID = trusted.KeyID()
 	}

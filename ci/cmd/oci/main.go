@@ -34,7 +34,8 @@
 //	oci check-key --signing-key-file F [--signing-password-file F] [--public-key F]
 //	    checks the signing key (and that it matches the public key) and prints its key ID;
 //	    publish runs it before pushing anything.
-//	oci verify --commit <sha> --image service=repo@sha256:… [--image …] --out DIR [--public-key F] [registry flags]
+//	oci verify --commit <sha> --image service=repo@sha256:… [--image …] --out DIR [--public-key F]
+//	         [--env dev|staging|production] [--nonce N] [registry flags]
 //	    reads what the registry holds for every image and checks it (ci/artifact/attest.Verify,
 //	    VerifySigned with --public-key); writes DIR/evidence.json and the documents that
 //	    counted. Evidence that does not count is listed there, not an error of the tool. With

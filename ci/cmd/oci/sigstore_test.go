@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/sigstore"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/sigstore/sigstoretest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/registry"
+	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
 const (
@@ -21,7 +24,7 @@ const (
 	testIdentity  = "https://gitlab.example.com/platform/shop//.gitlab-ci.yml@refs/heads/main"
 	testIssuer    = "https://gitlab.example.com"
 	privatePolicy = `{"mode":"keyless","keyless":{"instance":"https://gitlab.example.com","project":"platform/shop","defaultBranch":"main","fulcioURL":"https://fulcio.example.com","rekorURL":"https://rekor.example.com","trustedRoot":"private_root.json","requireSCT":false}}`
-	publicPolicy  = `{"mode":"keyless","keyless":{"instance":"https://gitlab.com","project":"soccerpredictai/pipeline","defaultBranch":"main"}}`
+	publicPolicy  = `{"mode":"keyless","keyless":{"instance":"https://gitlab.com","project":"soccerpredictai/soccerpredict","defaultBranch":"main"}}`
 )
 
 // Keyed mode end to end through the tool: attach signs Sigstore bundles, verify counts them and
@@ -83,9 +86,20 @@ func TestVerifySigstoreBundlesKeylessAndTheEarlierFormat(t *testing.T) {
 		return image
 	}
 	good := attachAs(t, testIdentity)
-	sum := verifySummary(t, good, "--sigstore-policy", policy, "--trusted-root", root)
+	sum := verifySummary(t, good, "--sigstore-policy", policy, "--trusted-root", root, "--env", "production", "--nonce", "run-42")
 	require.True(t, sum.OK, "%v", sum.Problems)
+	assert.Equal(t, attest.IdentityTrust(testIdentity, testIssuer), sum.SigstorePolicy, "the name the module expects (attest.Trust.Name)")
 	assert.Equal(t, "identity "+testIdentity+" issued by "+testIssuer, sum.SigstorePolicy)
+	assert.Equal(t, domain.Production, sum.Environment, "the environment asked is echoed")
+	assert.Equal(t, "run-42", sum.Nonce, "the run's nonce is echoed")
+	other := verifySummary(t, good, "--sigstore-policy", policy, "--trusted-root", root, "--env", "staging", "--nonce", "run-43")
+	assert.Equal(t, domain.Staging, other.Environment)
+	assert.Equal(t, "run-43", other.Nonce, "each run its own")
+	var out, errb bytes.Buffer
+	err = dispatch(context.Background(), []string{"verify", "--commit", commit, "--image", "api=" + good, "--out", t.TempDir(), "--env", "prod"}, &out, &errb)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--env")
+	assert.Equal(t, 2, exitCode(err))
 
 	fork := attachAs(t, "https://gitlab.example.com/someone/shop//.gitlab-ci.yml@refs/heads/main")
 	sum = verifySummary(t, fork, "--sigstore-policy", policy, "--trusted-root", root)
@@ -99,7 +113,20 @@ func TestVerifySigstoreBundlesKeylessAndTheEarlierFormat(t *testing.T) {
 	assert.True(t, verifySummary(t, old).OK, "trace still reads it")
 	sum = verifySummary(t, old, "--sigstore-policy", policy, "--trusted-root", root)
 	assert.False(t, sum.OK)
-	assert.Contains(t, strings.Join(sum.Problems, "\n"), "republish the image")
+	assert.Contains(t, strings.Join(sum.Problems, "\n"), attest.RepublishFix)
+
+	// What trace reads of a published image, in either format: the image's own labels (`oci
+	// labels`, the commit it was built from), which its referrers, old or new, do not change;
+	// and, without a signature rule, the documents of both formats (attest.Verify).
+	assert.True(t, verifySummary(t, good).OK, "the new format is read without a signature rule too")
+	out.Reset()
+	errb.Reset()
+	require.NoError(t, runLabels(context.Background(), []string{"--image", old, "--image", good}, &out, &errb), errb.String())
+	var labels map[string]map[string]string
+	require.NoError(t, json.Unmarshal(out.Bytes(), &labels))
+	for _, img := range []string{old, good} {
+		assert.Equal(t, commit, labels[img][attest.LabelRevision], "%s: trace reads the commit of an image in either format", img)
+	}
 }
 
 func TestSigstoreFlagsRefuseWhatThePolicyDoesNotSay(t *testing.T) {

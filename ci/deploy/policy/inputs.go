@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
@@ -22,9 +21,6 @@ type DeployInputs struct {
 	ProjectID          bool
 	GateReport         bool
 	ScanReport         bool
-	// KeyConfigured: an attestation public key is committed (attest.PublicKeyPath), so staging
-	// too counts only signed evidence from the registry and refuses report files.
-	KeyConfigured bool
 }
 
 // input is one missing input with the flag and the one-time user default that provide it.
@@ -49,10 +45,9 @@ func MissingDeployInputs(in DeployInputs) error {
 }
 
 // EvidenceHints says how to provide the evidence inputs a deploy to in.Env lacks (GitLab token,
-// project, and the gate and scan report files where they count), for a refusal by Decide: the flag and the
-// .env line of each. A gate report file is suggested only where attest.FileEvidence accepts one
-// (dev, and staging while no attestation key is configured): production, and staging with a key,
-// read the report publish attached to each image, and a file would only be refused. Empty when
+// project), for a refusal by Decide: the flag and the .env line of each. No report file is ever
+// suggested: staging and production read the signed evidence publish attached to each image
+// (attest.FileEvidence refuses files there). Empty when
 // none is missing or the environment needs no evidence. It never weakens the policy: the
 // refusal stands; this only says how to supply what it asked for.
 func EvidenceHints(in DeployInputs) string {
@@ -66,13 +61,9 @@ func EvidenceHints(in DeployInputs) string {
 	if !in.ProjectID {
 		miss = append(miss, input{"--project-id=<GitLab project id> (or CI_PROJECT_ID in --settings-file)", "DEPLOY_PROJECTID=<GitLab project id>"})
 	}
-	files := attest.FileEvidence(in.Env, true, in.KeyConfigured) == nil
-	if !in.GateReport && files {
-		miss = append(miss, input{"--gate-report=reports/gate-report.json (`dagger call gate-report export --path=reports` on this commit)", "DEPLOY_GATEREPORT=reports/gate-report.json"})
-	}
-	if !in.ScanReport && files {
-		miss = append(miss, input{"--scan-report=scan (`dagger call scan-report export --path=scan` on this commit: staging needs a clean scan too)", "DEPLOY_SCANREPORT=scan"})
-	}
+	// Report files count only where attest.FileEvidence accepts them: dev, which needs no
+	// evidence. Staging and production read the Sigstore bundles publish attached to each image,
+	// so a file is never suggested: it would only be refused.
 	if len(miss) == 0 {
 		return ""
 	}

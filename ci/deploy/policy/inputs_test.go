@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/domain"
 )
 
@@ -34,13 +36,13 @@ func TestEvidenceHintsPerEnvironment(t *testing.T) {
 		assert.Empty(t, EvidenceHints(in), env)
 	}
 	h := EvidenceHints(DeployInputs{Env: domain.Staging})
-	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID=", "--gate-report", "DEPLOY_GATEREPORT=reports/gate-report.json", "--scan-report", "DEPLOY_SCANREPORT=scan"} {
+	for _, want := range []string{"--gitlab-token", "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", "--project-id", "DEPLOY_PROJECTID="} {
 		assert.Contains(t, h, want)
 	}
-	// A gate report file is suggested only where one counts: production, and staging once an
-	// attestation key is configured, refuse files (attest.FileEvidence), so the hint never
-	// names one there.
-	for _, in := range []DeployInputs{{Env: domain.Production}, {Env: domain.Production, KeyConfigured: true}, {Env: domain.Staging, KeyConfigured: true}} {
+	// A report file is never suggested: staging and production count only the Sigstore bundles
+	// attached to each image and refuse files (attest.FileEvidence), so the hint never names one.
+	for _, in := range []DeployInputs{{Env: domain.Production}, {Env: domain.Staging}} {
+		require.Error(t, attest.FileEvidence(in.Env, true), "the oracle: files are refused in %s", in.Env)
 		h = EvidenceHints(in)
 		assert.Contains(t, h, "DEPLOY_GITLABTOKEN=env://GITLAB_TOKEN", in)
 		assert.NotContains(t, h, "gate-report", in)
@@ -48,13 +50,8 @@ func TestEvidenceHintsPerEnvironment(t *testing.T) {
 		assert.NotContains(t, h, "scan-report", in)
 	}
 	in := all
-	in.Env, in.GateReport, in.ScanReport, in.KeyConfigured = domain.Production, false, false, true
+	in.Env, in.GateReport, in.ScanReport = domain.Production, false, false
 	assert.Empty(t, EvidenceHints(in), "production lacks no input it could be given: its gate report is the registry's")
 	in.Env = domain.Staging
-	assert.Empty(t, EvidenceHints(in), "staging with a key: the same")
-	in.KeyConfigured = false
-	h = EvidenceHints(in)
-	assert.Contains(t, h, "DEPLOY_GATEREPORT=reports/gate-report.json", "staging without a key still takes the offline file")
-	assert.Contains(t, h, "DEPLOY_SCANREPORT=scan", "and the scan it must honour")
-	assert.NotContains(t, h, "DEPLOY_GITLABTOKEN")
+	assert.Empty(t, EvidenceHints(in), "staging: the same")
 }

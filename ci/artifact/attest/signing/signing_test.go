@@ -208,7 +208,7 @@ func TestVerifyEnvelopeRefusesForgeries(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// The manual verification of docs/evidence.md, with the openssl CLI: our signature verifies
+// The manual verification of an envelope of the earlier format (DSSE), with the openssl CLI: our signature verifies
 // with `openssl dgst -sha256 -verify`, and openssl's signature over the PAE verifies with ours.
 func TestOpenSSLInterop(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {

@@ -162,5 +162,5 @@ func TestDeploysRefuseTheEarlierFormatAndSayToRepublish(t *testing.T) {
 	require.NoError(t, err)
 	got := attest.VerifyBundles(ev, commit, v)
 	require.False(t, got.OK())
-	assert.Contains(t, strings.Join(got.Problems, "\n"), "earlier evidence format does not count: deploys and releases accept only Sigstore bundles, republish the image")
+	assert.Contains(t, strings.Join(got.Problems, "\n"), "earlier evidence format does not count: "+attest.RepublishFix)
 }

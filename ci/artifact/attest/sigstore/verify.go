@@ -41,7 +41,7 @@ func NewKeyedVerifier(pub *ecdsa.PublicKey) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{verifier: v, policy: []verify.PolicyOption{verify.WithKey()}, what: "key " + id}, nil
+	return &Verifier{verifier: v, policy: []verify.PolicyOption{verify.WithKey()}, what: attest.KeyTrust(id)}, nil
 }
 
 // Identity is whom a keyless signature must come from: the certificate's subject alternative
@@ -54,7 +54,7 @@ type Identity struct {
 	Issuer string
 }
 
-func (i Identity) String() string { return fmt.Sprintf("identity %s issued by %s", i.SAN, i.Issuer) }
+func (i Identity) String() string { return attest.IdentityTrust(i.SAN, i.Issuer) }
 
 // NewKeylessVerifier trusts bundles whose certificate chains to a Fulcio CA of tm, names id,
 // and whose signature is in a Rekor log of tm, integrated while the certificate was valid:
