@@ -14,8 +14,9 @@
 // public good instance: through a TUF repository (served on loopback) whose trusted_root.json
 // target holds the virtual CA and log.
 //
-// What the tests change in the shipped policies, and why, is listed in adapt (kyverno_test.go)
-// and adapt (policycontroller_test.go); nothing else is changed.
+// What the tests change in the shipped policies, and why, is listed at kyvernoPolicy
+// (kyverno_test.go) and clusterImagePolicy (policycontroller_test.go); nothing else is changed.
+// The registry's referrers listing is corrected to the OCI 1.1 spec (referrersByArtifactType).
 //
 // This is a Go module of its own (tests/admission/engines) so that sigstore-go and go-tuf never
 // enter the root module's, and so the Dagger module's, build graph.
