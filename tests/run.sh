@@ -12,6 +12,9 @@
 #      builds (k8s.io/kubernetes, etcd, kwok, helm; cached) and starts, and tests/cluster/down.sh
 #      stops at exit;
 #   4. the Dagger module itself, type-checked and exercised offline (tests/run-module-tests.sh).
+#   5. tests/admission/engines (its own module, run in the background from the start): the
+#      admission policies of docs/evidence.md evaluated by Kyverno's CLI and the
+#      policy-controller's tester, built from the Go module proxy, against attached evidence.
 # GITLAB_CI_SCHEMA points at GitLab's JSON Schema for .gitlab-ci.yml (default: ../shared/...).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +29,7 @@ if [[ -z "${GITLAB_CI_SCHEMA:-}" && -f "$root/../shared/schemas/gitlab-ci.json" 
 fi
 
 echo "== Go modules"
-for mod in . ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart tests/cluster/tools dagger; do
+for mod in . ci/deploy/secrets ci/artifact/attest/sigstore ci/cmd/oci tests/chart tests/cluster/tools tests/admission/engines dagger; do
 	# An untidy go.mod/go.sum fails here, naming the module, instead of as a missing go.sum entry
 	# halfway through the run.
 	if ! (cd "$mod" && go mod download && go mod tidy -diff >/dev/null); then
@@ -39,7 +42,8 @@ scratch=$(mktemp -d)
 # The cluster of this run is its own (state and ports), apart from one a developer may have up.
 export SP_CLUSTER_STATE="$scratch/cluster" SP_CLUSTER_PORT=${SP_CLUSTER_PORT:-26443}
 cluster_pid=
-trap '[[ -n $cluster_pid ]] && kill "$cluster_pid" 2>/dev/null; bash tests/cluster/down.sh || true; rm -rf "$scratch"' EXIT
+admission_pid=
+trap '[[ -n $cluster_pid ]] && kill "$cluster_pid" 2>/dev/null; [[ -n $admission_pid ]] && kill "$admission_pid" 2>/dev/null; bash tests/cluster/down.sh || true; rm -rf "$scratch"' EXIT
 export SP_SMOKE_METRICS="$scratch/candidate.json"
 export SP_MODEL_RUNS="$scratch/runs"
 
@@ -48,6 +52,14 @@ export SP_MODEL_RUNS="$scratch/runs"
 echo "== control plane for the live tests (tests/cluster/up.sh): building and starting in the background"
 bash tests/cluster/up.sh >"$scratch/kubeconfig.path" 2>"$scratch/cluster.log" &
 cluster_pid=$!
+
+# The admission policies' engines (Kyverno's CLI and the policy-controller's tester, built niced
+# from the Go module proxy and cached by version; about 11 CPU-minutes cold) build and run in the
+# background too; the run waits for them at the end.
+echo "== admission policies evaluated by their engines (tests/admission/engines): building and testing in the background"
+# -timeout: the builds run inside the test, niced behind everything else on a shared machine.
+(cd tests/admission/engines && go vet ./... && go test -count=1 -timeout 40m ./...) >"$scratch/admission.log" 2>&1 &
+admission_pid=$!
 
 echo "== sample project (Python, Debian packages)"
 SMOKE_METRICS_OUT="$SP_SMOKE_METRICS" MODEL_RUNS_OUT="$SP_MODEL_RUNS" bash tests/python/run.sh
@@ -74,3 +86,12 @@ done
 
 echo "== Dagger module, offline"
 bash tests/run-module-tests.sh
+
+echo "== go vet + go test (tests/admission/engines module): waiting for the background run"
+if ! wait "$admission_pid"; then
+	cat "$scratch/admission.log" >&2
+	echo "tests/admission/engines failed (its output is above); run it alone: (cd tests/admission/engines && go test -count=1 ./...)" >&2
+	exit 1
+fi
+admission_pid=
+cat "$scratch/admission.log"

@@ -2,8 +2,9 @@
 // ClusterPolicy and a Sigstore policy-controller ClusterImagePolicy) against the CRD schemas of
 // the releases named there, read from those projects' Go modules on the Go module proxy, and
 // against what the pipeline writes: the committed signing identity and the predicate types of
-// ci/artifact/attest. Neither project's engine runs here: the policies are validated, not
-// evaluated.
+// ci/artifact/attest. The engines themselves evaluate the policies in tests/admission/engines
+// (a Go module of its own: Kyverno's CLI and the policy-controller's tester against attached
+// evidence).
 package admission
 
 import (
