@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tuf"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 )
@@ -33,12 +34,13 @@ func VerifierFor(p attest.SigstorePolicy, publicKeyPEM, trustedRoot []byte) (*Ve
 			err error
 		)
 		if trustedRoot != nil {
-			tr, err = root.NewTrustedRootFromJSON(trustedRoot)
-		} else {
-			tr, err = root.FetchTrustedRoot()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("the Sigstore trusted root of %s cannot be read: %v", attest.SigstorePolicyPath, err)
+			if tr, err = root.NewTrustedRootFromJSON(trustedRoot); err != nil {
+				return nil, fmt.Errorf("the Sigstore trusted root of %s cannot be read: %v", attest.SigstorePolicyPath, err)
+			}
+		} else if tr, err = root.FetchTrustedRoot(); err != nil {
+			return nil, fmt.Errorf("the public good Sigstore's trusted root, which %s trusts, cannot be fetched from its TUF repository (%s): %v. "+
+				"The engine's network must reach it over HTTPS; a site that cannot commits its own Sigstore's trusted_root.json beside the policy and names it in \"trustedRoot\"",
+				attest.SigstorePolicyPath, tuf.DefaultMirror, err)
 		}
 		sct := p.Keyless.RequireSCT == nil || *p.Keyless.RequireSCT
 		return NewKeylessVerifier(tr, Identity{SAN: p.Keyless.Identity(), Issuer: p.Keyless.Issuer()}, sct)
