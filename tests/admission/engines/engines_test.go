@@ -173,7 +173,8 @@ func substitute(t *testing.T, text, old, new string, count int) string {
 // to a loopback registry under the same repository path.
 const (
 	shippedRegistry = "registry.gitlab.com"
-	repository      = "soccerpredictai/pipeline/api"
+	shippedPath     = "soccerpredictai/soccerpredict"
+	repository      = shippedPath + "/api"
 )
 
 // world is one registry and one Sigstore that both engines trust, with the trust the engines

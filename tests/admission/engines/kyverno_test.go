@@ -14,7 +14,7 @@ import (
 // kyvernoPolicy is the ClusterPolicy docs/evidence.md ships, with what the test changes and why:
 //
 //   - the image pattern's registry host, registry.gitlab.com, becomes the loopback registry's
-//     host:port (the repository path soccerpredictai/pipeline/ is kept).
+//     host:port (the repository path, shippedPath, is kept).
 //
 // Nothing else: the attestors' keyless subject and issuer are the shipped ones (the evidence is
 // signed for the committed identity), and the trust in the Sigstore instance is not in the
@@ -24,7 +24,7 @@ import (
 // carries its log entry).
 func kyvernoPolicy(t *testing.T, w *world) string {
 	t.Helper()
-	return substitute(t, shipped(t, "ClusterPolicy"), `"`+shippedRegistry+`/soccerpredictai/pipeline/*"`, `"`+w.registryHost+`/soccerpredictai/pipeline/*"`, 1)
+	return substitute(t, shipped(t, "ClusterPolicy"), `"`+shippedRegistry+"/"+shippedPath+`/*"`, `"`+w.registryHost+"/"+shippedPath+`/*"`, 1)
 }
 
 // kyvernoPod is the resource Kyverno admits or refuses: a Pod running image.

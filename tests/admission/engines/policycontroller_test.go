@@ -13,7 +13,7 @@ import (
 // changes and why:
 //
 //   - the image glob's registry host, registry.gitlab.com, becomes the loopback registry's
-//     host:port (the repository path soccerpredictai/pipeline/ is kept);
+//     host:port (the repository path, shippedPath, is kept);
 //   - keyless.insecureIgnoreSCT: true, because sigstoretest's virtual Fulcio issues
 //     certificates without an embedded SCT (no CT log runs here; without it the tester refuses
 //     even the positive twin: "only able to verify 0 SCT entries"); the certificate chain, the
@@ -25,7 +25,7 @@ import (
 // own mirror.
 func clusterImagePolicy(t *testing.T, w *world) string {
 	t.Helper()
-	p := substitute(t, shipped(t, "ClusterImagePolicy"), `"`+shippedRegistry+`/soccerpredictai/pipeline/**"`, `"`+w.registryHost+`/soccerpredictai/pipeline/**"`, 1)
+	p := substitute(t, shipped(t, "ClusterImagePolicy"), `"`+shippedRegistry+"/"+shippedPath+`/**"`, `"`+w.registryHost+"/"+shippedPath+`/**"`, 1)
 	return substitute(t, p, "      keyless:\n", "      keyless:\n        insecureIgnoreSCT: true\n", 1)
 }
 
