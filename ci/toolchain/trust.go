@@ -93,11 +93,11 @@ func isCommittedMirror(m string) bool {
 func guardedWhat(t Image) string {
 	switch t {
 	case Golang:
-		return "the Go image the tools that verify signatures, decrypt secrets and redact manifests are built and run in"
+		return "the Go image (the tools that verify signatures, decrypt secrets and redact manifests are built and run in it)"
 	case Helm:
-		return "the Helm image, which holds the kubeconfig and the decrypted values"
+		return "the Helm image (it holds the kubeconfig and the decrypted values)"
 	case Trivy:
-		return "the Trivy image, whose report is scan evidence"
+		return "the Trivy image (its report is scan evidence)"
 	}
 	return "the " + string(t) + " image"
 }
