@@ -330,3 +330,29 @@ func TestTrustedPublicKeyIsCompiledInFromPublicKeyPath(t *testing.T) {
 	_, err = os.Stat("../../../" + path.Dir(PublicKeyPath) + "/README.md")
 	assert.NoError(t, err, "the embedded directory always exists")
 }
+
+// A refusal of several images lists each problem once and each shared command once: the same
+// publish fixes every image's missing evidence, so it is written after the list, numbered.
+func TestProblemsErrorWritesASharedFixOnce(t *testing.T) {
+	publish := "dagger call --commit=c publish --gate-report=reports/gate-report.json"
+	attestAPI := "dagger call --commit=c attest --image=reg/api@sha256:1"
+	problems := []string{
+		"api: no signed gate report is attached to reg/api@sha256:1: run " + attestAPI,
+		"api: no signed SBOM attached to reg/api@sha256:1 counts: 1 unsigned SBOM(s) of the earlier evidence format attached do not count: " + RepublishFix + "; run " + publish,
+		"worker: no signed SBOM attached to reg/worker@sha256:2 counts: 1 unsigned SBOM(s) of the earlier evidence format attached do not count: " + RepublishFix + "; run " + publish,
+		"worker: built from another commit",
+	}
+	msg := problemsError(problems).Error()
+	lines := strings.Split(msg, "\n")
+	assert.Equal(t, "evidence in the registry does not count:", lines[0])
+	assert.Equal(t, 1, strings.Count(msg, publish), "the shared fix once: %s", msg)
+	assert.Equal(t, 1, strings.Count(msg, RepublishFix), "the explanation once: %s", msg)
+	assert.Equal(t, 1, strings.Count(msg, attestAPI), msg)
+	assert.Contains(t, lines, "  - api: no signed gate report is attached to reg/api@sha256:1: run "+attestAPI, "a fix of one problem stays on its line")
+	assert.Contains(t, lines, "  - worker: built from another commit")
+	assert.Contains(t, lines, "  - worker: no signed SBOM attached to reg/worker@sha256:2 counts: 1 unsigned SBOM(s) of the earlier evidence format attached do not count: republish (as above) (fix 1)")
+	assert.Equal(t, []string{"to fix:", "  1. run " + publish}, lines[len(lines)-2:])
+	for _, p := range []string{"api: no signed SBOM", "worker: no signed SBOM", "api: no signed gate report", "worker: built from"} {
+		assert.Contains(t, msg, p, "every problem is listed")
+	}
+}

@@ -287,7 +287,7 @@ func (s Set) Err() error {
 	if len(p) == 0 {
 		return nil
 	}
-	return fmt.Errorf("evidence in the registry does not count:\n  - %s", strings.Join(p, "\n  - "))
+	return problemsError(p)
 }
 
 // ErrFileEvidence marks report files given where only registry evidence counts.
@@ -399,5 +399,54 @@ func (s Summary) Err() error {
 	if s.OK {
 		return nil
 	}
-	return fmt.Errorf("evidence in the registry does not count:\n  - %s", strings.Join(append([]string{}, s.Problems...), "\n  - "))
+	return problemsError(s.Problems)
+}
+
+// problemsError lists problems as one error a reader can act on. A problem ends with the command
+// that fixes it ("…; run <fix>" or "…: run <fix>"); a fix shared by several problems (the same
+// publish for every image's missing evidence) is written once, numbered, after the list, and
+// RepublishFix's explanation once, where it first appears.
+func problemsError(problems []string) error {
+	type item struct{ what, sep, fix string }
+	items := make([]item, len(problems))
+	shared := map[string]int{}
+	for i, p := range problems {
+		items[i].what = p
+		if j := max(strings.LastIndex(p, "; run "), strings.LastIndex(p, ": run ")); j >= 0 {
+			items[i] = item{p[:j], p[j : j+len("; run ")], p[j+len("; run "):]}
+			shared[items[i].fix]++
+		}
+	}
+	var b strings.Builder
+	b.WriteString("evidence in the registry does not count:")
+	var fixes []string
+	number := map[string]int{}
+	explained := false
+	for _, it := range items {
+		if strings.Contains(it.what, RepublishFix) {
+			if explained {
+				it.what = strings.ReplaceAll(it.what, RepublishFix, "republish (as above)")
+			}
+			explained = true
+		}
+		switch {
+		case it.fix == "":
+			b.WriteString("\n  - " + it.what)
+		case shared[it.fix] == 1:
+			b.WriteString("\n  - " + it.what + it.sep + it.fix)
+		default:
+			if number[it.fix] == 0 {
+				fixes = append(fixes, it.fix)
+				number[it.fix] = len(fixes)
+			}
+			fmt.Fprintf(&b, "\n  - %s (fix %d)", it.what, number[it.fix])
+		}
+	}
+	if len(fixes) > 0 {
+		b.WriteString("\nto fix:")
+		for i, f := range fixes {
+			fmt.Fprintf(&b, "\n  %d. run %s", i+1, f)
+		}
+	}
+	return errors.New(b.String())
 }
