@@ -78,34 +78,38 @@ func withSigning(ctr *dagger.Container, k signingKeys) (*dagger.Container, []str
 }
 
 // checkSigning runs before publish builds or pushes anything: signing flags that do not fit the
-// committed policy are refused here, and under a keyed policy `oci check-key` checks the key (one
-// the tool cannot read, a wrong cosign password, or a key that is not the private half of the
-// trusted public key fails here, not after the images are pushed). No flag: nothing to check.
+// committed policy are refused here, and `oci check-key` checks the credential with what attach
+// will sign with (withSigning): under a keyed policy the key (one the tool cannot read, a wrong
+// cosign password, or a key that is not the private half of the trusted public key), under the
+// keyless policy the job's OIDC token (not a JWT, another GitLab, another audience, expired:
+// attest.CheckIDToken) fail here, not after the images are pushed. No flag: nothing to check.
 func (m *SoccerPredict) checkSigning(ctx context.Context, k signingKeys) error {
-	how, trust, err := attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
+	how, _, err := attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
 	if err != nil {
 		return fmt.Errorf("nothing was built or pushed: %w", err)
 	}
-	if how != attest.SignKeyed {
+	if how == attest.Unsigned {
 		return nil
 	}
 	ctr, _, err := m.toolContainer(ctx, toolchain.OCI, ociBin, "", nil)
 	if err != nil {
 		return err
 	}
-	ctr = ctr.WithNewFile(trustedKeyFile, string(trust.Files.PublicKey)).WithMountedSecret(signingKeyFile, k.Key)
-	args := []string{ociBin, "check-key", "--signing-key-file", signingKeyFile, "--public-key", trustedKeyFile}
-	if k.Password != nil {
-		ctr = ctr.WithMountedSecret(signingPasswordFile, k.Password)
-		args = append(args, "--signing-password-file", signingPasswordFile)
+	ctr, args, err := withSigning(ctr, k)
+	if err != nil {
+		return err
 	}
 	_, err = ctr.
 		// A check of secret inputs: run it every time, never answer it from the cache.
 		WithEnvVariable("SP_CHECK_KEY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec(args).
+		WithExec(append([]string{ociBin, "check-key"}, args...)).
 		Stdout(ctx)
 	if err != nil {
-		return fmt.Errorf("--signing-key (nothing was built or pushed): %w", toolFailure("oci check-key", err))
+		flag := "--signing-key"
+		if how == attest.SignKeyless {
+			flag = "--sigstore-id-token"
+		}
+		return fmt.Errorf("%s (nothing was built or pushed): %w", flag, toolFailure("oci check-key", err))
 	}
 	return nil
 }

@@ -115,11 +115,29 @@ func TestPublishSignsKeylesslyWithTheTokenOnlyAsASecretFile(t *testing.T) {
 			assert.NotContains(t, e.Line(), not, "keyless on the public good: no key, no private root")
 		}
 	}
-	_, checked := rec.ExecWith("/usr/local/bin/oci", "check-key")
-	assert.False(t, checked, "no key to check")
+	// The token is checked first, by the tool, from the same mounted secret file.
+	check := mustExec(t, "/usr/local/bin/oci", "check-key", "--sigstore-policy /trust/sigstore.json", "--id-token-file /run/secrets/sigstore-id-token")
+	_, ok := check.Container.StepWhere("withMountedSecret", "path", "/run/secrets/sigstore-id-token")
+	assert.True(t, ok, "the token is checked as a mounted secret file")
+	assert.NotContains(t, check.Line(), "--signing-key-file")
 	for _, p := range []string{idTokenPlain, "OIDC-TOKEN-plaintext", evPassword} {
 		assert.Empty(t, rec.Leaked(p), "plaintext %q reached a query", p)
 	}
+
+	// A token the tool refuses (found by the lab: a malformed token failed only at attach, after
+	// all three images were built, scanned and pushed) fails publish before anything is pushed,
+	// with the tool's reason.
+	m = fresh(t, withRelease)
+	publishWorld(t, "push")
+	asShipped(t)
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
+		Cmd: []string{"/usr/local/bin/oci", "check-key"}, ExitCode: 2, Stderr: "oci: --sigstore-id-token is not a JWT (1 dot-separated parts, not 3)"}}))
+	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", nil, nil, nil, dag.SetSecret("sigstore-id-token", idTokenPlain))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--sigstore-id-token (nothing was built or pushed)")
+	assert.Contains(t, err.Error(), "is not a JWT")
+	_, pushed := rec.ExecWith("/usr/local/bin/oci", "push")
+	assert.False(t, pushed, "nothing was pushed: %s", execsText())
 
 	// The keyed flag under the keyless policy: refused before anything is built or pushed,
 	// naming the flag to pass.
@@ -166,7 +184,7 @@ func TestPublishSignsWithTheKeyUnderAKeyedPolicy(t *testing.T) {
 		assert.Equal(t, testKeyPEM, pub.Str("contents"), "the trusted key is the one compiled into the module")
 		policyMounted(t, e, keyedPolicyJSON)
 	}
-	check := mustExec(t, "/usr/local/bin/oci", "check-key", "--signing-key-file /run/secrets/signing-key", "--public-key /trust/attestation.pub")
+	check := mustExec(t, "/usr/local/bin/oci", "check-key", "--sigstore-policy /trust/sigstore.json", "--public-key /trust/attestation.pub", "--signing-key-file /run/secrets/signing-key")
 	_, ok := check.Container.StepWhere("withMountedSecret", "path", "/run/secrets/signing-key")
 	assert.True(t, ok)
 	for _, p := range []string{signingKeyPlain, "SIGNING-KEY-PLAINTEXT", signingPasswordPlain, evPassword} {

@@ -32,6 +32,7 @@
 //	    layout cosign v3 writes (ci/artifact/attest/sigstore): keyed with the key, or keyless with
 //	    a Fulcio certificate for the job's OIDC token and a Rekor entry, as the policy says.
 //	oci check-key --signing-key-file F [--signing-password-file F] [--public-key F]
+//	oci check-key --id-token-file F --sigstore-policy F   (keyless: the OIDC token can earn a certificate)
 //	    checks the signing key (and that it matches the public key) and prints its key ID;
 //	    publish runs it before pushing anything.
 //	oci verify --commit <sha> --image service=repo@sha256:… [--image …] --out DIR [--public-key F]

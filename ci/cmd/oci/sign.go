@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
@@ -25,23 +26,52 @@ func signingFlags(fs *flag.FlagSet) signFlags {
 	}
 }
 
-// runCheckKey loads the signing key and, with --public-key, checks that it is the trusted key's
-// private half; it prints the key ID. publish runs it before it builds or pushes anything.
+// runCheckKey checks the signing credential before publish builds or pushes anything. Keyed: it
+// loads the signing key and, with --public-key, checks that it is the trusted key's private half;
+// it prints the key ID. Keyless (--id-token-file with the keyless --sigstore-policy): it checks
+// that the job's OIDC token can earn a Fulcio certificate (attest.CheckIDToken); it prints "ok".
 func runCheckKey(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("oci check-key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sf := signingFlags(fs)
+	sg := addSigstoreFlags(fs, true)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *sg.idToken != "" {
+		return checkIDToken(sg, stdout)
+	}
 	if *sf.keyFile == "" {
-		return usageError{msg: "--signing-key-file is required"}
+		return usageError{msg: "--signing-key-file (keyed) or --id-token-file with --sigstore-policy (keyless) is required"}
 	}
 	s, err := sf.signer()
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, s.KeyID())
+	return err
+}
+
+// checkIDToken checks the keyless token against the policy's GitLab.
+func checkIDToken(sg sigstoreFlags, stdout io.Writer) error {
+	if !sg.enabled() {
+		return usageError{msg: "--id-token-file needs --sigstore-policy"}
+	}
+	p, _, err := sg.load()
+	if err != nil {
+		return err
+	}
+	if p.Mode != attest.ModeKeyless {
+		return usageError{msg: "the Sigstore policy says " + string(p.Mode) + ": pass --signing-key-file, not --id-token-file"}
+	}
+	token, err := os.ReadFile(*sg.idToken)
+	if err != nil {
+		return usageError{msg: fmt.Sprintf("cannot read the OIDC token file: %v", err)}
+	}
+	if err := attest.CheckIDToken(token, p.Keyless, time.Now()); err != nil {
+		return usageError{msg: err.Error()}
+	}
+	_, err = fmt.Fprintln(stdout, "ok")
 	return err
 }
 

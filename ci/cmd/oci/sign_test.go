@@ -10,10 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -318,4 +320,39 @@ func mustPinned(t *testing.T, s string) domain.ImageRef {
 	r, err := domain.ParsePinnedRef(s)
 	require.NoError(t, err)
 	return r
+}
+
+// check-key under the keyless policy checks the job's OIDC token before publish pushes anything:
+// a token Fulcio would refuse fails here, with the reason and not the token.
+func TestCheckKeyChecksTheKeylessToken(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "sigstore.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"mode":"keyless","keyless":{"instance":"https://gitlab.com","project":"soccerpredictai/soccerpredict","defaultBranch":"main","fulcioURL":"https://fulcio.sigstore.dev","rekorURL":"https://rekor.sigstore.dev"}}`), 0o600))
+	enc := base64.RawURLEncoding.EncodeToString
+	token := func(claims string) string {
+		p := filepath.Join(t.TempDir(), "token")
+		require.NoError(t, os.WriteFile(p, []byte(enc([]byte(`{"alg":"RS256"}`))+"."+enc([]byte(claims))+".c2ln"), 0o600))
+		return p
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	good := token(fmt.Sprintf(`{"iss":"https://gitlab.com","sub":"project_path:soccerpredictai/soccerpredict:ref_type:branch:ref:main","aud":"sigstore","exp":%d}`, exp))
+	var out, errb bytes.Buffer
+	require.NoError(t, dispatch(context.Background(), []string{"check-key", "--sigstore-policy", policy, "--id-token-file", good}, &out, &errb))
+	assert.Equal(t, "ok\n", out.String())
+
+	badFile := filepath.Join(dir, "bad")
+	require.NoError(t, os.WriteFile(badFile, []byte("not-a-jwt"), 0o600))
+	err := dispatch(context.Background(), []string{"check-key", "--sigstore-policy", policy, "--id-token-file", badFile}, &out, &errb)
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err))
+	assert.Contains(t, err.Error(), "is not a JWT")
+	assert.NotContains(t, err.Error(), "not-a-jwt")
+
+	wrongAud := token(fmt.Sprintf(`{"iss":"https://gitlab.com","sub":"s","aud":"https://gitlab.com","exp":%d}`, exp))
+	err = dispatch(context.Background(), []string{"check-key", "--sigstore-policy", policy, "--id-token-file", wrongAud}, &out, &errb)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `does not include "sigstore"`)
+
+	err = dispatch(context.Background(), []string{"check-key", "--id-token-file", good}, &out, &errb)
+	assert.ErrorContains(t, err, "--id-token-file needs --sigstore-policy")
 }
