@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/signing"
@@ -39,7 +38,7 @@ func runCheckKey(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *sg.idToken != "" {
-		return checkIDToken(sg, stdout)
+		return checkIDToken(sg, sf, stdout)
 	}
 	if *sf.keyFile == "" {
 		return usageError{msg: "--signing-key-file (keyed) or --id-token-file with --sigstore-policy (keyless) is required"}
@@ -52,8 +51,9 @@ func runCheckKey(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// checkIDToken checks the keyless token against the policy's GitLab.
-func checkIDToken(sg sigstoreFlags, stdout io.Writer) error {
+// checkIDToken builds the keyless signer attach would sign with (sigstoreFlags.signer: the policy's
+// mode, the token file, attest.CheckIDToken), without signing anything.
+func checkIDToken(sg sigstoreFlags, sf signFlags, stdout io.Writer) error {
 	if !sg.enabled() {
 		return usageError{msg: "--id-token-file needs --sigstore-policy"}
 	}
@@ -61,15 +61,8 @@ func checkIDToken(sg sigstoreFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if p.Mode != attest.ModeKeyless {
-		return usageError{msg: "the Sigstore policy says " + string(p.Mode) + ": pass --signing-key-file, not --id-token-file"}
-	}
-	token, err := os.ReadFile(*sg.idToken)
-	if err != nil {
-		return usageError{msg: fmt.Sprintf("cannot read the OIDC token file: %v", err)}
-	}
-	if err := attest.CheckIDToken(token, p.Keyless, time.Now()); err != nil {
-		return usageError{msg: err.Error()}
+	if _, err := sg.signer(p, sf); err != nil {
+		return err
 	}
 	_, err = fmt.Fprintln(stdout, "ok")
 	return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest"
 	"gitlab.com/soccerpredictai/pipeline/ci/artifact/attest/sigstore"
@@ -88,6 +89,10 @@ func (f sigstoreFlags) signer(p attest.SigstorePolicy, sf signFlags) (*sigstore.
 		token := strings.TrimSpace(string(tok))
 		if token == "" {
 			return nil, usageError{msg: "the OIDC token file is empty: give the publish job `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`"}
+		}
+		// What Fulcio would refuse is refused here, before anything is signed or pushed.
+		if err := attest.CheckIDToken(tok, p.Keyless, time.Now()); err != nil {
+			return nil, usageError{msg: err.Error()}
 		}
 		s, err := sigstore.KeylessSignerFor(p, token)
 		if err != nil {

@@ -150,6 +150,7 @@ func TestSigstoreFlagsRefuseWhatThePolicyDoesNotSay(t *testing.T) {
 		"keyed without the trusted key":         {[]string{"--sigstore-policy", keyed, "--signing-key-file", key}, "--public-key"},
 		"private Sigstore without its root":     {[]string{"--sigstore-policy", private, "--id-token-file", token}, "pass it with --trusted-root"},
 		"a token without a policy":              {[]string{"--id-token-file", token}, "--id-token-file needs --sigstore-policy"},
+		"keyless with a token Fulcio refuses":   {[]string{"--sigstore-policy", keyless, "--id-token-file", token}, "--sigstore-id-token's claims are not a JSON object"},
 		"a trusted root the policy never named": {[]string{"--sigstore-policy", keyless, "--trusted-root", token, "--id-token-file", token}, "--trusted-root is only for"},
 	} {
 		t.Run(name, func(t *testing.T) {
