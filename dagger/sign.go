@@ -57,9 +57,24 @@ func withTrust(ctr *dagger.Container, t attest.Trust) (*dagger.Container, []stri
 // (and its password) as secret files with the trusted public key (the tool refuses a key that is
 // not its private half); nothing given, nothing (the evidence is attached unsigned).
 func withSigning(ctr *dagger.Container, k signingKeys) (*dagger.Container, []string, error) {
-	how, trust, err := attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
-	if err != nil || how == attest.Unsigned {
+	how, trust, err := k.decide()
+	if err != nil {
 		return ctr, nil, err
+	}
+	ctr, args := mountSigning(ctr, how, trust, k)
+	return ctr, args, nil
+}
+
+// decide is attest.SigningFor for these inputs under the committed trust.
+func (k signingKeys) decide() (attest.Signing, attest.Trust, error) {
+	return attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
+}
+
+// mountSigning mounts what was decided (how, trust) and returns the tool's arguments; nothing
+// when unsigned.
+func mountSigning(ctr *dagger.Container, how attest.Signing, trust attest.Trust, k signingKeys) (*dagger.Container, []string) {
+	if how == attest.Unsigned {
+		return ctr, nil
 	}
 	ctr, args := withTrust(ctr, trust)
 	switch how {
@@ -74,17 +89,17 @@ func withSigning(ctr *dagger.Container, k signingKeys) (*dagger.Container, []str
 			args = append(args, "--signing-password-file", signingPasswordFile)
 		}
 	}
-	return ctr, args, nil
+	return ctr, args
 }
 
 // checkSigning runs before publish builds or pushes anything: signing flags that do not fit the
 // committed policy are refused here, and `oci check-key` checks the credential with what attach
-// will sign with (withSigning): under a keyed policy the key (one the tool cannot read, a wrong
+// will sign with (mountSigning): under a keyed policy the key (one the tool cannot read, a wrong
 // cosign password, or a key that is not the private half of the trusted public key), under the
 // keyless policy the job's OIDC token (not a JWT, another GitLab, another audience, expired:
 // attest.CheckIDToken) fail here, not after the images are pushed. No flag: nothing to check.
 func (m *SoccerPredict) checkSigning(ctx context.Context, k signingKeys) error {
-	how, _, err := attest.SigningFor(committedTrust(), k.IDToken != nil, k.Key != nil, k.Password != nil)
+	how, trust, err := k.decide()
 	if err != nil {
 		return fmt.Errorf("nothing was built or pushed: %w", err)
 	}
@@ -95,10 +110,7 @@ func (m *SoccerPredict) checkSigning(ctx context.Context, k signingKeys) error {
 	if err != nil {
 		return err
 	}
-	ctr, args, err := withSigning(ctr, k)
-	if err != nil {
-		return err
-	}
+	ctr, args := mountSigning(ctr, how, trust, k)
 	_, err = ctr.
 		// A check of secret inputs: run it every time, never answer it from the cache.
 		WithEnvVariable("SP_CHECK_KEY_AT", time.Now().UTC().Format(time.RFC3339Nano)).
