@@ -130,14 +130,12 @@ func TestPublishSignsKeylesslyWithTheTokenOnlyAsASecretFile(t *testing.T) {
 	m = fresh(t, withRelease)
 	publishWorld(t, "push")
 	asShipped(t)
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
-		Cmd: []string{"/usr/local/bin/oci", "check-key"}, ExitCode: 2, Stderr: "oci: --sigstore-id-token is not a JWT (1 dot-separated parts, not 3)"}}))
+	checkKeyRefuses("oci: --sigstore-id-token is not a JWT (1 dot-separated parts, not 3)")
 	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", nil, nil, nil, dag.SetSecret("sigstore-id-token", idTokenPlain))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--sigstore-id-token (nothing was built or pushed)")
 	assert.Contains(t, err.Error(), "is not a JWT")
-	_, pushed := rec.ExecWith("/usr/local/bin/oci", "push")
-	assert.False(t, pushed, "nothing was pushed: %s", execsText())
+	nothingPushed(t)
 
 	// The keyed flag under the keyless policy: refused before anything is built or pushed,
 	// naming the flag to pass.
@@ -195,13 +193,11 @@ func TestPublishSignsWithTheKeyUnderAKeyedPolicy(t *testing.T) {
 	m = fresh(t, withRelease)
 	publishWorld(t, "push")
 	trustKey(t)
-	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
-		Cmd: []string{"/usr/local/bin/oci", "check-key"}, ExitCode: 2, Stderr: "oci: the signing key is not the private half of the trusted public key"}}))
+	checkKeyRefuses("oci: the signing key is not the private half of the trusted public key")
 	_, err = m.Publish(context.Background(), "ci-user", dag.SetSecret("pw", evPassword), "7", report, "", dag.SetSecret("signing-key", signingKeyPlain), nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing was built or pushed")
-	_, pushed := rec.ExecWith("/usr/local/bin/oci", "push")
-	assert.False(t, pushed)
+	nothingPushed(t)
 
 	// The keyless token under the keyed policy: refused before anything runs, naming the key flag.
 	m = fresh(t, withRelease)
@@ -438,4 +434,17 @@ func TestStagingAndProductionRefuseWithoutACommittedPolicy(t *testing.T) {
 	err = deployTo(t, m, "staging")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "commit only the public half")
+}
+
+// checkKeyRefuses makes `oci check-key` fail as the tool does for a credential it refuses.
+func checkKeyRefuses(stderr string) {
+	rec.Respond(daggertest.OnExec([]string{"/usr/local/bin/oci", "check-key"}, map[string]any{"stdout": &daggertest.ExecError{
+		Cmd: []string{"/usr/local/bin/oci", "check-key"}, ExitCode: 2, Stderr: stderr}}))
+}
+
+// nothingPushed asserts that no image reached the registry.
+func nothingPushed(t *testing.T) {
+	t.Helper()
+	_, pushed := rec.ExecWith("/usr/local/bin/oci", "push")
+	assert.False(t, pushed, "nothing was pushed: %s", execsText())
 }
